@@ -1,0 +1,227 @@
+/*
+ * trawl.h — the public C API of the trawl full-text search engine.
+ *
+ * This is the only header an embedding program includes. Every name carries the
+ * trawl_ / TRAWL_ prefix; every handle is opaque. Conventions:
+ *
+ *  - Functions return a trawl_rc: TRAWL_OK (0) on success, a negative code on
+ *    failure. trawl_strerror(rc) names a code. Handles keep the message of their
+ *    last failure (trawl_writer_errmsg, trawl_index_errmsg, trawl_results_errmsg);
+ *    the string is owned by the handle and valid until its next call.
+ *  - Every *_new/*_open has a matching *_free/*_close; passing NULL to a free
+ *    function is a no-op. Strings returned through char** are malloc'd and freed
+ *    by the caller with trawl_free().
+ *  - The library never aborts or exits: allocation and I/O failures come back as
+ *    codes.
+ *
+ * Threads: a trawl_index is immutable once opened and may be searched from any
+ * number of threads at once. A trawl_writer, trawl_options or trawl_results is
+ * used by one thread at a time. Readers and one writer may work on the same index
+ * directory concurrently: a reader sees the commit that was current when it opened.
+ */
+#ifndef TRAWL_H
+#define TRAWL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(TRAWL_BUILDING) && defined(__GNUC__)
+#define TRAWL_API __attribute__((visibility("default")))
+#else
+#define TRAWL_API
+#endif
+
+#define TRAWL_VERSION_MAJOR 0
+#define TRAWL_VERSION_MINOR 1
+#define TRAWL_VERSION_PATCH 0
+#define TRAWL_VERSION_STRING "0.1.0"
+
+/* Returns TRAWL_VERSION_STRING of the library actually linked. */
+TRAWL_API const char *trawl_version(void);
+
+/* Error codes: name, value, message. */
+#define TRAWL_ERRORS(X)                                                    \
+    X(OK, 0, "success")                                                    \
+    X(ENOMEM, -1, "out of memory")                                         \
+    X(EINVAL, -2, "invalid argument")                                      \
+    X(EIO, -3, "input/output error")                                       \
+    X(ECORRUPT, -4, "index file is corrupt")                               \
+    X(ESYNTAX, -5, "query syntax error")                                   \
+    X(ENOTFOUND, -6, "not found")                                          \
+    X(EVERSION, -7, "unsupported format version")                          \
+    X(ELIMIT, -8, "input exceeds a limit")                                 \
+    X(EDOC, -9, "malformed document")                                      \
+    X(ELOCKED, -10, "index is locked by another writer")
+
+typedef enum trawl_rc {
+#define TRAWL_RC_ENUM_(name, value, msg) TRAWL_##name = value,
+    TRAWL_ERRORS(TRAWL_RC_ENUM_)
+#undef TRAWL_RC_ENUM_
+} trawl_rc;
+
+/* A static string describing rc ("unknown error" for unknown codes). */
+TRAWL_API const char *trawl_strerror(int rc);
+
+/* Frees memory the library returned through a char** out-parameter. */
+TRAWL_API void trawl_free(void *p);
+
+/* ------------------------------------------------------------------------ */
+/* Analysis                                                                  */
+
+/* Called once per token: the analyzed (case-folded, stemmed) term, its
+ * position (0-based token count) and the byte range [start, end) of the token
+ * in the input. term is valid only during the call. Return non-zero to stop. */
+typedef int (*trawl_token_fn)(void *ctx, const char *term, size_t term_len,
+                              uint32_t position, size_t start, size_t end);
+
+/* Analyzes text the way the indexer does with language lang ("english" when
+ * NULL; "none" disables stemming). Returns TRAWL_EINVAL for an unknown language. */
+TRAWL_API trawl_rc trawl_analyze(const char *lang, const char *text, size_t len,
+                                 trawl_token_fn fn, void *ctx);
+
+/* A NULL-terminated static array of the language names --lang accepts. */
+TRAWL_API const char *const *trawl_languages(void);
+
+/* ------------------------------------------------------------------------ */
+/* Writing                                                                   */
+
+typedef struct trawl_writer trawl_writer;
+
+/* Opens (creating if needed) the index directory dir for adding documents.
+ * lang is the analysis language; NULL means the index's own language, or
+ * "english" for a new index. Opening an existing index with a different
+ * language fails with TRAWL_EINVAL. Only one writer may be open on a directory
+ * (TRAWL_ELOCKED otherwise). On failure *out is NULL and, if errmsg is not NULL,
+ * *errmsg receives a message to free with trawl_free. */
+TRAWL_API trawl_rc trawl_writer_open(const char *dir, const char *lang,
+                                     trawl_writer **out, char **errmsg);
+
+/* Adds one document given as a JSON object: "id" (a non-empty string) is
+ * required; every other string field (or array of strings) is a text field;
+ * all fields are kept in the document store. A document whose id is already in
+ * the index replaces the earlier one when committed. On TRAWL_EDOC/ELIMIT the
+ * document is not added, the writer stays usable and trawl_writer_errmsg says
+ * why. json need not be NUL-terminated. */
+TRAWL_API trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len);
+
+/* Adds one document from parallel arrays of field names and UTF-8 values
+ * (values[i] has lens[i] bytes). The id is given separately; the stored document
+ * is the JSON object {"id": id, names[i]: values[i], ...}. */
+TRAWL_API trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size_t nfields,
+                                           const char *const *names,
+                                           const char *const *values, const size_t *lens);
+
+/* Makes every document added so far durable and visible to readers opened from
+ * now on: new segment files are written and fsynced, then the manifest is
+ * atomically replaced. A failed commit leaves the previous commit intact. */
+TRAWL_API trawl_rc trawl_writer_commit(trawl_writer *w);
+
+/* Documents added since the last commit (0 after a commit). */
+TRAWL_API uint64_t trawl_writer_pending(const trawl_writer *w);
+
+/* Closes the writer; documents not committed are discarded. */
+TRAWL_API void trawl_writer_close(trawl_writer *w);
+
+TRAWL_API const char *trawl_writer_errmsg(const trawl_writer *w);
+
+/* ------------------------------------------------------------------------ */
+/* Reading                                                                   */
+
+typedef struct trawl_index trawl_index;
+
+/* Opens the current commit of the index in dir, validating the checksum of
+ * every section of every segment. On failure *out is NULL and, if errmsg is not
+ * NULL, *errmsg receives a message naming the file and section (trawl_free it). */
+TRAWL_API trawl_rc trawl_index_open(const char *dir, trawl_index **out, char **errmsg);
+TRAWL_API void trawl_index_close(trawl_index *idx);
+
+/* Number of live documents. */
+TRAWL_API uint64_t trawl_index_doc_count(const trawl_index *idx);
+
+/* The stored document with external id `id`, as a JSON object text in *json
+ * (trawl_free it). TRAWL_ENOTFOUND if no live document has that id. */
+TRAWL_API trawl_rc trawl_index_get(const trawl_index *idx, const char *id, char **json);
+
+/* Index statistics as a JSON object text (documents, segments, terms,
+ * postings, bytes per section, bits per posting) in *json (trawl_free it). */
+TRAWL_API trawl_rc trawl_index_stats(const trawl_index *idx, char **json);
+
+/* Validates every checksum and structure of the index in dir, deeper than
+ * trawl_index_open: every posting list, dictionary block and stored block is
+ * decoded. Returns TRAWL_OK when sound; otherwise an error code and, in
+ * *report (trawl_free it; may be NULL), one line per problem found. */
+TRAWL_API trawl_rc trawl_index_check(const char *dir, char **report);
+
+/* ------------------------------------------------------------------------ */
+/* Searching                                                                 */
+
+typedef struct trawl_options trawl_options;
+
+/* Search options, defaults in brackets. An options object may be shared by
+ * threads once no one modifies it. */
+TRAWL_API trawl_options *trawl_options_new(void);
+TRAWL_API void trawl_options_free(trawl_options *o);
+TRAWL_API void trawl_options_set_limit(trawl_options *o, size_t k);       /* [10] */
+TRAWL_API void trawl_options_set_offset(trawl_options *o, size_t offset); /* [0] */
+/* Default operator between terms: 0 = AND [default], 1 = OR. */
+TRAWL_API void trawl_options_set_or(trawl_options *o, int use_or);
+/* Collect a per-hit score breakdown (trawl_results_explain). [0] */
+TRAWL_API void trawl_options_set_explain(trawl_options *o, int on);
+/* Load titles and build snippets for hits. [1] */
+TRAWL_API void trawl_options_set_snippets(trawl_options *o, int on);
+/* Only count matches; no hits are returned. [0] */
+TRAWL_API void trawl_options_set_count_only(trawl_options *o, int on);
+/* BM25 parameters: k1 >= 0 [1.2], 0 <= b <= 1 [0.75]. TRAWL_EINVAL otherwise. */
+TRAWL_API trawl_rc trawl_options_set_bm25(trawl_options *o, double k1, double b);
+/* Weight of a field in unqualified terms (title 2, others 1 by default); w >= 0. */
+TRAWL_API trawl_rc trawl_options_set_field_weight(trawl_options *o, const char *field, double w);
+
+typedef struct trawl_results trawl_results;
+
+/* Runs query against idx (options may be NULL for defaults). On success *out
+ * holds the results. On failure, *out (if the allocation succeeded) still holds
+ * a results object whose trawl_results_errmsg describes the failure and, for
+ * TRAWL_ESYNTAX, trawl_results_error_offset gives the byte offset in query.
+ * Always trawl_results_free *out. */
+TRAWL_API trawl_rc trawl_search(const trawl_index *idx, const char *query,
+                                const trawl_options *options, trawl_results **out);
+
+TRAWL_API void trawl_results_free(trawl_results *r);
+TRAWL_API const char *trawl_results_errmsg(const trawl_results *r);
+/* Byte offset of a syntax error in the query, or -1. */
+TRAWL_API long trawl_results_error_offset(const trawl_results *r);
+
+/* Exact number of documents matching the query. */
+TRAWL_API uint64_t trawl_results_total(const trawl_results *r);
+/* Number of hits held (at most the limit). */
+TRAWL_API size_t trawl_results_count(const trawl_results *r);
+/* Microseconds the search took. */
+TRAWL_API uint64_t trawl_results_took_us(const trawl_results *r);
+
+/* Hit accessors, 0 <= i < trawl_results_count. Strings are owned by r and valid
+ * until trawl_results_free; NULL for i out of range. */
+TRAWL_API const char *trawl_results_id(const trawl_results *r, size_t i);
+TRAWL_API double trawl_results_score(const trawl_results *r, size_t i);
+/* The hit's "title" field ("" if none; NULL without snippets). */
+TRAWL_API const char *trawl_results_title(const trawl_results *r, size_t i);
+
+typedef enum trawl_snippet_style {
+    TRAWL_SNIPPET_PLAIN = 0, /* text only */
+    TRAWL_SNIPPET_ANSI = 1,  /* matches in bold terminal escapes */
+    TRAWL_SNIPPET_HTML = 2   /* HTML-escaped, matches in <mark>...</mark> */
+} trawl_snippet_style;
+
+/* A passage of the hit's body around the matched terms (NULL without snippets). */
+TRAWL_API const char *trawl_results_snippet(const trawl_results *r, size_t i,
+                                            trawl_snippet_style style);
+/* Multi-line score breakdown (NULL unless explain was set). */
+TRAWL_API const char *trawl_results_explain(const trawl_results *r, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TRAWL_H */

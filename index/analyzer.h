@@ -1,0 +1,56 @@
+/*
+ * analyzer.h — text analysis: UTF-8 text in, a stream of index terms out.
+ *
+ * First stage of the pipeline (text → analyzer → accumulator → segment writer).
+ * A token is a maximal run of Unicode letters, digits and combining marks
+ * (utf8proc categories L*, N*, Mn, Mc, Me); everything else separates tokens.
+ * Invalid UTF-8 bytes act as separators (never a crash). Each token is NFKC
+ * case-folded, then stemmed with a Snowball stemmer (libstemmer) unless the
+ * language is "none" or stemming is switched off for a call (prefix queries).
+ * Tokens whose folded form exceeds TW_MAX_TERM_BYTES are dropped but still use
+ * up a position, so phrase positions stay true to the text.
+ */
+#ifndef TW_ANALYZER_H
+#define TW_ANALYZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TW_MAX_TERM_BYTES 128
+
+typedef struct tw_analyzer tw_analyzer;
+
+typedef struct tw_token {
+    const char *term;  /* folded (and stemmed) bytes, not NUL-terminated; valid during the callback */
+    size_t len;        /* bytes in term, 1..TW_MAX_TERM_BYTES */
+    uint32_t pos;      /* pos_base + index of the token in the text */
+    size_t start, end; /* byte range [start, end) of the token in the input */
+} tw_token;
+
+/* Return non-zero to stop the analysis; tw_analyze then returns that value. */
+typedef int (*tw_token_fn)(void *ctx, const tw_token *tok);
+
+/* Creates an analyzer for lang: any name from sb_stemmer_list() (e.g.
+ * "english"), or "none" for no stemming. NULL means "english". Returns 0, or
+ * -1 for an unknown language, -2 when out of memory. Not thread-safe: use one
+ * analyzer per thread. */
+int tw_analyzer_new(const char *lang, tw_analyzer **out);
+void tw_analyzer_free(tw_analyzer *a);
+
+/* The canonical language name the analyzer was made with ("none" or a stemmer name). */
+const char *tw_analyzer_lang(const tw_analyzer *a);
+
+/* Analyzes text[0..len). Positions start at pos_base. If stem is 0, tokens are
+ * folded but not stemmed. Returns 0 when the whole text was analyzed, the
+ * callback's non-zero value if it stopped, or -2 when out of memory. *npos (if
+ * not NULL) receives the number of positions used (tokens, including dropped ones). */
+int tw_analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, int stem,
+               tw_token_fn fn, void *ctx, uint32_t *npos);
+
+/* Is lang a language tw_analyzer_new accepts? */
+int tw_language_ok(const char *lang);
+
+/* NULL-terminated list: "none" followed by every libstemmer language. Static. */
+const char *const *tw_languages(void);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * ast.h — the parsed form of a query, before analysis and planning.
+ *
+ * The parser (parser.c) turns query text into this tree; the planner analyzes
+ * the raw words with the index's analyzer and builds cursors from it. Words are
+ * kept raw (as typed, unanalyzed) so that one parse serves any language.
+ *
+ * Grammar (OR binds loosest; juxtaposition = the default operator):
+ *   query   := or_expr EOF
+ *   or_expr := and_expr ( "OR" and_expr )*
+ *   and_expr:= unary ( ["AND"] unary )*
+ *   unary   := ("-" | "NOT" | "+") unary | primary
+ *   primary := "(" or_expr ")" | [FIELD ":"] ( WORD | WORD "*" | PHRASE | "(" or_expr ")" )
+ * AND, OR, NOT are operators only in upper case. A field prefix applies to every
+ * term inside it, e.g. title:(a OR b).
+ */
+#ifndef TW_AST_H
+#define TW_AST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum tw_node_kind {
+    TW_Q_TERM,   /* one raw word; may analyze into 0..n terms (n>1 acts as a phrase) */
+    TW_Q_PREFIX, /* word*: every indexed term starting with the folded, unstemmed word */
+    TW_Q_PHRASE, /* "quoted words": terms at consecutive positions in one field */
+    TW_Q_BOOL,   /* clauses with occur MUST / SHOULD / MUST_NOT */
+} tw_node_kind;
+
+typedef enum tw_occur {
+    TW_MUST = 0,    /* the clause must match (AND, +x, default operator AND) */
+    TW_SHOULD = 1,  /* optional, adds to the score (OR, default operator OR) */
+    TW_MUST_NOT = 2 /* the clause must not match (-x, NOT x) */
+} tw_occur;
+
+typedef struct tw_node tw_node;
+
+struct tw_node {
+    tw_node_kind kind;
+    const char *field; /* NUL-terminated field name, or NULL for every text field */
+    size_t offset;     /* byte offset of the node in the query text (for errors) */
+    /* TW_Q_TERM, TW_Q_PREFIX, TW_Q_PHRASE: the raw text (NUL-terminated; for a
+     * phrase the text between the quotes). */
+    const char *text;
+    size_t text_len;
+    /* TW_Q_BOOL: nclauses children with their occur. A BOOL is satisfied when all
+     * MUST clauses match, no MUST_NOT clause matches, and (if there is no MUST
+     * clause) at least one SHOULD clause matches. A BOOL of MUST_NOT clauses only
+     * matches every document the clauses do not. */
+    size_t nclauses;
+    tw_node **clauses;
+    tw_occur *occurs;
+};
+
+/* Limits against hostile queries. */
+#define TW_QUERY_MAX_BYTES 16384
+#define TW_QUERY_MAX_DEPTH 32
+#define TW_QUERY_MAX_CLAUSES 1024 /* leaf nodes in one query */
+
+typedef struct tw_query tw_query; /* owns every node and string (an arena) */
+
+typedef struct tw_parse_error {
+    size_t offset;    /* byte offset in the query text */
+    char message[128];
+} tw_parse_error;
+
+/* Parses q[0..len). default_or selects the operator between juxtaposed clauses
+ * (0: MUST, 1: SHOULD). On success returns 0 and *out (free with
+ * tw_query_free); its root is never NULL. On a syntax error or a limit returns
+ * -1 and fills *err; on out-of-memory returns -2. An empty query (or one with
+ * only separators) is a syntax error at offset 0. */
+int tw_query_parse(const char *q, size_t len, int default_or, tw_query **out, tw_parse_error *err);
+const tw_node *tw_query_root(const tw_query *query);
+void tw_query_free(tw_query *query);
+
+/* Writes a canonical S-expression of the tree into buf (for tests and
+ * --explain), e.g. (and (term "a") (not (field title (phrase "b c")))).
+ * Returns the length it needs (like snprintf). */
+size_t tw_query_format(const tw_node *n, char *buf, size_t cap);
+
+#endif

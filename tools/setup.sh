@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs every Debian 12 package trawl needs to build, test and benchmark.
+# Run as root on a fresh machine; safe to run again (apt-get skips what is there).
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+PKGS="build-essential cmake pkg-config python3 curl
+  libroaring-dev libstemmer-dev libxxhash-dev liblz4-dev libutf8proc-dev
+  libjansson-dev libmicrohttpd-dev
+  sqlite3 libsqlite3-dev libxapian-dev wrk"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
