@@ -8,7 +8,7 @@
  *    failure. trawl_strerror(rc) names a code. Handles keep the message of their
  *    last failure (trawl_writer_errmsg, trawl_index_errmsg, trawl_results_errmsg);
  *    the string is owned by the handle and valid until its next call.
- *  - Every *_new/*_open has a matching *_free/*_close; passing NULL to a free
+ *  - Every _new or _open function has a matching _free or _close; passing NULL to a free
  *    function is a no-op. Strings returned through char** are malloc'd and freed
  *    by the caller with trawl_free().
  *  - The library never aborts or exits: allocation and I/O failures come back as

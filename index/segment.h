@@ -1,0 +1,193 @@
+/*
+ * segment.h — the on-disk segment: constants of the file format (see
+ * docs/FORMAT.md), the reader (mmap + validation + lookups) and the posting
+ * iterator every query cursor is built on.
+ *
+ * A segment is one immutable file: header, 8-byte-aligned sections, a section
+ * table and a footer. Every section carries an XXH3-64 checksum, verified when
+ * the segment is opened; every variable-length structure is bounds-checked
+ * again when it is decoded, so no byte is used unchecked.
+ */
+#ifndef TW_SEGMENT_H
+#define TW_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rview.h"
+
+#define TW_SEG_MAGIC "TRAWLSEG"
+#define TW_SEG_END_MAGIC "TRAWLEND"
+#define TW_FORMAT_VERSION 1u
+#define TW_HEADER_SIZE 16u
+#define TW_FOOTER_SIZE 32u
+#define TW_SECTION_ENTRY 32u
+#define TW_DOC_END UINT32_MAX
+#define TW_MAX_DOCS_PER_SEGMENT (UINT32_MAX - 1u)
+#define TW_MAX_FIELDS 1024u
+#define TW_BLOCK 128u        /* postings per tf / positions block */
+#define TW_DICT_BLOCK 32u    /* terms per dictionary block */
+#define TW_INLINE_MAX_DF 16u /* lists with df <= this are varint-coded, not bitmaps */
+#define TW_STORE_BLOCK (32u * 1024u)
+
+enum tw_section_id {
+    TW_SEC_META = 1,      /* counts, language, field table with statistics */
+    TW_SEC_DOCLEN = 2,    /* per field, u32 token count of every document */
+    TW_SEC_DICT = 3,      /* front-coded term dictionary blocks */
+    TW_SEC_DICTIDX = 4,   /* one fixed entry per dictionary block + first keys */
+    TW_SEC_POSTINGS = 5,  /* per term: doc ids, term frequencies, positions pointer */
+    TW_SEC_POSITIONS = 6, /* per term: block offsets + delta-coded positions */
+    TW_SEC_IDS = 7,       /* external ids, and doc numbers sorted by id */
+    TW_SEC_STORE = 8,     /* LZ4-compressed blocks of stored documents */
+    TW_SEC_COUNT = 9
+};
+
+/* Posting record flags. */
+#define TW_PF_BITMAP 1u   /* doc ids as a portable Roaring bitmap, else varint gaps */
+#define TW_PF_TF_ONE 2u   /* every term frequency is 1: no tf data */
+
+const char *tw_section_name(unsigned id);
+
+typedef struct tw_field_info {
+    char *name;
+    uint32_t docs;   /* documents with at least one token in the field */
+    uint64_t tokens; /* total tokens in the field over all documents */
+} tw_field_info;
+
+typedef struct tw_dict_block {
+    uint32_t dict_off, nterms;
+    uint64_t rec_base;
+    const uint8_t *first_key;
+    uint32_t first_key_len;
+} tw_dict_block;
+
+typedef struct tw_segment {
+    char *path;          /* file path, for error messages */
+    const uint8_t *map;  /* the whole file, mmapped read-only */
+    size_t size;
+    struct { const uint8_t *p; size_t len; } sec[TW_SEC_COUNT];
+    uint32_t ndocs, nfields;
+    uint64_t nterms, npostings;
+    char lang[48];
+    tw_field_info *fields;
+    tw_dict_block *blocks;
+    uint32_t nblocks;
+    const uint8_t *id_offs, *id_sorted, *id_pool; /* IDS section parts */
+    size_t id_pool_len;
+    uint32_t store_nblocks;
+    const uint8_t *store_index, *store_data;
+    size_t store_data_len;
+} tw_segment;
+
+/* Maps and validates the segment file at path: header, footer, section table,
+ * every section's checksum, and the fixed structures (META, DOCLEN, DICTIDX,
+ * IDS, STORE index). Returns 0 and *out; or a trawl_rc (TRAWL_ECORRUPT,
+ * TRAWL_EIO, TRAWL_EVERSION, TRAWL_ENOMEM) with a message naming the file and
+ * section in err. */
+int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap);
+void tw_segment_close(tw_segment *s);
+
+/* Field number of name in this segment, or -1. */
+int tw_segment_field(const tw_segment *s, const char *name);
+
+static inline uint32_t tw_segment_doclen(const tw_segment *s, uint32_t field, uint32_t doc) {
+    const uint8_t *p = s->sec[TW_SEC_DOCLEN].p + 4 * ((size_t)field * s->ndocs + doc);
+    return tw_ld32(p);
+}
+
+/* A term's entry in the dictionary. */
+typedef struct tw_term_ref {
+    uint32_t df;
+    uint64_t rec_off; /* offset of the posting record in TW_SEC_POSTINGS */
+    uint32_t rec_len;
+} tw_term_ref;
+
+/* Looks up the exact term in field. Returns 1 and *ref when found, 0 when not,
+ * a negative trawl_rc when the dictionary is malformed (message in err). */
+int tw_segment_lookup(const tw_segment *s, uint32_t field, const char *term, size_t len,
+                      tw_term_ref *ref, char *err, size_t errcap);
+
+/* Calls fn for every term of field starting with prefix, in byte order; stops
+ * early if fn returns non-zero (and returns that value). Negative trawl_rc on a
+ * malformed dictionary. */
+typedef int (*tw_term_fn)(void *ctx, const char *term, size_t len, const tw_term_ref *ref);
+int tw_segment_prefix(const tw_segment *s, uint32_t field, const char *prefix, size_t len,
+                      tw_term_fn fn, void *ctx, char *err, size_t errcap);
+
+/* Every dictionary entry in key order (for check and stats); key = 2-byte
+ * big-endian field number + term bytes. */
+typedef int (*tw_key_fn)(void *ctx, const uint8_t *key, size_t len, const tw_term_ref *ref);
+int tw_segment_each_term(const tw_segment *s, tw_key_fn fn, void *ctx, char *err, size_t errcap);
+
+/* A decoded posting record header; the iterator walks it. */
+typedef struct tw_postings {
+    const tw_segment *seg;
+    uint32_t df;
+    uint32_t flags;
+    tw_rview view;            /* TW_PF_BITMAP */
+    const uint8_t *gaps, *gaps_end; /* varint doc gaps otherwise */
+    const uint8_t *tf_widths; /* ceil(df/128) bytes, unless TW_PF_TF_ONE */
+    const uint8_t *tf_data;
+    uint32_t *tf_block_off;   /* byte offset of each tf block in tf_data */
+    const uint8_t *pos_table; /* u32 per block (NULL when one block) */
+    const uint8_t *pos_data, *pos_end;
+} tw_postings;
+
+/* Decodes the record of ref. deep = also validate every doc id and (via
+ * tw_postings_check) positions. Returns 0, or a negative trawl_rc with a message. */
+int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_postings *p,
+                     char *err, size_t errcap);
+void tw_postings_close(tw_postings *p);
+
+/* Term frequency of the posting with the given rank (0-based index in the list). */
+static inline uint32_t tw_postings_tf(const tw_postings *p, uint32_t rank) {
+    if (p->flags & TW_PF_TF_ONE) return 1;
+    uint32_t b = rank / TW_BLOCK, w = p->tf_widths[b];
+    if (w == 0) return 1;
+    uint64_t bit = (uint64_t)(rank % TW_BLOCK) * w;
+    const uint8_t *q = p->tf_data + p->tf_block_off[b] + bit / 8;
+    /* Up to 32 bits starting at bit%8: read 5 bytes (the writer pads each block). */
+    uint64_t x = (uint64_t)q[0] | ((uint64_t)q[1] << 8) | ((uint64_t)q[2] << 16) |
+                 ((uint64_t)q[3] << 24) | ((uint64_t)q[4] << 32);
+    return (uint32_t)((x >> (bit % 8)) & ((1ULL << w) - 1)) + 1;
+}
+
+/* Iterator over a posting list: doc ids in order with their rank. */
+typedef struct tw_piter {
+    const tw_postings *p;
+    uint32_t doc;  /* current doc, TW_DOC_END when exhausted */
+    uint32_t rank;
+    tw_riter rit;
+    const uint8_t *gp; /* varint lists */
+    int bad;           /* malformed varint list seen */
+} tw_piter;
+
+void tw_piter_init(tw_piter *it, const tw_postings *p);
+uint32_t tw_piter_next(tw_piter *it);
+uint32_t tw_piter_seek(tw_piter *it, uint32_t target);
+
+/* Decodes the positions of the posting at rank into out (capacity cap >= tf).
+ * Returns the count, or -1 if malformed. */
+int tw_postings_positions(const tw_postings *p, uint32_t rank, uint32_t *out, uint32_t cap);
+
+/* Full validation of a record beyond tw_postings_open: every position stream. */
+int tw_postings_check(const tw_postings *p, char *err, size_t errcap);
+
+/* External id of doc (not NUL-terminated). */
+const char *tw_segment_id(const tw_segment *s, uint32_t doc, size_t *len);
+/* Doc number with the given external id, or -1. */
+int64_t tw_segment_find_id(const tw_segment *s, const char *id, size_t len);
+
+/* The stored JSON text of doc in a malloc'd NUL-terminated buffer. Returns 0
+ * or a negative trawl_rc with a message. */
+int tw_segment_stored(const tw_segment *s, uint32_t doc, char **json, size_t *len, char *err,
+                      size_t errcap);
+/* Decompresses and walks every stored block (for check). */
+int tw_segment_check_store(const tw_segment *s, char *err, size_t errcap);
+
+/* Bytes of each section, for stats. */
+static inline size_t tw_segment_section_bytes(const tw_segment *s, unsigned id) {
+    return id < TW_SEC_COUNT ? s->sec[id].len : 0;
+}
+
+#endif
