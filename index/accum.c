@@ -107,10 +107,16 @@ void tw_accum_free(tw_accum *a) {
     free(a);
 }
 
-int tw_accum_field(tw_accum *a, const char *name, size_t len) {
-    if (a->rc) return a->rc;
+int tw_accum_field_lookup(const tw_accum *a, const char *name, size_t len) {
     for (uint32_t f = 0; f < a->nfields; f++)
         if (strlen(a->fields[f].name) == len && memcmp(a->fields[f].name, name, len) == 0) return (int)f;
+    return -1;
+}
+
+int tw_accum_field(tw_accum *a, const char *name, size_t len) {
+    if (a->rc) return a->rc;
+    int have = tw_accum_field_lookup(a, name, len);
+    if (have >= 0) return have;
     if (a->nfields >= TW_MAX_FIELDS) return -1;
     field *nf = realloc(a->fields, sizeof *nf * (a->nfields + 1));
     if (!nf) return a->rc = -2;

@@ -23,6 +23,9 @@ void tw_accum_free(tw_accum *a);
  * than TW_MAX_FIELDS fields, -2 when out of memory. */
 int tw_accum_field(tw_accum *a, const char *name, size_t len);
 
+/* Field number for name if registered, else -1. */
+int tw_accum_field_lookup(const tw_accum *a, const char *name, size_t len);
+
 /* Starts a document: its external id and stored JSON text (copied). Returns
  * the new doc number (>= 0) or -2. */
 int64_t tw_accum_begin_doc(tw_accum *a, const char *id, size_t idlen, const char *stored, size_t slen);

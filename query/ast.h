@@ -12,7 +12,25 @@
  *   unary   := ("-" | "NOT" | "+") unary | primary
  *   primary := "(" or_expr ")" | [FIELD ":"] ( WORD | WORD "*" | PHRASE | "(" or_expr ")" )
  * AND, OR, NOT are operators only in upper case. A field prefix applies to every
- * term inside it, e.g. title:(a OR b).
+ * term inside it, e.g. title:(a OR b); field prefixes do not nest.
+ *
+ * Lexical details (lexer.h): separators are ASCII space and control bytes; a
+ * '-' or '+' is an operator only at the start of a clause (e-mail, c++ are
+ * words); a field is [A-Za-z_][A-Za-z0-9_.]* directly followed by ':' (but not
+ * by "://" or "::", so http://x and std::x are words; 10:30 is a word); a
+ * trailing '*' makes a prefix query, a '*' elsewhere is a word byte. After
+ * "field:" the value is taken as is: title:-x is the term "-x", title:NOT the
+ * term "NOT".
+ *
+ * Tree shape: an or_expr of n>1 operands is a BOOL of n SHOULD clauses; an
+ * and_expr of n>1 operands is a BOOL whose clauses are MUST (default AND) or
+ * SHOULD (default OR), MUST for both neighbours of an explicit AND and for +x,
+ * MUST_NOT for -x / NOT x. One operand collapses to itself, except a lone
+ * negation, which is a BOOL with one MUST_NOT clause. A child BOOL is merged
+ * into its parent where that provably keeps the meaning: a SHOULD clause whose
+ * BOOL has only SHOULD clauses, and a MUST clause whose BOOL has a MUST clause
+ * and no SHOULD clause. So every BOOL has at least two clauses or is a lone
+ * negation.
  */
 #ifndef TW_AST_H
 #define TW_AST_H
@@ -37,10 +55,14 @@ typedef struct tw_node tw_node;
 
 struct tw_node {
     tw_node_kind kind;
-    const char *field; /* NUL-terminated field name, or NULL for every text field */
-    size_t offset;     /* byte offset of the node in the query text (for errors) */
+    const char *field; /* NUL-terminated field name, or NULL for every text field
+                        * (always NULL on a BOOL: its leaves carry the field) */
+    size_t offset;     /* byte offset of the node in the query text (for errors):
+                        * a leaf's field name if it has its own prefix, else its
+                        * word or opening quote; a BOOL's first operand or operator */
     /* TW_Q_TERM, TW_Q_PREFIX, TW_Q_PHRASE: the raw text (NUL-terminated; for a
-     * phrase the text between the quotes). */
+     * prefix without the '*'; for a phrase the bytes between the quotes, which
+     * may include NUL bytes: use text_len). Never empty. */
     const char *text;
     size_t text_len;
     /* TW_Q_BOOL: nclauses children with their occur. A BOOL is satisfied when all
@@ -52,7 +74,9 @@ struct tw_node {
     tw_occur *occurs;
 };
 
-/* Limits against hostile queries. */
+/* Limits against hostile queries. The depth is the nesting of parentheses
+ * (including field:( ) and unary operators (-, +, NOT) around a clause; a tree
+ * from tw_query_parse is therefore at most 2 * TW_QUERY_MAX_DEPTH + 3 levels deep. */
 #define TW_QUERY_MAX_BYTES 16384
 #define TW_QUERY_MAX_DEPTH 32
 #define TW_QUERY_MAX_CLAUSES 1024 /* leaf nodes in one query */
@@ -60,22 +84,34 @@ struct tw_node {
 typedef struct tw_query tw_query; /* owns every node and string (an arena) */
 
 typedef struct tw_parse_error {
-    size_t offset;    /* byte offset in the query text */
-    char message[128];
+    size_t offset;    /* byte offset in the query text, <= len */
+    char message[128];/* NUL-terminated, without the offset, e.g. "nothing after 'OR'" */
+    int limit;        /* 1 if a TW_QUERY_MAX_* limit was exceeded (TRAWL_ELIMIT), 0 for a syntax error */
 } tw_parse_error;
 
 /* Parses q[0..len). default_or selects the operator between juxtaposed clauses
  * (0: MUST, 1: SHOULD). On success returns 0 and *out (free with
  * tw_query_free); its root is never NULL. On a syntax error or a limit returns
  * -1 and fills *err; on out-of-memory returns -2. An empty query (or one with
- * only separators) is a syntax error at offset 0. */
+ * only separators) is a syntax error at offset 0. err may be NULL. Any bytes are
+ * accepted (q may hold NULs and invalid UTF-8); time and memory are linear in
+ * len. The tree and all its strings live until tw_query_free. */
 int tw_query_parse(const char *q, size_t len, int default_or, tw_query **out, tw_parse_error *err);
 const tw_node *tw_query_root(const tw_query *query);
 void tw_query_free(tw_query *query);
 
 /* Writes a canonical S-expression of the tree into buf (for tests and
- * --explain), e.g. (and (term "a") (not (field title (phrase "b c")))).
- * Returns the length it needs (like snprintf). */
+ * --explain), e.g. the tree of  a -title:"b c"  is
+ *   (bool (must (term "a")) (must_not (phrase title "b c")))
+ * Grammar:
+ *   node   := "(" kind [" " FIELD] " " STRING ")"            kind: term prefix phrase
+ *           | "(bool" (" (" occur " " node ")")+ ")"       occur: must should must_not
+ *   STRING := '"' bytes '"', where '"' is written \", '\' is written \\, and
+ *             bytes 0x00-0x1f and 0x7f are written \xHH (lower-case hex);
+ *             all other bytes (UTF-8 included) are written as they are.
+ * A prefix's text is shown without its '*'. A NULL node is written (null).
+ * Writes at most cap bytes including a terminating NUL (none if cap is 0) and
+ * returns the length it needs without the NUL (like snprintf). */
 size_t tw_query_format(const tw_node *n, char *buf, size_t cap);
 
 #endif

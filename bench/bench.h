@@ -1,0 +1,138 @@
+/*
+ * bench.h — shared declarations of trawl-bench, the benchmark harness.
+ *
+ * trawl-bench measures trawl against two peers, SQLite FTS5 and Xapian, through
+ * each engine's public API, in one process. Every engine sits behind the same
+ * small adapter (bench_engine): build an index from a JSON Lines corpus, open
+ * it, run one query of a class (and / or / phrase / count) given as a list of
+ * plain words, close it. The harness times the adapter calls; the adapters do
+ * nothing but translate the word list into the engine's own query and copy out
+ * the top-K external ids and the exact total.
+ *
+ * Files: main.c (subcommands, timing, report), util.c (corpus and query file
+ * reading, result buffers, small helpers), gen.c (synthetic corpus and query
+ * generator), kernels_bench.c (the kernel micro-benchmark), engine_trawl.c,
+ * engine_sqlite.c, engine_xapian.cc (the one C++ file; it exposes the same C
+ * adapter). This header is also included by the C++ file.
+ */
+#ifndef TRAWL_BENCH_H
+#define TRAWL_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Query classes. AND/OR/PHRASE are ranked top-K by BM25 with the exact total;
+ * COUNT only counts the documents containing every word. */
+typedef enum bench_class { BENCH_AND = 0, BENCH_OR, BENCH_PHRASE, BENCH_COUNT, BENCH_NCLASSES } bench_class;
+
+/* "and", "or", "phrase", "count". */
+const char *bench_class_name(bench_class c);
+/* Parses a class name; returns -1 if unknown. */
+int bench_class_parse(const char *s);
+
+/* One query: its words, lowercased ASCII letters/digits and any non-ASCII
+ * bytes; every other byte separates words (so no query-syntax characters and
+ * no upper-case operators can reach an engine). */
+typedef struct bench_query {
+    char **words; /* nwords NUL-terminated words, owned by the query set */
+    size_t nwords;
+} bench_query;
+
+typedef struct bench_queries {
+    bench_query *q;
+    size_t n;
+} bench_queries;
+
+/* Reads one query a line from path (blank lines and lines without any word are
+ * skipped). Returns 0, or -1 with a message in err. Free with bench_queries_free. */
+int bench_queries_load(const char *path, bench_queries *out, char *err, size_t errlen);
+void bench_queries_free(bench_queries *qs);
+
+/* The answer to one query: the exact total and up to K external ids, best
+ * first. Adapters append ids with bench_result_add; the buffers are reused
+ * between queries (bench_result_reset) so that steady-state queries do not
+ * allocate in the harness. */
+typedef struct bench_result {
+    uint64_t total;
+    size_t n;      /* ids held */
+    char *buf;     /* ids, each NUL-terminated, back to back */
+    size_t used, cap;
+    size_t *off;   /* n offsets into buf */
+    size_t offcap;
+} bench_result;
+
+void bench_result_reset(bench_result *r);
+/* Appends id[0..len) (need not be NUL-terminated). Returns 0, or -1 when out of memory. */
+int bench_result_add(bench_result *r, const char *id, size_t len);
+static inline const char *bench_result_id(const bench_result *r, size_t i) { return r->buf + r->off[i]; }
+void bench_result_free(bench_result *r);
+
+/* An engine adapter. Every function returns 0 on success or -1 with a
+ * NUL-terminated message in err[0..errlen). */
+typedef struct bench_engine {
+    const char *name; /* "trawl", "fts5", "xapian" */
+    /* The version of the engine library linked in (a static string). */
+    const char *(*version)(void);
+    /* Builds a new index in dir (which does not exist yet, or is empty) from the
+     * JSON Lines corpus at path; *docs receives the number of documents indexed. */
+    int (*build)(const char *corpus, const char *dir, uint64_t *docs, char *err, size_t errlen);
+    /* Opens the index in dir for querying; *h is freed with close. */
+    int (*open)(const char *dir, void **h, char *err, size_t errlen);
+    /* Runs one query of class cls with top k; fills res (already reset). */
+    int (*run)(void *h, bench_class cls, const bench_query *q, size_t k, bench_result *res,
+               char *err, size_t errlen);
+    void (*close)(void *h);
+} bench_engine;
+
+/* The adapters compiled in; NULL when the engine is not available. */
+const bench_engine *bench_engine_trawl(void);
+const bench_engine *bench_engine_fts5(void);
+const bench_engine *bench_engine_xapian(void);
+/* Finds an adapter by name ("trawl", "fts5" or its alias "sqlite", "xapian");
+ * NULL if unknown or not compiled in. */
+const bench_engine *bench_engine_find(const char *name);
+
+/* One document of a corpus, as the peers need it. Strings are valid only during
+ * the callback; missing fields are "" (title, body). line is the raw JSON text. */
+typedef struct bench_doc {
+    const char *id, *title, *body;
+    size_t id_len, title_len, body_len;
+    const char *line;
+    size_t line_len;
+} bench_doc;
+
+/* Calls fn for every line of the JSON Lines file at path, in order. Stops at the
+ * first non-zero return of fn (returned, with fn's message left in err). Returns
+ * 0, or -1 with a message in err (I/O error, malformed JSON, missing "id"). */
+typedef int (*bench_doc_fn)(void *ctx, const bench_doc *d, char *err, size_t errlen);
+int bench_corpus_each(const char *path, bench_doc_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t bench_now_ns(void);
+/* Apparent size in bytes of a file, or the sum over a directory tree. */
+uint64_t bench_path_bytes(const char *path);
+/* Removes a directory tree (or a file). Returns 0 or -1. */
+int bench_rmtree(const char *path);
+/* Writes s as a JSON string literal (with quotes) to f. */
+void bench_json_str(FILE *f, const char *s);
+/* snprintf into err; always NUL-terminates. */
+void bench_seterr(char *err, size_t errlen, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Subcommands in their own files. argc/argv start after the subcommand name. */
+int bench_cmd_gen(int argc, char **argv);
+int bench_cmd_genq(int argc, char **argv);
+int bench_cmd_kernels(int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TRAWL_BENCH_H */

@@ -1,0 +1,77 @@
+/*
+ * engine.h — private structures of the engine layer: the manifest (which
+ * segments make up a commit) and the open index snapshot the query layer
+ * searches. Not part of the public API.
+ */
+#ifndef TW_ENGINE_H
+#define TW_ENGINE_H
+
+#include <roaring/roaring.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "segment.h"
+#include "trawl.h"
+
+#define TW_MANIFEST "MANIFEST"
+#define TW_LANG_MAX 48
+
+typedef struct tw_manifest_seg {
+    char *name;    /* segment file name in the index directory */
+    char *del;     /* deletion bitmap file name, or NULL */
+    uint32_t docs; /* documents in the segment (live or not) */
+} tw_manifest_seg;
+
+typedef struct tw_manifest {
+    uint64_t generation; /* 0 = no commit yet */
+    char lang[TW_LANG_MAX];
+    size_t nsegs;
+    tw_manifest_seg *segs;
+} tw_manifest;
+
+/* Reads dir/MANIFEST. A missing manifest gives an empty manifest (generation 0)
+ * and returns TRAWL_ENOTFOUND. Other failures: TRAWL_ECORRUPT / EIO / ENOMEM with
+ * a message in err. */
+int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap);
+/* Atomically replaces dir/MANIFEST with m: temp file, fsync, rename, fsync dir. */
+int tw_manifest_write(const char *dir, const tw_manifest *m, char *err, size_t errcap);
+void tw_manifest_free(tw_manifest *m);
+int tw_manifest_add(tw_manifest *m, const char *name, const char *del, uint32_t docs);
+
+/* Deletion bitmaps: a portable Roaring bitmap followed by its XXH3-64. */
+int tw_deletes_read(const char *path, uint32_t ndocs, roaring_bitmap_t **out, char *err, size_t errcap);
+int tw_deletes_write(const char *path, const roaring_bitmap_t *r, char *err, size_t errcap);
+
+/* Writes a whole file durably (temp + fsync + rename); used for small files. */
+int tw_write_file_durable(const char *dir, const char *name, const void *data, size_t len, char *err,
+                          size_t errcap);
+int tw_fsync_dir(const char *dir);
+char *tw_path_join(const char *dir, const char *name);
+
+typedef struct tw_iseg {
+    tw_segment *seg;
+    roaring_bitmap_t *deleted; /* NULL when nothing is deleted */
+    int32_t *field_map;        /* global field number → local field number or -1 */
+} tw_iseg;
+
+struct trawl_index {
+    char *dir;
+    uint64_t generation;
+    char lang[TW_LANG_MAX];
+    uint32_t nsegs;
+    tw_iseg *segs;
+    uint64_t live_docs;
+    /* Global text fields: union over segments, statistics over live documents. */
+    uint32_t nfields;
+    char **field_names;
+    uint64_t *field_docs;   /* live documents with the field */
+    uint64_t *field_tokens; /* tokens of the field in live documents */
+};
+
+/* Global field number of name, or -1. */
+int tw_index_field(const struct trawl_index *idx, const char *name);
+
+/* Fills buf with a message (printf-style) and returns rc. */
+int tw_seterr(char *buf, size_t cap, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif

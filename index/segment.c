@@ -1,0 +1,760 @@
+/*
+ * segment.c — segment reader: maps a segment file, validates it, and serves
+ * dictionary lookups, posting lists, ids and stored documents (contract in
+ * segment.h, format in docs/FORMAT.md).
+ *
+ * Validation happens in two layers. On open: magic, version, footer, section
+ * table, the checksum of every section, and the fixed-size structures (META,
+ * DOCLEN, DICTIDX, IDS, STORE index) — so later lookups can trust those. On use:
+ * every variable-length structure (dictionary blocks, posting records, position
+ * streams, stored blocks) is decoded with bounds checks, so even a file that
+ * passed its checksums but was written wrong cannot make the reader misbehave.
+ */
+#include "segment.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lz4.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "trawl.h"
+#include "varint.h"
+
+#define IDX_ENTRY 24u
+#define STORE_ENTRY 24u
+
+static const char *const section_names[TW_SEC_COUNT] = {
+    "header", "meta", "doclen", "dict", "dictidx", "postings", "positions", "ids", "store"};
+
+const char *tw_section_name(unsigned id) { return id < TW_SEC_COUNT ? section_names[id] : "unknown"; }
+
+static int errf(char *err, size_t cap, int rc, const char *path, const char *section, const char *fmt, ...) {
+    if (err && cap) {
+        int n = snprintf(err, cap, "%s: %s section: ", path, section);
+        if (n >= 0 && (size_t)n < cap) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(err + n, cap - (size_t)n, fmt, ap);
+            va_end(ap);
+        }
+    }
+    return rc;
+}
+#define CORRUPT(s, sec, ...) errf(err, errcap, TRAWL_ECORRUPT, (s)->path, sec, __VA_ARGS__)
+
+void tw_segment_close(tw_segment *s) {
+    if (!s) return;
+    if (s->map && s->size) munmap((void *)s->map, s->size);
+    if (s->fields)
+        for (uint32_t f = 0; f < s->nfields; f++) free(s->fields[f].name);
+    free(s->fields);
+    free(s->blocks);
+    free(s->path);
+    free(s);
+}
+
+static int parse_meta(tw_segment *s, char *err, size_t errcap) {
+    const uint8_t *p = s->sec[TW_SEC_META].p, *end = p + s->sec[TW_SEC_META].len;
+    uint64_t nd, nf, nt, np, ll;
+    if (tw_get_varint(&p, end, &nd) || tw_get_varint(&p, end, &nf) || tw_get_varint(&p, end, &nt) ||
+        tw_get_varint(&p, end, &np) || tw_get_varint(&p, end, &ll))
+        return CORRUPT(s, "meta", "truncated counts");
+    if (nd > TW_MAX_DOCS_PER_SEGMENT || nf > TW_MAX_FIELDS || ll >= sizeof s->lang || ll > (size_t)(end - p))
+        return CORRUPT(s, "meta", "count out of range");
+    s->ndocs = (uint32_t)nd;
+    s->nfields = (uint32_t)nf;
+    s->nterms = nt;
+    s->npostings = np;
+    memcpy(s->lang, p, ll);
+    s->lang[ll] = 0;
+    p += ll;
+    s->fields = calloc(nf ? nf : 1, sizeof *s->fields);
+    if (!s->fields) return errf(err, errcap, TRAWL_ENOMEM, s->path, "meta", "out of memory");
+    for (uint32_t f = 0; f < nf; f++) {
+        uint64_t nl, docs, tokens;
+        if (tw_get_varint(&p, end, &nl) || nl == 0 || nl > (size_t)(end - p))
+            return CORRUPT(s, "meta", "field %u name truncated", f);
+        s->fields[f].name = strndup((const char *)p, nl);
+        if (!s->fields[f].name) return errf(err, errcap, TRAWL_ENOMEM, s->path, "meta", "out of memory");
+        if (strlen(s->fields[f].name) != nl) return CORRUPT(s, "meta", "field %u name has a NUL byte", f);
+        p += nl;
+        if (tw_get_varint(&p, end, &docs) || tw_get_varint(&p, end, &tokens) || docs > nd)
+            return CORRUPT(s, "meta", "field %u statistics invalid", f);
+        s->fields[f].docs = (uint32_t)docs;
+        s->fields[f].tokens = tokens;
+    }
+    if (p != end) return CORRUPT(s, "meta", "trailing bytes");
+    if (s->sec[TW_SEC_DOCLEN].len != (uint64_t)nd * nf * 4)
+        return CORRUPT(s, "doclen", "size %zu, expected %llu", s->sec[TW_SEC_DOCLEN].len,
+                       (unsigned long long)nd * nf * 4);
+    return 0;
+}
+
+static int parse_dictidx(tw_segment *s, char *err, size_t errcap) {
+    const uint8_t *p = s->sec[TW_SEC_DICTIDX].p;
+    size_t len = s->sec[TW_SEC_DICTIDX].len;
+    if (len < 4) return CORRUPT(s, "dictidx", "truncated");
+    uint32_t nb = tw_ld32(p);
+    if ((len - 4) / IDX_ENTRY < nb) return CORRUPT(s, "dictidx", "block table truncated");
+    const uint8_t *keys = p + 4 + (size_t)nb * IDX_ENTRY;
+    size_t keys_len = len - 4 - (size_t)nb * IDX_ENTRY;
+    s->blocks = calloc(nb ? nb : 1, sizeof *s->blocks);
+    if (!s->blocks) return errf(err, errcap, TRAWL_ENOMEM, s->path, "dictidx", "out of memory");
+    uint64_t terms = 0;
+    for (uint32_t b = 0; b < nb; b++) {
+        const uint8_t *e = p + 4 + (size_t)b * IDX_ENTRY;
+        tw_dict_block *d = &s->blocks[b];
+        d->dict_off = tw_ld32(e);
+        d->nterms = tw_ld32(e + 4);
+        d->rec_base = tw_ld64(e + 8);
+        uint32_t ko = tw_ld32(e + 16), kl = tw_ld32(e + 20);
+        if (d->dict_off > s->sec[TW_SEC_DICT].len || (b > 0 && d->dict_off <= s->blocks[b - 1].dict_off))
+            return CORRUPT(s, "dictidx", "block %u offset invalid", b);
+        if (d->nterms == 0 || d->nterms > TW_DICT_BLOCK || d->rec_base > s->sec[TW_SEC_POSTINGS].len)
+            return CORRUPT(s, "dictidx", "block %u header invalid", b);
+        if (ko > keys_len || kl > keys_len - ko || kl < 2) return CORRUPT(s, "dictidx", "block %u key out of range", b);
+        d->first_key = keys + ko;
+        d->first_key_len = kl;
+        terms += d->nterms;
+    }
+    s->nblocks = nb;
+    if (terms != s->nterms) return CORRUPT(s, "dictidx", "term count %llu, meta says %llu",
+                                           (unsigned long long)terms, (unsigned long long)s->nterms);
+    return 0;
+}
+
+static int parse_ids(tw_segment *s, char *err, size_t errcap) {
+    const uint8_t *p = s->sec[TW_SEC_IDS].p;
+    size_t len = s->sec[TW_SEC_IDS].len;
+    if (len < 4 || tw_ld32(p) != s->ndocs) return CORRUPT(s, "ids", "document count mismatch");
+    size_t nd = s->ndocs;
+    if ((len - 4) / 4 < 2 * nd + 1) return CORRUPT(s, "ids", "tables truncated");
+    s->id_offs = p + 4;
+    s->id_sorted = s->id_offs + 4 * (nd + 1);
+    s->id_pool = s->id_sorted + 4 * nd;
+    s->id_pool_len = len - 4 - 4 * (2 * nd + 1);
+    uint32_t prev = 0;
+    for (size_t d = 0; d <= nd; d++) {
+        uint32_t o = tw_ld32(s->id_offs + 4 * d);
+        if (o < prev || o > s->id_pool_len || (d > 0 && o == prev)) return CORRUPT(s, "ids", "offset of doc %zu invalid", d);
+        prev = o;
+    }
+    if (prev != s->id_pool_len) return CORRUPT(s, "ids", "pool size mismatch");
+    for (size_t d = 0; d < nd; d++)
+        if (tw_ld32(s->id_sorted + 4 * d) >= nd) return CORRUPT(s, "ids", "sorted entry %zu out of range", d);
+    return 0;
+}
+
+static int parse_store(tw_segment *s, char *err, size_t errcap) {
+    const uint8_t *p = s->sec[TW_SEC_STORE].p;
+    size_t len = s->sec[TW_SEC_STORE].len;
+    if (len < 8) return CORRUPT(s, "store", "truncated");
+    uint32_t nb = tw_ld32(p);
+    if ((len - 8) / STORE_ENTRY < nb) return CORRUPT(s, "store", "block index truncated");
+    s->store_nblocks = nb;
+    s->store_index = p + 8;
+    s->store_data = s->store_index + (size_t)nb * STORE_ENTRY;
+    s->store_data_len = len - 8 - (size_t)nb * STORE_ENTRY;
+    uint64_t expect = 0;
+    for (uint32_t b = 0; b < nb; b++) {
+        const uint8_t *e = s->store_index + (size_t)b * STORE_ENTRY;
+        uint32_t first = tw_ld32(e), clen = tw_ld32(e + 4), ulen = tw_ld32(e + 8);
+        uint64_t off = tw_ld64(e + 16);
+        if (off != expect || clen > s->store_data_len - off || ulen == 0 || ulen > (uint32_t)LZ4_MAX_INPUT_SIZE ||
+            first >= s->ndocs || (b == 0 && first != 0) ||
+            (b > 0 && first <= tw_ld32(e - STORE_ENTRY)))
+            return CORRUPT(s, "store", "block %u header invalid", b);
+        expect = off + clen;
+    }
+    if (expect != s->store_data_len || (nb == 0 && s->ndocs > 0))
+        return CORRUPT(s, "store", "block data size mismatch");
+    return 0;
+}
+
+int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap) {
+    *out = NULL;
+    tw_segment *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return errf(err, errcap, TRAWL_ENOMEM, path, "header", "out of memory");
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int rc = errf(err, errcap, TRAWL_EIO, path, "header", "cannot open: %s", strerror(errno));
+        tw_segment_close(s);
+        return rc;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int rc = errf(err, errcap, TRAWL_EIO, path, "header", "cannot stat: %s", strerror(errno));
+        close(fd);
+        tw_segment_close(s);
+        return rc;
+    }
+    int rc = 0;
+    if ((uint64_t)st.st_size < TW_HEADER_SIZE + TW_FOOTER_SIZE) {
+        rc = CORRUPT(s, "header", "file truncated (%lld bytes)", (long long)st.st_size);
+    } else {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) rc = errf(err, errcap, TRAWL_EIO, path, "header", "mmap failed: %s", strerror(errno));
+        else {
+            s->map = m;
+            s->size = (size_t)st.st_size;
+        }
+    }
+    close(fd);
+    if (rc) goto fail;
+    const uint8_t *m = s->map;
+    if (memcmp(m, TW_SEG_MAGIC, 8) != 0) {
+        rc = CORRUPT(s, "header", "bad magic (not a trawl segment)");
+        goto fail;
+    }
+    if (tw_ld32(m + 8) != TW_FORMAT_VERSION) {
+        rc = errf(err, errcap, TRAWL_EVERSION, path, "header", "format version %u, this build reads %u",
+                  tw_ld32(m + 8), TW_FORMAT_VERSION);
+        goto fail;
+    }
+    const uint8_t *foot = m + s->size - TW_FOOTER_SIZE;
+    if (memcmp(foot + 24, TW_SEG_END_MAGIC, 8) != 0) {
+        rc = CORRUPT(s, "footer", "bad end magic (file truncated?)");
+        goto fail;
+    }
+    uint64_t table_off = tw_ld64(foot);
+    uint32_t nsec = tw_ld32(foot + 8);
+    if (nsec != TW_SEC_COUNT - 1 || tw_ld32(m + 12) != nsec || tw_ld32(foot + 12) != TW_FORMAT_VERSION ||
+        table_off < TW_HEADER_SIZE || table_off > s->size - TW_FOOTER_SIZE ||
+        s->size - TW_FOOTER_SIZE - table_off != (uint64_t)nsec * TW_SECTION_ENTRY) {
+        rc = CORRUPT(s, "footer", "section table location invalid");
+        goto fail;
+    }
+    XXH3_state_t *xs = XXH3_createState();
+    if (!xs) {
+        rc = errf(err, errcap, TRAWL_ENOMEM, path, "footer", "out of memory");
+        goto fail;
+    }
+    XXH3_64bits_reset(xs);
+    XXH3_64bits_update(xs, m, TW_HEADER_SIZE);
+    XXH3_64bits_update(xs, m + table_off, (size_t)nsec * TW_SECTION_ENTRY);
+    uint64_t hsum = XXH3_64bits_digest(xs);
+    XXH3_freeState(xs);
+    if (hsum != tw_ld64(foot + 16)) {
+        rc = CORRUPT(s, "footer", "header/section table checksum mismatch");
+        goto fail;
+    }
+    uint64_t prev_end = TW_HEADER_SIZE;
+    for (uint32_t i = 0; i < nsec; i++) {
+        const uint8_t *e = m + table_off + (size_t)i * TW_SECTION_ENTRY;
+        uint32_t id = tw_ld32(e);
+        uint64_t off = tw_ld64(e + 8), len = tw_ld64(e + 16), sum = tw_ld64(e + 24);
+        if (id != i + 1 || off < prev_end || off > table_off || len > table_off - off) {
+            rc = CORRUPT(s, tw_section_name(id < TW_SEC_COUNT ? id : 0), "location invalid");
+            goto fail;
+        }
+        if (XXH3_64bits(m + off, (size_t)len) != sum) {
+            rc = CORRUPT(s, tw_section_name(id), "checksum mismatch");
+            goto fail;
+        }
+        s->sec[id].p = m + off;
+        s->sec[id].len = (size_t)len;
+        prev_end = off + len;
+    }
+    if ((rc = parse_meta(s, err, errcap)) || (rc = parse_dictidx(s, err, errcap)) || (rc = parse_ids(s, err, errcap)) ||
+        (rc = parse_store(s, err, errcap)))
+        goto fail;
+    if ((uintptr_t)s->sec[TW_SEC_DOCLEN].p % 4 != 0) {
+        rc = CORRUPT(s, "doclen", "misaligned");
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    tw_segment_close(s);
+    return rc;
+}
+
+int tw_segment_field(const tw_segment *s, const char *name) {
+    for (uint32_t f = 0; f < s->nfields; f++)
+        if (strcmp(s->fields[f].name, name) == 0) return (int)f;
+    return -1;
+}
+
+static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl) {
+    int c = memcmp(a, b, al < bl ? al : bl);
+    if (c) return c;
+    return al < bl ? -1 : al > bl;
+}
+
+/* Walks dictionary block b, calling fn(ctx, key, klen, ref) for each entry.
+ * fn returns 0 to go on, 1 to stop (success), other values are passed back. */
+typedef int (*entry_fn)(void *ctx, const uint8_t *key, size_t klen, const tw_term_ref *ref);
+
+static int walk_block(const tw_segment *s, uint32_t b, entry_fn fn, void *ctx, char *err, size_t errcap) {
+    const tw_dict_block *d = &s->blocks[b];
+    const uint8_t *p = s->sec[TW_SEC_DICT].p + d->dict_off;
+    const uint8_t *end = b + 1 < s->nblocks ? s->sec[TW_SEC_DICT].p + s->blocks[b + 1].dict_off
+                                            : s->sec[TW_SEC_DICT].p + s->sec[TW_SEC_DICT].len;
+    uint8_t key[2 + 256];
+    size_t klen = 0;
+    uint64_t rec = d->rec_base;
+    size_t plen = s->sec[TW_SEC_POSTINGS].len;
+    for (uint32_t i = 0; i < d->nterms; i++) {
+        uint64_t shared, suffix, df, delta, rlen;
+        if (tw_get_varint(&p, end, &shared) || tw_get_varint(&p, end, &suffix) || shared > klen ||
+            suffix > sizeof key - shared || suffix > (size_t)(end - p) || (i == 0 && shared != 0))
+            return CORRUPT(s, "dict", "block %u entry %u key invalid", b, i);
+        memcpy(key + shared, p, suffix);
+        p += suffix;
+        size_t nk = shared + suffix;
+        if (nk < 3)
+            return CORRUPT(s, "dict", "block %u entry %u key too short", b, i);
+        klen = nk;
+        if (tw_get_varint(&p, end, &df) || tw_get_varint(&p, end, &delta) || tw_get_varint(&p, end, &rlen) ||
+            df == 0 || df > s->ndocs || delta > plen || rec + delta > plen || rlen > plen - (rec + delta) ||
+            (i > 0 && delta == 0))
+            return CORRUPT(s, "dict", "block %u entry %u posting reference invalid", b, i);
+        if (i == 0 && key_cmp(key, klen, d->first_key, d->first_key_len) != 0)
+            return CORRUPT(s, "dict", "block %u first key differs from index", b);
+        rec += delta;
+        tw_term_ref ref = {(uint32_t)df, rec, (uint32_t)rlen};
+        int rc = fn(ctx, key, klen, &ref);
+        if (rc) return rc;
+    }
+    if (p != end) return CORRUPT(s, "dict", "block %u has trailing bytes", b);
+    return 0;
+}
+
+/* Index of the last block whose first key <= key, or -1. */
+static int64_t find_block(const tw_segment *s, const uint8_t *key, size_t klen) {
+    int64_t lo = 0, hi = (int64_t)s->nblocks - 1, ans = -1;
+    while (lo <= hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        const tw_dict_block *d = &s->blocks[mid];
+        if (key_cmp(d->first_key, d->first_key_len, key, klen) <= 0) {
+            ans = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return ans;
+}
+
+typedef struct exact_ctx {
+    const uint8_t *key;
+    size_t klen;
+    tw_term_ref *ref;
+    int found;
+} exact_ctx;
+
+static int exact_fn(void *c, const uint8_t *key, size_t klen, const tw_term_ref *ref) {
+    exact_ctx *x = c;
+    int cmp = key_cmp(key, klen, x->key, x->klen);
+    if (cmp == 0) {
+        *x->ref = *ref;
+        x->found = 1;
+        return 1;
+    }
+    return cmp > 0; /* past it: stop */
+}
+
+static size_t make_key(uint8_t *key, uint32_t field, const char *term, size_t len) {
+    key[0] = (uint8_t)(field >> 8);
+    key[1] = (uint8_t)field;
+    memcpy(key + 2, term, len);
+    return len + 2;
+}
+
+int tw_segment_lookup(const tw_segment *s, uint32_t field, const char *term, size_t len, tw_term_ref *ref,
+                      char *err, size_t errcap) {
+    if (len == 0 || len > 256 || field >= s->nfields) return 0;
+    uint8_t key[2 + 256];
+    size_t klen = make_key(key, field, term, len);
+    int64_t b = find_block(s, key, klen);
+    if (b < 0) return 0;
+    exact_ctx x = {key, klen, ref, 0};
+    int rc = walk_block(s, (uint32_t)b, exact_fn, &x, err, errcap);
+    if (rc < 0) return rc;
+    return x.found;
+}
+
+typedef struct prefix_ctx {
+    const uint8_t *key;
+    size_t klen;
+    tw_term_fn fn;
+    void *ctx;
+    int done;
+    int user_rc;
+} prefix_ctx;
+
+static int prefix_fn(void *c, const uint8_t *key, size_t klen, const tw_term_ref *ref) {
+    prefix_ctx *x = c;
+    if (klen >= x->klen && memcmp(key, x->key, x->klen) == 0) {
+        int rc = x->fn(x->ctx, (const char *)key + 2, klen - 2, ref);
+        if (rc) {
+            x->done = 1;
+            x->user_rc = rc;
+            return 1;
+        }
+        return 0;
+    }
+    if (key_cmp(key, klen, x->key, x->klen) > 0) {
+        x->done = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int tw_segment_prefix(const tw_segment *s, uint32_t field, const char *prefix, size_t len, tw_term_fn fn,
+                      void *ctx, char *err, size_t errcap) {
+    if (len > 256 || field >= s->nfields) return 0;
+    uint8_t key[2 + 256];
+    size_t klen = make_key(key, field, prefix, len);
+    int64_t b = find_block(s, key, klen);
+    if (b < 0) b = 0;
+    prefix_ctx x = {key, klen, fn, ctx, 0, 0};
+    for (uint32_t i = (uint32_t)b; i < s->nblocks && !x.done; i++) {
+        int rc = walk_block(s, i, prefix_fn, &x, err, errcap);
+        if (rc < 0) return rc;
+    }
+    return x.user_rc;
+}
+
+typedef struct each_ctx {
+    tw_key_fn fn;
+    void *ctx;
+    const uint8_t *prev;
+    uint8_t prevkey[2 + 256];
+    size_t prevlen;
+    int user_rc;
+    const tw_segment *s;
+} each_ctx;
+
+static int each_fn(void *c, const uint8_t *key, size_t klen, const tw_term_ref *ref) {
+    each_ctx *x = c;
+    if (x->prevlen && key_cmp(x->prevkey, x->prevlen, key, klen) >= 0) return -100;
+    memcpy(x->prevkey, key, klen);
+    x->prevlen = klen;
+    int rc = x->fn(x->ctx, key, klen, ref);
+    if (rc) x->user_rc = rc;
+    return rc ? 1 : 0;
+}
+
+int tw_segment_each_term(const tw_segment *s, tw_key_fn fn, void *ctx, char *err, size_t errcap) {
+    each_ctx x;
+    memset(&x, 0, sizeof x);
+    x.fn = fn;
+    x.ctx = ctx;
+    for (uint32_t b = 0; b < s->nblocks && !x.user_rc; b++) {
+        int rc = walk_block(s, b, each_fn, &x, err, errcap);
+        if (rc == -100) return CORRUPT(s, "dict", "keys out of order in block %u", b);
+        if (rc < 0) return rc;
+    }
+    return x.user_rc;
+}
+
+/* ---- posting records ---- */
+
+void tw_postings_close(tw_postings *p) {
+    if (!p) return;
+    tw_rview_free(&p->view);
+    free(p->tf_block_off);
+    p->tf_block_off = NULL;
+}
+
+int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_postings *p, char *err,
+                     size_t errcap) {
+    memset(p, 0, sizeof *p);
+    p->seg = s;
+    p->df = ref->df;
+    const uint8_t *q = s->sec[TW_SEC_POSTINGS].p + ref->rec_off, *end = q + ref->rec_len;
+    if (ref->rec_len < 1) return CORRUPT(s, "postings", "empty record at %llu", (unsigned long long)ref->rec_off);
+    p->flags = *q++;
+    if (p->flags & ~(TW_PF_BITMAP | TW_PF_TF_ONE))
+        return CORRUPT(s, "postings", "unknown flags at %llu", (unsigned long long)ref->rec_off);
+    if (p->flags & TW_PF_BITMAP) {
+        uint64_t n;
+        size_t used;
+        const char *why = "";
+        if (tw_get_varint(&q, end, &n) || n > (size_t)(end - q))
+            return CORRUPT(s, "postings", "bitmap size invalid at %llu", (unsigned long long)ref->rec_off);
+        int rc = tw_rview_parse(q, (size_t)n, deep, &p->view, &used, &why);
+        if (rc == -2) return errf(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
+        if (rc || used != n || p->view.card != p->df || (p->view.n && p->view.c[p->view.n - 1].key == 0xFFFF &&
+                                                       p->view.c[p->view.n - 1].card == 65536)) {
+            tw_postings_close(p);
+            return CORRUPT(s, "postings", "bitmap at %llu: %s", (unsigned long long)ref->rec_off,
+                           rc ? why : "cardinality differs from dictionary");
+        }
+        /* Doc ids must be below ndocs: the last value of the last container. */
+        if (p->view.n) {
+            tw_riter it;
+            tw_riter_init(&it, &p->view);
+            if (tw_riter_seek(&it, s->ndocs)) {
+                tw_postings_close(p);
+                return CORRUPT(s, "postings", "bitmap at %llu holds a doc id >= %u", (unsigned long long)ref->rec_off,
+                               s->ndocs);
+            }
+        }
+        q += n;
+    } else {
+        p->gaps = q;
+        uint64_t next = 0;
+        for (uint32_t i = 0; i < p->df; i++) {
+            uint64_t g;
+            if (tw_get_varint(&q, end, &g) || next + g >= s->ndocs)
+                return CORRUPT(s, "postings", "doc list at %llu invalid", (unsigned long long)ref->rec_off);
+            next += g + 1;
+        }
+        p->gaps_end = q;
+    }
+    uint32_t nblocks = (p->df + TW_BLOCK - 1) / TW_BLOCK;
+    if (!(p->flags & TW_PF_TF_ONE)) {
+        if ((size_t)(end - q) < nblocks) goto bad_tf;
+        p->tf_widths = q;
+        q += nblocks;
+        p->tf_block_off = malloc(sizeof *p->tf_block_off * (nblocks ? nblocks : 1));
+        if (!p->tf_block_off) {
+            tw_postings_close(p);
+            return errf(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
+        }
+        p->tf_data = q;
+        size_t off = 0;
+        for (uint32_t b = 0; b < nblocks; b++) {
+            unsigned w = p->tf_widths[b];
+            if (w > 31) goto bad_tf;
+            uint32_t cnt = p->df - b * TW_BLOCK < TW_BLOCK ? p->df - b * TW_BLOCK : TW_BLOCK;
+            p->tf_block_off[b] = (uint32_t)off;
+            off += ((size_t)cnt * w + 7) / 8;
+        }
+        if ((size_t)(end - q) < off + 4) goto bad_tf;
+        q += off + 4;
+    }
+    uint64_t poff, plen;
+    size_t qlen = s->sec[TW_SEC_POSITIONS].len;
+    if (tw_get_varint(&q, end, &poff) || tw_get_varint(&q, end, &plen) || poff > qlen || plen > qlen - poff ||
+        q != end) {
+        tw_postings_close(p);
+        return CORRUPT(s, "postings", "positions reference at %llu invalid", (unsigned long long)ref->rec_off);
+    }
+    const uint8_t *pb = s->sec[TW_SEC_POSITIONS].p + poff;
+    size_t table = nblocks > 1 ? 4 * (size_t)nblocks : 0;
+    if (plen < table) {
+        tw_postings_close(p);
+        return CORRUPT(s, "positions", "block table at %llu truncated", (unsigned long long)poff);
+    }
+    p->pos_table = table ? pb : NULL;
+    p->pos_data = pb + table;
+    p->pos_end = pb + plen;
+    for (uint32_t b = 0; b < nblocks && table; b++)
+        if (tw_ld32(pb + 4 * b) > plen - table || (b > 0 && tw_ld32(pb + 4 * b) < tw_ld32(pb + 4 * (b - 1)))) {
+            tw_postings_close(p);
+            return CORRUPT(s, "positions", "block table at %llu invalid", (unsigned long long)poff);
+        }
+    return 0;
+bad_tf:
+    tw_postings_close(p);
+    return CORRUPT(s, "postings", "term frequencies at %llu invalid", (unsigned long long)ref->rec_off);
+}
+
+void tw_piter_init(tw_piter *it, const tw_postings *p) {
+    memset(it, 0, sizeof *it);
+    it->p = p;
+    if (p->flags & TW_PF_BITMAP) {
+        tw_riter_init(&it->rit, &p->view);
+        it->doc = it->rit.end ? TW_DOC_END : it->rit.value;
+        it->rank = 0;
+    } else {
+        it->gp = p->gaps;
+        uint64_t g = 0;
+        if (p->df == 0 || tw_get_varint(&it->gp, p->gaps_end, &g)) it->doc = TW_DOC_END;
+        else it->doc = (uint32_t)g;
+        it->rank = 0;
+    }
+}
+
+uint32_t tw_piter_next(tw_piter *it) {
+    if (it->doc == TW_DOC_END) return TW_DOC_END;
+    if (it->p->flags & TW_PF_BITMAP) {
+        if (!tw_riter_next(&it->rit)) return it->doc = TW_DOC_END;
+        it->rank++;
+        return it->doc = it->rit.value;
+    }
+    if (it->rank + 1 >= it->p->df) return it->doc = TW_DOC_END;
+    uint64_t g;
+    /* Validated in tw_postings_open; cannot fail. */
+    if (tw_get_varint(&it->gp, it->p->gaps_end, &g)) {
+        it->bad = 1;
+        return it->doc = TW_DOC_END;
+    }
+    it->rank++;
+    return it->doc = it->doc + 1 + (uint32_t)g;
+}
+
+uint32_t tw_piter_seek(tw_piter *it, uint32_t target) {
+    if (it->doc >= target) return it->doc;
+    if (it->p->flags & TW_PF_BITMAP) {
+        if (!tw_riter_seek(&it->rit, target)) return it->doc = TW_DOC_END;
+        it->rank = tw_riter_rank(&it->rit);
+        return it->doc = it->rit.value;
+    }
+    while (it->doc < target) tw_piter_next(it);
+    return it->doc;
+}
+
+int tw_postings_positions(const tw_postings *p, uint32_t rank, uint32_t *out, uint32_t cap) {
+    uint32_t b = rank / TW_BLOCK;
+    const uint8_t *q = p->pos_data + (p->pos_table ? tw_ld32(p->pos_table + 4 * b) : 0);
+    for (uint32_t r = b * TW_BLOCK; r < rank; r++) {
+        uint32_t tf = tw_postings_tf(p, r);
+        for (uint32_t k = 0; k < tf; k++) {
+            /* Skip one varint. */
+            while (q < p->pos_end && (*q & 0x80)) q++;
+            if (q >= p->pos_end) return -1;
+            q++;
+        }
+    }
+    uint32_t tf = tw_postings_tf(p, rank), pos = 0;
+    if (tf > cap) return -1;
+    for (uint32_t k = 0; k < tf; k++) {
+        uint32_t g;
+        if (tw_get_varint32(&q, p->pos_end, &g) || (k > 0 && g == 0) || g > UINT32_MAX - pos) return -1;
+        pos += g;
+        out[k] = pos;
+    }
+    return (int)tf;
+}
+
+int tw_postings_check(const tw_postings *p, char *err, size_t errcap) {
+    const tw_segment *s = p->seg;
+    const uint8_t *q = p->pos_data;
+    for (uint32_t r = 0; r < p->df; r++) {
+        if (r % TW_BLOCK == 0 && p->pos_table && p->pos_data + tw_ld32(p->pos_table + 4 * (r / TW_BLOCK)) != q)
+            return CORRUPT(s, "positions", "block %u offset wrong", r / TW_BLOCK);
+        uint32_t tf = tw_postings_tf(p, r);
+        uint64_t pos = 0;
+        for (uint32_t k = 0; k < tf; k++) {
+            uint32_t g;
+            if (tw_get_varint32(&q, p->pos_end, &g) || (k > 0 && g == 0))
+                return CORRUPT(s, "positions", "stream invalid at posting %u", r);
+            pos += g;
+            if (pos > UINT32_MAX) return CORRUPT(s, "positions", "position overflow at posting %u", r);
+        }
+    }
+    if (q != p->pos_end) return CORRUPT(s, "positions", "trailing bytes in a stream");
+    return 0;
+}
+
+const char *tw_segment_id(const tw_segment *s, uint32_t doc, size_t *len) {
+    uint32_t a = tw_ld32(s->id_offs + 4 * (size_t)doc), b = tw_ld32(s->id_offs + 4 * ((size_t)doc + 1));
+    *len = b - a;
+    return (const char *)s->id_pool + a;
+}
+
+int64_t tw_segment_find_id(const tw_segment *s, const char *id, size_t len) {
+    size_t lo = 0, hi = s->ndocs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t d = tw_ld32(s->id_sorted + 4 * mid);
+        size_t l;
+        const char *x = tw_segment_id(s, d, &l);
+        if (key_cmp((const uint8_t *)x, l, (const uint8_t *)id, len) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo < s->ndocs) {
+        uint32_t d = tw_ld32(s->id_sorted + 4 * lo);
+        size_t l;
+        const char *x = tw_segment_id(s, d, &l);
+        if (l == len && memcmp(x, id, len) == 0) return d;
+    }
+    return -1;
+}
+
+/* Decompresses store block b into a malloc'd buffer. */
+static int load_block(const tw_segment *s, uint32_t b, char **raw, uint32_t *rawlen, char *err, size_t errcap) {
+    const uint8_t *e = s->store_index + (size_t)b * STORE_ENTRY;
+    uint32_t clen = tw_ld32(e + 4), ulen = tw_ld32(e + 8);
+    uint64_t off = tw_ld64(e + 16);
+    char *buf = malloc(ulen);
+    if (!buf) return errf(err, errcap, TRAWL_ENOMEM, s->path, "store", "out of memory");
+    int got = LZ4_decompress_safe((const char *)s->store_data + off, buf, (int)clen, (int)ulen);
+    if (got != (int)ulen) {
+        free(buf);
+        return CORRUPT(s, "store", "block %u does not decompress", b);
+    }
+    *raw = buf;
+    *rawlen = ulen;
+    return 0;
+}
+
+int tw_segment_stored(const tw_segment *s, uint32_t doc, char **json, size_t *len, char *err, size_t errcap) {
+    if (doc >= s->ndocs) return CORRUPT(s, "store", "doc %u out of range", doc);
+    /* Last block whose first doc <= doc. */
+    uint32_t lo = 0, hi = s->store_nblocks;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (tw_ld32(s->store_index + (size_t)mid * STORE_ENTRY) <= doc) lo = mid;
+        else hi = mid;
+    }
+    char *raw;
+    uint32_t rawlen;
+    int rc = load_block(s, lo, &raw, &rawlen, err, errcap);
+    if (rc) return rc;
+    const uint8_t *p = (const uint8_t *)raw, *end = p + rawlen;
+    uint32_t d = tw_ld32(s->store_index + (size_t)lo * STORE_ENTRY);
+    for (;;) {
+        uint64_t n;
+        if (tw_get_varint(&p, end, &n) || n > (size_t)(end - p)) {
+            free(raw);
+            return CORRUPT(s, "store", "block %u entry invalid", lo);
+        }
+        if (d == doc) {
+            char *out = malloc(n + 1);
+            if (!out) {
+                free(raw);
+                return errf(err, errcap, TRAWL_ENOMEM, s->path, "store", "out of memory");
+            }
+            memcpy(out, p, n);
+            out[n] = 0;
+            free(raw);
+            *json = out;
+            *len = n;
+            return 0;
+        }
+        p += n;
+        d++;
+    }
+}
+
+int tw_segment_check_store(const tw_segment *s, char *err, size_t errcap) {
+    uint32_t d = 0;
+    for (uint32_t b = 0; b < s->store_nblocks; b++) {
+        char *raw;
+        uint32_t rawlen;
+        int rc = load_block(s, b, &raw, &rawlen, err, errcap);
+        if (rc) return rc;
+        if (tw_ld32(s->store_index + (size_t)b * STORE_ENTRY) != d) {
+            free(raw);
+            return CORRUPT(s, "store", "block %u starts at the wrong document", b);
+        }
+        const uint8_t *p = (const uint8_t *)raw, *end = p + rawlen;
+        while (p < end) {
+            uint64_t n;
+            if (tw_get_varint(&p, end, &n) || n > (size_t)(end - p)) {
+                free(raw);
+                return CORRUPT(s, "store", "block %u entry invalid", b);
+            }
+            p += n;
+            d++;
+        }
+        free(raw);
+    }
+    if (d != s->ndocs) return CORRUPT(s, "store", "holds %u documents, expected %u", d, s->ndocs);
+    return 0;
+}

@@ -1,0 +1,83 @@
+/*
+ * cursor.h — the cursor contract every query operator implements, and the
+ * constructors of the operators.
+ *
+ * A cursor walks the matching documents of one segment in increasing doc-id
+ * order. `doc` is the current document (TW_DOC_END when exhausted); next moves
+ * to the following match, seek to the first match >= target (never backward);
+ * score is the BM25 contribution at the current doc; cost estimates how many
+ * documents the cursor may visit (leaders in a conjunction are the cheapest).
+ * Posting lists, Boolean operators, phrases and (later) SIMD-intersected
+ * conjunctions all sit behind this contract.
+ */
+#ifndef TW_CURSOR_H
+#define TW_CURSOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "segment.h"
+#include "varint.h"
+
+typedef struct tw_cursor tw_cursor;
+
+typedef struct tw_cursor_ops {
+    uint32_t (*next)(tw_cursor *c);
+    uint32_t (*seek)(tw_cursor *c, uint32_t target);
+    double (*score)(tw_cursor *c);
+    /* Appends one line per matching leaf at the current doc to out. */
+    void (*explain)(tw_cursor *c, tw_buf *out);
+    void (*free)(tw_cursor *c);
+} tw_cursor_ops;
+
+struct tw_cursor {
+    const tw_cursor_ops *ops;
+    uint32_t doc;
+    uint64_t cost;
+};
+
+static inline uint32_t tw_next(tw_cursor *c) { return c->ops->next(c); }
+static inline uint32_t tw_seek(tw_cursor *c, uint32_t t) { return c->doc >= t ? c->doc : c->ops->seek(c, t); }
+static inline double tw_score(tw_cursor *c) { return c->ops->score(c); }
+static inline void tw_cursor_free(tw_cursor *c) {
+    if (c) c->ops->free(c);
+}
+
+/* BM25 parameters of one (field, term-or-phrase) leaf in a segment. */
+typedef struct tw_bm25 {
+    double weight;   /* field weight × idf × (k1 + 1) */
+    double k1;
+    double norm0;    /* k1 × (1 − b) */
+    double norm1;    /* k1 × b / avgdl */
+    /* for explain */
+    double field_weight, idf, avgdl;
+    const char *label; /* "field:term" text, owned by the plan */
+} tw_bm25;
+
+static inline double tw_bm25_score(const tw_bm25 *p, uint32_t tf, uint32_t dl) {
+    return p->weight * tf / (tf + p->norm0 + p->norm1 * dl);
+}
+
+/* A term's posting list in field `field` of segment s. Takes ownership of
+ * *post (closed on free). NULL when out of memory. */
+tw_cursor *tw_term_cursor(const tw_segment *s, uint32_t field, tw_postings *post, const tw_bm25 *bm);
+
+/* Documents matching a phrase: terms[i] must occur at position p + offsets[i]
+ * for some p, all in `field`. Takes ownership of the postings. The phrase
+ * frequency plays the role of tf. */
+tw_cursor *tw_phrase_cursor(const tw_segment *s, uint32_t field, size_t n, tw_postings *posts,
+                            const uint32_t *offsets, const tw_bm25 *bm, int *err_flag);
+
+/* Boolean operators; they take ownership of their children (also on failure). */
+tw_cursor *tw_and_cursor(tw_cursor **kids, size_t n);
+tw_cursor *tw_or_cursor(tw_cursor **kids, size_t n);
+/* Matches req; adds opt's score where opt also matches. */
+tw_cursor *tw_reqopt_cursor(tw_cursor *req, tw_cursor *opt);
+/* Matches req except where excl matches; score is req's. */
+tw_cursor *tw_excl_cursor(tw_cursor *req, tw_cursor *excl);
+/* Every document 0..ndocs-1, score 0. */
+tw_cursor *tw_all_cursor(uint32_t ndocs);
+/* No document. */
+tw_cursor *tw_empty_cursor(void);
+
+#endif

@@ -1,0 +1,769 @@
+/*
+ * search.c — trawl_search: query text in, ranked results out.
+ *
+ * Pipeline: parse (parser.c) → plan (analyze every leaf with the index's
+ * analyzer, resolve fields, look terms up in every segment once, compute global
+ * BM25 statistics) → per segment, build a cursor tree from the plan and walk it,
+ * counting every match and keeping the best offset+limit in a heap → load ids,
+ * titles, snippets and explanations for the hits returned.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analyzer.h"
+#include "ast.h"
+#include "cursor.h"
+#include "engine.h"
+#include "options.h"
+#include "snippet.h"
+
+#define MAX_PREFIX_TERMS 1024u
+#define MAX_PHRASE_TERMS 64u
+
+/* ---- plan ---- */
+
+typedef struct pterm_ref {
+    char *text;
+    size_t len;
+    uint32_t offset;    /* position within a phrase */
+    tw_term_ref *refs;  /* per segment */
+    uint8_t *found;     /* per segment */
+    uint64_t df;        /* over all segments */
+} pterm_ref;
+
+typedef struct spec {
+    uint32_t gfield;
+    size_t nterms;
+    pterm_ref *terms;
+    tw_bm25 bm;
+    char *label;
+} spec;
+
+enum { P_LEAF, P_BOOL, P_EMPTY };
+
+typedef struct pnode {
+    int kind;
+    spec *specs; /* P_LEAF: OR of these */
+    size_t nspecs;
+    struct pnode **kids; /* P_BOOL */
+    tw_occur *occ;
+    size_t n;
+} pnode;
+
+typedef struct highlight {
+    char **terms;
+    size_t nterms;
+    char **prefixes;
+    size_t nprefixes;
+} highlight;
+
+typedef struct planner {
+    const trawl_index *idx;
+    const trawl_options *opt;
+    tw_analyzer *an;
+    int rc;
+    char *err;
+    size_t errcap;
+    long erroff;
+    highlight hl;
+} planner;
+
+typedef struct tokvec {
+    char **terms;
+    size_t *lens;
+    uint32_t *pos;
+    size_t n;
+    int oom;
+} tokvec;
+
+static int collect_tok(void *c, const tw_token *t) {
+    tokvec *v = c;
+    if (v->n >= MAX_PHRASE_TERMS) return 1;
+    char *s = malloc(t->len + 1);
+    if (!s) {
+        v->oom = 1;
+        return 1;
+    }
+    memcpy(s, t->term, t->len);
+    s[t->len] = 0;
+    v->terms[v->n] = s;
+    v->lens[v->n] = t->len;
+    v->pos[v->n] = t->pos;
+    v->n++;
+    return 0;
+}
+
+static void tokvec_free(tokvec *v) {
+    for (size_t i = 0; i < v->n; i++) free(v->terms[i]);
+    free(v->terms);
+    free(v->lens);
+    free(v->pos);
+}
+
+static int fail(planner *p, int rc, long off, const char *fmt, const char *arg) {
+    if (!p->rc) {
+        p->rc = rc;
+        p->erroff = off;
+        snprintf(p->err, p->errcap, fmt, arg);
+    }
+    return rc;
+}
+
+static void spec_free(spec *s) {
+    for (size_t i = 0; i < s->nterms; i++) {
+        free(s->terms[i].text);
+        free(s->terms[i].refs);
+        free(s->terms[i].found);
+    }
+    free(s->terms);
+    free(s->label);
+}
+
+static void pnode_free(pnode *n) {
+    if (!n) return;
+    for (size_t i = 0; i < n->nspecs; i++) spec_free(&n->specs[i]);
+    free(n->specs);
+    for (size_t i = 0; i < n->n; i++) pnode_free(n->kids[i]);
+    free(n->kids);
+    free(n->occ);
+    free(n);
+}
+
+static int add_highlight(char ***arr, size_t *n, const char *s) {
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*arr)[i], s) == 0) return 0;
+    char **na = realloc(*arr, sizeof *na * (*n + 1));
+    if (!na) return -1;
+    *arr = na;
+    if (!(na[*n] = strdup(s))) return -1;
+    (*n)++;
+    return 0;
+}
+
+/* Looks a term up in every segment (field gfield) and sums its df. */
+static int resolve_term(planner *p, uint32_t gfield, pterm_ref *t) {
+    const trawl_index *idx = p->idx;
+    t->refs = calloc(idx->nsegs ? idx->nsegs : 1, sizeof *t->refs);
+    t->found = calloc(idx->nsegs ? idx->nsegs : 1, 1);
+    if (!t->refs || !t->found) return fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+    t->df = 0;
+    for (uint32_t s = 0; s < idx->nsegs; s++) {
+        int lf = idx->segs[s].field_map[gfield];
+        if (lf < 0) continue;
+        int r = tw_segment_lookup(idx->segs[s].seg, (uint32_t)lf, t->text, t->len, &t->refs[s], p->err, p->errcap);
+        if (r < 0) return p->rc = r;
+        if (r > 0) {
+            t->found[s] = 1;
+            t->df += t->refs[s].df;
+        }
+    }
+    return 0;
+}
+
+static double idf(uint64_t n, uint64_t df) { return log(1.0 + ((double)n - (double)df + 0.5) / ((double)df + 0.5)); }
+
+/* Fills the BM25 constants of a spec once its terms' df are known. */
+static void finish_spec(planner *p, spec *s, double fw) {
+    const trawl_index *idx = p->idx;
+    uint64_t n = idx->field_docs[s->gfield];
+    double avgdl = n ? (double)idx->field_tokens[s->gfield] / (double)n : 1.0;
+    double sum = 0;
+    for (size_t i = 0; i < s->nterms; i++) sum += idf(n, s->terms[i].df);
+    double k1 = p->opt->k1, b = p->opt->b;
+    s->bm.k1 = k1;
+    s->bm.weight = fw * sum * (k1 + 1);
+    s->bm.norm0 = k1 * (1 - b);
+    s->bm.norm1 = avgdl > 0 ? k1 * b / avgdl : 0;
+    s->bm.field_weight = fw;
+    s->bm.idf = sum;
+    s->bm.avgdl = avgdl;
+    s->bm.label = s->label;
+}
+
+static char *make_label(const char *field, const tokvec *v, size_t from, size_t n) {
+    size_t len = strlen(field) + 4;
+    for (size_t i = 0; i < n; i++) len += v->lens[from + i] + 1;
+    char *l = malloc(len), *o = l;
+    if (!l) return NULL;
+    o += sprintf(o, "%s:%s", field, n > 1 ? "\"" : "");
+    for (size_t i = 0; i < n; i++) {
+        if (i) *o++ = ' ';
+        memcpy(o, v->terms[from + i], v->lens[from + i]);
+        o += v->lens[from + i];
+    }
+    if (n > 1) *o++ = '"';
+    *o = 0;
+    return l;
+}
+
+/* Appends to leaf a spec for the tokens v (a term, or a phrase when n > 1) in gfield. */
+static int add_spec(planner *p, pnode *leaf, uint32_t gfield, const tokvec *v) {
+    if (p->idx->field_docs[gfield] == 0) return 0;
+    spec s;
+    memset(&s, 0, sizeof s);
+    s.gfield = gfield;
+    s.nterms = v->n;
+    s.terms = calloc(v->n, sizeof *s.terms);
+    s.label = make_label(p->idx->field_names[gfield], v, 0, v->n);
+    if (!s.terms || !s.label) {
+        spec_free(&s);
+        return fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+    }
+    int present = 1;
+    for (size_t i = 0; i < v->n; i++) {
+        pterm_ref *t = &s.terms[i];
+        if (!(t->text = strdup(v->terms[i]))) {
+            spec_free(&s);
+            return fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+        }
+        t->len = v->lens[i];
+        t->offset = v->pos[i] - v->pos[0];
+        if (resolve_term(p, gfield, t)) {
+            spec_free(&s);
+            return p->rc;
+        }
+        present &= t->df > 0;
+    }
+    if (!present) {
+        spec_free(&s);
+        return 0;
+    }
+    finish_spec(p, &s, tw_options_weight(p->opt, p->idx->field_names[gfield]));
+    spec *ns = realloc(leaf->specs, sizeof *ns * (leaf->nspecs + 1));
+    if (!ns) {
+        spec_free(&s);
+        return fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+    }
+    leaf->specs = ns;
+    leaf->specs[leaf->nspecs++] = s;
+    return 0;
+}
+
+typedef struct prefix_ctx {
+    planner *p;
+    char **seen;
+    size_t nseen, cap;
+    int over;
+} prefix_ctx;
+
+static int on_prefix(void *c, const char *term, size_t len, const tw_term_ref *ref) {
+    prefix_ctx *x = c;
+    for (size_t i = 0; i < x->nseen; i++)
+        if (strlen(x->seen[i]) == len && memcmp(x->seen[i], term, len) == 0) return 0;
+    if (x->nseen >= MAX_PREFIX_TERMS) {
+        x->over = 1;
+        return 1;
+    }
+    if (x->nseen == x->cap) {
+        size_t nc = x->cap ? 2 * x->cap : 16;
+        char **ns = realloc(x->seen, sizeof *ns * nc);
+        if (!ns) return -1000;
+        x->seen = ns;
+        x->cap = nc;
+    }
+    if (!(x->seen[x->nseen] = strndup(term, len))) return -1000;
+    x->nseen++;
+    return 0;
+}
+
+/* Fields a leaf applies to: the named one, or every text field. */
+static int leaf_fields(planner *p, const tw_node *n, uint32_t *out, uint32_t *count) {
+    if (n->field) {
+        int f = tw_index_field(p->idx, n->field);
+        if (f < 0) return fail(p, TRAWL_ESYNTAX, (long)n->offset, "unknown field '%s'", n->field);
+        out[0] = (uint32_t)f;
+        *count = 1;
+    } else {
+        for (uint32_t f = 0; f < p->idx->nfields; f++) out[f] = f;
+        *count = p->idx->nfields;
+    }
+    return 0;
+}
+
+static pnode *plan(planner *p, const tw_node *n, int positive);
+
+static pnode *new_node(planner *p, int kind) {
+    pnode *x = calloc(1, sizeof *x);
+    if (!x) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+    else x->kind = kind;
+    return x;
+}
+
+static pnode *plan_prefix(planner *p, const tw_node *n, const uint32_t *fields, uint32_t nf, int positive) {
+    tokvec v = {0};
+    v.terms = calloc(MAX_PHRASE_TERMS, sizeof *v.terms);
+    v.lens = calloc(MAX_PHRASE_TERMS, sizeof *v.lens);
+    v.pos = calloc(MAX_PHRASE_TERMS, sizeof *v.pos);
+    if (!v.terms || !v.lens || !v.pos) {
+        tokvec_free(&v);
+        fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+        return NULL;
+    }
+    tw_analyze(p->an, n->text, n->text_len, 0, 0, collect_tok, &v, NULL);
+    if (v.oom) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+    else if (v.n > 1) fail(p, TRAWL_ESYNTAX, (long)n->offset, "a prefix must be a single word: '%s*'", n->text);
+    pnode *leaf = NULL;
+    if (!p->rc && v.n == 1 && (leaf = new_node(p, P_LEAF))) {
+        if (positive && add_highlight(&p->hl.prefixes, &p->hl.nprefixes, v.terms[0]))
+            fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+        for (uint32_t k = 0; k < nf && !p->rc; k++) {
+            prefix_ctx x = {p, NULL, 0, 0, 0};
+            for (uint32_t s = 0; s < p->idx->nsegs && !p->rc && !x.over; s++) {
+                int lf = p->idx->segs[s].field_map[fields[k]];
+                if (lf < 0) continue;
+                int r = tw_segment_prefix(p->idx->segs[s].seg, (uint32_t)lf, v.terms[0], v.lens[0], on_prefix, &x,
+                                          p->err, p->errcap);
+                if (r == -1000) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+                else if (r < 0) p->rc = r;
+            }
+            if (x.over)
+                fail(p, TRAWL_ELIMIT, (long)n->offset, "prefix '%s*' matches too many terms (limit 1024)", n->text);
+            for (size_t i = 0; i < x.nseen && !p->rc; i++) {
+                tokvec one = {&x.seen[i], (size_t[]){strlen(x.seen[i])}, (uint32_t[]){0}, 1, 0};
+                add_spec(p, leaf, fields[k], &one);
+            }
+            for (size_t i = 0; i < x.nseen; i++) free(x.seen[i]);
+            free(x.seen);
+        }
+    }
+    tokvec_free(&v);
+    if (p->rc) {
+        pnode_free(leaf);
+        return NULL;
+    }
+    if (leaf && leaf->nspecs == 0) leaf->kind = P_EMPTY;
+    return leaf;
+}
+
+static pnode *plan_words(planner *p, const tw_node *n, const uint32_t *fields, uint32_t nf, int positive) {
+    tokvec v = {0};
+    v.terms = calloc(MAX_PHRASE_TERMS, sizeof *v.terms);
+    v.lens = calloc(MAX_PHRASE_TERMS, sizeof *v.lens);
+    v.pos = calloc(MAX_PHRASE_TERMS, sizeof *v.pos);
+    if (!v.terms || !v.lens || !v.pos) {
+        tokvec_free(&v);
+        fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+        return NULL;
+    }
+    tw_analyze(p->an, n->text, n->text_len, 0, 1, collect_tok, &v, NULL);
+    pnode *leaf = NULL;
+    if (v.oom) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+    else if (v.n == MAX_PHRASE_TERMS)
+        fail(p, TRAWL_ELIMIT, (long)n->offset, "%s", "a phrase may have at most 64 words");
+    else if (v.n > 0 && (leaf = new_node(p, P_LEAF))) {
+        for (size_t i = 0; i < v.n && positive; i++)
+            if (add_highlight(&p->hl.terms, &p->hl.nterms, v.terms[i])) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+        for (uint32_t k = 0; k < nf && !p->rc; k++) add_spec(p, leaf, fields[k], &v);
+        if (leaf->nspecs == 0) leaf->kind = P_EMPTY;
+    }
+    tokvec_free(&v);
+    if (p->rc) {
+        pnode_free(leaf);
+        return NULL;
+    }
+    return leaf; /* NULL: the words analyze to nothing; the clause is dropped */
+}
+
+static pnode *plan(planner *p, const tw_node *n, int positive) {
+    if (p->rc) return NULL;
+    if (n->kind == TW_Q_BOOL) {
+        pnode *b = new_node(p, P_BOOL);
+        if (!b) return NULL;
+        b->kids = calloc(n->nclauses ? n->nclauses : 1, sizeof *b->kids);
+        b->occ = calloc(n->nclauses ? n->nclauses : 1, sizeof *b->occ);
+        if (!b->kids || !b->occ) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+        for (size_t i = 0; i < n->nclauses && !p->rc; i++) {
+            pnode *k = plan(p, n->clauses[i], positive && n->occurs[i] != TW_MUST_NOT);
+            if (!k) continue;
+            b->kids[b->n] = k;
+            b->occ[b->n++] = n->occurs[i];
+        }
+        if (p->rc || b->n == 0) {
+            pnode_free(b);
+            return NULL;
+        }
+        return b;
+    }
+    uint32_t *fields = malloc(sizeof *fields * (p->idx->nfields + 1));
+    uint32_t nf = 0;
+    pnode *r = NULL;
+    if (!fields) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+    else if (leaf_fields(p, n, fields, &nf) == 0)
+        r = n->kind == TW_Q_PREFIX ? plan_prefix(p, n, fields, nf, positive) : plan_words(p, n, fields, nf, positive);
+    free(fields);
+    return r;
+}
+
+/* ---- cursors for one segment ---- */
+
+typedef struct seg_ctx {
+    const trawl_index *idx;
+    uint32_t si;
+    int rc;
+    int phrase_err;
+    char *err;
+    size_t errcap;
+} seg_ctx;
+
+static tw_cursor *build(seg_ctx *c, const pnode *n);
+
+static tw_cursor *build_spec(seg_ctx *c, const spec *s) {
+    const tw_iseg *e = &c->idx->segs[c->si];
+    int lf = e->field_map[s->gfield];
+    if (lf < 0) return NULL;
+    for (size_t i = 0; i < s->nterms; i++)
+        if (!s->terms[i].found[c->si]) return NULL;
+    tw_postings posts[MAX_PHRASE_TERMS];
+    uint32_t offs[MAX_PHRASE_TERMS];
+    for (size_t i = 0; i < s->nterms; i++) {
+        int rc = tw_postings_open(e->seg, &s->terms[i].refs[c->si], 0, &posts[i], c->err, c->errcap);
+        if (rc) {
+            for (size_t k = 0; k < i; k++) tw_postings_close(&posts[k]);
+            c->rc = rc;
+            return NULL;
+        }
+        offs[i] = s->terms[i].offset;
+    }
+    tw_cursor *cur = s->nterms == 1 ? tw_term_cursor(e->seg, (uint32_t)lf, &posts[0], &s->bm)
+                                    : tw_phrase_cursor(e->seg, (uint32_t)lf, s->nterms, posts, offs, &s->bm,
+                                                       &c->phrase_err);
+    if (!cur) c->rc = TRAWL_ENOMEM;
+    return cur;
+}
+
+static tw_cursor *build(seg_ctx *c, const pnode *n) {
+    if (c->rc) return NULL;
+    if (n->kind == P_EMPTY) return tw_empty_cursor();
+    if (n->kind == P_LEAF) {
+        tw_cursor **kids = malloc(sizeof *kids * n->nspecs);
+        size_t k = 0;
+        if (!kids) {
+            c->rc = TRAWL_ENOMEM;
+            return NULL;
+        }
+        for (size_t i = 0; i < n->nspecs && !c->rc; i++) {
+            tw_cursor *x = build_spec(c, &n->specs[i]);
+            if (x) kids[k++] = x;
+        }
+        tw_cursor *r = c->rc ? NULL : tw_or_cursor(kids, k);
+        if (c->rc)
+            for (size_t i = 0; i < k; i++) tw_cursor_free(kids[i]);
+        free(kids);
+        if (!r && !c->rc) c->rc = TRAWL_ENOMEM;
+        return r;
+    }
+    tw_cursor **must = calloc(n->n, sizeof *must), **should = calloc(n->n, sizeof *should),
+              **nots = calloc(n->n, sizeof *nots);
+    size_t nm = 0, ns = 0, nn = 0;
+    if (!must || !should || !nots) c->rc = TRAWL_ENOMEM;
+    for (size_t i = 0; i < n->n && !c->rc; i++) {
+        tw_cursor *x = build(c, n->kids[i]);
+        if (!x) break;
+        if (n->occ[i] == TW_MUST) must[nm++] = x;
+        else if (n->occ[i] == TW_SHOULD) should[ns++] = x;
+        else nots[nn++] = x;
+    }
+    tw_cursor *r = NULL;
+    if (c->rc) {
+        for (size_t i = 0; i < nm; i++) tw_cursor_free(must[i]);
+        for (size_t i = 0; i < ns; i++) tw_cursor_free(should[i]);
+        for (size_t i = 0; i < nn; i++) tw_cursor_free(nots[i]);
+    } else {
+        if (nm) {
+            r = tw_and_cursor(must, nm);
+            if (r && ns) r = tw_reqopt_cursor(r, tw_or_cursor(should, ns));
+        } else if (ns) {
+            r = tw_or_cursor(should, ns);
+        } else {
+            r = tw_all_cursor(c->idx->segs[c->si].seg->ndocs);
+        }
+        if (r && nn) r = tw_excl_cursor(r, tw_or_cursor(nots, nn));
+        if (!r) c->rc = TRAWL_ENOMEM;
+    }
+    free(must);
+    free(should);
+    free(nots);
+    return r;
+}
+
+/* ---- results ---- */
+
+typedef struct tw_hit {
+    double score;
+    uint32_t seg, doc;
+    char *id, *title, *snip[3], *explain;
+} tw_hit;
+
+struct trawl_results {
+    int rc;
+    char errmsg[1024];
+    long erroff;
+    uint64_t total, took_us;
+    size_t n;
+    tw_hit *hits;
+};
+
+/* Better hit first: higher score, then earlier segment, then lower doc. */
+static int better(const tw_hit *a, const tw_hit *b) {
+    if (a->score != b->score) return a->score > b->score;
+    if (a->seg != b->seg) return a->seg < b->seg;
+    return a->doc < b->doc;
+}
+
+/* Min-heap on `better`: the root is the worst kept hit. */
+static void heap_down(tw_hit *h, size_t n, size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && better(&h[m], &h[l])) m = l;
+        if (r < n && better(&h[m], &h[r])) m = r;
+        if (m == i) return;
+        tw_hit t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static void heap_up(tw_hit *h, size_t i) {
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!better(&h[parent], &h[i])) return;
+        tw_hit t = h[i];
+        h[i] = h[parent];
+        h[parent] = t;
+        i = parent;
+    }
+}
+
+static int cmp_hits(const void *x, const void *y) {
+    const tw_hit *a = x, *b = y;
+    return better(a, b) ? -1 : better(b, a) ? 1 : 0;
+}
+
+static uint64_t now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int search_segment(trawl_results *res, const trawl_index *idx, uint32_t si, const pnode *root, tw_hit *heap,
+                          size_t want, size_t *nheap) {
+    seg_ctx c = {idx, si, 0, 0, res->errmsg, sizeof res->errmsg};
+    tw_cursor *cur = build(&c, root);
+    if (!cur) return c.rc ? c.rc : TRAWL_ENOMEM;
+    const roaring_bitmap_t *del = idx->segs[si].deleted;
+    uint64_t total = 0;
+    for (uint32_t d = cur->doc; d != TW_DOC_END; d = tw_next(cur)) {
+        if (del && roaring_bitmap_contains(del, d)) continue;
+        total++;
+        if (want == 0) continue;
+        tw_hit h = {tw_score(cur), si, d, NULL, NULL, {NULL, NULL, NULL}, NULL};
+        if (*nheap < want) {
+            heap[*nheap] = h;
+            heap_up(heap, (*nheap)++);
+        } else if (better(&h, &heap[0])) {
+            heap[0] = h;
+            heap_down(heap, *nheap, 0);
+        }
+    }
+    tw_cursor_free(cur);
+    res->total += total;
+    if (c.phrase_err)
+        return tw_seterr(res->errmsg, sizeof res->errmsg, TRAWL_ECORRUPT, "%s: positions section: stream invalid",
+                         idx->segs[si].seg->path);
+    return 0;
+}
+
+static char *explain_hit(trawl_results *res, const trawl_index *idx, const pnode *root, const tw_hit *h) {
+    seg_ctx c = {idx, h->seg, 0, 0, res->errmsg, sizeof res->errmsg};
+    tw_cursor *cur = build(&c, root);
+    if (!cur) return NULL;
+    tw_buf out = {0};
+    char head[128];
+    int n = snprintf(head, sizeof head, "%.6f  sum of:\n", h->score);
+    tw_buf_put(&out, head, (size_t)n);
+    if (tw_seek(cur, h->doc) == h->doc) cur->ops->explain(cur, &out);
+    tw_buf_u8(&out, 0);
+    tw_cursor_free(cur);
+    if (out.oom) {
+        tw_buf_free(&out);
+        return NULL;
+    }
+    return (char *)out.p;
+}
+
+/* Loads title and snippets of a hit from its stored document. */
+static int load_stored(trawl_results *res, const trawl_index *idx, tw_analyzer *an, const highlight *hl, tw_hit *h) {
+    char *json;
+    size_t len;
+    int rc = tw_segment_stored(idx->segs[h->seg].seg, h->doc, &json, &len, res->errmsg, sizeof res->errmsg);
+    if (rc) return rc;
+    json_t *doc = json_loadb(json, len, 0, NULL);
+    free(json);
+    const char *title = "", *body = NULL;
+    size_t body_len = 0;
+    json_t *t = doc ? json_object_get(doc, "title") : NULL;
+    if (json_is_string(t)) title = json_string_value(t);
+    json_t *b = doc ? json_object_get(doc, "body") : NULL;
+    if (!json_is_string(b) && doc) {
+        /* No body: the first other text field. */
+        const char *key;
+        json_t *v;
+        b = NULL;
+        json_object_foreach(doc, key, v) {
+            if (json_is_string(v) && strcmp(key, "id") != 0 && strcmp(key, "title") != 0) {
+                b = v;
+                break;
+            }
+        }
+    }
+    if (b) {
+        body = json_string_value(b);
+        body_len = json_string_length(b);
+    }
+    h->title = strdup(title);
+    rc = h->title ? tw_snippet(an, body ? body : "", body_len, (const char *const *)hl->terms, hl->nterms,
+                               (const char *const *)hl->prefixes, hl->nprefixes, h->snip)
+                  : TRAWL_ENOMEM;
+    json_decref(doc);
+    return rc;
+}
+
+static trawl_results *new_results(void) {
+    trawl_results *r = calloc(1, sizeof *r);
+    if (r) r->erroff = -1;
+    return r;
+}
+
+trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_options *options, trawl_results **out) {
+    uint64_t t0 = now_us();
+    if (out) *out = NULL;
+    if (!out) return TRAWL_EINVAL;
+    trawl_results *res = new_results();
+    if (!res) return TRAWL_ENOMEM;
+    *out = res;
+    if (!idx || !query) {
+        snprintf(res->errmsg, sizeof res->errmsg, "no index or query");
+        return res->rc = TRAWL_EINVAL;
+    }
+    trawl_options defaults;
+    trawl_options *dflt = NULL;
+    if (!options) {
+        dflt = trawl_options_new();
+        if (!dflt) return res->rc = TRAWL_ENOMEM;
+        defaults = *dflt;
+        options = &defaults;
+    }
+    tw_query *q = NULL;
+    tw_parse_error perr;
+    int rc = tw_query_parse(query, strlen(query), options->use_or, &q, &perr);
+    pnode *root = NULL;
+    planner p;
+    memset(&p, 0, sizeof p);
+    p.idx = idx;
+    p.opt = options;
+    p.err = res->errmsg;
+    p.errcap = sizeof res->errmsg;
+    p.erroff = -1;
+    tw_hit *heap = NULL;
+    size_t nheap = 0;
+    if (rc == -2) {
+        rc = TRAWL_ENOMEM;
+        goto done;
+    }
+    if (rc) {
+        snprintf(res->errmsg, sizeof res->errmsg, "%s", perr.message);
+        res->erroff = (long)perr.offset;
+        rc = TRAWL_ESYNTAX;
+        goto done;
+    }
+    if (tw_analyzer_new(idx->lang, &p.an) != 0) {
+        rc = tw_seterr(res->errmsg, sizeof res->errmsg, TRAWL_EINVAL, "unknown index language '%s'", idx->lang);
+        goto done;
+    }
+    root = plan(&p, tw_query_root(q), 1);
+    if (p.rc) {
+        rc = p.rc;
+        res->erroff = p.erroff;
+        goto done;
+    }
+    size_t want = options->count_only ? 0 : options->offset + options->limit;
+    if (want < options->offset) want = SIZE_MAX; /* overflow */
+    if (want > 1000000) {
+        rc = tw_seterr(res->errmsg, sizeof res->errmsg, TRAWL_ELIMIT, "offset + limit exceeds 1000000");
+        goto done;
+    }
+    heap = calloc(want ? want : 1, sizeof *heap);
+    if (!heap) {
+        rc = TRAWL_ENOMEM;
+        goto done;
+    }
+    for (uint32_t s = 0; root && s < idx->nsegs && rc == 0; s++)
+        rc = search_segment(res, idx, s, root, heap, want, &nheap);
+    if (rc) goto done;
+    qsort(heap, nheap, sizeof *heap, cmp_hits);
+    size_t first = options->offset < nheap ? options->offset : nheap;
+    res->n = nheap - first;
+    res->hits = calloc(res->n ? res->n : 1, sizeof *res->hits);
+    if (!res->hits) {
+        rc = TRAWL_ENOMEM;
+        goto done;
+    }
+    memcpy(res->hits, heap + first, sizeof *heap * res->n);
+    for (size_t i = 0; i < res->n && rc == 0; i++) {
+        tw_hit *h = &res->hits[i];
+        size_t len;
+        const char *id = tw_segment_id(idx->segs[h->seg].seg, h->doc, &len);
+        if (!(h->id = strndup(id, len))) rc = TRAWL_ENOMEM;
+        if (rc == 0 && options->snippets) rc = load_stored(res, idx, p.an, &p.hl, h);
+        if (rc == 0 && options->explain && !(h->explain = explain_hit(res, idx, root, h))) rc = TRAWL_ENOMEM;
+    }
+done:
+    if (rc == TRAWL_ENOMEM && !res->errmsg[0]) snprintf(res->errmsg, sizeof res->errmsg, "out of memory");
+    free(heap);
+    pnode_free(root);
+    for (size_t i = 0; i < p.hl.nterms; i++) free(p.hl.terms[i]);
+    for (size_t i = 0; i < p.hl.nprefixes; i++) free(p.hl.prefixes[i]);
+    free(p.hl.terms);
+    free(p.hl.prefixes);
+    tw_analyzer_free(p.an);
+    tw_query_free(q);
+    trawl_options_free(dflt);
+    res->rc = rc;
+    res->took_us = now_us() - t0;
+    return rc;
+}
+
+void trawl_results_free(trawl_results *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->hits[i].id);
+        free(r->hits[i].title);
+        for (int k = 0; k < 3; k++) free(r->hits[i].snip[k]);
+        free(r->hits[i].explain);
+    }
+    free(r->hits);
+    free(r);
+}
+
+const char *trawl_results_errmsg(const trawl_results *r) { return r ? (r->rc ? r->errmsg : "") : "no results"; }
+long trawl_results_error_offset(const trawl_results *r) { return r ? r->erroff : -1; }
+uint64_t trawl_results_total(const trawl_results *r) { return r ? r->total : 0; }
+size_t trawl_results_count(const trawl_results *r) { return r ? r->n : 0; }
+uint64_t trawl_results_took_us(const trawl_results *r) { return r ? r->took_us : 0; }
+
+static const tw_hit *hit(const trawl_results *r, size_t i) { return r && i < r->n ? &r->hits[i] : NULL; }
+
+const char *trawl_results_id(const trawl_results *r, size_t i) { return hit(r, i) ? hit(r, i)->id : NULL; }
+double trawl_results_score(const trawl_results *r, size_t i) { return hit(r, i) ? hit(r, i)->score : 0; }
+const char *trawl_results_title(const trawl_results *r, size_t i) { return hit(r, i) ? hit(r, i)->title : NULL; }
+const char *trawl_results_explain(const trawl_results *r, size_t i) { return hit(r, i) ? hit(r, i)->explain : NULL; }
+
+const char *trawl_results_snippet(const trawl_results *r, size_t i, trawl_snippet_style style) {
+    if (!hit(r, i) || (unsigned)style > 2) return NULL;
+    return hit(r, i)->snip[style];
+}

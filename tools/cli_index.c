@@ -1,0 +1,137 @@
+/*
+ * cli_index.c — `trawl index`: builds or extends an index from JSON Lines
+ * files, stdin, text files and directories, then commits once.
+ *
+ * Opens one writer, hands every input to ingest.c, and commits only if the
+ * whole run succeeded; on any failure the writer is closed without a commit, so
+ * the index keeps its previous state. Ends with a one-line summary on stderr.
+ */
+#include "cli.h"
+
+#include <unistd.h>
+
+#include "ingest.h"
+#include "progress.h"
+
+enum { OPT_LANG = 1, OPT_STRICT, OPT_OUTPUT, OPT_QUIET };
+
+static const cli_opt index_opts[] = {
+    {OPT_LANG, 0, "lang", 1},
+    {OPT_STRICT, 0, "strict", 0},
+    {OPT_OUTPUT, 'o', "output", 1},
+    {OPT_QUIET, 'q', "quiet", 0},
+};
+
+typedef struct index_args {
+    const char *lang;   /* NULL: the index's own (english for a new one) */
+    const char *output; /* the index directory */
+    int strict;
+    int quiet;
+} index_args;
+
+static int on_option(void *ctx, const cli_command *cmd, int key, const char *value)
+{
+    index_args *a = ctx;
+    switch (key) {
+    case OPT_LANG:
+        a->lang = value;
+        return cli_check_lang(cmd, value);
+    case OPT_STRICT:
+        a->strict = 1;
+        return CLI_CONTINUE;
+    case OPT_OUTPUT:
+        if (!*value)
+            return cli_usage_error(cmd, "the index directory (-o) must not be empty");
+        a->output = value;
+        return CLI_CONTINUE;
+    case OPT_QUIET:
+        a->quiet = 1;
+        return CLI_CONTINUE;
+    }
+    return cli_usage_error(cmd, "internal: unhandled option");
+}
+
+/* Prints the end-of-run line. */
+static void print_summary(const ingest *in, double seconds)
+{
+    double rate = seconds > 0 ? (double)in->added / seconds : 0.0;
+    fprintf(stderr, "trawl: indexed %llu documents, skipped %llu, read %.2f MB in %.2f s (%.0f docs/s)\n",
+            (unsigned long long)in->added, (unsigned long long)in->skipped,
+            (double)in->bytes / 1e6, seconds, rate);
+}
+
+static int run_index(const cli_command *cmd, int argc, char **argv)
+{
+    index_args a = {0};
+    size_t npos;
+    int st = cli_parse(cmd, argc, argv, index_opts, sizeof index_opts / sizeof index_opts[0],
+                       on_option, &a, &npos);
+    if (st != CLI_CONTINUE)
+        return st;
+    if (!a.output)
+        return cli_usage_error(cmd, "the index directory is required (-o INDEX)");
+    if ((st = cli_want_positionals(cmd, npos, 1, (size_t)argc)) != CLI_CONTINUE)
+        return st;
+
+    trawl_writer *w = NULL;
+    char *errmsg = NULL;
+    trawl_rc rc = trawl_writer_open(a.output, a.lang, &w, &errmsg);
+    if (rc != TRAWL_OK)
+        return cli_lib_error(a.output, rc, errmsg);
+    trawl_free(errmsg);
+
+    progress prog;
+    progress_init(&prog, !a.quiet && isatty(STDERR_FILENO));
+    ingest in;
+    ingest_init(&in, w, a.strict, &prog);
+    int failed = 0;
+    for (size_t i = 1; i <= npos && !failed; i++)
+        failed = ingest_input(&in, argv[i]) != 0;
+    if (failed) {
+        progress_clear(&prog);
+        trawl_writer_close(w);
+        return cli_error("nothing was committed to %s", a.output);
+    }
+    progress_status(&prog, "committing...");
+    rc = trawl_writer_commit(w);
+    progress_clear(&prog);
+    if (rc != TRAWL_OK) {
+        cli_error("%s: commit failed: %s", a.output,
+                  trawl_writer_errmsg(w) && *trawl_writer_errmsg(w) ? trawl_writer_errmsg(w)
+                                                                    : trawl_strerror(rc));
+        trawl_writer_close(w);
+        return CLI_EXIT_ERROR;
+    }
+    trawl_writer_close(w);
+    if (!a.quiet)
+        print_summary(&in, progress_elapsed(&prog));
+    return CLI_EXIT_OK;
+}
+
+const cli_command cli_cmd_index = {
+    "index",
+    "add JSON Lines, text files or directories to an index",
+    "usage: trawl index [--lang L] [--strict] [-q] -o INDEX INPUT...\n"
+    "\n"
+    "Adds documents to the index directory INDEX (created if needed) and commits\n"
+    "them at the end, all at once. Each INPUT is:\n"
+    "  -              JSON Lines read from standard input\n"
+    "  a directory    every *.txt and *.md file below it (sorted, hidden entries\n"
+    "                 skipped); id = path relative to the directory, title = first\n"
+    "                 Markdown heading or else first non-empty line, body = the rest\n"
+    "  FILE.txt/.md   one such text document, id = the file's name\n"
+    "  any other file JSON Lines: one object a line with a non-empty string \"id\";\n"
+    "                 every other string (or array of strings) field is indexed\n"
+    "\n"
+    "A malformed line is reported as FILE:LINE: reason and skipped; blank lines\n"
+    "are ignored. A document whose id is already indexed replaces it.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output INDEX  the index directory (required)\n"
+    "      --lang L        analysis language of a new index (default english;\n"
+    "                      'none' disables stemming); must match an existing index\n"
+    "      --strict        fail at the first malformed document, committing nothing\n"
+    "  -q, --quiet         no progress line and no summary\n"
+    "  -h, --help          show this help\n",
+    run_index,
+};
