@@ -17,36 +17,31 @@
 typedef struct check_ctx {
     const tw_segment *s;
     uint64_t postings, terms;
-    uint32_t nfields;
     char err[1024];
     int rc;
 } check_ctx;
 
-static int check_term(void *c, const uint8_t *key, size_t len, const tw_term_ref *ref) {
+static int check_term(void *c, const char *term, size_t len, const tw_term_ref *ref) {
     check_ctx *x = c;
-    uint32_t field = (uint32_t)key[0] << 8 | key[1];
-    if (field >= x->nfields) {
-        snprintf(x->err, sizeof x->err, "%s: dict section: term of unknown field %u", x->s->path, field);
-        return x->rc = TRAWL_ECORRUPT;
-    }
     tw_postings p;
     int rc = tw_postings_open(x->s, ref, 1, &p, x->err, sizeof x->err);
     if (rc == 0) {
         rc = tw_postings_check(&p, x->err, sizeof x->err);
-        /* Every doc in the list must have a non-zero length in the field. */
+        /* A document is never shorter, in a field, than the term's tf there. */
         tw_piter it;
         tw_piter_init(&it, &p);
         uint32_t n = 0;
         for (; rc == 0 && it.doc != TW_DOC_END; tw_piter_next(&it), n++)
-            if (tw_segment_doclen(x->s, field, it.doc) < tw_postings_tf(&p, it.rank))
-                rc = tw_seterr(x->err, sizeof x->err, TRAWL_ECORRUPT,
-                               "%s: doclen section: doc %u shorter than a term frequency", x->s->path, it.doc);
+            for (uint32_t i = 0; i < p.nf && rc == 0; i++)
+                if (tw_segment_doclen(x->s, p.f[i].field, it.doc) < tw_pfield_tf(&p.f[i], it.rank))
+                    rc = tw_seterr(x->err, sizeof x->err, TRAWL_ECORRUPT,
+                                   "%s: doclen section: doc %u shorter than a term frequency", x->s->path, it.doc);
         if (rc == 0 && n != ref->df)
             rc = tw_seterr(x->err, sizeof x->err, TRAWL_ECORRUPT, "%s: postings section: list length %u, df %u",
                            x->s->path, n, ref->df);
+        for (uint32_t i = 0; i < p.nf; i++) x->postings += p.f[i].df;
         tw_postings_close(&p);
     }
-    x->postings += ref->df;
     x->terms++;
     if (rc) x->rc = rc;
     return rc;
@@ -84,7 +79,6 @@ trawl_rc trawl_index_check(const char *dir, char **out) {
         check_ctx x;
         memset(&x, 0, sizeof x);
         x.s = s;
-        x.nfields = s->nfields;
         int r = tw_segment_each_term(s, check_term, &x, x.err, sizeof x.err);
         if (r == 0 && x.terms != s->nterms)
             r = tw_seterr(x.err, sizeof x.err, TRAWL_ECORRUPT, "%s: meta section: %llu terms, dictionary has %llu",

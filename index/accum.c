@@ -311,11 +311,11 @@ uint32_t tw_accum_nterms(const tw_accum *a) { return a->nterms; }
 static int cmp_terms(const void *x, const void *y, void *ctx) {
     const tw_accum *a = ctx;
     const term *s = &a->terms[*(const uint32_t *)x], *t = &a->terms[*(const uint32_t *)y];
-    if (s->field != t->field) return s->field < t->field ? -1 : 1;
     size_t n = s->len < t->len ? s->len : t->len;
     int c = memcmp(a->strs.p + s->str_off, a->strs.p + t->str_off, n);
     if (c) return c;
-    return s->len < t->len ? -1 : s->len > t->len;
+    if (s->len != t->len) return s->len < t->len ? -1 : 1;
+    return s->field < t->field ? -1 : s->field > t->field;
 }
 
 uint32_t *tw_accum_sorted_terms(const tw_accum *a) {

@@ -50,7 +50,7 @@ uint32_t tw_accum_nfields(const tw_accum *a);
 const char *tw_accum_field_name(const tw_accum *a, uint32_t field);
 const uint32_t *tw_accum_doclens(const tw_accum *a, uint32_t field); /* ndocs entries */
 uint32_t tw_accum_nterms(const tw_accum *a);
-/* Term ids sorted by (field, term bytes); malloc'd, caller frees. NULL on OOM. */
+/* Term ids sorted by (term bytes, field); malloc'd, caller frees. NULL on OOM. */
 uint32_t *tw_accum_sorted_terms(const tw_accum *a);
 void tw_accum_term(const tw_accum *a, uint32_t tid, uint32_t *field, const char **term, size_t *len,
                    uint32_t *df, const uint8_t **stream, size_t *stream_len);

@@ -119,7 +119,7 @@ static int parse_dictidx(tw_segment *s, char *err, size_t errcap) {
             return CORRUPT(s, "dictidx", "block %u offset invalid", b);
         if (d->nterms == 0 || d->nterms > TW_DICT_BLOCK || d->rec_base > s->sec[TW_SEC_POSTINGS].len)
             return CORRUPT(s, "dictidx", "block %u header invalid", b);
-        if (ko > keys_len || kl > keys_len - ko || kl < 2) return CORRUPT(s, "dictidx", "block %u key out of range", b);
+        if (ko > keys_len || kl > keys_len - ko || kl < 1 || kl > 255) return CORRUPT(s, "dictidx", "block %u key out of range", b);
         d->first_key = keys + ko;
         d->first_key_len = kl;
         terms += d->nterms;
@@ -300,29 +300,27 @@ static int walk_block(const tw_segment *s, uint32_t b, entry_fn fn, void *ctx, c
     const uint8_t *p = s->sec[TW_SEC_DICT].p + d->dict_off;
     const uint8_t *end = b + 1 < s->nblocks ? s->sec[TW_SEC_DICT].p + s->blocks[b + 1].dict_off
                                             : s->sec[TW_SEC_DICT].p + s->sec[TW_SEC_DICT].len;
-    uint8_t key[2 + 256];
+    uint8_t key[256];
     size_t klen = 0;
     uint64_t rec = d->rec_base;
     size_t plen = s->sec[TW_SEC_POSTINGS].len;
     for (uint32_t i = 0; i < d->nterms; i++) {
         uint64_t shared, suffix, df, delta, rlen;
         if (tw_get_varint(&p, end, &shared) || tw_get_varint(&p, end, &suffix) || shared > klen ||
-            suffix > sizeof key - shared || suffix > (size_t)(end - p) || (i == 0 && shared != 0))
+            suffix > sizeof key - shared || suffix > (size_t)(end - p) || (i == 0 && shared != 0) ||
+            shared + suffix == 0)
             return CORRUPT(s, "dict", "block %u entry %u key invalid", b, i);
         memcpy(key + shared, p, suffix);
         p += suffix;
-        size_t nk = shared + suffix;
-        if (nk < 3)
-            return CORRUPT(s, "dict", "block %u entry %u key too short", b, i);
-        klen = nk;
+        klen = shared + suffix;
         if (tw_get_varint(&p, end, &df) || tw_get_varint(&p, end, &delta) || tw_get_varint(&p, end, &rlen) ||
             df == 0 || df > s->ndocs || delta > plen || rec + delta > plen || rlen > plen - (rec + delta) ||
-            (i > 0 && delta == 0))
+            rlen == 0 || (i > 0 && delta == 0))
             return CORRUPT(s, "dict", "block %u entry %u posting reference invalid", b, i);
         if (i == 0 && key_cmp(key, klen, d->first_key, d->first_key_len) != 0)
             return CORRUPT(s, "dict", "block %u first key differs from index", b);
         rec += delta;
-        tw_term_ref ref = {(uint32_t)df, rec, (uint32_t)rlen};
+        tw_term_ref ref = {(uint32_t)df, TW_ANY_FIELD, rec, (uint32_t)rlen};
         int rc = fn(ctx, key, klen, &ref);
         if (rc) return rc;
     }
@@ -346,6 +344,22 @@ static int64_t find_block(const tw_segment *s, const uint8_t *key, size_t klen) 
     return ans;
 }
 
+/* Narrows a whole-record ref to one field: reads the record's field table.
+ * Returns 1 if the field has the term (ref updated), 0 if not, <0 if corrupt. */
+static int narrow(const tw_segment *s, tw_term_ref *ref, uint32_t field, char *err, size_t errcap) {
+    if (field == TW_ANY_FIELD) return 1;
+    tw_postings p;
+    int rc = tw_postings_open(s, ref, 0, &p, err, errcap);
+    if (rc) return rc;
+    int k = tw_postings_field(&p, field);
+    if (k >= 0) {
+        ref->df = p.f[k].df;
+        ref->field = field;
+    }
+    tw_postings_close(&p);
+    return k >= 0;
+}
+
 typedef struct exact_ctx {
     const uint8_t *key;
     size_t klen;
@@ -364,39 +378,37 @@ static int exact_fn(void *c, const uint8_t *key, size_t klen, const tw_term_ref 
     return cmp > 0; /* past it: stop */
 }
 
-static size_t make_key(uint8_t *key, uint32_t field, const char *term, size_t len) {
-    key[0] = (uint8_t)(field >> 8);
-    key[1] = (uint8_t)field;
-    memcpy(key + 2, term, len);
-    return len + 2;
-}
-
 int tw_segment_lookup(const tw_segment *s, uint32_t field, const char *term, size_t len, tw_term_ref *ref,
                       char *err, size_t errcap) {
-    if (len == 0 || len > 256 || field >= s->nfields) return 0;
-    uint8_t key[2 + 256];
-    size_t klen = make_key(key, field, term, len);
-    int64_t b = find_block(s, key, klen);
+    if (len == 0 || len > 255 || (field != TW_ANY_FIELD && field >= s->nfields)) return 0;
+    int64_t b = find_block(s, (const uint8_t *)term, len);
     if (b < 0) return 0;
-    exact_ctx x = {key, klen, ref, 0};
+    exact_ctx x = {(const uint8_t *)term, len, ref, 0};
     int rc = walk_block(s, (uint32_t)b, exact_fn, &x, err, errcap);
     if (rc < 0) return rc;
-    return x.found;
+    return x.found ? narrow(s, ref, field, err, errcap) : 0;
 }
 
 typedef struct prefix_ctx {
+    const tw_segment *s;
     const uint8_t *key;
     size_t klen;
+    uint32_t field;
     tw_term_fn fn;
     void *ctx;
     int done;
     int user_rc;
+    char *err;
+    size_t errcap;
 } prefix_ctx;
 
 static int prefix_fn(void *c, const uint8_t *key, size_t klen, const tw_term_ref *ref) {
     prefix_ctx *x = c;
     if (klen >= x->klen && memcmp(key, x->key, x->klen) == 0) {
-        int rc = x->fn(x->ctx, (const char *)key + 2, klen - 2, ref);
+        tw_term_ref r = *ref;
+        int has = narrow(x->s, &r, x->field, x->err, x->errcap);
+        if (has < 0) return has;
+        int rc = has ? x->fn(x->ctx, (const char *)key, klen, &r) : 0;
         if (rc) {
             x->done = 1;
             x->user_rc = rc;
@@ -413,12 +425,10 @@ static int prefix_fn(void *c, const uint8_t *key, size_t klen, const tw_term_ref
 
 int tw_segment_prefix(const tw_segment *s, uint32_t field, const char *prefix, size_t len, tw_term_fn fn,
                       void *ctx, char *err, size_t errcap) {
-    if (len > 256 || field >= s->nfields) return 0;
-    uint8_t key[2 + 256];
-    size_t klen = make_key(key, field, prefix, len);
-    int64_t b = find_block(s, key, klen);
+    if (len > 255 || (field != TW_ANY_FIELD && field >= s->nfields)) return 0;
+    int64_t b = find_block(s, (const uint8_t *)prefix, len);
     if (b < 0) b = 0;
-    prefix_ctx x = {key, klen, fn, ctx, 0, 0};
+    prefix_ctx x = {s, (const uint8_t *)prefix, len, field, fn, ctx, 0, 0, err, errcap};
     for (uint32_t i = (uint32_t)b; i < s->nblocks && !x.done; i++) {
         int rc = walk_block(s, i, prefix_fn, &x, err, errcap);
         if (rc < 0) return rc;
@@ -427,13 +437,11 @@ int tw_segment_prefix(const tw_segment *s, uint32_t field, const char *prefix, s
 }
 
 typedef struct each_ctx {
-    tw_key_fn fn;
+    tw_term_fn fn;
     void *ctx;
-    const uint8_t *prev;
-    uint8_t prevkey[2 + 256];
+    uint8_t prevkey[256];
     size_t prevlen;
     int user_rc;
-    const tw_segment *s;
 } each_ctx;
 
 static int each_fn(void *c, const uint8_t *key, size_t klen, const tw_term_ref *ref) {
@@ -441,12 +449,12 @@ static int each_fn(void *c, const uint8_t *key, size_t klen, const tw_term_ref *
     if (x->prevlen && key_cmp(x->prevkey, x->prevlen, key, klen) >= 0) return -100;
     memcpy(x->prevkey, key, klen);
     x->prevlen = klen;
-    int rc = x->fn(x->ctx, key, klen, ref);
+    int rc = x->fn(x->ctx, (const char *)key, klen, ref);
     if (rc) x->user_rc = rc;
     return rc ? 1 : 0;
 }
 
-int tw_segment_each_term(const tw_segment *s, tw_key_fn fn, void *ctx, char *err, size_t errcap) {
+int tw_segment_each_term(const tw_segment *s, tw_term_fn fn, void *ctx, char *err, size_t errcap) {
     each_ctx x;
     memset(&x, 0, sizeof x);
     x.fn = fn;
@@ -464,73 +472,52 @@ int tw_segment_each_term(const tw_segment *s, tw_key_fn fn, void *ctx, char *err
 void tw_postings_close(tw_postings *p) {
     if (!p) return;
     tw_rview_free(&p->view);
-    free(p->tf_block_off);
-    p->tf_block_off = NULL;
+    for (uint32_t i = 0; p->f && i < p->nf; i++) free(p->f[i].tf_block_off);
+    free(p->f);
+    p->f = NULL;
+    p->nf = 0;
 }
 
-int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_postings *p, char *err,
-                     size_t errcap) {
-    memset(p, 0, sizeof *p);
-    p->seg = s;
-    p->df = ref->df;
-    const uint8_t *q = s->sec[TW_SEC_POSTINGS].p + ref->rec_off, *end = q + ref->rec_len;
-    if (ref->rec_len < 1) return CORRUPT(s, "postings", "empty record at %llu", (unsigned long long)ref->rec_off);
-    p->flags = *q++;
-    if (p->flags & ~(TW_PF_BITMAP | TW_PF_TF_ONE))
-        return CORRUPT(s, "postings", "unknown flags at %llu", (unsigned long long)ref->rec_off);
-    if (p->flags & TW_PF_BITMAP) {
-        uint64_t n;
-        size_t used;
-        const char *why = "";
-        if (tw_get_varint(&q, end, &n) || n > (size_t)(end - q))
-            return CORRUPT(s, "postings", "bitmap size invalid at %llu", (unsigned long long)ref->rec_off);
-        int rc = tw_rview_parse(q, (size_t)n, deep, &p->view, &used, &why);
-        if (rc == -2) return errf(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
-        if (rc || used != n || p->view.card != p->df || (p->view.n && p->view.c[p->view.n - 1].key == 0xFFFF &&
-                                                       p->view.c[p->view.n - 1].card == 65536)) {
-            tw_postings_close(p);
-            return CORRUPT(s, "postings", "bitmap at %llu: %s", (unsigned long long)ref->rec_off,
-                           rc ? why : "cardinality differs from dictionary");
-        }
-        /* Doc ids must be below ndocs: the last value of the last container. */
-        if (p->view.n) {
-            tw_riter it;
-            tw_riter_init(&it, &p->view);
-            if (tw_riter_seek(&it, s->ndocs)) {
-                tw_postings_close(p);
-                return CORRUPT(s, "postings", "bitmap at %llu holds a doc id >= %u", (unsigned long long)ref->rec_off,
-                               s->ndocs);
-            }
-        }
-        q += n;
-    } else {
-        p->gaps = q;
-        uint64_t next = 0;
-        for (uint32_t i = 0; i < p->df; i++) {
-            uint64_t g;
-            if (tw_get_varint(&q, end, &g) || next + g >= s->ndocs)
-                return CORRUPT(s, "postings", "doc list at %llu invalid", (unsigned long long)ref->rec_off);
-            next += g + 1;
-        }
-        p->gaps_end = q;
-    }
+int tw_postings_field(const tw_postings *p, uint32_t field) {
+    for (uint32_t i = 0; i < p->nf; i++)
+        if (p->f[i].field == field) return (int)i;
+    return -1;
+}
+
+uint32_t tw_postings_tf(const tw_postings *p, uint32_t rank) {
+    if (p->filter >= 0) return tw_pfield_tf(&p->f[p->filter], rank);
+    uint32_t tf = 0;
+    for (uint32_t i = 0; i < p->nf; i++) tf += tw_pfield_tf(&p->f[i], rank);
+    return tf;
+}
+
+/* Parses one field's part of a record at *q. */
+static int parse_field(const tw_segment *s, tw_postings *p, tw_pfield *f, const uint8_t **qp, const uint8_t *end,
+                       uint32_t prev_field, char *err, size_t errcap, uint64_t at) {
+    const uint8_t *q = *qp;
+    uint64_t field, df;
+    if (tw_get_varint(&q, end, &field) || tw_get_varint(&q, end, &df) || q >= end || field >= s->nfields ||
+        (prev_field != TW_ANY_FIELD && field <= prev_field) || df == 0 || df > p->df)
+        return CORRUPT(s, "postings", "field table of record at %llu invalid", (unsigned long long)at);
+    f->field = (uint32_t)field;
+    f->df = (uint32_t)df;
+    f->flags = *q++;
+    if (f->flags & ~TW_FF_TF_ONE || ((f->flags & TW_FF_TF_ONE) && df != p->df))
+        return CORRUPT(s, "postings", "field flags of record at %llu invalid", (unsigned long long)at);
     uint32_t nblocks = (p->df + TW_BLOCK - 1) / TW_BLOCK;
-    if (!(p->flags & TW_PF_TF_ONE)) {
+    if (!(f->flags & TW_FF_TF_ONE)) {
         if ((size_t)(end - q) < nblocks) goto bad_tf;
-        p->tf_widths = q;
+        f->tf_widths = q;
         q += nblocks;
-        p->tf_block_off = malloc(sizeof *p->tf_block_off * (nblocks ? nblocks : 1));
-        if (!p->tf_block_off) {
-            tw_postings_close(p);
-            return errf(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
-        }
-        p->tf_data = q;
+        f->tf_block_off = malloc(sizeof *f->tf_block_off * (nblocks ? nblocks : 1));
+        if (!f->tf_block_off) return errf(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
+        f->tf_data = q;
         size_t off = 0;
         for (uint32_t b = 0; b < nblocks; b++) {
-            unsigned w = p->tf_widths[b];
+            unsigned w = f->tf_widths[b];
             if (w > 31) goto bad_tf;
             uint32_t cnt = p->df - b * TW_BLOCK < TW_BLOCK ? p->df - b * TW_BLOCK : TW_BLOCK;
-            p->tf_block_off[b] = (uint32_t)off;
+            f->tf_block_off[b] = (uint32_t)off;
             off += ((size_t)cnt * w + 7) / 8;
         }
         if ((size_t)(end - q) < off + 4) goto bad_tf;
@@ -538,29 +525,124 @@ int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_p
     }
     uint64_t poff, plen;
     size_t qlen = s->sec[TW_SEC_POSITIONS].len;
-    if (tw_get_varint(&q, end, &poff) || tw_get_varint(&q, end, &plen) || poff > qlen || plen > qlen - poff ||
-        q != end) {
-        tw_postings_close(p);
-        return CORRUPT(s, "postings", "positions reference at %llu invalid", (unsigned long long)ref->rec_off);
-    }
+    if (tw_get_varint(&q, end, &poff) || tw_get_varint(&q, end, &plen) || poff > qlen || plen > qlen - poff)
+        return CORRUPT(s, "postings", "positions reference of record at %llu invalid", (unsigned long long)at);
     const uint8_t *pb = s->sec[TW_SEC_POSITIONS].p + poff;
     size_t table = nblocks > 1 ? 4 * (size_t)nblocks : 0;
-    if (plen < table) {
-        tw_postings_close(p);
-        return CORRUPT(s, "positions", "block table at %llu truncated", (unsigned long long)poff);
-    }
-    p->pos_table = table ? pb : NULL;
-    p->pos_data = pb + table;
-    p->pos_end = pb + plen;
+    if (plen < table) return CORRUPT(s, "positions", "block table at %llu truncated", (unsigned long long)poff);
+    f->pos_table = table ? pb : NULL;
+    f->pos_data = pb + table;
+    f->pos_end = pb + plen;
     for (uint32_t b = 0; b < nblocks && table; b++)
-        if (tw_ld32(pb + 4 * b) > plen - table || (b > 0 && tw_ld32(pb + 4 * b) < tw_ld32(pb + 4 * (b - 1)))) {
-            tw_postings_close(p);
+        if (tw_ld32(pb + 4 * b) > plen - table || (b > 0 && tw_ld32(pb + 4 * b) < tw_ld32(pb + 4 * (b - 1))))
             return CORRUPT(s, "positions", "block table at %llu invalid", (unsigned long long)poff);
-        }
+    *qp = q;
     return 0;
 bad_tf:
-    tw_postings_close(p);
-    return CORRUPT(s, "postings", "term frequencies at %llu invalid", (unsigned long long)ref->rec_off);
+    return CORRUPT(s, "postings", "term frequencies of record at %llu invalid", (unsigned long long)at);
+}
+
+int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_postings *p, char *err,
+                     size_t errcap) {
+    memset(p, 0, sizeof *p);
+    p->seg = s;
+    p->filter = -1;
+    unsigned long long at = (unsigned long long)ref->rec_off;
+    const uint8_t *q = s->sec[TW_SEC_POSTINGS].p + ref->rec_off, *end = q + ref->rec_len;
+    uint64_t nf;
+    if (ref->rec_len < 2) return CORRUPT(s, "postings", "record at %llu too short", at);
+    p->flags = *q++;
+    if (p->flags & ~TW_PF_BITMAP) return CORRUPT(s, "postings", "unknown flags at %llu", at);
+    if (tw_get_varint(&q, end, &nf) || nf == 0 || nf > s->nfields)
+        return CORRUPT(s, "postings", "field count of record at %llu invalid", at);
+    /* The doc list's length is checked against the dictionary's df unless the
+     * ref was narrowed to one field (then it carries that field's df). */
+    if (p->flags & TW_PF_BITMAP) {
+        uint64_t n;
+        size_t used;
+        const char *why = "";
+        if (tw_get_varint(&q, end, &n) || n > (size_t)(end - q))
+            return CORRUPT(s, "postings", "bitmap size invalid at %llu", at);
+        int rc = tw_rview_parse(q, (size_t)n, deep, &p->view, &used, &why);
+        if (rc == -2) return errf(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
+        if (rc || used != n || p->view.card == 0 || p->view.card > s->ndocs ||
+            (ref->field == TW_ANY_FIELD && p->view.card != ref->df)) {
+            tw_postings_close(p);
+            return CORRUPT(s, "postings", "bitmap at %llu: %s", at, rc ? why : "cardinality differs from dictionary");
+        }
+        p->df = (uint32_t)p->view.card;
+        /* Doc ids must be below ndocs: the last container's last value. */
+        tw_riter it;
+        tw_riter_init(&it, &p->view);
+        if (tw_riter_seek(&it, s->ndocs)) {
+            tw_postings_close(p);
+            return CORRUPT(s, "postings", "bitmap at %llu holds a doc id >= %u", at, s->ndocs);
+        }
+        q += n;
+    } else {
+        uint64_t cnt, next = 0, g;
+        if (tw_get_varint(&q, end, &cnt) || cnt == 0 || cnt > TW_INLINE_MAX_DF ||
+            (ref->field == TW_ANY_FIELD && cnt != ref->df))
+            return CORRUPT(s, "postings", "doc count at %llu invalid", at);
+        p->gaps = q;
+        for (uint64_t i = 0; i < cnt; i++) {
+            if (tw_get_varint(&q, end, &g) || next + g >= s->ndocs)
+                return CORRUPT(s, "postings", "doc list at %llu invalid", at);
+            next += g + 1;
+        }
+        p->df = (uint32_t)cnt;
+        p->gaps_end = q;
+    }
+    p->f = calloc(nf, sizeof *p->f);
+    if (!p->f) {
+        tw_postings_close(p);
+        return errf(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
+    }
+    uint32_t prev = TW_ANY_FIELD;
+    for (uint32_t i = 0; i < nf; i++) {
+        p->nf = i + 1;
+        int rc = parse_field(s, p, &p->f[i], &q, end, prev, err, errcap, at);
+        if (rc) {
+            tw_postings_close(p);
+            return rc;
+        }
+        prev = p->f[i].field;
+    }
+    if (q != end) {
+        tw_postings_close(p);
+        return CORRUPT(s, "postings", "record at %llu has trailing bytes", at);
+    }
+    if (ref->field != TW_ANY_FIELD) {
+        p->filter = tw_postings_field(p, ref->field);
+        if (p->filter < 0 || p->f[p->filter].df != ref->df) {
+            tw_postings_close(p);
+            return CORRUPT(s, "postings", "record at %llu lacks field %u", at, ref->field);
+        }
+    }
+    return 0;
+}
+
+static uint32_t piter_raw_next(tw_piter *it) {
+    if (it->doc == TW_DOC_END) return TW_DOC_END;
+    if (it->p->flags & TW_PF_BITMAP) {
+        if (!tw_riter_next(&it->rit)) return it->doc = TW_DOC_END;
+        it->rank++;
+        return it->doc = it->rit.value;
+    }
+    uint64_t g;
+    if (it->rank + 1 >= it->p->df || tw_get_varint(&it->gp, it->p->gaps_end, &g)) return it->doc = TW_DOC_END;
+    it->rank++;
+    return it->doc = it->doc + 1 + (uint32_t)g;
+}
+
+/* With a field filter, moves on to the first doc that has the term in it. */
+static uint32_t piter_filter(tw_piter *it) {
+    const tw_postings *p = it->p;
+    if (p->filter < 0) return it->doc;
+    const tw_pfield *f = &p->f[p->filter];
+    if (f->flags & TW_FF_TF_ONE) return it->doc;
+    while (it->doc != TW_DOC_END && tw_pfield_tf(f, it->rank) == 0) piter_raw_next(it);
+    return it->doc;
 }
 
 void tw_piter_init(tw_piter *it, const tw_postings *p) {
@@ -569,32 +651,18 @@ void tw_piter_init(tw_piter *it, const tw_postings *p) {
     if (p->flags & TW_PF_BITMAP) {
         tw_riter_init(&it->rit, &p->view);
         it->doc = it->rit.end ? TW_DOC_END : it->rit.value;
-        it->rank = 0;
     } else {
         it->gp = p->gaps;
         uint64_t g = 0;
         if (p->df == 0 || tw_get_varint(&it->gp, p->gaps_end, &g)) it->doc = TW_DOC_END;
         else it->doc = (uint32_t)g;
-        it->rank = 0;
     }
+    piter_filter(it);
 }
 
 uint32_t tw_piter_next(tw_piter *it) {
-    if (it->doc == TW_DOC_END) return TW_DOC_END;
-    if (it->p->flags & TW_PF_BITMAP) {
-        if (!tw_riter_next(&it->rit)) return it->doc = TW_DOC_END;
-        it->rank++;
-        return it->doc = it->rit.value;
-    }
-    if (it->rank + 1 >= it->p->df) return it->doc = TW_DOC_END;
-    uint64_t g;
-    /* Validated in tw_postings_open; cannot fail. */
-    if (tw_get_varint(&it->gp, it->p->gaps_end, &g)) {
-        it->bad = 1;
-        return it->doc = TW_DOC_END;
-    }
-    it->rank++;
-    return it->doc = it->doc + 1 + (uint32_t)g;
+    piter_raw_next(it);
+    return piter_filter(it);
 }
 
 uint32_t tw_piter_seek(tw_piter *it, uint32_t target) {
@@ -602,29 +670,30 @@ uint32_t tw_piter_seek(tw_piter *it, uint32_t target) {
     if (it->p->flags & TW_PF_BITMAP) {
         if (!tw_riter_seek(&it->rit, target)) return it->doc = TW_DOC_END;
         it->rank = tw_riter_rank(&it->rit);
-        return it->doc = it->rit.value;
+        it->doc = it->rit.value;
+    } else {
+        while (it->doc < target) piter_raw_next(it);
     }
-    while (it->doc < target) tw_piter_next(it);
-    return it->doc;
+    return piter_filter(it);
 }
 
-int tw_postings_positions(const tw_postings *p, uint32_t rank, uint32_t *out, uint32_t cap) {
+int tw_postings_positions(const tw_postings *p, uint32_t fi, uint32_t rank, uint32_t *out, uint32_t cap) {
+    const tw_pfield *f = &p->f[fi];
     uint32_t b = rank / TW_BLOCK;
-    const uint8_t *q = p->pos_data + (p->pos_table ? tw_ld32(p->pos_table + 4 * b) : 0);
+    const uint8_t *q = f->pos_data + (f->pos_table ? tw_ld32(f->pos_table + 4 * b) : 0);
     for (uint32_t r = b * TW_BLOCK; r < rank; r++) {
-        uint32_t tf = tw_postings_tf(p, r);
+        uint32_t tf = tw_pfield_tf(f, r);
         for (uint32_t k = 0; k < tf; k++) {
-            /* Skip one varint. */
-            while (q < p->pos_end && (*q & 0x80)) q++;
-            if (q >= p->pos_end) return -1;
+            while (q < f->pos_end && (*q & 0x80)) q++;
+            if (q >= f->pos_end) return -1;
             q++;
         }
     }
-    uint32_t tf = tw_postings_tf(p, rank), pos = 0;
+    uint32_t tf = tw_pfield_tf(f, rank), pos = 0;
     if (tf > cap) return -1;
     for (uint32_t k = 0; k < tf; k++) {
         uint32_t g;
-        if (tw_get_varint32(&q, p->pos_end, &g) || (k > 0 && g == 0) || g > UINT32_MAX - pos) return -1;
+        if (tw_get_varint32(&q, f->pos_end, &g) || (k > 0 && g == 0) || g > UINT32_MAX - pos) return -1;
         pos += g;
         out[k] = pos;
     }
@@ -633,22 +702,43 @@ int tw_postings_positions(const tw_postings *p, uint32_t rank, uint32_t *out, ui
 
 int tw_postings_check(const tw_postings *p, char *err, size_t errcap) {
     const tw_segment *s = p->seg;
-    const uint8_t *q = p->pos_data;
-    for (uint32_t r = 0; r < p->df; r++) {
-        if (r % TW_BLOCK == 0 && p->pos_table && p->pos_data + tw_ld32(p->pos_table + 4 * (r / TW_BLOCK)) != q)
-            return CORRUPT(s, "positions", "block %u offset wrong", r / TW_BLOCK);
-        uint32_t tf = tw_postings_tf(p, r);
-        uint64_t pos = 0;
-        for (uint32_t k = 0; k < tf; k++) {
-            uint32_t g;
-            if (tw_get_varint32(&q, p->pos_end, &g) || (k > 0 && g == 0))
-                return CORRUPT(s, "positions", "stream invalid at posting %u", r);
-            pos += g;
-            if (pos > UINT32_MAX) return CORRUPT(s, "positions", "position overflow at posting %u", r);
+    uint32_t *seen = calloc(p->df ? p->df : 1, sizeof *seen);
+    if (!seen) return errf(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
+    int rc = 0;
+    for (uint32_t i = 0; i < p->nf && rc == 0; i++) {
+        const tw_pfield *f = &p->f[i];
+        const uint8_t *q = f->pos_data;
+        uint32_t docs = 0;
+        for (uint32_t r = 0; r < p->df && rc == 0; r++) {
+            if (r % TW_BLOCK == 0 && f->pos_table && f->pos_data + tw_ld32(f->pos_table + 4 * (r / TW_BLOCK)) != q) {
+                rc = CORRUPT(s, "positions", "block %u offset wrong", r / TW_BLOCK);
+                break;
+            }
+            uint32_t tf = tw_pfield_tf(f, r);
+            docs += tf > 0;
+            seen[r] += tf > 0;
+            uint64_t pos = 0;
+            for (uint32_t k = 0; k < tf; k++) {
+                uint32_t g;
+                if (tw_get_varint32(&q, f->pos_end, &g) || (k > 0 && g == 0)) {
+                    rc = CORRUPT(s, "positions", "stream invalid at posting %u", r);
+                    break;
+                }
+                pos += g;
+                if (pos > UINT32_MAX) {
+                    rc = CORRUPT(s, "positions", "position overflow at posting %u", r);
+                    break;
+                }
+            }
         }
+        if (rc == 0 && q != f->pos_end) rc = CORRUPT(s, "positions", "trailing bytes in a stream");
+        if (rc == 0 && docs != f->df) rc = CORRUPT(s, "postings", "field %u df %u, tf data has %u", f->field, f->df, docs);
     }
-    if (q != p->pos_end) return CORRUPT(s, "positions", "trailing bytes in a stream");
-    return 0;
+    /* Every doc of the list has the term in at least one field. */
+    for (uint32_t r = 0; r < p->df && rc == 0; r++)
+        if (!seen[r]) rc = CORRUPT(s, "postings", "posting %u has the term in no field", r);
+    free(seen);
+    return rc;
 }
 
 const char *tw_segment_id(const tw_segment *s, uint32_t doc, size_t *len) {

@@ -44,7 +44,9 @@ enum tw_section_id {
 
 /* Posting record flags. */
 #define TW_PF_BITMAP 1u   /* doc ids as a portable Roaring bitmap, else varint gaps */
-#define TW_PF_TF_ONE 2u   /* every term frequency is 1: no tf data */
+/* Per-field flags in a posting record. */
+#define TW_FF_TF_ONE 1u   /* the field has the term once in every doc of the list: no tf data */
+#define TW_ANY_FIELD UINT32_MAX
 
 const char *tw_section_name(unsigned id);
 
@@ -95,80 +97,102 @@ static inline uint32_t tw_segment_doclen(const tw_segment *s, uint32_t field, ui
     return tw_ld32(p);
 }
 
-/* A term's entry in the dictionary. */
+/* A term's entry in the dictionary, or (field != TW_ANY_FIELD) one field of it. */
 typedef struct tw_term_ref {
-    uint32_t df;
+    uint32_t df;      /* documents in the list (in `field`, when one is set) */
+    uint32_t field;   /* local field number, or TW_ANY_FIELD */
     uint64_t rec_off; /* offset of the posting record in TW_SEC_POSTINGS */
     uint32_t rec_len;
 } tw_term_ref;
 
-/* Looks up the exact term in field. Returns 1 and *ref when found, 0 when not,
- * a negative trawl_rc when the dictionary is malformed (message in err). */
+/* Looks up the exact term: with field = TW_ANY_FIELD the whole record (df =
+ * documents with the term in any field), otherwise the term in that field
+ * (df = documents with the term in that field; absent if none). Returns 1 and
+ * *ref when found, 0 when not, a negative trawl_rc when the dictionary is
+ * malformed (message in err). */
 int tw_segment_lookup(const tw_segment *s, uint32_t field, const char *term, size_t len,
                       tw_term_ref *ref, char *err, size_t errcap);
 
-/* Calls fn for every term of field starting with prefix, in byte order; stops
- * early if fn returns non-zero (and returns that value). Negative trawl_rc on a
- * malformed dictionary. */
+/* Calls fn for every term starting with prefix (in `field`, or any field with
+ * TW_ANY_FIELD), in byte order; stops early if fn returns non-zero (and returns
+ * that value). Negative trawl_rc on a malformed dictionary. */
 typedef int (*tw_term_fn)(void *ctx, const char *term, size_t len, const tw_term_ref *ref);
 int tw_segment_prefix(const tw_segment *s, uint32_t field, const char *prefix, size_t len,
                       tw_term_fn fn, void *ctx, char *err, size_t errcap);
 
-/* Every dictionary entry in key order (for check and stats); key = 2-byte
- * big-endian field number + term bytes. */
-typedef int (*tw_key_fn)(void *ctx, const uint8_t *key, size_t len, const tw_term_ref *ref);
-int tw_segment_each_term(const tw_segment *s, tw_key_fn fn, void *ctx, char *err, size_t errcap);
+/* Every dictionary entry in term order (ref->field = TW_ANY_FIELD); checks the
+ * order. For check and stats. */
+int tw_segment_each_term(const tw_segment *s, tw_term_fn fn, void *ctx, char *err, size_t errcap);
 
-/* A decoded posting record header; the iterator walks it. */
+/* One field's part of a posting record: term frequencies aligned with the
+ * record's doc list (0 where the field lacks the term) and positions. */
+typedef struct tw_pfield {
+    uint32_t field, df;
+    uint32_t flags;            /* TW_FF_* */
+    const uint8_t *tf_widths;  /* one byte per 128-doc block, unless TW_FF_TF_ONE */
+    const uint8_t *tf_data;
+    uint32_t *tf_block_off;    /* byte offset of each tf block in tf_data */
+    const uint8_t *pos_table;  /* u32 per block (NULL when one block) */
+    const uint8_t *pos_data, *pos_end;
+} tw_pfield;
+
+/* A decoded posting record: one doc list shared by every field the term
+ * occurs in, and per field its tf and positions. */
 typedef struct tw_postings {
     const tw_segment *seg;
-    uint32_t df;
+    uint32_t df;              /* documents in the doc list (any field) */
     uint32_t flags;
     tw_rview view;            /* TW_PF_BITMAP */
     const uint8_t *gaps, *gaps_end; /* varint doc gaps otherwise */
-    const uint8_t *tf_widths; /* ceil(df/128) bytes, unless TW_PF_TF_ONE */
-    const uint8_t *tf_data;
-    uint32_t *tf_block_off;   /* byte offset of each tf block in tf_data */
-    const uint8_t *pos_table; /* u32 per block (NULL when one block) */
-    const uint8_t *pos_data, *pos_end;
+    uint32_t nf;
+    tw_pfield *f;             /* nf fields, ascending field number */
+    int filter;               /* index in f of the field iterators keep to, or -1 */
 } tw_postings;
 
-/* Decodes the record of ref. deep = also validate every doc id and (via
- * tw_postings_check) positions. Returns 0, or a negative trawl_rc with a message. */
+/* Decodes the record of ref. With ref->field set, iterators only visit the
+ * docs that have the term in that field (and tw_postings_field is that
+ * field). deep = also validate every doc id. Returns 0, or a negative trawl_rc
+ * with a message. */
 int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_postings *p,
                      char *err, size_t errcap);
 void tw_postings_close(tw_postings *p);
 
-/* Term frequency of the posting with the given rank (0-based index in the list). */
-static inline uint32_t tw_postings_tf(const tw_postings *p, uint32_t rank) {
-    if (p->flags & TW_PF_TF_ONE) return 1;
-    uint32_t b = rank / TW_BLOCK, w = p->tf_widths[b];
-    if (w == 0) return 1;
+/* Index in p->f of local field `field`, or -1. */
+int tw_postings_field(const tw_postings *p, uint32_t field);
+
+/* Term frequency in field f of the posting with the given rank (0 if absent). */
+static inline uint32_t tw_pfield_tf(const tw_pfield *f, uint32_t rank) {
+    if (f->flags & TW_FF_TF_ONE) return 1;
+    uint32_t b = rank / TW_BLOCK, w = f->tf_widths[b];
+    if (w == 0) return 0;
     uint64_t bit = (uint64_t)(rank % TW_BLOCK) * w;
-    const uint8_t *q = p->tf_data + p->tf_block_off[b] + bit / 8;
-    /* Up to 32 bits starting at bit%8: read 5 bytes (the writer pads each block). */
+    const uint8_t *q = f->tf_data + f->tf_block_off[b] + bit / 8;
+    /* Up to 32 bits starting at bit%8: read 5 bytes (the writer pads each field). */
     uint64_t x = (uint64_t)q[0] | ((uint64_t)q[1] << 8) | ((uint64_t)q[2] << 16) |
                  ((uint64_t)q[3] << 24) | ((uint64_t)q[4] << 32);
-    return (uint32_t)((x >> (bit % 8)) & ((1ULL << w) - 1)) + 1;
+    return (uint32_t)((x >> (bit % 8)) & ((1ULL << w) - 1));
 }
+
+/* Term frequency of the posting at rank in the filter field (or summed over
+ * fields without a filter). */
+uint32_t tw_postings_tf(const tw_postings *p, uint32_t rank);
 
 /* Iterator over a posting list: doc ids in order with their rank. */
 typedef struct tw_piter {
     const tw_postings *p;
     uint32_t doc;  /* current doc, TW_DOC_END when exhausted */
-    uint32_t rank;
+    uint32_t rank; /* index of doc in the record's doc list */
     tw_riter rit;
     const uint8_t *gp; /* varint lists */
-    int bad;           /* malformed varint list seen */
 } tw_piter;
 
 void tw_piter_init(tw_piter *it, const tw_postings *p);
 uint32_t tw_piter_next(tw_piter *it);
 uint32_t tw_piter_seek(tw_piter *it, uint32_t target);
 
-/* Decodes the positions of the posting at rank into out (capacity cap >= tf).
- * Returns the count, or -1 if malformed. */
-int tw_postings_positions(const tw_postings *p, uint32_t rank, uint32_t *out, uint32_t cap);
+/* Decodes the positions, in field f (index into p->f), of the posting at rank
+ * into out (capacity cap >= tf). Returns the count, or -1 if malformed. */
+int tw_postings_positions(const tw_postings *p, uint32_t f, uint32_t rank, uint32_t *out, uint32_t cap);
 
 /* Full validation of a record beyond tw_postings_open: every position stream. */
 int tw_postings_check(const tw_postings *p, char *err, size_t errcap);

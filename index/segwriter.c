@@ -23,13 +23,18 @@
 #include "trawl.h"
 #include "varint.h"
 
+/* One field of the term being written: its decoded stream. */
+typedef struct fstream {
+    uint32_t field, df;
+    uint32_t *docs, *tfs, *pos; /* pos: position gaps as stored, tf per doc */
+    size_t docs_cap, pos_cap;
+} fstream;
+
 typedef struct wctx {
     tw_buf sec[TW_SEC_COUNT];
-    /* scratch for one term */
-    uint32_t *docs, *tfs, *pos;
-    size_t docs_cap, pos_cap;
-    char *err;
-    size_t errcap;
+    fstream fs[TW_MAX_FIELDS];
+    uint32_t *udocs, *utf; /* union doc ids; one field's tf aligned with them */
+    size_t udocs_cap;
 } wctx;
 
 static int reserve_u32(uint32_t **p, size_t *cap, size_t need) {
@@ -45,14 +50,14 @@ static int reserve_u32(uint32_t **p, size_t *cap, size_t need) {
 
 static unsigned bits_for(uint32_t v) { return v ? 32u - (unsigned)__builtin_clz(v) : 0u; }
 
-/* Decodes one term's accumulator stream into w->docs / tfs / pos. */
-static int decode_stream(wctx *w, const uint8_t *s, size_t n, uint32_t df, uint64_t *npos) {
-    size_t docs_cap = w->docs_cap;
-    if (reserve_u32(&w->docs, &w->docs_cap, df)) return -1;
-    if (w->docs_cap != docs_cap || !w->tfs) {
-        uint32_t *nt = realloc(w->tfs, w->docs_cap * sizeof *nt);
+/* Decodes one (field, term) accumulator stream into f. */
+static int decode_stream(fstream *f, const uint8_t *s, size_t n, uint32_t df) {
+    size_t cap = f->docs_cap;
+    if (reserve_u32(&f->docs, &f->docs_cap, df)) return -1;
+    if (f->docs_cap != cap || !f->tfs) {
+        uint32_t *nt = realloc(f->tfs, f->docs_cap * sizeof *nt);
         if (!nt) return -1;
-        w->tfs = nt;
+        f->tfs = nt;
     }
     const uint8_t *p = s, *end = s + n;
     uint32_t next = 0;
@@ -60,29 +65,80 @@ static int decode_stream(wctx *w, const uint8_t *s, size_t n, uint32_t df, uint6
     for (uint32_t i = 0; i < df; i++) {
         uint32_t gap, tf;
         if (tw_get_varint32(&p, end, &gap) || tw_get_varint32(&p, end, &tf)) return -2;
-        w->docs[i] = next + gap;
-        next = w->docs[i] + 1;
-        w->tfs[i] = tf;
-        if (reserve_u32(&w->pos, &w->pos_cap, np + tf)) return -1;
+        f->docs[i] = next + gap;
+        next = f->docs[i] + 1;
+        f->tfs[i] = tf;
+        if (reserve_u32(&f->pos, &f->pos_cap, np + tf)) return -1;
         for (uint32_t k = 0; k < tf; k++)
-            if (tw_get_varint32(&p, end, &w->pos[np++])) return -2; /* gaps, as stored */
+            if (tw_get_varint32(&p, end, &f->pos[np++])) return -2;
     }
-    *npos = np;
+    f->df = df;
     return 0;
 }
 
-/* Appends the posting record of the current term to POSTINGS (and its
- * positions to POSITIONS). */
-static int write_postings(wctx *w, uint32_t df, uint64_t npos) {
+/* Writes n values (tf per union rank) as 128-value blocks: widths, then the
+ * bit-packed values LSB first, then 4 bytes of padding. */
+static void put_tf_blocks(tw_buf *pb, const uint32_t *v, uint32_t n) {
+    uint32_t nblocks = (n + TW_BLOCK - 1) / TW_BLOCK;
+    size_t widths_at = pb->len;
+    for (uint32_t b = 0; b < nblocks; b++) {
+        uint32_t mx = 0;
+        for (uint32_t i = b * TW_BLOCK; i < n && i < (b + 1) * TW_BLOCK; i++)
+            if (v[i] > mx) mx = v[i];
+        tw_buf_u8(pb, (uint8_t)bits_for(mx));
+    }
+    for (uint32_t b = 0; b < nblocks && !pb->oom; b++) {
+        unsigned width = pb->p[widths_at + b];
+        uint32_t cnt = n - b * TW_BLOCK < TW_BLOCK ? n - b * TW_BLOCK : TW_BLOCK;
+        size_t bytes = ((size_t)cnt * width + 7) / 8;
+        if (tw_buf_reserve(pb, bytes)) return;
+        uint8_t *out = pb->p + pb->len;
+        memset(out, 0, bytes);
+        uint64_t bit = 0;
+        for (uint32_t i = 0; i < cnt; i++, bit += width) {
+            uint64_t x = v[b * TW_BLOCK + i];
+            for (unsigned k = 0; k < width; k++)
+                if (x >> k & 1) out[(bit + k) / 8] |= (uint8_t)(1u << ((bit + k) % 8));
+        }
+        pb->len += bytes;
+    }
+    static const uint8_t pad[4] = {0};
+    tw_buf_put(pb, pad, 4);
+}
+
+/* Appends the posting record of one term present in fields fs[0..nf) to
+ * POSTINGS, and each field's positions to POSITIONS. */
+static int write_postings(wctx *w, fstream *fs, uint32_t nf, uint32_t *df_out) {
     tw_buf *pb = &w->sec[TW_SEC_POSTINGS], *qb = &w->sec[TW_SEC_POSITIONS];
-    uint32_t flags = 0, maxtf = 0;
-    for (uint32_t i = 0; i < df; i++)
-        if (w->tfs[i] > maxtf) maxtf = w->tfs[i];
-    if (df > TW_INLINE_MAX_DF) flags |= TW_PF_BITMAP;
-    if (maxtf <= 1) flags |= TW_PF_TF_ONE;
+    /* Union of the fields' doc lists (each ascending). */
+    size_t total = 0;
+    for (uint32_t i = 0; i < nf; i++) total += fs[i].df;
+    if (reserve_u32(&w->udocs, &w->udocs_cap, total)) return -1;
+    uint32_t *nt = realloc(w->utf, (w->udocs_cap ? w->udocs_cap : 1) * sizeof *nt);
+    if (!nt) return -1;
+    w->utf = nt;
+    uint32_t df = 0;
+    if (nf == 1) {
+        memcpy(w->udocs, fs[0].docs, sizeof *w->udocs * fs[0].df);
+        df = fs[0].df;
+    } else {
+        uint32_t at[TW_MAX_FIELDS] = {0};
+        for (;;) {
+            uint32_t m = UINT32_MAX;
+            for (uint32_t i = 0; i < nf; i++)
+                if (at[i] < fs[i].df && fs[i].docs[at[i]] < m) m = fs[i].docs[at[i]];
+            if (m == UINT32_MAX) break;
+            w->udocs[df++] = m;
+            for (uint32_t i = 0; i < nf; i++)
+                if (at[i] < fs[i].df && fs[i].docs[at[i]] == m) at[i]++;
+        }
+    }
+    *df_out = df;
+    uint32_t flags = df > TW_INLINE_MAX_DF ? TW_PF_BITMAP : 0;
     tw_buf_u8(pb, (uint8_t)flags);
+    tw_buf_varint(pb, nf);
     if (flags & TW_PF_BITMAP) {
-        roaring_bitmap_t *r = roaring_bitmap_of_ptr(df, w->docs);
+        roaring_bitmap_t *r = roaring_bitmap_of_ptr(df, w->udocs);
         if (!r) return -1;
         roaring_bitmap_run_optimize(r);
         size_t sz = roaring_bitmap_portable_size_in_bytes(r);
@@ -97,125 +153,123 @@ static int write_postings(wctx *w, uint32_t df, uint64_t npos) {
         pb->len += sz;
     } else {
         uint32_t next = 0;
+        tw_buf_varint(pb, df);
         for (uint32_t i = 0; i < df; i++) {
-            tw_buf_varint(pb, w->docs[i] - next);
-            next = w->docs[i] + 1;
+            tw_buf_varint(pb, w->udocs[i] - next);
+            next = w->udocs[i] + 1;
         }
     }
     uint32_t nblocks = (df + TW_BLOCK - 1) / TW_BLOCK;
-    if (!(flags & TW_PF_TF_ONE)) {
-        size_t widths_at = pb->len;
-        for (uint32_t b = 0; b < nblocks; b++) {
-            uint32_t mx = 0;
-            for (uint32_t i = b * TW_BLOCK; i < df && i < (b + 1) * TW_BLOCK; i++)
-                if (w->tfs[i] - 1 > mx) mx = w->tfs[i] - 1;
-            tw_buf_u8(pb, (uint8_t)bits_for(mx));
-        }
-        for (uint32_t b = 0; b < nblocks && !pb->oom; b++) {
-            unsigned width = pb->p[widths_at + b];
-            uint32_t cnt = df - b * TW_BLOCK < TW_BLOCK ? df - b * TW_BLOCK : TW_BLOCK;
-            size_t bytes = ((size_t)cnt * width + 7) / 8;
-            if (tw_buf_reserve(pb, bytes)) return -1;
-            uint8_t *out = pb->p + pb->len;
-            memset(out, 0, bytes);
-            uint64_t bit = 0;
-            for (uint32_t i = 0; i < cnt; i++, bit += width) {
-                uint64_t v = w->tfs[b * TW_BLOCK + i] - 1;
-                for (unsigned k = 0; k < width; k++)
-                    if (v >> k & 1) out[(bit + k) / 8] |= (uint8_t)(1u << ((bit + k) % 8));
+    for (uint32_t i = 0; i < nf; i++) {
+        fstream *f = &fs[i];
+        /* tf per union rank, 0 where the field lacks the term. */
+        uint32_t maxtf = 0;
+        for (uint32_t r = 0, k = 0; r < df; r++) {
+            if (k < f->df && f->docs[k] == w->udocs[r]) {
+                w->utf[r] = f->tfs[k++];
+                if (w->utf[r] > maxtf) maxtf = w->utf[r];
+            } else {
+                w->utf[r] = 0;
             }
-            pb->len += bytes;
         }
-        /* Padding so that a 5-byte read at any tf never leaves the record. */
-        static const uint8_t pad[4] = {0};
-        tw_buf_put(pb, pad, 4);
-    }
-    /* Positions: a block offset table (when more than one block) then gaps. */
-    tw_buf_varint(pb, qb->len);
-    size_t start = qb->len;
-    size_t table_at = qb->len;
-    if (nblocks > 1)
-        for (uint32_t b = 0; b < nblocks; b++) tw_buf_le32(qb, 0);
-    size_t stream_at = qb->len;
-    uint64_t k = 0;
-    for (uint32_t i = 0; i < df && !qb->oom; i++) {
-        if (nblocks > 1 && i % TW_BLOCK == 0) {
-            uint32_t off = (uint32_t)(qb->len - stream_at);
-            uint8_t *t = qb->p + table_at + 4 * (i / TW_BLOCK);
-            t[0] = (uint8_t)off, t[1] = (uint8_t)(off >> 8), t[2] = (uint8_t)(off >> 16), t[3] = (uint8_t)(off >> 24);
+        uint32_t fflags = (f->df == df && maxtf == 1) ? TW_FF_TF_ONE : 0;
+        tw_buf_varint(pb, f->field);
+        tw_buf_varint(pb, f->df);
+        tw_buf_u8(pb, (uint8_t)fflags);
+        if (!(fflags & TW_FF_TF_ONE)) put_tf_blocks(pb, w->utf, df);
+        /* Positions: per union block an offset (when more than one block), then
+         * the position gaps of each doc that has the term in this field. */
+        tw_buf_varint(pb, qb->len);
+        size_t start = qb->len, table_at = qb->len;
+        if (nblocks > 1)
+            for (uint32_t b = 0; b < nblocks; b++) tw_buf_le32(qb, 0);
+        size_t stream_at = qb->len;
+        uint64_t k = 0;
+        for (uint32_t r = 0; r < df && !qb->oom; r++) {
+            if (nblocks > 1 && r % TW_BLOCK == 0) {
+                uint32_t off = (uint32_t)(qb->len - stream_at);
+                uint8_t *t = qb->p + table_at + 4 * (r / TW_BLOCK);
+                t[0] = (uint8_t)off, t[1] = (uint8_t)(off >> 8), t[2] = (uint8_t)(off >> 16), t[3] = (uint8_t)(off >> 24);
+            }
+            for (uint32_t j = 0; j < w->utf[r]; j++) tw_buf_varint(qb, f->pos[k++]);
         }
-        for (uint32_t j = 0; j < w->tfs[i]; j++) tw_buf_varint(qb, w->pos[k++]);
+        tw_buf_varint(pb, qb->len - start);
     }
-    (void)npos;
-    tw_buf_varint(pb, qb->len - start);
     return pb->oom || qb->oom ? -1 : 0;
 }
 
-static void put_key(tw_buf *b, uint32_t field, const char *term, size_t len) {
-    tw_buf_u8(b, (uint8_t)(field >> 8));
-    tw_buf_u8(b, (uint8_t)field);
-    tw_buf_put(b, term, len);
-}
-
-static int build_terms(wctx *w, const tw_accum *a, uint64_t *npostings) {
+static int build_terms(wctx *w, const tw_accum *a, uint64_t *npostings, uint64_t *nterms_out) {
     uint32_t n = tw_accum_nterms(a);
     uint32_t *order = tw_accum_sorted_terms(a);
     if (!order) return -1;
     tw_buf *dict = &w->sec[TW_SEC_DICT], *idx = &w->sec[TW_SEC_DICTIDX], *post = &w->sec[TW_SEC_POSTINGS];
-    tw_buf keys = {0};
-    uint8_t prev[2 + 256];
+    tw_buf keys = {0}, entries = {0};
+    uint8_t prev[256];
     size_t prev_len = 0;
-    uint64_t rec_prev = 0;
-    uint32_t nblocks = (n + TW_DICT_BLOCK - 1) / TW_DICT_BLOCK;
-    tw_buf_le32(idx, nblocks);
+    uint64_t rec_prev = 0, nterms = 0;
+    /* Block index entries are collected first: the block count is known at the end. */
     int rc = 0;
-    for (uint32_t i = 0; i < n && rc == 0; i++) {
+    for (uint32_t i = 0; i < n && rc == 0;) {
         uint32_t field, df;
         const char *term;
         size_t len, slen;
         const uint8_t *stream;
         tw_accum_term(a, order[i], &field, &term, &len, &df, &stream, &slen);
-        uint64_t np;
-        rc = decode_stream(w, stream, slen, df, &np);
+        /* Gather every field of this term. */
+        uint32_t nf = 0;
+        for (; i < n; i++) {
+            uint32_t f2, df2;
+            const char *t2;
+            size_t l2, sl2;
+            const uint8_t *s2;
+            tw_accum_term(a, order[i], &f2, &t2, &l2, &df2, &s2, &sl2);
+            if (l2 != len || memcmp(t2, term, len) != 0) break;
+            w->fs[nf].field = f2;
+            if ((rc = decode_stream(&w->fs[nf], s2, sl2, df2)) != 0) break;
+            *npostings += df2;
+            nf++;
+        }
         if (rc) break;
         uint64_t rec_off = post->len;
-        rc = write_postings(w, df, np);
-        if (rc) break;
+        uint32_t udf;
+        if ((rc = write_postings(w, w->fs, nf, &udf)) != 0) break;
         uint64_t rec_len = post->len - rec_off;
-        *npostings += df;
-        uint8_t key[2 + 256];
-        key[0] = (uint8_t)(field >> 8);
-        key[1] = (uint8_t)field;
-        memcpy(key + 2, term, len);
-        size_t klen = len + 2;
-        if (i % TW_DICT_BLOCK == 0) {
-            /* New block: fixed index entry, full first key in the key pool. */
-            uint32_t cnt = n - i < TW_DICT_BLOCK ? n - i : TW_DICT_BLOCK;
-            tw_buf_le32(idx, (uint32_t)dict->len);
-            tw_buf_le32(idx, cnt);
-            tw_buf_le64(idx, rec_off);
-            tw_buf_le32(idx, (uint32_t)keys.len);
-            tw_buf_le32(idx, (uint32_t)klen);
-            put_key(&keys, field, term, len);
+        if (nterms % TW_DICT_BLOCK == 0) {
+            tw_buf_le32(&entries, (uint32_t)dict->len);
+            tw_buf_le32(&entries, 0); /* term count, patched below */
+            tw_buf_le64(&entries, rec_off);
+            tw_buf_le32(&entries, (uint32_t)keys.len);
+            tw_buf_le32(&entries, (uint32_t)len);
+            tw_buf_put(&keys, term, len);
             prev_len = 0;
             rec_prev = rec_off;
         }
+        if (!entries.oom) {
+            uint8_t *cnt = entries.p + entries.len - 20;
+            uint32_t c = (uint32_t)(nterms % TW_DICT_BLOCK) + 1;
+            cnt[0] = (uint8_t)c, cnt[1] = (uint8_t)(c >> 8), cnt[2] = 0, cnt[3] = 0;
+        }
         size_t shared = 0;
-        while (shared < prev_len && shared < klen && prev[shared] == key[shared]) shared++;
+        while (shared < prev_len && shared < len && prev[shared] == (uint8_t)term[shared]) shared++;
         tw_buf_varint(dict, shared);
-        tw_buf_varint(dict, klen - shared);
-        tw_buf_put(dict, key + shared, klen - shared);
-        tw_buf_varint(dict, df);
+        tw_buf_varint(dict, len - shared);
+        tw_buf_put(dict, term + shared, len - shared);
+        tw_buf_varint(dict, udf);
         tw_buf_varint(dict, rec_off - rec_prev);
         tw_buf_varint(dict, rec_len);
         rec_prev = rec_off;
-        memcpy(prev, key, klen);
-        prev_len = klen;
+        memcpy(prev, term, len);
+        prev_len = len;
+        nterms++;
     }
     free(order);
+    tw_buf_le32(idx, (uint32_t)((nterms + TW_DICT_BLOCK - 1) / TW_DICT_BLOCK));
+    tw_buf_put(idx, entries.p, entries.len);
     tw_buf_put(idx, keys.p, keys.len);
-    if (keys.oom) rc = -1;
+    if (keys.oom || entries.oom) rc = -1;
     tw_buf_free(&keys);
+    tw_buf_free(&entries);
+    *nterms_out = nterms;
     return rc;
 }
 
@@ -311,12 +365,12 @@ static int build_docs(wctx *w, const tw_accum *a) {
     return rc;
 }
 
-static void build_meta(wctx *w, const tw_accum *a, const char *lang, uint64_t npostings) {
+static void build_meta(wctx *w, const tw_accum *a, const char *lang, uint64_t npostings, uint64_t nterms) {
     tw_buf *m = &w->sec[TW_SEC_META];
     uint32_t nd = tw_accum_docs(a), nf = tw_accum_nfields(a);
     tw_buf_varint(m, nd);
     tw_buf_varint(m, nf);
-    tw_buf_varint(m, tw_accum_nterms(a));
+    tw_buf_varint(m, nterms);
     tw_buf_varint(m, npostings);
     tw_buf_varint(m, strlen(lang));
     tw_buf_put(m, lang, strlen(lang));
@@ -352,21 +406,29 @@ static int write_all(int fd, const void *p, size_t n) {
 
 int tw_segment_write(const tw_accum *a, const char *lang, const char *path, tw_seg_summary *sum, char *err,
                      size_t errcap) {
-    wctx w;
-    memset(&w, 0, sizeof w);
-    uint64_t npostings = 0;
-    int rc = build_terms(&w, a, &npostings);
-    if (rc == 0) rc = build_docs(&w, a);
-    if (rc == 0) build_meta(&w, a, lang, npostings);
+    wctx *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errcap, "%s: out of memory while building the segment", path);
+        return TRAWL_ENOMEM;
+    }
+    uint64_t npostings = 0, nterms = 0;
+    int rc = build_terms(w, a, &npostings, &nterms);
+    if (rc == 0) rc = build_docs(w, a);
+    if (rc == 0) build_meta(w, a, lang, npostings, nterms);
     for (unsigned s = 1; s < TW_SEC_COUNT && rc == 0; s++)
-        if (w.sec[s].oom) rc = -1;
-    free(w.docs);
-    free(w.tfs);
-    free(w.pos);
+        if (w->sec[s].oom) rc = -1;
+    for (uint32_t f = 0; f < TW_MAX_FIELDS; f++) {
+        free(w->fs[f].docs);
+        free(w->fs[f].tfs);
+        free(w->fs[f].pos);
+    }
+    free(w->udocs);
+    free(w->utf);
     if (rc) {
         snprintf(err, errcap, "%s: %s while building the segment", path,
                  rc == -1 ? "out of memory" : "a limit was exceeded");
-        for (unsigned s = 0; s < TW_SEC_COUNT; s++) tw_buf_free(&w.sec[s]);
+        for (unsigned s = 0; s < TW_SEC_COUNT; s++) tw_buf_free(&w->sec[s]);
+        free(w);
         return rc == -1 ? TRAWL_ENOMEM : TRAWL_ELIMIT;
     }
     /* Assemble: header, aligned sections, table, footer. */
@@ -377,7 +439,8 @@ int tw_segment_write(const tw_accum *a, const char *lang, const char *path, tw_s
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(err, errcap, "%s: cannot create: %s", path, strerror(errno));
-        for (unsigned s = 0; s < TW_SEC_COUNT; s++) tw_buf_free(&w.sec[s]);
+        for (unsigned s = 0; s < TW_SEC_COUNT; s++) tw_buf_free(&w->sec[s]);
+        free(w);
         tw_buf_free(&head);
         return TRAWL_EIO;
     }
@@ -391,11 +454,11 @@ int tw_segment_write(const tw_accum *a, const char *lang, const char *path, tw_s
         tw_buf_le32(&table, s);
         tw_buf_le32(&table, 0);
         tw_buf_le64(&table, off);
-        tw_buf_le64(&table, w.sec[s].len);
-        tw_buf_le64(&table, XXH3_64bits(w.sec[s].p, w.sec[s].len));
-        if (io == 0) io = write_all(fd, w.sec[s].p, w.sec[s].len);
-        off += w.sec[s].len;
-        if (sum) sum->section_bytes[s] = w.sec[s].len;
+        tw_buf_le64(&table, w->sec[s].len);
+        tw_buf_le64(&table, XXH3_64bits(w->sec[s].p, w->sec[s].len));
+        if (io == 0) io = write_all(fd, w->sec[s].p, w->sec[s].len);
+        off += w->sec[s].len;
+        if (sum) sum->section_bytes[s] = w->sec[s].len;
     }
     size_t pad = (8 - off % 8) % 8;
     if (io == 0 && pad) io = write_all(fd, zeros, pad);
@@ -424,7 +487,8 @@ int tw_segment_write(const tw_accum *a, const char *lang, const char *path, tw_s
     int saved = errno;
     if (close(fd) != 0 && io == 0) io = -1;
     uint64_t file_bytes = table_off + table.len + foot.len;
-    for (unsigned s = 0; s < TW_SEC_COUNT; s++) tw_buf_free(&w.sec[s]);
+    for (unsigned s = 0; s < TW_SEC_COUNT; s++) tw_buf_free(&w->sec[s]);
+    free(w);
     tw_buf_free(&head);
     tw_buf_free(&table);
     tw_buf_free(&foot);
@@ -436,7 +500,7 @@ int tw_segment_write(const tw_accum *a, const char *lang, const char *path, tw_s
     if (sum) {
         sum->bytes = file_bytes;
         sum->docs = tw_accum_docs(a);
-        sum->terms = tw_accum_nterms(a);
+        sum->terms = nterms;
         sum->postings = npostings;
     }
     return 0;

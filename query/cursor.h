@@ -58,13 +58,24 @@ static inline double tw_bm25_score(const tw_bm25 *p, uint32_t tf, uint32_t dl) {
     return p->weight * tf / (tf + p->norm0 + p->norm1 * dl);
 }
 
-/* A term's posting list in field `field` of segment s. Takes ownership of
- * *post (closed on free). NULL when out of memory. */
-tw_cursor *tw_term_cursor(const tw_segment *s, uint32_t field, tw_postings *post, const tw_bm25 *bm);
+/* How a term cursor scores one field: fi indexes post->f, field is the local
+ * field number (for document lengths). */
+typedef struct tw_fscore {
+    uint32_t fi, field;
+    tw_bm25 bm;
+} tw_fscore;
+
+#define TW_MAX_SCORED_FIELDS 64u
+
+/* A term's posting list in segment s: visits the docs of *post (all of them,
+ * or those of its filter field), scoring the sum over fs[0..n) (n <=
+ * TW_MAX_SCORED_FIELDS) of each field's BM25. Takes ownership of *post (closed
+ * on free). NULL when out of memory. */
+tw_cursor *tw_term_cursor(const tw_segment *s, tw_postings *post, const tw_fscore *fs, size_t n);
 
 /* Documents matching a phrase: terms[i] must occur at position p + offsets[i]
- * for some p, all in `field`. Takes ownership of the postings. The phrase
- * frequency plays the role of tf. */
+ * for some p, all in `field`; posts[i] are opened with that field as filter.
+ * Takes ownership of the postings. The phrase frequency plays the role of tf. */
 tw_cursor *tw_phrase_cursor(const tw_segment *s, uint32_t field, size_t n, tw_postings *posts,
                             const uint32_t *offsets, const tw_bm25 *bm, int *err_flag);
 

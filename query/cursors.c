@@ -14,10 +14,10 @@
 typedef struct term_cursor {
     tw_cursor base;
     const tw_segment *seg;
-    uint32_t field;
     tw_postings post;
     tw_piter it;
-    tw_bm25 bm;
+    size_t n;
+    tw_fscore fs[TW_MAX_SCORED_FIELDS];
 } term_cursor;
 
 static uint32_t term_next(tw_cursor *c) {
@@ -32,7 +32,12 @@ static uint32_t term_seek(tw_cursor *c, uint32_t target) {
 
 static double term_score(tw_cursor *c) {
     term_cursor *t = (term_cursor *)c;
-    return tw_bm25_score(&t->bm, tw_postings_tf(&t->post, t->it.rank), tw_segment_doclen(t->seg, t->field, c->doc));
+    double s = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        uint32_t tf = tw_pfield_tf(&t->post.f[t->fs[i].fi], t->it.rank);
+        if (tf) s += tw_bm25_score(&t->fs[i].bm, tf, tw_segment_doclen(t->seg, t->fs[i].field, c->doc));
+    }
+    return s;
 }
 
 static void explain_line(tw_buf *out, const tw_bm25 *bm, uint32_t tf, uint32_t dl) {
@@ -45,7 +50,10 @@ static void explain_line(tw_buf *out, const tw_bm25 *bm, uint32_t tf, uint32_t d
 
 static void term_explain(tw_cursor *c, tw_buf *out) {
     term_cursor *t = (term_cursor *)c;
-    explain_line(out, &t->bm, tw_postings_tf(&t->post, t->it.rank), tw_segment_doclen(t->seg, t->field, c->doc));
+    for (size_t i = 0; i < t->n; i++) {
+        uint32_t tf = tw_pfield_tf(&t->post.f[t->fs[i].fi], t->it.rank);
+        if (tf) explain_line(out, &t->fs[i].bm, tf, tw_segment_doclen(t->seg, t->fs[i].field, c->doc));
+    }
 }
 
 static void term_free(tw_cursor *c) {
@@ -56,20 +64,20 @@ static void term_free(tw_cursor *c) {
 
 static const tw_cursor_ops term_ops = {term_next, term_seek, term_score, term_explain, term_free};
 
-tw_cursor *tw_term_cursor(const tw_segment *s, uint32_t field, tw_postings *post, const tw_bm25 *bm) {
-    term_cursor *t = calloc(1, sizeof *t);
+tw_cursor *tw_term_cursor(const tw_segment *s, tw_postings *post, const tw_fscore *fs, size_t n) {
+    term_cursor *t = n <= TW_MAX_SCORED_FIELDS ? calloc(1, sizeof *t) : NULL;
     if (!t) {
         tw_postings_close(post);
         return NULL;
     }
     t->base.ops = &term_ops;
     t->seg = s;
-    t->field = field;
     t->post = *post;
-    t->bm = *bm;
+    t->n = n;
+    memcpy(t->fs, fs, sizeof *fs * n);
     tw_piter_init(&t->it, &t->post);
     t->base.doc = t->it.doc;
-    t->base.cost = post->df;
+    t->base.cost = post->filter >= 0 ? post->f[post->filter].df : post->df;
     return &t->base;
 }
 

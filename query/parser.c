@@ -118,6 +118,10 @@ typedef struct parser {
     size_t field_len;
     item *stack;         /* operands of the expressions being parsed */
     size_t nstack, capstack;
+    tw_qtok last;        /* the last token read, at last_pos in last_mode */
+    size_t last_pos;
+    tw_qlex_mode last_mode;
+    int have_last;
 } parser;
 
 /* Records the first error: offset, limit flag and a printf-style message. */
@@ -145,9 +149,17 @@ static void fail_oom(parser *p)
     snprintf(p->err->message, sizeof p->err->message, "out of memory");
 }
 
+/* Reads the token at p->pos without consuming it (p->pos = tok->end does).
+ * The grammar looks at most tokens several times; the last one is cached. */
 static void lex(parser *p, tw_qlex_mode mode, tw_qtok *tok)
 {
-    tw_qlex(p->q, p->len, p->pos, mode, tok);
+    if (!p->have_last || p->last_pos != p->pos || p->last_mode != mode) {
+        tw_qlex(p->q, p->len, p->pos, mode, &p->last);
+        p->last_pos = p->pos;
+        p->last_mode = mode;
+        p->have_last = 1;
+    }
+    *tok = p->last;
 }
 
 /* Copies q[start, start+len) into the arena with a NUL; NULL on OOM. */

@@ -36,13 +36,14 @@ typedef struct phrase_cursor {
 
 static int load_positions(phrase_cursor *p, pterm *t) {
     uint32_t tf = tw_postings_tf(&t->post, t->it.rank);
+    if (tf == 0) return -1;
     if (tf > t->cap) {
         uint32_t *np = realloc(t->pos, sizeof *np * tf);
         if (!np) return -1;
         t->pos = np;
         t->cap = tf;
     }
-    int n = tw_postings_positions(&t->post, t->it.rank, t->pos, t->cap);
+    int n = tw_postings_positions(&t->post, (uint32_t)t->post.filter, t->it.rank, t->pos, t->cap);
     if (n < 0) return -1;
     t->npos = (uint32_t)n;
     return 0;
@@ -136,7 +137,8 @@ static const tw_cursor_ops phrase_ops = {phrase_next, phrase_seek, phrase_score,
 
 static int by_df(const void *x, const void *y) {
     const pterm *a = x, *b = y;
-    return a->post.df < b->post.df ? -1 : a->post.df > b->post.df;
+    uint32_t da = a->post.f[a->post.filter].df, db = b->post.f[b->post.filter].df;
+    return da < db ? -1 : da > db;
 }
 
 tw_cursor *tw_phrase_cursor(const tw_segment *s, uint32_t field, size_t n, tw_postings *posts,
@@ -156,7 +158,7 @@ tw_cursor *tw_phrase_cursor(const tw_segment *s, uint32_t field, size_t n, tw_po
     qsort(t, n, sizeof *t, by_df);
     for (size_t i = 0; i < n; i++) tw_piter_init(&t[i].it, &t[i].post);
     p->base.ops = &phrase_ops;
-    p->base.cost = n ? t[0].post.df : 0;
+    p->base.cost = n ? t[0].post.f[t[0].post.filter].df : 0;
     p->seg = s;
     p->field = field;
     p->n = n;

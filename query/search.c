@@ -26,21 +26,33 @@
 
 /* ---- plan ---- */
 
+/* One analyzed term of a spec, resolved in every segment. */
 typedef struct pterm_ref {
     char *text;
     size_t len;
-    uint32_t offset;    /* position within a phrase */
-    tw_term_ref *refs;  /* per segment */
-    uint8_t *found;     /* per segment */
-    uint64_t df;        /* over all segments */
+    uint32_t offset;   /* position within a phrase */
+    tw_term_ref *refs; /* per segment: whole record (term spec) or narrowed (phrase) */
+    uint8_t *found;    /* per segment */
 } pterm_ref;
 
-typedef struct spec {
+/* A field a spec scores, with its global statistics. */
+typedef struct sfield {
     uint32_t gfield;
-    size_t nterms;
-    pterm_ref *terms;
+    uint64_t df; /* term spec: docs with the term in this field, over segments */
     tw_bm25 bm;
     char *label;
+} sfield;
+
+/* A term scored in one or more fields, or a phrase in one field. */
+typedef struct spec {
+    int phrase;
+    int qualified; /* a term spec limited to its single field */
+    size_t nterms;
+    pterm_ref *terms;
+    size_t nfields;
+    sfield *fields;
+    uint32_t *fdf; /* term spec: per segment × field, the field's df there */
+    uint32_t fdf_stride;
 } spec;
 
 enum { P_LEAF, P_BOOL, P_EMPTY };
@@ -104,6 +116,14 @@ static void tokvec_free(tokvec *v) {
     free(v->pos);
 }
 
+static int tokvec_init(tokvec *v) {
+    memset(v, 0, sizeof *v);
+    v->terms = calloc(MAX_PHRASE_TERMS, sizeof *v->terms);
+    v->lens = calloc(MAX_PHRASE_TERMS, sizeof *v->lens);
+    v->pos = calloc(MAX_PHRASE_TERMS, sizeof *v->pos);
+    return v->terms && v->lens && v->pos ? 0 : -1;
+}
+
 static int fail(planner *p, int rc, long off, const char *fmt, const char *arg) {
     if (!p->rc) {
         p->rc = rc;
@@ -112,6 +132,7 @@ static int fail(planner *p, int rc, long off, const char *fmt, const char *arg) 
     }
     return rc;
 }
+#define OOM(p) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory")
 
 static void spec_free(spec *s) {
     for (size_t i = 0; i < s->nterms; i++) {
@@ -120,7 +141,9 @@ static void spec_free(spec *s) {
         free(s->terms[i].found);
     }
     free(s->terms);
-    free(s->label);
+    for (size_t i = 0; i < s->nfields; i++) free(s->fields[i].label);
+    free(s->fields);
+    free(s->fdf);
 }
 
 static void pnode_free(pnode *n) {
@@ -144,107 +167,179 @@ static int add_highlight(char ***arr, size_t *n, const char *s) {
     return 0;
 }
 
-/* Looks a term up in every segment (field gfield) and sums its df. */
-static int resolve_term(planner *p, uint32_t gfield, pterm_ref *t) {
-    const trawl_index *idx = p->idx;
-    t->refs = calloc(idx->nsegs ? idx->nsegs : 1, sizeof *t->refs);
-    t->found = calloc(idx->nsegs ? idx->nsegs : 1, 1);
-    if (!t->refs || !t->found) return fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
-    t->df = 0;
-    for (uint32_t s = 0; s < idx->nsegs; s++) {
-        int lf = idx->segs[s].field_map[gfield];
-        if (lf < 0) continue;
-        int r = tw_segment_lookup(idx->segs[s].seg, (uint32_t)lf, t->text, t->len, &t->refs[s], p->err, p->errcap);
-        if (r < 0) return p->rc = r;
-        if (r > 0) {
-            t->found[s] = 1;
-            t->df += t->refs[s].df;
-        }
-    }
-    return 0;
-}
-
 static double idf(uint64_t n, uint64_t df) { return log(1.0 + ((double)n - (double)df + 0.5) / ((double)df + 0.5)); }
 
-/* Fills the BM25 constants of a spec once its terms' df are known. */
-static void finish_spec(planner *p, spec *s, double fw) {
+/* Fills a field's BM25 constants; idf_sum is the (summed) idf. */
+static void finish_field(planner *p, sfield *f, double idf_sum) {
     const trawl_index *idx = p->idx;
-    uint64_t n = idx->field_docs[s->gfield];
-    double avgdl = n ? (double)idx->field_tokens[s->gfield] / (double)n : 1.0;
-    double sum = 0;
-    for (size_t i = 0; i < s->nterms; i++) sum += idf(n, s->terms[i].df);
-    double k1 = p->opt->k1, b = p->opt->b;
-    s->bm.k1 = k1;
-    s->bm.weight = fw * sum * (k1 + 1);
-    s->bm.norm0 = k1 * (1 - b);
-    s->bm.norm1 = avgdl > 0 ? k1 * b / avgdl : 0;
-    s->bm.field_weight = fw;
-    s->bm.idf = sum;
-    s->bm.avgdl = avgdl;
-    s->bm.label = s->label;
+    uint64_t n = idx->field_docs[f->gfield];
+    double avgdl = n ? (double)idx->field_tokens[f->gfield] / (double)n : 1.0;
+    double k1 = p->opt->k1, b = p->opt->b, fw = tw_options_weight(p->opt, idx->field_names[f->gfield]);
+    f->bm.k1 = k1;
+    f->bm.weight = fw * idf_sum * (k1 + 1);
+    f->bm.norm0 = k1 * (1 - b);
+    f->bm.norm1 = avgdl > 0 ? k1 * b / avgdl : 0;
+    f->bm.field_weight = fw;
+    f->bm.idf = idf_sum;
+    f->bm.avgdl = avgdl;
+    f->bm.label = f->label;
 }
 
-static char *make_label(const char *field, const tokvec *v, size_t from, size_t n) {
+static char *make_label(const char *field, const tokvec *v) {
     size_t len = strlen(field) + 4;
-    for (size_t i = 0; i < n; i++) len += v->lens[from + i] + 1;
+    for (size_t i = 0; i < v->n; i++) len += v->lens[i] + 1;
     char *l = malloc(len), *o = l;
     if (!l) return NULL;
-    o += sprintf(o, "%s:%s", field, n > 1 ? "\"" : "");
-    for (size_t i = 0; i < n; i++) {
+    o += sprintf(o, "%s:%s", field, v->n > 1 ? "\"" : "");
+    for (size_t i = 0; i < v->n; i++) {
         if (i) *o++ = ' ';
-        memcpy(o, v->terms[from + i], v->lens[from + i]);
-        o += v->lens[from + i];
+        memcpy(o, v->terms[i], v->lens[i]);
+        o += v->lens[i];
     }
-    if (n > 1) *o++ = '"';
+    if (v->n > 1) *o++ = '"';
     *o = 0;
     return l;
 }
 
-/* Appends to leaf a spec for the tokens v (a term, or a phrase when n > 1) in gfield. */
-static int add_spec(planner *p, pnode *leaf, uint32_t gfield, const tokvec *v) {
-    if (p->idx->field_docs[gfield] == 0) return 0;
-    spec s;
-    memset(&s, 0, sizeof s);
-    s.gfield = gfield;
-    s.nterms = v->n;
-    s.terms = calloc(v->n, sizeof *s.terms);
-    s.label = make_label(p->idx->field_names[gfield], v, 0, v->n);
-    if (!s.terms || !s.label) {
-        spec_free(&s);
-        return fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
-    }
-    int present = 1;
-    for (size_t i = 0; i < v->n; i++) {
-        pterm_ref *t = &s.terms[i];
-        if (!(t->text = strdup(v->terms[i]))) {
-            spec_free(&s);
-            return fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
-        }
-        t->len = v->lens[i];
-        t->offset = v->pos[i] - v->pos[0];
-        if (resolve_term(p, gfield, t)) {
-            spec_free(&s);
-            return p->rc;
-        }
-        present &= t->df > 0;
-    }
-    if (!present) {
-        spec_free(&s);
-        return 0;
-    }
-    finish_spec(p, &s, tw_options_weight(p->opt, p->idx->field_names[gfield]));
+static int push_spec(planner *p, pnode *leaf, spec *s) {
     spec *ns = realloc(leaf->specs, sizeof *ns * (leaf->nspecs + 1));
     if (!ns) {
-        spec_free(&s);
-        return fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+        spec_free(s);
+        return OOM(p);
     }
     leaf->specs = ns;
-    leaf->specs[leaf->nspecs++] = s;
+    leaf->specs[leaf->nspecs++] = *s;
     return 0;
 }
 
+static int init_term(planner *p, pterm_ref *t, const char *text, size_t len, uint32_t offset) {
+    uint32_t ns = p->idx->nsegs ? p->idx->nsegs : 1;
+    t->text = strndup(text, len);
+    t->len = len;
+    t->offset = offset;
+    t->refs = calloc(ns, sizeof *t->refs);
+    t->found = calloc(ns, 1);
+    return t->text && t->refs && t->found ? 0 : OOM(p);
+}
+
+/* A term (one token) scored in fields[0..nf) (qualified: one named field). */
+static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, const uint32_t *fields,
+                         uint32_t nf, int qualified) {
+    const trawl_index *idx = p->idx;
+    spec s;
+    memset(&s, 0, sizeof s);
+    s.qualified = qualified;
+    s.nterms = 1;
+    s.terms = calloc(1, sizeof *s.terms);
+    s.fields = calloc(nf ? nf : 1, sizeof *s.fields);
+    s.fdf = calloc((size_t)(idx->nsegs ? idx->nsegs : 1) * (nf ? nf : 1), sizeof *s.fdf);
+    if (!s.terms || !s.fields || !s.fdf || init_term(p, &s.terms[0], term, len, 0)) {
+        spec_free(&s);
+        return OOM(p);
+    }
+    s.nfields = nf;
+    for (uint32_t j = 0; j < nf; j++) s.fields[j].gfield = fields[j];
+    pterm_ref *t = &s.terms[0];
+    for (uint32_t si = 0; si < idx->nsegs; si++) {
+        const tw_iseg *e = &idx->segs[si];
+        int r = tw_segment_lookup(e->seg, TW_ANY_FIELD, term, len, &t->refs[si], p->err, p->errcap);
+        if (r < 0) {
+            spec_free(&s);
+            return p->rc = r;
+        }
+        if (r == 0) continue;
+        tw_postings post;
+        if ((r = tw_postings_open(e->seg, &t->refs[si], 0, &post, p->err, p->errcap)) != 0) {
+            spec_free(&s);
+            return p->rc = r;
+        }
+        for (uint32_t j = 0; j < nf; j++) {
+            int lf = e->field_map[fields[j]];
+            int k = lf < 0 ? -1 : tw_postings_field(&post, (uint32_t)lf);
+            uint32_t df = k < 0 ? 0 : post.f[k].df;
+            s.fdf[(size_t)si * nf + j] = df;
+            s.fields[j].df += df;
+            t->found[si] |= df > 0;
+        }
+        tw_postings_close(&post);
+    }
+    /* Keep the fields that have the term. */
+    size_t keep = 0;
+    for (uint32_t j = 0; j < nf; j++) {
+        if (s.fields[j].df == 0 || idx->field_docs[fields[j]] == 0) continue;
+        sfield *f = &s.fields[keep];
+        *f = s.fields[j];
+        tokvec one = {(char *[]){(char *)term}, (size_t[]){len}, (uint32_t[]){0}, 1, 0};
+        if (!(f->label = make_label(idx->field_names[f->gfield], &one))) {
+            s.nfields = keep;
+            spec_free(&s);
+            return OOM(p);
+        }
+        finish_field(p, f, idf(idx->field_docs[f->gfield], f->df));
+        for (uint32_t si = 0; si < idx->nsegs; si++) s.fdf[(size_t)si * nf + keep] = s.fdf[(size_t)si * nf + j];
+        keep++;
+    }
+    /* fdf rows keep their stride nf; only the first `keep` columns are used. */
+    s.nfields = keep;
+    if (keep == 0) {
+        spec_free(&s);
+        return 0;
+    }
+    s.fdf_stride = nf;
+    return push_spec(p, leaf, &s);
+}
+
+/* A phrase of the tokens v in field gfield. */
+static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokvec *v) {
+    const trawl_index *idx = p->idx;
+    if (idx->field_docs[gfield] == 0) return 0;
+    spec s;
+    memset(&s, 0, sizeof s);
+    s.phrase = 1;
+    s.nterms = v->n;
+    s.terms = calloc(v->n, sizeof *s.terms);
+    s.fields = calloc(1, sizeof *s.fields);
+    if (!s.terms || !s.fields) {
+        spec_free(&s);
+        return OOM(p);
+    }
+    s.nfields = 1;
+    s.fields[0].gfield = gfield;
+    double idf_sum = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        pterm_ref *t = &s.terms[i];
+        if (init_term(p, t, v->terms[i], v->lens[i], v->pos[i] - v->pos[0])) {
+            spec_free(&s);
+            return p->rc;
+        }
+        uint64_t df = 0;
+        for (uint32_t si = 0; si < idx->nsegs; si++) {
+            int lf = idx->segs[si].field_map[gfield];
+            if (lf < 0) continue;
+            int r = tw_segment_lookup(idx->segs[si].seg, (uint32_t)lf, t->text, t->len, &t->refs[si], p->err,
+                                      p->errcap);
+            if (r < 0) {
+                spec_free(&s);
+                return p->rc = r;
+            }
+            t->found[si] = r > 0;
+            if (r > 0) df += t->refs[si].df;
+        }
+        if (df == 0) {
+            spec_free(&s);
+            return 0;
+        }
+        idf_sum += idf(idx->field_docs[gfield], df);
+    }
+    if (!(s.fields[0].label = make_label(idx->field_names[gfield], v))) {
+        spec_free(&s);
+        return OOM(p);
+    }
+    finish_field(p, &s.fields[0], idf_sum);
+    return push_spec(p, leaf, &s);
+}
+
 typedef struct prefix_ctx {
-    planner *p;
     char **seen;
     size_t nseen, cap;
     int over;
@@ -284,51 +379,43 @@ static int leaf_fields(planner *p, const tw_node *n, uint32_t *out, uint32_t *co
     return 0;
 }
 
-static pnode *plan(planner *p, const tw_node *n, int positive);
-
 static pnode *new_node(planner *p, int kind) {
     pnode *x = calloc(1, sizeof *x);
-    if (!x) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+    if (!x) OOM(p);
     else x->kind = kind;
     return x;
 }
 
 static pnode *plan_prefix(planner *p, const tw_node *n, const uint32_t *fields, uint32_t nf, int positive) {
-    tokvec v = {0};
-    v.terms = calloc(MAX_PHRASE_TERMS, sizeof *v.terms);
-    v.lens = calloc(MAX_PHRASE_TERMS, sizeof *v.lens);
-    v.pos = calloc(MAX_PHRASE_TERMS, sizeof *v.pos);
-    if (!v.terms || !v.lens || !v.pos) {
+    tokvec v;
+    if (tokvec_init(&v)) {
         tokvec_free(&v);
-        fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+        OOM(p);
         return NULL;
     }
     tw_analyze(p->an, n->text, n->text_len, 0, 0, collect_tok, &v, NULL);
-    if (v.oom) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+    if (v.oom) OOM(p);
     else if (v.n > 1) fail(p, TRAWL_ESYNTAX, (long)n->offset, "a prefix must be a single word: '%s*'", n->text);
     pnode *leaf = NULL;
     if (!p->rc && v.n == 1 && (leaf = new_node(p, P_LEAF))) {
-        if (positive && add_highlight(&p->hl.prefixes, &p->hl.nprefixes, v.terms[0]))
-            fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
-        for (uint32_t k = 0; k < nf && !p->rc; k++) {
-            prefix_ctx x = {p, NULL, 0, 0, 0};
-            for (uint32_t s = 0; s < p->idx->nsegs && !p->rc && !x.over; s++) {
+        if (positive && add_highlight(&p->hl.prefixes, &p->hl.nprefixes, v.terms[0])) OOM(p);
+        /* Expansions over every segment, in the leaf's fields. */
+        prefix_ctx x = {NULL, 0, 0, 0};
+        for (uint32_t s = 0; s < p->idx->nsegs && !p->rc && !x.over; s++)
+            for (uint32_t k = 0; k < nf && !p->rc && !x.over; k++) {
                 int lf = p->idx->segs[s].field_map[fields[k]];
                 if (lf < 0) continue;
                 int r = tw_segment_prefix(p->idx->segs[s].seg, (uint32_t)lf, v.terms[0], v.lens[0], on_prefix, &x,
                                           p->err, p->errcap);
-                if (r == -1000) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+                if (r == -1000) OOM(p);
                 else if (r < 0) p->rc = r;
             }
-            if (x.over)
-                fail(p, TRAWL_ELIMIT, (long)n->offset, "prefix '%s*' matches too many terms (limit 1024)", n->text);
-            for (size_t i = 0; i < x.nseen && !p->rc; i++) {
-                tokvec one = {&x.seen[i], (size_t[]){strlen(x.seen[i])}, (uint32_t[]){0}, 1, 0};
-                add_spec(p, leaf, fields[k], &one);
-            }
-            for (size_t i = 0; i < x.nseen; i++) free(x.seen[i]);
-            free(x.seen);
-        }
+        if (x.over)
+            fail(p, TRAWL_ELIMIT, (long)n->offset, "prefix '%s*' matches too many terms (limit 1024)", n->text);
+        for (size_t i = 0; i < x.nseen && !p->rc; i++)
+            add_term_spec(p, leaf, x.seen[i], strlen(x.seen[i]), fields, nf, n->field != NULL);
+        for (size_t i = 0; i < x.nseen; i++) free(x.seen[i]);
+        free(x.seen);
     }
     tokvec_free(&v);
     if (p->rc) {
@@ -340,24 +427,23 @@ static pnode *plan_prefix(planner *p, const tw_node *n, const uint32_t *fields, 
 }
 
 static pnode *plan_words(planner *p, const tw_node *n, const uint32_t *fields, uint32_t nf, int positive) {
-    tokvec v = {0};
-    v.terms = calloc(MAX_PHRASE_TERMS, sizeof *v.terms);
-    v.lens = calloc(MAX_PHRASE_TERMS, sizeof *v.lens);
-    v.pos = calloc(MAX_PHRASE_TERMS, sizeof *v.pos);
-    if (!v.terms || !v.lens || !v.pos) {
+    tokvec v;
+    if (tokvec_init(&v)) {
         tokvec_free(&v);
-        fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+        OOM(p);
         return NULL;
     }
     tw_analyze(p->an, n->text, n->text_len, 0, 1, collect_tok, &v, NULL);
     pnode *leaf = NULL;
-    if (v.oom) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+    if (v.oom) OOM(p);
     else if (v.n == MAX_PHRASE_TERMS)
-        fail(p, TRAWL_ELIMIT, (long)n->offset, "%s", "a phrase may have at most 64 words");
+        fail(p, TRAWL_ELIMIT, (long)n->offset, "%s", "a phrase may have at most 63 words");
     else if (v.n > 0 && (leaf = new_node(p, P_LEAF))) {
         for (size_t i = 0; i < v.n && positive; i++)
-            if (add_highlight(&p->hl.terms, &p->hl.nterms, v.terms[i])) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
-        for (uint32_t k = 0; k < nf && !p->rc; k++) add_spec(p, leaf, fields[k], &v);
+            if (add_highlight(&p->hl.terms, &p->hl.nterms, v.terms[i])) OOM(p);
+        if (v.n == 1) add_term_spec(p, leaf, v.terms[0], v.lens[0], fields, nf, n->field != NULL);
+        else
+            for (uint32_t k = 0; k < nf && !p->rc; k++) add_phrase_spec(p, leaf, fields[k], &v);
         if (leaf->nspecs == 0) leaf->kind = P_EMPTY;
     }
     tokvec_free(&v);
@@ -375,7 +461,7 @@ static pnode *plan(planner *p, const tw_node *n, int positive) {
         if (!b) return NULL;
         b->kids = calloc(n->nclauses ? n->nclauses : 1, sizeof *b->kids);
         b->occ = calloc(n->nclauses ? n->nclauses : 1, sizeof *b->occ);
-        if (!b->kids || !b->occ) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+        if (!b->kids || !b->occ) OOM(p);
         for (size_t i = 0; i < n->nclauses && !p->rc; i++) {
             pnode *k = plan(p, n->clauses[i], positive && n->occurs[i] != TW_MUST_NOT);
             if (!k) continue;
@@ -391,7 +477,7 @@ static pnode *plan(planner *p, const tw_node *n, int positive) {
     uint32_t *fields = malloc(sizeof *fields * (p->idx->nfields + 1));
     uint32_t nf = 0;
     pnode *r = NULL;
-    if (!fields) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory");
+    if (!fields) OOM(p);
     else if (leaf_fields(p, n, fields, &nf) == 0)
         r = n->kind == TW_Q_PREFIX ? plan_prefix(p, n, fields, nf, positive) : plan_words(p, n, fields, nf, positive);
     free(fields);
@@ -411,9 +497,44 @@ typedef struct seg_ctx {
 
 static tw_cursor *build(seg_ctx *c, const pnode *n);
 
-static tw_cursor *build_spec(seg_ctx *c, const spec *s) {
+static tw_cursor *build_term(seg_ctx *c, const spec *s) {
     const tw_iseg *e = &c->idx->segs[c->si];
-    int lf = e->field_map[s->gfield];
+    const pterm_ref *t = &s->terms[0];
+    if (!t->found[c->si]) return NULL;
+    const uint32_t *fdf = s->fdf + (size_t)c->si * s->fdf_stride;
+    tw_term_ref ref = t->refs[c->si];
+    if (s->qualified) {
+        /* Only the docs with the term in that field. */
+        ref.field = (uint32_t)e->field_map[s->fields[0].gfield];
+        ref.df = fdf[0];
+        if (ref.df == 0) return NULL;
+    }
+    tw_postings post;
+    int rc = tw_postings_open(e->seg, &ref, 0, &post, c->err, c->errcap);
+    if (rc) {
+        c->rc = rc;
+        return NULL;
+    }
+    tw_fscore fs[TW_MAX_SCORED_FIELDS];
+    size_t nfs = 0;
+    for (size_t j = 0; j < s->nfields && nfs < TW_MAX_SCORED_FIELDS; j++) {
+        if (fdf[j] == 0) continue;
+        int lf = e->field_map[s->fields[j].gfield];
+        int k = tw_postings_field(&post, (uint32_t)lf);
+        if (k < 0) continue;
+        fs[nfs].fi = (uint32_t)k;
+        fs[nfs].field = (uint32_t)lf;
+        fs[nfs].bm = s->fields[j].bm;
+        nfs++;
+    }
+    tw_cursor *cur = tw_term_cursor(e->seg, &post, fs, nfs);
+    if (!cur) c->rc = TRAWL_ENOMEM;
+    return cur;
+}
+
+static tw_cursor *build_phrase(seg_ctx *c, const spec *s) {
+    const tw_iseg *e = &c->idx->segs[c->si];
+    int lf = e->field_map[s->fields[0].gfield];
     if (lf < 0) return NULL;
     for (size_t i = 0; i < s->nterms; i++)
         if (!s->terms[i].found[c->si]) return NULL;
@@ -428,9 +549,7 @@ static tw_cursor *build_spec(seg_ctx *c, const spec *s) {
         }
         offs[i] = s->terms[i].offset;
     }
-    tw_cursor *cur = s->nterms == 1 ? tw_term_cursor(e->seg, (uint32_t)lf, &posts[0], &s->bm)
-                                    : tw_phrase_cursor(e->seg, (uint32_t)lf, s->nterms, posts, offs, &s->bm,
-                                                       &c->phrase_err);
+    tw_cursor *cur = tw_phrase_cursor(e->seg, (uint32_t)lf, s->nterms, posts, offs, &s->fields[0].bm, &c->phrase_err);
     if (!cur) c->rc = TRAWL_ENOMEM;
     return cur;
 }
@@ -446,7 +565,7 @@ static tw_cursor *build(seg_ctx *c, const pnode *n) {
             return NULL;
         }
         for (size_t i = 0; i < n->nspecs && !c->rc; i++) {
-            tw_cursor *x = build_spec(c, &n->specs[i]);
+            tw_cursor *x = n->specs[i].phrase ? build_phrase(c, &n->specs[i]) : build_term(c, &n->specs[i]);
             if (x) kids[k++] = x;
         }
         tw_cursor *r = c->rc ? NULL : tw_or_cursor(kids, k);

@@ -55,8 +55,8 @@ static int on_option(void *ctx, const cli_command *cmd, int key, const char *val
 static void print_summary(const ingest *in, double seconds)
 {
     double rate = seconds > 0 ? (double)in->added / seconds : 0.0;
-    fprintf(stderr, "trawl: indexed %llu documents, skipped %llu, read %.2f MB in %.2f s (%.0f docs/s)\n",
-            (unsigned long long)in->added, (unsigned long long)in->skipped,
+    fprintf(stderr, "trawl: indexed %llu document%s, skipped %llu, read %.2f MB in %.2f s (%.0f docs/s)\n",
+            (unsigned long long)in->added, in->added == 1 ? "" : "s", (unsigned long long)in->skipped,
             (double)in->bytes / 1e6, seconds, rate);
 }
 

@@ -134,7 +134,7 @@ static void print_text(const trawl_results *r, const search_args *a)
             cli_print_indented(stdout, snippet, 4);
         const char *explain = trawl_results_explain(r, i);
         if (a->explain && explain && *explain)
-            cli_print_indented(stdout, explain, 4);
+            cli_print_indented(stdout, explain, 6);
     }
 }
 

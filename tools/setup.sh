@@ -1,12 +1,14 @@
 #!/bin/sh
 # Installs every Debian 12 package trawl needs to build, test and benchmark.
 # Run as root on a fresh machine; safe to run again (apt-get skips what is there).
+# clang and libclang-rt-14-dev (libFuzzer) serve only -DTRAWL_BUILD_FUZZERS=ON.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential cmake pkg-config python3 curl
   libroaring-dev libstemmer-dev libxxhash-dev liblz4-dev libutf8proc-dev
   libjansson-dev libmicrohttpd-dev
-  sqlite3 libsqlite3-dev libxapian-dev wrk"
+  sqlite3 libsqlite3-dev libxapian-dev wrk
+  clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
