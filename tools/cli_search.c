@@ -105,10 +105,11 @@ static void print_syntax_error(const char *query, long off, const char *msg)
     fputs("^\n", stderr);
 }
 
-/* Writes s on one line of stdout, control characters shown as spaces. */
+/* Writes s (NULL: nothing) on one line of stdout, control characters shown
+ * as spaces. */
 static void print_oneline(const char *s)
 {
-    for (; *s; s++)
+    for (; s && *s; s++)
         putchar((unsigned char)*s < 0x20 ? ' ' : *s);
 }
 
