@@ -311,7 +311,7 @@ static tw_node *make_not(parser *p, size_t offset, tw_node *child)
 
 static tw_node *parse_or(parser *p, before ctx);
 
-/* Quoted name of an operator token for messages. */
+/* The spelling of an operator token, for messages. */
 static const char *tok_name(const tw_qtok *t)
 {
     switch (t->kind) {
@@ -390,6 +390,7 @@ static tw_node *word_leaf(parser *p, const tw_qtok *t, size_t offset, const char
     return make_leaf(p, TW_Q_PREFIX, offset, field, t->text, len - 1);
 }
 
+/* A phrase token → PHRASE; a phrase of separators only is an error. */
 static tw_node *phrase_leaf(parser *p, const tw_qtok *t, size_t offset, const char *field)
 {
     size_t i;

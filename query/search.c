@@ -797,7 +797,7 @@ trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_opt
     if (rc) {
         snprintf(res->errmsg, sizeof res->errmsg, "%s", perr.message);
         res->erroff = (long)perr.offset;
-        rc = TRAWL_ESYNTAX;
+        rc = perr.limit ? TRAWL_ELIMIT : TRAWL_ESYNTAX;
         goto done;
     }
     if (tw_analyzer_new(idx->lang, &p.an) != 0) {
