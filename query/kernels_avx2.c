@@ -28,16 +28,21 @@ static TW_TARGET inline uint32_t tw_block_mask(__m256i x, __m256i y) {
     __m256i ys = _mm256_shuffle_epi8(y, swap);
     __m256i m0 = _mm256_or_si256(_mm256_cmpeq_epi16(x, y), _mm256_cmpeq_epi16(x, ys));
     __m256i m1 = _mm256_setzero_si256();
-    for (int r = 1; r < 8; r++) {
-        __m256i idx = _mm256_setr_epi32(r & 7, (r + 1) & 7, (r + 2) & 7, (r + 3) & 7, (r + 4) & 7, (r + 5) & 7,
-                                        (r + 6) & 7, (r + 7) & 7);
-        __m256i c = _mm256_or_si256(_mm256_cmpeq_epi16(x, _mm256_permutevar8x32_epi32(y, idx)),
-                                    _mm256_cmpeq_epi16(x, _mm256_permutevar8x32_epi32(ys, idx)));
-        if (r & 1)
-            m1 = _mm256_or_si256(m1, c);
-        else
-            m0 = _mm256_or_si256(m0, c);
-    }
+#define TW_ROT(r, acc)                                                                                             \
+    do {                                                                                                           \
+        const __m256i idx = _mm256_setr_epi32(r, (r + 1) & 7, (r + 2) & 7, (r + 3) & 7, (r + 4) & 7, (r + 5) & 7, \
+                                              (r + 6) & 7, (r + 7) & 7);                                           \
+        acc = _mm256_or_si256(acc, _mm256_or_si256(_mm256_cmpeq_epi16(x, _mm256_permutevar8x32_epi32(y, idx)),    \
+                                                   _mm256_cmpeq_epi16(x, _mm256_permutevar8x32_epi32(ys, idx)))); \
+    } while (0)
+    TW_ROT(1, m1);
+    TW_ROT(2, m0);
+    TW_ROT(3, m1);
+    TW_ROT(4, m0);
+    TW_ROT(5, m1);
+    TW_ROT(6, m0);
+    TW_ROT(7, m1);
+#undef TW_ROT
     __m256i p = _mm256_packs_epi16(_mm256_or_si256(m0, m1), _mm256_setzero_si256());
     uint32_t mm = (uint32_t)_mm256_movemask_epi8(p);
     return (mm & 0xFFu) | ((mm >> 8) & 0xFF00u);

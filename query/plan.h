@@ -1,0 +1,88 @@
+/*
+ * plan.h — the query plan: a parsed query with every word analyzed, every
+ * field resolved, every term looked up in every segment and its global BM25
+ * statistics computed. Built once per search (planner.c); executed per
+ * segment, either as a cursor tree (tw_plan_cursor) or by the bitmap fast
+ * paths (fastpath.c).
+ */
+#ifndef TW_PLAN_H
+#define TW_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer.h"
+#include "ast.h"
+#include "cursor.h"
+#include "engine.h"
+#include "options.h"
+
+#define TW_MAX_PREFIX_TERMS 1024u
+#define TW_MAX_PHRASE_TERMS 64u
+
+/* One analyzed term of a spec, resolved in every segment. */
+typedef struct pterm_ref {
+    char *text;
+    size_t len;
+    uint32_t offset;   /* position within a phrase */
+    tw_term_ref *refs; /* per segment: whole record (term spec) or narrowed (phrase) */
+    uint8_t *found;    /* per segment */
+} pterm_ref;
+
+/* A field a spec scores, with its global statistics. */
+typedef struct sfield {
+    uint32_t gfield;
+    uint64_t df; /* term spec: docs with the term in this field, over segments */
+    tw_bm25 bm;
+    char *label;
+} sfield;
+
+/* A term scored in one or more fields, or a phrase in one field. */
+typedef struct spec {
+    int phrase;
+    int qualified; /* a term spec limited to its single field */
+    size_t nterms;
+    pterm_ref *terms;
+    size_t nfields;
+    sfield *fields;
+    uint32_t *fdf; /* term spec: per segment × field, the field's df there */
+    uint32_t fdf_stride;
+} spec;
+
+enum { P_LEAF, P_BOOL, P_EMPTY };
+
+typedef struct pnode {
+    int kind;
+    spec *specs; /* P_LEAF: OR of these */
+    size_t nspecs;
+    struct pnode **kids; /* P_BOOL */
+    tw_occur *occ;
+    size_t n;
+} pnode;
+
+typedef struct highlight {
+    char **terms;
+    size_t nterms;
+    char **prefixes;
+    size_t nprefixes;
+} highlight;
+
+typedef struct tw_plan {
+    pnode *root; /* NULL when the query analyzes to nothing: no match */
+    highlight hl;
+} tw_plan;
+
+/* Plans the parsed query q against idx. Returns 0 and *out (free with
+ * tw_plan_free), or a trawl_rc with a message in err and, for errors tied to
+ * a place in the query, its byte offset in *erroff (else -1). */
+int tw_plan_build(const trawl_index *idx, const trawl_options *opt, tw_analyzer *an, const tw_node *q,
+                  tw_plan **out, char *err, size_t errcap, long *erroff);
+void tw_plan_free(tw_plan *p);
+
+/* The cursor tree of the plan node n for segment si. On failure returns NULL
+ * and sets *rc (message in err). *phrase_err is cleared, and set later if a
+ * phrase cursor meets a malformed position stream: it must outlive the cursor. */
+tw_cursor *tw_plan_cursor(const trawl_index *idx, uint32_t si, const pnode *n, int *rc, int *phrase_err, char *err,
+                          size_t errcap);
+
+#endif

@@ -1,0 +1,603 @@
+/*
+ * planner.c — turns a parsed query into a plan (see plan.h) and a plan node
+ * into a segment's cursor tree.
+ *
+ * Every leaf word is analyzed like the indexed text (prefixes folded but not
+ * stemmed); a word of several tokens becomes a phrase. An unqualified term is
+ * one spec scored over every text field from the term's single doc list; a
+ * phrase is one spec per field. Terms are looked up once per segment here, and
+ * their global document frequencies give each field's idf.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+
+
+
+
+
+
+
+
+typedef struct planner {
+    const trawl_index *idx;
+    const trawl_options *opt;
+    tw_analyzer *an;
+    int rc;
+    char *err;
+    size_t errcap;
+    long erroff;
+    highlight hl;
+} planner;
+
+typedef struct tokvec {
+    char **terms;
+    size_t *lens;
+    uint32_t *pos;
+    size_t n;
+    int oom;
+} tokvec;
+
+static int collect_tok(void *c, const tw_token *t) {
+    tokvec *v = c;
+    if (v->n >= TW_MAX_PHRASE_TERMS) return 1;
+    char *s = malloc(t->len + 1);
+    if (!s) {
+        v->oom = 1;
+        return 1;
+    }
+    memcpy(s, t->term, t->len);
+    s[t->len] = 0;
+    v->terms[v->n] = s;
+    v->lens[v->n] = t->len;
+    v->pos[v->n] = t->pos;
+    v->n++;
+    return 0;
+}
+
+static void tokvec_free(tokvec *v) {
+    for (size_t i = 0; i < v->n; i++) free(v->terms[i]);
+    free(v->terms);
+    free(v->lens);
+    free(v->pos);
+}
+
+static int tokvec_init(tokvec *v) {
+    memset(v, 0, sizeof *v);
+    v->terms = calloc(TW_MAX_PHRASE_TERMS, sizeof *v->terms);
+    v->lens = calloc(TW_MAX_PHRASE_TERMS, sizeof *v->lens);
+    v->pos = calloc(TW_MAX_PHRASE_TERMS, sizeof *v->pos);
+    return v->terms && v->lens && v->pos ? 0 : -1;
+}
+
+static int fail(planner *p, int rc, long off, const char *fmt, const char *arg) {
+    if (!p->rc) {
+        p->rc = rc;
+        p->erroff = off;
+        snprintf(p->err, p->errcap, fmt, arg);
+    }
+    return rc;
+}
+#define OOM(p) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory")
+
+static void spec_free(spec *s) {
+    for (size_t i = 0; i < s->nterms; i++) {
+        free(s->terms[i].text);
+        free(s->terms[i].refs);
+        free(s->terms[i].found);
+    }
+    free(s->terms);
+    for (size_t i = 0; i < s->nfields; i++) free(s->fields[i].label);
+    free(s->fields);
+    free(s->fdf);
+}
+
+static void pnode_free(pnode *n) {
+    if (!n) return;
+    for (size_t i = 0; i < n->nspecs; i++) spec_free(&n->specs[i]);
+    free(n->specs);
+    for (size_t i = 0; i < n->n; i++) pnode_free(n->kids[i]);
+    free(n->kids);
+    free(n->occ);
+    free(n);
+}
+
+static int add_highlight(char ***arr, size_t *n, const char *s) {
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*arr)[i], s) == 0) return 0;
+    char **na = realloc(*arr, sizeof *na * (*n + 1));
+    if (!na) return -1;
+    *arr = na;
+    if (!(na[*n] = strdup(s))) return -1;
+    (*n)++;
+    return 0;
+}
+
+static double idf(uint64_t n, uint64_t df) { return log(1.0 + ((double)n - (double)df + 0.5) / ((double)df + 0.5)); }
+
+/* Fills a field's BM25 constants; idf_sum is the (summed) idf. */
+static void finish_field(planner *p, sfield *f, double idf_sum) {
+    const trawl_index *idx = p->idx;
+    uint64_t n = idx->field_docs[f->gfield];
+    double avgdl = n ? (double)idx->field_tokens[f->gfield] / (double)n : 1.0;
+    double k1 = p->opt->k1, b = p->opt->b, fw = tw_options_weight(p->opt, idx->field_names[f->gfield]);
+    f->bm.k1 = k1;
+    f->bm.weight = fw * idf_sum * (k1 + 1);
+    f->bm.norm0 = k1 * (1 - b);
+    f->bm.norm1 = avgdl > 0 ? k1 * b / avgdl : 0;
+    f->bm.field_weight = fw;
+    f->bm.idf = idf_sum;
+    f->bm.avgdl = avgdl;
+    f->bm.label = f->label;
+}
+
+static char *make_label(const char *field, const tokvec *v) {
+    size_t len = strlen(field) + 4;
+    for (size_t i = 0; i < v->n; i++) len += v->lens[i] + 1;
+    char *l = malloc(len), *o = l;
+    if (!l) return NULL;
+    o += sprintf(o, "%s:%s", field, v->n > 1 ? "\"" : "");
+    for (size_t i = 0; i < v->n; i++) {
+        if (i) *o++ = ' ';
+        memcpy(o, v->terms[i], v->lens[i]);
+        o += v->lens[i];
+    }
+    if (v->n > 1) *o++ = '"';
+    *o = 0;
+    return l;
+}
+
+static int push_spec(planner *p, pnode *leaf, spec *s) {
+    spec *ns = realloc(leaf->specs, sizeof *ns * (leaf->nspecs + 1));
+    if (!ns) {
+        spec_free(s);
+        return OOM(p);
+    }
+    leaf->specs = ns;
+    leaf->specs[leaf->nspecs++] = *s;
+    return 0;
+}
+
+static int init_term(planner *p, pterm_ref *t, const char *text, size_t len, uint32_t offset) {
+    uint32_t ns = p->idx->nsegs ? p->idx->nsegs : 1;
+    t->text = strndup(text, len);
+    t->len = len;
+    t->offset = offset;
+    t->refs = calloc(ns, sizeof *t->refs);
+    t->found = calloc(ns, 1);
+    return t->text && t->refs && t->found ? 0 : OOM(p);
+}
+
+/* A term (one token) scored in fields[0..nf) (qualified: one named field). */
+static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, const uint32_t *fields,
+                         uint32_t nf, int qualified) {
+    const trawl_index *idx = p->idx;
+    spec s;
+    memset(&s, 0, sizeof s);
+    s.qualified = qualified;
+    s.nterms = 1;
+    s.terms = calloc(1, sizeof *s.terms);
+    s.fields = calloc(nf ? nf : 1, sizeof *s.fields);
+    s.fdf = calloc((size_t)(idx->nsegs ? idx->nsegs : 1) * (nf ? nf : 1), sizeof *s.fdf);
+    if (!s.terms || !s.fields || !s.fdf || init_term(p, &s.terms[0], term, len, 0)) {
+        spec_free(&s);
+        return OOM(p);
+    }
+    s.nfields = nf;
+    for (uint32_t j = 0; j < nf; j++) s.fields[j].gfield = fields[j];
+    pterm_ref *t = &s.terms[0];
+    for (uint32_t si = 0; si < idx->nsegs; si++) {
+        const tw_iseg *e = &idx->segs[si];
+        int r = tw_segment_lookup(e->seg, TW_ANY_FIELD, term, len, &t->refs[si], p->err, p->errcap);
+        if (r < 0) {
+            spec_free(&s);
+            return p->rc = r;
+        }
+        if (r == 0) continue;
+        tw_postings post;
+        if ((r = tw_postings_open(e->seg, &t->refs[si], 0, &post, p->err, p->errcap)) != 0) {
+            spec_free(&s);
+            return p->rc = r;
+        }
+        for (uint32_t j = 0; j < nf; j++) {
+            int lf = e->field_map[fields[j]];
+            int k = lf < 0 ? -1 : tw_postings_field(&post, (uint32_t)lf);
+            uint32_t df = k < 0 ? 0 : post.f[k].df;
+            s.fdf[(size_t)si * nf + j] = df;
+            s.fields[j].df += df;
+            t->found[si] |= df > 0;
+        }
+        tw_postings_close(&post);
+    }
+    /* Keep the fields that have the term. */
+    size_t keep = 0;
+    for (uint32_t j = 0; j < nf; j++) {
+        if (s.fields[j].df == 0 || idx->field_docs[fields[j]] == 0) continue;
+        sfield *f = &s.fields[keep];
+        *f = s.fields[j];
+        tokvec one = {(char *[]){(char *)term}, (size_t[]){len}, (uint32_t[]){0}, 1, 0};
+        if (!(f->label = make_label(idx->field_names[f->gfield], &one))) {
+            s.nfields = keep;
+            spec_free(&s);
+            return OOM(p);
+        }
+        finish_field(p, f, idf(idx->field_docs[f->gfield], f->df));
+        for (uint32_t si = 0; si < idx->nsegs; si++) s.fdf[(size_t)si * nf + keep] = s.fdf[(size_t)si * nf + j];
+        keep++;
+    }
+    /* fdf rows keep their stride nf; only the first `keep` columns are used. */
+    s.nfields = keep;
+    if (keep == 0) {
+        spec_free(&s);
+        return 0;
+    }
+    s.fdf_stride = nf;
+    return push_spec(p, leaf, &s);
+}
+
+/* A phrase of the tokens v in field gfield. */
+static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokvec *v) {
+    const trawl_index *idx = p->idx;
+    if (idx->field_docs[gfield] == 0) return 0;
+    spec s;
+    memset(&s, 0, sizeof s);
+    s.phrase = 1;
+    s.nterms = v->n;
+    s.terms = calloc(v->n, sizeof *s.terms);
+    s.fields = calloc(1, sizeof *s.fields);
+    if (!s.terms || !s.fields) {
+        spec_free(&s);
+        return OOM(p);
+    }
+    s.nfields = 1;
+    s.fields[0].gfield = gfield;
+    double idf_sum = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        pterm_ref *t = &s.terms[i];
+        if (init_term(p, t, v->terms[i], v->lens[i], v->pos[i] - v->pos[0])) {
+            spec_free(&s);
+            return p->rc;
+        }
+        uint64_t df = 0;
+        for (uint32_t si = 0; si < idx->nsegs; si++) {
+            int lf = idx->segs[si].field_map[gfield];
+            if (lf < 0) continue;
+            int r = tw_segment_lookup(idx->segs[si].seg, (uint32_t)lf, t->text, t->len, &t->refs[si], p->err,
+                                      p->errcap);
+            if (r < 0) {
+                spec_free(&s);
+                return p->rc = r;
+            }
+            t->found[si] = r > 0;
+            if (r > 0) df += t->refs[si].df;
+        }
+        if (df == 0) {
+            spec_free(&s);
+            return 0;
+        }
+        idf_sum += idf(idx->field_docs[gfield], df);
+    }
+    if (!(s.fields[0].label = make_label(idx->field_names[gfield], v))) {
+        spec_free(&s);
+        return OOM(p);
+    }
+    finish_field(p, &s.fields[0], idf_sum);
+    return push_spec(p, leaf, &s);
+}
+
+typedef struct prefix_ctx {
+    char **seen;
+    size_t nseen, cap;
+    int over;
+} prefix_ctx;
+
+static int on_prefix(void *c, const char *term, size_t len, const tw_term_ref *ref) {
+    prefix_ctx *x = c;
+    for (size_t i = 0; i < x->nseen; i++)
+        if (strlen(x->seen[i]) == len && memcmp(x->seen[i], term, len) == 0) return 0;
+    if (x->nseen >= TW_MAX_PREFIX_TERMS) {
+        x->over = 1;
+        return 1;
+    }
+    if (x->nseen == x->cap) {
+        size_t nc = x->cap ? 2 * x->cap : 16;
+        char **ns = realloc(x->seen, sizeof *ns * nc);
+        if (!ns) return -1000;
+        x->seen = ns;
+        x->cap = nc;
+    }
+    if (!(x->seen[x->nseen] = strndup(term, len))) return -1000;
+    x->nseen++;
+    return 0;
+}
+
+/* Fields a leaf applies to: the named one, or every text field. */
+static int leaf_fields(planner *p, const tw_node *n, uint32_t *out, uint32_t *count) {
+    if (n->field) {
+        int f = tw_index_field(p->idx, n->field);
+        if (f < 0) return fail(p, TRAWL_ESYNTAX, (long)n->offset, "unknown field '%s'", n->field);
+        out[0] = (uint32_t)f;
+        *count = 1;
+    } else {
+        for (uint32_t f = 0; f < p->idx->nfields; f++) out[f] = f;
+        *count = p->idx->nfields;
+    }
+    return 0;
+}
+
+static pnode *new_node(planner *p, int kind) {
+    pnode *x = calloc(1, sizeof *x);
+    if (!x) OOM(p);
+    else x->kind = kind;
+    return x;
+}
+
+static pnode *plan_prefix(planner *p, const tw_node *n, const uint32_t *fields, uint32_t nf, int positive) {
+    tokvec v;
+    if (tokvec_init(&v)) {
+        tokvec_free(&v);
+        OOM(p);
+        return NULL;
+    }
+    tw_analyze(p->an, n->text, n->text_len, 0, 0, collect_tok, &v, NULL);
+    if (v.oom) OOM(p);
+    else if (v.n > 1) fail(p, TRAWL_ESYNTAX, (long)n->offset, "a prefix must be a single word: '%s*'", n->text);
+    pnode *leaf = NULL;
+    if (!p->rc && v.n == 1 && (leaf = new_node(p, P_LEAF))) {
+        if (positive && add_highlight(&p->hl.prefixes, &p->hl.nprefixes, v.terms[0])) OOM(p);
+        /* Expansions over every segment, in the leaf's fields. */
+        prefix_ctx x = {NULL, 0, 0, 0};
+        for (uint32_t s = 0; s < p->idx->nsegs && !p->rc && !x.over; s++)
+            for (uint32_t k = 0; k < nf && !p->rc && !x.over; k++) {
+                int lf = p->idx->segs[s].field_map[fields[k]];
+                if (lf < 0) continue;
+                int r = tw_segment_prefix(p->idx->segs[s].seg, (uint32_t)lf, v.terms[0], v.lens[0], on_prefix, &x,
+                                          p->err, p->errcap);
+                if (r == -1000) OOM(p);
+                else if (r < 0) p->rc = r;
+            }
+        if (x.over)
+            fail(p, TRAWL_ELIMIT, (long)n->offset, "prefix '%s*' matches too many terms (limit 1024)", n->text);
+        for (size_t i = 0; i < x.nseen && !p->rc; i++)
+            add_term_spec(p, leaf, x.seen[i], strlen(x.seen[i]), fields, nf, n->field != NULL);
+        for (size_t i = 0; i < x.nseen; i++) free(x.seen[i]);
+        free(x.seen);
+    }
+    tokvec_free(&v);
+    if (p->rc) {
+        pnode_free(leaf);
+        return NULL;
+    }
+    if (leaf && leaf->nspecs == 0) leaf->kind = P_EMPTY;
+    return leaf;
+}
+
+static pnode *plan_words(planner *p, const tw_node *n, const uint32_t *fields, uint32_t nf, int positive) {
+    tokvec v;
+    if (tokvec_init(&v)) {
+        tokvec_free(&v);
+        OOM(p);
+        return NULL;
+    }
+    tw_analyze(p->an, n->text, n->text_len, 0, 1, collect_tok, &v, NULL);
+    pnode *leaf = NULL;
+    if (v.oom) OOM(p);
+    else if (v.n == TW_MAX_PHRASE_TERMS)
+        fail(p, TRAWL_ELIMIT, (long)n->offset, "%s", "a phrase may have at most 63 words");
+    else if (v.n > 0 && (leaf = new_node(p, P_LEAF))) {
+        for (size_t i = 0; i < v.n && positive; i++)
+            if (add_highlight(&p->hl.terms, &p->hl.nterms, v.terms[i])) OOM(p);
+        if (v.n == 1) add_term_spec(p, leaf, v.terms[0], v.lens[0], fields, nf, n->field != NULL);
+        else
+            for (uint32_t k = 0; k < nf && !p->rc; k++) add_phrase_spec(p, leaf, fields[k], &v);
+        if (leaf->nspecs == 0) leaf->kind = P_EMPTY;
+    }
+    tokvec_free(&v);
+    if (p->rc) {
+        pnode_free(leaf);
+        return NULL;
+    }
+    return leaf; /* NULL: the words analyze to nothing; the clause is dropped */
+}
+
+static pnode *plan(planner *p, const tw_node *n, int positive) {
+    if (p->rc) return NULL;
+    if (n->kind == TW_Q_BOOL) {
+        pnode *b = new_node(p, P_BOOL);
+        if (!b) return NULL;
+        b->kids = calloc(n->nclauses ? n->nclauses : 1, sizeof *b->kids);
+        b->occ = calloc(n->nclauses ? n->nclauses : 1, sizeof *b->occ);
+        if (!b->kids || !b->occ) OOM(p);
+        for (size_t i = 0; i < n->nclauses && !p->rc; i++) {
+            pnode *k = plan(p, n->clauses[i], positive && n->occurs[i] != TW_MUST_NOT);
+            if (!k) continue;
+            b->kids[b->n] = k;
+            b->occ[b->n++] = n->occurs[i];
+        }
+        if (p->rc || b->n == 0) {
+            pnode_free(b);
+            return NULL;
+        }
+        return b;
+    }
+    uint32_t *fields = malloc(sizeof *fields * (p->idx->nfields + 1));
+    uint32_t nf = 0;
+    pnode *r = NULL;
+    if (!fields) OOM(p);
+    else if (leaf_fields(p, n, fields, &nf) == 0)
+        r = n->kind == TW_Q_PREFIX ? plan_prefix(p, n, fields, nf, positive) : plan_words(p, n, fields, nf, positive);
+    free(fields);
+    return r;
+}
+
+/* ---- cursors for one segment ---- */
+
+typedef struct seg_ctx {
+    const trawl_index *idx;
+    uint32_t si;
+    int rc;
+    int *phrase_err; /* outlives the cursors: set when a phrase meets bad positions */
+    char *err;
+    size_t errcap;
+} seg_ctx;
+
+static tw_cursor *build(seg_ctx *c, const pnode *n);
+
+static tw_cursor *build_term(seg_ctx *c, const spec *s) {
+    const tw_iseg *e = &c->idx->segs[c->si];
+    const pterm_ref *t = &s->terms[0];
+    if (!t->found[c->si]) return NULL;
+    const uint32_t *fdf = s->fdf + (size_t)c->si * s->fdf_stride;
+    tw_term_ref ref = t->refs[c->si];
+    if (s->qualified) {
+        /* Only the docs with the term in that field. */
+        ref.field = (uint32_t)e->field_map[s->fields[0].gfield];
+        ref.df = fdf[0];
+        if (ref.df == 0) return NULL;
+    }
+    tw_postings post;
+    int rc = tw_postings_open(e->seg, &ref, 0, &post, c->err, c->errcap);
+    if (rc) {
+        c->rc = rc;
+        return NULL;
+    }
+    tw_fscore fs[TW_MAX_SCORED_FIELDS];
+    size_t nfs = 0;
+    for (size_t j = 0; j < s->nfields && nfs < TW_MAX_SCORED_FIELDS; j++) {
+        if (fdf[j] == 0) continue;
+        int lf = e->field_map[s->fields[j].gfield];
+        int k = tw_postings_field(&post, (uint32_t)lf);
+        if (k < 0) continue;
+        fs[nfs].fi = (uint32_t)k;
+        fs[nfs].field = (uint32_t)lf;
+        fs[nfs].bm = s->fields[j].bm;
+        nfs++;
+    }
+    tw_cursor *cur = tw_term_cursor(e->seg, &post, fs, nfs);
+    if (!cur) c->rc = TRAWL_ENOMEM;
+    return cur;
+}
+
+static tw_cursor *build_phrase(seg_ctx *c, const spec *s) {
+    const tw_iseg *e = &c->idx->segs[c->si];
+    int lf = e->field_map[s->fields[0].gfield];
+    if (lf < 0) return NULL;
+    for (size_t i = 0; i < s->nterms; i++)
+        if (!s->terms[i].found[c->si]) return NULL;
+    tw_postings posts[TW_MAX_PHRASE_TERMS];
+    uint32_t offs[TW_MAX_PHRASE_TERMS];
+    for (size_t i = 0; i < s->nterms; i++) {
+        int rc = tw_postings_open(e->seg, &s->terms[i].refs[c->si], 0, &posts[i], c->err, c->errcap);
+        if (rc) {
+            for (size_t k = 0; k < i; k++) tw_postings_close(&posts[k]);
+            c->rc = rc;
+            return NULL;
+        }
+        offs[i] = s->terms[i].offset;
+    }
+    tw_cursor *cur = tw_phrase_cursor(e->seg, (uint32_t)lf, s->nterms, posts, offs, &s->fields[0].bm, c->phrase_err);
+    if (!cur) c->rc = TRAWL_ENOMEM;
+    return cur;
+}
+
+static tw_cursor *build(seg_ctx *c, const pnode *n) {
+    if (c->rc) return NULL;
+    if (n->kind == P_EMPTY) return tw_empty_cursor();
+    if (n->kind == P_LEAF) {
+        tw_cursor **kids = malloc(sizeof *kids * n->nspecs);
+        size_t k = 0;
+        if (!kids) {
+            c->rc = TRAWL_ENOMEM;
+            return NULL;
+        }
+        for (size_t i = 0; i < n->nspecs && !c->rc; i++) {
+            tw_cursor *x = n->specs[i].phrase ? build_phrase(c, &n->specs[i]) : build_term(c, &n->specs[i]);
+            if (x) kids[k++] = x;
+        }
+        tw_cursor *r = c->rc ? NULL : tw_or_cursor(kids, k);
+        if (c->rc)
+            for (size_t i = 0; i < k; i++) tw_cursor_free(kids[i]);
+        free(kids);
+        if (!r && !c->rc) c->rc = TRAWL_ENOMEM;
+        return r;
+    }
+    tw_cursor **must = calloc(n->n, sizeof *must), **should = calloc(n->n, sizeof *should),
+              **nots = calloc(n->n, sizeof *nots);
+    size_t nm = 0, ns = 0, nn = 0;
+    if (!must || !should || !nots) c->rc = TRAWL_ENOMEM;
+    for (size_t i = 0; i < n->n && !c->rc; i++) {
+        tw_cursor *x = build(c, n->kids[i]);
+        if (!x) break;
+        if (n->occ[i] == TW_MUST) must[nm++] = x;
+        else if (n->occ[i] == TW_SHOULD) should[ns++] = x;
+        else nots[nn++] = x;
+    }
+    tw_cursor *r = NULL;
+    if (c->rc) {
+        for (size_t i = 0; i < nm; i++) tw_cursor_free(must[i]);
+        for (size_t i = 0; i < ns; i++) tw_cursor_free(should[i]);
+        for (size_t i = 0; i < nn; i++) tw_cursor_free(nots[i]);
+    } else {
+        if (nm) {
+            r = tw_and_cursor(must, nm);
+            if (r && ns) r = tw_reqopt_cursor(r, tw_or_cursor(should, ns));
+        } else if (ns) {
+            r = tw_or_cursor(should, ns);
+        } else {
+            r = tw_all_cursor(c->idx->segs[c->si].seg->ndocs);
+        }
+        if (r && nn) r = tw_excl_cursor(r, tw_or_cursor(nots, nn));
+        if (!r) c->rc = TRAWL_ENOMEM;
+    }
+    free(must);
+    free(should);
+    free(nots);
+    return r;
+}
+
+tw_cursor *tw_plan_cursor(const trawl_index *idx, uint32_t si, const pnode *n, int *rc, int *phrase_err, char *err,
+                          size_t errcap) {
+    *phrase_err = 0;
+    seg_ctx c = {idx, si, 0, phrase_err, err, errcap};
+    tw_cursor *cur = build(&c, n);
+    *rc = cur ? 0 : (c.rc ? c.rc : TRAWL_ENOMEM);
+    return cur;
+}
+
+void tw_plan_free(tw_plan *p) {
+    if (!p) return;
+    pnode_free(p->root);
+    for (size_t i = 0; i < p->hl.nterms; i++) free(p->hl.terms[i]);
+    for (size_t i = 0; i < p->hl.nprefixes; i++) free(p->hl.prefixes[i]);
+    free(p->hl.terms);
+    free(p->hl.prefixes);
+    free(p);
+}
+
+int tw_plan_build(const trawl_index *idx, const trawl_options *opt, tw_analyzer *an, const tw_node *q,
+                  tw_plan **out, char *err, size_t errcap, long *erroff) {
+    *out = NULL;
+    *erroff = -1;
+    tw_plan *pl = calloc(1, sizeof *pl);
+    if (!pl) return TRAWL_ENOMEM;
+    planner p;
+    memset(&p, 0, sizeof p);
+    p.idx = idx;
+    p.opt = opt;
+    p.an = an;
+    p.err = err;
+    p.errcap = errcap;
+    p.erroff = -1;
+    pl->root = plan(&p, q, 1);
+    pl->hl = p.hl;
+    if (p.rc) {
+        *erroff = p.erroff;
+        tw_plan_free(pl);
+        return p.rc;
+    }
+    *out = pl;
+    return 0;
+}
