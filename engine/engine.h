@@ -6,6 +6,7 @@
 #ifndef TW_ENGINE_H
 #define TW_ENGINE_H
 
+#include <pthread.h>
 #include <roaring/roaring.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,11 +52,16 @@ char *tw_path_join(const char *dir, const char *name);
 typedef struct tw_iseg {
     tw_segment *seg;
     roaring_bitmap_t *deleted; /* NULL when nothing is deleted */
+    uint8_t *del_bytes;        /* deleted, portably serialized, and a view of it */
+    tw_rview del_view;
     int32_t *field_map;        /* global field number → local field number or -1 */
 } tw_iseg;
 
+struct tw_kernels;
+
 struct trawl_index {
     char *dir;
+    const struct tw_kernels *kernels; /* intersection kernels chosen at open (TRAWL_SIMD) */
     uint64_t generation;
     char lang[TW_LANG_MAX];
     uint32_t nsegs;
@@ -66,7 +72,16 @@ struct trawl_index {
     char **field_names;
     uint64_t *field_docs;   /* live documents with the field */
     uint64_t *field_tokens; /* tokens of the field in live documents */
+    /* Idle analyzers for searches (analyzers are single-threaded and costly to make). */
+    pthread_mutex_t pool_lock;
+    struct tw_analyzer *pool[8];
+    int npool;
 };
+
+/* An analyzer for the index's language, from the pool or new; NULL when out of
+ * memory. Give it back with tw_index_analyzer_release. Thread-safe. */
+struct tw_analyzer *tw_index_analyzer_acquire(const struct trawl_index *idx);
+void tw_index_analyzer_release(const struct trawl_index *idx, struct tw_analyzer *a);
 
 /* Global field number of name, or -1. */
 int tw_index_field(const struct trawl_index *idx, const char *name);

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer.h"
 #include "engine.h"
+#include "kernels.h"
 
 int tw_index_field(const trawl_index *idx, const char *name) {
     for (uint32_t f = 0; f < idx->nfields; f++)
@@ -20,11 +22,37 @@ int tw_index_field(const trawl_index *idx, const char *name) {
     return -1;
 }
 
+tw_analyzer *tw_index_analyzer_acquire(const trawl_index *cidx) {
+    trawl_index *idx = (trawl_index *)cidx; /* the pool is the one mutable part */
+    tw_analyzer *a = NULL;
+    pthread_mutex_lock(&idx->pool_lock);
+    if (idx->npool > 0) a = idx->pool[--idx->npool];
+    pthread_mutex_unlock(&idx->pool_lock);
+    if (!a && tw_analyzer_new(idx->lang, &a) != 0) a = NULL;
+    return a;
+}
+
+void tw_index_analyzer_release(const trawl_index *cidx, tw_analyzer *a) {
+    trawl_index *idx = (trawl_index *)cidx;
+    if (!a) return;
+    pthread_mutex_lock(&idx->pool_lock);
+    if (idx->npool < (int)(sizeof idx->pool / sizeof idx->pool[0])) {
+        idx->pool[idx->npool++] = a;
+        a = NULL;
+    }
+    pthread_mutex_unlock(&idx->pool_lock);
+    tw_analyzer_free(a);
+}
+
 void trawl_index_close(trawl_index *idx) {
     if (!idx) return;
+    for (int k = 0; k < idx->npool; k++) tw_analyzer_free(idx->pool[k]);
+    pthread_mutex_destroy(&idx->pool_lock);
     for (uint32_t i = 0; i < idx->nsegs; i++) {
         tw_segment_close(idx->segs[i].seg);
         if (idx->segs[i].deleted) roaring_bitmap_free(idx->segs[i].deleted);
+        tw_rview_free(&idx->segs[i].del_view);
+        free(idx->segs[i].del_bytes);
         free(idx->segs[i].field_map);
     }
     free(idx->segs);
@@ -97,6 +125,8 @@ static int open_once(const char *dir, trawl_index **out, char *err, size_t errca
         trawl_index_close(idx);
         return tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
     }
+    pthread_mutex_init(&idx->pool_lock, NULL);
+    idx->kernels = tw_kernels_get(tw_simd_select());
     idx->generation = m.generation;
     memcpy(idx->lang, m.lang, sizeof idx->lang);
     for (size_t i = 0; i < m.nsegs && rc == 0; i++) {
@@ -123,6 +153,17 @@ static int open_once(const char *dir, trawl_index **out, char *err, size_t errca
             if (rc && errno == ENOENT) *retry = 1;
             free(dp);
             if (rc) break;
+            /* A view of the deletions, for the bitmap executors. */
+            size_t n = roaring_bitmap_portable_size_in_bytes(e->deleted), used;
+            if (!(e->del_bytes = malloc(n ? n : 1))) {
+                rc = tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+                break;
+            }
+            roaring_bitmap_portable_serialize(e->deleted, (char *)e->del_bytes);
+            if (tw_rview_parse(e->del_bytes, n, 1, &e->del_view, &used, NULL) != 0) {
+                rc = tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+                break;
+            }
         }
         idx->live_docs += e->seg->ndocs - (e->deleted ? roaring_bitmap_get_cardinality(e->deleted) : 0);
     }

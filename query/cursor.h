@@ -69,8 +69,8 @@ typedef struct tw_fscore {
 
 /* A term's posting list in segment s: visits the docs of *post (all of them,
  * or those of its filter field), scoring the sum over fs[0..n) (n <=
- * TW_MAX_SCORED_FIELDS) of each field's BM25. Takes ownership of *post (closed
- * on free). NULL when out of memory. */
+ * TW_MAX_SCORED_FIELDS) of each field's BM25. Borrows what *post points to
+ * (the record stays open until the cursor is freed). NULL when out of memory. */
 tw_cursor *tw_term_cursor(const tw_segment *s, tw_postings *post, const tw_fscore *fs, size_t n);
 
 /* Documents matching a phrase: terms[i] must occur at position p + offsets[i]

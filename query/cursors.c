@@ -56,20 +56,13 @@ static void term_explain(tw_cursor *c, tw_buf *out) {
     }
 }
 
-static void term_free(tw_cursor *c) {
-    term_cursor *t = (term_cursor *)c;
-    tw_postings_close(&t->post);
-    free(t);
-}
+static void term_free(tw_cursor *c) { free(c); }
 
 static const tw_cursor_ops term_ops = {term_next, term_seek, term_score, term_explain, term_free};
 
 tw_cursor *tw_term_cursor(const tw_segment *s, tw_postings *post, const tw_fscore *fs, size_t n) {
     term_cursor *t = n <= TW_MAX_SCORED_FIELDS ? calloc(1, sizeof *t) : NULL;
-    if (!t) {
-        tw_postings_close(post);
-        return NULL;
-    }
+    if (!t) return NULL;
     t->base.ops = &term_ops;
     t->seg = s;
     t->post = *post;

@@ -89,8 +89,7 @@ static TW_TARGET size_t TW_K(and_aa_simd)(const uint8_t *a, size_t na, const uin
             k = tw_emit16(a, x, y, am, 0xFFFFu, i, j, out, ia, ib, k, cap);
             if (k == cap) return k;
         }
-        i += (size_t)(amax <= bmax) << 4;
-        j += (size_t)(bmax <= amax) << 4;
+        TW_K(advance)(&i, &j, amax, bmax, (size_t)1 << 4, (size_t)1 << 4);
     }
     while (i < na && j < nb) {
         size_t ra = na - i < 16 ? na - i : 16, rb = nb - j < 16 ? nb - j : 16;
@@ -101,8 +100,7 @@ static TW_TARGET size_t TW_K(and_aa_simd)(const uint8_t *a, size_t na, const uin
             k = tw_emit16(a, x, y, am, (1u << rb) - 1, i, j, out, ia, ib, k, cap);
             if (k == cap) return k;
         }
-        i += amax <= bmax ? ra : 0;
-        j += bmax <= amax ? rb : 0;
+        TW_K(advance)(&i, &j, amax, bmax, ra, rb);
     }
     return k;
 }
@@ -116,16 +114,14 @@ static TW_TARGET size_t TW_K(count_aa_simd)(const uint8_t *a, size_t na, const u
         __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(b + 2 * j));
         uint32_t amax = tw_ld16(a + 2 * i + 30), bmax = tw_ld16(b + 2 * j + 30);
         k += (size_t)__builtin_popcount(tw_block_mask(x, y));
-        i += (size_t)(amax <= bmax) << 4;
-        j += (size_t)(bmax <= amax) << 4;
+        TW_K(advance)(&i, &j, amax, bmax, (size_t)1 << 4, (size_t)1 << 4);
     }
     while (i < na && j < nb) {
         size_t ra = na - i < 16 ? na - i : 16, rb = nb - j < 16 ? nb - j : 16;
         uint32_t amax = tw_ld16(a + 2 * (i + ra - 1)), bmax = tw_ld16(b + 2 * (j + rb - 1));
         __m256i x = tw_load_part(a + 2 * i, ra), y = tw_load_part(b + 2 * j, rb);
         k += (size_t)__builtin_popcount(tw_block_mask(x, y) & ((1u << ra) - 1));
-        i += amax <= bmax ? ra : 0;
-        j += bmax <= amax ? rb : 0;
+        TW_K(advance)(&i, &j, amax, bmax, ra, rb);
     }
     return k;
 }

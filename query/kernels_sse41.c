@@ -73,8 +73,7 @@ static TW_TARGET size_t TW_K(and_aa_simd)(const uint8_t *a, size_t na, const uin
             k = tw_emit8(a, x, y, am, 0xFFu, i, j, out, ia, ib, k, cap);
             if (k == cap) return k;
         }
-        i += (size_t)(amax <= bmax) << 3;
-        j += (size_t)(bmax <= amax) << 3;
+        TW_K(advance)(&i, &j, amax, bmax, (size_t)1 << 3, (size_t)1 << 3);
     }
     while (i < na && j < nb) {
         size_t ra = na - i < 8 ? na - i : 8, rb = nb - j < 8 ? nb - j : 8;
@@ -85,8 +84,7 @@ static TW_TARGET size_t TW_K(and_aa_simd)(const uint8_t *a, size_t na, const uin
             k = tw_emit8(a, x, y, am, (1u << rb) - 1, i, j, out, ia, ib, k, cap);
             if (k == cap) return k;
         }
-        i += amax <= bmax ? ra : 0;
-        j += bmax <= amax ? rb : 0;
+        TW_K(advance)(&i, &j, amax, bmax, ra, rb);
     }
     return k;
 }
@@ -100,16 +98,14 @@ static TW_TARGET size_t TW_K(count_aa_simd)(const uint8_t *a, size_t na, const u
         __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(b + 2 * j));
         uint32_t amax = tw_ld16(a + 2 * i + 14), bmax = tw_ld16(b + 2 * j + 14);
         k += (size_t)__builtin_popcount(tw_block_mask(x, y));
-        i += (size_t)(amax <= bmax) << 3;
-        j += (size_t)(bmax <= amax) << 3;
+        TW_K(advance)(&i, &j, amax, bmax, (size_t)1 << 3, (size_t)1 << 3);
     }
     while (i < na && j < nb) {
         size_t ra = na - i < 8 ? na - i : 8, rb = nb - j < 8 ? nb - j : 8;
         uint32_t amax = tw_ld16(a + 2 * (i + ra - 1)), bmax = tw_ld16(b + 2 * (j + rb - 1));
         __m128i x = tw_load_part(a + 2 * i, ra), y = tw_load_part(b + 2 * j, rb);
         k += (size_t)__builtin_popcount(tw_block_mask(x, y) & ((1u << ra) - 1));
-        i += amax <= bmax ? ra : 0;
-        j += bmax <= amax ? rb : 0;
+        TW_K(advance)(&i, &j, amax, bmax, ra, rb);
     }
     return k;
 }

@@ -27,6 +27,7 @@ typedef struct pterm_ref {
     uint32_t offset;   /* position within a phrase */
     tw_term_ref *refs; /* per segment: whole record (term spec) or narrowed (phrase) */
     uint8_t *found;    /* per segment */
+    tw_postings *posts; /* term spec: per segment where found, the open record (owned) */
 } pterm_ref;
 
 /* A field a spec scores, with its global statistics. */
@@ -69,6 +70,7 @@ typedef struct highlight {
 
 typedef struct tw_plan {
     pnode *root; /* NULL when the query analyzes to nothing: no match */
+    uint32_t nsegs;
     highlight hl;
 } tw_plan;
 
@@ -84,5 +86,13 @@ void tw_plan_free(tw_plan *p);
  * phrase cursor meets a malformed position stream: it must outlive the cursor. */
 tw_cursor *tw_plan_cursor(const trawl_index *idx, uint32_t si, const pnode *n, int *rc, int *phrase_err, char *err,
                           size_t errcap);
+
+/* The posting list of a term spec in segment si (iterating only its field
+ * when qualified), borrowed from the plan: *post is a copy that must not be
+ * closed and must not outlive the plan. Fills the per-field scoring of the
+ * fields the term has there. Returns 1, or 0 when the term is absent in the
+ * segment. */
+int tw_plan_open_term(const trawl_index *idx, uint32_t si, const spec *s, tw_postings *post, tw_fscore *fs,
+                      size_t *nfs, char *err, size_t errcap);
 
 #endif

@@ -83,8 +83,12 @@ static int fail(planner *p, int rc, long off, const char *fmt, const char *arg) 
 }
 #define OOM(p) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory")
 
-static void spec_free(spec *s) {
+static void spec_free(spec *s, uint32_t nsegs) {
     for (size_t i = 0; i < s->nterms; i++) {
+        if (s->terms[i].posts)
+            for (uint32_t k = 0; k < nsegs; k++)
+                if (s->terms[i].found[k]) tw_postings_close(&s->terms[i].posts[k]);
+        free(s->terms[i].posts);
         free(s->terms[i].text);
         free(s->terms[i].refs);
         free(s->terms[i].found);
@@ -95,11 +99,11 @@ static void spec_free(spec *s) {
     free(s->fdf);
 }
 
-static void pnode_free(pnode *n) {
+static void pnode_free(pnode *n, uint32_t nsegs) {
     if (!n) return;
-    for (size_t i = 0; i < n->nspecs; i++) spec_free(&n->specs[i]);
+    for (size_t i = 0; i < n->nspecs; i++) spec_free(&n->specs[i], nsegs);
     free(n->specs);
-    for (size_t i = 0; i < n->n; i++) pnode_free(n->kids[i]);
+    for (size_t i = 0; i < n->n; i++) pnode_free(n->kids[i], nsegs);
     free(n->kids);
     free(n->occ);
     free(n);
@@ -153,7 +157,7 @@ static char *make_label(const char *field, const tokvec *v) {
 static int push_spec(planner *p, pnode *leaf, spec *s) {
     spec *ns = realloc(leaf->specs, sizeof *ns * (leaf->nspecs + 1));
     if (!ns) {
-        spec_free(s);
+        spec_free(s, p->idx->nsegs);
         return OOM(p);
     }
     leaf->specs = ns;
@@ -182,8 +186,9 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
     s.terms = calloc(1, sizeof *s.terms);
     s.fields = calloc(nf ? nf : 1, sizeof *s.fields);
     s.fdf = calloc((size_t)(idx->nsegs ? idx->nsegs : 1) * (nf ? nf : 1), sizeof *s.fdf);
-    if (!s.terms || !s.fields || !s.fdf || init_term(p, &s.terms[0], term, len, 0)) {
-        spec_free(&s);
+    if (!s.terms || !s.fields || !s.fdf || init_term(p, &s.terms[0], term, len, 0) ||
+        !(s.terms[0].posts = calloc(idx->nsegs ? idx->nsegs : 1, sizeof *s.terms[0].posts))) {
+        spec_free(&s, p->idx->nsegs);
         return OOM(p);
     }
     s.nfields = nf;
@@ -193,15 +198,16 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
         const tw_iseg *e = &idx->segs[si];
         int r = tw_segment_lookup(e->seg, TW_ANY_FIELD, term, len, &t->refs[si], p->err, p->errcap);
         if (r < 0) {
-            spec_free(&s);
+            spec_free(&s, p->idx->nsegs);
             return p->rc = r;
         }
         if (r == 0) continue;
         tw_postings post;
         if ((r = tw_postings_open(e->seg, &t->refs[si], 0, &post, p->err, p->errcap)) != 0) {
-            spec_free(&s);
+            spec_free(&s, p->idx->nsegs);
             return p->rc = r;
         }
+        t->posts[si] = post;
         for (uint32_t j = 0; j < nf; j++) {
             int lf = e->field_map[fields[j]];
             int k = lf < 0 ? -1 : tw_postings_field(&post, (uint32_t)lf);
@@ -210,7 +216,7 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
             s.fields[j].df += df;
             t->found[si] |= df > 0;
         }
-        tw_postings_close(&post);
+        if (!t->found[si]) tw_postings_close(&t->posts[si]);
     }
     /* Keep the fields that have the term. */
     size_t keep = 0;
@@ -221,7 +227,7 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
         tokvec one = {(char *[]){(char *)term}, (size_t[]){len}, (uint32_t[]){0}, 1, 0};
         if (!(f->label = make_label(idx->field_names[f->gfield], &one))) {
             s.nfields = keep;
-            spec_free(&s);
+            spec_free(&s, p->idx->nsegs);
             return OOM(p);
         }
         finish_field(p, f, idf(idx->field_docs[f->gfield], f->df));
@@ -231,7 +237,7 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
     /* fdf rows keep their stride nf; only the first `keep` columns are used. */
     s.nfields = keep;
     if (keep == 0) {
-        spec_free(&s);
+        spec_free(&s, p->idx->nsegs);
         return 0;
     }
     s.fdf_stride = nf;
@@ -249,7 +255,7 @@ static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokve
     s.terms = calloc(v->n, sizeof *s.terms);
     s.fields = calloc(1, sizeof *s.fields);
     if (!s.terms || !s.fields) {
-        spec_free(&s);
+        spec_free(&s, p->idx->nsegs);
         return OOM(p);
     }
     s.nfields = 1;
@@ -258,7 +264,7 @@ static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokve
     for (size_t i = 0; i < v->n; i++) {
         pterm_ref *t = &s.terms[i];
         if (init_term(p, t, v->terms[i], v->lens[i], v->pos[i] - v->pos[0])) {
-            spec_free(&s);
+            spec_free(&s, p->idx->nsegs);
             return p->rc;
         }
         uint64_t df = 0;
@@ -268,20 +274,20 @@ static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokve
             int r = tw_segment_lookup(idx->segs[si].seg, (uint32_t)lf, t->text, t->len, &t->refs[si], p->err,
                                       p->errcap);
             if (r < 0) {
-                spec_free(&s);
+                spec_free(&s, p->idx->nsegs);
                 return p->rc = r;
             }
             t->found[si] = r > 0;
             if (r > 0) df += t->refs[si].df;
         }
         if (df == 0) {
-            spec_free(&s);
+            spec_free(&s, p->idx->nsegs);
             return 0;
         }
         idf_sum += idf(idx->field_docs[gfield], df);
     }
     if (!(s.fields[0].label = make_label(idx->field_names[gfield], v))) {
-        spec_free(&s);
+        spec_free(&s, p->idx->nsegs);
         return OOM(p);
     }
     finish_field(p, &s.fields[0], idf_sum);
@@ -368,7 +374,7 @@ static pnode *plan_prefix(planner *p, const tw_node *n, const uint32_t *fields, 
     }
     tokvec_free(&v);
     if (p->rc) {
-        pnode_free(leaf);
+        pnode_free(leaf, p->idx->nsegs);
         return NULL;
     }
     if (leaf && leaf->nspecs == 0) leaf->kind = P_EMPTY;
@@ -397,7 +403,7 @@ static pnode *plan_words(planner *p, const tw_node *n, const uint32_t *fields, u
     }
     tokvec_free(&v);
     if (p->rc) {
-        pnode_free(leaf);
+        pnode_free(leaf, p->idx->nsegs);
         return NULL;
     }
     return leaf; /* NULL: the words analyze to nothing; the clause is dropped */
@@ -418,7 +424,7 @@ static pnode *plan(planner *p, const tw_node *n, int positive) {
             b->occ[b->n++] = n->occurs[i];
         }
         if (p->rc || b->n == 0) {
-            pnode_free(b);
+            pnode_free(b, p->idx->nsegs);
             return NULL;
         }
         return b;
@@ -446,37 +452,42 @@ typedef struct seg_ctx {
 
 static tw_cursor *build(seg_ctx *c, const pnode *n);
 
-static tw_cursor *build_term(seg_ctx *c, const spec *s) {
-    const tw_iseg *e = &c->idx->segs[c->si];
+int tw_plan_open_term(const trawl_index *idx, uint32_t si, const spec *s, tw_postings *post, tw_fscore *fs,
+                      size_t *nfs, char *err, size_t errcap) {
+    const tw_iseg *e = &idx->segs[si];
     const pterm_ref *t = &s->terms[0];
-    if (!t->found[c->si]) return NULL;
-    const uint32_t *fdf = s->fdf + (size_t)c->si * s->fdf_stride;
-    tw_term_ref ref = t->refs[c->si];
+    *nfs = 0;
+    if (!t->found[si]) return 0;
+    const uint32_t *fdf = s->fdf + (size_t)si * s->fdf_stride;
+    *post = t->posts[si];
     if (s->qualified) {
         /* Only the docs with the term in that field. */
-        ref.field = (uint32_t)e->field_map[s->fields[0].gfield];
-        ref.df = fdf[0];
-        if (ref.df == 0) return NULL;
+        if (fdf[0] == 0) return 0;
+        post->filter = tw_postings_field(post, (uint32_t)e->field_map[s->fields[0].gfield]);
     }
+    for (size_t j = 0; j < s->nfields && *nfs < TW_MAX_SCORED_FIELDS; j++) {
+        if (fdf[j] == 0) continue;
+        int lf = e->field_map[s->fields[j].gfield];
+        int k = tw_postings_field(post, (uint32_t)lf);
+        if (k < 0) continue;
+        fs[*nfs].fi = (uint32_t)k;
+        fs[*nfs].field = (uint32_t)lf;
+        fs[*nfs].bm = s->fields[j].bm;
+        (*nfs)++;
+    }
+    return 1;
+}
+
+static tw_cursor *build_term(seg_ctx *c, const spec *s) {
     tw_postings post;
-    int rc = tw_postings_open(e->seg, &ref, 0, &post, c->err, c->errcap);
-    if (rc) {
+    tw_fscore fs[TW_MAX_SCORED_FIELDS];
+    size_t nfs;
+    int rc = tw_plan_open_term(c->idx, c->si, s, &post, fs, &nfs, c->err, c->errcap);
+    if (rc <= 0) {
         c->rc = rc;
         return NULL;
     }
-    tw_fscore fs[TW_MAX_SCORED_FIELDS];
-    size_t nfs = 0;
-    for (size_t j = 0; j < s->nfields && nfs < TW_MAX_SCORED_FIELDS; j++) {
-        if (fdf[j] == 0) continue;
-        int lf = e->field_map[s->fields[j].gfield];
-        int k = tw_postings_field(&post, (uint32_t)lf);
-        if (k < 0) continue;
-        fs[nfs].fi = (uint32_t)k;
-        fs[nfs].field = (uint32_t)lf;
-        fs[nfs].bm = s->fields[j].bm;
-        nfs++;
-    }
-    tw_cursor *cur = tw_term_cursor(e->seg, &post, fs, nfs);
+    tw_cursor *cur = tw_term_cursor(c->idx->segs[c->si].seg, &post, fs, nfs);
     if (!cur) c->rc = TRAWL_ENOMEM;
     return cur;
 }
@@ -569,7 +580,7 @@ tw_cursor *tw_plan_cursor(const trawl_index *idx, uint32_t si, const pnode *n, i
 
 void tw_plan_free(tw_plan *p) {
     if (!p) return;
-    pnode_free(p->root);
+    pnode_free(p->root, p->nsegs);
     for (size_t i = 0; i < p->hl.nterms; i++) free(p->hl.terms[i]);
     for (size_t i = 0; i < p->hl.nprefixes; i++) free(p->hl.prefixes[i]);
     free(p->hl.terms);
@@ -591,6 +602,7 @@ int tw_plan_build(const trawl_index *idx, const trawl_options *opt, tw_analyzer 
     p.err = err;
     p.errcap = errcap;
     p.erroff = -1;
+    pl->nsegs = idx->nsegs;
     pl->root = plan(&p, q, 1);
     pl->hl = p.hl;
     if (p.rc) {

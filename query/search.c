@@ -19,17 +19,13 @@
 #include "cursor.h"
 #include "engine.h"
 #include "options.h"
+#include "fastpath.h"
 #include "plan.h"
 #include "snippet.h"
+#include "topk.h"
 
 
 /* ---- results ---- */
-
-typedef struct tw_hit {
-    double score;
-    uint32_t seg, doc;
-    char *id, *title, *snip[3], *explain;
-} tw_hit;
 
 struct trawl_results {
     int rc;
@@ -40,41 +36,9 @@ struct trawl_results {
     tw_hit *hits;
 };
 
-/* Better hit first: higher score, then earlier segment, then lower doc. */
-static int better(const tw_hit *a, const tw_hit *b) {
-    if (a->score != b->score) return a->score > b->score;
-    if (a->seg != b->seg) return a->seg < b->seg;
-    return a->doc < b->doc;
-}
-
-/* Min-heap on `better`: the root is the worst kept hit. */
-static void heap_down(tw_hit *h, size_t n, size_t i) {
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && better(&h[m], &h[l])) m = l;
-        if (r < n && better(&h[m], &h[r])) m = r;
-        if (m == i) return;
-        tw_hit t = h[i];
-        h[i] = h[m];
-        h[m] = t;
-        i = m;
-    }
-}
-
-static void heap_up(tw_hit *h, size_t i) {
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!better(&h[parent], &h[i])) return;
-        tw_hit t = h[i];
-        h[i] = h[parent];
-        h[parent] = t;
-        i = parent;
-    }
-}
-
 static int cmp_hits(const void *x, const void *y) {
     const tw_hit *a = x, *b = y;
-    return better(a, b) ? -1 : better(b, a) ? 1 : 0;
+    return tw_hit_better(a, b) ? -1 : tw_hit_better(b, a) ? 1 : 0;
 }
 
 static uint64_t now_us(void) {
@@ -83,8 +47,7 @@ static uint64_t now_us(void) {
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static int search_segment(trawl_results *res, const trawl_index *idx, uint32_t si, const pnode *root, tw_hit *heap,
-                          size_t want, size_t *nheap) {
+static int search_segment(trawl_results *res, const trawl_index *idx, uint32_t si, const pnode *root, tw_topk *top) {
     int rc, phrase_err;
     tw_cursor *cur = tw_plan_cursor(idx, si, root, &rc, &phrase_err, res->errmsg, sizeof res->errmsg);
     if (!cur) return rc;
@@ -93,15 +56,7 @@ static int search_segment(trawl_results *res, const trawl_index *idx, uint32_t s
     for (uint32_t d = cur->doc; d != TW_DOC_END; d = tw_next(cur)) {
         if (del && roaring_bitmap_contains(del, d)) continue;
         total++;
-        if (want == 0) continue;
-        tw_hit h = {tw_score(cur), si, d, NULL, NULL, {NULL, NULL, NULL}, NULL};
-        if (*nheap < want) {
-            heap[*nheap] = h;
-            heap_up(heap, (*nheap)++);
-        } else if (better(&h, &heap[0])) {
-            heap[0] = h;
-            heap_down(heap, *nheap, 0);
-        }
+        if (top->want) tw_topk_push(top, tw_score(cur), si, d);
     }
     tw_cursor_free(cur);
     res->total += total;
@@ -195,8 +150,7 @@ trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_opt
     tw_parse_error perr;
     tw_analyzer *an = NULL;
     tw_plan *plan = NULL;
-    tw_hit *heap = NULL;
-    size_t nheap = 0;
+    tw_topk top = {NULL, 0, 0};
     int rc = tw_query_parse(query, strlen(query), options->use_or, &q, &perr);
     if (rc == -2) {
         rc = TRAWL_ENOMEM;
@@ -208,8 +162,8 @@ trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_opt
         rc = perr.limit ? TRAWL_ELIMIT : TRAWL_ESYNTAX;
         goto done;
     }
-    if (tw_analyzer_new(idx->lang, &an) != 0) {
-        rc = tw_seterr(res->errmsg, sizeof res->errmsg, TRAWL_EINVAL, "unknown index language '%s'", idx->lang);
+    if (!(an = tw_index_analyzer_acquire(idx))) {
+        rc = tw_seterr(res->errmsg, sizeof res->errmsg, TRAWL_ENOMEM, "cannot make an analyzer for '%s'", idx->lang);
         goto done;
     }
     rc = tw_plan_build(idx, options, an, tw_query_root(q), &plan, res->errmsg, sizeof res->errmsg, &res->erroff);
@@ -219,23 +173,28 @@ trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_opt
         rc = tw_seterr(res->errmsg, sizeof res->errmsg, TRAWL_ELIMIT, "offset + limit exceeds 1000000");
         goto done;
     }
-    heap = calloc(want ? want : 1, sizeof *heap);
-    if (!heap) {
+    top.want = want;
+    top.h = calloc(want ? want : 1, sizeof *top.h);
+    if (!top.h) {
         rc = TRAWL_ENOMEM;
         goto done;
     }
-    for (uint32_t s = 0; plan->root && s < idx->nsegs && rc == 0; s++)
-        rc = search_segment(res, idx, s, plan->root, heap, want, &nheap);
+    for (uint32_t s = 0; plan->root && s < idx->nsegs && rc == 0; s++) {
+        uint64_t total = 0;
+        rc = tw_fast_segment(idx, s, plan->root, &top, &total, res->errmsg, sizeof res->errmsg);
+        if (rc == TW_FAST_NO) rc = search_segment(res, idx, s, plan->root, &top);
+        else res->total += total;
+    }
     if (rc) goto done;
-    qsort(heap, nheap, sizeof *heap, cmp_hits);
-    size_t first = options->offset < nheap ? options->offset : nheap;
-    res->n = nheap - first;
+    qsort(top.h, top.n, sizeof *top.h, cmp_hits);
+    size_t first = options->offset < top.n ? options->offset : top.n;
+    res->n = top.n - first;
     res->hits = calloc(res->n ? res->n : 1, sizeof *res->hits);
     if (!res->hits) {
         rc = TRAWL_ENOMEM;
         goto done;
     }
-    memcpy(res->hits, heap + first, sizeof *heap * res->n);
+    memcpy(res->hits, top.h + first, sizeof *top.h * res->n);
     for (size_t i = 0; i < res->n && rc == 0; i++) {
         tw_hit *h = &res->hits[i];
         size_t len;
@@ -246,9 +205,9 @@ trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_opt
     }
 done:
     if (rc == TRAWL_ENOMEM && !res->errmsg[0]) snprintf(res->errmsg, sizeof res->errmsg, "out of memory");
-    free(heap);
+    free(top.h);
     tw_plan_free(plan);
-    tw_analyzer_free(an);
+    tw_index_analyzer_release(idx, an);
     tw_query_free(q);
     trawl_options_free(dflt);
     res->rc = rc;
