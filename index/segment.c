@@ -677,18 +677,40 @@ uint32_t tw_piter_seek(tw_piter *it, uint32_t target) {
     return piter_filter(it);
 }
 
-int tw_postings_positions(const tw_postings *p, uint32_t fi, uint32_t rank, uint32_t *out, uint32_t cap) {
-    const tw_pfield *f = &p->f[fi];
-    uint32_t b = rank / TW_BLOCK;
-    const uint8_t *q = f->pos_data + (f->pos_table ? tw_ld32(f->pos_table + 4 * b) : 0);
-    for (uint32_t r = b * TW_BLOCK; r < rank; r++) {
-        uint32_t tf = tw_pfield_tf(f, r);
-        for (uint32_t k = 0; k < tf; k++) {
-            while (q < f->pos_end && (*q & 0x80)) q++;
-            if (q >= f->pos_end) return -1;
-            q++;
-        }
+/* Skips k varints at q (not past end); NULL if the stream ends first. */
+static const uint8_t *skip_varints(const uint8_t *q, const uint8_t *end, uint64_t k) {
+    /* Eight bytes at a time while a whole word's terminators fit in k. */
+    while (k >= 8 && end - q >= 8) {
+        uint64_t w = tw_ld64(q);
+        uint64_t ends = (uint64_t)__builtin_popcountll(~w & 0x8080808080808080ULL);
+        /* Take the word only if it ends no varint past the k-th. */
+        if (ends > k || (ends == k && (w >> 63))) break;
+        k -= ends;
+        q += 8;
     }
+    while (k > 0) {
+        if (q >= end) return NULL;
+        k -= (*q++ & 0x80) == 0;
+    }
+    return q;
+}
+
+int tw_posreader_get(tw_posreader *r, uint32_t rank, uint32_t *out, uint32_t cap) {
+    const tw_pfield *f = r->f;
+    uint32_t b = rank / TW_BLOCK, from;
+    const uint8_t *q;
+    if (r->q && rank >= r->next_rank && r->next_rank / TW_BLOCK == b) {
+        q = r->q;
+        from = r->next_rank;
+    } else {
+        q = f->pos_data + (f->pos_table ? tw_ld32(f->pos_table + 4 * b) : 0);
+        from = b * TW_BLOCK;
+    }
+    uint64_t skip = 0;
+    if (f->flags & TW_FF_TF_ONE) skip = rank - from;
+    else
+        for (uint32_t k = from; k < rank; k++) skip += tw_pfield_tf(f, k);
+    if (!(q = skip_varints(q, f->pos_end, skip))) return -1;
     uint32_t tf = tw_pfield_tf(f, rank), pos = 0;
     if (tf > cap) return -1;
     for (uint32_t k = 0; k < tf; k++) {
@@ -697,7 +719,15 @@ int tw_postings_positions(const tw_postings *p, uint32_t fi, uint32_t rank, uint
         pos += g;
         out[k] = pos;
     }
+    r->q = q;
+    r->next_rank = rank + 1;
     return (int)tf;
+}
+
+int tw_postings_positions(const tw_postings *p, uint32_t fi, uint32_t rank, uint32_t *out, uint32_t cap) {
+    tw_posreader r;
+    tw_posreader_init(&r, &p->f[fi]);
+    return tw_posreader_get(&r, rank, out, cap);
 }
 
 int tw_postings_check(const tw_postings *p, char *err, size_t errcap) {

@@ -194,6 +194,25 @@ uint32_t tw_piter_seek(tw_piter *it, uint32_t target);
  * into out (capacity cap >= tf). Returns the count, or -1 if malformed. */
 int tw_postings_positions(const tw_postings *p, uint32_t f, uint32_t rank, uint32_t *out, uint32_t cap);
 
+/* Reads one field's positions for ranks visited in increasing order: it
+ * continues from where the last read stopped instead of skipping from the
+ * start of the 128-doc block each time. */
+typedef struct tw_posreader {
+    const tw_pfield *f;
+    uint32_t next_rank;  /* rank whose positions start at q */
+    const uint8_t *q;    /* NULL: no position yet */
+} tw_posreader;
+
+static inline void tw_posreader_init(tw_posreader *r, const tw_pfield *f) {
+    r->f = f;
+    r->next_rank = 0;
+    r->q = NULL;
+}
+
+/* Positions of the posting at rank into out (cap >= its tf). Returns the count
+ * (0 when the field lacks the term there), or -1 if malformed. */
+int tw_posreader_get(tw_posreader *r, uint32_t rank, uint32_t *out, uint32_t cap);
+
 /* Full validation of a record beyond tw_postings_open: every position stream. */
 int tw_postings_check(const tw_postings *p, char *err, size_t errcap);
 

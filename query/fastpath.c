@@ -2,11 +2,13 @@
  * fastpath.c — conjunctions (and single terms) executed on bitmaps.
  *
  * Handles a plan whose root is one term, or a Boolean of MUST clauses that are
- * each one term, when every doc list in the segment is a bitmap (short
- * varint-coded lists go to the cursor executor, which leads with them).
- * Counting: tw_and_count over the term bitmaps, minus the count that also
- * intersects the segment's deletions. Ranking: tw_and materializes the common
- * doc ids with each list's rank, from which each field's tf is one lookup.
+ * each one term, or one phrase (in one or every field), when every doc list in
+ * the segment is a bitmap (short varint-coded lists go to the cursor executor,
+ * which leads with them). Counting: tw_and_count over the term bitmaps, minus
+ * the count that also intersects the segment's deletions. Ranking: tw_and
+ * materializes the common doc ids with each list's rank, from which each
+ * field's tf is one lookup. Phrases check positions only for those
+ * candidates, field by field, rarest term first, reading positions forward.
  */
 #include "fastpath.h"
 
@@ -56,8 +58,182 @@ static double score_at(const fterm *t, size_t n, const tw_segment *seg, uint32_t
     return s;
 }
 
+/* Candidates of n bitmaps: tw_and into a malloc'd buffer (ids, then n rank
+ * arrays of cap entries). Returns 0 and *buf (free it), or TRAWL_ENOMEM. */
+static int intersect(const tw_kernels *k, const tw_rview *const *views, size_t n, uint32_t **buf,
+                     uint32_t **ranks, size_t *nout) {
+    uint64_t cap = UINT32_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (views[i]->card < cap) cap = views[i]->card;
+    *buf = malloc(sizeof **buf * (size_t)(cap ? cap : 1) * (n + 1));
+    if (!*buf) return TRAWL_ENOMEM;
+    for (size_t i = 0; i < n; i++) ranks[i] = *buf + (size_t)cap * (i + 1);
+    if (tw_and(k, views, n, *buf, (size_t)cap, ranks, NULL, nout)) {
+        free(*buf);
+        *buf = NULL;
+        return TRAWL_ENOMEM;
+    }
+    return 0;
+}
+
+/* ---- phrases ---- */
+
+typedef struct phrase_field {
+    const spec *s;      /* the phrase spec of this field */
+    uint32_t field;     /* local field number */
+    int fi[MAX_AND_TERMS]; /* per term: index of the field in its record */
+    tw_posreader rd[MAX_AND_TERMS];
+} phrase_field;
+
+/* Phrase frequency at candidate q in field pf (0 if the phrase is absent). */
+static int phrase_freq(phrase_field *pf, const tw_postings *post, size_t n, uint32_t *const *ranks, size_t q,
+                       const size_t *order, uint32_t **pos, uint32_t *cap, uint32_t *cand) {
+    /* Every term must be in the field at this doc. */
+    for (size_t i = 0; i < n; i++)
+        if (tw_pfield_tf(&post[i].f[pf->fi[i]], ranks[i][q]) == 0) return 0;
+    uint32_t ncand = 0;
+    for (size_t oi = 0; oi < n; oi++) {
+        size_t i = order[oi];
+        uint32_t tf = tw_pfield_tf(&post[i].f[pf->fi[i]], ranks[i][q]);
+        if (tf > cap[i]) {
+            uint32_t *np = realloc(pos[i], sizeof *np * tf);
+            if (!np) return -1;
+            pos[i] = np;
+            cap[i] = tf;
+        }
+        int got = tw_posreader_get(&pf->rd[i], ranks[i][q], pos[i], cap[i]);
+        if (got < 0) return -2;
+        uint32_t off = pf->s->terms[i].offset;
+        if (oi == 0) {
+            for (int k = 0; k < got; k++)
+                if (pos[i][k] >= off) cand[ncand++] = pos[i][k] - off;
+            continue;
+        }
+        uint32_t keep = 0, j = 0;
+        for (uint32_t c = 0; c < ncand; c++) {
+            uint64_t want = (uint64_t)cand[c] + off;
+            while (j < (uint32_t)got && pos[i][j] < want) j++;
+            if (j < (uint32_t)got && pos[i][j] == want) cand[keep++] = cand[c];
+        }
+        ncand = keep;
+        if (ncand == 0) break;
+    }
+    return (int)ncand;
+}
+
+/* A root that is one phrase, in one field (qualified) or as one spec per field. */
+static int phrase_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
+                          char *err, size_t errcap) {
+    const tw_iseg *e = &idx->segs[si];
+    const spec *s0 = &root->specs[0];
+    size_t n = s0->nterms, nspec = root->nspecs;
+    if (n > MAX_AND_TERMS || nspec > TW_MAX_SCORED_FIELDS) return TW_FAST_NO;
+    for (size_t j = 1; j < nspec; j++) {
+        const spec *s = &root->specs[j];
+        if (!s->phrase || s->nterms != n) return TW_FAST_NO;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(s->terms[i].text, s0->terms[i].text) != 0 || s->terms[i].offset != s0->terms[i].offset)
+                return TW_FAST_NO;
+    }
+    /* Open each term's record once (through any field that has it). */
+    tw_postings post[MAX_AND_TERMS];
+    size_t opened = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const tw_term_ref *ref = NULL;
+        for (size_t j = 0; j < nspec && !ref; j++)
+            if (root->specs[j].terms[i].found[si]) ref = &root->specs[j].terms[i].refs[si];
+        if (!ref) break; /* absent in every field: no match here */
+        tw_postings tmp;
+        /* A narrowed ref lacks the record's df: open it narrowed, drop the filter. */
+        rc = tw_postings_open(e->seg, ref, 0, &tmp, err, errcap);
+        if (rc) break;
+        tmp.filter = -1;
+        post[opened++] = tmp;
+    }
+    int bitmaps = opened == n;
+    for (size_t i = 0; i < opened; i++) bitmaps &= (post[i].flags & TW_PF_BITMAP) != 0;
+    if (rc || opened < n || !bitmaps) {
+        for (size_t i = 0; i < opened; i++) tw_postings_close(&post[i]);
+        return rc ? rc : opened < n ? 0 : TW_FAST_NO;
+    }
+    phrase_field *pf = calloc(nspec, sizeof *pf);
+    uint32_t *pos[MAX_AND_TERMS] = {0}, cap[MAX_AND_TERMS] = {0}, *cand = NULL, *buf = NULL;
+    uint32_t *ranks[MAX_AND_TERMS];
+    size_t npf = 0, nout = 0, order[MAX_AND_TERMS];
+    const tw_rview *views[MAX_AND_TERMS];
+    if (!pf) rc = TRAWL_ENOMEM;
+    for (size_t j = 0; j < nspec && rc == 0; j++) {
+        const spec *s = &root->specs[j];
+        int lf = e->field_map[s->fields[0].gfield], ok = lf >= 0;
+        for (size_t i = 0; i < n && ok; i++) {
+            pf[npf].fi[i] = ok ? tw_postings_field(&post[i], (uint32_t)lf) : -1;
+            ok = pf[npf].fi[i] >= 0;
+        }
+        if (!ok) continue;
+        pf[npf].s = s;
+        pf[npf].field = (uint32_t)lf;
+        for (size_t i = 0; i < n; i++) tw_posreader_init(&pf[npf].rd[i], &post[i].f[pf[npf].fi[i]]);
+        npf++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        views[i] = &post[i].view;
+        order[i] = i;
+    }
+    /* Rarest term first when checking positions. */
+    for (size_t a = 1; a < n; a++)
+        for (size_t b = a; b > 0 && post[order[b]].df < post[order[b - 1]].df; b--) {
+            size_t t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
+        }
+    if (rc == 0 && npf > 0) rc = intersect(idx->kernels, views, n, &buf, ranks, &nout);
+    uint64_t count = 0;
+    for (size_t q = 0; q < nout && rc == 0; q++) {
+        uint32_t doc = buf[q];
+        if (e->deleted && roaring_bitmap_contains(e->deleted, doc)) continue;
+        double score = 0;
+        int any = 0;
+        for (size_t j = 0; j < npf && rc == 0; j++) {
+            uint32_t need = 0;
+            for (size_t i = 0; i < n; i++) {
+                uint32_t tf = tw_pfield_tf(&post[i].f[pf[j].fi[i]], ranks[i][q]);
+                if (tf > need) need = tf;
+            }
+            if (need == 0) continue;
+            uint32_t *nc = realloc(cand, sizeof *nc * need);
+            if (!nc) {
+                rc = TRAWL_ENOMEM;
+                break;
+            }
+            cand = nc;
+            int freq = phrase_freq(&pf[j], post, n, ranks, q, order, pos, cap, cand);
+            if (freq == -1) rc = TRAWL_ENOMEM;
+            else if (freq < 0)
+                rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: positions section: stream invalid", e->seg->path);
+            else if (freq > 0) {
+                any = 1;
+                score += tw_bm25_score(&pf[j].s->fields[0].bm, (uint32_t)freq,
+                                       tw_segment_doclen(e->seg, pf[j].field, doc));
+            }
+        }
+        if (!any) continue;
+        count++;
+        if (top->want) tw_topk_push(top, score, si, doc);
+    }
+    if (rc == 0) *total += count;
+    free(buf);
+    free(cand);
+    for (size_t i = 0; i < n; i++) free(pos[i]);
+    free(pf);
+    for (size_t i = 0; i < n; i++) tw_postings_close(&post[i]);
+    return rc;
+}
+
 int tw_fast_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
                     char *err, size_t errcap) {
+    if (root->kind == P_LEAF && root->nspecs > 0 && root->specs[0].phrase)
+        return phrase_segment(idx, si, root, top, total, err, errcap);
     const spec *specs[MAX_AND_TERMS];
     int empty;
     size_t n = conj_terms(root, specs, &empty);

@@ -126,16 +126,12 @@ static TW_TARGET size_t TW_K(count_aa_simd)(const uint8_t *a, size_t na, const u
     if (TW_K(aa_skewed_count)(a, na, b, nb, &k)) return k;
     tw_rot r;
     tw_rot_load(&r);
-    if (na >= 16 && nb >= 16) {
-        uint32_t amax = tw_ld16(a + 30), bmax = tw_ld16(b + 30);
-        do {
-            __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(a + 2 * i));
-            __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(b + 2 * j));
-            uint32_t an = tw_ld16(a + 2 * (i + 31 < na ? i + 31 : na - 1));
-            uint32_t bn = tw_ld16(b + 2 * (j + 31 < nb ? j + 31 : nb - 1));
-            k += (size_t)__builtin_popcount(tw_block_mask(x, y, &r));
-            TW_K(advance_max)(&i, &j, &amax, &bmax, an, bn, 16);
-        } while (i + 16 <= na && j + 16 <= nb);
+    while (i + 16 <= na && j + 16 <= nb) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(a + 2 * i));
+        __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(b + 2 * j));
+        uint32_t amax = tw_ld16(a + 2 * i + 30), bmax = tw_ld16(b + 2 * j + 30);
+        k += (size_t)__builtin_popcount(tw_block_mask(x, y, &r));
+        TW_K(advance)(&i, &j, amax, bmax, (size_t)1 << 4, (size_t)1 << 4);
     }
     while (i < na && j < nb) {
         size_t ra = na - i < 16 ? na - i : 16, rb = nb - j < 16 ? nb - j : 16;

@@ -19,6 +19,7 @@ typedef struct pterm {
     uint32_t offset; /* position of the term within the phrase */
     uint32_t *pos;   /* decoded positions at the current doc */
     uint32_t npos, cap;
+    tw_posreader reader;
 } pterm;
 
 typedef struct phrase_cursor {
@@ -43,7 +44,7 @@ static int load_positions(phrase_cursor *p, pterm *t) {
         t->pos = np;
         t->cap = tf;
     }
-    int n = tw_postings_positions(&t->post, (uint32_t)t->post.filter, t->it.rank, t->pos, t->cap);
+    int n = tw_posreader_get(&t->reader, t->it.rank, t->pos, t->cap);
     if (n < 0) return -1;
     t->npos = (uint32_t)n;
     return 0;
@@ -156,7 +157,10 @@ tw_cursor *tw_phrase_cursor(const tw_segment *s, uint32_t field, size_t n, tw_po
         t[i].offset = offsets[i];
     }
     qsort(t, n, sizeof *t, by_df);
-    for (size_t i = 0; i < n; i++) tw_piter_init(&t[i].it, &t[i].post);
+    for (size_t i = 0; i < n; i++) {
+        tw_piter_init(&t[i].it, &t[i].post);
+        tw_posreader_init(&t[i].reader, &t[i].post.f[t[i].post.filter]);
+    }
     p->base.ops = &phrase_ops;
     p->base.cost = n ? t[0].post.f[t[0].post.filter].df : 0;
     p->seg = s;
