@@ -94,6 +94,15 @@ static int parse_meta(tw_segment *s, char *err, size_t errcap) {
     if (s->sec[TW_SEC_DOCLEN].len != (uint64_t)nd * nf * 4)
         return CORRUPT(s, "doclen", "size %zu, expected %llu", s->sec[TW_SEC_DOCLEN].len,
                        (unsigned long long)nd * nf * 4);
+    for (uint32_t f = 0; f < nf; f++) {
+        const uint8_t *dl = s->sec[TW_SEC_DOCLEN].p + 4 * (size_t)f * nd;
+        uint32_t mn = UINT32_MAX;
+        for (uint32_t d = 0; d < nd; d++) {
+            uint32_t v = tw_ld32(dl + 4 * (size_t)d);
+            if (v && v < mn) mn = v;
+        }
+        s->fields[f].min_len = mn == UINT32_MAX ? 1 : mn;
+    }
     return 0;
 }
 

@@ -54,6 +54,7 @@ typedef struct tw_field_info {
     char *name;
     uint32_t docs;   /* documents with at least one token in the field */
     uint64_t tokens; /* total tokens in the field over all documents */
+    uint32_t min_len; /* shortest non-empty length (computed on open; for score bounds) */
 } tw_field_info;
 
 typedef struct tw_dict_block {

@@ -26,11 +26,11 @@
  * and_expr of n>1 operands is a BOOL whose clauses are MUST (default AND) or
  * SHOULD (default OR), MUST for both neighbours of an explicit AND and for +x,
  * MUST_NOT for -x / NOT x. One operand collapses to itself, except a lone
- * negation, which is a BOOL with one MUST_NOT clause. A child BOOL is merged
- * into its parent where that provably keeps the meaning: a SHOULD clause whose
- * BOOL has only SHOULD clauses, and a MUST clause whose BOOL has a MUST clause
- * and no SHOULD clause. So every BOOL has at least two clauses or is a lone
- * negation.
+ * negation, which is a BOOL with one MUST_NOT clause. A SHOULD clause whose
+ * BOOL has only SHOULD clauses is merged into its parent. A MUST group is not:
+ * its words may analyze to nothing, and dropping one then depends on the
+ * group (the planner merges MUST groups after analysis). So every BOOL has at
+ * least two clauses or is a lone negation.
  */
 #ifndef TW_AST_H
 #define TW_AST_H

@@ -230,10 +230,207 @@ static int phrase_segment(const trawl_index *idx, uint32_t si, const pnode *root
     return rc;
 }
 
+/* ---- disjunctions ---- */
+
+/* Sets the bits of container c in the 1024-word bitset bs. */
+static void or_container(uint64_t *bs, const tw_container *c) {
+    if (c->type == TW_C_BITSET) {
+        for (uint32_t w = 0; w < 1024; w++) bs[w] |= tw_ld64(c->data + 8 * w);
+    } else if (c->type == TW_C_ARRAY) {
+        for (uint32_t i = 0; i < c->card; i++) {
+            uint32_t v = tw_ld16(c->data + 2 * i);
+            bs[v >> 6] |= 1ULL << (v & 63);
+        }
+    } else {
+        for (uint32_t r = 0; r < c->nruns; r++) {
+            uint32_t lo = tw_ld16(c->data + 4 * r), hi = lo + tw_ld16(c->data + 4 * r + 2);
+            for (uint32_t v = lo; v <= hi && v < 65536; v++) bs[v >> 6] |= 1ULL << (v & 63);
+        }
+    }
+}
+
+/* |v[0] ∪ ... ∪ v[n-1]|, and how many of those are also in del (may be NULL),
+ * one 16-bit key at a time through a bitset. Short (varint) lists come as
+ * sorted arrays small[i][0..nsmall[i]). */
+static int union_count(const tw_rview *const *v, size_t n, const uint32_t *const *small, const uint32_t *nsmall,
+                       size_t ns, const tw_rview *del, uint64_t *count, uint64_t *deleted) {
+    uint64_t *bs = malloc(8192);
+    uint32_t ci[MAX_AND_TERMS + 1] = {0}, si[MAX_AND_TERMS] = {0}, dci = 0;
+    if (!bs) return TRAWL_ENOMEM;
+    uint64_t c = 0, dc = 0;
+    for (;;) {
+        /* Smallest pending key over every input. */
+        uint32_t key = UINT32_MAX;
+        for (size_t i = 0; i < n; i++)
+            if (ci[i] < v[i]->n && v[i]->c[ci[i]].key < key) key = v[i]->c[ci[i]].key;
+        for (size_t i = 0; i < ns; i++)
+            if (si[i] < nsmall[i] && (small[i][si[i]] >> 16) < key) key = small[i][si[i]] >> 16;
+        if (key == UINT32_MAX) break;
+        memset(bs, 0, 8192);
+        for (size_t i = 0; i < n; i++)
+            if (ci[i] < v[i]->n && v[i]->c[ci[i]].key == key) or_container(bs, &v[i]->c[ci[i]++]);
+        for (size_t i = 0; i < ns; i++)
+            for (; si[i] < nsmall[i] && (small[i][si[i]] >> 16) == key; si[i]++) {
+                uint32_t lo = small[i][si[i]] & 0xFFFF;
+                bs[lo >> 6] |= 1ULL << (lo & 63);
+            }
+        for (uint32_t w = 0; w < 1024; w++) c += (uint64_t)__builtin_popcountll(bs[w]);
+        if (del) {
+            while (dci < del->n && del->c[dci].key < key) dci++;
+            if (dci < del->n && del->c[dci].key == key) {
+                /* Count union ∩ deleted: clear what is not deleted. */
+                uint64_t *dm = malloc(8192);
+                if (!dm) {
+                    free(bs);
+                    return TRAWL_ENOMEM;
+                }
+                memset(dm, 0, 8192);
+                or_container(dm, &del->c[dci]);
+                for (uint32_t w = 0; w < 1024; w++) dc += (uint64_t)__builtin_popcountll(bs[w] & dm[w]);
+                free(dm);
+            }
+        }
+    }
+    free(bs);
+    *count = c;
+    *deleted = dc;
+    return 0;
+}
+
+typedef struct mterm {
+    tw_cursor *cur;
+    double ub; /* upper bound of the term's score in this segment */
+} mterm;
+
+static int by_ub(const void *x, const void *y) {
+    const mterm *a = x, *b = y;
+    return a->ub < b->ub ? -1 : a->ub > b->ub;
+}
+
+/* Largest score the term can give in this segment: per field, the largest tf
+ * its tf blocks can hold with the field's shortest document. */
+static double term_bound(const tw_segment *seg, const tw_postings *p, const tw_fscore *fs, size_t nfs) {
+    double ub = 0;
+    uint32_t nblocks = (p->df + TW_BLOCK - 1) / TW_BLOCK;
+    for (size_t j = 0; j < nfs; j++) {
+        const tw_pfield *f = &p->f[fs[j].fi];
+        uint32_t w = 0;
+        if (f->flags & TW_FF_TF_ONE) w = 1;
+        else
+            for (uint32_t b = 0; b < nblocks; b++)
+                if (f->tf_widths[b] > w) w = f->tf_widths[b];
+        uint32_t tfmax = w >= 32 ? UINT32_MAX : (1u << w) - 1;
+        ub += tw_bm25_score(&fs[j].bm, tfmax, seg->fields[fs[j].field].min_len);
+    }
+    /* Margin for rounding: sums taken in another order may differ by an ulp. */
+    return ub * (1 + 1e-9) + 1e-12;
+}
+
+/* A root that is a Boolean of SHOULD clauses, each one term. */
+static int or_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
+                      char *err, size_t errcap) {
+    if (root->kind != P_BOOL || root->n > MAX_AND_TERMS) return TW_FAST_NO;
+    for (size_t i = 0; i < root->n; i++) {
+        const pnode *k = root->kids[i];
+        if (root->occ[i] != TW_SHOULD) return TW_FAST_NO;
+        if (k->kind != P_EMPTY && (k->kind != P_LEAF || k->nspecs != 1 || k->specs[0].phrase)) return TW_FAST_NO;
+    }
+    const tw_iseg *e = &idx->segs[si];
+    tw_postings post[MAX_AND_TERMS];
+    tw_fscore *fs = malloc(sizeof *fs * TW_MAX_SCORED_FIELDS * MAX_AND_TERMS);
+    size_t nfs[MAX_AND_TERMS], n = 0;
+    if (!fs) return TRAWL_ENOMEM;
+    for (size_t i = 0; i < root->n; i++) {
+        if (root->kids[i]->kind == P_EMPTY) continue;
+        if (tw_plan_open_term(idx, si, &root->kids[i]->specs[0], &post[n], fs + n * TW_MAX_SCORED_FIELDS, &nfs[n],
+                              err, errcap) == 1)
+            n++;
+    }
+    int rc = 0;
+    /* Exact count: the union of the doc lists (field filters need the cursors). */
+    const tw_rview *views[MAX_AND_TERMS];
+    const uint32_t *small[MAX_AND_TERMS];
+    uint32_t nsmall[MAX_AND_TERMS], smallbuf[MAX_AND_TERMS][TW_INLINE_MAX_DF];
+    size_t nv = 0, ns = 0;
+    int filters = 0;
+    for (size_t i = 0; i < n; i++) {
+        filters |= post[i].filter >= 0;
+        if (post[i].flags & TW_PF_BITMAP) {
+            views[nv++] = &post[i].view;
+        } else {
+            tw_piter it;
+            uint32_t k = 0;
+            for (tw_piter_init(&it, &post[i]); it.doc != TW_DOC_END && k < TW_INLINE_MAX_DF; tw_piter_next(&it))
+                smallbuf[ns][k++] = it.doc;
+            small[ns] = smallbuf[ns];
+            nsmall[ns++] = k;
+        }
+    }
+    if (filters) {
+        free(fs);
+        return TW_FAST_NO;
+    }
+    uint64_t count = 0, dcount = 0;
+    rc = union_count(views, nv, small, nsmall, ns, e->deleted ? &e->del_view : NULL, &count, &dcount);
+    if (rc == 0) *total += count - dcount;
+    if (rc || top->want == 0 || n == 0) {
+        free(fs);
+        return rc;
+    }
+    /* Top k by MaxScore: terms ascending by bound; the prefix whose bounds sum
+     * to at most the heap's threshold cannot make a hit alone ("non-essential"),
+     * so only docs of the other lists are visited, and non-essential terms are
+     * added only while they could still lift the doc over the threshold. */
+    mterm m[MAX_AND_TERMS];
+    double prefix[MAX_AND_TERMS + 1];
+    for (size_t i = 0; i < n; i++) {
+        m[i].ub = term_bound(e->seg, &post[i], fs + i * TW_MAX_SCORED_FIELDS, nfs[i]);
+        m[i].cur = tw_term_cursor(e->seg, &post[i], fs + i * TW_MAX_SCORED_FIELDS, nfs[i]);
+        if (!m[i].cur) rc = TRAWL_ENOMEM;
+    }
+    free(fs);
+    if (rc) goto out;
+    qsort(m, n, sizeof *m, by_ub);
+    prefix[0] = 0;
+    for (size_t i = 0; i < n; i++) prefix[i + 1] = prefix[i] + m[i].ub;
+    size_t ess = 0; /* m[ess..n) are essential */
+    double theta = tw_topk_threshold(top);
+    while (ess < n && prefix[ess + 1] <= theta) ess++;
+    for (;;) {
+        uint32_t doc = TW_DOC_END;
+        for (size_t i = ess; i < n; i++)
+            if (m[i].cur->doc < doc) doc = m[i].cur->doc;
+        if (doc == TW_DOC_END) break;
+        double score = 0;
+        for (size_t i = ess; i < n; i++)
+            if (m[i].cur->doc == doc) {
+                score += tw_score(m[i].cur);
+                tw_next(m[i].cur);
+            }
+        for (size_t i = ess; i-- > 0;) {
+            if (score + prefix[i + 1] <= theta) break;
+            if (tw_seek(m[i].cur, doc) == doc) score += tw_score(m[i].cur);
+        }
+        if (score <= theta) continue;
+        if (e->deleted && roaring_bitmap_contains(e->deleted, doc)) continue;
+        tw_topk_push(top, score, si, doc);
+        double nt = tw_topk_threshold(top);
+        if (nt > theta) {
+            theta = nt;
+            while (ess < n && prefix[ess + 1] <= theta) ess++;
+        }
+    }
+out:
+    for (size_t i = 0; i < n; i++) tw_cursor_free(m[i].cur);
+    return rc;
+}
+
 int tw_fast_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
                     char *err, size_t errcap) {
     if (root->kind == P_LEAF && root->nspecs > 0 && root->specs[0].phrase)
         return phrase_segment(idx, si, root, top, total, err, errcap);
+    if (root->kind == P_BOOL && root->n > 0 && root->occ[0] == TW_SHOULD)
+        return or_segment(idx, si, root, top, total, err, errcap);
     const spec *specs[MAX_AND_TERMS];
     int empty;
     size_t n = conj_terms(root, specs, &empty);

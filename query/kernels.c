@@ -154,22 +154,25 @@ size_t tw_container_count(const tw_kernels *k, const tw_container *a, const tw_c
 
 #define TW_STACK_INPUTS 32
 
-/* Per-call working state: inputs sorted by cardinality (ord), each input's
- * current container (pos), and per-key containers sorted by card (cs, co). */
+/* Per-call working state. Inputs are sorted by cardinality (ord: sorted
+ * position -> caller's index; pos: each sorted input's current container).
+ * A common key is described by a slot: oc[q] = its q-th smallest container,
+ * ot[q] = the sorted input it belongs to. Two slots let the loops look one
+ * key ahead and prefetch its payloads while the current key is intersected. */
 typedef struct tw_mw {
     size_t n;
     size_t *ord;
     uint32_t *pos;
-    const tw_container **cs;
-    size_t *co;
+    const tw_container **oc[2];
+    size_t *ot[2];
     uint16_t *vals[2]; /* running result, ping-pong, 65536 each */
     uint32_t *tmp;     /* array-side indices of a step, 65536 */
     void *heap;        /* cursor arrays when n > TW_STACK_INPUTS */
     void *own_scratch; /* scratch allocated here */
     size_t stack_ord[TW_STACK_INPUTS];
     uint32_t stack_pos[TW_STACK_INPUTS];
-    const tw_container *stack_cs[TW_STACK_INPUTS];
-    size_t stack_co[TW_STACK_INPUTS];
+    const tw_container *stack_oc[2][TW_STACK_INPUTS];
+    size_t stack_ot[2][TW_STACK_INPUTS];
 } tw_mw;
 
 /* Sets up mw for v[0..n) (n >= 1); scratch may be NULL to allocate when
@@ -180,18 +183,22 @@ static int tw_mw_init(tw_mw *mw, const tw_rview *const *v, size_t n, void *scrat
     if (n <= TW_STACK_INPUTS) {
         mw->ord = mw->stack_ord;
         mw->pos = mw->stack_pos;
-        mw->cs = mw->stack_cs;
-        mw->co = mw->stack_co;
+        for (int sl = 0; sl < 2; sl++) {
+            mw->oc[sl] = mw->stack_oc[sl];
+            mw->ot[sl] = mw->stack_ot[sl];
+        }
     } else {
-        size_t per = 2 * sizeof(size_t) + sizeof(uint32_t) + sizeof(const tw_container *);
+        size_t per = 3 * sizeof(size_t) + 2 * sizeof(const tw_container *) + sizeof(uint32_t);
         if (n > SIZE_MAX / per) return -1;
         char *h = malloc(n * per);
         if (!h) return -1;
         mw->heap = h;
-        mw->ord = (size_t *)(void *)h;
-        mw->co = (size_t *)(void *)(h + n * sizeof(size_t));
-        mw->cs = (const tw_container **)(void *)(h + 2 * n * sizeof(size_t));
-        mw->pos = (uint32_t *)(void *)(h + 2 * n * sizeof(size_t) + n * sizeof(const tw_container *));
+        mw->oc[0] = (const tw_container **)(void *)h;
+        mw->oc[1] = mw->oc[0] + n;
+        mw->ord = (size_t *)(void *)(mw->oc[1] + n);
+        mw->ot[0] = mw->ord + n;
+        mw->ot[1] = mw->ot[0] + n;
+        mw->pos = (uint32_t *)(void *)(mw->ot[1] + n);
     }
     if (need_scratch && !scratch) {
         scratch = mw->own_scratch = malloc(TW_AND_SCRATCH_BYTES);
@@ -223,15 +230,20 @@ static void tw_mw_free(tw_mw *mw) {
     free(mw->own_scratch);
 }
 
-/* First index p >= pos of c[0..n) with c[p].key >= key, or n (galloping). */
+/* First index p >= pos of c[0..n) with c[p].key >= key, or n. Keys are
+ * unique and ascending, so the answer is at most pos + (key - c[pos].key): on
+ * dense key ranges that probe hits directly; otherwise gallop below it. */
 static uint32_t tw_seek_key(const tw_container *c, uint32_t n, uint32_t pos, uint32_t key) {
     if (pos >= n || c[pos].key >= key) return pos;
+    uint32_t bound = pos + (key - c[pos].key), hi = bound < n ? bound : n; /* answer in (pos, hi] */
+    if (bound < n && c[bound].key == key) return bound;
     uint32_t prev = pos, step = 1; /* c[prev].key < key */
-    while (step < n - pos && c[pos + step].key < key) {
+    while (step < hi - pos && c[pos + step].key < key) {
         prev = pos + step;
         step <<= 1;
     }
-    uint32_t hi = step < n - pos ? pos + step : n, lo = prev + 1;
+    uint32_t lo = prev + 1;
+    if (step < hi - pos) hi = pos + step;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (c[mid].key < key)
@@ -243,9 +255,9 @@ static uint32_t tw_seek_key(const tw_container *c, uint32_t n, uint32_t pos, uin
 }
 
 /* Advances every input to the next key present in all of them, starting
- * from the lead's current container; fills mw->cs (by sorted input) and
- * mw->co (those sorted by container cardinality). Returns 0 when done. */
-static int tw_mw_next_key(tw_mw *mw, const tw_rview *const *v) {
+ * from the lead's current container, and describes it in slot sl. Returns 0
+ * when there is none. */
+static int tw_mw_next_key(tw_mw *mw, const tw_rview *const *v, int sl) {
     const tw_rview *lead = v[mw->ord[0]];
     for (;;) {
         if (mw->pos[0] >= lead->n) return 0;
@@ -262,18 +274,41 @@ static int tw_mw_next_key(tw_mw *mw, const tw_rview *const *v) {
             }
         }
         if (t < mw->n) continue;
+        const tw_container **oc = mw->oc[sl];
+        size_t *ot = mw->ot[sl];
         for (t = 0; t < mw->n; t++) {
             const tw_container *c = &v[mw->ord[t]]->c[mw->pos[t]];
             size_t j = t;
-            while (j > 0 && mw->cs[mw->co[j - 1]]->card > c->card) {
-                mw->co[j] = mw->co[j - 1];
+            while (j > 0 && oc[j - 1]->card > c->card) {
+                oc[j] = oc[j - 1];
+                ot[j] = ot[j - 1];
                 j--;
             }
-            mw->co[j] = t;
-            mw->cs[t] = c;
+            oc[j] = c;
+            ot[j] = t;
         }
         return 1;
     }
+}
+
+/* Starts loading the first bytes of the payloads of slot sl (arrays and runs
+ * are searched from their start; bitsets are probed at random and skipped). */
+static void tw_mw_prefetch(const tw_mw *mw, int sl) {
+    for (size_t q = 0; q < mw->n; q++) {
+        const tw_container *c = mw->oc[sl][q];
+        size_t bytes = c->type == TW_C_ARRAY ? 2 * (size_t)c->card : c->type == TW_C_RUN ? 4 * (size_t)c->nruns : 0;
+        if (bytes > 512) bytes = 512;
+        for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(c->data + o);
+    }
+}
+
+/* Moves past the key of slot sl and finds the next one into the other slot,
+ * prefetching it. Returns 0 when there is none. */
+static int tw_mw_advance(tw_mw *mw, const tw_rview *const *v, int sl) {
+    mw->pos[0]++;
+    if (!tw_mw_next_key(mw, v, !sl)) return 0;
+    tw_mw_prefetch(mw, !sl);
+    return 1;
 }
 
 /* The running result as an array container operand. On big-endian machines
@@ -311,33 +346,82 @@ static size_t tw_decode(const tw_container *c, uint32_t *out, size_t cap) {
     return k;
 }
 
-/* Rank array of sorted input t at output offset w, or NULL. */
-static uint32_t *tw_rank_at(const tw_mw *mw, uint32_t *const *ranks, size_t t, size_t w) {
-    return ranks && ranks[mw->ord[t]] ? ranks[mw->ord[t]] + w : NULL;
+/* Rank array (at output offset w) of the q-th smallest container of slot sl,
+ * or NULL when its input's ranks are not wanted. */
+static uint32_t *tw_rank_at(const tw_mw *mw, int sl, uint32_t *const *ranks, size_t q, size_t w) {
+    if (!ranks) return NULL;
+    uint32_t *r = ranks[mw->ord[mw->ot[sl][q]]];
+    return r ? r + w : NULL;
 }
 
-/* The key at which tw_and's output reaches its cap (n > 2): values of the
- * full intersection in scratch, the first room of them written to out with
- * each input's ranks. Returns the number written. */
-static size_t tw_and_tail(const tw_kernels *k, tw_mw *mw, uint32_t *const *ranks, size_t w, size_t room,
-                          uint32_t *out) {
-    int cur = 0;
-    size_t cnt = tw_container_and(k, mw->cs[mw->co[0]], mw->cs[mw->co[1]], mw->vals[0], NULL, NULL, 65536);
-    for (size_t s = 2; s < mw->n && cnt; s++) {
-        tw_container arr = tw_as_array(mw->vals[cur], cnt);
-        cnt = tw_container_and(k, &arr, mw->cs[mw->co[s]], mw->vals[!cur], NULL, NULL, 65536);
-        cur = !cur;
+/* Values (no indices) of the intersection of the first m containers of slot
+ * sl, into mw->vals; returns which buffer holds them in *cur and the count. */
+static size_t tw_mw_values(const tw_kernels *k, tw_mw *mw, int sl, size_t m, int *cur) {
+    const tw_container **oc = mw->oc[sl];
+    size_t cnt = tw_container_and(k, oc[0], oc[1], mw->vals[0], NULL, NULL, 65536);
+    *cur = 0;
+    for (size_t q = 2; q < m && cnt; q++) {
+        tw_container arr = tw_as_array(mw->vals[*cur], cnt);
+        cnt = tw_container_and(k, &arr, oc[q], mw->vals[!*cur], NULL, NULL, 65536);
+        *cur = !*cur;
     }
+    return cnt;
+}
+
+/* tw_and at the key of slot sl when the cap may cut its result (n > 2 and
+ * room < the smallest container): intermediate results must not be cut, so
+ * the values are computed in scratch first, the first room of them kept, and
+ * each input's indices found by intersecting them with its container (they
+ * are a subset of every input). Returns the number written at out. */
+static size_t tw_and_tail(const tw_kernels *k, tw_mw *mw, int sl, uint32_t *const *ranks, size_t w, size_t room,
+                          uint32_t *out) {
+    int cur;
+    size_t cnt = tw_mw_values(k, mw, sl, mw->n, &cur);
     if (cnt > room) cnt = room;
-    uint32_t hi = (uint32_t)mw->cs[0]->key << 16;
+    uint32_t hi = (uint32_t)mw->oc[sl][0]->key << 16;
     for (size_t x = 0; x < cnt; x++) out[x] = hi | mw->vals[cur][x];
     tw_container arr = tw_as_array(mw->vals[cur], cnt);
-    for (size_t t = 0; t < mw->n && cnt; t++) {
-        uint32_t *r = tw_rank_at(mw, ranks, t, w);
+    for (size_t q = 0; q < mw->n && cnt; q++) {
+        uint32_t *r = tw_rank_at(mw, sl, ranks, q, w);
         if (!r) continue;
-        /* the values are a subset of every input: the result is all of them */
-        tw_container_and(k, &arr, mw->cs[t], mw->vals[!cur], NULL, r, cnt);
-        for (size_t x = 0; x < cnt; x++) r[x] += mw->cs[t]->rank;
+        tw_container_and(k, &arr, mw->oc[sl][q], mw->vals[!cur], NULL, r, cnt);
+        for (size_t x = 0; x < cnt; x++) r[x] += mw->oc[sl][q]->rank;
+    }
+    return cnt;
+}
+
+/* tw_and at the key of slot sl with room left in the output (room >= the
+ * smallest container's cardinality when n > 2, so no step can be cut).
+ * Returns the number of values written at out. */
+static size_t tw_and_key(const tw_kernels *k, tw_mw *mw, int sl, uint32_t *const *ranks, size_t w, size_t room,
+                         uint32_t *out) {
+    const tw_container **oc = mw->oc[sl];
+    int cur = 0;
+    uint32_t *r0 = tw_rank_at(mw, sl, ranks, 0, w), *r1 = tw_rank_at(mw, sl, ranks, 1, w);
+    int gather = r0 || r1;
+    size_t cnt = tw_container_and(k, oc[0], oc[1], mw->vals[0], r0, r1, room);
+    for (size_t s = 2; s < mw->n && cnt; s++) {
+        tw_container arr = tw_as_array(mw->vals[cur], cnt);
+        uint32_t *rs = tw_rank_at(mw, sl, ranks, s, w);
+        size_t cnt2 = tw_container_and(k, &arr, oc[s], mw->vals[!cur], gather ? mw->tmp : NULL, rs, room);
+        if (gather) /* carry the earlier inputs' indices along; tmp[x] >= x, so in place */
+            for (size_t q = 0; q < s; q++) {
+                uint32_t *r = tw_rank_at(mw, sl, ranks, q, w);
+                if (r)
+                    for (size_t x = 0; x < cnt2; x++) r[x] = r[mw->tmp[x]];
+            }
+        gather |= rs != NULL;
+        cur = !cur;
+        cnt = cnt2;
+    }
+    if (!cnt) return 0;
+    uint32_t hi = (uint32_t)oc[0]->key << 16;
+    const uint16_t *vals = mw->vals[cur];
+    for (size_t x = 0; x < cnt; x++) out[x] = hi | vals[x];
+    for (size_t q = 0; q < mw->n; q++) {
+        uint32_t *r = tw_rank_at(mw, sl, ranks, q, w), base = oc[q]->rank;
+        if (r && base)
+            for (size_t x = 0; x < cnt; x++) r[x] += base;
     }
     return cnt;
 }
@@ -349,58 +433,23 @@ int tw_and(const tw_kernels *k, const tw_rview *const *v, size_t n, uint32_t *ou
     if (n == 0 || cap == 0) return 0;
     if (tw_mw_init(&mw, v, n, scratch, n > 1) != 0) return -1;
     size_t w = 0;
-    if (v[mw.ord[0]]->card == 0) goto done;
-    if (n == 1) {
+    if (v[mw.ord[0]]->card == 0) {
+        /* empty */
+    } else if (n == 1) {
         const tw_rview *v0 = v[0];
         for (uint32_t c = 0; c < v0->n && w < cap; c++) w += tw_decode(&v0->c[c], out + w, cap - w);
         if (ranks && ranks[0])
             for (size_t q = 0; q < w; q++) ranks[0][q] = (uint32_t)q;
-        goto done;
+    } else {
+        int sl = 0, have = tw_mw_next_key(&mw, v, 0);
+        while (have && w < cap) {
+            size_t room = cap - w < 65536 ? cap - w : 65536;
+            int cut = n > 2 && room < mw.oc[sl][0]->card;
+            have = tw_mw_advance(&mw, v, sl);
+            w += cut ? tw_and_tail(k, &mw, sl, ranks, w, room, out + w) : tw_and_key(k, &mw, sl, ranks, w, room, out + w);
+            sl = !sl;
+        }
     }
-    while (w < cap && tw_mw_next_key(&mw, v)) {
-        size_t room = cap - w < 65536 ? cap - w : 65536;
-        if (n > 2 && room < mw.cs[mw.co[0]]->card) {
-            /* The cap may cut this key's result (only when cap < the smallest
-             * cardinality): intermediate results must not be cut, so compute
-             * the values in scratch, keep the first room, then get each
-             * input's indices by intersecting them with its container. */
-            w += tw_and_tail(k, &mw, ranks, w, room, out + w);
-            mw.pos[0]++;
-            continue;
-        }
-        size_t t0 = mw.co[0], t1 = mw.co[1];
-        int cur = 0, gather = tw_rank_at(&mw, ranks, t0, w) || tw_rank_at(&mw, ranks, t1, w);
-        size_t cnt = tw_container_and(k, mw.cs[t0], mw.cs[t1], mw.vals[0], tw_rank_at(&mw, ranks, t0, w),
-                                      tw_rank_at(&mw, ranks, t1, w), room);
-        for (size_t s = 2; s < n && cnt; s++) {
-            size_t ts = mw.co[s];
-            tw_container arr = tw_as_array(mw.vals[cur], cnt);
-            uint32_t *rs = tw_rank_at(&mw, ranks, ts, w);
-            size_t cnt2 = tw_container_and(k, &arr, mw.cs[ts], mw.vals[!cur], gather ? mw.tmp : NULL, rs, room);
-            if (gather)
-                for (size_t q = 0; q < s; q++) {
-                    uint32_t *r = tw_rank_at(&mw, ranks, mw.co[q], w);
-                    if (r)
-                        for (size_t x = 0; x < cnt2; x++) r[x] = r[mw.tmp[x]];
-                }
-            gather |= rs != NULL;
-            cur = !cur;
-            cnt = cnt2;
-        }
-        if (cnt) {
-            uint32_t hi = (uint32_t)mw.cs[0]->key << 16;
-            const uint16_t *vals = mw.vals[cur];
-            for (size_t x = 0; x < cnt; x++) out[w + x] = hi | vals[x];
-            for (size_t t = 0; t < n; t++) {
-                uint32_t *r = tw_rank_at(&mw, ranks, t, w), base = mw.cs[t]->rank;
-                if (r)
-                    for (size_t x = 0; x < cnt; x++) r[x] += base;
-            }
-            w += cnt;
-        }
-        mw.pos[0]++;
-    }
-done:
     *nout = w;
     tw_mw_free(&mw);
     return 0;
@@ -416,23 +465,21 @@ int tw_and_count(const tw_kernels *k, const tw_rview *const *v, size_t n, void *
     }
     if (tw_mw_init(&mw, v, n, scratch, n > 2) != 0) return -1;
     uint64_t total = 0;
-    while (tw_mw_next_key(&mw, v)) {
+    int sl = 0, have = tw_mw_next_key(&mw, v, 0);
+    while (have) {
+        const tw_container *last = mw.oc[sl][n - 1];
+        have = tw_mw_advance(&mw, v, sl);
         if (n == 2) {
-            total += tw_container_count(k, mw.cs[mw.co[0]], mw.cs[mw.co[1]]);
+            total += tw_container_count(k, mw.oc[sl][0], last);
         } else {
-            int cur = 0;
-            size_t cnt = tw_container_and(k, mw.cs[mw.co[0]], mw.cs[mw.co[1]], mw.vals[0], NULL, NULL, 65536);
-            for (size_t s = 2; s + 1 < n && cnt; s++) {
-                tw_container arr = tw_as_array(mw.vals[cur], cnt);
-                cnt = tw_container_and(k, &arr, mw.cs[mw.co[s]], mw.vals[!cur], NULL, NULL, 65536);
-                cur = !cur;
-            }
+            int cur;
+            size_t cnt = tw_mw_values(k, &mw, sl, n - 1, &cur);
             if (cnt) {
                 tw_container arr = tw_as_array(mw.vals[cur], cnt);
-                total += tw_container_count(k, &arr, mw.cs[mw.co[n - 1]]);
+                total += tw_container_count(k, &arr, last);
             }
         }
-        mw.pos[0]++;
+        sl = !sl;
     }
     *count = total;
     tw_mw_free(&mw);

@@ -43,8 +43,22 @@ TW_KINL uint32_t TW_K(run_end)(const uint8_t *r, size_t t) {
 
 TW_KINL uint32_t TW_K(pop64)(uint64_t x) { return (uint32_t)__builtin_popcountll(x); }
 
-/* First index p in [lo, n) with a[p] >= v, or n; exponential then binary
- * search from lo (a is an array container). */
+/* First index p in [lo, n) with a[p] >= v, or n: branch-free binary search
+ * (the compiler emits a conditional move; the loads of successive probes are
+ * the only chain). */
+TW_KINL size_t TW_K(lower16)(const uint8_t *a, size_t lo, size_t n, uint32_t v) {
+    if (lo >= n) return n;
+    size_t base = lo, len = n - lo;
+    while (len > 1) {
+        size_t half = len / 2;
+        base = tw_ld16(a + 2 * (base + half - 1)) < v ? base + half : base;
+        len -= half;
+    }
+    return base + (tw_ld16(a + 2 * base) < v);
+}
+
+/* As lower16, searching exponentially from lo first (cheap when the answer
+ * is near lo). */
 TW_KINL size_t TW_K(gallop16)(const uint8_t *a, size_t lo, size_t n, uint32_t v) {
     if (lo >= n || tw_ld16(a + 2 * lo) >= v) return lo;
     size_t prev = lo, step = 1; /* invariant: a[prev] < v */
@@ -52,16 +66,7 @@ TW_KINL size_t TW_K(gallop16)(const uint8_t *a, size_t lo, size_t n, uint32_t v)
         prev = lo + step;
         step <<= 1;
     }
-    size_t hi = lo + step < n ? lo + step : n; /* a[hi] >= v or hi == n */
-    size_t l = prev + 1;
-    while (l < hi) {
-        size_t mid = l + (hi - l) / 2;
-        if (tw_ld16(a + 2 * mid) < v)
-            l = mid + 1;
-        else
-            hi = mid;
-    }
-    return l;
+    return TW_K(lower16)(a, prev + 1, lo + step < n ? lo + step : n, v);
 }
 
 /* ---- array ∩ array -------------------------------------------------------- */
@@ -76,14 +81,15 @@ TW_KINL void TW_K(advance)(size_t *i, size_t *j, uint32_t amax, uint32_t bmax, s
     if (bmax <= amax) *j += sj;
 }
 
-/* Small s[0..ns) against large l[0..nl): gallop in l for every value of s.
- * is/il index s and l. */
+/* Small s[0..ns) against large l[0..nl): gallop in l for every value of s
+ * (plain binary search when s has at most 4 values: the targets are then far
+ * apart). is/il index s and l. */
 TW_KDEF size_t TW_K(aa_gallop)(const uint8_t *s, size_t ns, const uint8_t *l, size_t nl, uint16_t *out,
                                         uint32_t *is, uint32_t *il, size_t cap) {
     size_t k = 0, p = 0;
     for (size_t i = 0; i < ns && k < cap; i++) {
         uint32_t v = tw_ld16(s + 2 * i);
-        p = TW_K(gallop16)(l, p, nl, v);
+        p = ns <= 4 ? TW_K(lower16)(l, p, nl, v) : TW_K(gallop16)(l, p, nl, v);
         if (p == nl) break;
         if (tw_ld16(l + 2 * p) == v) {
             out[k] = (uint16_t)v;
@@ -100,7 +106,7 @@ TW_KDEF size_t TW_K(aa_gallop_count)(const uint8_t *s, size_t ns, const uint8_t 
     size_t k = 0, p = 0;
     for (size_t i = 0; i < ns; i++) {
         uint32_t v = tw_ld16(s + 2 * i);
-        p = TW_K(gallop16)(l, p, nl, v);
+        p = ns <= 4 ? TW_K(lower16)(l, p, nl, v) : TW_K(gallop16)(l, p, nl, v);
         if (p == nl) break;
         if (tw_ld16(l + 2 * p) == v) {
             k++;

@@ -242,9 +242,10 @@ static tw_node *make_leaf(parser *p, tw_node_kind kind, size_t offset, const cha
 }
 
 /* Can child, a clause of a parent BOOL with this occur, be replaced by its own
- * clauses without changing what the parent matches? An OR inside an OR can;
- * so can an AND (a BOOL with a MUST and no SHOULD) inside a MUST clause, since
- * the parent keeps a MUST clause. */
+ * clauses without changing what the parent matches? An OR inside an OR can.
+ * An AND inside a MUST clause is left alone: a word of it may analyze to
+ * nothing and be dropped later, and then the group's structure matters (the
+ * planner merges such groups once it knows which words remain). */
 static int mergeable(const tw_node *child, tw_occur occur)
 {
     size_t i, must = 0, should = 0;
@@ -255,9 +256,8 @@ static int mergeable(const tw_node *child, tw_occur occur)
         must += child->occurs[i] == TW_MUST;
         should += child->occurs[i] == TW_SHOULD;
     }
-    if (occur == TW_SHOULD)
-        return should == child->nclauses;
-    return must > 0 && should == 0;
+    (void)must;
+    return occur == TW_SHOULD && should == child->nclauses;
 }
 
 /* Makes a BOOL at offset from n operands with their occur set, merging

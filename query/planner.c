@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels.h"
 #include "plan.h"
 
 
@@ -175,6 +176,38 @@ static int init_term(planner *p, pterm_ref *t, const char *text, size_t len, uin
     return t->text && t->refs && t->found ? 0 : OOM(p);
 }
 
+/* For each field index fis[j] of the open record post (or -1), how many of
+ * the segment's deleted documents have the term in that field: document
+ * frequencies count live documents only. */
+static int deleted_in_fields(planner *p, uint32_t si, const tw_postings *post, const int *fis, size_t nf,
+                             uint32_t *dd) {
+    const tw_iseg *e = &p->idx->segs[si];
+    memset(dd, 0, sizeof *dd * nf);
+    if (!e->deleted) return 0;
+    if (post->flags & TW_PF_BITMAP) {
+        const tw_rview *v[2] = {&post->view, &e->del_view};
+        size_t cap = e->del_view.card < post->view.card ? (size_t)e->del_view.card : (size_t)post->view.card;
+        uint32_t *buf = malloc(sizeof *buf * 2 * (cap ? cap : 1)), *ranks[2];
+        size_t nout = 0;
+        if (!buf) return OOM(p);
+        ranks[0] = buf + cap;
+        ranks[1] = NULL;
+        if (tw_and(p->idx->kernels, v, 2, buf, cap, ranks, NULL, &nout)) {
+            free(buf);
+            return OOM(p);
+        }
+        for (size_t q = 0; q < nout; q++)
+            for (size_t j = 0; j < nf; j++) dd[j] += fis[j] >= 0 && tw_pfield_tf(&post->f[fis[j]], ranks[0][q]) > 0;
+        free(buf);
+        return 0;
+    }
+    tw_piter it;
+    for (tw_piter_init(&it, post); it.doc != TW_DOC_END; tw_piter_next(&it))
+        if (roaring_bitmap_contains(e->deleted, it.doc))
+            for (size_t j = 0; j < nf; j++) dd[j] += fis[j] >= 0 && tw_pfield_tf(&post->f[fis[j]], it.rank) > 0;
+    return 0;
+}
+
 /* A term (one token) scored in fields[0..nf) (qualified: one named field). */
 static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, const uint32_t *fields,
                          uint32_t nf, int qualified) {
@@ -208,10 +241,19 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
             return p->rc = r;
         }
         t->posts[si] = post;
+        int fis[TW_MAX_FIELDS];
+        uint32_t dd[TW_MAX_FIELDS];
         for (uint32_t j = 0; j < nf; j++) {
             int lf = e->field_map[fields[j]];
-            int k = lf < 0 ? -1 : tw_postings_field(&post, (uint32_t)lf);
-            uint32_t df = k < 0 ? 0 : post.f[k].df;
+            fis[j] = lf < 0 ? -1 : tw_postings_field(&post, (uint32_t)lf);
+        }
+        if (deleted_in_fields(p, si, &post, fis, nf, dd)) {
+            tw_postings_close(&t->posts[si]);
+            spec_free(&s, p->idx->nsegs);
+            return p->rc;
+        }
+        for (uint32_t j = 0; j < nf; j++) {
+            uint32_t df = fis[j] < 0 ? 0 : post.f[fis[j]].df - dd[j];
             s.fdf[(size_t)si * nf + j] = df;
             s.fields[j].df += df;
             t->found[si] |= df > 0;
@@ -278,7 +320,26 @@ static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokve
                 return p->rc = r;
             }
             t->found[si] = r > 0;
-            if (r > 0) df += t->refs[si].df;
+            if (r > 0 && idx->segs[si].deleted) {
+                /* Live documents only. */
+                tw_postings post;
+                uint32_t dd = 0;
+                if ((r = tw_postings_open(idx->segs[si].seg, &t->refs[si], 0, &post, p->err, p->errcap)) != 0) {
+                    spec_free(&s, p->idx->nsegs);
+                    return p->rc = r;
+                }
+                int fi = post.filter;
+                r = deleted_in_fields(p, si, &post, &fi, 1, &dd);
+                tw_postings_close(&post);
+                if (r) {
+                    spec_free(&s, p->idx->nsegs);
+                    return p->rc;
+                }
+                t->found[si] = t->refs[si].df > dd;
+                if (t->found[si]) df += t->refs[si].df - dd;
+            } else if (t->found[si]) {
+                df += t->refs[si].df;
+            }
         }
         if (df == 0) {
             spec_free(&s, p->idx->nsegs);
@@ -409,6 +470,56 @@ static pnode *plan_words(planner *p, const tw_node *n, const uint32_t *fields, u
     return leaf; /* NULL: the words analyze to nothing; the clause is dropped */
 }
 
+/* A conjunction: a BOOL with a MUST clause and no SHOULD clause. */
+static int is_and_group(const pnode *k) {
+    size_t must = 0, should = 0;
+    for (size_t j = 0; k->kind == P_BOOL && j < k->n; j++) {
+        must += k->occ[j] == TW_MUST;
+        should += k->occ[j] == TW_SHOULD;
+    }
+    return k->kind == P_BOOL && must > 0 && should == 0;
+}
+
+/* Splices into b the clauses of every MUST clause of b that is a
+ * conjunction: same matches, same scores, and flat conjunctions run on the
+ * bitmap fast path. Done after analysis, when dropped words are gone. */
+static void merge_and_groups(planner *p, pnode *b) {
+    size_t total = 0, merges = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        int merge = b->occ[i] == TW_MUST && is_and_group(b->kids[i]);
+        total += merge ? b->kids[i]->n : 1;
+        merges += merge;
+    }
+    if (!merges) return;
+    pnode **kids = calloc(total, sizeof *kids);
+    tw_occur *occ = calloc(total, sizeof *occ);
+    if (!kids || !occ) {
+        free(kids);
+        free(occ);
+        return; /* unmerged is still correct */
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        pnode *k = b->kids[i];
+        if (b->occ[i] == TW_MUST && is_and_group(k)) {
+            for (size_t j = 0; j < k->n; j++) {
+                kids[o] = k->kids[j];
+                occ[o++] = k->occ[j];
+            }
+            k->n = 0;
+            pnode_free(k, p->idx->nsegs);
+        } else {
+            kids[o] = k;
+            occ[o++] = b->occ[i];
+        }
+    }
+    free(b->kids);
+    free(b->occ);
+    b->kids = kids;
+    b->occ = occ;
+    b->n = o;
+}
+
 static pnode *plan(planner *p, const tw_node *n, int positive) {
     if (p->rc) return NULL;
     if (n->kind == TW_Q_BOOL) {
@@ -427,6 +538,7 @@ static pnode *plan(planner *p, const tw_node *n, int positive) {
             pnode_free(b, p->idx->nsegs);
             return NULL;
         }
+        merge_and_groups(p, b);
         return b;
     }
     uint32_t *fields = malloc(sizeof *fields * (p->idx->nfields + 1));

@@ -171,10 +171,10 @@ static const tcase cases[] = {
     T_A("a OR (b OR c)", "(bool (should (term \"a\")) (should (term \"b\")) (should (term \"c\")))"),
     T_A("(a OR b) OR c", "(bool (should (term \"a\")) (should (term \"b\")) (should (term \"c\")))"),
     T_A("a (b OR c)", "(bool (must (term \"a\")) (must (bool (should (term \"b\")) (should (term \"c\")))))"),
-    T_A("a (b c)", "(bool (must (term \"a\")) (must (term \"b\")) (must (term \"c\")))"),
+    T_A("a (b c)", "(bool (must (term \"a\")) (must (bool (must (term \"b\")) (must (term \"c\")))))"),
     T_O("a (b c)", "(bool (should (term \"a\")) (should (term \"b\")) (should (term \"c\")))"),
     T_A("a OR (b c)", "(bool (should (term \"a\")) (should (bool (must (term \"b\")) (must (term \"c\")))))"),
-    T_A("a (b -c)", "(bool (must (term \"a\")) (must (term \"b\")) (must_not (term \"c\")))"),
+    T_A("a (b -c)", "(bool (must (term \"a\")) (must (bool (must (term \"b\")) (must_not (term \"c\")))))"),
     T_A("a (-c)", "(bool (must (term \"a\")) (must (bool (must_not (term \"c\")))))"),
     T_A("a (-b -c)", "(bool (must (term \"a\")) (must (bool (must_not (term \"b\")) (must_not (term \"c\")))))"),
     T_O("+a (b +c)", "(bool (must (term \"a\")) (should (bool (should (term \"b\")) (must (term \"c\")))))"),
@@ -187,7 +187,8 @@ static const tcase cases[] = {
         "(bool (should (term \"a\")) (should (term \"b\")) (should (term \"c\")) (should (term \"d\")))"),
     /* field groups */
     T_A("title:(a OR b)", "(bool (should (term title \"a\")) (should (term title \"b\")))"),
-    T_A("title:(a b) c", "(bool (must (term title \"a\")) (must (term title \"b\")) (must (term \"c\")))"),
+    T_A("title:(a b) c",
+        "(bool (must (bool (must (term title \"a\")) (must (term title \"b\")))) (must (term \"c\")))"),
     T_A("title:(a \"b c\" d* -e)",
         "(bool (must (term title \"a\")) (must (phrase title \"b c\")) (must (prefix title \"d\")) "
         "(must_not (term title \"e\")))"),
@@ -641,8 +642,8 @@ static int check_tree(stats *st, const tw_node *n, size_t len, size_t *leaves, i
                     must += c->occurs[j] == TW_MUST;
                     should += c->occurs[j] == TW_SHOULD;
                 }
-                if ((n->occurs[i] == TW_SHOULD && should == c->nclauses) ||
-                    (n->occurs[i] == TW_MUST && must > 0 && should == 0)) {
+                (void)must; /* AND groups under MUST stay: the planner merges them */
+                if (n->occurs[i] == TW_SHOULD && should == c->nclauses) {
                     failf(st, "[%s]: a BOOL that should have been merged", shown);
                     return -1;
                 }
