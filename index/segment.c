@@ -511,7 +511,7 @@ static int parse_field(const tw_segment *s, tw_postings *p, tw_pfield *f, const 
     f->field = (uint32_t)field;
     f->df = (uint32_t)df;
     f->flags = *q++;
-    if (f->flags & ~TW_FF_TF_ONE || ((f->flags & TW_FF_TF_ONE) && df != p->df))
+    if (f->flags & ~(TW_FF_TF_ONE | TW_FF_BLOCKMAX) || ((f->flags & TW_FF_TF_ONE) && df != p->df))
         return CORRUPT(s, "postings", "field flags of record at %llu invalid", (unsigned long long)at);
     uint32_t nblocks = (p->df + TW_BLOCK - 1) / TW_BLOCK;
     if (!(f->flags & TW_FF_TF_ONE)) {
@@ -531,6 +531,13 @@ static int parse_field(const tw_segment *s, tw_postings *p, tw_pfield *f, const 
         }
         if ((size_t)(end - q) < off + 4) goto bad_tf;
         q += off + 4;
+    }
+    if (f->flags & TW_FF_BLOCKMAX) {
+        size_t need = (size_t)nblocks * TW_BLOCKMAX_ENTRY;
+        if ((size_t)(end - q) < need)
+            return CORRUPT(s, "postings", "block maxima of record at %llu truncated", (unsigned long long)at);
+        f->bmax = q;
+        q += need;
     }
     uint64_t poff, plen;
     size_t qlen = s->sec[TW_SEC_POSITIONS].len;
@@ -772,6 +779,22 @@ int tw_postings_check(const tw_postings *p, char *err, size_t errcap) {
         }
         if (rc == 0 && q != f->pos_end) rc = CORRUPT(s, "positions", "trailing bytes in a stream");
         if (rc == 0 && docs != f->df) rc = CORRUPT(s, "postings", "field %u df %u, tf data has %u", f->field, f->df, docs);
+    }
+    /* Block maxima must bound every doc of their block. */
+    for (uint32_t i = 0; i < p->nf && rc == 0; i++) {
+        const tw_pfield *f = &p->f[i];
+        if (!f->bmax) continue;
+        tw_piter it;
+        tw_postings unfiltered = *p;
+        unfiltered.filter = -1;
+        for (tw_piter_init(&it, &unfiltered); it.doc != TW_DOC_END && rc == 0; tw_piter_next(&it)) {
+            uint32_t tf = tw_pfield_tf(f, it.rank), maxtf, mindl;
+            if (!tf) continue;
+            tw_pfield_block_bound(f, it.rank / TW_BLOCK, 0, &maxtf, &mindl);
+            uint32_t dl = tw_segment_doclen(s, f->field, it.doc);
+            if (tf > maxtf || (dl < mindl))
+                rc = CORRUPT(s, "postings", "block maximum of field %u does not bound posting %u", f->field, it.rank);
+        }
     }
     /* Every doc of the list has the term in at least one field. */
     for (uint32_t r = 0; r < p->df && rc == 0; r++)

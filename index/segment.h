@@ -46,6 +46,8 @@ enum tw_section_id {
 #define TW_PF_BITMAP 1u   /* doc ids as a portable Roaring bitmap, else varint gaps */
 /* Per-field flags in a posting record. */
 #define TW_FF_TF_ONE 1u   /* the field has the term once in every doc of the list: no tf data */
+#define TW_FF_BLOCKMAX 2u /* per 128-doc block: u8 max tf (255 = 255 or more), u16 min length */
+#define TW_BLOCKMAX_ENTRY 3u
 #define TW_ANY_FIELD UINT32_MAX
 
 const char *tw_section_name(unsigned id);
@@ -135,7 +137,24 @@ typedef struct tw_pfield {
     uint32_t *tf_block_off;    /* byte offset of each tf block in tf_data */
     const uint8_t *pos_table;  /* u32 per block (NULL when one block) */
     const uint8_t *pos_data, *pos_end;
+    const uint8_t *bmax;       /* TW_FF_BLOCKMAX: TW_BLOCKMAX_ENTRY bytes per block, else NULL */
 } tw_pfield;
+
+/* Upper bound of the field's tf, and lower bound of the field's length, over
+ * the docs of block b that have the term in the field. Without block maxima:
+ * the largest tf the block's tf width can hold, and min_len. */
+static inline void tw_pfield_block_bound(const tw_pfield *f, uint32_t b, uint32_t min_len, uint32_t *maxtf,
+                                         uint32_t *mindl) {
+    if (f->bmax) {
+        const uint8_t *e = f->bmax + TW_BLOCKMAX_ENTRY * (size_t)b;
+        *maxtf = e[0] == 255 ? UINT32_MAX : e[0];
+        *mindl = (uint32_t)e[1] | ((uint32_t)e[2] << 8);
+        return;
+    }
+    uint32_t w = (f->flags & TW_FF_TF_ONE) ? 1 : f->tf_widths[b];
+    *maxtf = w >= 32 ? UINT32_MAX : (1u << w) - 1;
+    *mindl = min_len;
+}
 
 /* A decoded posting record: one doc list shared by every field the term
  * occurs in, and per field its tf and positions. */

@@ -44,6 +44,19 @@ static size_t conj_terms(const pnode *root, const spec **out, int *empty) {
     return root->n;
 }
 
+/* Upper bound of term t's score over the docs of block b (of its list) in
+ * this segment, from the block maxima. */
+static double block_bound(const tw_segment *seg, const tw_postings *p, const tw_fscore *fs, size_t nfs, uint32_t b) {
+    double ub = 0;
+    for (size_t j = 0; j < nfs; j++) {
+        uint32_t maxtf, mindl;
+        tw_pfield_block_bound(&p->f[fs[j].fi], b, seg->fields[fs[j].field].min_len, &maxtf, &mindl);
+        ub += tw_bm25_score(&fs[j].bm, maxtf, mindl);
+    }
+    /* Margin for rounding: sums taken in another order may differ by an ulp. */
+    return ub * (1 + 1e-9) + 1e-12;
+}
+
 static double score_at(const fterm *t, size_t n, const tw_segment *seg, uint32_t doc, uint32_t *const *ranks,
                        size_t q) {
     double s = 0;
@@ -307,23 +320,15 @@ static int by_ub(const void *x, const void *y) {
     return a->ub < b->ub ? -1 : a->ub > b->ub;
 }
 
-/* Largest score the term can give in this segment: per field, the largest tf
- * its tf blocks can hold with the field's shortest document. */
+/* Largest score the term can give in this segment: the largest block bound. */
 static double term_bound(const tw_segment *seg, const tw_postings *p, const tw_fscore *fs, size_t nfs) {
-    double ub = 0;
     uint32_t nblocks = (p->df + TW_BLOCK - 1) / TW_BLOCK;
-    for (size_t j = 0; j < nfs; j++) {
-        const tw_pfield *f = &p->f[fs[j].fi];
-        uint32_t w = 0;
-        if (f->flags & TW_FF_TF_ONE) w = 1;
-        else
-            for (uint32_t b = 0; b < nblocks; b++)
-                if (f->tf_widths[b] > w) w = f->tf_widths[b];
-        uint32_t tfmax = w >= 32 ? UINT32_MAX : (1u << w) - 1;
-        ub += tw_bm25_score(&fs[j].bm, tfmax, seg->fields[fs[j].field].min_len);
+    double ub = 0;
+    for (uint32_t b = 0; b < nblocks; b++) {
+        double x = block_bound(seg, p, fs, nfs, b);
+        if (x > ub) ub = x;
     }
-    /* Margin for rounding: sums taken in another order may differ by an ulp. */
-    return ub * (1 + 1e-9) + 1e-12;
+    return ub;
 }
 
 /* A root that is a Boolean of SHOULD clauses, each one term. */
@@ -481,7 +486,13 @@ int tw_fast_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_t
         rc = TRAWL_ENOMEM;
         goto out;
     }
+    /* Every candidate is counted; only those whose block bounds can beat the
+     * heap's threshold are scored. A term's bound changes only when its rank
+     * enters a new 128-doc block. */
     uint64_t count = 0;
+    uint32_t cur_block[MAX_AND_TERMS];
+    double cur_bound[MAX_AND_TERMS], theta = tw_topk_threshold(top);
+    for (size_t i = 0; i < n; i++) cur_block[i] = UINT32_MAX;
     for (size_t q = 0; q < nout; q++) {
         uint32_t doc = buf[q];
         if (e->deleted && roaring_bitmap_contains(e->deleted, doc)) continue;
@@ -490,7 +501,21 @@ int tw_fast_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_t
             if (t[i].post.filter >= 0 && tw_pfield_tf(&t[i].post.f[t[i].post.filter], ranks[i][q]) == 0) keep = 0;
         if (!keep) continue;
         count++;
-        if (top->want) tw_topk_push(top, score_at(t, n, e->seg, doc, ranks, q), si, doc);
+        if (!top->want) continue;
+        if (theta >= 0) {
+            double bound = 0;
+            for (size_t i = 0; i < n; i++) {
+                uint32_t b = ranks[i][q] / TW_BLOCK;
+                if (b != cur_block[i]) {
+                    cur_block[i] = b;
+                    cur_bound[i] = block_bound(e->seg, &t[i].post, t[i].fs, t[i].nfs, b);
+                }
+                bound += cur_bound[i];
+            }
+            if (bound <= theta) continue;
+        }
+        tw_topk_push(top, score_at(t, n, e->seg, doc, ranks, q), si, doc);
+        theta = tw_topk_threshold(top);
     }
     *total += count;
     free(buf);
