@@ -25,26 +25,32 @@ typedef struct fterm {
     size_t nfs;
 } fterm;
 
-/* The term specs of a conjunctive root, or 0 if root has another shape. */
-static size_t conj_terms(const pnode *root, const spec **out, int *empty) {
+/* The term specs of a conjunctive root: musts[0..*nm) and excluded terms
+ * nots[0..*nn). Returns 0 if root has another shape. */
+static int conj_terms(const pnode *root, const spec **musts, size_t *nm, const spec **nots, size_t *nn, int *empty) {
     *empty = 0;
+    *nm = *nn = 0;
     if (root->kind == P_LEAF) {
         if (root->nspecs != 1 || root->specs[0].phrase) return 0;
-        out[0] = &root->specs[0];
+        musts[(*nm)++] = &root->specs[0];
         return 1;
     }
     if (root->kind != P_BOOL || root->n > MAX_AND_TERMS) return 0;
     for (size_t i = 0; i < root->n; i++) {
         const pnode *k = root->kids[i];
-        if (root->occ[i] != TW_MUST) return 0;
-        if (k->kind == P_EMPTY) *empty = 1;
-        else if (k->kind != P_LEAF || k->nspecs != 1 || k->specs[0].phrase) return 0;
-        else out[i] = &k->specs[0];
+        int term = k->kind == P_LEAF && k->nspecs == 1 && !k->specs[0].phrase;
+        if (root->occ[i] == TW_SHOULD || (k->kind != P_EMPTY && !term)) return 0;
+        if (root->occ[i] == TW_MUST) {
+            if (k->kind == P_EMPTY) *empty = 1;
+            else musts[(*nm)++] = &k->specs[0];
+        } else if (k->kind != P_EMPTY) {
+            nots[(*nn)++] = &k->specs[0];
+        }
     }
-    return root->n;
+    return *nm > 0;
 }
 
-/* Upper bound of term t's score over the docs of block b (of its list) in
+/* Upper bound of a term's score over the docs of block b (of its list) in
  * this segment, from the block maxima. */
 static double block_bound(const tw_segment *seg, const tw_postings *p, const tw_fscore *fs, size_t nfs, uint32_t b) {
     double ub = 0;
@@ -436,13 +442,15 @@ int tw_fast_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_t
         return phrase_segment(idx, si, root, top, total, err, errcap);
     if (root->kind == P_BOOL && root->n > 0 && root->occ[0] == TW_SHOULD)
         return or_segment(idx, si, root, top, total, err, errcap);
-    const spec *specs[MAX_AND_TERMS];
+    const spec *specs[MAX_AND_TERMS], *nspecs[MAX_AND_TERMS];
+    size_t n, nn;
     int empty;
-    size_t n = conj_terms(root, specs, &empty);
-    if (n == 0) return TW_FAST_NO;
+    if (!conj_terms(root, specs, &n, nspecs, &nn, &empty)) return TW_FAST_NO;
     if (empty) return 0;
     const tw_iseg *e = &idx->segs[si];
-    fterm *t = calloc(n, sizeof *t);
+    fterm *t = calloc(n + nn, sizeof *t);
+    tw_piter excl[MAX_AND_TERMS];
+    size_t nexcl = 0;
     if (!t) return TRAWL_ENOMEM;
     int rc = 0, bitmaps = 1, filters = 0, absent = 0;
     for (size_t i = 0; i < n && rc == 0 && !absent; i++) {
@@ -454,16 +462,22 @@ int tw_fast_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_t
             filters |= t[i].post.filter >= 0;
         }
     }
+    /* Excluded terms are walked with iterators (field filters included). */
+    for (size_t i = 0; i < nn && rc == 0 && !absent; i++) {
+        fterm *x = &t[n + nexcl];
+        int r = tw_plan_open_term(idx, si, nspecs[i], &x->post, x->fs, &x->nfs, err, errcap);
+        if (r < 0) rc = r;
+        else if (r > 0) {
+            tw_piter_init(&excl[nexcl], &x->post);
+            nexcl++;
+        }
+    }
     if (rc == 0 && !absent && !bitmaps) rc = TW_FAST_NO;
     if (rc || absent) goto out;
     const tw_rview *views[MAX_AND_TERMS + 1];
-    uint64_t cap = UINT32_MAX;
-    for (size_t i = 0; i < n; i++) {
-        views[i] = &t[i].post.view;
-        if (views[i]->card < cap) cap = views[i]->card;
-    }
+    for (size_t i = 0; i < n; i++) views[i] = &t[i].post.view;
     const tw_kernels *k = idx->kernels;
-    if (top->want == 0 && !filters) {
+    if (top->want == 0 && !filters && nexcl == 0) {
         uint64_t c = 0, dc = 0;
         if (tw_and_count(k, views, n, NULL, &c)) rc = TRAWL_ENOMEM;
         if (rc == 0 && e->deleted && c) {
@@ -473,19 +487,9 @@ int tw_fast_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_t
         *total += c - dc;
         goto out;
     }
-    uint32_t *buf = malloc(sizeof *buf * (size_t)(cap ? cap : 1) * (n + 1));
-    uint32_t *ranks[MAX_AND_TERMS];
-    if (!buf) {
-        rc = TRAWL_ENOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) ranks[i] = buf + (size_t)cap * (i + 1);
+    uint32_t *buf, *ranks[MAX_AND_TERMS];
     size_t nout = 0;
-    if (tw_and(k, views, n, buf, (size_t)cap, ranks, NULL, &nout)) {
-        free(buf);
-        rc = TRAWL_ENOMEM;
-        goto out;
-    }
+    if ((rc = intersect(k, views, n, &buf, ranks, &nout)) != 0) goto out;
     /* Every candidate is counted; only those whose block bounds can beat the
      * heap's threshold are scored. A term's bound changes only when its rank
      * enters a new 128-doc block. */
@@ -499,6 +503,8 @@ int tw_fast_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_t
         int keep = 1;
         for (size_t i = 0; i < n && filters && keep; i++)
             if (t[i].post.filter >= 0 && tw_pfield_tf(&t[i].post.f[t[i].post.filter], ranks[i][q]) == 0) keep = 0;
+        for (size_t i = 0; i < nexcl && keep; i++)
+            if (tw_piter_seek(&excl[i], doc) == doc) keep = 0;
         if (!keep) continue;
         count++;
         if (!top->want) continue;
