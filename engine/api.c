@@ -70,6 +70,7 @@ void trawl_options_set_or(trawl_options *o, int on) { if (o) o->use_or = on != 0
 void trawl_options_set_explain(trawl_options *o, int on) { if (o) o->explain = on != 0; }
 void trawl_options_set_snippets(trawl_options *o, int on) { if (o) o->snippets = on != 0; }
 void trawl_options_set_count_only(trawl_options *o, int on) { if (o) o->count_only = on != 0; }
+void trawl_options_set_exhaustive(trawl_options *o, int on) { if (o) o->exhaustive = on != 0; }
 
 trawl_rc trawl_options_set_bm25(trawl_options *o, double k1, double b) {
     if (!o || !(k1 >= 0 && k1 <= 1000) || !(b >= 0 && b <= 1)) return TRAWL_EINVAL;

@@ -175,6 +175,10 @@ TRAWL_API void trawl_options_set_explain(trawl_options *o, int on);
 TRAWL_API void trawl_options_set_snippets(trawl_options *o, int on);
 /* Only count matches; no hits are returned. [0] */
 TRAWL_API void trawl_options_set_count_only(trawl_options *o, int on);
+/* Score every matching document through the generic cursor executor, with no
+ * bitmap fast path and no dynamic pruning (for tests and benchmarks: results
+ * are the same, only slower). [0] */
+TRAWL_API void trawl_options_set_exhaustive(trawl_options *o, int on);
 /* BM25 parameters: k1 >= 0 [1.2], 0 <= b <= 1 [0.75]. TRAWL_EINVAL otherwise. */
 TRAWL_API trawl_rc trawl_options_set_bm25(trawl_options *o, double k1, double b);
 /* Weight of a field in unqualified terms (title 2, others 1 by default); w >= 0. */

@@ -88,7 +88,8 @@ static void free_kids(tw_cursor **kids, size_t n) {
 typedef struct and_cursor {
     tw_cursor base;
     size_t n;
-    tw_cursor **kids; /* ascending cost */
+    tw_cursor **kids;  /* ascending cost: the cheapest leads */
+    tw_cursor **order; /* as given: scores are summed in this order */
 } and_cursor;
 
 /* Moves every child to the first doc >= target they all share. */
@@ -120,19 +121,20 @@ static uint32_t and_seek(tw_cursor *c, uint32_t target) { return and_align((and_
 static double and_score(tw_cursor *c) {
     and_cursor *a = (and_cursor *)c;
     double s = 0;
-    for (size_t i = 0; i < a->n; i++) s += tw_score(a->kids[i]);
+    for (size_t i = 0; i < a->n; i++) s += tw_score(a->order[i]);
     return s;
 }
 
 static void and_explain(tw_cursor *c, tw_buf *out) {
     and_cursor *a = (and_cursor *)c;
-    for (size_t i = 0; i < a->n; i++) a->kids[i]->ops->explain(a->kids[i], out);
+    for (size_t i = 0; i < a->n; i++) a->order[i]->ops->explain(a->order[i], out);
 }
 
 static void and_free(tw_cursor *c) {
     and_cursor *a = (and_cursor *)c;
     free_kids(a->kids, a->n);
     free(a->kids);
+    free(a->order);
     free(a);
 }
 
@@ -146,14 +148,17 @@ static int by_cost(const void *x, const void *y) {
 tw_cursor *tw_and_cursor(tw_cursor **kids, size_t n) {
     if (n == 1) return kids[0];
     and_cursor *a = calloc(1, sizeof *a);
-    tw_cursor **k = malloc(sizeof *k * n);
-    if (!a || !k) {
+    tw_cursor **k = malloc(sizeof *k * n), **o = malloc(sizeof *o * n);
+    if (!a || !k || !o) {
         free(a);
         free(k);
+        free(o);
         free_kids(kids, n);
         return NULL;
     }
     memcpy(k, kids, sizeof *k * n);
+    memcpy(o, kids, sizeof *o * n);
+    a->order = o;
     qsort(k, n, sizeof *k, by_cost);
     a->base.ops = &and_ops;
     a->base.cost = k[0]->cost;
@@ -170,6 +175,7 @@ typedef struct or_cursor {
     size_t n;        /* children still alive, heap-ordered by doc */
     size_t total;    /* all children (explain/free walk every one) */
     tw_cursor **heap;
+    tw_cursor **order; /* as given: scores are summed in this order */
 } or_cursor;
 
 static void sift_down(tw_cursor **h, size_t n, size_t i) {
@@ -219,29 +225,27 @@ static uint32_t or_seek(tw_cursor *c, uint32_t target) {
     return or_settle(o);
 }
 
-/* Calls fn on every live child positioned at the current doc (heap walk). */
-static void at_doc(or_cursor *o, size_t i, void (*fn)(tw_cursor *, void *), void *ctx) {
-    if (i >= o->n || o->heap[i]->doc != o->base.doc) return;
-    fn(o->heap[i], ctx);
-    at_doc(o, 2 * i + 1, fn, ctx);
-    at_doc(o, 2 * i + 2, fn, ctx);
-}
-
-static void add_score(tw_cursor *k, void *ctx) { *(double *)ctx += tw_score(k); }
-static void add_explain(tw_cursor *k, void *ctx) { k->ops->explain(k, ctx); }
-
+/* Scores are summed over the children in the order given, so that every
+ * executor adds the same numbers in the same order (bit-identical scores). */
 static double or_score(tw_cursor *c) {
+    or_cursor *o = (or_cursor *)c;
     double s = 0;
-    at_doc((or_cursor *)c, 0, add_score, &s);
+    for (size_t i = 0; i < o->total; i++)
+        if (o->order[i]->doc == c->doc) s += tw_score(o->order[i]);
     return s;
 }
 
-static void or_explain(tw_cursor *c, tw_buf *out) { at_doc((or_cursor *)c, 0, add_explain, out); }
+static void or_explain(tw_cursor *c, tw_buf *out) {
+    or_cursor *o = (or_cursor *)c;
+    for (size_t i = 0; i < o->total; i++)
+        if (o->order[i]->doc == c->doc) o->order[i]->ops->explain(o->order[i], out);
+}
 
 static void or_free(tw_cursor *c) {
     or_cursor *o = (or_cursor *)c;
     free_kids(o->heap, o->total);
     free(o->heap);
+    free(o->order);
     free(o);
 }
 
@@ -251,14 +255,17 @@ tw_cursor *tw_or_cursor(tw_cursor **kids, size_t n) {
     if (n == 0) return tw_empty_cursor();
     if (n == 1) return kids[0];
     or_cursor *o = calloc(1, sizeof *o);
-    tw_cursor **h = malloc(sizeof *h * n);
-    if (!o || !h) {
+    tw_cursor **h = malloc(sizeof *h * n), **ord = malloc(sizeof *ord * n);
+    if (!o || !h || !ord) {
         free(o);
         free(h);
+        free(ord);
         free_kids(kids, n);
         return NULL;
     }
     memcpy(h, kids, sizeof *h * n);
+    memcpy(ord, kids, sizeof *ord * n);
+    o->order = ord;
     o->base.ops = &or_ops;
     o->n = o->total = n;
     o->heap = h;

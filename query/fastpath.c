@@ -78,12 +78,15 @@ static void bm25_batch(double *restrict sc, const double *restrict tf, const dou
     }
 }
 
-/* Scores candidates cq[0..m) (indices into the intersection) into sc. */
+/* Scores candidates cq[0..m) (indices into the intersection) into sc: each
+ * term's fields summed first, then the terms in query order — the order the
+ * cursor executor adds them in, so scores are bit-identical. */
 static void score_batch(const fterm *t, size_t n, const tw_segment *seg, const uint32_t *docs, uint32_t *const *ranks,
                         const uint32_t *cq, size_t m, double *sc) {
-    double tf[BATCH], dl[BATCH];
+    double tf[BATCH], dl[BATCH], ts[BATCH];
     for (size_t c = 0; c < m; c++) sc[c] = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        for (size_t c = 0; c < m; c++) ts[c] = 0;
         for (size_t j = 0; j < t[i].nfs; j++) {
             const tw_fscore *f = &t[i].fs[j];
             const tw_pfield *pf = &t[i].post.f[f->fi];
@@ -91,8 +94,10 @@ static void score_batch(const fterm *t, size_t n, const tw_segment *seg, const u
                 tf[c] = tw_pfield_tf(pf, ranks[i][cq[c]]);
                 dl[c] = tw_segment_doclen(seg, f->field, docs[cq[c]]);
             }
-            bm25_batch(sc, tf, dl, m, f->bm.weight, f->bm.norm0, f->bm.norm1);
+            bm25_batch(ts, tf, dl, m, f->bm.weight, f->bm.norm0, f->bm.norm1);
         }
+        for (size_t c = 0; c < m; c++) sc[c] += ts[c];
+    }
 }
 
 /* Candidates of n bitmaps: tw_and into a malloc'd buffer (ids, then n rank
@@ -336,7 +341,8 @@ static int union_count(const tw_rview *const *v, size_t n, const uint32_t *const
 
 typedef struct mterm {
     tw_cursor *cur;
-    double ub; /* upper bound of the term's score in this segment */
+    double ub;     /* upper bound of the term's score in this segment */
+    size_t clause; /* position in the query, for the order of the final sum */
 } mterm;
 
 static int by_ub(const void *x, const void *y) {
@@ -414,6 +420,7 @@ static int or_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw
     double prefix[MAX_AND_TERMS + 1];
     for (size_t i = 0; i < n; i++) {
         m[i].ub = term_bound(e->seg, &post[i], fs + i * TW_MAX_SCORED_FIELDS, nfs[i]);
+        m[i].clause = i;
         m[i].cur = tw_term_cursor(e->seg, &post[i], fs + i * TW_MAX_SCORED_FIELDS, nfs[i]);
         if (!m[i].cur) rc = TRAWL_ENOMEM;
     }
@@ -430,16 +437,21 @@ static int or_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw
         for (size_t i = ess; i < n; i++)
             if (m[i].cur->doc < doc) doc = m[i].cur->doc;
         if (doc == TW_DOC_END) break;
-        double score = 0;
+        double score = 0, part[MAX_AND_TERMS] = {0};
         for (size_t i = ess; i < n; i++)
             if (m[i].cur->doc == doc) {
-                score += tw_score(m[i].cur);
+                score += part[m[i].clause] = tw_score(m[i].cur);
                 tw_next(m[i].cur);
             }
         for (size_t i = ess; i-- > 0;) {
             if (score + prefix[i + 1] <= theta) break;
-            if (tw_seek(m[i].cur, doc) == doc) score += tw_score(m[i].cur);
+            if (tw_seek(m[i].cur, doc) == doc) score += part[m[i].clause] = tw_score(m[i].cur);
         }
+        if (score <= theta) continue;
+        /* Every term was looked at: the final sum in query order, as the other
+         * executors add it. */
+        score = 0;
+        for (size_t i = 0; i < n; i++) score += part[i];
         if (score <= theta) continue;
         if (e->deleted && roaring_bitmap_contains(e->deleted, doc)) continue;
         tw_topk_push(top, score, si, doc);

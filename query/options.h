@@ -16,7 +16,7 @@ typedef struct tw_field_weight {
 
 struct trawl_options {
     size_t limit, offset;
-    int use_or, explain, snippets, count_only;
+    int use_or, explain, snippets, count_only, exhaustive;
     double k1, b;
     tw_field_weight *weights;
     size_t nweights;

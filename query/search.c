@@ -181,7 +181,8 @@ trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_opt
     }
     for (uint32_t s = 0; plan->root && s < idx->nsegs && rc == 0; s++) {
         uint64_t total = 0;
-        rc = tw_fast_segment(idx, s, plan->root, &top, &total, res->errmsg, sizeof res->errmsg);
+        rc = options->exhaustive ? TW_FAST_NO
+                                 : tw_fast_segment(idx, s, plan->root, &top, &total, res->errmsg, sizeof res->errmsg);
         if (rc == TW_FAST_NO) rc = search_segment(res, idx, s, plan->root, &top);
         else res->total += total;
     }
