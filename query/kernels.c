@@ -230,10 +230,8 @@ static void tw_mw_free(tw_mw *mw) {
     free(mw->own_scratch);
 }
 
-/* First index p >= pos of c[0..n) with c[p].key >= key, or n. Keys are
- * unique and ascending, so the answer is at most pos + (key - c[pos].key): on
- * dense key ranges that probe hits directly; otherwise gallop below it. */
-static uint32_t tw_seek_key(const tw_container *c, uint32_t n, uint32_t pos, uint32_t key) {
+/* tw_seek_key for strictly ascending keys. */
+static uint32_t tw_seek_key_sorted(const tw_container *c, uint32_t n, uint32_t pos, uint32_t key) {
     if (pos >= n || c[pos].key >= key) return pos;
     uint32_t bound = pos + (key - c[pos].key), hi = bound < n ? bound : n; /* answer in (pos, hi] */
     if (bound < n && c[bound].key == key) return bound;
@@ -252,6 +250,17 @@ static uint32_t tw_seek_key(const tw_container *c, uint32_t n, uint32_t pos, uin
             hi = mid;
     }
     return lo;
+}
+
+/* First index p >= pos of c[0..n) with c[p].key >= key, or n. Keys are
+ * unique and ascending, so the answer is at most pos + (key - c[pos].key): on
+ * dense key ranges that probe hits directly; otherwise gallop below it. Keys
+ * out of order (never from tw_rview_parse) give some p with c[p].key >= key,
+ * which keeps the callers' loops finite. */
+static uint32_t tw_seek_key(const tw_container *c, uint32_t n, uint32_t pos, uint32_t key) {
+    uint32_t p = tw_seek_key_sorted(c, n, pos, key);
+    while (p < n && c[p].key < key) p++;
+    return p;
 }
 
 /* Advances every input to the next key present in all of them, starting
@@ -310,6 +319,42 @@ static int tw_mw_advance(tw_mw *mw, const tw_rview *const *v, int sl) {
     tw_mw_prefetch(mw, !sl);
     return 1;
 }
+
+/* Starts loading the first bytes of the payload of c (see tw_mw_prefetch). */
+static void tw_prefetch_container(const tw_container *c) {
+    size_t bytes = c->type == TW_C_ARRAY ? 2 * (size_t)c->card : c->type == TW_C_RUN ? 4 * (size_t)c->nruns : 0;
+    if (bytes > 512) bytes = 512;
+    for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(c->data + o);
+}
+
+/* Two inputs, a (the smaller) and b: a merge over container keys that
+ * gallops on mismatches and calls body(pa, pb) for every common key. After a
+ * match the next candidate pair is prefetched: a's next container and b's
+ * container at the same key distance (exact when b's keys are dense). */
+#define TW_PAIRS(a, b, body)                                                                        \
+    do {                                                                                            \
+        uint32_t p_ = 0, q_ = 0;                                                                    \
+        while (p_ < (a)->n && q_ < (b)->n) {                                                        \
+            uint32_t ka_ = (a)->c[p_].key, kb_ = (b)->c[q_].key;                                    \
+            if (ka_ < kb_) {                                                                        \
+                p_ = tw_seek_key((a)->c, (a)->n, p_ + 1, kb_);                                      \
+                continue;                                                                           \
+            }                                                                                       \
+            if (kb_ < ka_) {                                                                        \
+                q_ = tw_seek_key((b)->c, (b)->n, q_ + 1, ka_);                                      \
+                continue;                                                                           \
+            }                                                                                       \
+            if (p_ + 1 < (a)->n) {                                                                  \
+                uint32_t g_ = q_ + ((a)->c[p_ + 1].key - ka_);                                      \
+                tw_prefetch_container(&(a)->c[p_ + 1]);                                             \
+                tw_prefetch_container(&(b)->c[g_ < (b)->n ? g_ : (b)->n - 1]);                      \
+            }                                                                                       \
+            const tw_container *pa = &(a)->c[p_], *pb = &(b)->c[q_];                                \
+            body;                                                                                   \
+            p_++;                                                                                   \
+            q_++;                                                                                   \
+        }                                                                                           \
+    } while (0)
 
 /* The running result as an array container operand. On big-endian machines
  * the u16 values are stored little-endian first, as the kernels read them. */
@@ -431,6 +476,30 @@ int tw_and(const tw_kernels *k, const tw_rview *const *v, size_t n, uint32_t *ou
     tw_mw mw;
     *nout = 0;
     if (n == 0 || cap == 0) return 0;
+    if (n == 2) {
+        int swap = v[1]->card < v[0]->card;
+        const tw_rview *a = v[swap], *b = v[!swap];
+        uint32_t *ra = ranks ? ranks[swap] : NULL, *rb = ranks ? ranks[!swap] : NULL;
+        void *own = NULL;
+        if (!scratch && !(scratch = own = malloc(65536 * sizeof(uint16_t)))) return -1;
+        uint16_t *vals = scratch;
+        size_t w = 0;
+        TW_PAIRS(a, b, {
+            if (w == cap) break;
+            size_t room = cap - w < 65536 ? cap - w : 65536;
+            size_t cnt = tw_container_and(k, pa, pb, vals, ra ? ra + w : NULL, rb ? rb + w : NULL, room);
+            uint32_t hi = (uint32_t)pa->key << 16;
+            for (size_t x = 0; x < cnt; x++) out[w + x] = hi | vals[x];
+            if (ra && pa->rank)
+                for (size_t x = 0; x < cnt; x++) ra[w + x] += pa->rank;
+            if (rb && pb->rank)
+                for (size_t x = 0; x < cnt; x++) rb[w + x] += pb->rank;
+            w += cnt;
+        });
+        free(own);
+        *nout = w;
+        return 0;
+    }
     if (tw_mw_init(&mw, v, n, scratch, n > 1) != 0) return -1;
     size_t w = 0;
     if (v[mw.ord[0]]->card == 0) {
@@ -463,21 +532,23 @@ int tw_and_count(const tw_kernels *k, const tw_rview *const *v, size_t n, void *
         *count = v[0]->card;
         return 0;
     }
-    if (tw_mw_init(&mw, v, n, scratch, n > 2) != 0) return -1;
     uint64_t total = 0;
+    if (n == 2) {
+        const tw_rview *a = v[0]->card <= v[1]->card ? v[0] : v[1], *b = a == v[0] ? v[1] : v[0];
+        TW_PAIRS(a, b, total += tw_container_count(k, pa, pb));
+        *count = total;
+        return 0;
+    }
+    if (tw_mw_init(&mw, v, n, scratch, 1) != 0) return -1;
     int sl = 0, have = tw_mw_next_key(&mw, v, 0);
     while (have) {
         const tw_container *last = mw.oc[sl][n - 1];
         have = tw_mw_advance(&mw, v, sl);
-        if (n == 2) {
-            total += tw_container_count(k, mw.oc[sl][0], last);
-        } else {
-            int cur;
-            size_t cnt = tw_mw_values(k, &mw, sl, n - 1, &cur);
-            if (cnt) {
-                tw_container arr = tw_as_array(mw.vals[cur], cnt);
-                total += tw_container_count(k, &arr, last);
-            }
+        int cur;
+        size_t cnt = tw_mw_values(k, &mw, sl, n - 1, &cur);
+        if (cnt) {
+            tw_container arr = tw_as_array(mw.vals[cur], cnt);
+            total += tw_container_count(k, &arr, last);
         }
         sl = !sl;
     }

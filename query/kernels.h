@@ -31,7 +31,19 @@
  * writes more than `cap` results. When a container is malformed (unsorted
  * array, overlapping runs, popcount that disagrees with the declared
  * cardinality — things only tw_rview_parse(deep=1) rules out) the results are
- * unspecified, but memory safety holds. A run whose end passes 65535 is clipped.
+ * unspecified, but memory safety holds — note that indices and ranks may then
+ * exceed a container's cardinality, so code that indexes per-posting data
+ * with them must use deep-checked views or check the bound. A run whose end
+ * passes 65535 is clipped.
+ *
+ * Typical use:
+ *   const tw_kernels *k = tw_kernels_get(tw_simd_select());   // once
+ *   const tw_rview *in[2] = {&va, &vb};
+ *   uint32_t *ids = malloc(min_card * 4), *ra = ..., *rb = ...;
+ *   uint32_t *ranks[2] = {ra, rb};
+ *   size_t n;
+ *   if (tw_and(k, in, 2, ids, min_card, ranks, NULL, &n) == 0) ...  // ids[0..n)
+ *   uint64_t c; tw_and_count(k, in, 2, NULL, &c);
  */
 #ifndef TW_KERNELS_H
 #define TW_KERNELS_H
@@ -156,7 +168,9 @@ size_t tw_container_count(const tw_kernels *k, const tw_container *a, const tw_c
  * before any container is touched; at each common key the containers are
  * intersected smallest first and the work stops as soon as it is empty.
  * n == 0 gives an empty result. The views are only read; they may be shared
- * between threads. */
+ * between threads. Views must have strictly ascending keys (tw_rview_parse
+ * guarantees it); the index of a value in a view is container rank + index in
+ * the container. */
 
 /* Scratch memory tw_and and tw_and_count may use, in bytes. */
 #define TW_AND_SCRATCH_BYTES ((size_t)524288)

@@ -19,6 +19,7 @@
 
 #define TW_KSUF avx2
 #define TW_TARGET __attribute__((target("avx2,bmi,bmi2,popcnt")))
+#define TW_KPOPCNT 1
 #include "kernels_impl.h"
 
 /* Bit l (0..15) set when u16 lane l of x equals some lane of y. */

@@ -22,6 +22,7 @@
 
 #define TW_KSUF avx512
 #define TW_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,bmi,bmi2,popcnt")))
+#define TW_KPOPCNT 1
 #include "kernels_impl.h"
 
 /* vpermw indices: row r puts rotation 2r of the 16 b-lanes in lanes 0..15

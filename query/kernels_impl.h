@@ -3,9 +3,9 @@
  * once per instruction-set level (contracts in kernels.h).
  *
  * Not a public header: each kernels_<level>.c defines TW_KSUF (the name
- * suffix, e.g. avx2) and TW_TARGET (a function attribute such as
- * __attribute__((target("avx2,popcnt"))), or nothing) and then includes this
- * file, so every function here is built for that level — popcount, tzcnt and
+ * suffix, e.g. avx2), TW_TARGET (a function attribute such as
+ * __attribute__((target("avx2,popcnt"))), or nothing) and, when the level has
+ * the POPCNT instruction, TW_KPOPCNT, and then includes this file, so every function here is built for that level — popcount, tzcnt and
  * the auto-vectorized loops then use the level's instructions. The level files
  * replace the kernels that benefit from hand-written SIMD and keep these for
  * the rest.
@@ -31,6 +31,9 @@
 #define TW_KDEF static TW_TARGET __attribute__((unused))
 #define TW_KINL static TW_TARGET inline
 
+/* Positions of the set bits of every byte value (kernels_scalar.c). */
+extern const uint8_t tw_bitpos8[256][8];
+
 /* Ratio beyond which array ∩ array gallops through the longer array. */
 #define TW_GALLOP_RATIO 64
 
@@ -41,7 +44,19 @@ TW_KINL uint32_t TW_K(run_end)(const uint8_t *r, size_t t) {
     return e > 65535u ? 65535u : e;
 }
 
+/* Population count: the POPCNT instruction on levels that have it
+ * (TW_KPOPCNT defined by the level file), else inline SWAR arithmetic, which
+ * beats the library call the builtin becomes on a baseline target. */
+#ifdef TW_KPOPCNT
 TW_KINL uint32_t TW_K(pop64)(uint64_t x) { return (uint32_t)__builtin_popcountll(x); }
+#else
+TW_KINL uint32_t TW_K(pop64)(uint64_t x) {
+    x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+    x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+    x = (x + (x >> 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
+    return (uint32_t)((x * UINT64_C(0x0101010101010101)) >> 56);
+}
+#endif
 
 /* First index p in [lo, n) with a[p] >= v, or n: branch-free binary search
  * (the compiler emits a conditional move; the loads of successive probes are
@@ -233,21 +248,38 @@ TW_KDEF size_t TW_K(count_ab)(const uint8_t *a, size_t na, const uint8_t *b) {
 
 /* ---- bitset ∩ bitset ------------------------------------------------------ */
 
+/* Writes base + the position of every set bit of m, ascending, to dst and
+ * returns how many: a byte at a time from tw_bitpos8, branch-free. Writes up
+ * to 8 entries past the result: dst must have room for 64. */
+TW_KINL size_t TW_K(bits16)(uint64_t m, uint32_t base, uint16_t *dst) {
+    size_t k = 0;
+    for (uint32_t q = 0; q < 8; q++, m >>= 8) {
+        const uint8_t *e = tw_bitpos8[m & 0xFF];
+        for (uint32_t x = 0; x < 8; x++) dst[k + x] = (uint16_t)(base + 8 * q + e[x]);
+        k += TW_K(pop64)(m & 0xFF);
+    }
+    return k;
+}
+
 TW_KDEF size_t TW_K(and_bb)(const uint8_t *a, const uint8_t *b, uint16_t *out, uint32_t *ia, uint32_t *ib,
-                                     size_t cap) {
+                            size_t cap) {
     size_t k = 0;
     uint32_t ra = 0, rb = 0; /* set bits of a / b in earlier words */
     for (uint32_t w = 0; w < 1024; w++) {
         uint64_t x = tw_ld64(a + 8 * w), y = tw_ld64(b + 8 * w), m = x & y;
-        while (m) {
-            if (k == cap) return k;
-            uint32_t bit = (uint32_t)__builtin_ctzll(m);
-            uint64_t below = (UINT64_C(1) << bit) - 1;
-            out[k] = (uint16_t)(w * 64 + bit);
-            if (ia) ia[k] = ra + TW_K(pop64)(x & below);
-            if (ib) ib[k] = rb + TW_K(pop64)(y & below);
-            k++;
-            m &= m - 1;
+        if (!ia && !ib && cap - k >= 64) { /* room for the table's over-writes */
+            if (m) k += TW_K(bits16)(m, w * 64, out + k);
+        } else {
+            while (m) {
+                if (k == cap) return k;
+                uint32_t bit = (uint32_t)__builtin_ctzll(m);
+                uint64_t below = (UINT64_C(1) << bit) - 1;
+                out[k] = (uint16_t)(w * 64 + bit);
+                if (ia) ia[k] = ra + TW_K(pop64)(x & below);
+                if (ib) ib[k] = rb + TW_K(pop64)(y & below);
+                k++;
+                m &= m - 1;
+            }
         }
         if (ia) ra += TW_K(pop64)(x);
         if (ib) rb += TW_K(pop64)(y);
@@ -435,13 +467,25 @@ TW_KDEF size_t TW_K(and_rr)(const uint8_t *a, size_t na, const uint8_t *b, size_
 
 TW_KDEF size_t TW_K(count_rr)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb) {
     size_t i = 0, j = 0, k = 0;
-    while (i < na && j < nb) {
-        uint32_t sa = TW_K(run_start)(a, i), ea = TW_K(run_end)(a, i);
-        uint32_t sb = TW_K(run_start)(b, j), eb = TW_K(run_end)(b, j);
+    if (!na || !nb) return 0;
+    /* branchy on purpose: the outcomes are well predicted on typical data,
+     * and speculation keeps the loads off the loop-carried chain */
+    uint32_t sa = TW_K(run_start)(a, 0), ea = TW_K(run_end)(a, 0);
+    uint32_t sb = TW_K(run_start)(b, 0), eb = TW_K(run_end)(b, 0);
+    for (;;) {
         uint32_t lo = sa > sb ? sa : sb, hi = ea < eb ? ea : eb;
         if (lo <= hi) k += hi - lo + 1;
-        i += ea <= eb;
-        j += eb <= ea;
+        if (ea < eb) {
+            if (++i == na) break;
+            sa = TW_K(run_start)(a, i), ea = TW_K(run_end)(a, i);
+        } else if (eb < ea) {
+            if (++j == nb) break;
+            sb = TW_K(run_start)(b, j), eb = TW_K(run_end)(b, j);
+        } else {
+            if (++i == na || ++j == nb) break;
+            sa = TW_K(run_start)(a, i), ea = TW_K(run_end)(a, i);
+            sb = TW_K(run_start)(b, j), eb = TW_K(run_end)(b, j);
+        }
     }
     return k;
 }

@@ -17,6 +17,7 @@
 
 #define TW_KSUF sse41
 #define TW_TARGET __attribute__((target("sse4.1,popcnt")))
+#define TW_KPOPCNT 1
 #include "kernels_impl.h"
 
 /* Bit l (0..7) set when u16 lane l of x equals some lane of y. */

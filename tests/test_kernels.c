@@ -217,12 +217,13 @@ static void check_pair16(const tw_kernels *k, const set16 *a, const set16 *b, co
             size_t cnt = tw_container_count(k, ca, cb);
             CHECK(cnt == rn, "%s %s count %s∩%s (|a|=%zu |b|=%zu): got %zu want %zu", k->name, ctx, tyname(ta),
                   tyname(tb), a->n, b->n, cnt, rn);
-            /* full result with both indices, two index-less variants and a truncated one */
-            for (int mode = 0; mode < 4; mode++) {
+            /* modes: 0 both indices, 1 only ib, 2 only ia, 3 none; 4 and 5: both / none with a
+             * truncating cap */
+            for (int mode = 0; mode < 6; mode++) {
                 size_t cap = a->n < b->n ? a->n : b->n;
-                if (mode == 3) cap = rn ? rng_below(r, (uint32_t)rn) : 0;
-                uint32_t *pa = mode == 0 || mode == 2 || mode == 3 ? ia : NULL;
-                uint32_t *pb = mode == 0 || mode == 1 || mode == 3 ? ib : NULL;
+                if (mode >= 4) cap = rn ? rng_below(r, (uint32_t)rn) : 0;
+                uint32_t *pa = mode == 0 || mode == 2 || mode == 4 ? ia : NULL;
+                uint32_t *pb = mode == 0 || mode == 1 || mode == 4 ? ib : NULL;
                 for (size_t q = 0; q < cap + SLACK; q++) out[q] = SENT16, ia[q] = ib[q] = SENT32;
                 size_t got = tw_container_and(k, ca, cb, out, pa, pb, cap);
                 size_t want = rn < cap ? rn : cap;
@@ -622,6 +623,134 @@ static void test_bitmaps(const tw_kernels *const *levels, size_t nlev, uint64_t 
 }
 
 /* ====================================================================== */
+/* Malformed input                                                         */
+
+/* Kernels on garbage containers (unsorted arrays with duplicates, bitsets
+ * whose popcount disagrees with the cardinality, overlapping runs and runs
+ * past 65535), each in a buffer of exactly its size (so ASan sees any read
+ * outside it): results are unspecified, but nothing may be written past cap
+ * and the returned count may not exceed it. */
+static int test_malformed(const tw_kernels *const *levels, size_t nlev, uint64_t seed, int iters) {
+    int viewed = 0;
+    uint64_t r = seed ^ UINT64_C(0x2545F4914F6CDD1D);
+    static uint16_t out[2 * 65536 + SLACK];
+    static uint32_t ia[2 * 65536 + SLACK], ib[2 * 65536 + SLACK];
+    for (int it = 0; it < iters; it++) {
+        tw_container c[2][4];
+        uint8_t *mem[2][4];
+        for (int side = 0; side < 2; side++) {
+            size_t na = rng_below(&r, 5000), nr = rng_below(&r, 3000);
+            uint32_t spread = 1 + rng_below(&r, 65536);
+            mem[side][TW_C_ARRAY] = xmalloc(2 * na);
+            for (size_t q = 0; q < na; q++) put16(mem[side][TW_C_ARRAY] + 2 * q, rng_below(&r, spread));
+            if (rng_below(&r, 2)) /* mostly ascending with defects */
+                for (size_t q = 0; q < na; q++)
+                    put16(mem[side][TW_C_ARRAY] + 2 * q, (uint32_t)(q * 65536 / (na + 1)) + rng_below(&r, 40));
+            mem[side][TW_C_BITSET] = xmalloc(8192);
+            uint32_t dens = rng_below(&r, 256);
+            for (size_t q = 0; q < 8192; q++) mem[side][TW_C_BITSET][q] = (uint8_t)(rng_below(&r, 256) < dens ? rng_next(&r) : 0);
+            mem[side][TW_C_RUN] = xmalloc(4 * nr);
+            for (size_t q = 0; q < nr; q++) {
+                put16(mem[side][TW_C_RUN] + 4 * q, rng_below(&r, 65536));
+                put16(mem[side][TW_C_RUN] + 4 * q + 2, rng_below(&r, 1 + rng_below(&r, 65536)));
+            }
+            for (int ty = TW_C_ARRAY; ty <= TW_C_RUN; ty++) {
+                memset(&c[side][ty], 0, sizeof c[side][ty]);
+                c[side][ty].data = mem[side][ty];
+                c[side][ty].type = (uint8_t)ty;
+                c[side][ty].card = ty == TW_C_ARRAY ? (uint32_t)na : 1 + rng_below(&r, 65536);
+                c[side][ty].nruns = (uint32_t)nr;
+            }
+        }
+        for (size_t l = 0; l < nlev; l++)
+            for (int ta = TW_C_ARRAY; ta <= TW_C_RUN; ta++)
+                for (int tb = TW_C_ARRAY; tb <= TW_C_RUN; tb++) {
+                    const tw_container *ca = &c[0][ta], *cb = &c[1][tb];
+                    (void)tw_container_count(levels[l], ca, cb);
+                    size_t cap = rng_below(&r, 2) ? (ca->card < cb->card ? ca->card : cb->card) : rng_below(&r, 70000);
+                    for (size_t q = 0; q < cap + SLACK; q++) out[q] = SENT16, ia[q] = ib[q] = SENT32;
+                    int idx = (int)rng_below(&r, 2);
+                    size_t got = tw_container_and(levels[l], ca, cb, out, idx ? ia : NULL, idx ? ib : NULL, cap);
+                    CHECK(got <= cap, "%s malformed %s∩%s iter %d: returned %zu > cap %zu", levels[l]->name, tyname(ta),
+                          tyname(tb), it, got, cap);
+                    for (size_t q = cap; q < cap + SLACK; q++)
+                        if (out[q] != SENT16 || ia[q] != SENT32 || ib[q] != SENT32) {
+                            fail_at(__LINE__, "%s malformed %s∩%s iter %d: wrote past cap %zu at %zu", levels[l]->name,
+                                    tyname(ta), tyname(tb), it, cap, q);
+                            break;
+                        }
+                }
+        for (int side = 0; side < 2; side++)
+            for (int ty = TW_C_ARRAY; ty <= TW_C_RUN; ty++) free(mem[side][ty]);
+    }
+
+    /* whole bitmaps whose payload bytes were scrambled after serialization,
+     * viewed without the deep check */
+    void *scratch = xmalloc(TW_AND_SCRATCH_BYTES);
+    for (int it = 0; it < iters; it++) {
+        size_t n = 2 + rng_below(&r, 3);
+        bm in[MAXIN];
+        memset(in, 0, sizeof in);
+        const tw_rview *views[MAXIN];
+        int parsed[MAXIN] = {0};
+        size_t ok = 0, mincard = SIZE_MAX;
+        for (size_t t = 0; t < n; t++) {
+            gen32(&in[t].vals, &r, (int)rng_below(&r, NSHAPES32));
+            vnormalize(&in[t].vals);
+            roaring_bitmap_t *rb = roaring_bitmap_of_ptr(in[t].vals.n, in[t].vals.v);
+            roaring_bitmap_run_optimize(rb);
+            size_t sz = roaring_bitmap_portable_size_in_bytes(rb);
+            in[t].mem = xmalloc(sz);
+            roaring_bitmap_portable_serialize(rb, (char *)in[t].mem);
+            roaring_bitmap_free(rb);
+            size_t flips = 1 + rng_below(&r, 64);
+            for (size_t q = 0; q < flips && sz > 64; q++) in[t].mem[64 + rng_below(&r, (uint32_t)(sz - 64))] ^= (uint8_t)(1 + rng_below(&r, 255));
+            size_t used;
+            if (tw_rview_parse(in[t].mem, sz, 0, &in[t].view, &used, NULL) == 0) {
+                parsed[t] = 1;
+                views[ok++] = &in[t].view;
+                if (in[t].view.card < mincard) mincard = (size_t)in[t].view.card;
+            }
+        }
+        if (ok >= 2) {
+            viewed++;
+            size_t cap = mincard < 300000 ? mincard : 300000;
+            uint32_t *o = xmalloc((cap + SLACK) * sizeof *o), *rk[MAXIN];
+            for (size_t t = 0; t < ok; t++) rk[t] = xmalloc((cap + SLACK) * sizeof *rk[t]);
+            for (size_t l = 0; l < nlev; l++) {
+                for (size_t q = 0; q < cap + SLACK; q++) {
+                    o[q] = SENT32;
+                    for (size_t t = 0; t < ok; t++) rk[t][q] = SENT32;
+                }
+                size_t got = 0;
+                uint64_t cnt = 0;
+                int rc = tw_and(levels[l], views, ok, o, cap, rk, scratch, &got);
+                CHECK(rc == 0 && got <= cap, "%s malformed bitmaps iter %d: rc %d got %zu cap %zu", levels[l]->name, it,
+                      rc, got, cap);
+                CHECK(tw_and_count(levels[l], views, ok, scratch, &cnt) == 0, "%s malformed count failed", levels[l]->name);
+                for (size_t q = cap; q < cap + SLACK; q++) {
+                    int past = o[q] != SENT32;
+                    for (size_t t = 0; t < ok; t++) past |= rk[t][q] != SENT32;
+                    if (past) {
+                        fail_at(__LINE__, "%s malformed bitmaps iter %d: wrote past cap %zu", levels[l]->name, it, cap);
+                        break;
+                    }
+                }
+            }
+            free(o);
+            for (size_t t = 0; t < ok; t++) free(rk[t]);
+        }
+        for (size_t t = 0; t < n; t++) {
+            if (parsed[t]) tw_rview_free(&in[t].view);
+            free(in[t].mem);
+            free(in[t].vals.v);
+        }
+    }
+    free(scratch);
+    return viewed;
+}
+
+/* ====================================================================== */
 /* Dispatch                                                                */
 
 static void test_dispatch(void) {
@@ -676,6 +805,8 @@ int main(void) {
     printf("container kernels: %s\n", failures ? "FAILED" : "ok");
     test_bitmaps(levels, nlev, seed, 300 * scale);
     printf("bitmap intersections: %s\n", failures ? "FAILED" : "ok");
+    int viewed = test_malformed(levels, nlev, seed, 60 * scale);
+    printf("malformed input: %s (%d scrambled bitmap sets viewed)\n", failures ? "FAILED" : "ok", viewed);
     if (failures) {
         fprintf(stderr, "%d failure(s), seed %llu\n", failures, (unsigned long long)seed);
         return 1;
