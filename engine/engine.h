@@ -72,16 +72,27 @@ struct trawl_index {
     char **field_names;
     uint64_t *field_docs;   /* live documents with the field */
     uint64_t *field_tokens; /* tokens of the field in live documents */
-    /* Idle analyzers for searches (analyzers are single-threaded and costly to make). */
+    /* Idle query contexts (a search takes one; they are costly to make). */
     pthread_mutex_t pool_lock;
-    struct tw_analyzer *pool[8];
+    struct tw_qctx *pool[8];
     int npool;
 };
 
-/* An analyzer for the index's language, from the pool or new; NULL when out of
- * memory. Give it back with tw_index_analyzer_release. Thread-safe. */
-struct tw_analyzer *tw_index_analyzer_acquire(const struct trawl_index *idx);
-void tw_index_analyzer_release(const struct trawl_index *idx, struct tw_analyzer *a);
+/* What one search needs besides the index: an analyzer (single-threaded,
+ * costly to make) and scratch memory the executors reuse from query to query. */
+typedef struct tw_qctx {
+    struct tw_analyzer *an;
+    void *and_scratch; /* TW_AND_SCRATCH_BYTES for tw_and / tw_and_count */
+    uint32_t *buf;     /* candidate ids and ranks */
+    size_t buf_cap;
+} tw_qctx;
+
+/* A query context for the index's language, from the pool or new; NULL when
+ * out of memory. Give it back with tw_index_qctx_release. Thread-safe. */
+tw_qctx *tw_index_qctx_acquire(const struct trawl_index *idx);
+void tw_index_qctx_release(const struct trawl_index *idx, tw_qctx *c);
+/* c->buf with room for n entries (grown as needed), or NULL when out of memory. */
+uint32_t *tw_qctx_buf(tw_qctx *c, size_t n);
 
 /* Global field number of name, or -1. */
 int tw_index_field(const struct trawl_index *idx, const char *name);

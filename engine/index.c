@@ -22,31 +22,56 @@ int tw_index_field(const trawl_index *idx, const char *name) {
     return -1;
 }
 
-tw_analyzer *tw_index_analyzer_acquire(const trawl_index *cidx) {
-    trawl_index *idx = (trawl_index *)cidx; /* the pool is the one mutable part */
-    tw_analyzer *a = NULL;
-    pthread_mutex_lock(&idx->pool_lock);
-    if (idx->npool > 0) a = idx->pool[--idx->npool];
-    pthread_mutex_unlock(&idx->pool_lock);
-    if (!a && tw_analyzer_new(idx->lang, &a) != 0) a = NULL;
-    return a;
+static void qctx_free(tw_qctx *c) {
+    if (!c) return;
+    tw_analyzer_free(c->an);
+    free(c->and_scratch);
+    free(c->buf);
+    free(c);
 }
 
-void tw_index_analyzer_release(const trawl_index *cidx, tw_analyzer *a) {
+tw_qctx *tw_index_qctx_acquire(const trawl_index *cidx) {
+    trawl_index *idx = (trawl_index *)cidx; /* the pool is the one mutable part */
+    tw_qctx *c = NULL;
+    pthread_mutex_lock(&idx->pool_lock);
+    if (idx->npool > 0) c = idx->pool[--idx->npool];
+    pthread_mutex_unlock(&idx->pool_lock);
+    if (c) return c;
+    if (!(c = calloc(1, sizeof *c)) || tw_analyzer_new(idx->lang, &c->an) != 0 ||
+        !(c->and_scratch = malloc(TW_AND_SCRATCH_BYTES))) {
+        qctx_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void tw_index_qctx_release(const trawl_index *cidx, tw_qctx *c) {
     trawl_index *idx = (trawl_index *)cidx;
-    if (!a) return;
+    if (!c) return;
     pthread_mutex_lock(&idx->pool_lock);
     if (idx->npool < (int)(sizeof idx->pool / sizeof idx->pool[0])) {
-        idx->pool[idx->npool++] = a;
-        a = NULL;
+        idx->pool[idx->npool++] = c;
+        c = NULL;
     }
     pthread_mutex_unlock(&idx->pool_lock);
-    tw_analyzer_free(a);
+    qctx_free(c);
+}
+
+uint32_t *tw_qctx_buf(tw_qctx *c, size_t n) {
+    if (n > c->buf_cap) {
+        size_t cap = c->buf_cap ? c->buf_cap : 4096;
+        while (cap < n) cap *= 2;
+        uint32_t *nb = realloc(c->buf, sizeof *nb * cap);
+        if (!nb) return NULL;
+        c->buf = nb;
+        c->buf_cap = cap;
+    }
+    return c->buf;
 }
 
 void trawl_index_close(trawl_index *idx) {
     if (!idx) return;
-    for (int k = 0; k < idx->npool; k++) tw_analyzer_free(idx->pool[k]);
+    for (int k = 0; k < idx->npool; k++) qctx_free(idx->pool[k]);
     pthread_mutex_destroy(&idx->pool_lock);
     for (uint32_t i = 0; i < idx->nsegs; i++) {
         tw_segment_close(idx->segs[i].seg);

@@ -100,21 +100,16 @@ static void score_batch(const fterm *t, size_t n, const tw_segment *seg, const u
     }
 }
 
-/* Candidates of n bitmaps: tw_and into a malloc'd buffer (ids, then n rank
- * arrays of cap entries). Returns 0 and *buf (free it), or TRAWL_ENOMEM. */
-static int intersect(const tw_kernels *k, const tw_rview *const *views, size_t n, uint32_t **buf,
+/* Candidates of n bitmaps: tw_and into the context's buffer (ids, then n
+ * rank arrays of cap entries each). Returns 0 and *buf, or TRAWL_ENOMEM. */
+static int intersect(const tw_kernels *k, tw_qctx *ctx, const tw_rview *const *views, size_t n, uint32_t **buf,
                      uint32_t **ranks, size_t *nout) {
     uint64_t cap = UINT32_MAX;
     for (size_t i = 0; i < n; i++)
         if (views[i]->card < cap) cap = views[i]->card;
-    *buf = malloc(sizeof **buf * (size_t)(cap ? cap : 1) * (n + 1));
-    if (!*buf) return TRAWL_ENOMEM;
+    if (!(*buf = tw_qctx_buf(ctx, (size_t)(cap ? cap : 1) * (n + 1)))) return TRAWL_ENOMEM;
     for (size_t i = 0; i < n; i++) ranks[i] = *buf + (size_t)cap * (i + 1);
-    if (tw_and(k, views, n, *buf, (size_t)cap, ranks, NULL, nout)) {
-        free(*buf);
-        *buf = NULL;
-        return TRAWL_ENOMEM;
-    }
+    if (tw_and(k, views, n, *buf, (size_t)cap, ranks, ctx->and_scratch, nout)) return TRAWL_ENOMEM;
     return 0;
 }
 
@@ -164,7 +159,7 @@ static int phrase_freq(phrase_field *pf, const tw_postings *post, size_t n, uint
 }
 
 /* A root that is one phrase, in one field (qualified) or as one spec per field. */
-static int phrase_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
+static int phrase_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
                           char *err, size_t errcap) {
     const tw_iseg *e = &idx->segs[si];
     const spec *s0 = &root->specs[0];
@@ -229,7 +224,7 @@ static int phrase_segment(const trawl_index *idx, uint32_t si, const pnode *root
             order[b] = order[b - 1];
             order[b - 1] = t;
         }
-    if (rc == 0 && npf > 0) rc = intersect(idx->kernels, views, n, &buf, ranks, &nout);
+    if (rc == 0 && npf > 0) rc = intersect(idx->kernels, ctx, views, n, &buf, ranks, &nout);
     uint64_t count = 0;
     for (size_t q = 0; q < nout && rc == 0; q++) {
         uint32_t doc = buf[q];
@@ -264,7 +259,6 @@ static int phrase_segment(const trawl_index *idx, uint32_t si, const pnode *root
         if (top->want) tw_topk_push(top, score, si, doc);
     }
     if (rc == 0) *total += count;
-    free(buf);
     free(cand);
     for (size_t i = 0; i < n; i++) free(pos[i]);
     free(pf);
@@ -466,10 +460,10 @@ out:
     return rc;
 }
 
-int tw_fast_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
-                    char *err, size_t errcap) {
+int tw_fast_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pnode *root, tw_topk *top,
+                    uint64_t *total, char *err, size_t errcap) {
     if (root->kind == P_LEAF && root->nspecs > 0 && root->specs[0].phrase)
-        return phrase_segment(idx, si, root, top, total, err, errcap);
+        return phrase_segment(idx, ctx, si, root, top, total, err, errcap);
     if (root->kind == P_BOOL && root->n > 0 && root->occ[0] == TW_SHOULD)
         return or_segment(idx, si, root, top, total, err, errcap);
     const spec *specs[MAX_AND_TERMS], *nspecs[MAX_AND_TERMS];
@@ -509,17 +503,17 @@ int tw_fast_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_t
     const tw_kernels *k = idx->kernels;
     if (top->want == 0 && !filters && nexcl == 0) {
         uint64_t c = 0, dc = 0;
-        if (tw_and_count(k, views, n, NULL, &c)) rc = TRAWL_ENOMEM;
+        if (tw_and_count(k, views, n, ctx->and_scratch, &c)) rc = TRAWL_ENOMEM;
         if (rc == 0 && e->deleted && c) {
             views[n] = &e->del_view;
-            if (tw_and_count(k, views, n + 1, NULL, &dc)) rc = TRAWL_ENOMEM;
+            if (tw_and_count(k, views, n + 1, ctx->and_scratch, &dc)) rc = TRAWL_ENOMEM;
         }
         *total += c - dc;
         goto out;
     }
     uint32_t *buf, *ranks[MAX_AND_TERMS];
     size_t nout = 0;
-    if ((rc = intersect(k, views, n, &buf, ranks, &nout)) != 0) goto out;
+    if ((rc = intersect(k, ctx, views, n, &buf, ranks, &nout)) != 0) goto out;
     /* Every candidate is counted; those whose block bounds can beat the heap's
      * threshold are scored, a batch at a time. A term's bound changes only
      * when its rank enters a new 128-doc block. */
@@ -564,7 +558,6 @@ int tw_fast_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_t
         cq[m++] = (uint32_t)q;
     }
     *total += count;
-    free(buf);
 out:
     free(t);
     return rc;

@@ -148,7 +148,7 @@ trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_opt
     }
     tw_query *q = NULL;
     tw_parse_error perr;
-    tw_analyzer *an = NULL;
+    tw_qctx *ctx = NULL;
     tw_plan *plan = NULL;
     tw_topk top = {NULL, 0, 0};
     int rc = tw_query_parse(query, strlen(query), options->use_or, &q, &perr);
@@ -162,11 +162,12 @@ trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_opt
         rc = perr.limit ? TRAWL_ELIMIT : TRAWL_ESYNTAX;
         goto done;
     }
-    if (!(an = tw_index_analyzer_acquire(idx))) {
+    if (!(ctx = tw_index_qctx_acquire(idx))) {
         rc = tw_seterr(res->errmsg, sizeof res->errmsg, TRAWL_ENOMEM, "cannot make an analyzer for '%s'", idx->lang);
         goto done;
     }
-    rc = tw_plan_build(idx, options, an, tw_query_root(q), &plan, res->errmsg, sizeof res->errmsg, &res->erroff);
+    rc = tw_plan_build(idx, options, ctx->an, tw_query_root(q), &plan, res->errmsg, sizeof res->errmsg,
+                       &res->erroff);
     if (rc) goto done;
     size_t want = options->count_only ? 0 : options->offset + options->limit;
     if (want < options->offset || want > 1000000) {
@@ -182,7 +183,7 @@ trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_opt
     for (uint32_t s = 0; plan->root && s < idx->nsegs && rc == 0; s++) {
         uint64_t total = 0;
         rc = options->exhaustive ? TW_FAST_NO
-                                 : tw_fast_segment(idx, s, plan->root, &top, &total, res->errmsg, sizeof res->errmsg);
+                                 : tw_fast_segment(idx, ctx, s, plan->root, &top, &total, res->errmsg, sizeof res->errmsg);
         if (rc == TW_FAST_NO) rc = search_segment(res, idx, s, plan->root, &top);
         else res->total += total;
     }
@@ -201,14 +202,14 @@ trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_opt
         size_t len;
         const char *id = tw_segment_id(idx->segs[h->seg].seg, h->doc, &len);
         if (!(h->id = strndup(id, len))) rc = TRAWL_ENOMEM;
-        if (rc == 0 && options->snippets) rc = load_stored(res, idx, an, &plan->hl, h);
+        if (rc == 0 && options->snippets) rc = load_stored(res, idx, ctx->an, &plan->hl, h);
         if (rc == 0 && options->explain && !(h->explain = explain_hit(res, idx, plan->root, h))) rc = TRAWL_ENOMEM;
     }
 done:
     if (rc == TRAWL_ENOMEM && !res->errmsg[0]) snprintf(res->errmsg, sizeof res->errmsg, "out of memory");
     free(top.h);
     tw_plan_free(plan);
-    tw_index_analyzer_release(idx, an);
+    tw_index_qctx_release(idx, ctx);
     tw_query_free(q);
     trawl_options_free(dflt);
     res->rc = rc;
