@@ -47,6 +47,38 @@ static int check_term(void *c, const char *term, size_t len, const tw_term_ref *
     return rc;
 }
 
+/* The id table: no id contains a NUL byte (ids come from JSON strings), and
+ * the sorted table holds every document once, in id order, later documents
+ * first among equal ids. */
+static int check_ids(const tw_segment *s, char *err, size_t errcap) {
+    uint8_t *seen = calloc(s->ndocs ? s->ndocs : 1, 1);
+    if (!seen) return tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+    int rc = 0;
+    for (uint32_t d = 0; d < s->ndocs && rc == 0; d++) {
+        size_t len;
+        const char *id = tw_segment_id(s, d, &len);
+        if (memchr(id, 0, len)) rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: ids section: id of doc %u has a NUL byte",
+                                               s->path, d);
+    }
+    for (uint32_t k = 0; k < s->ndocs && rc == 0; k++) {
+        uint32_t d = tw_ld32(s->id_sorted + 4 * (size_t)k);
+        if (seen[d]++) {
+            rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: ids section: doc %u listed twice", s->path, d);
+            break;
+        }
+        if (k == 0) continue;
+        uint32_t p = tw_ld32(s->id_sorted + 4 * (size_t)(k - 1));
+        size_t la, lb;
+        const char *a = tw_segment_id(s, p, &la), *b = tw_segment_id(s, d, &lb);
+        int cmp = memcmp(a, b, la < lb ? la : lb);
+        if (cmp == 0) cmp = la < lb ? -1 : la > lb;
+        if (cmp > 0 || (cmp == 0 && p < d))
+            rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: ids section: sorted table out of order at %u", s->path, k);
+    }
+    free(seen);
+    return rc;
+}
+
 static void report(char **buf, size_t *len, const char *line) {
     size_t n = strlen(line);
     char *nb = realloc(*buf, *len + n + 2);
@@ -105,6 +137,10 @@ trawl_rc trawl_index_check(const char *dir, char **out) {
             }
         }
         char err[1024];
+        if ((r = check_ids(s, err, sizeof err)) != 0) {
+            report(&rep, &replen, err);
+            if (!first) first = r;
+        }
         r = tw_segment_check_store(s, err, sizeof err);
         if (r) {
             report(&rep, &replen, err);

@@ -185,8 +185,11 @@ static int open_once(const char *dir, trawl_index **out, char *err, size_t errca
                 break;
             }
             roaring_bitmap_portable_serialize(e->deleted, (char *)e->del_bytes);
-            if (tw_rview_parse(e->del_bytes, n, 1, &e->del_view, &used, NULL) != 0) {
-                rc = tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+            int vr = tw_rview_parse(e->del_bytes, n, 1, &e->del_view, &used, NULL);
+            if (vr) {
+                rc = vr == -2 ? tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory")
+                              : tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s/%s: deletes section: bitmap invalid", dir,
+                                          m.segs[i].del);
                 break;
             }
         }

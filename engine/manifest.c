@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "analyzer.h"
 #include "engine.h"
 
 #define MANIFEST_MAX (64u << 20)
@@ -167,6 +168,12 @@ int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap) 
         json_decref(root);
         goto out;
     }
+    if (!tw_language_ok(json_string_value(lang))) {
+        rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: unknown language '%s'", path,
+                       json_string_value(lang));
+        json_decref(root);
+        goto out;
+    }
     m->generation = (uint64_t)json_integer_value(gen);
     strcpy(m->lang, json_string_value(lang));
     size_t i;
@@ -180,6 +187,11 @@ int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap) 
             rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: segment %zu invalid", path, i);
             break;
         }
+        for (size_t k = 0; k < m->nsegs && rc == 0; k++)
+            if (strcmp(m->segs[k].name, json_string_value(name)) == 0 ||
+                (json_is_string(del) && m->segs[k].del && strcmp(m->segs[k].del, json_string_value(del)) == 0))
+                rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: segment %zu named twice", path, i);
+        if (rc) break;
         rc = tw_manifest_add(m, json_string_value(name), json_is_string(del) ? json_string_value(del) : NULL,
                              (uint32_t)json_integer_value(docs));
         if (rc) {
@@ -290,14 +302,28 @@ int tw_deletes_read(const char *path, uint32_t ndocs, roaring_bitmap_t **out, ch
         free(buf);
         return tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: deletes section: checksum mismatch", path);
     }
-    roaring_bitmap_t *r = roaring_bitmap_portable_deserialize_safe(buf, len - 8);
-    int ok = r && roaring_bitmap_portable_size_in_bytes(r) == len - 8 &&
-             (roaring_bitmap_is_empty(r) || roaring_bitmap_maximum(r) < ndocs);
-    free(buf);
-    if (!ok) {
-        if (r) roaring_bitmap_free(r);
-        return tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: deletes section: bitmap invalid", path);
+    /* Every value checked (sorted, counts right, below ndocs) before CRoaring
+     * sees the bytes. */
+    tw_rview v;
+    size_t used;
+    const char *why = "malformed";
+    rc = tw_rview_parse((const uint8_t *)buf, len - 8, 1, &v, &used, &why);
+    if (rc == -2) {
+        free(buf);
+        return tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
     }
+    int ok = rc == 0 && used == len - 8 && v.card < ndocs + (uint64_t)1 &&
+             (v.n == 0 || ((uint32_t)v.c[v.n - 1].key << 16) < ndocs);
+    if (ok && v.n) {
+        tw_riter it;
+        tw_riter_init(&it, &v);
+        ok = !tw_riter_seek(&it, ndocs);
+    }
+    tw_rview_free(&v);
+    roaring_bitmap_t *r = ok ? roaring_bitmap_portable_deserialize_safe(buf, len - 8) : NULL;
+    free(buf);
+    if (!r) return tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: deletes section: bitmap invalid (%s)", path,
+                             ok ? "unreadable" : why);
     *out = r;
     return 0;
 }

@@ -56,6 +56,7 @@ void tw_segment_close(tw_segment *s) {
         for (uint32_t f = 0; f < s->nfields; f++) free(s->fields[f].name);
     free(s->fields);
     free(s->blocks);
+    free((void *)s->checked);
     free(s->path);
     free(s);
 }
@@ -131,11 +132,15 @@ static int parse_dictidx(tw_segment *s, char *err, size_t errcap) {
         if (ko > keys_len || kl > keys_len - ko || kl < 1 || kl > 255) return CORRUPT(s, "dictidx", "block %u key out of range", b);
         d->first_key = keys + ko;
         d->first_key_len = kl;
+        d->first_ord = (uint32_t)terms;
         terms += d->nterms;
+        if (terms > UINT32_MAX) return CORRUPT(s, "dictidx", "too many terms");
     }
     s->nblocks = nb;
     if (terms != s->nterms) return CORRUPT(s, "dictidx", "term count %llu, meta says %llu",
                                            (unsigned long long)terms, (unsigned long long)s->nterms);
+    s->checked = calloc((size_t)(terms / 64 + 1), sizeof *s->checked);
+    if (!s->checked) return errf(err, errcap, TRAWL_ENOMEM, s->path, "dictidx", "out of memory");
     return 0;
 }
 
@@ -176,7 +181,9 @@ static int parse_store(tw_segment *s, char *err, size_t errcap) {
         const uint8_t *e = s->store_index + (size_t)b * STORE_ENTRY;
         uint32_t first = tw_ld32(e), clen = tw_ld32(e + 4), ulen = tw_ld32(e + 8);
         uint64_t off = tw_ld64(e + 16);
+        /* LZ4 expands at most about 255 times: a larger claimed size is damage. */
         if (off != expect || clen > s->store_data_len - off || ulen == 0 || ulen > (uint32_t)LZ4_MAX_INPUT_SIZE ||
+            (uint64_t)ulen > 255ull * clen + 64 ||
             first >= s->ndocs || (b == 0 && first != 0) ||
             (b > 0 && first <= tw_ld32(e - STORE_ENTRY)))
             return CORRUPT(s, "store", "block %u header invalid", b);
@@ -329,7 +336,7 @@ static int walk_block(const tw_segment *s, uint32_t b, entry_fn fn, void *ctx, c
         if (i == 0 && key_cmp(key, klen, d->first_key, d->first_key_len) != 0)
             return CORRUPT(s, "dict", "block %u first key differs from index", b);
         rec += delta;
-        tw_term_ref ref = {(uint32_t)df, TW_ANY_FIELD, rec, (uint32_t)rlen};
+        tw_term_ref ref = {(uint32_t)df, TW_ANY_FIELD, rec, (uint32_t)rlen, d->first_ord + i};
         int rc = fn(ctx, key, klen, &ref);
         if (rc) return rc;
     }
@@ -564,6 +571,11 @@ int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_p
     p->seg = s;
     p->filter = -1;
     unsigned long long at = (unsigned long long)ref->rec_off;
+    if (ref->ord >= s->nterms) return CORRUPT(s, "dict", "term ordinal %u out of range", ref->ord);
+    _Atomic uint64_t *word = &s->checked[ref->ord / 64];
+    uint64_t bit = 1ULL << (ref->ord % 64);
+    int first_use = !(atomic_load_explicit(word, memory_order_acquire) & bit);
+    deep |= first_use;
     const uint8_t *q = s->sec[TW_SEC_POSTINGS].p + ref->rec_off, *end = q + ref->rec_len;
     uint64_t nf;
     if (ref->rec_len < 2) return CORRUPT(s, "postings", "record at %llu too short", at);
@@ -635,6 +647,7 @@ int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_p
             return CORRUPT(s, "postings", "record at %llu lacks field %u", at, ref->field);
         }
     }
+    if (first_use) atomic_fetch_or_explicit(word, bit, memory_order_release);
     return 0;
 }
 

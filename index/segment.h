@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdatomic.h>
+
 #include "rview.h"
 
 #define TW_SEG_MAGIC "TRAWLSEG"
@@ -61,6 +63,7 @@ typedef struct tw_field_info {
 
 typedef struct tw_dict_block {
     uint32_t dict_off, nterms;
+    uint32_t first_ord; /* ordinal of the block's first term */
     uint64_t rec_base;
     const uint8_t *first_key;
     uint32_t first_key_len;
@@ -82,6 +85,10 @@ typedef struct tw_segment {
     uint32_t store_nblocks;
     const uint8_t *store_index, *store_data;
     size_t store_data_len;
+    /* One bit per term: its doc list passed the deep check. Searches check a
+     * list deeply the first time they use it; set bits are never cleared, and
+     * several threads may set them at once. */
+    _Atomic uint64_t *checked;
 } tw_segment;
 
 /* Maps and validates the segment file at path: header, footer, section table,
@@ -106,6 +113,7 @@ typedef struct tw_term_ref {
     uint32_t field;   /* local field number, or TW_ANY_FIELD */
     uint64_t rec_off; /* offset of the posting record in TW_SEC_POSTINGS */
     uint32_t rec_len;
+    uint32_t ord;     /* ordinal of the term in the segment's dictionary */
 } tw_term_ref;
 
 /* Looks up the exact term: with field = TW_ANY_FIELD the whole record (df =
@@ -171,7 +179,9 @@ typedef struct tw_postings {
 
 /* Decodes the record of ref. With ref->field set, iterators only visit the
  * docs that have the term in that field (and tw_postings_field is that
- * field). deep = also validate every doc id. Returns 0, or a negative trawl_rc
+ * field). deep = validate every doc id now; otherwise every doc id is validated
+ * the first time the segment opens this record and remembered (so iterators
+ * and kernels can trust ranks and doc ids). Returns 0, or a negative trawl_rc
  * with a message. */
 int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_postings *p,
                      char *err, size_t errcap);
