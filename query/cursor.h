@@ -73,6 +73,9 @@ typedef struct tw_fscore {
  * (the record stays open until the cursor is freed). NULL when out of memory. */
 tw_cursor *tw_term_cursor(const tw_segment *s, tw_postings *post, const tw_fscore *fs, size_t n);
 
+/* Rank, in its doc list, of a term cursor's current doc (term cursors only). */
+uint32_t tw_term_cursor_rank(const tw_cursor *c);
+
 /* Documents matching a phrase: terms[i] must occur at position p + offsets[i]
  * for some p, all in `field`; posts[i] are opened with that field as filter.
  * Takes ownership of the postings. The phrase frequency plays the role of tf. */

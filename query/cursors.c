@@ -74,6 +74,8 @@ tw_cursor *tw_term_cursor(const tw_segment *s, tw_postings *post, const tw_fscor
     return &t->base;
 }
 
+uint32_t tw_term_cursor_rank(const tw_cursor *c) { return ((const term_cursor *)c)->it.rank; }
+
 /* Shared by phrase.c. */
 void tw_explain_bm25(tw_buf *out, const tw_bm25 *bm, uint32_t tf, uint32_t dl) { explain_line(out, bm, tf, dl); }
 

@@ -335,6 +335,11 @@ static int union_count(const tw_rview *const *v, size_t n, const uint32_t *const
 
 typedef struct mterm {
     tw_cursor *cur;
+    const tw_postings *post;
+    const tw_fscore *fs;
+    size_t nfs;
+    uint32_t block;  /* block of the cached bound */
+    double bbound;   /* bound of the term over that block */
     double ub;     /* upper bound of the term's score in this segment */
     size_t clause; /* position in the query, for the order of the final sum */
 } mterm;
@@ -415,11 +420,17 @@ static int or_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw
     for (size_t i = 0; i < n; i++) {
         m[i].ub = term_bound(e->seg, &post[i], fs + i * TW_MAX_SCORED_FIELDS, nfs[i]);
         m[i].clause = i;
+        m[i].post = &post[i];
+        m[i].fs = fs + i * TW_MAX_SCORED_FIELDS;
+        m[i].nfs = nfs[i];
+        m[i].block = UINT32_MAX;
         m[i].cur = tw_term_cursor(e->seg, &post[i], fs + i * TW_MAX_SCORED_FIELDS, nfs[i]);
         if (!m[i].cur) rc = TRAWL_ENOMEM;
     }
-    free(fs);
-    if (rc) goto out;
+    if (rc) {
+        free(fs);
+        goto out;
+    }
     qsort(m, n, sizeof *m, by_ub);
     prefix[0] = 0;
     for (size_t i = 0; i < n; i++) prefix[i + 1] = prefix[i] + m[i].ub;
@@ -431,6 +442,25 @@ static int or_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw
         for (size_t i = ess; i < n; i++)
             if (m[i].cur->doc < doc) doc = m[i].cur->doc;
         if (doc == TW_DOC_END) break;
+        /* Block-max check: the essential terms' bounds over their current
+         * blocks plus every non-essential term's bound. */
+        if (theta >= 0) {
+            double bound = prefix[ess];
+            for (size_t i = ess; i < n; i++)
+                if (m[i].cur->doc == doc) {
+                    uint32_t b = tw_term_cursor_rank(m[i].cur) / TW_BLOCK;
+                    if (b != m[i].block) {
+                        m[i].block = b;
+                        m[i].bbound = block_bound(e->seg, m[i].post, m[i].fs, m[i].nfs, b);
+                    }
+                    bound += m[i].bbound;
+                }
+            if (bound <= theta) {
+                for (size_t i = ess; i < n; i++)
+                    if (m[i].cur->doc == doc) tw_next(m[i].cur);
+                continue;
+            }
+        }
         double score = 0, part[MAX_AND_TERMS] = {0};
         for (size_t i = ess; i < n; i++)
             if (m[i].cur->doc == doc) {
@@ -455,6 +485,7 @@ static int or_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw
             while (ess < n && prefix[ess + 1] <= theta) ess++;
         }
     }
+    free(fs);
 out:
     for (size_t i = 0; i < n; i++) tw_cursor_free(m[i].cur);
     return rc;
