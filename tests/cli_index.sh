@@ -170,6 +170,25 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 sys.exit(0 if d["body"] == "word " * 200000 else 1)' "$T/got" || fail "long line not stored whole"
 
+# --- the progress line: only on a terminal, erased before the summary ---------
+expect_rc 0 index -o "$T/i14" "$T/clean.jsonl"
+! grep -q "$(printf '\033')" "$T/err" || fail "escape codes on a stderr that is no terminal"
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null </dev/null >/dev/null 2>&1; then
+    script -qec "'$TRAWL_BIN' index -o '$T/i15' '$T/clean.jsonl'" /dev/null </dev/null >"$T/tty.out" 2>&1 ||
+        fail "index on a terminal failed: $(cat "$T/tty.out")"
+    python3 - "$T/tty.out" <<'EOF' || fail "progress line on a terminal"
+import sys
+data = open(sys.argv[1], "rb").read()
+if b"\r\x1b[K" not in data:
+    sys.exit("no progress line drawn: %r" % data[:300])
+last = data.rsplit(b"\r\x1b[K", 1)[1]
+if not last.startswith(b"trawl: indexed 1 document,"):
+    sys.exit("summary not on a cleared line: %r" % last[:200])
+EOF
+else
+    echo "note: no usable script(1); progress line on a terminal not tested" >&2
+fi
+
 # --- usage and errors ---------------------------------------------------------
 expect_rc 2 index "$J"                       # no -o
 expect_rc 2 index -o "$T/i10"                # no input
