@@ -35,6 +35,8 @@ typedef struct dupe {
 
 struct tw_jparser {
     tw_jdoc *d;
+    yajl_handle h;
+    size_t end; /* input bytes up to the top level's closing brace, 0 until then */
     unsigned depth;
     int fallback; /* a callback gave up: let jansson decide */
     int oom;
@@ -301,6 +303,9 @@ static int cb_start_array(void *c) {
 
 static int cb_end(void *c) {
     tw_jparser *p = c;
+    /* yajl lets an unfinished token after the value through (`{...}"x`):
+     * note where the value ends, to check that only blanks follow. */
+    if (p->depth == 1) p->end = yajl_get_bytes_consumed(p->h);
     if (p->depth == 2 && p->cur != SIZE_MAX && p->d->keys[p->cur].kind == TW_JV_ARRAY && p->d->keys[p->cur].n == 0)
         p->d->keys[p->cur].kind = TW_JV_OTHER; /* no string element */
     p->depth--;
@@ -332,7 +337,7 @@ static int cb_map_key(void *c, const unsigned char *s, size_t n) {
     size_t j = h & (p->tab_cap - 1);
     for (; p->tab[j].hash; j = (j + 1) & (p->tab_cap - 1)) {
         const dupe *e = &p->tab[j];
-        if (e->hash == h && e->serial == serial && e->len == n && memcmp(p->keybuf.p + e->off, s, n) == 0)
+        if (e->hash == h && e->serial == serial && e->len == n && (n == 0 || memcmp(p->keybuf.p + e->off, s, n) == 0))
             return give_up(p);
     }
     if (n > UINT32_MAX) return give_up(p);
@@ -372,19 +377,34 @@ static int fast_read(tw_jdoc *d) {
     p->next_serial = 0;
     p->cur = SIZE_MAX;
     p->keybuf.len = 0;
+    p->end = 0;
     if (p->tab_used) {
-        memset(p->tab, 0, p->tab_cap * sizeof *p->tab);
+        /* Forget the last document's keys (a table grown by a document with
+         * many keys is dropped rather than cleared for every document). */
+        if (p->tab_cap > 1024) {
+            free(p->tab);
+            p->tab = NULL;
+            p->tab_cap = 0;
+        } else {
+            memset(p->tab, 0, p->tab_cap * sizeof *p->tab);
+        }
         p->tab_used = 0;
     }
-    yajl_handle h = yajl_alloc(&callbacks, NULL, p);
+    yajl_handle h = p->h = yajl_alloc(&callbacks, NULL, p);
     if (!h) return -1;
     /* prescan has already checked the UTF-8, more strictly. */
     yajl_config(h, yajl_dont_validate_strings, 1);
     yajl_status st = yajl_parse(h, (const unsigned char *)d->input, d->input_len);
     if (st == yajl_status_ok) st = yajl_complete_parse(h);
     yajl_free(h);
+    p->h = NULL;
     if (p->oom) return -1;
-    return st == yajl_status_ok && !p->fallback && p->next_serial > 0;
+    if (st != yajl_status_ok || p->fallback || p->next_serial == 0 || p->end == 0) return 0;
+    for (size_t i = p->end; i < d->input_len; i++) {
+        char c = d->input[i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return 0;
+    }
+    return 1;
 }
 
 int tw_jdoc_read(tw_jdoc *d, const char *json, size_t len) {

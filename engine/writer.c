@@ -1,12 +1,28 @@
 /*
  * writer.c — trawl_writer: documents in, committed segments out.
  *
- * Front of the write path: parses a document (JSON object or field arrays),
- * runs every text field through the analyzer into the accumulator, flushes the
- * accumulator to a segment file when it outgrows its memory budget, and on
- * commit writes the last segment, the deletion bitmaps of replaced documents
- * and a new manifest. Nothing is visible to readers before the manifest is
- * replaced; a writer closed without commit removes the files it wrote.
+ * Front of the write path. trawl_writer_add_json reads the document in the
+ * caller's thread (jsondoc: yajl, jansson for anything unusual) and checks it
+ * — JSON, "id", field names, the field limit — so that a bad document is
+ * refused at once; then it joins a batch. Full batches are analyzed by the
+ * pipe's threads (docpipe) and come back in order to this thread, which feeds
+ * them to the accumulator during later calls; the accumulator is flushed to a
+ * segment file whenever it outgrows its memory budget. So document numbers,
+ * segment cuts and every byte written are those of a one-document-at-a-time
+ * writer. On commit the pipe is drained, the last segment written, the
+ * deletion bitmaps of replaced documents and a new manifest. Nothing is
+ * visible to readers before the manifest is replaced; a writer closed without
+ * commit removes the files it wrote.
+ *
+ * Errors: TRAWL_EDOC / TRAWL_ELIMIT (and TRAWL_ENOMEM while reading) refuse
+ * only the document given. A failure while accumulating or flushing earlier
+ * documents (out of memory, a segment that cannot be written) surfaces in a
+ * later add or in the commit, and is sticky: every later add and commit
+ * returns it, and the writer can only be closed.
+ *
+ * Threads: TRAWL_THREADS=n in the environment sets the number of analysis
+ * threads (0: everything in the caller's thread); by default one per online
+ * CPU when there are two or more, up to MAX_THREADS.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,33 +36,66 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utf8proc.h>
+#include <xxhash.h>
 
 #include "accum.h"
 #include "analyzer.h"
+#include "docpipe.h"
 #include "engine.h"
+#include "jsondoc.h"
 #include "segwriter.h"
 
 #define ID_MAX_BYTES 1024u
 #define DOC_MAX_BYTES (64u << 20)
-#define ARRAY_POSITION_GAP 100u
 #define DEFAULT_RAM_BUDGET ((size_t)512 << 20)
+#define MAX_THREADS 8u
+#define BATCH_DOCS 4096u
+#define FIELD_CACHE 16u /* field numbers remembered by position in the document */
 
 typedef struct pending_seg {
     char *name;
     uint32_t docs;
 } pending_seg;
 
+/* Where the postings of one field of a batch are in the posting array. */
+typedef struct fpost {
+    size_t first;
+    uint32_t n, ntoks;
+} fpost;
+
+/* A set of field names. */
+typedef struct nameset {
+    uint32_t *slots; /* entry + 1; 0 = empty */
+    size_t cap;
+    struct {
+        size_t off, len;
+    } * ents;
+    size_t n, ents_cap;
+    tw_buf bytes;
+} nameset;
+
 struct trawl_writer {
     char *dir;
     int lockfd;
     tw_manifest man; /* the commit this writer builds on */
-    tw_analyzer *an;
     tw_accum *acc;
     pending_seg *pend; /* flushed but not committed */
     size_t npend;
     uint32_t seq; /* segment counter within this generation */
     uint64_t pending_docs;
     size_t ram_budget;
+    tw_jdoc jd;            /* the document being added */
+    tw_pipe *pipe;         /* documents accepted but not yet in acc */
+    size_t batch_bytes;    /* text a batch holds (a larger document has a batch of its own) */
+    size_t max_pending;    /* batches submitted and not yet accumulated, at most */
+    nameset maybe_fields;  /* text fields that may be in acc: a superset */
+    tw_posting *post;      /* the postings of the batch being accumulated */
+    size_t npost, post_cap;
+    fpost *fpost;          /* per field of that batch */
+    size_t fpost_cap;
+    int fcache[FIELD_CACHE]; /* see field_number */
+    int fail;              /* sticky failure of the accumulation, or 0 */
+    char failmsg[1024];
     char errmsg[1024];
 };
 
@@ -84,6 +133,19 @@ static void collect_garbage(trawl_writer *w) {
     closedir(d);
 }
 
+/* Analysis threads: TRAWL_THREADS, else one per online CPU when there are two or more. */
+static unsigned thread_count(void) {
+    const char *env = getenv("TRAWL_THREADS");
+    if (env && *env) {
+        char *end;
+        long n = strtol(env, &end, 10);
+        if (*end == 0 && n >= 0) return n > (long)MAX_THREADS ? MAX_THREADS : (unsigned)n;
+    }
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu < 2) return 0;
+    return ncpu > (long)MAX_THREADS ? MAX_THREADS : (unsigned)ncpu;
+}
+
 trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out, char **errmsg) {
     char err[1024] = "";
     int rc = 0;
@@ -97,6 +159,7 @@ trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out
     }
     w->lockfd = -1;
     w->ram_budget = DEFAULT_RAM_BUDGET;
+    for (unsigned k = 0; k < FIELD_CACHE; k++) w->fcache[k] = -1;
     const char *env = getenv("TRAWL_RAM_MB");
     if (env && atol(env) > 0) w->ram_budget = (size_t)atol(env) << 20;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
@@ -130,16 +193,25 @@ trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out
                        lang);
         goto fail;
     }
-    int arc = tw_analyzer_new(w->man.lang, &w->an);
+    tw_analyzer *an;
+    int arc = tw_analyzer_new(w->man.lang, &an);
     if (arc) {
         rc = tw_seterr(err, sizeof err, arc == -2 ? TRAWL_ENOMEM : TRAWL_EINVAL, "unknown language '%s'", w->man.lang);
         goto fail;
     }
-    snprintf(w->man.lang, sizeof w->man.lang, "%s", tw_analyzer_lang(w->an));
-    if (!(w->acc = tw_accum_new())) {
+    snprintf(w->man.lang, sizeof w->man.lang, "%s", tw_analyzer_lang(an));
+    tw_analyzer_free(an);
+    if (!(w->acc = tw_accum_new()) || !(w->pipe = tw_pipe_new(w->man.lang, thread_count()))) {
         rc = TRAWL_ENOMEM;
         goto fail;
     }
+    /* Batches of about 1/256 of the budget, at most 1/8 of it queued. */
+    w->batch_bytes = w->ram_budget / 256;
+    if (w->batch_bytes < ((size_t)16 << 10)) w->batch_bytes = (size_t)16 << 10;
+    if (w->batch_bytes > ((size_t)256 << 10)) w->batch_bytes = (size_t)256 << 10;
+    w->max_pending = w->ram_budget / 8 / w->batch_bytes;
+    if (w->max_pending > 16) w->max_pending = 16;
+    if (w->max_pending < 1) w->max_pending = 1;
     collect_garbage(w);
     *out = w;
     return 0;
@@ -147,6 +219,62 @@ fail:
     if (errmsg) *errmsg = strdup(err[0] ? err : trawl_strerror(rc));
     trawl_writer_close(w);
     return rc;
+}
+
+static void ns_free(nameset *s) {
+    free(s->slots);
+    free(s->ents);
+    tw_buf_free(&s->bytes);
+    memset(s, 0, sizeof *s);
+}
+
+static void ns_clear(nameset *s) {
+    if (s->slots) memset(s->slots, 0, s->cap * sizeof *s->slots);
+    s->n = 0;
+    s->bytes.len = 0;
+}
+
+/* Slot of name in s: where it is, or the empty slot where it would go. */
+static size_t ns_slot(const nameset *s, const char *name, size_t len) {
+    size_t mask = s->cap - 1, i = XXH3_64bits(name, len) & mask;
+    for (uint32_t e; (e = s->slots[i]) != 0; i = (i + 1) & mask)
+        if (s->ents[e - 1].len == len && memcmp(s->bytes.p + s->ents[e - 1].off, name, len) == 0) break;
+    return i;
+}
+
+static int ns_has(const nameset *s, const char *name, size_t len) {
+    return s->n > 0 && s->slots[ns_slot(s, name, len)] != 0;
+}
+
+/* Adds name to s. 0 or -1 when out of memory. */
+static int ns_add(nameset *s, const char *name, size_t len) {
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 64;
+        uint32_t *ns = calloc(ncap, sizeof *ns);
+        void *ne = realloc(s->ents, ncap / 2 * sizeof *s->ents);
+        if (!ns || !ne) {
+            free(ns);
+            if (ne) s->ents = ne;
+            return -1;
+        }
+        s->ents = ne;
+        free(s->slots);
+        s->slots = ns;
+        s->cap = ncap;
+        for (size_t k = 0; k < s->n; k++) {
+            size_t i = XXH3_64bits(s->bytes.p + s->ents[k].off, s->ents[k].len) & (ncap - 1);
+            while (s->slots[i]) i = (i + 1) & (ncap - 1);
+            s->slots[i] = (uint32_t)k + 1;
+        }
+    }
+    size_t i = ns_slot(s, name, len);
+    if (s->slots[i]) return 0;
+    s->ents[s->n].off = s->bytes.len;
+    s->ents[s->n].len = len;
+    tw_buf_put(&s->bytes, name, len);
+    if (s->bytes.oom) return -1;
+    s->slots[i] = (uint32_t)++s->n;
+    return 0;
 }
 
 static void remove_pending(trawl_writer *w) {
@@ -163,16 +291,21 @@ static void remove_pending(trawl_writer *w) {
 
 void trawl_writer_close(trawl_writer *w) {
     if (!w) return;
+    tw_pipe_free(w->pipe);
     remove_pending(w);
     tw_accum_free(w->acc);
-    tw_analyzer_free(w->an);
+    tw_jdoc_free(&w->jd);
+    ns_free(&w->maybe_fields);
+    free(w->post);
+    free(w->fpost);
     tw_manifest_free(&w->man);
     if (w->lockfd >= 0) close(w->lockfd);
     free(w->dir);
     free(w);
 }
 
-/* Writes the accumulator out as a pending segment and starts a fresh one. */
+/* Writes the accumulator out as a pending segment and starts a fresh one. On
+ * failure the accumulator is unchanged. */
 static int flush(trawl_writer *w) {
     if (tw_accum_docs(w->acc) == 0) return 0;
     char name[96];
@@ -181,9 +314,11 @@ static int flush(trawl_writer *w) {
     if (!np) return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
     w->pend = np;
     char *path = tw_path_join(w->dir, name), *nm = strdup(name);
-    if (!path || !nm) {
+    tw_accum *fresh = tw_accum_new();
+    if (!path || !nm || !fresh) {
         free(path);
         free(nm);
+        tw_accum_free(fresh);
         return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
     }
     unlink(path); /* a leftover of a rolled-back writer */
@@ -191,107 +326,248 @@ static int flush(trawl_writer *w) {
     free(path);
     if (rc) {
         free(nm);
+        tw_accum_free(fresh);
         return rc;
     }
     w->pend[w->npend].name = nm;
     w->pend[w->npend].docs = tw_accum_docs(w->acc);
     w->npend++;
     tw_accum_free(w->acc);
-    w->acc = tw_accum_new();
-    return w->acc ? 0 : tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
-}
-
-typedef struct tok_ctx {
-    tw_accum *acc;
-    uint32_t field;
-    int rc;
-} tok_ctx;
-
-static int on_token(void *c, const tw_token *t) {
-    tok_ctx *x = c;
-    x->rc = tw_accum_token(x->acc, x->field, t->term, t->len, t->pos);
-    return x->rc ? 1 : 0;
-}
-
-/* Indexes one text field value (string or array of strings). */
-static int index_value(trawl_writer *w, const char *name, json_t *v) {
-    size_t n = 1;
-    if (json_is_array(v)) {
-        n = json_array_size(v);
-        int any = 0;
-        for (size_t i = 0; i < n; i++) any |= json_is_string(json_array_get(v, i));
-        if (!any) return 0;
-    } else if (!json_is_string(v)) {
-        return 0;
-    }
-    int f = tw_accum_field(w->acc, name, strlen(name));
-    if (f == -1) return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "more than %u text fields", TW_MAX_FIELDS);
-    if (f < 0) return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
-    tok_ctx x = {w->acc, (uint32_t)f, 0};
-    uint32_t base = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *s = json_is_array(v) ? json_array_get(v, i) : v;
-        if (!json_is_string(s)) continue;
-        uint32_t used = 0;
-        int rc = tw_analyze(w->an, json_string_value(s), json_string_length(s), base, 1, on_token, &x, &used);
-        if (rc == -2 || x.rc) return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
-        if (used > UINT32_MAX - base - ARRAY_POSITION_GAP)
-            return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "field '%s' has too many tokens", name);
-        base += used + ARRAY_POSITION_GAP;
-    }
-    if (tw_accum_end_field(w->acc, (uint32_t)f))
-        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+    w->acc = fresh;
     return 0;
 }
 
-/* Adds a parsed document; stored is the text kept in the document store. */
-static int add_doc(trawl_writer *w, json_t *doc, const char *stored, size_t slen) {
-    json_t *id = json_object_get(doc, "id");
-    if (!json_is_string(id) || json_string_length(id) == 0)
-        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "\"id\" must be a non-empty string");
-    if (json_string_length(id) > ID_MAX_BYTES)
-        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "\"id\" is longer than %u bytes", ID_MAX_BYTES);
-    /* Check every limit before the accumulator is touched: once a field is in,
-     * the only failure left is running out of memory, which is sticky. */
-    const char *key;
-    json_t *v;
-    size_t fresh = 0;
-    json_object_foreach(doc, key, v) {
-        if (strlen(key) > 255)
-            return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "field name longer than 255 bytes");
-        fresh += tw_accum_field_lookup(w->acc, key, strlen(key)) < 0;
+/* Makes rc (a failure while accumulating accepted documents) sticky, with the
+ * message now in errmsg (or msg when given). Returns rc. */
+static int fail(trawl_writer *w, int rc, const char *msg) {
+    if (msg) snprintf(w->errmsg, sizeof w->errmsg, "%s", msg);
+    w->fail = rc;
+    snprintf(w->failmsg, sizeof w->failmsg, "%s", w->errmsg);
+    return rc;
+}
+
+/* Reads the u32 at p. */
+static inline uint32_t rd32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* The accumulator's number for the k-th text field of a document, named
+ * name: the one the k-th field of an earlier document had when the names
+ * agree, else a lookup (register: register it when new). -1 unknown (lookup
+ * only), or tw_accum_field's error. */
+static int field_number(trawl_writer *w, uint32_t k, const char *name, size_t len, int reg) {
+    if (k < FIELD_CACHE && w->fcache[k] >= 0 && tw_accum_field_is(w->acc, (uint32_t)w->fcache[k], name, len))
+        return w->fcache[k];
+    int f = reg ? tw_accum_field(w->acc, name, len) : tw_accum_field_lookup(w->acc, name, len);
+    if (k < FIELD_CACHE && f >= 0) w->fcache[k] = f;
+    return f;
+}
+
+/* Lays the analysis output of b out as w->post (every posting of the batch,
+ * in order) and w->fpost (per batch field: first posting, count, tokens).
+ * Field numbers are the accumulator's as it stands: guesses for prefetching.
+ * 0 or -1 when out of memory. */
+static int index_postings(trawl_writer *w, const tw_batch *b) {
+    if (b->nfields > w->fpost_cap) {
+        size_t cap = w->fpost_cap ? w->fpost_cap : 256;
+        while (cap < b->nfields) cap *= 2;
+        fpost *nf = realloc(w->fpost, cap * sizeof *nf);
+        if (!nf) return -1;
+        w->fpost = nf;
+        w->fpost_cap = cap;
     }
-    if (tw_accum_nfields(w->acc) + fresh > TW_MAX_FIELDS)
-        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "more than %u fields", TW_MAX_FIELDS);
-    if (tw_accum_begin_doc(w->acc, json_string_value(id), json_string_length(id), stored, slen) < 0)
-        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+    const uint8_t *o = b->out.p, *end = o + b->out.len;
+    size_t np = 0;
+    for (uint32_t d = 0; d < b->ndocs; d++) {
+        for (uint32_t k = 0; k < b->docs[d].n; k++) {
+            uint32_t fi = b->docs[d].first + k;
+            if (end - o < 8) return -1;
+            uint32_t ntoks = rd32(o), nterms = rd32(o + 4);
+            o += 8;
+            const tw_bfield *bf = &b->fields[fi];
+            int guess = field_number(w, k, tw_batch_ptr(b, bf->name), bf->name.len, 0);
+            w->fpost[fi] = (fpost){np, nterms, ntoks};
+            if (np + nterms > w->post_cap) {
+                size_t cap = w->post_cap ? w->post_cap : 4096;
+                while (cap < np + nterms) cap *= 2;
+                tw_posting *nq = realloc(w->post, cap * sizeof *nq);
+                if (!nq) return -1;
+                w->post = nq;
+                w->post_cap = cap;
+            }
+            for (uint32_t t = 0; t < nterms; t++) {
+                tw_posting *q = &w->post[np++];
+                memcpy(&q->hash, o, 8);
+                q->reclen = rd32(o + 8);
+                q->len = o[12];
+                q->term = (const char *)o + 13;
+                q->rec = o + 13 + q->len;
+                q->hint = 0;
+                q->field = guess < 0 ? 0 : (uint32_t)guess;
+                o = q->rec + q->reclen;
+            }
+        }
+    }
+    w->npost = np;
+    return 0;
+}
+
+/* Feeds the analyzed batch b to the accumulator, flushing a segment after
+ * any document that brings it to the budget. 0 or a sticky failure. */
+static int accumulate(trawl_writer *w, tw_batch *b) {
+    if (b->rc == -3) return fail(w, TRAWL_ELIMIT, "a text field has too many tokens");
+    if (b->rc || index_postings(w, b)) return fail(w, TRAWL_ENOMEM, "out of memory");
     int rc = 0;
-    json_object_foreach(doc, key, v) {
-        if (strcmp(key, "id") == 0 || !*key) continue;
-        if ((rc = index_value(w, key, v)) != 0) break;
+    for (uint32_t d = 0; d < b->ndocs && rc == 0; d++) {
+        const tw_bdoc *doc = &b->docs[d];
+        int64_t dn = tw_accum_begin_doc(w->acc, tw_batch_ptr(b, doc->id), doc->id.len, tw_batch_ptr(b, doc->text),
+                                        doc->text.len);
+        if (dn < 0) {
+            rc = dn == -1 ? fail(w, TRAWL_ELIMIT, "too many documents in one segment") : fail(w, TRAWL_ENOMEM, "out of memory");
+            break;
+        }
+        for (uint32_t k = 0; k < doc->n && rc == 0; k++) {
+            uint32_t fi = doc->first + k;
+            const tw_bfield *bf = &b->fields[fi];
+            int f = field_number(w, k, tw_batch_ptr(b, bf->name), bf->name.len, 1);
+            if (f == -1) rc = fail(w, TRAWL_ELIMIT, "too many text fields");
+            else if (f < 0) rc = fail(w, TRAWL_ENOMEM, "out of memory");
+            else if (tw_accum_add_postings(w->acc, (uint32_t)f, w->post + w->fpost[fi].first, w->fpost[fi].n,
+                                           w->npost - w->fpost[fi].first))
+                rc = fail(w, TRAWL_ENOMEM, "out of memory");
+            else
+                tw_accum_end_field(w->acc, (uint32_t)f, w->fpost[fi].ntoks);
+        }
+        if (rc) break;
+        tw_accum_end_doc(w->acc);
+        if (tw_accum_bytes(w->acc) >= w->ram_budget) {
+            if ((rc = flush(w)) != 0) {
+                rc = fail(w, rc, NULL);
+                break;
+            }
+            /* Hints of the postings ahead point into the old accumulator. */
+            size_t next = doc->n ? w->fpost[doc->first + doc->n - 1].first + w->fpost[doc->first + doc->n - 1].n : 0;
+            for (size_t i = next; i < w->npost; i++) w->post[i].hint = 0;
+        }
     }
-    if (rc) return rc;
-    tw_accum_end_doc(w->acc);
-    w->pending_docs++;
-    if (tw_accum_bytes(w->acc) >= w->ram_budget) return flush(w);
+    return rc;
+}
+
+/* Accumulates the analyzed batches: those ready, and waiting for more while
+ * too many are queued; with all set, every submitted batch. */
+static int pump(trawl_writer *w, int all) {
+    for (;;) {
+        size_t n = tw_pipe_pending(w->pipe);
+        int wait = all ? n > 0 : n > w->max_pending;
+        tw_batch *b = tw_pipe_take(w->pipe, wait);
+        if (!b) return 0;
+        int rc = accumulate(w, b);
+        tw_pipe_recycle(w->pipe, b);
+        if (rc) return rc;
+    }
+}
+
+/* Brings every accepted document into the accumulator. */
+static int drain(trawl_writer *w) {
+    if (tw_pipe_submit(w->pipe)) return fail(w, TRAWL_ENOMEM, "out of memory");
+    return pump(w, 1);
+}
+
+static int key_is(const tw_jdoc *d, const tw_jkey *k, const char *s) {
+    size_t n = strlen(s);
+    return k->name.len == n && memcmp(tw_jdoc_bytes(d, k->name), s, n) == 0;
+}
+
+static int is_text_field(const tw_jdoc *d, const tw_jkey *k) {
+    return k->kind != TW_JV_OTHER && k->name.len > 0 && !key_is(d, k, "id");
+}
+
+/* Checks the document read into w->jd as the accumulator would take it: an
+ * "id", field names, the field limit (every key counts as a field the
+ * accumulator does not have yet). Sets *id. 0 or TRAWL_EDOC / ELIMIT. */
+static int check_doc(trawl_writer *w, const tw_jkey **id) {
+    const tw_jdoc *d = &w->jd;
+    *id = NULL;
+    for (size_t k = 0; k < d->nkeys; k++)
+        if (key_is(d, &d->keys[k], "id")) *id = &d->keys[k];
+    if (!*id || (*id)->kind != TW_JV_STRING || d->strs[(*id)->first].len == 0)
+        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "\"id\" must be a non-empty string");
+    if (d->strs[(*id)->first].len > ID_MAX_BYTES)
+        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "\"id\" is longer than %u bytes", ID_MAX_BYTES);
+    size_t fresh = 0;
+    for (size_t k = 0; k < d->nkeys; k++) {
+        const tw_jkey *key = &d->keys[k];
+        if (key->name.len > 255)
+            return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "field name longer than 255 bytes");
+        fresh += !ns_has(&w->maybe_fields, tw_jdoc_bytes(d, key->name), key->name.len);
+    }
+    if (w->maybe_fields.n + fresh > TW_MAX_FIELDS) {
+        /* The superset says no: ask the accumulator itself, once it holds
+         * every document accepted so far, and start the superset afresh. */
+        int rc = drain(w);
+        if (rc) return rc;
+        fresh = 0;
+        for (size_t k = 0; k < d->nkeys; k++)
+            fresh += tw_accum_field_lookup(w->acc, tw_jdoc_bytes(d, d->keys[k].name), d->keys[k].name.len) < 0;
+        ns_clear(&w->maybe_fields);
+        for (uint32_t f = 0; f < tw_accum_nfields(w->acc); f++) {
+            const char *name = tw_accum_field_name(w->acc, f);
+            if (ns_add(&w->maybe_fields, name, strlen(name)))
+                return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+        }
+        if (tw_accum_nfields(w->acc) + fresh > TW_MAX_FIELDS)
+            return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "more than %u fields", TW_MAX_FIELDS);
+    }
     return 0;
+}
+
+/* Checks the document in w->jd and queues it. */
+static int add_doc(trawl_writer *w) {
+    const tw_jkey *id;
+    int rc = check_doc(w, &id);
+    if (rc) return rc;
+    const tw_jdoc *d = &w->jd;
+    for (size_t k = 0; k < d->nkeys; k++)
+        if (is_text_field(d, &d->keys[k]) &&
+            ns_add(&w->maybe_fields, tw_jdoc_bytes(d, d->keys[k].name), d->keys[k].name.len))
+            return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+    /* A batch holds about batch_bytes of text: a document that does not fit
+     * starts the next batch. */
+    tw_batch *b = tw_pipe_current(w->pipe);
+    if (b && b->ndocs > 0 && (b->text.cap - b->text.len < d->input_len || b->ndocs >= BATCH_DOCS)) {
+        if (tw_pipe_submit(w->pipe)) return fail(w, TRAWL_ENOMEM, "out of memory");
+        b = tw_pipe_current(w->pipe);
+    }
+    if (b && b->text.cap == 0) {
+        size_t cap = d->input_len > w->batch_bytes ? d->input_len : w->batch_bytes;
+        if ((b->text.p = malloc(cap)) != NULL) b->text.cap = cap;
+    }
+    if (!b || !b->text.p || tw_batch_add(b, d, id))
+        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+    w->pending_docs++;
+    return pump(w, 0);
+}
+
+/* The sticky failure, if any, as the result of a call. */
+static int failed(trawl_writer *w) {
+    if (w->fail) snprintf(w->errmsg, sizeof w->errmsg, "%s", w->failmsg);
+    return w->fail;
 }
 
 trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len) {
     if (!w || (!json && len)) return TRAWL_EINVAL;
+    if (failed(w)) return w->fail;
     if (len > DOC_MAX_BYTES)
         return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "document larger than %u bytes", DOC_MAX_BYTES);
     while (len > 0 && (json[len - 1] == '\n' || json[len - 1] == '\r' || json[len - 1] == ' ' || json[len - 1] == '\t'))
         len--;
     while (len > 0 && (*json == ' ' || *json == '\t')) json++, len--;
-    json_error_t je;
-    json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
-    if (!doc) return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "invalid JSON at column %d: %s", je.column, je.text);
-    int rc;
-    if (!json_is_object(doc)) rc = tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "not a JSON object");
-    else rc = add_doc(w, doc, json, len);
-    json_decref(doc);
-    return rc;
+    int rc = tw_jdoc_read(&w->jd, json ? json : "", len);
+    if (rc == TRAWL_EDOC) return tw_seterr(w->errmsg, sizeof w->errmsg, rc, "%s", w->jd.err);
+    if (rc) return tw_seterr(w->errmsg, sizeof w->errmsg, rc, "out of memory");
+    return add_doc(w);
 }
 
 /* Copies s[0..len) into a malloc'd buffer with every invalid UTF-8 sequence
@@ -322,6 +598,7 @@ static char *sanitize_utf8(const char *s, size_t len, size_t *outlen) {
 trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size_t nfields, const char *const *names,
                                  const char *const *values, const size_t *lens) {
     if (!w || !id || (nfields && (!names || !values || !lens))) return TRAWL_EINVAL;
+    if (failed(w)) return w->fail;
     json_t *doc = json_object();
     int rc = 0;
     size_t idlen;
@@ -348,8 +625,10 @@ trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size_t nfields
     if (!rc) {
         if (strlen(stored) > DOC_MAX_BYTES)
             rc = tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "document larger than %u bytes", DOC_MAX_BYTES);
+        else if (tw_jdoc_from_tree(&w->jd, doc, stored, strlen(stored)))
+            rc = tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
         else
-            rc = add_doc(w, doc, stored, strlen(stored));
+            rc = add_doc(w);
     }
     free(stored);
     json_decref(doc);
@@ -445,7 +724,10 @@ out:
 
 trawl_rc trawl_writer_commit(trawl_writer *w) {
     if (!w) return TRAWL_EINVAL;
-    int rc = flush(w);
+    if (failed(w)) return w->fail;
+    int rc = drain(w);
+    if (rc) return rc;
+    rc = flush(w);
     if (rc) return rc;
     if (w->npend == 0 && w->man.generation > 0) return 0;
     tw_manifest next;

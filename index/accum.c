@@ -2,115 +2,159 @@
  * accum.c — in-memory inverted index for the documents of one future segment
  * (contract in accum.h).
  *
- * Terms live in an open-addressing hash table keyed by (field, bytes). While a
- * field of a document is being added, its tokens are chained per term (a linked
- * list through the token array), so that on end_field each term appends one
- * (doc gap, tf, positions) record to its stream without sorting.
+ * Layout, chosen for the one thread that feeds it (every posting costs a hash
+ * probe and a stream append, so cache misses are what count):
+ *  - Terms are records in one arena (tmem, 8-byte units): the posting state
+ *    followed by the term bytes, so that checking a candidate and updating it
+ *    touch one record. An open-addressing table of 64-bit slots holds the upper
+ *    half of the term's hash next to the record's offset, so probing past other
+ *    terms touches only the table.
+ *  - Streams are chains of blocks in a second arena (smem, 16-byte units):
+ *    the n-th block of a term holds 16 << min(n, 8) bytes, the first 4 the
+ *    offset of the next block. Appending never moves a stream; the segment
+ *    writer copies a chain out in one pass (tw_accum_stream).
+ *  - Ids are copied into 1 MiB chunks that never move. Stored texts are not
+ *    kept: each joins the open block of the document store, which is LZ4-
+ *    compressed as soon as it is full, so a segment's texts cost their
+ *    compressed size and the segment writer has no store to compress.
+ * Arena offsets are 32-bit units: 32 GiB of terms and 64 GiB of streams at
+ * most, far past any memory budget.
  */
 #include "accum.h"
 
+#include <lz4.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "segment.h"
+#include "shortkey.h"
 #include "varint.h"
 
 typedef struct term {
-    uint64_t hash;
-    uint32_t str_off;   /* term bytes in a->strs */
-    uint16_t len;
-    uint16_t field;
     uint32_t df;
-    uint32_t next_doc;  /* last doc with a record + 1 (gap base) */
-    uint32_t cur_head;  /* first token of the current field run, or UINT32_MAX */
-    uint32_t cur_tail;
-    uint32_t cur_tf;
-    uint32_t stream_len, stream_cap;
-    uint8_t *stream;
+    uint32_t next_doc; /* last doc with a record + 1 (gap base) */
+    uint32_t head;     /* first stream block (smem unit), 0 = none */
+    uint32_t tail;     /* last stream block */
+    uint32_t slen;     /* stream bytes */
+    uint16_t field;
+    uint8_t len;
+    uint8_t cls;   /* size class of the tail block */
+    uint16_t room; /* free bytes in the tail block */
+    char bytes[];  /* len term bytes */
 } term;
+
+#define TERM_UNIT 8u
+#define STREAM_UNIT 16u
+#define MAX_CLASS 8u
+#define DOC_CHUNK ((size_t)1 << 20)
+#define FIELD_MIX 0x9E3779B97F4A7C15ull
 
 typedef struct field {
     char *name;
-    uint32_t *doclen; /* per doc */
-    uint32_t cap;
+    size_t len;
+    uint32_t *doclen; /* doc_cap entries */
 } field;
 
-typedef struct tok {
-    uint32_t tid, pos, next;
-} tok;
+typedef struct doc {
+    const char *id;
+    uint32_t idlen;
+} doc;
+
+typedef struct chunk {
+    struct chunk *prev;
+    size_t cap, used;
+    char data[];
+} chunk;
 
 struct tw_accum {
     int rc;
-    term *terms;
-    uint32_t nterms, terms_cap;
-    uint32_t *table; /* term id + 1, 0 = empty */
-    uint32_t table_cap;
-    tw_buf strs;
+    /* terms */
+    uint8_t *tmem;
+    size_t tmem_units, tmem_cap; /* in units */
+    uint32_t *toff;              /* term id → tmem unit */
+    uint32_t nterms, toff_cap;
+    uint64_t *table; /* hash >> 32 << 32 | tmem unit; 0 = empty */
+    size_t table_cap;
+    /* streams */
+    uint8_t *smem;
+    size_t smem_units, smem_cap;
+    /* fields and documents */
     field *fields;
     uint32_t nfields;
-    /* current field run */
-    tok *toks;
-    uint32_t ntoks, toks_cap;
-    uint32_t *run_terms;
-    uint32_t nrun, run_cap;
-    /* documents */
-    uint32_t ndocs;
-    uint64_t *doc_off; /* offsets into docs: id, then stored */
-    uint32_t *id_len;
-    uint32_t doc_cap;
-    tw_buf docs;
-    int in_doc;
-    size_t stream_bytes;
+    doc *docs;
+    uint32_t ndocs, doc_cap;
+    chunk *chunks;
+    /* document store */
+    tw_buf raw;    /* the open block */
+    uint32_t raw_first;
+    tw_buf cdata;  /* closed blocks, compressed */
+    uint32_t *bfirst, *bclen, *bulen;
+    uint32_t nblocks, blocks_cap;
+    /* the budget's measure (see tw_accum_bytes) */
+    uint64_t nom_stream, strs_len, docs_len, nom_table;
+    uint32_t max_run;
 };
 
-static int grow(void **p, uint32_t *cap, size_t elem, uint32_t need) {
-    if (need <= *cap) return 0;
-    uint64_t ncap = *cap ? *cap : 16;
-    while (ncap < need) ncap *= 2;
-    if (ncap > UINT32_MAX) return -2;
-    void *np = realloc(*p, (size_t)ncap * elem);
-    if (!np) return -2;
-    *p = np;
-    *cap = (uint32_t)ncap;
-    return 0;
+/* Smallest base·2^k >= x, or 0 for x = 0: the capacity a doubling buffer
+ * starting at base (a power of two) reaches when it holds x. */
+static inline uint64_t pow2cap(uint64_t x, uint64_t base) {
+    if (x == 0) return 0;
+    if (x <= base) return base;
+    return (uint64_t)1 << (64 - __builtin_clzll(x - 1));
 }
 
 tw_accum *tw_accum_new(void) {
     tw_accum *a = calloc(1, sizeof *a);
     if (!a) return NULL;
-    a->table_cap = 1u << 16;
+    a->table_cap = 1u << 17;
     a->table = calloc(a->table_cap, sizeof *a->table);
-    if (!a->table) {
-        free(a);
+    a->tmem_cap = 1u << 16;
+    a->tmem = malloc(a->tmem_cap * TERM_UNIT);
+    a->smem_cap = 1u << 16;
+    a->smem = malloc(a->smem_cap * STREAM_UNIT);
+    if (!a->table || !a->tmem || !a->smem) {
+        tw_accum_free(a);
         return NULL;
     }
+    a->tmem_units = 1; /* unit 0 means "empty" in the table */
+    a->smem_units = 1; /* block 0 means "none" */
+    a->nom_table = 1u << 16;
     return a;
 }
 
 void tw_accum_free(tw_accum *a) {
     if (!a) return;
-    for (uint32_t i = 0; i < a->nterms; i++) free(a->terms[i].stream);
-    free(a->terms);
+    free(a->tmem);
+    free(a->toff);
     free(a->table);
-    tw_buf_free(&a->strs);
+    free(a->smem);
     for (uint32_t f = 0; f < a->nfields; f++) {
         free(a->fields[f].name);
         free(a->fields[f].doclen);
     }
     free(a->fields);
-    free(a->toks);
-    free(a->run_terms);
-    free(a->doc_off);
-    free(a->id_len);
-    tw_buf_free(&a->docs);
+    free(a->docs);
+    while (a->chunks) {
+        chunk *c = a->chunks;
+        a->chunks = c->prev;
+        free(c);
+    }
+    tw_buf_free(&a->raw);
+    tw_buf_free(&a->cdata);
+    free(a->bfirst);
+    free(a->bclen);
+    free(a->bulen);
     free(a);
 }
 
 int tw_accum_field_lookup(const tw_accum *a, const char *name, size_t len) {
     for (uint32_t f = 0; f < a->nfields; f++)
-        if (strlen(a->fields[f].name) == len && memcmp(a->fields[f].name, name, len) == 0) return (int)f;
+        if (a->fields[f].len == len && tw_same_bytes(a->fields[f].name, name, len)) return (int)f;
     return -1;
+}
+
+int tw_accum_field_is(const tw_accum *a, uint32_t f, const char *name, size_t len) {
+    return f < a->nfields && a->fields[f].len == len && tw_same_bytes(a->fields[f].name, name, len);
 }
 
 int tw_accum_field(tw_accum *a, const char *name, size_t len) {
@@ -124,61 +168,110 @@ int tw_accum_field(tw_accum *a, const char *name, size_t len) {
     field *f = &a->fields[a->nfields];
     memset(f, 0, sizeof *f);
     f->name = malloc(len + 1);
-    if (!f->name) return a->rc = -2;
+    /* Earlier documents have length 0 in the new field. */
+    f->doclen = calloc(a->doc_cap ? a->doc_cap : 1, sizeof *f->doclen);
+    if (!f->name || !f->doclen) {
+        free(f->name);
+        free(f->doclen);
+        return a->rc = -2;
+    }
     memcpy(f->name, name, len);
     f->name[len] = 0;
-    /* Earlier documents have length 0 in the new field. */
-    if (grow((void **)&f->doclen, &f->cap, sizeof *f->doclen, a->doc_cap ? a->doc_cap : 1)) return a->rc = -2;
-    memset(f->doclen, 0, sizeof *f->doclen * f->cap);
+    f->len = len;
     return (int)a->nfields++;
+}
+
+/* Copies n bytes into the document chunks; returns where, or NULL. */
+static char *doc_space(tw_accum *a, size_t n) {
+    chunk *c = a->chunks;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > DOC_CHUNK ? n : DOC_CHUNK;
+        c = malloc(sizeof *c + cap);
+        if (!c) return NULL;
+        c->prev = a->chunks;
+        c->cap = cap;
+        c->used = 0;
+        a->chunks = c;
+    }
+    char *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+/* Room for one more document in docs and the doclen arrays. 0 or -2. */
+static int doc_room(tw_accum *a) {
+    if (a->ndocs < a->doc_cap) return 0;
+    uint64_t cap = a->doc_cap ? (uint64_t)a->doc_cap * 2 : 1024;
+    if (cap > UINT32_MAX) cap = UINT32_MAX;
+    doc *nd = realloc(a->docs, sizeof *nd * cap);
+    if (!nd) return -2;
+    a->docs = nd;
+    for (uint32_t f = 0; f < a->nfields; f++) {
+        uint32_t *dl = realloc(a->fields[f].doclen, sizeof *dl * cap);
+        if (!dl) return -2;
+        memset(dl + a->doc_cap, 0, sizeof *dl * (cap - a->doc_cap));
+        a->fields[f].doclen = dl;
+    }
+    a->doc_cap = (uint32_t)cap;
+    return 0;
+}
+
+/* Compresses the open block of the store and closes it. 0 or -2. */
+static int close_block(tw_accum *a) {
+    if (a->nblocks == a->blocks_cap) {
+        uint32_t cap = a->blocks_cap ? a->blocks_cap * 2 : 256;
+        uint32_t *f = realloc(a->bfirst, sizeof *f * cap);
+        if (f) a->bfirst = f;
+        uint32_t *c = realloc(a->bclen, sizeof *c * cap);
+        if (c) a->bclen = c;
+        uint32_t *u = realloc(a->bulen, sizeof *u * cap);
+        if (u) a->bulen = u;
+        if (!f || !c || !u) return -2;
+        a->blocks_cap = cap;
+    }
+    if (a->raw.len > (size_t)LZ4_MAX_INPUT_SIZE) return -2;
+    int bound = LZ4_compressBound((int)a->raw.len);
+    if (tw_buf_reserve(&a->cdata, (size_t)bound)) return -2;
+    int c = LZ4_compress_default((const char *)a->raw.p, (char *)a->cdata.p + a->cdata.len, (int)a->raw.len, bound);
+    if (c <= 0) return -2;
+    a->cdata.len += (size_t)c;
+    a->bfirst[a->nblocks] = a->raw_first;
+    a->bclen[a->nblocks] = (uint32_t)c;
+    a->bulen[a->nblocks++] = (uint32_t)a->raw.len;
+    a->raw.len = 0;
+    return 0;
 }
 
 int64_t tw_accum_begin_doc(tw_accum *a, const char *id, size_t idlen, const char *stored, size_t slen) {
     if (a->rc) return a->rc;
-    if (a->ndocs >= TW_MAX_DOCS_PER_SEGMENT || idlen > UINT32_MAX) return -1;
-    uint32_t need = a->ndocs + 1;
-    if (need > a->doc_cap) {
-        uint32_t cap = a->doc_cap;
-        if (grow((void **)&a->id_len, &cap, sizeof *a->id_len, need)) return a->rc = -2;
-        uint64_t *no = realloc(a->doc_off, sizeof *no * ((size_t)cap + 1));
-        if (!no) return a->rc = -2;
-        a->doc_off = no;
-        for (uint32_t f = 0; f < a->nfields; f++) {
-            field *fl = &a->fields[f];
-            uint32_t old = fl->cap;
-            if (grow((void **)&fl->doclen, &fl->cap, sizeof *fl->doclen, cap)) return a->rc = -2;
-            memset(fl->doclen + old, 0, sizeof *fl->doclen * (fl->cap - old));
-        }
-        a->doc_cap = cap;
-    }
-    if (a->ndocs == 0) a->doc_off[0] = 0;
-    tw_buf_put(&a->docs, id, idlen);
-    tw_buf_put(&a->docs, stored, slen);
-    if (a->docs.oom) return a->rc = -2;
-    a->id_len[a->ndocs] = (uint32_t)idlen;
-    a->doc_off[a->ndocs + 1] = a->docs.len;
-    for (uint32_t f = 0; f < a->nfields; f++) a->fields[f].doclen[a->ndocs] = 0;
-    a->in_doc = 1;
+    if (a->ndocs >= TW_MAX_DOCS_PER_SEGMENT || idlen > UINT32_MAX || slen > UINT32_MAX) return -1;
+    if (doc_room(a)) return a->rc = -2;
+    char *p = doc_space(a, idlen ? idlen : 1);
+    if (!p) return a->rc = -2;
+    if (idlen) memcpy(p, id, idlen);
+    /* The store: a block closes before the document that finds it full. */
+    if (a->raw.len >= TW_STORE_BLOCK && close_block(a)) return a->rc = -2;
+    if (a->raw.len == 0) a->raw_first = a->ndocs;
+    tw_buf_varint(&a->raw, slen);
+    tw_buf_put(&a->raw, stored, slen);
+    if (a->raw.oom) return a->rc = -2;
+    a->docs[a->ndocs] = (doc){p, (uint32_t)idlen};
+    a->docs_len += idlen + slen;
     return a->ndocs;
 }
 
-void tw_accum_abort_doc(tw_accum *a) {
-    if (!a->in_doc) return;
-    a->docs.len = a->doc_off[a->ndocs];
-    a->ntoks = 0;
-    for (uint32_t i = 0; i < a->nrun; i++) a->terms[a->run_terms[i]].cur_head = UINT32_MAX;
-    a->nrun = 0;
-    a->in_doc = 0;
-}
+uint64_t tw_accum_hash(const char *s, size_t len) { return tw_hash_bytes(s, len); }
 
-static int rehash(tw_accum *a) {
-    uint32_t ncap = a->table_cap * 2;
-    uint32_t *nt = calloc(ncap, sizeof *nt);
+static int grow_table(tw_accum *a) {
+    size_t ncap = a->table_cap * 2;
+    uint64_t *nt = calloc(ncap, sizeof *nt);
     if (!nt) return -2;
     for (uint32_t i = 0; i < a->nterms; i++) {
-        uint32_t h = (uint32_t)a->terms[i].hash & (ncap - 1);
-        while (nt[h]) h = (h + 1) & (ncap - 1);
-        nt[h] = i + 1;
+        const term *t = (const term *)(a->tmem + (size_t)a->toff[i] * TERM_UNIT);
+        uint64_t h = tw_accum_hash(t->bytes, t->len) ^ (t->field * FIELD_MIX);
+        size_t j = h & (ncap - 1);
+        while (nt[j]) j = (j + 1) & (ncap - 1);
+        nt[j] = (h >> 32 << 32) | a->toff[i];
     }
     free(a->table);
     a->table = nt;
@@ -186,121 +279,211 @@ static int rehash(tw_accum *a) {
     return 0;
 }
 
-/* Finds or adds the term; returns its id or a negative code. */
-static int64_t intern(tw_accum *a, uint32_t fieldno, const char *s, size_t len) {
-    uint64_t h = XXH3_64bits_withSeed(s, len, fieldno);
-    uint32_t mask = a->table_cap - 1, i = (uint32_t)h & mask;
+/* Adds the term (field, s) whose table slot is i; returns its record or NULL. */
+static term *new_term(tw_accum *a, size_t i, uint64_t h, uint32_t fieldno, const char *s, size_t len) {
+    size_t units = (sizeof(term) + len + TERM_UNIT - 1) / TERM_UNIT;
+    if (a->tmem_units + units > a->tmem_cap) {
+        size_t ncap = a->tmem_cap * 2;
+        if (ncap > UINT32_MAX) return NULL;
+        uint8_t *nm = realloc(a->tmem, ncap * TERM_UNIT);
+        if (!nm) return NULL;
+        a->tmem = nm;
+        a->tmem_cap = ncap;
+    }
+    if (a->nterms == a->toff_cap) {
+        uint32_t ncap = a->toff_cap ? a->toff_cap * 2 : 4096;
+        uint32_t *no = realloc(a->toff, sizeof *no * ncap);
+        if (!no) return NULL;
+        a->toff = no;
+        a->toff_cap = ncap;
+    }
+    uint32_t at = (uint32_t)a->tmem_units;
+    a->tmem_units += units;
+    term *t = (term *)(a->tmem + (size_t)at * TERM_UNIT);
+    memset(t, 0, sizeof *t);
+    t->field = (uint16_t)fieldno;
+    t->len = (uint8_t)len;
+    memcpy(t->bytes, s, len);
+    a->table[i] = (h >> 32 << 32) | at;
+    a->toff[a->nterms++] = at;
+    a->strs_len += len;
+    if ((uint64_t)a->nterms * 4 > a->nom_table * 3) a->nom_table *= 2;
+    if ((size_t)a->nterms * 2 > a->table_cap) {
+        if (grow_table(a)) return NULL;
+        t = (term *)(a->tmem + (size_t)at * TERM_UNIT);
+    }
+    return t;
+}
+
+/* Appends n bytes to t's stream, starting a new block when the tail is full. */
+static int stream_append(tw_accum *a, term *t, const uint8_t *src, size_t n) {
+    while (n > 0) {
+        if (t->room == 0) {
+            unsigned cls = t->head ? (t->cls < MAX_CLASS ? t->cls + 1u : MAX_CLASS) : 0u;
+            size_t units = (size_t)1 << cls; /* 16 << cls bytes */
+            if (a->smem_units + units > a->smem_cap) {
+                size_t ncap = a->smem_cap * 2;
+                if (ncap > UINT32_MAX) return -2;
+                uint8_t *nm = realloc(a->smem, ncap * STREAM_UNIT);
+                if (!nm) return -2;
+                a->smem = nm;
+                a->smem_cap = ncap;
+            }
+            uint32_t blk = (uint32_t)a->smem_units;
+            a->smem_units += units;
+            memset(a->smem + (size_t)blk * STREAM_UNIT, 0, 4);
+            if (t->head) memcpy(a->smem + (size_t)t->tail * STREAM_UNIT, &blk, 4);
+            else t->head = blk;
+            t->tail = blk;
+            t->cls = (uint8_t)cls;
+            t->room = (uint16_t)((STREAM_UNIT << cls) - 4);
+        }
+        size_t cap = (STREAM_UNIT << t->cls) - 4;
+        size_t k = n < t->room ? n : t->room;
+        memcpy(a->smem + (size_t)t->tail * STREAM_UNIT + 4 + (cap - t->room), src, k);
+        t->room = (uint16_t)(t->room - k);
+        src += k;
+        n -= k;
+    }
+    return 0;
+}
+
+/* The record of (field, s) if it exists; else NULL with *slot the empty
+ * slot where it goes. */
+static inline term *find(const tw_accum *a, uint64_t h, uint32_t fieldno, const char *s, size_t len, size_t *slot) {
+    uint64_t tag = h >> 32 << 32;
+    size_t mask = a->table_cap - 1, i = h & mask;
     for (;;) {
-        uint32_t e = a->table[i];
+        uint64_t e = a->table[i];
         if (!e) break;
-        term *t = &a->terms[e - 1];
-        if (t->hash == h && t->field == fieldno && t->len == len && memcmp(a->strs.p + t->str_off, s, len) == 0)
-            return e - 1;
+        if ((e & 0xFFFFFFFF00000000ull) == tag) {
+            term *c = (term *)(a->tmem + (size_t)(uint32_t)e * TERM_UNIT);
+            if (c->field == fieldno && c->len == len && tw_same_bytes(c->bytes, s, len)) return c;
+        }
         i = (i + 1) & mask;
     }
-    if (a->strs.len > UINT32_MAX - len) return -1;
-    if (grow((void **)&a->terms, &a->terms_cap, sizeof *a->terms, a->nterms + 1)) return -2;
-    term *t = &a->terms[a->nterms];
-    memset(t, 0, sizeof *t);
-    t->hash = h;
-    t->str_off = (uint32_t)a->strs.len;
-    t->len = (uint16_t)len;
-    t->field = (uint16_t)fieldno;
-    t->cur_head = UINT32_MAX;
-    tw_buf_put(&a->strs, s, len);
-    if (a->strs.oom) return -2;
-    a->table[i] = ++a->nterms;
-    if ((uint64_t)a->nterms * 4 > (uint64_t)a->table_cap * 3 && rehash(a)) return -2;
-    return a->nterms - 1;
+    *slot = i;
+    return NULL;
 }
 
-int tw_accum_token(tw_accum *a, uint32_t fieldno, const char *s, size_t len, uint32_t pos) {
-    if (a->rc) return a->rc;
-    if (len == 0 || len > 255) return 0; /* the analyzer never makes longer terms */
-    int64_t tid = intern(a, fieldno, s, len);
-    if (tid < 0) return a->rc = (int)tid == -1 ? -2 : (int)tid;
-    if (grow((void **)&a->toks, &a->toks_cap, sizeof *a->toks, a->ntoks + 1)) return a->rc = -2;
-    term *t = &a->terms[tid];
-    uint32_t k = a->ntoks++;
-    a->toks[k] = (tok){(uint32_t)tid, pos, UINT32_MAX};
-    if (t->cur_head == UINT32_MAX) {
-        if (grow((void **)&a->run_terms, &a->run_cap, sizeof *a->run_terms, a->nrun + 1)) return a->rc = -2;
-        a->run_terms[a->nrun++] = (uint32_t)tid;
-        t->cur_head = t->cur_tail = k;
-        t->cur_tf = 1;
-    } else {
-        a->toks[t->cur_tail].next = k;
-        t->cur_tail = k;
-        t->cur_tf++;
-    }
-    return 0;
-}
-
-static int stream_put(tw_accum *a, term *t, const uint8_t *src, size_t n) {
-    if ((size_t)t->stream_cap - t->stream_len < n) {
-        uint64_t ncap = t->stream_cap ? t->stream_cap : 8;
-        while (ncap - t->stream_len < n) ncap *= 2;
-        if (ncap > UINT32_MAX) return -1;
-        uint8_t *np = realloc(t->stream, ncap);
-        if (!np) return -2;
-        a->stream_bytes += ncap - t->stream_cap;
-        t->stream = np;
-        t->stream_cap = (uint32_t)ncap;
-    }
-    memcpy(t->stream + t->stream_len, src, n);
-    t->stream_len += (uint32_t)n;
-    return 0;
-}
-
-static size_t put_varint(uint8_t *p, uint64_t v) {
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
-int tw_accum_end_field(tw_accum *a, uint32_t fieldno) {
-    if (a->rc) return a->rc;
-    uint32_t doc = a->ndocs;
-    uint8_t tmp[64];
-    for (uint32_t r = 0; r < a->nrun; r++) {
-        term *t = &a->terms[a->run_terms[r]];
-        size_t n = put_varint(tmp, doc - t->next_doc);
-        n += put_varint(tmp + n, t->cur_tf);
-        int rc = stream_put(a, t, tmp, n);
-        uint32_t prev = 0;
-        for (uint32_t k = t->cur_head; k != UINT32_MAX && rc == 0; k = a->toks[k].next) {
-            uint32_t p = a->toks[k].pos;
-            n = put_varint(tmp, p - prev);
-            prev = p;
-            rc = stream_put(a, t, tmp, n);
+static inline int add_one(tw_accum *a, uint32_t fieldno, uint64_t hash, const char *s, size_t len,
+                          const uint8_t *rec, size_t reclen) {
+    if (len == 0 || len > 255) return 0; /* the analyzer never makes such terms */
+    uint64_t h = hash ^ (fieldno * FIELD_MIX);
+    size_t slot = 0;
+    term *t = find(a, h, fieldno, s, len, &slot);
+    if (!t && !(t = new_term(a, slot, h, fieldno, s, len))) return a->rc = -2;
+    uint32_t gap = a->ndocs - t->next_doc;
+    size_t n = gap < 0x80 ? 1 : gap < 0x4000 ? 2 : gap < 0x200000 ? 3 : gap < 0x10000000 ? 4 : 5;
+    if ((uint64_t)t->slen + n + reclen > UINT32_MAX) return a->rc = -2;
+    uint64_t old = pow2cap(t->slen, 8);
+    if (n + reclen <= t->room) {
+        /* Fast path: the record fits the tail block. */
+        size_t cap = (STREAM_UNIT << t->cls) - 4;
+        uint8_t *q = a->smem + (size_t)t->tail * STREAM_UNIT + 4 + (cap - t->room);
+        while (gap >= 0x80) {
+            *q++ = (uint8_t)(gap | 0x80);
+            gap >>= 7;
         }
-        if (rc) return a->rc = rc == -1 ? -2 : rc;
-        t->df++;
-        t->next_doc = doc + 1;
-        t->cur_head = UINT32_MAX;
+        *q++ = (uint8_t)gap;
+        if (reclen <= 8) {
+            for (size_t k = 0; k < reclen; k++) q[k] = rec[k];
+        } else {
+            memcpy(q, rec, reclen);
+        }
+        t->room = (uint16_t)(t->room - n - reclen);
+    } else {
+        uint8_t head[5];
+        for (size_t k = 0; k < n; k++, gap >>= 7) head[k] = (uint8_t)(k + 1 < n ? gap | 0x80 : gap);
+        if (stream_append(a, t, head, n) || stream_append(a, t, rec, reclen)) return a->rc = -2;
     }
-    if (fieldno < a->nfields) a->fields[fieldno].doclen[doc] += a->ntoks;
-    a->nrun = 0;
-    a->ntoks = 0;
+    t->slen += (uint32_t)(n + reclen);
+    a->nom_stream += pow2cap(t->slen, 8) - old;
+    t->df++;
+    t->next_doc = a->ndocs + 1;
+    return 0;
+}
+
+int tw_accum_add_posting(tw_accum *a, uint32_t fieldno, uint64_t hash, const char *s, size_t len,
+                         const uint8_t *rec, size_t reclen) {
+    if (a->rc) return a->rc;
+    return add_one(a, fieldno, hash, s, len, rec, reclen);
+}
+
+/* Prefetch distances (in postings) of the three stages: table slot, term
+ * record, stream tail. Each stage reads what the previous one fetched. */
+#define AHEAD_SLOT 24u
+#define AHEAD_TERM 16u
+#define AHEAD_TAIL 8u
+
+/* Stage 1: the table slot where the probe for p starts. */
+static inline void fetch_slot(const tw_accum *a, const tw_posting *p) {
+    uint64_t h = p->hash ^ (p->field * FIELD_MIX);
+    __builtin_prefetch(&a->table[h & (a->table_cap - 1)]);
+}
+
+/* Stage 2: the first record whose tag matches (its unit offset becomes the hint). */
+static inline void fetch_term(const tw_accum *a, tw_posting *p) {
+    uint64_t h = p->hash ^ (p->field * FIELD_MIX), tag = h >> 32 << 32;
+    size_t mask = a->table_cap - 1, i = h & mask;
+    p->hint = 0;
+    for (unsigned probes = 0; probes < 4; probes++, i = (i + 1) & mask) {
+        uint64_t e = a->table[i];
+        if (!e) return;
+        if ((e & 0xFFFFFFFF00000000ull) == tag) {
+            p->hint = (uint32_t)e;
+            __builtin_prefetch(a->tmem + (size_t)p->hint * TERM_UNIT);
+            return;
+        }
+    }
+}
+
+/* Stage 3: where the hinted term's next record goes. */
+static inline void fetch_tail(const tw_accum *a, const tw_posting *p) {
+    if (!p->hint || (size_t)p->hint + (sizeof(term) + TERM_UNIT - 1) / TERM_UNIT > a->tmem_units) return;
+    const term *t = (const term *)(a->tmem + (size_t)p->hint * TERM_UNIT);
+    if (t->tail == 0 || (size_t)t->tail + ((size_t)1 << t->cls) > a->smem_units || t->cls > MAX_CLASS) return;
+    size_t cap = (STREAM_UNIT << t->cls) - 4, used = t->room <= cap ? cap - t->room : 0;
+    __builtin_prefetch(a->smem + (size_t)t->tail * STREAM_UNIT + 4 + used);
+}
+
+int tw_accum_add_postings(tw_accum *a, uint32_t fieldno, tw_posting *p, size_t n, size_t m) {
+    if (a->rc) return a->rc;
+    for (size_t k = 0; k < n; k++) {
+        if (k + AHEAD_SLOT < m) fetch_slot(a, &p[k + AHEAD_SLOT]);
+        if (k + AHEAD_TERM < m) fetch_term(a, &p[k + AHEAD_TERM]);
+        if (k + AHEAD_TAIL < m) fetch_tail(a, &p[k + AHEAD_TAIL]);
+        if (add_one(a, fieldno, p[k].hash, p[k].term, p[k].len, p[k].rec, p[k].reclen)) return a->rc;
+    }
+    return 0;
+}
+
+int tw_accum_end_field(tw_accum *a, uint32_t fieldno, uint32_t ntoks) {
+    if (a->rc) return a->rc;
+    if (fieldno < a->nfields) a->fields[fieldno].doclen[a->ndocs] += ntoks;
+    if (ntoks > a->max_run) a->max_run = ntoks;
     return 0;
 }
 
 int tw_accum_end_doc(tw_accum *a) {
     if (a->rc) return a->rc;
     a->ndocs++;
-    a->in_doc = 0;
     return 0;
 }
 
 uint32_t tw_accum_docs(const tw_accum *a) { return a->ndocs; }
 
+/* The original design's heap: per-term streams doubling from 8 bytes, the
+ * term bytes in one buffer doubling from 64, a 56-byte record per term in an
+ * array doubling from 16, a table of 4-byte slots doubling from 2^16 at 3/4
+ * load, the documents' id + stored bytes in a buffer doubling from 64, 12
+ * bytes plus 4 per field for each document (array doubling from 16), and a
+ * 12-byte token array doubling from 16 to the longest field. */
 size_t tw_accum_bytes(const tw_accum *a) {
-    return a->stream_bytes + a->strs.cap + (size_t)a->terms_cap * sizeof(term) + (size_t)a->table_cap * 4 +
-           a->docs.cap + (size_t)a->doc_cap * (12 + 4 * a->nfields) + (size_t)a->toks_cap * sizeof(tok);
+    uint64_t b = a->nom_stream + pow2cap(a->strs_len, 64) + pow2cap(a->nterms, 16) * 56 + a->nom_table * 4 +
+                 pow2cap(a->docs_len, 64) + pow2cap(a->ndocs, 16) * (12 + 4 * (uint64_t)a->nfields) +
+                 pow2cap(a->max_run, 16) * 12;
+    return b > SIZE_MAX ? SIZE_MAX : (size_t)b;
 }
 
 uint32_t tw_accum_nfields(const tw_accum *a) { return a->nfields; }
@@ -308,11 +491,22 @@ const char *tw_accum_field_name(const tw_accum *a, uint32_t f) { return a->field
 const uint32_t *tw_accum_doclens(const tw_accum *a, uint32_t f) { return a->fields[f].doclen; }
 uint32_t tw_accum_nterms(const tw_accum *a) { return a->nterms; }
 
+static const term *get_term(const tw_accum *a, uint32_t tid) {
+    return (const term *)(a->tmem + (size_t)a->toff[tid] * TERM_UNIT);
+}
+
+typedef struct sort_ent {
+    uint64_t key; /* the first 8 term bytes, big-endian, zero-padded */
+    uint32_t tid;
+} sort_ent;
+
 static int cmp_terms(const void *x, const void *y, void *ctx) {
+    const sort_ent *p = x, *q = y;
+    if (p->key != q->key) return p->key < q->key ? -1 : 1;
     const tw_accum *a = ctx;
-    const term *s = &a->terms[*(const uint32_t *)x], *t = &a->terms[*(const uint32_t *)y];
+    const term *s = get_term(a, p->tid), *t = get_term(a, q->tid);
     size_t n = s->len < t->len ? s->len : t->len;
-    int c = memcmp(a->strs.p + s->str_off, a->strs.p + t->str_off, n);
+    int c = memcmp(s->bytes, t->bytes, n);
     if (c) return c;
     if (s->len != t->len) return s->len < t->len ? -1 : 1;
     return s->field < t->field ? -1 : s->field > t->field;
@@ -320,28 +514,61 @@ static int cmp_terms(const void *x, const void *y, void *ctx) {
 
 uint32_t *tw_accum_sorted_terms(const tw_accum *a) {
     uint32_t *ids = malloc(sizeof *ids * (a->nterms ? a->nterms : 1));
-    if (!ids) return NULL;
-    for (uint32_t i = 0; i < a->nterms; i++) ids[i] = i;
-    qsort_r(ids, a->nterms, sizeof *ids, cmp_terms, (void *)a);
+    sort_ent *e = malloc(sizeof *e * (a->nterms ? a->nterms : 1));
+    if (!ids || !e) {
+        free(ids);
+        free(e);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < a->nterms; i++) {
+        const term *t = get_term(a, i);
+        uint64_t k = 0;
+        for (unsigned j = 0; j < 8; j++) k = k << 8 | (j < t->len ? (uint8_t)t->bytes[j] : 0u);
+        e[i] = (sort_ent){k, i};
+    }
+    qsort_r(e, a->nterms, sizeof *e, cmp_terms, (void *)a);
+    for (uint32_t i = 0; i < a->nterms; i++) ids[i] = e[i].tid;
+    free(e);
     return ids;
 }
 
 void tw_accum_term(const tw_accum *a, uint32_t tid, uint32_t *fieldno, const char **s, size_t *len,
-                   uint32_t *df, const uint8_t **stream, size_t *stream_len) {
-    const term *t = &a->terms[tid];
+                   uint32_t *df, size_t *stream_len) {
+    const term *t = get_term(a, tid);
     *fieldno = t->field;
-    *s = (const char *)a->strs.p + t->str_off;
+    *s = t->bytes;
     *len = t->len;
     *df = t->df;
-    *stream = t->stream;
-    *stream_len = t->stream_len;
+    *stream_len = t->slen;
 }
 
-void tw_accum_doc(const tw_accum *a, uint32_t doc, const char **id, size_t *idlen, const char **stored,
-                  size_t *slen) {
-    const char *base = (const char *)a->docs.p + a->doc_off[doc];
-    *id = base;
-    *idlen = a->id_len[doc];
-    *stored = base + a->id_len[doc];
-    *slen = (size_t)(a->doc_off[doc + 1] - a->doc_off[doc]) - a->id_len[doc];
+void tw_accum_stream(const tw_accum *a, uint32_t tid, uint8_t *out) {
+    const term *t = get_term(a, tid);
+    size_t left = t->slen;
+    uint32_t blk = t->head;
+    for (unsigned cls = 0; left > 0; cls += cls < MAX_CLASS) {
+        const uint8_t *b = a->smem + (size_t)blk * STREAM_UNIT;
+        size_t cap = (STREAM_UNIT << cls) - 4, k = left < cap ? left : cap;
+        memcpy(out, b + 4, k);
+        out += k;
+        left -= k;
+        memcpy(&blk, b, 4);
+    }
+}
+
+void tw_accum_doc(const tw_accum *a, uint32_t d, const char **id, size_t *idlen) {
+    *id = a->docs[d].id;
+    *idlen = a->docs[d].idlen;
+}
+
+void tw_accum_get_store(const tw_accum *a, tw_accum_store *st) {
+    st->nblocks = a->nblocks;
+    st->first = a->bfirst;
+    st->clen = a->bclen;
+    st->ulen = a->bulen;
+    st->data = a->cdata.p;
+    st->data_len = a->cdata.len;
+    st->tail = a->raw.p;
+    st->tail_len = a->raw.len;
+    st->tail_first = a->raw_first;
 }

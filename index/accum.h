@@ -2,14 +2,17 @@
  * accum.h — the in-memory inverted index of documents not yet written.
  *
  * Second stage of the pipeline (analyzer → accumulator → segment writer). The
- * writer feeds it one document at a time: begin_doc, then for each text field
- * every distinct term of the field with its term frequency and positions
- * (add_posting), then end_field, then end_doc. Per (field, term) it keeps one
- * compact byte stream of records — varint doc gap (doc − previous doc − 1,
- * the first from 0), varint tf, tf varint position gaps (the first position,
- * then the differences) — which the segment writer turns into bitmaps, tf
- * blocks and position blocks. Errors are sticky: after an allocation failure
- * every call returns -2.
+ * writer feeds it one document at a time: begin_doc (id and stored text),
+ * then for each text field every distinct term of the field with its term
+ * frequency and positions (add_posting, or add_postings for many), then
+ * end_field, then end_doc. Per (field, term) it keeps one compact byte stream
+ * of records — varint doc gap (doc − previous doc − 1, the first from 0),
+ * varint tf, tf varint position gaps (the first position, then the
+ * differences) — which the segment writer turns into bitmaps, tf blocks and
+ * position blocks; the stored texts go straight into compressed store
+ * blocks. One thread at a time; the read side may be used by several threads
+ * at once. Errors are sticky: after an allocation failure every call returns
+ * -2.
  */
 #ifndef TW_ACCUM_H
 #define TW_ACCUM_H
@@ -29,12 +32,18 @@ int tw_accum_field(tw_accum *a, const char *name, size_t len);
 /* Field number for name if registered, else -1. */
 int tw_accum_field_lookup(const tw_accum *a, const char *name, size_t len);
 
-/* Starts a document: its external id and stored JSON text (both copied).
- * Returns the new doc number (>= 0), -1 when the segment is full, or -2. */
+/* Is field number `field` registered under name? */
+int tw_accum_field_is(const tw_accum *a, uint32_t field, const char *name, size_t len);
+
+/* Starts a document: its external id (copied) and stored JSON text, which
+ * goes at once into the document store: blocks of documents (varint length +
+ * text) cut as in the STORE section (a block closes once it holds
+ * TW_STORE_BLOCK bytes), each LZ4-compressed when it closes. Returns the new
+ * doc number (>= 0), -1 when the segment is full, or -2. */
 int64_t tw_accum_begin_doc(tw_accum *a, const char *id, size_t idlen, const char *stored, size_t slen);
 
 /* Hash of a term's bytes that add_posting expects (independent of the field,
- * so that analysis threads can compute it). */
+ * so that analysis threads can compute it): tw_hash_bytes of shortkey.h. */
 uint64_t tw_accum_hash(const char *term, size_t len);
 
 /* Adds the current document to the list of (field, term): term is len bytes
@@ -43,6 +52,24 @@ uint64_t tw_accum_hash(const char *term, size_t len);
  * (field, term) at most once per document. Returns 0 or -2. */
 int tw_accum_add_posting(tw_accum *a, uint32_t field, uint64_t hash, const char *term, size_t len,
                          const uint8_t *rec, size_t reclen);
+
+/* One posting for tw_accum_add_postings. */
+typedef struct tw_posting {
+    uint64_t hash;       /* tw_accum_hash(term, len) */
+    const char *term;    /* len bytes, 1..255 */
+    const uint8_t *rec;  /* reclen bytes: varint tf, then the position gaps */
+    uint32_t reclen;
+    uint32_t hint;       /* prefetch state: set by tw_accum_add_postings, 0 initially */
+    uint32_t field;      /* for postings ahead (see below): the likely field number */
+    uint32_t len;
+} tw_posting;
+
+/* Adds p[0..n), postings of field in the current document, like
+ * tw_accum_add_posting. p[n..m) are the postings that will be added next
+ * (their field member a guess, their hint 0 or set by an earlier call on the
+ * same accumulator): their memory is prefetched meanwhile, which hides the
+ * cache misses of the hash table, the term and the stream. Returns 0 or -2. */
+int tw_accum_add_postings(tw_accum *a, uint32_t field, tw_posting *p, size_t n, size_t m);
 
 /* Ends a field of the current document: ntoks (its tokens) is added to the
  * document's length in that field. Each field at most once per document. */
@@ -72,7 +99,22 @@ void tw_accum_term(const tw_accum *a, uint32_t tid, uint32_t *field, const char 
                    uint32_t *df, size_t *stream_len);
 /* Copies the stream of tid (stream_len bytes) to out. */
 void tw_accum_stream(const tw_accum *a, uint32_t tid, uint8_t *out);
-void tw_accum_doc(const tw_accum *a, uint32_t doc, const char **id, size_t *idlen,
-                  const char **stored, size_t *slen);
+/* The external id of doc (valid while a lives). */
+void tw_accum_doc(const tw_accum *a, uint32_t doc, const char **id, size_t *idlen);
+
+/* The document store: nblocks closed blocks (per block its first document,
+ * compressed and raw sizes; their LZ4 data back to back in data), then the
+ * raw bytes of the open block (tail, tail_len bytes, possibly 0), whose
+ * first document is tail_first. All valid while a lives. */
+typedef struct tw_accum_store {
+    uint32_t nblocks;
+    const uint32_t *first, *clen, *ulen;
+    const uint8_t *data;
+    size_t data_len;
+    const uint8_t *tail;
+    size_t tail_len;
+    uint32_t tail_first;
+} tw_accum_store;
+void tw_accum_get_store(const tw_accum *a, tw_accum_store *st);
 
 #endif

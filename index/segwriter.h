@@ -18,7 +18,9 @@ typedef struct tw_seg_summary {
 
 /* Writes a's documents to a new file at path (which must not exist), fsyncs
  * it, and fills *sum (may be NULL). lang is recorded in the segment. Returns 0
- * or a trawl_rc with a message in err; on failure no file is left behind. */
+ * or a trawl_rc with a message in err; on failure no file is left behind.
+ * Uses helper threads (up to one per online CPU, joined before it returns);
+ * a is only read. The bytes written do not depend on the number of threads. */
 int tw_segment_write(const tw_accum *a, const char *lang, const char *path, tw_seg_summary *sum, char *err,
                      size_t errcap);
 

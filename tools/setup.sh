@@ -6,7 +6,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential cmake pkg-config python3 curl
   libroaring-dev libstemmer-dev libxxhash-dev liblz4-dev libutf8proc-dev
-  libjansson-dev libmicrohttpd-dev
+  libjansson-dev libyajl-dev libmicrohttpd-dev
   sqlite3 libsqlite3-dev libxapian-dev wrk
   clang libclang-rt-14-dev"
 missing=""
