@@ -50,7 +50,7 @@
  * functions of the word). Terms or stems longer than STEM_CACHE_WORD bytes
  * bypass it. An empty slot has wlen 0 (terms are never empty).
  */
-#define STEM_CACHE_SLOTS 4096u /* a power of two */
+#define STEM_CACHE_SLOTS 65536u /* a power of two */
 #define STEM_CACHE_WORD 30
 
 typedef struct stem_slot {
@@ -142,7 +142,8 @@ int tw_language_ok(const char *lang)
 
 /*
  * See analyzer.h. *out is NULL on failure. The analyzer owns its stemmer, its
- * stem cache (STEM_CACHE_SLOTS slots, about 250 KB, only when stemming) and
+ * stem cache (STEM_CACHE_SLOTS slots, about 4 MB of lazily touched zero pages,
+ * only when stemming) and
  * its fold buffers; free it with tw_analyzer_free.
  */
 int tw_analyzer_new(const char *lang, tw_analyzer **out)
