@@ -564,6 +564,12 @@ trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len) {
     while (len > 0 && (json[len - 1] == '\n' || json[len - 1] == '\r' || json[len - 1] == ' ' || json[len - 1] == '\t'))
         len--;
     while (len > 0 && (*json == ' ' || *json == '\t')) json++, len--;
+    /* A raw NUL is never valid JSON text (jansson would let one pass after a
+     * number, and the stored text would then read as cut short). */
+    const char *nul = len ? memchr(json, 0, len) : NULL;
+    if (nul)
+        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "invalid JSON at column %zu: NUL byte",
+                         (size_t)(nul - json) + 1);
     int rc = tw_jdoc_read(&w->jd, json ? json : "", len);
     if (rc == TRAWL_EDOC) return tw_seterr(w->errmsg, sizeof w->errmsg, rc, "%s", w->jd.err);
     if (rc) return tw_seterr(w->errmsg, sizeof w->errmsg, rc, "out of memory");

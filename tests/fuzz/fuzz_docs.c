@@ -10,7 +10,8 @@
  *
  * Oracle: jansson parses each line independently (with the writer's
  * documented trimming and duplicate-key rule); a line is accepted exactly
- * when it is a JSON object with a non-empty string "id" (a limit may still
+ * when it is a JSON object with a non-empty string "id" and no raw NUL byte
+ * (a limit may still
  * refuse it with TRAWL_ELIMIT). After the commit the index holds one live
  * document per accepted id — the last one added — whose stored text is the
  * trimmed line, and the index passes trawl_index_check.
@@ -154,7 +155,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         trim(&t, &tn);
         json_t *doc = json_loadb(t, tn, JSON_REJECT_DUPLICATES, NULL);
         json_t *id = json_object_get(doc, "id");
-        int valid = json_is_object(doc) && json_is_string(id) && json_string_length(id) > 0;
+        /* A raw NUL byte is refused whatever jansson makes of it. */
+        int valid = json_is_object(doc) && json_is_string(id) && json_string_length(id) > 0 && !memchr(t, 0, tn);
         if (rc == TRAWL_OK) {
             if (!valid) {
                 fprintf(stderr, "fuzz_docs: add_json accepted a line jansson refuses: [%.*s]\n", (int)n, line);
