@@ -365,7 +365,7 @@ static blob assemble(const blob *sec)
 static void expect_open_fails(const char *dir, unsigned codes, const char *need1, const char *need2,
                               const char *what)
 {
-    snprintf(hang_desc, sizeof hang_desc, "%s", what);
+    snprintf(hang_desc, sizeof hang_desc, "%.*s", (int)(sizeof hang_desc - 1), what);
     trawl_index *idx = NULL;
     char *msg = NULL;
     int rc = trawl_index_open(dir, &idx, &msg);
