@@ -105,7 +105,15 @@ TRAWL_API trawl_rc trawl_writer_open(const char *dir, const char *lang,
  * all fields are kept in the document store. A document whose id is already in
  * the index replaces the earlier one when committed. On TRAWL_EDOC/ELIMIT the
  * document is not added, the writer stays usable and trawl_writer_errmsg says
- * why. json need not be NUL-terminated. */
+ * why. json need not be NUL-terminated.
+ *
+ * Documents are checked here, in the caller's thread, and analyzed by worker
+ * threads (TRAWL_THREADS=n in the environment sets how many; 0 = none, all in
+ * the caller's thread; default one per CPU), so a failure of the writer itself
+ * (out of memory, a segment file that cannot be written) may be reported by a
+ * later add or by trawl_writer_commit; from then on every call returns it and
+ * the writer can only be closed. TRAWL_RAM_MB sets the memory after which
+ * documents are flushed to a segment file before the commit (default 512). */
 TRAWL_API trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len);
 
 /* Adds one document from parallel arrays of field names and UTF-8 values
