@@ -27,6 +27,7 @@
  */
 #include "bench.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -103,7 +104,15 @@ static const bench_engine *engine_or_die(const char *name) {
 static int dir_is_fresh(const char *dir) {
     struct stat st;
     if (stat(dir, &st) != 0) return errno == ENOENT;
-    return S_ISDIR(st.st_mode) && bench_path_bytes(dir) == 0;
+    if (!S_ISDIR(st.st_mode)) return 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int empty = 1;
+    struct dirent *e;
+    while (empty && (e = readdir(d)) != NULL)
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    closedir(d);
+    return empty;
 }
 
 /* Creates the parent directories of path (like mkdir -p `dirname path`).
@@ -229,6 +238,7 @@ static int run_class(const bench_engine *e, void *h, bench_class cls, const benc
     return rc;
 }
 
+/* index [--engine E] CORPUS INDEX_DIR: one JSON line; exit status 0, 1 or 2 (usage). */
 static int cmd_index(int argc, char **argv) {
     const char *name = take_engine_opt(&argc, argv);
     if (!name || argc != 2) {
@@ -252,6 +262,8 @@ static int parse_size(const char *s, size_t lo, size_t hi, size_t *out) {
     return 0;
 }
 
+/* query [--engine E] INDEX_DIR QUERIES CLASS K: one JSON line (and DUMP);
+ * exit status 0, 1 or 2 (usage). */
 static int cmd_query(int argc, char **argv) {
     const char *name = take_engine_opt(&argc, argv);
     size_t k;
@@ -396,6 +408,7 @@ static int fig_hits(const engine_stats *s, int c, double *v) {
     return s->cls[c].done;
 }
 
+/* The Markdown table of every figure of st[0..n), with each peer's ratio to trawl. */
 static void print_table(const char *corpus, long long docs, uint64_t bytes, size_t k, const char *date,
                         const char *machine, const char *cpu, const engine_stats *st, size_t n) {
     printf("\n### %s — %lld docs, %.1f MiB; K = %zu\n\n", corpus, docs, (double)bytes / 1048576.0, k);
@@ -425,6 +438,8 @@ static void print_table(const char *corpus, long long docs, uint64_t bytes, size
     printf("\nRatios are peer ÷ trawl: above 1 means trawl is that many times faster (or smaller).\n");
 }
 
+/* compare CORPUS QUERY_DIR: for each engine, build, run every class, drop the
+ * index; then the Markdown table. Exit status 0, 1 or 2 (usage). */
 static int cmd_compare(int argc, char **argv) {
     if (argc != 2) {
         usage();
