@@ -4,24 +4,7 @@
 # reported as FILE:LINE and skipped, --strict must commit nothing, and the exit
 # codes must be 0 (ok), 1 (error), 2 (usage). Oracle: the documents we wrote,
 # compared as parsed JSON by python3.
-set -u
-: "${TRAWL_BIN:?TRAWL_BIN must name the trawl program}"
-: "${TRAWL_SOURCE_DIR:?TRAWL_SOURCE_DIR must name the source tree}"
-command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 is needed" >&2; exit 77; }
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-fails=0
-
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-# run ARGS...: runs trawl; stdout in $T/out, stderr in $T/err, status in $rc.
-run() { "$TRAWL_BIN" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-# expect_rc CODE ARGS...: runs trawl and checks its exit status.
-expect_rc() {
-    want=$1; shift
-    run "$@"
-    [ "$rc" = "$want" ] || fail "trawl $*: exit $rc, expected $want; stderr: $(head -c 600 "$T/err")"
-}
+. "${TRAWL_SOURCE_DIR:?TRAWL_SOURCE_DIR must name the source tree}/tests/shlib.sh"
 # expect_err_has TEXT: the stderr of the last run (other than get) contains
 # TEXT, a fixed string; expect_err_lacks: it does not.
 expect_err_has() { grep -qF -- "$1" "$T/err" || fail "stderr lacks '$1': $(head -c 600 "$T/err")"; }

@@ -4,22 +4,7 @@
 # Oracles: a python3 re-implementation of the tokenizer rule in analyzer.h for
 # `analyze`; the input JSON Lines, compared as parsed JSON, for `get`; a byte
 # flipped in the index for `check`.
-set -u
-: "${TRAWL_BIN:?TRAWL_BIN must name the trawl program}"
-: "${TRAWL_SOURCE_DIR:?TRAWL_SOURCE_DIR must name the source tree}"
-command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 is needed" >&2; exit 77; }
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-fails=0
-
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-run() { "$TRAWL_BIN" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-expect_rc() {
-    want=$1; shift
-    run "$@"
-    [ "$rc" = "$want" ] || fail "trawl $*: exit $rc, expected $want; stderr: $(head -c 600 "$T/err")"
-}
+. "${TRAWL_SOURCE_DIR:?TRAWL_SOURCE_DIR must name the source tree}/tests/shlib.sh"
 
 # --- analyze ------------------------------------------------------------------
 # Oracle: tokens are maximal runs of Unicode letters, digits and marks, each

@@ -10,22 +10,7 @@
 # Corpora: a generated one (always) and sample/trends.jsonl (when present).
 # Also checked: the text output format, paging, the syntax-error caret and the
 # exit codes.
-set -u
-: "${TRAWL_BIN:?TRAWL_BIN must name the trawl program}"
-: "${TRAWL_SOURCE_DIR:?TRAWL_SOURCE_DIR must name the source tree}"
-command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 is needed" >&2; exit 77; }
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-fails=0
-
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-run() { "$TRAWL_BIN" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-expect_rc() {
-    want=$1; shift
-    run "$@"
-    [ "$rc" = "$want" ] || fail "trawl $*: exit $rc, expected $want; stderr: $(head -c 600 "$T/err")"
-}
+. "${TRAWL_SOURCE_DIR:?TRAWL_SOURCE_DIR must name the source tree}/tests/shlib.sh"
 
 # --- the generated corpus ----------------------------------------------------
 python3 - "$T/gen.jsonl" <<'EOF'
