@@ -28,6 +28,7 @@
 #include "analyzer.h"
 #include "engine.h"
 #include "segment.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,29 +44,7 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                     \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            failures++;                                                                      \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);         \
-            fprintf(stderr, __VA_ARGS__);                                                    \
-            fputc('\n', stderr);                                                             \
-            if (failures > 40) {                                                             \
-                fprintf(stderr, "too many failures\n");                                      \
-                exit(1);                                                                     \
-            }                                                                                \
-        }                                                                                    \
-    } while (0)
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(2);
-    }
-    return p;
-}
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -79,19 +58,6 @@ static void *xrealloc(void *p, size_t n)
 
 /* ---- PRNG and a growable string ----------------------------------------- */
 
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t rnd(rng *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static size_t below(rng *r, size_t n) { return n ? (size_t)(rnd(r) % n) : 0; }
 
 typedef struct sbuf {
     char *p;
