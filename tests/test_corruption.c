@@ -39,6 +39,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "segtest.h"
 #include "testutil.h"
 #include "trawl.h"
 
@@ -93,26 +94,6 @@ static void path_join(char *out, size_t cap, const char *dir, const char *name)
     }
 }
 
-static void rm_rf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char p[4096];
-        path_join(p, sizeof p, dir, e->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            rm_rf(p);
-        else
-            unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 /* Names in dir ending with suffix, sorted (malloc'd strings, NULL-terminated array). */
 static char **list_files(const char *dir, const char *suffix)
@@ -234,11 +215,6 @@ static void st32(uint8_t *p, uint32_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void st64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 typedef struct layout {
     uint64_t off[TW_SEC_COUNT], len[TW_SEC_COUNT];
@@ -262,31 +238,6 @@ static void get_layout(const blob *b, layout *l)
     }
 }
 
-/* Recomputes, in place, every checksum the table's entries describe (where
- * they lie inside the file) and the footer's checksum of header + table. */
-static void reseal(uint8_t *p, size_t len)
-{
-    if (len < TW_HEADER_SIZE + TW_FOOTER_SIZE)
-        return;
-    uint64_t table_off = ld64(p + len - TW_FOOTER_SIZE);
-    size_t tsize = (size_t)(TW_SEC_COUNT - 1) * TW_SECTION_ENTRY;
-    if (table_off < TW_HEADER_SIZE || table_off > len - TW_FOOTER_SIZE || len - TW_FOOTER_SIZE - table_off != tsize)
-        return;
-    for (unsigned i = 0; i < TW_SEC_COUNT - 1; i++) {
-        uint8_t *e = p + table_off + (size_t)i * TW_SECTION_ENTRY;
-        uint64_t off = ld64(e + 8), l = ld64(e + 16);
-        if (off <= len && l <= len - off)
-            st64(e + 24, XXH3_64bits(p + off, (size_t)l));
-    }
-    XXH3_state_t *xs = XXH3_createState();
-    if (!xs)
-        exit(2);
-    XXH3_64bits_reset(xs);
-    XXH3_64bits_update(xs, p, TW_HEADER_SIZE);
-    XXH3_64bits_update(xs, p + table_off, tsize);
-    st64(p + len - TW_FOOTER_SIZE + 16, XXH3_64bits_digest(xs));
-    XXH3_freeState(xs);
-}
 
 /* Builds a sound segment file from 8 section bodies (sec[1..8]): header,
  * 8-aligned sections, table, footer, all checksums right. */

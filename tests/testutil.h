@@ -1,15 +1,19 @@
 /*
  * testutil.h — small pieces the C tests share: a CHECK that counts failures
  * (the including file defines `static int failures;`) and prints both sides
- * through its message, an allocation that exits on failure, and a seeded
- * SplitMix64 generator.
+ * through its message, an allocation that exits on failure, a seeded
+ * SplitMix64 generator, and removal of a scratch directory tree.
  */
 #ifndef TW_TESTUTIL_H
 #define TW_TESTUTIL_H
 
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define CHECK(cond, ...)                                                                     \
     do {                                                                                     \
@@ -48,5 +52,28 @@ static inline uint64_t rnd(rng *r)
 }
 
 static inline size_t below(rng *r, size_t n) { return n ? (size_t)(rnd(r) % n) : 0; }
+
+/* Removes dir and everything below it (symbolic links are not followed). */
+static inline void rm_rf(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char p[4096];
+        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
+            continue;
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            rm_rf(p);
+        else
+            unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
 
 #endif

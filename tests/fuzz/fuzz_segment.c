@@ -37,6 +37,7 @@
 #include <xxhash.h>
 
 #include "segment.h"
+#include "segtest.h"
 #include "trawl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -72,11 +73,6 @@ static void st32(uint8_t *p, uint32_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void st64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static void remove_base(void)
 {
@@ -172,30 +168,6 @@ static void build_base(void)
     base.ready = 1;
 }
 
-/* Recomputes the checksums the table describes and the footer's. */
-static void reseal(uint8_t *p, size_t len)
-{
-    if (len < TW_HEADER_SIZE + TW_FOOTER_SIZE)
-        return;
-    uint64_t table = tw_ld64(p + len - TW_FOOTER_SIZE);
-    size_t tsize = (size_t)(TW_SEC_COUNT - 1) * TW_SECTION_ENTRY;
-    if (table < TW_HEADER_SIZE || table > len - TW_FOOTER_SIZE || len - TW_FOOTER_SIZE - table != tsize)
-        return;
-    for (unsigned i = 0; i < TW_SEC_COUNT - 1; i++) {
-        uint8_t *e = p + table + (size_t)i * TW_SECTION_ENTRY;
-        uint64_t off = tw_ld64(e + 8), l = tw_ld64(e + 16);
-        if (off <= len && l <= len - off)
-            st64(e + 24, XXH3_64bits(p + off, (size_t)l));
-    }
-    XXH3_state_t *xs = XXH3_createState();
-    if (!xs)
-        die("out of memory", NULL);
-    XXH3_64bits_reset(xs);
-    XXH3_64bits_update(xs, p, TW_HEADER_SIZE);
-    XXH3_64bits_update(xs, p + table, tsize);
-    st64(p + len - TW_FOOTER_SIZE + 16, XXH3_64bits_digest(xs));
-    XXH3_freeState(xs);
-}
 
 /* A sound segment file from sections sec[1..8] (malloc'd into *out). */
 static void assemble(const bytes *sec, bytes *out)
