@@ -290,9 +290,11 @@ static void or_container(uint64_t *bs, const tw_container *c) {
  * sorted arrays small[i][0..nsmall[i]). */
 static int union_count(const tw_rview *const *v, size_t n, const uint32_t *const *small, const uint32_t *nsmall,
                        size_t ns, const tw_rview *del, uint64_t *count, uint64_t *deleted) {
-    uint64_t *bs = malloc(8192);
+    /* One bitset for the union of a key's containers, one for its deletions. */
+    uint64_t *bs = malloc(2 * 8192);
     uint32_t ci[MAX_AND_TERMS + 1] = {0}, si[MAX_AND_TERMS] = {0}, dci = 0;
     if (!bs) return TRAWL_ENOMEM;
+    uint64_t *dm = bs + 1024;
     uint64_t c = 0, dc = 0;
     for (;;) {
         /* Smallest pending key over every input. */
@@ -314,16 +316,10 @@ static int union_count(const tw_rview *const *v, size_t n, const uint32_t *const
         if (del) {
             while (dci < del->n && del->c[dci].key < key) dci++;
             if (dci < del->n && del->c[dci].key == key) {
-                /* Count union ∩ deleted: clear what is not deleted. */
-                uint64_t *dm = malloc(8192);
-                if (!dm) {
-                    free(bs);
-                    return TRAWL_ENOMEM;
-                }
+                /* Count union ∩ deleted. */
                 memset(dm, 0, 8192);
                 or_container(dm, &del->c[dci]);
                 for (uint32_t w = 0; w < 1024; w++) dc += (uint64_t)__builtin_popcountll(bs[w] & dm[w]);
-                free(dm);
             }
         }
     }
