@@ -59,17 +59,19 @@ void bench_queries_free(bench_queries *qs);
  * allocate in the harness. */
 typedef struct bench_result {
     uint64_t total;
-    size_t n;      /* ids held */
-    char *buf;     /* ids, each NUL-terminated, back to back */
+    size_t n;  /* ids held */
+    char *buf; /* ids, each NUL-terminated, back to back */
     size_t used, cap;
-    size_t *off;   /* n offsets into buf */
+    size_t *off; /* n offsets into buf */
     size_t offcap;
 } bench_result;
 
 void bench_result_reset(bench_result *r);
 /* Appends id[0..len) (need not be NUL-terminated). Returns 0, or -1 when out of memory. */
 int bench_result_add(bench_result *r, const char *id, size_t len);
-static inline const char *bench_result_id(const bench_result *r, size_t i) { return r->buf + r->off[i]; }
+static inline const char *bench_result_id(const bench_result *r, size_t i) {
+    return r->buf + r->off[i];
+}
 void bench_result_free(bench_result *r);
 
 /* An engine adapter. Every function returns 0 on success or -1 with a
@@ -84,8 +86,7 @@ typedef struct bench_engine {
     /* Opens the index in dir for querying; *h is freed with close. */
     int (*open)(const char *dir, void **h, char *err, size_t errlen);
     /* Runs one query of class cls with top k; fills res (already reset). */
-    int (*run)(void *h, bench_class cls, const bench_query *q, size_t k, bench_result *res,
-               char *err, size_t errlen);
+    int (*run)(void *h, bench_class cls, const bench_query *q, size_t k, bench_result *res, char *err, size_t errlen);
     void (*close)(void *h);
 } bench_engine;
 

@@ -44,15 +44,18 @@ enum { PLAN_SCAN, PLAN_WINDOW, PLAN_TWO };
 
 typedef struct fts5_handle {
     sqlite3 *db;
-    sqlite3_stmt *scan;    /* rowid, score of every match */
-    sqlite3_stmt *by_rowid;/* id of a rowid */
-    sqlite3_stmt *window;  /* id, total of the best K */
-    sqlite3_stmt *topk;    /* id of the best K */
-    sqlite3_stmt *count;   /* count of matches */
+    sqlite3_stmt *scan;     /* rowid, score of every match */
+    sqlite3_stmt *by_rowid; /* id of a rowid */
+    sqlite3_stmt *window;   /* id, total of the best K */
+    sqlite3_stmt *topk;     /* id of the best K */
+    sqlite3_stmt *count;    /* count of matches */
     int plan;
-    char *qbuf;            /* the MATCH expression being built */
+    char *qbuf; /* the MATCH expression being built */
     size_t qcap;
-    struct hit { double score; sqlite3_int64 rowid; } *heap;
+    struct hit {
+        double score;
+        sqlite3_int64 rowid;
+    } * heap;
     size_t heapcap;
 } fts5_handle;
 
@@ -116,8 +119,8 @@ static int fts5_build(const char *corpus, const char *dir, uint64_t *docs, char 
              err, errlen) != 0)
         goto done;
     if (exec(c.db, "BEGIN", err, errlen) != 0) goto done;
-    if (sqlite3_prepare_v2(c.db, "INSERT INTO docs(id, title, body) VALUES(?1, ?2, ?3)", -1, &c.ins,
-                           NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(c.db, "INSERT INTO docs(id, title, body) VALUES(?1, ?2, ?3)", -1, &c.ins, NULL) !=
+        SQLITE_OK) {
         bench_seterr(err, errlen, "fts5 prepare: %s", sqlite3_errmsg(c.db));
         goto done;
     }
@@ -308,8 +311,7 @@ static int run_scan(fts5_handle *f, size_t k, bench_result *res, char *err, size
 
 /* Steps st (bound already) collecting column 0 as ids; column 1, if want_total,
  * is the total. */
-static int collect_ids(fts5_handle *f, sqlite3_stmt *st, int want_total, bench_result *res, char *err,
-                       size_t errlen) {
+static int collect_ids(fts5_handle *f, sqlite3_stmt *st, int want_total, bench_result *res, char *err, size_t errlen) {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(st, 0);
@@ -334,8 +336,8 @@ static int run_count(fts5_handle *f, bench_result *res, char *err, size_t errlen
     return 0;
 }
 
-static int fts5_run(void *h, bench_class cls, const bench_query *q, size_t k, bench_result *res,
-                    char *err, size_t errlen) {
+static int fts5_run(void *h, bench_class cls, const bench_query *q, size_t k, bench_result *res, char *err,
+                    size_t errlen) {
     fts5_handle *f = h;
     if (build_match(f, cls == BENCH_COUNT ? BENCH_AND : cls, q) != 0) {
         bench_seterr(err, errlen, "out of memory");
@@ -343,28 +345,33 @@ static int fts5_run(void *h, bench_class cls, const bench_query *q, size_t k, be
     }
     if (cls == BENCH_COUNT) return run_count(f, res, err, errlen);
     switch (f->plan) {
-    case PLAN_WINDOW:
-        sqlite3_bind_text(f->window, 1, f->qbuf, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(f->window, 2, (sqlite3_int64)k);
-        return collect_ids(f, f->window, 1, res, err, errlen);
-    case PLAN_TWO:
-        sqlite3_bind_text(f->topk, 1, f->qbuf, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(f->topk, 2, (sqlite3_int64)k);
-        if (collect_ids(f, f->topk, 0, res, err, errlen) != 0) return -1;
-        return run_count(f, res, err, errlen);
-    default:
-        return run_scan(f, k, res, err, errlen);
+        case PLAN_WINDOW:
+            sqlite3_bind_text(f->window, 1, f->qbuf, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(f->window, 2, (sqlite3_int64)k);
+            return collect_ids(f, f->window, 1, res, err, errlen);
+        case PLAN_TWO:
+            sqlite3_bind_text(f->topk, 1, f->qbuf, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(f->topk, 2, (sqlite3_int64)k);
+            if (collect_ids(f, f->topk, 0, res, err, errlen) != 0) return -1;
+            return run_count(f, res, err, errlen);
+        default: return run_scan(f, k, res, err, errlen);
     }
 }
 
-static const char *fts5_version(void) { return sqlite3_libversion(); }
+static const char *fts5_version(void) {
+    return sqlite3_libversion();
+}
 
 static const bench_engine fts5_engine = {"fts5", fts5_version, fts5_build, fts5_open, fts5_run, fts5_close};
 
-const bench_engine *bench_engine_fts5(void) { return &fts5_engine; }
+const bench_engine *bench_engine_fts5(void) {
+    return &fts5_engine;
+}
 
 #else /* !TRAWL_BENCH_HAVE_SQLITE */
 
-const bench_engine *bench_engine_fts5(void) { return NULL; }
+const bench_engine *bench_engine_fts5(void) {
+    return NULL;
+}
 
 #endif

@@ -152,8 +152,7 @@ static int tr_run(void *h, bench_class cls, const bench_query *q, size_t k, benc
     trawl_results *r = NULL;
     trawl_rc rc = trawl_search(t->idx, t->qbuf, o, &r);
     if (rc != TRAWL_OK) {
-        bench_seterr(err, errlen, "trawl_search %s: %s", t->qbuf,
-                     r ? trawl_results_errmsg(r) : trawl_strerror(rc));
+        bench_seterr(err, errlen, "trawl_search %s: %s", t->qbuf, r ? trawl_results_errmsg(r) : trawl_strerror(rc));
         trawl_results_free(r);
         return -1;
     }
@@ -173,4 +172,6 @@ static int tr_run(void *h, bench_class cls, const bench_query *q, size_t k, benc
 
 static const bench_engine trawl_engine = {"trawl", trawl_version, tr_build, tr_open, tr_run, tr_close};
 
-const bench_engine *bench_engine_trawl(void) { return &trawl_engine; }
+const bench_engine *bench_engine_trawl(void) {
+    return &trawl_engine;
+}

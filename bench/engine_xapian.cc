@@ -112,10 +112,11 @@ int xapian_open(const char *dir, void **h, char *err, size_t errlen) {
     return -1;
 }
 
-void xapian_close(void *h) { delete static_cast<xapian_handle *>(h); }
+void xapian_close(void *h) {
+    delete static_cast<xapian_handle *>(h);
+}
 
-int xapian_run(void *vh, bench_class cls, const bench_query *q, size_t k, bench_result *res, char *err,
-               size_t errlen) {
+int xapian_run(void *vh, bench_class cls, const bench_query *q, size_t k, bench_result *res, char *err, size_t errlen) {
     xapian_handle *x = static_cast<xapian_handle *>(vh);
     try {
         x->terms.clear();
@@ -148,16 +149,22 @@ int xapian_run(void *vh, bench_class cls, const bench_query *q, size_t k, bench_
     return -1;
 }
 
-const char *xapian_version() { return Xapian::version_string(); }
+const char *xapian_version() {
+    return Xapian::version_string();
+}
 
 const bench_engine xapian_engine = {"xapian", xapian_version, xapian_build, xapian_open, xapian_run, xapian_close};
 
 } // namespace
 
-extern "C" const bench_engine *bench_engine_xapian(void) { return &xapian_engine; }
+extern "C" const bench_engine *bench_engine_xapian(void) {
+    return &xapian_engine;
+}
 
 #else /* !TRAWL_BENCH_HAVE_XAPIAN */
 
-extern "C" const bench_engine *bench_engine_xapian(void) { return nullptr; }
+extern "C" const bench_engine *bench_engine_xapian(void) {
+    return nullptr;
+}
 
 #endif

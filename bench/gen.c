@@ -66,7 +66,9 @@ static void rng_seed(rng *r, uint64_t a, uint64_t b) {
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 static uint64_t rng_next(rng *r) {
     uint64_t *s = r->s;
@@ -81,7 +83,9 @@ static uint64_t rng_next(rng *r) {
 }
 
 /* Uniform double in [0, 1). */
-static double rng_unit(rng *r) { return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0); }
+static double rng_unit(rng *r) {
+    return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
 
 /* Uniform integer in [lo, hi]. */
 static uint64_t rng_range(rng *r, uint64_t lo, uint64_t hi) {
@@ -99,7 +103,7 @@ static double rng_normal(rng *r) {
 
 /* Walker's alias table over GEN_VOCAB ranks. */
 typedef struct zipf {
-    double *prob;   /* acceptance probability of each slot */
+    double *prob; /* acceptance probability of each slot */
     uint32_t *alias;
 } zipf;
 
@@ -157,8 +161,8 @@ static uint32_t zipf_draw(const zipf *z, rng *r) {
 }
 
 static const char consonants[] = "bdfghjklmnprstvwz"; /* 17 */
-static const char vowels[] = "aeiou";                  /* 5 */
-static const char finals[] = "kpb";                    /* 3 */
+static const char vowels[] = "aeiou";                 /* 5 */
+static const char finals[] = "kpb";                   /* 3 */
 enum { NSYL = 17 * 5 };
 
 /* Spells rank r into buf (at least GEN_WORD_MAX bytes); returns its length. */
@@ -313,16 +317,17 @@ int bench_cmd_gen(int argc, char **argv) {
 
 /* English stopwords (for real corpora; generated words never collide). */
 static const char *const stopwords[] = {
-    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are",
-    "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by",
-    "can", "could", "did", "do", "does", "doing", "down", "during", "each", "etc", "few", "for", "from",
-    "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i",
-    "if", "in", "into", "is", "it", "its", "just", "me", "more", "most", "my", "no", "nor", "not", "now",
-    "of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own", "same", "she",
-    "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these",
-    "they", "this", "those", "through", "to", "too", "under", "until", "up", "use", "used", "very",
-    "via", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will",
-    "with", "would", "you", "your", NULL};
+    "a",     "about", "above",  "after", "again", "against", "all",     "also",   "am",    "an",     "and",
+    "any",   "are",   "as",     "at",    "be",    "because", "been",    "before", "being", "below",  "between",
+    "both",  "but",   "by",     "can",   "could", "did",     "do",      "does",   "doing", "down",   "during",
+    "each",  "etc",   "few",    "for",   "from",  "further", "had",     "has",    "have",  "having", "he",
+    "her",   "here",  "hers",   "him",   "his",   "how",     "i",       "if",     "in",    "into",   "is",
+    "it",    "its",   "just",   "me",    "more",  "most",    "my",      "no",     "nor",   "not",    "now",
+    "of",    "off",   "on",     "once",  "only",  "or",      "other",   "our",    "out",   "over",   "own",
+    "same",  "she",   "should", "so",    "some",  "such",    "than",    "that",   "the",   "their",  "them",
+    "then",  "there", "these",  "they",  "this",  "those",   "through", "to",     "too",   "under",  "until",
+    "up",    "use",   "used",   "very",  "via",   "was",     "we",      "were",   "what",  "when",   "where",
+    "which", "while", "who",    "whom",  "why",   "will",    "with",    "would",  "you",   "your",   NULL};
 
 /* A sampled document: its title and body split into lowercase words. */
 typedef struct sdoc {
@@ -437,8 +442,8 @@ static void sset_free(sset *s) {
 typedef struct sample {
     sdoc *d;
     size_t n;
-    sset df;         /* word -> number of sampled documents containing it */
-    uint32_t stop_df;/* words with df above this are not content words */
+    sset df;          /* word -> number of sampled documents containing it */
+    uint32_t stop_df; /* words with df above this are not content words */
 } sample;
 
 /* Is w a content word: ASCII letters/digits with a letter, 2+ chars, not a

@@ -48,7 +48,7 @@ typedef struct kshape {
     roaring_bitmap_t *ra, *rb;
     uint32_t *a, *b; /* sorted arrays */
     size_t na, nb;
-    char *sa, *sb;   /* portable serializations */
+    char *sa, *sb; /* portable serializations */
     tw_rview va, vb;
 } kshape;
 
@@ -166,39 +166,36 @@ static size_t run_op(kctx *c, int op) {
     size_t n = 0;
     uint64_t cnt = 0;
     switch (op) {
-    case OP_TW_AND:
-        if (tw_and(c->k, c->views, 2, c->out, c->cap, NULL, c->scratch, &n) != 0) return (size_t)-1;
-        return n;
-    case OP_TW_RANKS: {
-        uint32_t *const ranks[2] = {c->ra, c->rb};
-        if (tw_and(c->k, c->views, 2, c->out, c->cap, ranks, c->scratch, &n) != 0) return (size_t)-1;
-        return n;
-    }
-    case OP_TW_COUNT:
-        if (tw_and_count(c->k, c->views, 2, c->scratch, &cnt) != 0) return (size_t)-1;
-        return (size_t)cnt;
-    case OP_CR_AND: {
-        roaring_bitmap_t *r = roaring_bitmap_and(c->s->ra, c->s->rb);
-        if (!r) return (size_t)-1;
-        n = (size_t)roaring_bitmap_get_cardinality(r);
-        roaring_bitmap_free(r);
-        return n;
-    }
-    case OP_CR_AND_ARRAY: {
-        roaring_bitmap_t *r = roaring_bitmap_and(c->s->ra, c->s->rb);
-        if (!r) return (size_t)-1;
-        n = (size_t)roaring_bitmap_get_cardinality(r);
-        if (n > c->cap) n = c->cap;
-        roaring_bitmap_to_uint32_array(r, c->out);
-        roaring_bitmap_free(r);
-        return n;
-    }
-    case OP_CR_COUNT:
-        return (size_t)roaring_bitmap_and_cardinality(c->s->ra, c->s->rb);
-    case OP_MERGE_AND:
-        return merge_and(c->s->a, c->s->na, c->s->b, c->s->nb, c->out);
-    default:
-        return merge_count(c->s->a, c->s->na, c->s->b, c->s->nb);
+        case OP_TW_AND:
+            if (tw_and(c->k, c->views, 2, c->out, c->cap, NULL, c->scratch, &n) != 0) return (size_t)-1;
+            return n;
+        case OP_TW_RANKS: {
+            uint32_t *const ranks[2] = {c->ra, c->rb};
+            if (tw_and(c->k, c->views, 2, c->out, c->cap, ranks, c->scratch, &n) != 0) return (size_t)-1;
+            return n;
+        }
+        case OP_TW_COUNT:
+            if (tw_and_count(c->k, c->views, 2, c->scratch, &cnt) != 0) return (size_t)-1;
+            return (size_t)cnt;
+        case OP_CR_AND: {
+            roaring_bitmap_t *r = roaring_bitmap_and(c->s->ra, c->s->rb);
+            if (!r) return (size_t)-1;
+            n = (size_t)roaring_bitmap_get_cardinality(r);
+            roaring_bitmap_free(r);
+            return n;
+        }
+        case OP_CR_AND_ARRAY: {
+            roaring_bitmap_t *r = roaring_bitmap_and(c->s->ra, c->s->rb);
+            if (!r) return (size_t)-1;
+            n = (size_t)roaring_bitmap_get_cardinality(r);
+            if (n > c->cap) n = c->cap;
+            roaring_bitmap_to_uint32_array(r, c->out);
+            roaring_bitmap_free(r);
+            return n;
+        }
+        case OP_CR_COUNT: return (size_t)roaring_bitmap_and_cardinality(c->s->ra, c->s->rb);
+        case OP_MERGE_AND: return merge_and(c->s->a, c->s->na, c->s->b, c->s->nb, c->out);
+        default: return merge_count(c->s->a, c->s->na, c->s->b, c->s->nb);
     }
 }
 

@@ -109,8 +109,7 @@ static int dir_is_fresh(const char *dir) {
     if (!d) return 0;
     int empty = 1;
     struct dirent *e;
-    while (empty && (e = readdir(d)) != NULL)
-        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    while (empty && (e = readdir(d)) != NULL) empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
     closedir(d);
     return empty;
 }
@@ -189,8 +188,8 @@ static void dump_line(FILE *f, bench_class cls, const bench_result *res) {
 /* Runs every query of qs of class cls through an open engine: warm-up, then
  * each one timed. Fills s, prints the JSON line, writes dump lines to dump (if
  * not NULL). Returns 0 or -1 (a query failed; message on stderr). */
-static int run_class(const bench_engine *e, void *h, bench_class cls, const bench_queries *qs, size_t k,
-                     FILE *dump, class_stats *s) {
+static int run_class(const bench_engine *e, void *h, bench_class cls, const bench_queries *qs, size_t k, FILE *dump,
+                     class_stats *s) {
     char err[1024] = "";
     bench_result res;
     memset(&res, 0, sizeof res);
@@ -359,8 +358,8 @@ static void cell(int ok, const char *fmt, double v) {
  * ratio peer/trawl. get returns non-zero when the engine has the figure. */
 typedef int (*figure_fn)(const engine_stats *s, int cls, double *v);
 
-static void table_row(const char *label, const char *fmt, figure_fn get, int cls, const engine_stats *st,
-                      size_t n, int ratio) {
+static void table_row(const char *label, const char *fmt, figure_fn get, int cls, const engine_stats *st, size_t n,
+                      int ratio) {
     printf("| %s", label);
     double tv = 0;
     int tok = 0;

@@ -198,8 +198,8 @@ int bench_corpus_each(const char *path, bench_doc_fn fn, void *ctx, char *err, s
         json_error_t jerr;
         json_t *o = json_loadb(line, n, JSON_ALLOW_NUL, &jerr);
         if (!o || !json_is_object(o)) {
-            bench_seterr(err, errlen, "%s:%llu: not a JSON object (%s)", path,
-                         (unsigned long long)lineno, o ? "wrong type" : jerr.text);
+            bench_seterr(err, errlen, "%s:%llu: not a JSON object (%s)", path, (unsigned long long)lineno,
+                         o ? "wrong type" : jerr.text);
             json_decref(o);
             rc = -1;
             break;
@@ -211,8 +211,8 @@ int bench_corpus_each(const char *path, bench_doc_fn fn, void *ctx, char *err, s
         d.line = line;
         d.line_len = n;
         if (!d.id || d.id_len == 0 || !d.title || !d.body) {
-            bench_seterr(err, errlen, "%s:%llu: needs a string \"id\" and string \"title\"/\"body\"",
-                         path, (unsigned long long)lineno);
+            bench_seterr(err, errlen, "%s:%llu: needs a string \"id\" and string \"title\"/\"body\"", path,
+                         (unsigned long long)lineno);
             rc = -1;
         } else {
             rc = fn(ctx, &d, err, errlen);

@@ -9,20 +9,23 @@
 #include "engine.h"
 #include "options.h"
 
-const char *trawl_version(void) { return TRAWL_VERSION_STRING; }
+const char *trawl_version(void) {
+    return TRAWL_VERSION_STRING;
+}
 
 const char *trawl_strerror(int rc) {
     switch (rc) {
-#define TRAWL_RC_CASE_(name, value, msg) \
-    case value:                          \
-        return msg;
+#define TRAWL_RC_CASE_(name, value, msg)                                                                               \
+    case value: return msg;
         TRAWL_ERRORS(TRAWL_RC_CASE_)
 #undef TRAWL_RC_CASE_
     }
     return "unknown error";
 }
 
-void trawl_free(void *p) { free(p); }
+void trawl_free(void *p) {
+    free(p);
+}
 
 typedef struct analyze_ctx {
     trawl_token_fn fn;
@@ -45,7 +48,9 @@ trawl_rc trawl_analyze(const char *lang, const char *text, size_t len, trawl_tok
     return rc == -2 ? TRAWL_ENOMEM : TRAWL_OK;
 }
 
-const char *const *trawl_languages(void) { return tw_languages(); }
+const char *const *trawl_languages(void) {
+    return tw_languages();
+}
 
 trawl_options *trawl_options_new(void) {
     trawl_options *o = calloc(1, sizeof *o);
@@ -64,13 +69,27 @@ void trawl_options_free(trawl_options *o) {
     free(o);
 }
 
-void trawl_options_set_limit(trawl_options *o, size_t k) { if (o) o->limit = k; }
-void trawl_options_set_offset(trawl_options *o, size_t off) { if (o) o->offset = off; }
-void trawl_options_set_or(trawl_options *o, int on) { if (o) o->use_or = on != 0; }
-void trawl_options_set_explain(trawl_options *o, int on) { if (o) o->explain = on != 0; }
-void trawl_options_set_snippets(trawl_options *o, int on) { if (o) o->snippets = on != 0; }
-void trawl_options_set_count_only(trawl_options *o, int on) { if (o) o->count_only = on != 0; }
-void trawl_options_set_exhaustive(trawl_options *o, int on) { if (o) o->exhaustive = on != 0; }
+void trawl_options_set_limit(trawl_options *o, size_t k) {
+    if (o) o->limit = k;
+}
+void trawl_options_set_offset(trawl_options *o, size_t off) {
+    if (o) o->offset = off;
+}
+void trawl_options_set_or(trawl_options *o, int on) {
+    if (o) o->use_or = on != 0;
+}
+void trawl_options_set_explain(trawl_options *o, int on) {
+    if (o) o->explain = on != 0;
+}
+void trawl_options_set_snippets(trawl_options *o, int on) {
+    if (o) o->snippets = on != 0;
+}
+void trawl_options_set_count_only(trawl_options *o, int on) {
+    if (o) o->count_only = on != 0;
+}
+void trawl_options_set_exhaustive(trawl_options *o, int on) {
+    if (o) o->exhaustive = on != 0;
+}
 
 trawl_rc trawl_options_set_bm25(trawl_options *o, double k1, double b) {
     if (!o || !(k1 >= 0 && k1 <= 1000) || !(b >= 0 && b <= 1)) return TRAWL_EINVAL;

@@ -57,8 +57,8 @@ static int check_ids(const tw_segment *s, char *err, size_t errcap) {
     for (uint32_t d = 0; d < s->ndocs && rc == 0; d++) {
         size_t len;
         const char *id = tw_segment_id(s, d, &len);
-        if (memchr(id, 0, len)) rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: ids section: id of doc %u has a NUL byte",
-                                               s->path, d);
+        if (memchr(id, 0, len))
+            rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: ids section: id of doc %u has a NUL byte", s->path, d);
     }
     for (uint32_t k = 0; k < s->ndocs && rc == 0; k++) {
         uint32_t d = tw_ld32(s->id_sorted + 4 * (size_t)k);
@@ -101,8 +101,10 @@ trawl_rc trawl_index_check(const char *dir, char **out) {
     if (rc) {
         report(&rep, &replen, msg ? msg : trawl_strerror(rc));
         free(msg);
-        if (out) *out = rep;
-        else free(rep);
+        if (out)
+            *out = rep;
+        else
+            free(rep);
         return rc;
     }
     int first = 0;
@@ -148,7 +150,9 @@ trawl_rc trawl_index_check(const char *dir, char **out) {
         }
     }
     trawl_index_close(idx);
-    if (out) *out = rep;
-    else free(rep);
+    if (out)
+        *out = rep;
+    else
+        free(rep);
     return first;
 }

@@ -23,7 +23,7 @@
 
 #define ARRAY_POSITION_GAP 100u
 #define KEEP_BATCH_BYTES ((size_t)16 << 20) /* larger batches are freed, not kept */
-#define SMALL_TABLE 1024u                     /* slots of a thread's term table between fields */
+#define SMALL_TABLE 1024u                   /* slots of a thread's term table between fields */
 
 /* ------------------------------------------------------------------------ */
 /* Analysis of one batch                                                     */
@@ -320,7 +320,7 @@ struct tw_pipe {
     tw_batch **todo;               /* ring of submitted batches no thread has started */
     size_t todo_cap, todo_at, todo_n;
     size_t pending;
-    tw_batch *cur;  /* being filled */
+    tw_batch *cur;   /* being filled */
     tw_batch *spare; /* recycled (link: next) */
 };
 
@@ -461,8 +461,10 @@ int tw_pipe_submit(tw_pipe *p) {
     if (p->nthreads && !p->started) start_threads(p);
     pthread_mutex_lock(&p->mu);
     b->next = NULL;
-    if (p->fly_tail) p->fly_tail->next = b;
-    else p->fly_head = b;
+    if (p->fly_tail)
+        p->fly_tail->next = b;
+    else
+        p->fly_head = b;
     p->fly_tail = b;
     p->pending++;
     int queued = p->nthreads && todo_push(p, b) == 0;
@@ -478,7 +480,9 @@ int tw_pipe_submit(tw_pipe *p) {
     return 0;
 }
 
-size_t tw_pipe_pending(const tw_pipe *p) { return p->pending; }
+size_t tw_pipe_pending(const tw_pipe *p) {
+    return p->pending;
+}
 
 /* An analysis thread: takes batches from todo until the pipe stops. */
 static void *worker(void *arg) {

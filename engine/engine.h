@@ -44,8 +44,7 @@ int tw_deletes_read(const char *path, uint32_t ndocs, roaring_bitmap_t **out, ch
 int tw_deletes_write(const char *path, const roaring_bitmap_t *r, char *err, size_t errcap);
 
 /* Writes a whole file durably (temp + fsync + rename); used for small files. */
-int tw_write_file_durable(const char *dir, const char *name, const void *data, size_t len, char *err,
-                          size_t errcap);
+int tw_write_file_durable(const char *dir, const char *name, const void *data, size_t len, char *err, size_t errcap);
 int tw_fsync_dir(const char *dir);
 char *tw_path_join(const char *dir, const char *name);
 
@@ -54,7 +53,7 @@ typedef struct tw_iseg {
     roaring_bitmap_t *deleted; /* NULL when nothing is deleted */
     uint8_t *del_bytes;        /* deleted, portably serialized, and a view of it */
     tw_rview del_view;
-    int32_t *field_map;        /* global field number → local field number or -1 */
+    int32_t *field_map; /* global field number → local field number or -1 */
 } tw_iseg;
 
 struct tw_kernels;

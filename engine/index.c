@@ -222,7 +222,9 @@ trawl_rc trawl_index_open(const char *dir, trawl_index **out, char **errmsg) {
     return rc;
 }
 
-uint64_t trawl_index_doc_count(const trawl_index *idx) { return idx ? idx->live_docs : 0; }
+uint64_t trawl_index_doc_count(const trawl_index *idx) {
+    return idx ? idx->live_docs : 0;
+}
 
 trawl_rc trawl_index_get(const trawl_index *idx, const char *id, char **json) {
     if (!idx || !id || !json) return TRAWL_EINVAL;
@@ -274,9 +276,8 @@ trawl_rc trawl_index_stats(const trawl_index *idx, char **out) {
     json_object_set_new(root, "section_bytes", secs);
     /* Doc ids + term frequencies, and with the dictionary, per posting. */
     double per = postings ? 8.0 * (double)sec[TW_SEC_POSTINGS] / (double)postings : 0;
-    double per_all = postings ? 8.0 * (double)(sec[TW_SEC_POSTINGS] + sec[TW_SEC_DICT] + sec[TW_SEC_DICTIDX]) /
-                                    (double)postings
-                              : 0;
+    double per_all =
+        postings ? 8.0 * (double)(sec[TW_SEC_POSTINGS] + sec[TW_SEC_DICT] + sec[TW_SEC_DICTIDX]) / (double)postings : 0;
     json_object_set_new(root, "bits_per_posting", json_real(per));
     json_object_set_new(root, "bits_per_posting_with_dictionary", json_real(per_all));
     for (uint32_t f = 0; f < idx->nfields; f++) {
@@ -284,8 +285,9 @@ trawl_rc trawl_index_stats(const trawl_index *idx, char **out) {
         json_object_set_new(e, "name", json_string(idx->field_names[f]));
         json_object_set_new(e, "documents", json_integer((json_int_t)idx->field_docs[f]));
         json_object_set_new(e, "tokens", json_integer((json_int_t)idx->field_tokens[f]));
-        json_object_set_new(e, "avg_length",
-                            json_real(idx->field_docs[f] ? (double)idx->field_tokens[f] / (double)idx->field_docs[f] : 0));
+        json_object_set_new(
+            e, "avg_length",
+            json_real(idx->field_docs[f] ? (double)idx->field_tokens[f] / (double)idx->field_docs[f] : 0));
         json_array_append_new(fields, e);
     }
     json_object_set_new(root, "fields", fields);

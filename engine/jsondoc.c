@@ -113,10 +113,14 @@ static int hex4(const unsigned char *s, unsigned *v) {
     unsigned r = 0;
     for (int k = 0; k < 4; k++) {
         unsigned c = s[k], x;
-        if (c >= '0' && c <= '9') x = c - '0';
-        else if (c >= 'a' && c <= 'f') x = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') x = c - 'A' + 10;
-        else return -1;
+        if (c >= '0' && c <= '9')
+            x = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            x = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            x = c - 'A' + 10;
+        else
+            return -1;
         r = r << 4 | x;
     }
     *v = r;
@@ -129,15 +133,20 @@ static size_t utf8_len(const unsigned char *s, size_t n) {
     size_t k;
     unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
     if (c < 0xC2) return 0;
-    if (c <= 0xDF) k = 2;
+    if (c <= 0xDF)
+        k = 2;
     else if (c <= 0xEF) {
         k = 3;
-        if (c == 0xE0) lo = 0xA0;      /* overlong */
-        else if (c == 0xED) hi = 0x9F; /* surrogates */
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (c == 0xED)
+            hi = 0x9F; /* surrogates */
     } else if (c <= 0xF4) {
         k = 4;
-        if (c == 0xF0) lo = 0x90;      /* overlong */
-        else if (c == 0xF4) hi = 0x8F; /* beyond U+10FFFF */
+        if (c == 0xF0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xF4)
+            hi = 0x8F; /* beyond U+10FFFF */
     } else {
         return 0;
     }
@@ -213,8 +222,7 @@ static int number_ok(const char *s, size_t n) {
     int real = 0;
     if (i < n && s[i] == '.') {
         real = 1;
-        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-        }
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {}
     }
     long exp = 0;
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
@@ -247,8 +255,12 @@ static int value(tw_jparser *p, tw_jkind kind) {
     return 1;
 }
 
-static int cb_null(void *c) { return value(c, TW_JV_OTHER); }
-static int cb_boolean(void *c, int b) { return value(c, TW_JV_OTHER); }
+static int cb_null(void *c) {
+    return value(c, TW_JV_OTHER);
+}
+static int cb_boolean(void *c, int b) {
+    return value(c, TW_JV_OTHER);
+}
 
 static int cb_number(void *c, const char *s, size_t n) {
     if (!number_ok(s, n)) return give_up(c);
@@ -259,8 +271,8 @@ static int cb_string(void *c, const unsigned char *s, size_t n) {
     tw_jparser *p = c;
     tw_jdoc *d = p->d;
     if (p->depth == 0) return give_up(p);
-    int top = p->depth == 1, elem = p->depth == 2 && p->serial[2] == 0 && p->cur != SIZE_MAX &&
-                                    d->keys[p->cur].kind == TW_JV_ARRAY;
+    int top = p->depth == 1,
+        elem = p->depth == 2 && p->serial[2] == 0 && p->cur != SIZE_MAX && d->keys[p->cur].kind == TW_JV_ARRAY;
     if (!top && !elem) return 1;
     tw_jstr str;
     if (make_str(d, (const char *)s, n, &str) || push_str(d, str)) {
@@ -456,8 +468,7 @@ int tw_jdoc_from_tree(tw_jdoc *d, json_t *obj, const char *stored, size_t slen) 
             for (size_t i = 0; i < json_array_size(v); i++) {
                 json_t *e = json_array_get(v, i);
                 if (!json_is_string(e)) continue;
-                if (tree_str(d, json_string_value(e), json_string_length(e), &s) || push_str(d, s))
-                    return TRAWL_ENOMEM;
+                if (tree_str(d, json_string_value(e), json_string_length(e), &s) || push_str(d, s)) return TRAWL_ENOMEM;
                 k->n++;
             }
             k->kind = k->n ? TW_JV_ARRAY : TW_JV_OTHER;

@@ -132,7 +132,8 @@ int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap) 
         return rc;
     }
     if (rc) {
-        rc = tw_seterr(err, errcap, rc, "%s: cannot read: %s", path, rc == TRAWL_EIO ? strerror(errno) : trawl_strerror(rc));
+        rc = tw_seterr(err, errcap, rc, "%s: cannot read: %s", path,
+                       rc == TRAWL_EIO ? strerror(errno) : trawl_strerror(rc));
         free(path);
         return rc;
     }
@@ -215,8 +216,7 @@ int tw_fsync_dir(const char *dir) {
     return rc;
 }
 
-int tw_write_file_durable(const char *dir, const char *name, const void *data, size_t len, char *err,
-                          size_t errcap) {
+int tw_write_file_durable(const char *dir, const char *name, const void *data, size_t len, char *err, size_t errcap) {
     char tmpname[256];
     snprintf(tmpname, sizeof tmpname, "%s.tmp", name);
     char *tmp = tw_path_join(dir, tmpname), *dst = tw_path_join(dir, name);
@@ -296,8 +296,9 @@ int tw_deletes_read(const char *path, uint32_t ndocs, roaring_bitmap_t **out, ch
     char *buf;
     size_t len;
     int rc = read_file(path, (size_t)1 << 31, &buf, &len);
-    if (rc) return tw_seterr(err, errcap, rc == TRAWL_ENOTFOUND ? TRAWL_ECORRUPT : rc,
-                             "%s: deletes section: cannot read: %s", path, trawl_strerror(rc));
+    if (rc)
+        return tw_seterr(err, errcap, rc == TRAWL_ENOTFOUND ? TRAWL_ECORRUPT : rc,
+                         "%s: deletes section: cannot read: %s", path, trawl_strerror(rc));
     if (len < 8 || XXH3_64bits(buf, len - 8) != tw_ld64((const uint8_t *)buf + len - 8)) {
         free(buf);
         return tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: deletes section: checksum mismatch", path);
@@ -322,8 +323,9 @@ int tw_deletes_read(const char *path, uint32_t ndocs, roaring_bitmap_t **out, ch
     tw_rview_free(&v);
     roaring_bitmap_t *r = ok ? roaring_bitmap_portable_deserialize_safe(buf, len - 8) : NULL;
     free(buf);
-    if (!r) return tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: deletes section: bitmap invalid (%s)", path,
-                             ok ? "unreadable" : why);
+    if (!r)
+        return tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: deletes section: bitmap invalid (%s)", path,
+                         ok ? "unreadable" : why);
     *out = r;
     return 0;
 }

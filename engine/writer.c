@@ -84,27 +84,32 @@ struct trawl_writer {
     uint32_t seq; /* segment counter within this generation */
     uint64_t pending_docs;
     size_t ram_budget;
-    tw_jdoc jd;            /* the document being added */
-    tw_pipe *pipe;         /* documents accepted but not yet in acc */
-    size_t batch_bytes;    /* text a batch holds (a larger document has a batch of its own) */
-    size_t max_pending;    /* batches submitted and not yet accumulated, at most */
-    nameset maybe_fields;  /* text fields that may be in acc: a superset */
-    tw_posting *post;      /* the postings of the batch being accumulated */
+    tw_jdoc jd;           /* the document being added */
+    tw_pipe *pipe;        /* documents accepted but not yet in acc */
+    size_t batch_bytes;   /* text a batch holds (a larger document has a batch of its own) */
+    size_t max_pending;   /* batches submitted and not yet accumulated, at most */
+    nameset maybe_fields; /* text fields that may be in acc: a superset */
+    tw_posting *post;     /* the postings of the batch being accumulated */
     size_t npost, post_cap;
-    fpost *fpost;          /* per field of that batch */
+    fpost *fpost; /* per field of that batch */
     size_t fpost_cap;
     int fcache[FIELD_CACHE]; /* see field_number */
-    int fail;              /* sticky failure of the accumulation, or 0 */
+    int fail;                /* sticky failure of the accumulation, or 0 */
     char failmsg[1024];
     char errmsg[1024];
 };
 
-const char *trawl_writer_errmsg(const trawl_writer *w) { return w ? w->errmsg : "no writer"; }
-uint64_t trawl_writer_pending(const trawl_writer *w) { return w ? w->pending_docs : 0; }
+const char *trawl_writer_errmsg(const trawl_writer *w) {
+    return w ? w->errmsg : "no writer";
+}
+uint64_t trawl_writer_pending(const trawl_writer *w) {
+    return w ? w->pending_docs : 0;
+}
 
 static int is_ours(const char *name) {
     size_t n = strlen(name);
-    return (strncmp(name, "seg-", 4) == 0 && n > 4 && (strcmp(name + n - 4, ".tws") == 0 || strcmp(name + n - 4, ".del") == 0)) ||
+    return (strncmp(name, "seg-", 4) == 0 && n > 4 &&
+            (strcmp(name + n - 4, ".tws") == 0 || strcmp(name + n - 4, ".del") == 0)) ||
            strcmp(name, TW_MANIFEST ".tmp") == 0 || (strncmp(name, "seg-", 4) == 0 && strstr(name, ".tmp"));
 }
 
@@ -425,15 +430,18 @@ static int accumulate(trawl_writer *w, tw_batch *b) {
         int64_t dn = tw_accum_begin_doc(w->acc, tw_batch_ptr(b, doc->id), doc->id.len, tw_batch_ptr(b, doc->text),
                                         doc->text.len);
         if (dn < 0) {
-            rc = dn == -1 ? fail(w, TRAWL_ELIMIT, "too many documents in one segment") : fail(w, TRAWL_ENOMEM, "out of memory");
+            rc = dn == -1 ? fail(w, TRAWL_ELIMIT, "too many documents in one segment")
+                          : fail(w, TRAWL_ENOMEM, "out of memory");
             break;
         }
         for (uint32_t k = 0; k < doc->n && rc == 0; k++) {
             uint32_t fi = doc->first + k;
             const tw_bfield *bf = &b->fields[fi];
             int f = field_number(w, k, tw_batch_ptr(b, bf->name), bf->name.len, 1);
-            if (f == -1) rc = fail(w, TRAWL_ELIMIT, "too many text fields");
-            else if (f < 0) rc = fail(w, TRAWL_ENOMEM, "out of memory");
+            if (f == -1)
+                rc = fail(w, TRAWL_ELIMIT, "too many text fields");
+            else if (f < 0)
+                rc = fail(w, TRAWL_ENOMEM, "out of memory");
             else if (tw_accum_add_postings(w->acc, (uint32_t)f, w->post + w->fpost[fi].first, w->fpost[fi].n,
                                            w->npost - w->fpost[fi].first))
                 rc = fail(w, TRAWL_ENOMEM, "out of memory");
@@ -713,8 +721,7 @@ static int compute_deletes(trawl_writer *w, tw_manifest *next) {
             delname = dn;
         }
         /* A segment whose every document is deleted leaves the index. */
-        if (rc == 0 && roaring_bitmap_get_cardinality(del[i]) < docs)
-            rc = tw_manifest_add(next, name, delname, docs);
+        if (rc == 0 && roaring_bitmap_get_cardinality(del[i]) < docs) rc = tw_manifest_add(next, name, delname, docs);
     }
 out:
     for (size_t i = 0; segs && del && i < nall; i++) {

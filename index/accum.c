@@ -85,9 +85,9 @@ struct tw_accum {
     uint32_t ndocs, doc_cap;
     chunk *chunks;
     /* document store */
-    tw_buf raw;    /* the open block */
+    tw_buf raw; /* the open block */
     uint32_t raw_first;
-    tw_buf cdata;  /* closed blocks, compressed */
+    tw_buf cdata; /* closed blocks, compressed */
     uint32_t *bfirst, *bclen, *bulen;
     uint32_t nblocks, blocks_cap;
     /* the budget's measure (see tw_accum_bytes) */
@@ -260,7 +260,9 @@ int64_t tw_accum_begin_doc(tw_accum *a, const char *id, size_t idlen, const char
     return a->ndocs;
 }
 
-uint64_t tw_accum_hash(const char *s, size_t len) { return tw_hash_bytes(s, len); }
+uint64_t tw_accum_hash(const char *s, size_t len) {
+    return tw_hash_bytes(s, len);
+}
 
 static int grow_table(tw_accum *a) {
     size_t ncap = a->table_cap * 2;
@@ -332,8 +334,10 @@ static int stream_append(tw_accum *a, term *t, const uint8_t *src, size_t n) {
             uint32_t blk = (uint32_t)a->smem_units;
             a->smem_units += units;
             memset(a->smem + (size_t)blk * STREAM_UNIT, 0, 4);
-            if (t->head) memcpy(a->smem + (size_t)t->tail * STREAM_UNIT, &blk, 4);
-            else t->head = blk;
+            if (t->head)
+                memcpy(a->smem + (size_t)t->tail * STREAM_UNIT, &blk, 4);
+            else
+                t->head = blk;
             t->tail = blk;
             t->cls = (uint8_t)cls;
             t->room = (uint16_t)((STREAM_UNIT << cls) - 4);
@@ -366,8 +370,8 @@ static inline term *find(const tw_accum *a, uint64_t h, uint32_t fieldno, const 
     return NULL;
 }
 
-static inline int add_one(tw_accum *a, uint32_t fieldno, uint64_t hash, const char *s, size_t len,
-                          const uint8_t *rec, size_t reclen) {
+static inline int add_one(tw_accum *a, uint32_t fieldno, uint64_t hash, const char *s, size_t len, const uint8_t *rec,
+                          size_t reclen) {
     if (len == 0 || len > 255) return 0; /* the analyzer never makes such terms */
     uint64_t h = hash ^ (fieldno * FIELD_MIX);
     size_t slot = 0;
@@ -404,8 +408,8 @@ static inline int add_one(tw_accum *a, uint32_t fieldno, uint64_t hash, const ch
     return 0;
 }
 
-int tw_accum_add_posting(tw_accum *a, uint32_t fieldno, uint64_t hash, const char *s, size_t len,
-                         const uint8_t *rec, size_t reclen) {
+int tw_accum_add_posting(tw_accum *a, uint32_t fieldno, uint64_t hash, const char *s, size_t len, const uint8_t *rec,
+                         size_t reclen) {
     if (a->rc) return a->rc;
     return add_one(a, fieldno, hash, s, len, rec, reclen);
 }
@@ -471,7 +475,9 @@ int tw_accum_end_doc(tw_accum *a) {
     return 0;
 }
 
-uint32_t tw_accum_docs(const tw_accum *a) { return a->ndocs; }
+uint32_t tw_accum_docs(const tw_accum *a) {
+    return a->ndocs;
+}
 
 /* The original design's heap: per-term streams doubling from 8 bytes, the
  * term bytes in one buffer doubling from 64, a 56-byte record per term in an
@@ -486,10 +492,18 @@ size_t tw_accum_bytes(const tw_accum *a) {
     return b > SIZE_MAX ? SIZE_MAX : (size_t)b;
 }
 
-uint32_t tw_accum_nfields(const tw_accum *a) { return a->nfields; }
-const char *tw_accum_field_name(const tw_accum *a, uint32_t f) { return a->fields[f].name; }
-const uint32_t *tw_accum_doclens(const tw_accum *a, uint32_t f) { return a->fields[f].doclen; }
-uint32_t tw_accum_nterms(const tw_accum *a) { return a->nterms; }
+uint32_t tw_accum_nfields(const tw_accum *a) {
+    return a->nfields;
+}
+const char *tw_accum_field_name(const tw_accum *a, uint32_t f) {
+    return a->fields[f].name;
+}
+const uint32_t *tw_accum_doclens(const tw_accum *a, uint32_t f) {
+    return a->fields[f].doclen;
+}
+uint32_t tw_accum_nterms(const tw_accum *a) {
+    return a->nterms;
+}
 
 static const term *get_term(const tw_accum *a, uint32_t tid) {
     return (const term *)(a->tmem + (size_t)a->toff[tid] * TERM_UNIT);
@@ -532,8 +546,8 @@ uint32_t *tw_accum_sorted_terms(const tw_accum *a) {
     return ids;
 }
 
-void tw_accum_term(const tw_accum *a, uint32_t tid, uint32_t *fieldno, const char **s, size_t *len,
-                   uint32_t *df, size_t *stream_len) {
+void tw_accum_term(const tw_accum *a, uint32_t tid, uint32_t *fieldno, const char **s, size_t *len, uint32_t *df,
+                   size_t *stream_len) {
     const term *t = get_term(a, tid);
     *fieldno = t->field;
     *s = t->bytes;

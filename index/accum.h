@@ -50,17 +50,17 @@ uint64_t tw_accum_hash(const char *term, size_t len);
  * (1..255), hash = tw_accum_hash(term, len), rec the record's tail: varint tf
  * then the tf position-gap varints (reclen bytes, positions ascending). Each
  * (field, term) at most once per document. Returns 0 or -2. */
-int tw_accum_add_posting(tw_accum *a, uint32_t field, uint64_t hash, const char *term, size_t len,
-                         const uint8_t *rec, size_t reclen);
+int tw_accum_add_posting(tw_accum *a, uint32_t field, uint64_t hash, const char *term, size_t len, const uint8_t *rec,
+                         size_t reclen);
 
 /* One posting for tw_accum_add_postings. */
 typedef struct tw_posting {
-    uint64_t hash;       /* tw_accum_hash(term, len) */
-    const char *term;    /* len bytes, 1..255 */
-    const uint8_t *rec;  /* reclen bytes: varint tf, then the position gaps */
+    uint64_t hash;      /* tw_accum_hash(term, len) */
+    const char *term;   /* len bytes, 1..255 */
+    const uint8_t *rec; /* reclen bytes: varint tf, then the position gaps */
     uint32_t reclen;
-    uint32_t hint;       /* prefetch state: set by tw_accum_add_postings, 0 initially */
-    uint32_t field;      /* for postings ahead (see below): the likely field number */
+    uint32_t hint;  /* prefetch state: set by tw_accum_add_postings, 0 initially */
+    uint32_t field; /* for postings ahead (see below): the likely field number */
     uint32_t len;
 } tw_posting;
 
@@ -95,8 +95,8 @@ uint32_t tw_accum_nterms(const tw_accum *a);
 /* Term ids sorted by (term bytes, field); malloc'd, caller frees. NULL on OOM. */
 uint32_t *tw_accum_sorted_terms(const tw_accum *a);
 /* The term tid: field, bytes (valid while a lives), documents, stream length. */
-void tw_accum_term(const tw_accum *a, uint32_t tid, uint32_t *field, const char **term, size_t *len,
-                   uint32_t *df, size_t *stream_len);
+void tw_accum_term(const tw_accum *a, uint32_t tid, uint32_t *field, const char **term, size_t *len, uint32_t *df,
+                   size_t *stream_len);
 /* Copies the stream of tid (stream_len bytes) to out. */
 void tw_accum_stream(const tw_accum *a, uint32_t tid, uint8_t *out);
 /* The external id of doc (valid while a lives). */

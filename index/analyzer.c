@@ -28,9 +28,8 @@
 #include <utf8proc.h>
 
 /* utf8proc options of NFKC_Casefold (utf8proc_NFKC_Casefold without NULLTERM). */
-#define FOLD_OPTIONS                                                                 \
-    ((utf8proc_option_t)(UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |      \
-                         UTF8PROC_CASEFOLD | UTF8PROC_IGNORE))
+#define FOLD_OPTIONS                                                                                                   \
+    ((utf8proc_option_t)(UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE))
 
 /*
  * Capacity, in code points, of the fold buffer. Composition merges at most
@@ -75,27 +74,24 @@ struct tw_analyzer {
  * byte itself (>= 0x80), meaning "decode a multi-byte sequence here".
  */
 static const unsigned char byte_tab[256] = {
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
-    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
-    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f,
-    0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f,
-    0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
-    0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf,
-    0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf,
-    0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf,
-    0xe0, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xed, 0xee, 0xef,
-    0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38,
+    0x39, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b,
+    0x6c, 0x6d, 0x6e, 0x6f, 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f, 0x70, 0x71,
+    0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x81, 0x82, 0x83, 0x84,
+    0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97,
+    0x98, 0x99, 0x9a, 0x9b, 0x9c, 0x9d, 0x9e, 0x9f, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa,
+    0xab, 0xac, 0xad, 0xae, 0xaf, 0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd,
+    0xbe, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xd0,
+    0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xe1, 0xe2, 0xe3,
+    0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6,
+    0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
 };
 
 /* An ASCII letter or digit: byte_tab value 1..0x7f. */
-static inline int ascii_alnum(unsigned t)
-{
+static inline int ascii_alnum(unsigned t) {
     return t - 1u < 0x7fu;
 }
 
@@ -109,34 +105,28 @@ static inline int ascii_alnum(unsigned t)
  * Acceptance (tw_language_ok) asks the linked library itself.
  */
 static const char *const languages[] = {
-    "none",       "arabic",   "armenian",  "basque",     "catalan", "danish",  "dutch",
-    "english",    "finnish",  "french",    "german",     "greek",   "hindi",   "hungarian",
-    "indonesian", "irish",    "italian",   "lithuanian", "nepali",  "norwegian", "porter",
-    "portuguese", "romanian", "russian",   "serbian",    "spanish", "swedish", "tamil",
-    "turkish",    "yiddish",  NULL,
+    "none",    "arabic",     "armenian", "basque",    "catalan", "danish",     "dutch",      "english",
+    "finnish", "french",     "german",   "greek",     "hindi",   "hungarian",  "indonesian", "irish",
+    "italian", "lithuanian", "nepali",   "norwegian", "porter",  "portuguese", "romanian",   "russian",
+    "serbian", "spanish",    "swedish",  "tamil",     "turkish", "yiddish",    NULL,
 };
 
 /* The constant table above; never freed, safe from any thread. */
-const char *const *tw_languages(void)
-{
+const char *const *tw_languages(void) {
     return languages;
 }
 
 /* The static canonical name of lang ("none" or the sb_stemmer_list() entry
  * equal to it), or NULL when the linked libstemmer has no such algorithm. */
-static const char *canonical_lang(const char *lang)
-{
-    if (strcmp(lang, "none") == 0)
-        return "none";
+static const char *canonical_lang(const char *lang) {
+    if (strcmp(lang, "none") == 0) return "none";
     for (const char **l = sb_stemmer_list(); *l; l++)
-        if (strcmp(*l, lang) == 0)
-            return *l;
+        if (strcmp(*l, lang) == 0) return *l;
     return NULL;
 }
 
 /* "none" or a name in the linked sb_stemmer_list(); NULL is not a language. */
-int tw_language_ok(const char *lang)
-{
+int tw_language_ok(const char *lang) {
     return lang != NULL && canonical_lang(lang) != NULL;
 }
 
@@ -146,15 +136,12 @@ int tw_language_ok(const char *lang)
  * only when stemming) and
  * its fold buffers; free it with tw_analyzer_free.
  */
-int tw_analyzer_new(const char *lang, tw_analyzer **out)
-{
+int tw_analyzer_new(const char *lang, tw_analyzer **out) {
     *out = NULL;
     const char *name = canonical_lang(lang ? lang : "english");
-    if (!name)
-        return -1;
+    if (!name) return -1;
     tw_analyzer *a = malloc(sizeof *a);
-    if (!a)
-        return -2;
+    if (!a) return -2;
     a->lang = name;
     a->stemmer = NULL;
     a->cache = NULL;
@@ -174,18 +161,15 @@ int tw_analyzer_new(const char *lang, tw_analyzer **out)
 }
 
 /* Frees a and everything it owns; NULL is a no-op. */
-void tw_analyzer_free(tw_analyzer *a)
-{
-    if (!a)
-        return;
+void tw_analyzer_free(tw_analyzer *a) {
+    if (!a) return;
     sb_stemmer_delete(a->stemmer);
     free(a->cache);
     free(a);
 }
 
 /* Static storage ("none" or libstemmer's own string); outlives a. */
-const char *tw_analyzer_lang(const tw_analyzer *a)
-{
+const char *tw_analyzer_lang(const tw_analyzer *a) {
     return a->lang;
 }
 
@@ -195,24 +179,20 @@ const char *tw_analyzer_lang(const tw_analyzer *a)
  * do not decode as UTF-8, or the decoded code point is not a letter, number or
  * mark. Never reads s[len] or beyond.
  */
-static size_t token_end(const unsigned char *s, size_t len, size_t j)
-{
+static size_t token_end(const unsigned char *s, size_t len, size_t j) {
     while (j < len) {
         unsigned t = byte_tab[s[j]];
         if (ascii_alnum(t)) {
             j++;
             continue;
         }
-        if (t == 0)
-            break;
+        if (t == 0) break;
         utf8proc_int32_t cp;
         size_t avail = len - j < 4 ? len - j : 4;
         utf8proc_ssize_t n = utf8proc_iterate(s + j, (utf8proc_ssize_t)avail, &cp);
-        if (n <= 0)
-            break;
+        if (n <= 0) break;
         utf8proc_category_t cat = utf8proc_category(cp);
-        if (cat < UTF8PROC_CATEGORY_LU || cat > UTF8PROC_CATEGORY_NO)
-            break;
+        if (cat < UTF8PROC_CATEGORY_LU || cat > UTF8PROC_CATEGORY_NO) break;
         j += (size_t)n;
     }
     return j;
@@ -224,16 +204,13 @@ static size_t token_end(const unsigned char *s, size_t len, size_t j)
  * token must be dropped: the folded form is empty (only ignorable code points)
  * or longer than TW_MAX_TERM_BYTES. The bytes are valid until the next call.
  */
-static size_t fold_slow(tw_analyzer *a, const unsigned char *s, size_t n)
-{
+static size_t fold_slow(tw_analyzer *a, const unsigned char *s, size_t n) {
     /* utf8proc_decompose writes at most FOLD_CAP code points and returns the
      * full count, so an oversized token costs one pass and no memory. */
     utf8proc_ssize_t m = utf8proc_decompose(s, (utf8proc_ssize_t)n, a->fold, FOLD_CAP, FOLD_OPTIONS);
-    if (m <= 0 || m > FOLD_CAP)
-        return 0; /* m < 0 cannot happen for valid UTF-8; treat it as a drop */
+    if (m <= 0 || m > FOLD_CAP) return 0; /* m < 0 cannot happen for valid UTF-8; treat it as a drop */
     m = utf8proc_reencode(a->fold, m, FOLD_OPTIONS);
-    if (m <= 0 || m > TW_MAX_TERM_BYTES)
-        return 0;
+    if (m <= 0 || m > TW_MAX_TERM_BYTES) return 0;
     return (size_t)m;
 }
 
@@ -243,14 +220,12 @@ static size_t fold_slow(tw_analyzer *a, const unsigned char *s, size_t n)
  * empty, possibly longer than TW_MAX_TERM_BYTES), valid until the next call,
  * and returns 0; returns -2 when the stemmer runs out of memory.
  */
-static int stem_term(tw_analyzer *a, const char *term, size_t tlen, const char **out, size_t *olen)
-{
+static int stem_term(tw_analyzer *a, const char *term, size_t tlen, const char **out, size_t *olen) {
     stem_slot *slot = NULL;
     if (tlen <= STEM_CACHE_WORD) {
         /* FNV-1a over the bytes. */
         uint32_t h = 2166136261u;
-        for (size_t k = 0; k < tlen; k++)
-            h = (h ^ (unsigned char)term[k]) * 16777619u;
+        for (size_t k = 0; k < tlen; k++) h = (h ^ (unsigned char)term[k]) * 16777619u;
         slot = &a->cache[(h ^ (h >> 15)) & (STEM_CACHE_SLOTS - 1)];
         if (slot->wlen == tlen && memcmp(slot->word, term, tlen) == 0) {
             *out = slot->stem;
@@ -259,8 +234,7 @@ static int stem_term(tw_analyzer *a, const char *term, size_t tlen, const char *
         }
     }
     const sb_symbol *st = sb_stemmer_stem(a->stemmer, (const sb_symbol *)term, (int)tlen);
-    if (!st)
-        return -2;
+    if (!st) return -2;
     int sl = sb_stemmer_length(a->stemmer);
     *out = (const char *)st;
     *olen = sl > 0 ? (size_t)sl : 0;
@@ -280,16 +254,12 @@ static int stem_term(tw_analyzer *a, const char *term, size_t tlen, const char *
  * returned and fn is not called); an empty stem (porter turns "s" into "")
  * keeps the unstemmed folded term, so that no token vanishes.
  */
-static int deliver(tw_analyzer *a, const char *term, size_t tlen, int stem, tw_token *tok,
-                   tw_token_fn fn, void *ctx)
-{
+static int deliver(tw_analyzer *a, const char *term, size_t tlen, int stem, tw_token *tok, tw_token_fn fn, void *ctx) {
     if (stem && a->stemmer) {
         const char *st;
         size_t sl;
-        if (stem_term(a, term, tlen, &st, &sl) != 0)
-            return -2;
-        if (sl > TW_MAX_TERM_BYTES)
-            return 0;
+        if (stem_term(a, term, tlen, &st, &sl) != 0) return -2;
+        if (sl > TW_MAX_TERM_BYTES) return 0;
         if (sl > 0) {
             term = st;
             tlen = sl;
@@ -305,9 +275,8 @@ static int deliver(tw_analyzer *a, const char *term, size_t tlen, int stem, tw_t
  * dropped ones included, from pos_base (uint32_t arithmetic: they wrap after
  * 2^32 tokens). On a stop, *npos counts the token that stopped the analysis.
  */
-int tw_analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, int stem,
-               tw_token_fn fn, void *ctx, uint32_t *npos)
-{
+int tw_analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, int stem, tw_token_fn fn, void *ctx,
+               uint32_t *npos) {
     const unsigned char *s = (const unsigned char *)text;
     uint32_t count = 0;
     int rc = 0;
@@ -324,8 +293,7 @@ int tw_analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, 
             /* ASCII letter or digit: scan the ASCII run, then see whether a
              * non-ASCII letter, number or mark continues the token. */
             size_t j = i + 1;
-            while (j < len && ascii_alnum(byte_tab[s[j]]))
-                j++;
+            while (j < len && ascii_alnum(byte_tab[s[j]])) j++;
             end = (j < len && s[j] >= 0x80) ? token_end(s, len, j) : j;
             ascii = end == j;
         } else {
@@ -356,22 +324,17 @@ int tw_analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, 
         size_t tlen;
         if (ascii) {
             tlen = end - start;
-            if (tlen > TW_MAX_TERM_BYTES)
-                continue;
-            for (size_t k = 0; k < tlen; k++)
-                a->lower[k] = (char)byte_tab[s[start + k]];
+            if (tlen > TW_MAX_TERM_BYTES) continue;
+            for (size_t k = 0; k < tlen; k++) a->lower[k] = (char)byte_tab[s[start + k]];
             term = a->lower;
         } else {
             tlen = fold_slow(a, s + start, end - start);
-            if (tlen == 0)
-                continue;
+            if (tlen == 0) continue;
             term = (const char *)a->fold;
         }
         rc = deliver(a, term, tlen, stem, &tok, fn, ctx);
-        if (rc != 0)
-            break;
+        if (rc != 0) break;
     }
-    if (npos)
-        *npos = count;
+    if (npos) *npos = count;
     return rc;
 }

@@ -44,8 +44,8 @@ const char *tw_analyzer_lang(const tw_analyzer *a);
  * folded but not stemmed. Returns 0 when the whole text was analyzed, the
  * callback's non-zero value if it stopped, or -2 when out of memory. *npos (if
  * not NULL) receives the number of positions used (tokens, including dropped ones). */
-int tw_analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, int stem,
-               tw_token_fn fn, void *ctx, uint32_t *npos);
+int tw_analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, int stem, tw_token_fn fn, void *ctx,
+               uint32_t *npos);
 
 /* Is lang a language tw_analyzer_new accepts? */
 int tw_language_ok(const char *lang);

@@ -240,8 +240,10 @@ static uint32_t array_lower_bound(const tw_container *c, uint32_t from, uint32_t
     if (lo + step < hi) hi = lo + step + 1;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (tw_ld16(c->data + 2 * mid) < low) lo = mid + 1;
-        else hi = mid;
+        if (tw_ld16(c->data + 2 * mid) < low)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
@@ -256,8 +258,10 @@ int tw_riter_seek(tw_riter *it, uint32_t target) {
         uint32_t lo = it->ci + 1, hi = v->n;
         while (lo < hi) {
             uint32_t mid = lo + (hi - lo) / 2;
-            if (v->c[mid].key < tkey) lo = mid + 1;
-            else hi = mid;
+            if (v->c[mid].key < tkey)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         if (!enter(it, lo)) return 0;
         if (v->c[lo].key != tkey || it->value >= target) return 1;

@@ -36,7 +36,7 @@ typedef struct tw_container {
 typedef struct tw_rview {
     tw_container *c; /* n descriptors, ascending key; owned by the view */
     uint32_t n;
-    uint64_t card;   /* total values */
+    uint64_t card; /* total values */
 } tw_rview;
 
 /* Parses the bitmap at buf[0..len). Always checks that the header and every
@@ -50,21 +50,25 @@ int tw_rview_parse(const uint8_t *buf, size_t len, int deep, tw_rview *v, size_t
 void tw_rview_free(tw_rview *v);
 
 /* Little-endian unaligned loads for payload bytes. */
-static inline uint16_t tw_ld16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint16_t tw_ld16(const uint8_t *p) {
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
 static inline uint32_t tw_ld32(const uint8_t *p) {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
-static inline uint64_t tw_ld64(const uint8_t *p) { return (uint64_t)tw_ld32(p) | ((uint64_t)tw_ld32(p + 4) << 32); }
+static inline uint64_t tw_ld64(const uint8_t *p) {
+    return (uint64_t)tw_ld32(p) | ((uint64_t)tw_ld32(p + 4) << 32);
+}
 
 /* Sequential and seeking iteration over a view, tracking the rank (index of the
  * current value in the whole bitmap) so that aligned per-posting data (term
  * frequencies) can be found. */
 typedef struct tw_riter {
     const tw_rview *v;
-    uint32_t ci;      /* current container index (== v->n at the end) */
-    uint32_t pos;     /* array: index; bitset: bit index 0..65535; run: run index */
-    uint32_t inrank;  /* rank of the current value within its container */
-    uint32_t value;   /* current value (valid unless at end) */
+    uint32_t ci;     /* current container index (== v->n at the end) */
+    uint32_t pos;    /* array: index; bitset: bit index 0..65535; run: run index */
+    uint32_t inrank; /* rank of the current value within its container */
+    uint32_t value;  /* current value (valid unless at end) */
     int end;
 } tw_riter;
 
@@ -75,6 +79,8 @@ int tw_riter_next(tw_riter *it);
 /* Moves forward to the first value >= target (never backward); returns 0 at the end. */
 int tw_riter_seek(tw_riter *it, uint32_t target);
 /* Rank of the current value in the bitmap. */
-static inline uint32_t tw_riter_rank(const tw_riter *it) { return it->v->c[it->ci].rank + it->inrank; }
+static inline uint32_t tw_riter_rank(const tw_riter *it) {
+    return it->v->c[it->ci].rank + it->inrank;
+}
 
 #endif

@@ -30,10 +30,12 @@
 #define IDX_ENTRY 24u
 #define STORE_ENTRY 24u
 
-static const char *const section_names[TW_SEC_COUNT] = {
-    "header", "meta", "doclen", "dict", "dictidx", "postings", "positions", "ids", "store"};
+static const char *const section_names[TW_SEC_COUNT] = {"header",   "meta",      "doclen", "dict", "dictidx",
+                                                        "postings", "positions", "ids",    "store"};
 
-const char *tw_section_name(unsigned id) { return id < TW_SEC_COUNT ? section_names[id] : "unknown"; }
+const char *tw_section_name(unsigned id) {
+    return id < TW_SEC_COUNT ? section_names[id] : "unknown";
+}
 
 static int errf(char *err, size_t cap, int rc, const char *path, const char *section, const char *fmt, ...) {
     if (err && cap) {
@@ -129,7 +131,8 @@ static int parse_dictidx(tw_segment *s, char *err, size_t errcap) {
             return CORRUPT(s, "dictidx", "block %u offset invalid", b);
         if (d->nterms == 0 || d->nterms > TW_DICT_BLOCK || d->rec_base > s->sec[TW_SEC_POSTINGS].len)
             return CORRUPT(s, "dictidx", "block %u header invalid", b);
-        if (ko > keys_len || kl > keys_len - ko || kl < 1 || kl > 255) return CORRUPT(s, "dictidx", "block %u key out of range", b);
+        if (ko > keys_len || kl > keys_len - ko || kl < 1 || kl > 255)
+            return CORRUPT(s, "dictidx", "block %u key out of range", b);
         d->first_key = keys + ko;
         d->first_key_len = kl;
         d->first_ord = (uint32_t)terms;
@@ -137,8 +140,9 @@ static int parse_dictidx(tw_segment *s, char *err, size_t errcap) {
         if (terms > UINT32_MAX) return CORRUPT(s, "dictidx", "too many terms");
     }
     s->nblocks = nb;
-    if (terms != s->nterms) return CORRUPT(s, "dictidx", "term count %llu, meta says %llu",
-                                           (unsigned long long)terms, (unsigned long long)s->nterms);
+    if (terms != s->nterms)
+        return CORRUPT(s, "dictidx", "term count %llu, meta says %llu", (unsigned long long)terms,
+                       (unsigned long long)s->nterms);
     s->checked = calloc((size_t)(terms / 64 + 1), sizeof *s->checked);
     if (!s->checked) return errf(err, errcap, TRAWL_ENOMEM, s->path, "dictidx", "out of memory");
     return 0;
@@ -157,7 +161,8 @@ static int parse_ids(tw_segment *s, char *err, size_t errcap) {
     uint32_t prev = 0;
     for (size_t d = 0; d <= nd; d++) {
         uint32_t o = tw_ld32(s->id_offs + 4 * d);
-        if (o < prev || o > s->id_pool_len || (d > 0 && o == prev)) return CORRUPT(s, "ids", "offset of doc %zu invalid", d);
+        if (o < prev || o > s->id_pool_len || (d > 0 && o == prev))
+            return CORRUPT(s, "ids", "offset of doc %zu invalid", d);
         prev = o;
     }
     if (prev != s->id_pool_len) return CORRUPT(s, "ids", "pool size mismatch");
@@ -183,8 +188,7 @@ static int parse_store(tw_segment *s, char *err, size_t errcap) {
         uint64_t off = tw_ld64(e + 16);
         /* LZ4 expands at most about 255 times: a larger claimed size is damage. */
         if (off != expect || clen > s->store_data_len - off || ulen == 0 || ulen > (uint32_t)LZ4_MAX_INPUT_SIZE ||
-            (uint64_t)ulen > 255ull * clen + 64 ||
-            first >= s->ndocs || (b == 0 && first != 0) ||
+            (uint64_t)ulen > 255ull * clen + 64 || first >= s->ndocs || (b == 0 && first != 0) ||
             (b > 0 && first <= tw_ld32(e - STORE_ENTRY)))
             return CORRUPT(s, "store", "block %u header invalid", b);
         expect = off + clen;
@@ -219,7 +223,8 @@ int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap
         rc = CORRUPT(s, "header", "file truncated (%lld bytes)", (long long)st.st_size);
     } else {
         void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m == MAP_FAILED) rc = errf(err, errcap, TRAWL_EIO, path, "header", "mmap failed: %s", strerror(errno));
+        if (m == MAP_FAILED)
+            rc = errf(err, errcap, TRAWL_EIO, path, "header", "mmap failed: %s", strerror(errno));
         else {
             s->map = m;
             s->size = (size_t)st.st_size;
@@ -233,8 +238,8 @@ int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap
         goto fail;
     }
     if (tw_ld32(m + 8) != TW_FORMAT_VERSION) {
-        rc = errf(err, errcap, TRAWL_EVERSION, path, "header", "format version %u, this build reads %u",
-                  tw_ld32(m + 8), TW_FORMAT_VERSION);
+        rc = errf(err, errcap, TRAWL_EVERSION, path, "header", "format version %u, this build reads %u", tw_ld32(m + 8),
+                  TW_FORMAT_VERSION);
         goto fail;
     }
     const uint8_t *foot = m + s->size - TW_FOOTER_SIZE;
@@ -329,9 +334,9 @@ static int walk_block(const tw_segment *s, uint32_t b, entry_fn fn, void *ctx, c
         memcpy(key + shared, p, suffix);
         p += suffix;
         klen = shared + suffix;
-        if (tw_get_varint(&p, end, &df) || tw_get_varint(&p, end, &delta) || tw_get_varint(&p, end, &rlen) ||
-            df == 0 || df > s->ndocs || delta > plen || rec + delta > plen || rlen > plen - (rec + delta) ||
-            rlen == 0 || (i > 0 && delta == 0))
+        if (tw_get_varint(&p, end, &df) || tw_get_varint(&p, end, &delta) || tw_get_varint(&p, end, &rlen) || df == 0 ||
+            df > s->ndocs || delta > plen || rec + delta > plen || rlen > plen - (rec + delta) || rlen == 0 ||
+            (i > 0 && delta == 0))
             return CORRUPT(s, "dict", "block %u entry %u posting reference invalid", b, i);
         if (i == 0 && key_cmp(key, klen, d->first_key, d->first_key_len) != 0)
             return CORRUPT(s, "dict", "block %u first key differs from index", b);
@@ -394,8 +399,8 @@ static int exact_fn(void *c, const uint8_t *key, size_t klen, const tw_term_ref 
     return cmp > 0; /* past it: stop */
 }
 
-int tw_segment_lookup(const tw_segment *s, uint32_t field, const char *term, size_t len, tw_term_ref *ref,
-                      char *err, size_t errcap) {
+int tw_segment_lookup(const tw_segment *s, uint32_t field, const char *term, size_t len, tw_term_ref *ref, char *err,
+                      size_t errcap) {
     if (len == 0 || len > 255 || (field != TW_ANY_FIELD && field >= s->nfields)) return 0;
     int64_t b = find_block(s, (const uint8_t *)term, len);
     if (b < 0) return 0;
@@ -439,8 +444,8 @@ static int prefix_fn(void *c, const uint8_t *key, size_t klen, const tw_term_ref
     return 0;
 }
 
-int tw_segment_prefix(const tw_segment *s, uint32_t field, const char *prefix, size_t len, tw_term_fn fn,
-                      void *ctx, char *err, size_t errcap) {
+int tw_segment_prefix(const tw_segment *s, uint32_t field, const char *prefix, size_t len, tw_term_fn fn, void *ctx,
+                      char *err, size_t errcap) {
     if (len > 255 || (field != TW_ANY_FIELD && field >= s->nfields)) return 0;
     int64_t b = find_block(s, (const uint8_t *)prefix, len);
     if (b < 0) b = 0;
@@ -565,8 +570,7 @@ bad_tf:
     return CORRUPT(s, "postings", "term frequencies of record at %llu invalid", (unsigned long long)at);
 }
 
-int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_postings *p, char *err,
-                     size_t errcap) {
+int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_postings *p, char *err, size_t errcap) {
     memset(p, 0, sizeof *p);
     p->seg = s;
     p->filter = -1;
@@ -683,8 +687,10 @@ void tw_piter_init(tw_piter *it, const tw_postings *p) {
     } else {
         it->gp = p->gaps;
         uint64_t g = 0;
-        if (p->df == 0 || tw_get_varint(&it->gp, p->gaps_end, &g)) it->doc = TW_DOC_END;
-        else it->doc = (uint32_t)g;
+        if (p->df == 0 || tw_get_varint(&it->gp, p->gaps_end, &g))
+            it->doc = TW_DOC_END;
+        else
+            it->doc = (uint32_t)g;
     }
     piter_filter(it);
 }
@@ -736,7 +742,8 @@ int tw_posreader_get(tw_posreader *r, uint32_t rank, uint32_t *out, uint32_t cap
         from = b * TW_BLOCK;
     }
     uint64_t skip = 0;
-    if (f->flags & TW_FF_TF_ONE) skip = rank - from;
+    if (f->flags & TW_FF_TF_ONE)
+        skip = rank - from;
     else
         for (uint32_t k = from; k < rank; k++) skip += tw_pfield_tf(f, k);
     if (!(q = skip_varints(q, f->pos_end, skip))) return -1;
@@ -791,7 +798,8 @@ int tw_postings_check(const tw_postings *p, char *err, size_t errcap) {
             }
         }
         if (rc == 0 && q != f->pos_end) rc = CORRUPT(s, "positions", "trailing bytes in a stream");
-        if (rc == 0 && docs != f->df) rc = CORRUPT(s, "postings", "field %u df %u, tf data has %u", f->field, f->df, docs);
+        if (rc == 0 && docs != f->df)
+            rc = CORRUPT(s, "postings", "field %u df %u, tf data has %u", f->field, f->df, docs);
     }
     /* Block maxima must bound every doc of their block. */
     for (uint32_t i = 0; i < p->nf && rc == 0; i++) {
@@ -829,8 +837,10 @@ int64_t tw_segment_find_id(const tw_segment *s, const char *id, size_t len) {
         uint32_t d = tw_ld32(s->id_sorted + 4 * mid);
         size_t l;
         const char *x = tw_segment_id(s, d, &l);
-        if (key_cmp((const uint8_t *)x, l, (const uint8_t *)id, len) < 0) lo = mid + 1;
-        else hi = mid;
+        if (key_cmp((const uint8_t *)x, l, (const uint8_t *)id, len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     if (lo < s->ndocs) {
         uint32_t d = tw_ld32(s->id_sorted + 4 * lo);
@@ -864,8 +874,10 @@ int tw_segment_stored(const tw_segment *s, uint32_t doc, char **json, size_t *le
     uint32_t lo = 0, hi = s->store_nblocks;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (tw_ld32(s->store_index + (size_t)mid * STORE_ENTRY) <= doc) lo = mid;
-        else hi = mid;
+        if (tw_ld32(s->store_index + (size_t)mid * STORE_ENTRY) <= doc)
+            lo = mid;
+        else
+            hi = mid;
     }
     char *raw;
     uint32_t rawlen;

@@ -45,7 +45,7 @@ enum tw_section_id {
 };
 
 /* Posting record flags. */
-#define TW_PF_BITMAP 1u   /* doc ids as a portable Roaring bitmap, else varint gaps */
+#define TW_PF_BITMAP 1u /* doc ids as a portable Roaring bitmap, else varint gaps */
 /* Per-field flags in a posting record. */
 #define TW_FF_TF_ONE 1u   /* the field has the term once in every doc of the list: no tf data */
 #define TW_FF_BLOCKMAX 2u /* per 128-doc block: u8 max tf (255 = 255 or more), u16 min length */
@@ -56,8 +56,8 @@ const char *tw_section_name(unsigned id);
 
 typedef struct tw_field_info {
     char *name;
-    uint32_t docs;   /* documents with at least one token in the field */
-    uint64_t tokens; /* total tokens in the field over all documents */
+    uint32_t docs;    /* documents with at least one token in the field */
+    uint64_t tokens;  /* total tokens in the field over all documents */
     uint32_t min_len; /* shortest non-empty length (computed on open; for score bounds) */
 } tw_field_info;
 
@@ -70,10 +70,13 @@ typedef struct tw_dict_block {
 } tw_dict_block;
 
 typedef struct tw_segment {
-    char *path;          /* file path, for error messages */
-    const uint8_t *map;  /* the whole file, mmapped read-only */
+    char *path;         /* file path, for error messages */
+    const uint8_t *map; /* the whole file, mmapped read-only */
     size_t size;
-    struct { const uint8_t *p; size_t len; } sec[TW_SEC_COUNT];
+    struct {
+        const uint8_t *p;
+        size_t len;
+    } sec[TW_SEC_COUNT];
     uint32_t ndocs, nfields;
     uint64_t nterms, npostings;
     char lang[48];
@@ -113,7 +116,7 @@ typedef struct tw_term_ref {
     uint32_t field;   /* local field number, or TW_ANY_FIELD */
     uint64_t rec_off; /* offset of the posting record in TW_SEC_POSTINGS */
     uint32_t rec_len;
-    uint32_t ord;     /* ordinal of the term in the segment's dictionary */
+    uint32_t ord; /* ordinal of the term in the segment's dictionary */
 } tw_term_ref;
 
 /* Looks up the exact term: with field = TW_ANY_FIELD the whole record (df =
@@ -121,15 +124,15 @@ typedef struct tw_term_ref {
  * (df = documents with the term in that field; absent if none). Returns 1 and
  * *ref when found, 0 when not, a negative trawl_rc when the dictionary is
  * malformed (message in err). */
-int tw_segment_lookup(const tw_segment *s, uint32_t field, const char *term, size_t len,
-                      tw_term_ref *ref, char *err, size_t errcap);
+int tw_segment_lookup(const tw_segment *s, uint32_t field, const char *term, size_t len, tw_term_ref *ref, char *err,
+                      size_t errcap);
 
 /* Calls fn for every term starting with prefix (in `field`, or any field with
  * TW_ANY_FIELD), in byte order; stops early if fn returns non-zero (and returns
  * that value). Negative trawl_rc on a malformed dictionary. */
 typedef int (*tw_term_fn)(void *ctx, const char *term, size_t len, const tw_term_ref *ref);
-int tw_segment_prefix(const tw_segment *s, uint32_t field, const char *prefix, size_t len,
-                      tw_term_fn fn, void *ctx, char *err, size_t errcap);
+int tw_segment_prefix(const tw_segment *s, uint32_t field, const char *prefix, size_t len, tw_term_fn fn, void *ctx,
+                      char *err, size_t errcap);
 
 /* Every dictionary entry in term order (ref->field = TW_ANY_FIELD); checks the
  * order. For check and stats. */
@@ -139,13 +142,13 @@ int tw_segment_each_term(const tw_segment *s, tw_term_fn fn, void *ctx, char *er
  * record's doc list (0 where the field lacks the term) and positions. */
 typedef struct tw_pfield {
     uint32_t field, df;
-    uint32_t flags;            /* TW_FF_* */
-    const uint8_t *tf_widths;  /* one byte per 128-doc block, unless TW_FF_TF_ONE */
+    uint32_t flags;           /* TW_FF_* */
+    const uint8_t *tf_widths; /* one byte per 128-doc block, unless TW_FF_TF_ONE */
     const uint8_t *tf_data;
-    uint32_t *tf_block_off;    /* byte offset of each tf block in tf_data */
-    const uint8_t *pos_table;  /* u32 per block (NULL when one block) */
+    uint32_t *tf_block_off;   /* byte offset of each tf block in tf_data */
+    const uint8_t *pos_table; /* u32 per block (NULL when one block) */
     const uint8_t *pos_data, *pos_end;
-    const uint8_t *bmax;       /* TW_FF_BLOCKMAX: TW_BLOCKMAX_ENTRY bytes per block, else NULL */
+    const uint8_t *bmax; /* TW_FF_BLOCKMAX: TW_BLOCKMAX_ENTRY bytes per block, else NULL */
 } tw_pfield;
 
 /* Upper bound of the field's tf, and lower bound of the field's length, over
@@ -168,13 +171,13 @@ static inline void tw_pfield_block_bound(const tw_pfield *f, uint32_t b, uint32_
  * occurs in, and per field its tf and positions. */
 typedef struct tw_postings {
     const tw_segment *seg;
-    uint32_t df;              /* documents in the doc list (any field) */
+    uint32_t df; /* documents in the doc list (any field) */
     uint32_t flags;
-    tw_rview view;            /* TW_PF_BITMAP */
+    tw_rview view;                  /* TW_PF_BITMAP */
     const uint8_t *gaps, *gaps_end; /* varint doc gaps otherwise */
     uint32_t nf;
-    tw_pfield *f;             /* nf fields, ascending field number */
-    int filter;               /* index in f of the field iterators keep to, or -1 */
+    tw_pfield *f; /* nf fields, ascending field number */
+    int filter;   /* index in f of the field iterators keep to, or -1 */
 } tw_postings;
 
 /* Decodes the record of ref. With ref->field set, iterators only visit the
@@ -183,8 +186,7 @@ typedef struct tw_postings {
  * the first time the segment opens this record and remembered (so iterators
  * and kernels can trust ranks and doc ids). Returns 0, or a negative trawl_rc
  * with a message. */
-int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_postings *p,
-                     char *err, size_t errcap);
+int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_postings *p, char *err, size_t errcap);
 void tw_postings_close(tw_postings *p);
 
 /* Index in p->f of local field `field`, or -1. */
@@ -198,8 +200,8 @@ static inline uint32_t tw_pfield_tf(const tw_pfield *f, uint32_t rank) {
     uint64_t bit = (uint64_t)(rank % TW_BLOCK) * w;
     const uint8_t *q = f->tf_data + f->tf_block_off[b] + bit / 8;
     /* Up to 32 bits starting at bit%8: read 5 bytes (the writer pads each field). */
-    uint64_t x = (uint64_t)q[0] | ((uint64_t)q[1] << 8) | ((uint64_t)q[2] << 16) |
-                 ((uint64_t)q[3] << 24) | ((uint64_t)q[4] << 32);
+    uint64_t x = (uint64_t)q[0] | ((uint64_t)q[1] << 8) | ((uint64_t)q[2] << 16) | ((uint64_t)q[3] << 24) |
+                 ((uint64_t)q[4] << 32);
     return (uint32_t)((x >> (bit % 8)) & ((1ULL << w) - 1));
 }
 
@@ -229,8 +231,8 @@ int tw_postings_positions(const tw_postings *p, uint32_t f, uint32_t rank, uint3
  * start of the 128-doc block each time. */
 typedef struct tw_posreader {
     const tw_pfield *f;
-    uint32_t next_rank;  /* rank whose positions start at q */
-    const uint8_t *q;    /* NULL: no position yet */
+    uint32_t next_rank; /* rank whose positions start at q */
+    const uint8_t *q;   /* NULL: no position yet */
 } tw_posreader;
 
 static inline void tw_posreader_init(tw_posreader *r, const tw_pfield *f) {
@@ -253,8 +255,7 @@ int64_t tw_segment_find_id(const tw_segment *s, const char *id, size_t len);
 
 /* The stored JSON text of doc in a malloc'd NUL-terminated buffer. Returns 0
  * or a negative trawl_rc with a message. */
-int tw_segment_stored(const tw_segment *s, uint32_t doc, char **json, size_t *len, char *err,
-                      size_t errcap);
+int tw_segment_stored(const tw_segment *s, uint32_t doc, char **json, size_t *len, char *err, size_t errcap);
 /* Decompresses and walks every stored block (for check). */
 int tw_segment_check_store(const tw_segment *s, char *err, size_t errcap);
 

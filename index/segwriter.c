@@ -46,7 +46,7 @@ typedef struct fstream {
     tw_buf pos;
 } fstream;
 
-#define MAX_PARTS 8u        /* term parts */
+#define MAX_PARTS 8u         /* term parts */
 #define MAX_PIECES MAX_PARTS /* POSTINGS and POSITIONS: a piece per part; STORE: index, blocks, open block */
 
 /* The sections being built. POSTINGS, POSITIONS and STORE come in pieces,
@@ -103,7 +103,9 @@ static int reserve_u32(uint32_t **p, size_t *cap, size_t need) {
     return 0;
 }
 
-static unsigned bits_for(uint32_t v) { return v ? 32u - (unsigned)__builtin_clz(v) : 0u; }
+static unsigned bits_for(uint32_t v) {
+    return v ? 32u - (unsigned)__builtin_clz(v) : 0u;
+}
 
 /* Decodes varint *v at *pp (not past end). 0, or -2 when malformed. */
 static inline int get_u32(const uint8_t **pp, const uint8_t *end, uint32_t *v) {
@@ -929,8 +931,10 @@ int tw_segment_write(const tw_accum *a, const char *lang, const char *path, tw_s
         pthread_t th;
         int threaded = jobs[1].n > 0 && pthread_create(&th, NULL, write_ops, &jobs[1]) == 0;
         write_ops(&jobs[0]);
-        if (threaded) pthread_join(th, NULL);
-        else write_ops(&jobs[1]);
+        if (threaded)
+            pthread_join(th, NULL);
+        else
+            write_ops(&jobs[1]);
         for (int k = 0; k < 2; k++)
             if (jobs[k].rc && io == 0) {
                 io = -1;

@@ -23,11 +23,17 @@ static inline int tw_buf_reserve(tw_buf *b, size_t extra) {
     if (b->cap - b->len >= extra) return 0;
     size_t ncap = b->cap ? b->cap : 64;
     while (ncap - b->len < extra) {
-        if (ncap > SIZE_MAX / 2) { b->oom = 1; return -1; }
+        if (ncap > SIZE_MAX / 2) {
+            b->oom = 1;
+            return -1;
+        }
         ncap *= 2;
     }
     uint8_t *np = realloc(b->p, ncap);
-    if (!np) { b->oom = 1; return -1; }
+    if (!np) {
+        b->oom = 1;
+        return -1;
+    }
     b->p = np;
     b->cap = ncap;
     return 0;
@@ -39,7 +45,9 @@ static inline void tw_buf_put(tw_buf *b, const void *src, size_t n) {
     b->len += n;
 }
 
-static inline void tw_buf_u8(tw_buf *b, uint8_t v) { tw_buf_put(b, &v, 1); }
+static inline void tw_buf_u8(tw_buf *b, uint8_t v) {
+    tw_buf_put(b, &v, 1);
+}
 
 static inline void tw_buf_le32(tw_buf *b, uint32_t v) {
     uint8_t t[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};

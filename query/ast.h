@@ -84,9 +84,9 @@ struct tw_node {
 typedef struct tw_query tw_query; /* owns every node and string (an arena) */
 
 typedef struct tw_parse_error {
-    size_t offset;    /* byte offset in the query text, <= len */
-    char message[128];/* NUL-terminated, without the offset, e.g. "nothing after 'OR'" */
-    int limit;        /* 1 if a TW_QUERY_MAX_* limit was exceeded (TRAWL_ELIMIT), 0 for a syntax error */
+    size_t offset;     /* byte offset in the query text, <= len */
+    char message[128]; /* NUL-terminated, without the offset, e.g. "nothing after 'OR'" */
+    int limit;         /* 1 if a TW_QUERY_MAX_* limit was exceeded (TRAWL_ELIMIT), 0 for a syntax error */
 } tw_parse_error;
 
 /* Parses q[0..len). default_or selects the operator between juxtaposed clauses

@@ -36,19 +36,25 @@ struct tw_cursor {
     uint64_t cost;
 };
 
-static inline uint32_t tw_next(tw_cursor *c) { return c->ops->next(c); }
-static inline uint32_t tw_seek(tw_cursor *c, uint32_t t) { return c->doc >= t ? c->doc : c->ops->seek(c, t); }
-static inline double tw_score(tw_cursor *c) { return c->ops->score(c); }
+static inline uint32_t tw_next(tw_cursor *c) {
+    return c->ops->next(c);
+}
+static inline uint32_t tw_seek(tw_cursor *c, uint32_t t) {
+    return c->doc >= t ? c->doc : c->ops->seek(c, t);
+}
+static inline double tw_score(tw_cursor *c) {
+    return c->ops->score(c);
+}
 static inline void tw_cursor_free(tw_cursor *c) {
     if (c) c->ops->free(c);
 }
 
 /* BM25 parameters of one (field, term-or-phrase) leaf in a segment. */
 typedef struct tw_bm25 {
-    double weight;   /* field weight × idf × (k1 + 1) */
+    double weight; /* field weight × idf × (k1 + 1) */
     double k1;
-    double norm0;    /* k1 × (1 − b) */
-    double norm1;    /* k1 × b / avgdl */
+    double norm0; /* k1 × (1 − b) */
+    double norm1; /* k1 × b / avgdl */
     /* for explain */
     double field_weight, idf, avgdl;
     const char *label; /* "field:term" text, owned by the plan */
@@ -79,8 +85,8 @@ uint32_t tw_term_cursor_rank(const tw_cursor *c);
 /* Documents matching a phrase: terms[i] must occur at position p + offsets[i]
  * for some p, all in `field`; posts[i] are opened with that field as filter.
  * Takes ownership of the postings. The phrase frequency plays the role of tf. */
-tw_cursor *tw_phrase_cursor(const tw_segment *s, uint32_t field, size_t n, tw_postings *posts,
-                            const uint32_t *offsets, const tw_bm25 *bm, int *err_flag);
+tw_cursor *tw_phrase_cursor(const tw_segment *s, uint32_t field, size_t n, tw_postings *posts, const uint32_t *offsets,
+                            const tw_bm25 *bm, int *err_flag);
 
 /* Boolean operators; they take ownership of their children (also on failure). */
 tw_cursor *tw_and_cursor(tw_cursor **kids, size_t n);

@@ -56,7 +56,9 @@ static void term_explain(tw_cursor *c, tw_buf *out) {
     }
 }
 
-static void term_free(tw_cursor *c) { free(c); }
+static void term_free(tw_cursor *c) {
+    free(c);
+}
 
 static const tw_cursor_ops term_ops = {term_next, term_seek, term_score, term_explain, term_free};
 
@@ -74,10 +76,14 @@ tw_cursor *tw_term_cursor(const tw_segment *s, tw_postings *post, const tw_fscor
     return &t->base;
 }
 
-uint32_t tw_term_cursor_rank(const tw_cursor *c) { return ((const term_cursor *)c)->it.rank; }
+uint32_t tw_term_cursor_rank(const tw_cursor *c) {
+    return ((const term_cursor *)c)->it.rank;
+}
 
 /* Shared by phrase.c. */
-void tw_explain_bm25(tw_buf *out, const tw_bm25 *bm, uint32_t tf, uint32_t dl) { explain_line(out, bm, tf, dl); }
+void tw_explain_bm25(tw_buf *out, const tw_bm25 *bm, uint32_t tf, uint32_t dl) {
+    explain_line(out, bm, tf, dl);
+}
 
 /* ---- helpers for composite cursors ---- */
 
@@ -118,7 +124,9 @@ static uint32_t and_next(tw_cursor *c) {
     return and_align(a, tw_next(a->kids[0]));
 }
 
-static uint32_t and_seek(tw_cursor *c, uint32_t target) { return and_align((and_cursor *)c, target); }
+static uint32_t and_seek(tw_cursor *c, uint32_t target) {
+    return and_align((and_cursor *)c, target);
+}
 
 static double and_score(tw_cursor *c) {
     and_cursor *a = (and_cursor *)c;
@@ -174,8 +182,8 @@ tw_cursor *tw_and_cursor(tw_cursor **kids, size_t n) {
 
 typedef struct or_cursor {
     tw_cursor base;
-    size_t n;        /* children still alive, heap-ordered by doc */
-    size_t total;    /* all children (explain/free walk every one) */
+    size_t n;     /* children still alive, heap-ordered by doc */
+    size_t total; /* all children (explain/free walk every one) */
     tw_cursor **heap;
     tw_cursor **order; /* as given: scores are summed in this order */
 } or_cursor;
@@ -332,7 +340,9 @@ static tw_cursor *make_pair(const tw_cursor_ops *ops, tw_cursor *req, tw_cursor 
     return &p->base;
 }
 
-tw_cursor *tw_reqopt_cursor(tw_cursor *req, tw_cursor *opt) { return make_pair(&reqopt_ops, req, opt); }
+tw_cursor *tw_reqopt_cursor(tw_cursor *req, tw_cursor *opt) {
+    return make_pair(&reqopt_ops, req, opt);
+}
 
 /* ---- exclusion ---- */
 
@@ -351,7 +361,9 @@ static uint32_t excl_seek(tw_cursor *c, uint32_t t) {
     return excl_skip(p, tw_seek(p->req, t));
 }
 
-static double excl_score(tw_cursor *c) { return tw_score(((pair_cursor *)c)->req); }
+static double excl_score(tw_cursor *c) {
+    return tw_score(((pair_cursor *)c)->req);
+}
 
 static void excl_explain(tw_cursor *c, tw_buf *out) {
     pair_cursor *p = (pair_cursor *)c;
@@ -384,9 +396,13 @@ static uint32_t all_seek(tw_cursor *c, uint32_t t) {
     return c->doc = t < a->ndocs ? t : TW_DOC_END;
 }
 
-static double zero_score(tw_cursor *c) { return 0; }
+static double zero_score(tw_cursor *c) {
+    return 0;
+}
 static void no_explain(tw_cursor *c, tw_buf *out) {}
-static void plain_free(tw_cursor *c) { free(c); }
+static void plain_free(tw_cursor *c) {
+    free(c);
+}
 
 static const tw_cursor_ops all_ops = {all_next, all_seek, zero_score, no_explain, plain_free};
 
@@ -400,8 +416,12 @@ tw_cursor *tw_all_cursor(uint32_t ndocs) {
     return &a->base;
 }
 
-static uint32_t end_move(tw_cursor *c) { return c->doc = TW_DOC_END; }
-static uint32_t end_seek(tw_cursor *c, uint32_t t) { return c->doc = TW_DOC_END; }
+static uint32_t end_move(tw_cursor *c) {
+    return c->doc = TW_DOC_END;
+}
+static uint32_t end_seek(tw_cursor *c, uint32_t t) {
+    return c->doc = TW_DOC_END;
+}
 static const tw_cursor_ops empty_ops = {end_move, end_seek, zero_score, no_explain, plain_free};
 
 tw_cursor *tw_empty_cursor(void) {

@@ -41,8 +41,10 @@ static int conj_terms(const pnode *root, const spec **musts, size_t *nm, const s
         int term = k->kind == P_LEAF && k->nspecs == 1 && !k->specs[0].phrase;
         if (root->occ[i] == TW_SHOULD || (k->kind != P_EMPTY && !term)) return 0;
         if (root->occ[i] == TW_MUST) {
-            if (k->kind == P_EMPTY) *empty = 1;
-            else musts[(*nm)++] = &k->specs[0];
+            if (k->kind == P_EMPTY)
+                *empty = 1;
+            else
+                musts[(*nm)++] = &k->specs[0];
         } else if (k->kind != P_EMPTY) {
             nots[(*nn)++] = &k->specs[0];
         }
@@ -69,9 +71,9 @@ static double block_bound(const tw_segment *seg, const tw_postings *p, const tw_
 
 /* sc[i] += w·tf[i]/(tf[i] + n0 + n1·dl[i]) wherever tf[i] > 0: the same
  * operations, in the same order, as tw_bm25_score, so scores are identical. */
-__attribute__((target_clones("avx512f", "avx2", "default"), optimize("tree-vectorize")))
-static void bm25_batch(double *restrict sc, const double *restrict tf, const double *restrict dl, size_t n, double w,
-                       double n0, double n1) {
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("tree-vectorize"))) static void
+bm25_batch(double *restrict sc, const double *restrict tf, const double *restrict dl, size_t n, double w, double n0,
+           double n1) {
     for (size_t i = 0; i < n; i++) {
         double x = w * tf[i] / (tf[i] + n0 + n1 * dl[i]);
         sc[i] += tf[i] > 0 ? x : 0.0;
@@ -116,8 +118,8 @@ static int intersect(const tw_kernels *k, tw_qctx *ctx, const tw_rview *const *v
 /* ---- phrases ---- */
 
 typedef struct phrase_field {
-    const spec *s;      /* the phrase spec of this field */
-    uint32_t field;     /* local field number */
+    const spec *s;         /* the phrase spec of this field */
+    uint32_t field;        /* local field number */
     int fi[MAX_AND_TERMS]; /* per term: index of the field in its record */
     tw_posreader rd[MAX_AND_TERMS];
 } phrase_field;
@@ -159,8 +161,8 @@ static int phrase_freq(phrase_field *pf, const tw_postings *post, size_t n, uint
 }
 
 /* A root that is one phrase, in one field (qualified) or as one spec per field. */
-static int phrase_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
-                          char *err, size_t errcap) {
+static int phrase_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pnode *root, tw_topk *top,
+                          uint64_t *total, char *err, size_t errcap) {
     const tw_iseg *e = &idx->segs[si];
     const spec *s0 = &root->specs[0];
     size_t n = s0->nterms, nspec = root->nspecs;
@@ -245,13 +247,14 @@ static int phrase_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, con
             }
             cand = nc;
             int freq = phrase_freq(&pf[j], post, n, ranks, q, order, pos, cap, cand);
-            if (freq == -1) rc = TRAWL_ENOMEM;
+            if (freq == -1)
+                rc = TRAWL_ENOMEM;
             else if (freq < 0)
                 rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: positions section: stream invalid", e->seg->path);
             else if (freq > 0) {
                 any = 1;
-                score += tw_bm25_score(&pf[j].s->fields[0].bm, (uint32_t)freq,
-                                       tw_segment_doclen(e->seg, pf[j].field, doc));
+                score +=
+                    tw_bm25_score(&pf[j].s->fields[0].bm, (uint32_t)freq, tw_segment_doclen(e->seg, pf[j].field, doc));
             }
         }
         if (!any) continue;
@@ -334,10 +337,10 @@ typedef struct mterm {
     const tw_postings *post;
     const tw_fscore *fs;
     size_t nfs;
-    uint32_t block;  /* block of the cached bound */
-    double bbound;   /* bound of the term over that block */
-    double ub;     /* upper bound of the term's score in this segment */
-    size_t clause; /* position in the query, for the order of the final sum */
+    uint32_t block; /* block of the cached bound */
+    double bbound;  /* bound of the term over that block */
+    double ub;      /* upper bound of the term's score in this segment */
+    size_t clause;  /* position in the query, for the order of the final sum */
 } mterm;
 
 static int by_ub(const void *x, const void *y) {
@@ -357,8 +360,8 @@ static double term_bound(const tw_segment *seg, const tw_postings *p, const tw_f
 }
 
 /* A root that is a Boolean of SHOULD clauses, each one term. */
-static int or_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
-                      char *err, size_t errcap) {
+static int or_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total, char *err,
+                      size_t errcap) {
     if (root->kind != P_BOOL || root->n > MAX_AND_TERMS) return TW_FAST_NO;
     for (size_t i = 0; i < root->n; i++) {
         const pnode *k = root->kids[i];
@@ -372,8 +375,8 @@ static int or_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw
     if (!fs) return TRAWL_ENOMEM;
     for (size_t i = 0; i < root->n; i++) {
         if (root->kids[i]->kind == P_EMPTY) continue;
-        if (tw_plan_open_term(idx, si, &root->kids[i]->specs[0], &post[n], fs + n * TW_MAX_SCORED_FIELDS, &nfs[n],
-                              err, errcap) == 1)
+        if (tw_plan_open_term(idx, si, &root->kids[i]->specs[0], &post[n], fs + n * TW_MAX_SCORED_FIELDS, &nfs[n], err,
+                              errcap) == 1)
             n++;
     }
     int rc = 0;
@@ -487,8 +490,8 @@ out:
     return rc;
 }
 
-int tw_fast_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pnode *root, tw_topk *top,
-                    uint64_t *total, char *err, size_t errcap) {
+int tw_fast_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
+                    char *err, size_t errcap) {
     if (root->kind == P_LEAF && root->nspecs > 0 && root->specs[0].phrase)
         return phrase_segment(idx, ctx, si, root, top, total, err, errcap);
     if (root->kind == P_BOOL && root->n > 0 && root->occ[0] == TW_SHOULD)
@@ -506,8 +509,10 @@ int tw_fast_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pno
     int rc = 0, bitmaps = 1, filters = 0, absent = 0;
     for (size_t i = 0; i < n && rc == 0 && !absent; i++) {
         int r = tw_plan_open_term(idx, si, specs[i], &t[i].post, t[i].fs, &t[i].nfs, err, errcap);
-        if (r < 0) rc = r;
-        else if (r == 0) absent = 1;
+        if (r < 0)
+            rc = r;
+        else if (r == 0)
+            absent = 1;
         else {
             bitmaps &= (t[i].post.flags & TW_PF_BITMAP) != 0;
             filters |= t[i].post.filter >= 0;
@@ -517,7 +522,8 @@ int tw_fast_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pno
     for (size_t i = 0; i < nn && rc == 0 && !absent; i++) {
         fterm *x = &t[n + nexcl];
         int r = tw_plan_open_term(idx, si, nspecs[i], &x->post, x->fs, &x->nfs, err, errcap);
-        if (r < 0) rc = r;
+        if (r < 0)
+            rc = r;
         else if (r > 0) {
             tw_piter_init(&excl[nexcl], &x->post);
             nexcl++;

@@ -19,7 +19,7 @@
 /* Runs plan node root on segment si (scratch memory from ctx): adds the segment's matches to *total and
  * offers its hits to top. Returns 0, TW_FAST_NO, or a negative trawl_rc with
  * a message in err. */
-int tw_fast_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pnode *root, tw_topk *top,
-                    uint64_t *total, char *err, size_t errcap);
+int tw_fast_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
+                    char *err, size_t errcap);
 
 #endif

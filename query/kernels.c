@@ -34,10 +34,10 @@ extern const tw_kernels tw_kernels_avx512_table;
 
 const char *tw_simd_name(tw_simd_level level) {
     switch (level) {
-    case TW_SIMD_SCALAR: return "scalar";
-    case TW_SIMD_SSE41: return "sse41";
-    case TW_SIMD_AVX2: return "avx2";
-    case TW_SIMD_AVX512: return "avx512";
+        case TW_SIMD_SCALAR: return "scalar";
+        case TW_SIMD_SSE41: return "sse41";
+        case TW_SIMD_AVX2: return "avx2";
+        case TW_SIMD_AVX512: return "avx512";
     }
     return "?";
 }
@@ -47,15 +47,15 @@ int tw_simd_supported(tw_simd_level level) {
 #if defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init();
     int sse41 = __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3") && __builtin_cpu_supports("popcnt");
-    int avx2 = sse41 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
-               __builtin_cpu_supports("bmi2");
+    int avx2 =
+        sse41 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
     int avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                  __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
     switch (level) {
-    case TW_SIMD_SSE41: return sse41;
-    case TW_SIMD_AVX2: return avx2;
-    case TW_SIMD_AVX512: return avx512;
-    default: return 0;
+        case TW_SIMD_SSE41: return sse41;
+        case TW_SIMD_AVX2: return avx2;
+        case TW_SIMD_AVX512: return avx512;
+        default: return 0;
     }
 #else
     return 0;
@@ -102,10 +102,10 @@ const tw_kernels *tw_kernels_get(tw_simd_level level) {
         if (!tw_simd_supported((tw_simd_level)l)) continue;
 #if defined(__x86_64__)
         switch (l) {
-        case TW_SIMD_SSE41: return &tw_kernels_sse41_table;
-        case TW_SIMD_AVX2: return &tw_kernels_avx2_table;
-        case TW_SIMD_AVX512: return &tw_kernels_avx512_table;
-        default: break;
+            case TW_SIMD_SSE41: return &tw_kernels_sse41_table;
+            case TW_SIMD_AVX2: return &tw_kernels_avx2_table;
+            case TW_SIMD_AVX512: return &tw_kernels_avx512_table;
+            default: break;
         }
 #endif
     }
@@ -115,38 +115,40 @@ const tw_kernels *tw_kernels_get(tw_simd_level level) {
 /* ---- container dispatch --------------------------------------------------- */
 
 /* Operand sizes as the kernels take them: card for arrays, nruns for runs. */
-static size_t tw_csize(const tw_container *c) { return c->type == TW_C_RUN ? c->nruns : c->card; }
+static size_t tw_csize(const tw_container *c) {
+    return c->type == TW_C_RUN ? c->nruns : c->card;
+}
 
-size_t tw_container_and(const tw_kernels *k, const tw_container *a, const tw_container *b, uint16_t *out,
-                        uint32_t *ia, uint32_t *ib, size_t cap) {
+size_t tw_container_and(const tw_kernels *k, const tw_container *a, const tw_container *b, uint16_t *out, uint32_t *ia,
+                        uint32_t *ib, size_t cap) {
     size_t na = tw_csize(a), nb = tw_csize(b);
     switch (a->type * 4 + b->type) {
-    case TW_C_ARRAY * 4 + TW_C_ARRAY: return k->and_aa(a->data, na, b->data, nb, out, ia, ib, cap);
-    case TW_C_ARRAY * 4 + TW_C_BITSET: return k->and_ab(a->data, na, b->data, out, ia, ib, cap);
-    case TW_C_BITSET * 4 + TW_C_ARRAY: return k->and_ab(b->data, nb, a->data, out, ib, ia, cap);
-    case TW_C_BITSET * 4 + TW_C_BITSET: return k->and_bb(a->data, b->data, out, ia, ib, cap);
-    case TW_C_ARRAY * 4 + TW_C_RUN: return k->and_ar(a->data, na, b->data, nb, out, ia, ib, cap);
-    case TW_C_RUN * 4 + TW_C_ARRAY: return k->and_ar(b->data, nb, a->data, na, out, ib, ia, cap);
-    case TW_C_BITSET * 4 + TW_C_RUN: return k->and_br(a->data, b->data, nb, out, ia, ib, cap);
-    case TW_C_RUN * 4 + TW_C_BITSET: return k->and_br(b->data, a->data, na, out, ib, ia, cap);
-    case TW_C_RUN * 4 + TW_C_RUN: return k->and_rr(a->data, na, b->data, nb, out, ia, ib, cap);
-    default: return 0;
+        case TW_C_ARRAY * 4 + TW_C_ARRAY: return k->and_aa(a->data, na, b->data, nb, out, ia, ib, cap);
+        case TW_C_ARRAY * 4 + TW_C_BITSET: return k->and_ab(a->data, na, b->data, out, ia, ib, cap);
+        case TW_C_BITSET * 4 + TW_C_ARRAY: return k->and_ab(b->data, nb, a->data, out, ib, ia, cap);
+        case TW_C_BITSET * 4 + TW_C_BITSET: return k->and_bb(a->data, b->data, out, ia, ib, cap);
+        case TW_C_ARRAY * 4 + TW_C_RUN: return k->and_ar(a->data, na, b->data, nb, out, ia, ib, cap);
+        case TW_C_RUN * 4 + TW_C_ARRAY: return k->and_ar(b->data, nb, a->data, na, out, ib, ia, cap);
+        case TW_C_BITSET * 4 + TW_C_RUN: return k->and_br(a->data, b->data, nb, out, ia, ib, cap);
+        case TW_C_RUN * 4 + TW_C_BITSET: return k->and_br(b->data, a->data, na, out, ib, ia, cap);
+        case TW_C_RUN * 4 + TW_C_RUN: return k->and_rr(a->data, na, b->data, nb, out, ia, ib, cap);
+        default: return 0;
     }
 }
 
 size_t tw_container_count(const tw_kernels *k, const tw_container *a, const tw_container *b) {
     size_t na = tw_csize(a), nb = tw_csize(b);
     switch (a->type * 4 + b->type) {
-    case TW_C_ARRAY * 4 + TW_C_ARRAY: return k->count_aa(a->data, na, b->data, nb);
-    case TW_C_ARRAY * 4 + TW_C_BITSET: return k->count_ab(a->data, na, b->data);
-    case TW_C_BITSET * 4 + TW_C_ARRAY: return k->count_ab(b->data, nb, a->data);
-    case TW_C_BITSET * 4 + TW_C_BITSET: return k->count_bb(a->data, b->data);
-    case TW_C_ARRAY * 4 + TW_C_RUN: return k->count_ar(a->data, na, b->data, nb);
-    case TW_C_RUN * 4 + TW_C_ARRAY: return k->count_ar(b->data, nb, a->data, na);
-    case TW_C_BITSET * 4 + TW_C_RUN: return k->count_br(a->data, b->data, nb);
-    case TW_C_RUN * 4 + TW_C_BITSET: return k->count_br(b->data, a->data, na);
-    case TW_C_RUN * 4 + TW_C_RUN: return k->count_rr(a->data, na, b->data, nb);
-    default: return 0;
+        case TW_C_ARRAY * 4 + TW_C_ARRAY: return k->count_aa(a->data, na, b->data, nb);
+        case TW_C_ARRAY * 4 + TW_C_BITSET: return k->count_ab(a->data, na, b->data);
+        case TW_C_BITSET * 4 + TW_C_ARRAY: return k->count_ab(b->data, nb, a->data);
+        case TW_C_BITSET * 4 + TW_C_BITSET: return k->count_bb(a->data, b->data);
+        case TW_C_ARRAY * 4 + TW_C_RUN: return k->count_ar(a->data, na, b->data, nb);
+        case TW_C_RUN * 4 + TW_C_ARRAY: return k->count_ar(b->data, nb, a->data, na);
+        case TW_C_BITSET * 4 + TW_C_RUN: return k->count_br(a->data, b->data, nb);
+        case TW_C_RUN * 4 + TW_C_BITSET: return k->count_br(b->data, a->data, na);
+        case TW_C_RUN * 4 + TW_C_RUN: return k->count_rr(a->data, na, b->data, nb);
+        default: return 0;
     }
 }
 
@@ -331,29 +333,29 @@ static void tw_prefetch_container(const tw_container *c) {
  * gallops on mismatches and calls body(pa, pb) for every common key. After a
  * match the next candidate pair is prefetched: a's next container and b's
  * container at the same key distance (exact when b's keys are dense). */
-#define TW_PAIRS(a, b, body)                                                                        \
-    do {                                                                                            \
-        uint32_t p_ = 0, q_ = 0;                                                                    \
-        while (p_ < (a)->n && q_ < (b)->n) {                                                        \
-            uint32_t ka_ = (a)->c[p_].key, kb_ = (b)->c[q_].key;                                    \
-            if (ka_ < kb_) {                                                                        \
-                p_ = tw_seek_key((a)->c, (a)->n, p_ + 1, kb_);                                      \
-                continue;                                                                           \
-            }                                                                                       \
-            if (kb_ < ka_) {                                                                        \
-                q_ = tw_seek_key((b)->c, (b)->n, q_ + 1, ka_);                                      \
-                continue;                                                                           \
-            }                                                                                       \
-            if (p_ + 1 < (a)->n) {                                                                  \
-                uint32_t g_ = q_ + ((a)->c[p_ + 1].key - ka_);                                      \
-                tw_prefetch_container(&(a)->c[p_ + 1]);                                             \
-                tw_prefetch_container(&(b)->c[g_ < (b)->n ? g_ : (b)->n - 1]);                      \
-            }                                                                                       \
-            const tw_container *pa = &(a)->c[p_], *pb = &(b)->c[q_];                                \
-            body;                                                                                   \
-            p_++;                                                                                   \
-            q_++;                                                                                   \
-        }                                                                                           \
+#define TW_PAIRS(a, b, body)                                                                                           \
+    do {                                                                                                               \
+        uint32_t p_ = 0, q_ = 0;                                                                                       \
+        while (p_ < (a)->n && q_ < (b)->n) {                                                                           \
+            uint32_t ka_ = (a)->c[p_].key, kb_ = (b)->c[q_].key;                                                       \
+            if (ka_ < kb_) {                                                                                           \
+                p_ = tw_seek_key((a)->c, (a)->n, p_ + 1, kb_);                                                         \
+                continue;                                                                                              \
+            }                                                                                                          \
+            if (kb_ < ka_) {                                                                                           \
+                q_ = tw_seek_key((b)->c, (b)->n, q_ + 1, ka_);                                                         \
+                continue;                                                                                              \
+            }                                                                                                          \
+            if (p_ + 1 < (a)->n) {                                                                                     \
+                uint32_t g_ = q_ + ((a)->c[p_ + 1].key - ka_);                                                         \
+                tw_prefetch_container(&(a)->c[p_ + 1]);                                                                \
+                tw_prefetch_container(&(b)->c[g_ < (b)->n ? g_ : (b)->n - 1]);                                         \
+            }                                                                                                          \
+            const tw_container *pa = &(a)->c[p_], *pb = &(b)->c[q_];                                                   \
+            body;                                                                                                      \
+            p_++;                                                                                                      \
+            q_++;                                                                                                      \
+        }                                                                                                              \
     } while (0)
 
 /* The running result as an array container operand. On big-endian machines
@@ -471,8 +473,8 @@ static size_t tw_and_key(const tw_kernels *k, tw_mw *mw, int sl, uint32_t *const
     return cnt;
 }
 
-int tw_and(const tw_kernels *k, const tw_rview *const *v, size_t n, uint32_t *out, size_t cap,
-           uint32_t *const *ranks, void *scratch, size_t *nout) {
+int tw_and(const tw_kernels *k, const tw_rview *const *v, size_t n, uint32_t *out, size_t cap, uint32_t *const *ranks,
+           void *scratch, size_t *nout) {
     tw_mw mw;
     *nout = 0;
     if (n == 0 || cap == 0) return 0;
@@ -515,7 +517,8 @@ int tw_and(const tw_kernels *k, const tw_rview *const *v, size_t n, uint32_t *ou
             size_t room = cap - w < 65536 ? cap - w : 65536;
             int cut = n > 2 && room < mw.oc[sl][0]->card;
             have = tw_mw_advance(&mw, v, sl);
-            w += cut ? tw_and_tail(k, &mw, sl, ranks, w, room, out + w) : tw_and_key(k, &mw, sl, ranks, w, room, out + w);
+            w += cut ? tw_and_tail(k, &mw, sl, ranks, w, room, out + w)
+                     : tw_and_key(k, &mw, sl, ranks, w, room, out + w);
             sl = !sl;
         }
     }

@@ -81,28 +81,28 @@ typedef enum tw_simd_level {
 
 /* array a[0..na) ∩ array b[0..nb). Switches to galloping search when one side
  * is more than 64 times longer than the other. */
-typedef size_t (*tw_and_aa_fn)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
-                               uint16_t *out, uint32_t *ia, uint32_t *ib, size_t cap);
+typedef size_t (*tw_and_aa_fn)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint16_t *out, uint32_t *ia,
+                               uint32_t *ib, size_t cap);
 typedef size_t (*tw_count_aa_fn)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb);
 /* array a[0..na) ∩ bitset b (8192 bytes); ib is the bitset rank. */
-typedef size_t (*tw_and_ab_fn)(const uint8_t *a, size_t na, const uint8_t *b,
-                               uint16_t *out, uint32_t *ia, uint32_t *ib, size_t cap);
+typedef size_t (*tw_and_ab_fn)(const uint8_t *a, size_t na, const uint8_t *b, uint16_t *out, uint32_t *ia, uint32_t *ib,
+                               size_t cap);
 typedef size_t (*tw_count_ab_fn)(const uint8_t *a, size_t na, const uint8_t *b);
 /* bitset a ∩ bitset b (8192 bytes each). */
-typedef size_t (*tw_and_bb_fn)(const uint8_t *a, const uint8_t *b,
-                               uint16_t *out, uint32_t *ia, uint32_t *ib, size_t cap);
+typedef size_t (*tw_and_bb_fn)(const uint8_t *a, const uint8_t *b, uint16_t *out, uint32_t *ia, uint32_t *ib,
+                               size_t cap);
 typedef size_t (*tw_count_bb_fn)(const uint8_t *a, const uint8_t *b);
 /* array a[0..na) ∩ runs b[0..nb) (nb = number of runs). */
-typedef size_t (*tw_and_ar_fn)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
-                               uint16_t *out, uint32_t *ia, uint32_t *ib, size_t cap);
+typedef size_t (*tw_and_ar_fn)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint16_t *out, uint32_t *ia,
+                               uint32_t *ib, size_t cap);
 typedef size_t (*tw_count_ar_fn)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb);
 /* bitset a ∩ runs b[0..nb). */
-typedef size_t (*tw_and_br_fn)(const uint8_t *a, const uint8_t *b, size_t nb,
-                               uint16_t *out, uint32_t *ia, uint32_t *ib, size_t cap);
+typedef size_t (*tw_and_br_fn)(const uint8_t *a, const uint8_t *b, size_t nb, uint16_t *out, uint32_t *ia, uint32_t *ib,
+                               size_t cap);
 typedef size_t (*tw_count_br_fn)(const uint8_t *a, const uint8_t *b, size_t nb);
 /* runs a[0..na) ∩ runs b[0..nb). */
-typedef size_t (*tw_and_rr_fn)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
-                               uint16_t *out, uint32_t *ia, uint32_t *ib, size_t cap);
+typedef size_t (*tw_and_rr_fn)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint16_t *out, uint32_t *ia,
+                               uint32_t *ib, size_t cap);
 typedef size_t (*tw_count_rr_fn)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb);
 
 /* One dispatch table. Every member is non-NULL. */
@@ -156,8 +156,8 @@ const char *tw_simd_name(tw_simd_level level);
  * either may be NULL; at most cap entries each, cap >= min(a->card, b->card)
  * gives the full result). Returns the number of values. An unknown container
  * type gives 0. */
-size_t tw_container_and(const tw_kernels *k, const tw_container *a, const tw_container *b,
-                        uint16_t *out, uint32_t *ia, uint32_t *ib, size_t cap);
+size_t tw_container_and(const tw_kernels *k, const tw_container *a, const tw_container *b, uint16_t *out, uint32_t *ia,
+                        uint32_t *ib, size_t cap);
 
 /* |a ∩ b|. */
 size_t tw_container_count(const tw_kernels *k, const tw_container *a, const tw_container *b);
@@ -185,8 +185,8 @@ size_t tw_container_count(const tw_kernels *k, const tw_container *a, const tw_c
  * aligned for uint32_t (malloc'd memory is), which one thread may reuse across
  * calls; n > 32 also allocates a small cursor array. Returns 0, or -1 when out
  * of memory (then *nout = 0). */
-int tw_and(const tw_kernels *k, const tw_rview *const *v, size_t n, uint32_t *out, size_t cap,
-           uint32_t *const *ranks, void *scratch, size_t *nout);
+int tw_and(const tw_kernels *k, const tw_rview *const *v, size_t n, uint32_t *out, size_t cap, uint32_t *const *ranks,
+           void *scratch, size_t *nout);
 
 /* Stores |v[0] ∩ ... ∩ v[n-1]| in *count without materializing doc ids.
  * scratch as for tw_and (only used when n > 2). Returns 0, or -1 when out of

@@ -24,17 +24,17 @@
 
 /* Bit l (0..15) set when u16 lane l of x equals some lane of y. */
 static TW_TARGET inline uint32_t tw_block_mask(__m256i x, __m256i y) {
-    const __m256i swap = _mm256_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, 2, 3, 0, 1, 6, 7, 4,
-                                          5, 10, 11, 8, 9, 14, 15, 12, 13);
+    const __m256i swap = _mm256_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, 2, 3, 0, 1, 6, 7, 4, 5,
+                                          10, 11, 8, 9, 14, 15, 12, 13);
     __m256i ys = _mm256_shuffle_epi8(y, swap);
     __m256i m0 = _mm256_or_si256(_mm256_cmpeq_epi16(x, y), _mm256_cmpeq_epi16(x, ys));
     __m256i m1 = _mm256_setzero_si256();
-#define TW_ROT(r, acc)                                                                                             \
-    do {                                                                                                           \
-        const __m256i idx = _mm256_setr_epi32(r, (r + 1) & 7, (r + 2) & 7, (r + 3) & 7, (r + 4) & 7, (r + 5) & 7, \
-                                              (r + 6) & 7, (r + 7) & 7);                                           \
-        acc = _mm256_or_si256(acc, _mm256_or_si256(_mm256_cmpeq_epi16(x, _mm256_permutevar8x32_epi32(y, idx)),    \
-                                                   _mm256_cmpeq_epi16(x, _mm256_permutevar8x32_epi32(ys, idx)))); \
+#define TW_ROT(r, acc)                                                                                                 \
+    do {                                                                                                               \
+        const __m256i idx = _mm256_setr_epi32(r, (r + 1) & 7, (r + 2) & 7, (r + 3) & 7, (r + 4) & 7, (r + 5) & 7,      \
+                                              (r + 6) & 7, (r + 7) & 7);                                               \
+        acc = _mm256_or_si256(acc, _mm256_or_si256(_mm256_cmpeq_epi16(x, _mm256_permutevar8x32_epi32(y, idx)),         \
+                                                   _mm256_cmpeq_epi16(x, _mm256_permutevar8x32_epi32(ys, idx))));      \
     } while (0)
     TW_ROT(1, m1);
     TW_ROT(2, m0);
@@ -58,9 +58,8 @@ static TW_TARGET inline __m256i tw_load_part(const uint8_t *p, size_t n) {
 }
 
 /* Writes the matches of a block pair (a-lanes am) at k; returns the new k. */
-static TW_TARGET inline size_t tw_emit16(const uint8_t *a, __m256i x, __m256i y, uint32_t am, uint32_t bvalid,
-                                         size_t i, size_t j, uint16_t *out, uint32_t *ia, uint32_t *ib, size_t k,
-                                         size_t cap) {
+static TW_TARGET inline size_t tw_emit16(const uint8_t *a, __m256i x, __m256i y, uint32_t am, uint32_t bvalid, size_t i,
+                                         size_t j, uint16_t *out, uint32_t *ia, uint32_t *ib, size_t k, size_t cap) {
     uint32_t bm = ib ? tw_block_mask(y, x) & bvalid : 0;
     while (am && k < cap) {
         uint32_t l = (uint32_t)__builtin_ctz(am);
@@ -152,20 +151,9 @@ static TW_TARGET size_t TW_K(count_bb_simd)(const uint8_t *a, const uint8_t *b) 
 }
 
 const tw_kernels tw_kernels_avx2_table = {
-    TW_SIMD_AVX2,
-    "avx2",
-    TW_K(and_aa_simd),
-    TW_K(count_aa_simd),
-    TW_K(and_ab),
-    TW_K(count_ab),
-    TW_K(and_bb),
-    TW_K(count_bb_simd),
-    TW_K(and_ar),
-    TW_K(count_ar),
-    TW_K(and_br),
-    TW_K(count_br),
-    TW_K(and_rr),
-    TW_K(count_rr),
+    TW_SIMD_AVX2,   "avx2",         TW_K(and_aa_simd),   TW_K(count_aa_simd), TW_K(and_ab),
+    TW_K(count_ab), TW_K(and_bb),   TW_K(count_bb_simd), TW_K(and_ar),        TW_K(count_ar),
+    TW_K(and_br),   TW_K(count_br), TW_K(and_rr),        TW_K(count_rr),
 };
 
 #else

@@ -28,13 +28,16 @@
 /* vpermw indices: row r puts rotation 2r of the 16 b-lanes in lanes 0..15
  * and rotation 2r+1 in lanes 16..31. */
 static const uint16_t tw_rot16[8][32] = {
-#define TW_ROW(r)                                                                                                 \
-    {(0 + 2 * r) & 15,  (1 + 2 * r) & 15,  (2 + 2 * r) & 15,  (3 + 2 * r) & 15,  (4 + 2 * r) & 15,  (5 + 2 * r) & 15,  \
-     (6 + 2 * r) & 15,  (7 + 2 * r) & 15,  (8 + 2 * r) & 15,  (9 + 2 * r) & 15,  (10 + 2 * r) & 15, (11 + 2 * r) & 15, \
-     (12 + 2 * r) & 15, (13 + 2 * r) & 15, (14 + 2 * r) & 15, (15 + 2 * r) & 15, (1 + 2 * r) & 15,  (2 + 2 * r) & 15,  \
-     (3 + 2 * r) & 15,  (4 + 2 * r) & 15,  (5 + 2 * r) & 15,  (6 + 2 * r) & 15,  (7 + 2 * r) & 15,  (8 + 2 * r) & 15,  \
-     (9 + 2 * r) & 15,  (10 + 2 * r) & 15, (11 + 2 * r) & 15, (12 + 2 * r) & 15, (13 + 2 * r) & 15, (14 + 2 * r) & 15, \
-     (15 + 2 * r) & 15, (16 + 2 * r) & 15}
+#define TW_ROW(r)                                                                                                      \
+    {                                                                                                                  \
+        (0 + 2 * r) & 15, (1 + 2 * r) & 15, (2 + 2 * r) & 15, (3 + 2 * r) & 15, (4 + 2 * r) & 15, (5 + 2 * r) & 15,    \
+            (6 + 2 * r) & 15, (7 + 2 * r) & 15, (8 + 2 * r) & 15, (9 + 2 * r) & 15, (10 + 2 * r) & 15,                 \
+            (11 + 2 * r) & 15, (12 + 2 * r) & 15, (13 + 2 * r) & 15, (14 + 2 * r) & 15, (15 + 2 * r) & 15,             \
+            (1 + 2 * r) & 15, (2 + 2 * r) & 15, (3 + 2 * r) & 15, (4 + 2 * r) & 15, (5 + 2 * r) & 15,                  \
+            (6 + 2 * r) & 15, (7 + 2 * r) & 15, (8 + 2 * r) & 15, (9 + 2 * r) & 15, (10 + 2 * r) & 15,                 \
+            (11 + 2 * r) & 15, (12 + 2 * r) & 15, (13 + 2 * r) & 15, (14 + 2 * r) & 15, (15 + 2 * r) & 15,             \
+            (16 + 2 * r) & 15                                                                                          \
+    }
     TW_ROW(0), TW_ROW(1), TW_ROW(2), TW_ROW(3), TW_ROW(4), TW_ROW(5), TW_ROW(6), TW_ROW(7),
 #undef TW_ROW
 };
@@ -146,7 +149,7 @@ static TW_TARGET size_t tw_skew512_count(const uint8_t *s, size_t ns, const uint
 }
 
 static TW_TARGET size_t TW_K(and_aa_simd)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint16_t *out,
-                                           uint32_t *ia, uint32_t *ib, size_t cap) {
+                                          uint32_t *ia, uint32_t *ib, size_t cap) {
     size_t k = 0, i = 0, j = 0;
     if (!na || !nb || !cap) return 0;
     if (na * TW_GALLOP_RATIO < nb) return tw_skew512(a, na, b, nb, out, ia, ib, cap);
@@ -217,8 +220,8 @@ static TW_TARGET inline __m512i tw_popcnt_bytes(__m512i x) {
 static TW_TARGET size_t TW_K(count_bb_simd)(const uint8_t *a, const uint8_t *b) {
     __m512i acc = _mm512_setzero_si512();
     for (size_t o = 0; o < 8192; o += 256) {
-        __m512i c = tw_popcnt_bytes(_mm512_and_si512(_mm512_loadu_si512((const void *)(a + o)),
-                                                     _mm512_loadu_si512((const void *)(b + o))));
+        __m512i c = tw_popcnt_bytes(
+            _mm512_and_si512(_mm512_loadu_si512((const void *)(a + o)), _mm512_loadu_si512((const void *)(b + o))));
         c = _mm512_add_epi8(c, tw_popcnt_bytes(_mm512_and_si512(_mm512_loadu_si512((const void *)(a + o + 64)),
                                                                 _mm512_loadu_si512((const void *)(b + o + 64)))));
         c = _mm512_add_epi8(c, tw_popcnt_bytes(_mm512_and_si512(_mm512_loadu_si512((const void *)(a + o + 128)),
@@ -238,7 +241,8 @@ static TW_TARGET inline void tw_bits16(uint64_t m, uint32_t base, uint16_t *dst)
         uint32_t mm = (uint32_t)m & 0xFFFFu;
         if (!mm) continue;
         uint32_t cnt = (uint32_t)__builtin_popcount(mm);
-        __m512i v = _mm512_maskz_compress_epi32((__mmask16)mm, _mm512_add_epi32(iota, _mm512_set1_epi32((int)(base + c))));
+        __m512i v =
+            _mm512_maskz_compress_epi32((__mmask16)mm, _mm512_add_epi32(iota, _mm512_set1_epi32((int)(base + c))));
         _mm256_mask_storeu_epi16(dst, (__mmask16)((1u << cnt) - 1), _mm512_cvtepi32_epi16(v));
         dst += cnt;
     }
@@ -251,14 +255,15 @@ static TW_TARGET inline void tw_bits32(uint64_t m, uint32_t base, uint32_t *dst)
         uint32_t mm = (uint32_t)m & 0xFFFFu;
         if (!mm) continue;
         uint32_t cnt = (uint32_t)__builtin_popcount(mm);
-        __m512i v = _mm512_maskz_compress_epi32((__mmask16)mm, _mm512_add_epi32(iota, _mm512_set1_epi32((int)(base + c))));
+        __m512i v =
+            _mm512_maskz_compress_epi32((__mmask16)mm, _mm512_add_epi32(iota, _mm512_set1_epi32((int)(base + c))));
         _mm512_mask_storeu_epi32(dst, (__mmask16)((1u << cnt) - 1), v);
         dst += cnt;
     }
 }
 
-static TW_TARGET size_t TW_K(and_bb_simd)(const uint8_t *a, const uint8_t *b, uint16_t *out, uint32_t *ia,
-                                           uint32_t *ib, size_t cap) {
+static TW_TARGET size_t TW_K(and_bb_simd)(const uint8_t *a, const uint8_t *b, uint16_t *out, uint32_t *ia, uint32_t *ib,
+                                          size_t cap) {
     size_t k = 0;
     uint32_t ra = 0, rb = 0; /* set bits of a / b in earlier words */
     for (uint32_t w = 0; w < 1024; w++) {
@@ -282,20 +287,13 @@ static TW_TARGET size_t TW_K(and_bb_simd)(const uint8_t *a, const uint8_t *b, ui
 }
 
 const tw_kernels tw_kernels_avx512_table = {
-    TW_SIMD_AVX512,
-    "avx512",
-    TW_K(and_aa_simd),
-    TW_K(count_aa_simd),
-    tw_k_and_ab_avx512,
-    tw_k_count_ab_avx512,
-    TW_K(and_bb_simd),
-    TW_K(count_bb_simd),
-    tw_k_and_ar_avx512,
-    tw_k_count_ar_avx512,
-    tw_k_and_br_avx512,
-    tw_k_count_br_avx512,
-    tw_k_and_rr_avx512,
-    tw_k_count_rr_avx512,
+    TW_SIMD_AVX512,     "avx512",
+    TW_K(and_aa_simd),  TW_K(count_aa_simd),
+    tw_k_and_ab_avx512, tw_k_count_ab_avx512,
+    TW_K(and_bb_simd),  TW_K(count_bb_simd),
+    tw_k_and_ar_avx512, tw_k_count_ar_avx512,
+    tw_k_and_br_avx512, tw_k_count_br_avx512,
+    tw_k_and_rr_avx512, tw_k_count_rr_avx512,
 };
 
 #else

@@ -38,7 +38,9 @@ extern const uint8_t tw_bitpos8[256][8];
 #define TW_GALLOP_RATIO 64
 
 /* Run t of a run container: first value and last value (clipped to 65535). */
-TW_KINL uint32_t TW_K(run_start)(const uint8_t *r, size_t t) { return tw_ld16(r + 4 * t); }
+TW_KINL uint32_t TW_K(run_start)(const uint8_t *r, size_t t) {
+    return tw_ld16(r + 4 * t);
+}
 TW_KINL uint32_t TW_K(run_end)(const uint8_t *r, size_t t) {
     uint32_t e = (uint32_t)tw_ld16(r + 4 * t) + tw_ld16(r + 4 * t + 2);
     return e > 65535u ? 65535u : e;
@@ -48,7 +50,9 @@ TW_KINL uint32_t TW_K(run_end)(const uint8_t *r, size_t t) {
  * (TW_KPOPCNT defined by the level file), else inline SWAR arithmetic, which
  * beats the library call the builtin becomes on a baseline target. */
 #ifdef TW_KPOPCNT
-TW_KINL uint32_t TW_K(pop64)(uint64_t x) { return (uint32_t)__builtin_popcountll(x); }
+TW_KINL uint32_t TW_K(pop64)(uint64_t x) {
+    return (uint32_t)__builtin_popcountll(x);
+}
 #else
 TW_KINL uint32_t TW_K(pop64)(uint64_t x) {
     x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
@@ -99,8 +103,8 @@ TW_KINL void TW_K(advance)(size_t *i, size_t *j, uint32_t amax, uint32_t bmax, s
 /* Small s[0..ns) against large l[0..nl): gallop in l for every value of s
  * (plain binary search when s has at most 4 values: the targets are then far
  * apart). is/il index s and l. */
-TW_KDEF size_t TW_K(aa_gallop)(const uint8_t *s, size_t ns, const uint8_t *l, size_t nl, uint16_t *out,
-                                        uint32_t *is, uint32_t *il, size_t cap) {
+TW_KDEF size_t TW_K(aa_gallop)(const uint8_t *s, size_t ns, const uint8_t *l, size_t nl, uint16_t *out, uint32_t *is,
+                               uint32_t *il, size_t cap) {
     size_t k = 0, p = 0;
     for (size_t i = 0; i < ns && k < cap; i++) {
         uint32_t v = tw_ld16(s + 2 * i);
@@ -133,9 +137,8 @@ TW_KDEF size_t TW_K(aa_gallop_count)(const uint8_t *s, size_t ns, const uint8_t 
 
 /* Branch-free merge from positions (i, j), writing from k; the SIMD kernels
  * finish their tails with it. */
-TW_KINL size_t TW_K(aa_merge_from)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
-                                                   uint16_t *out, uint32_t *ia, uint32_t *ib, size_t cap, size_t i,
-                                                   size_t j, size_t k) {
+TW_KINL size_t TW_K(aa_merge_from)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint16_t *out,
+                                   uint32_t *ia, uint32_t *ib, size_t cap, size_t i, size_t j, size_t k) {
     if (ia || ib) {
         while (i < na && j < nb && k < cap) {
             uint32_t x = tw_ld16(a + 2 * i), y = tw_ld16(b + 2 * j);
@@ -158,8 +161,8 @@ TW_KINL size_t TW_K(aa_merge_from)(const uint8_t *a, size_t na, const uint8_t *b
     return k;
 }
 
-TW_KINL size_t TW_K(aa_merge_count_from)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
-                                                         size_t i, size_t j, size_t k) {
+TW_KINL size_t TW_K(aa_merge_count_from)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, size_t i, size_t j,
+                                         size_t k) {
     while (i < na && j < nb) {
         uint32_t x = tw_ld16(a + 2 * i), y = tw_ld16(b + 2 * j);
         k += x == y;
@@ -170,8 +173,8 @@ TW_KINL size_t TW_K(aa_merge_count_from)(const uint8_t *a, size_t na, const uint
 }
 
 /* Dispatches skewed sizes to galloping; returns 1 and sets *k when it did. */
-TW_KINL int TW_K(aa_skewed)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint16_t *out,
-                                            uint32_t *ia, uint32_t *ib, size_t cap, size_t *k) {
+TW_KINL int TW_K(aa_skewed)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint16_t *out, uint32_t *ia,
+                            uint32_t *ib, size_t cap, size_t *k) {
     if (na * TW_GALLOP_RATIO < nb) {
         *k = TW_K(aa_gallop)(a, na, b, nb, out, ia, ib, cap);
         return 1;
@@ -195,8 +198,8 @@ TW_KINL int TW_K(aa_skewed_count)(const uint8_t *a, size_t na, const uint8_t *b,
     return 0;
 }
 
-TW_KDEF size_t TW_K(and_aa_merge)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint16_t *out,
-                                           uint32_t *ia, uint32_t *ib, size_t cap) {
+TW_KDEF size_t TW_K(and_aa_merge)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint16_t *out, uint32_t *ia,
+                                  uint32_t *ib, size_t cap) {
     size_t k;
     if (TW_K(aa_skewed)(a, na, b, nb, out, ia, ib, cap, &k)) return k;
     return TW_K(aa_merge_from)(a, na, b, nb, out, ia, ib, cap, 0, 0, 0);
@@ -210,8 +213,8 @@ TW_KDEF size_t TW_K(count_aa_merge)(const uint8_t *a, size_t na, const uint8_t *
 
 /* ---- array ∩ bitset ------------------------------------------------------- */
 
-TW_KDEF size_t TW_K(and_ab)(const uint8_t *a, size_t na, const uint8_t *b, uint16_t *out, uint32_t *ia,
-                                     uint32_t *ib, size_t cap) {
+TW_KDEF size_t TW_K(and_ab)(const uint8_t *a, size_t na, const uint8_t *b, uint16_t *out, uint32_t *ia, uint32_t *ib,
+                            size_t cap) {
     size_t k = 0;
     if (!ib) {
         for (size_t i = 0; i < na && k < cap; i++) {
@@ -261,8 +264,7 @@ TW_KINL size_t TW_K(bits16)(uint64_t m, uint32_t base, uint16_t *dst) {
     return k;
 }
 
-TW_KDEF size_t TW_K(and_bb)(const uint8_t *a, const uint8_t *b, uint16_t *out, uint32_t *ia, uint32_t *ib,
-                            size_t cap) {
+TW_KDEF size_t TW_K(and_bb)(const uint8_t *a, const uint8_t *b, uint16_t *out, uint32_t *ia, uint32_t *ib, size_t cap) {
     size_t k = 0;
     uint32_t ra = 0, rb = 0; /* set bits of a / b in earlier words */
     for (uint32_t w = 0; w < 1024; w++) {
@@ -299,8 +301,8 @@ TW_KDEF size_t TW_K(count_bb)(const uint8_t *a, const uint8_t *b) {
  * skip runs (binary search by run end, or a linear walk summing run lengths
  * when the run-side rank is wanted); otherwise walk the runs and gallop in the
  * array to the values each run covers. */
-TW_KDEF size_t TW_K(and_ar)(const uint8_t *a, size_t na, const uint8_t *r, size_t nr, uint16_t *out,
-                                     uint32_t *ia, uint32_t *ib, size_t cap) {
+TW_KDEF size_t TW_K(and_ar)(const uint8_t *a, size_t na, const uint8_t *r, size_t nr, uint16_t *out, uint32_t *ia,
+                            uint32_t *ib, size_t cap) {
     size_t k = 0;
     uint32_t before = 0; /* total length of runs before run t */
     if (na < nr) {
@@ -393,8 +395,8 @@ TW_KINL uint64_t TW_K(range_mask)(uint32_t lo, uint32_t hi) {
     return (~UINT64_C(0) >> (63 - hi)) & (~UINT64_C(0) << lo);
 }
 
-TW_KDEF size_t TW_K(and_br)(const uint8_t *b, const uint8_t *r, size_t nr, uint16_t *out, uint32_t *ia,
-                                     uint32_t *ib, size_t cap) {
+TW_KDEF size_t TW_K(and_br)(const uint8_t *b, const uint8_t *r, size_t nr, uint16_t *out, uint32_t *ia, uint32_t *ib,
+                            size_t cap) {
     size_t k = 0;
     uint32_t before = 0, wi = 0, acc = 0; /* acc = set bits of b in words [0, wi) */
     for (size_t t = 0; t < nr; t++) {
@@ -438,8 +440,8 @@ TW_KDEF size_t TW_K(count_br)(const uint8_t *b, const uint8_t *r, size_t nr) {
 
 /* ---- run ∩ run ------------------------------------------------------------ */
 
-TW_KDEF size_t TW_K(and_rr)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint16_t *out,
-                                     uint32_t *ia, uint32_t *ib, size_t cap) {
+TW_KDEF size_t TW_K(and_rr)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint16_t *out, uint32_t *ia,
+                            uint32_t *ib, size_t cap) {
     size_t i = 0, j = 0, k = 0;
     uint32_t ba = 0, bb = 0; /* total length of earlier runs of a / b */
     while (i < na && j < nb) {

@@ -42,9 +42,8 @@ static TW_TARGET inline __m128i tw_load_part(const uint8_t *p, size_t n) {
 }
 
 /* Writes the matches of a block pair (a-lanes am) at k; returns the new k. */
-static TW_TARGET inline size_t tw_emit8(const uint8_t *a, __m128i x, __m128i y, uint32_t am, uint32_t bvalid,
-                                        size_t i, size_t j, uint16_t *out, uint32_t *ia, uint32_t *ib, size_t k,
-                                        size_t cap) {
+static TW_TARGET inline size_t tw_emit8(const uint8_t *a, __m128i x, __m128i y, uint32_t am, uint32_t bvalid, size_t i,
+                                        size_t j, uint16_t *out, uint32_t *ia, uint32_t *ib, size_t k, size_t cap) {
     uint32_t bm = ib ? tw_block_mask(y, x) & bvalid : 0;
     while (am && k < cap) {
         uint32_t l = (uint32_t)__builtin_ctz(am);
@@ -112,20 +111,9 @@ static TW_TARGET size_t TW_K(count_aa_simd)(const uint8_t *a, size_t na, const u
 }
 
 const tw_kernels tw_kernels_sse41_table = {
-    TW_SIMD_SSE41,
-    "sse41",
-    TW_K(and_aa_simd),
-    TW_K(count_aa_simd),
-    TW_K(and_ab),
-    TW_K(count_ab),
-    TW_K(and_bb),
-    TW_K(count_bb),
-    TW_K(and_ar),
-    TW_K(count_ar),
-    TW_K(and_br),
-    TW_K(count_br),
-    TW_K(and_rr),
-    TW_K(count_rr),
+    TW_SIMD_SSE41,  "sse41",        TW_K(and_aa_simd), TW_K(count_aa_simd), TW_K(and_ab),
+    TW_K(count_ab), TW_K(and_bb),   TW_K(count_bb),    TW_K(and_ar),        TW_K(count_ar),
+    TW_K(and_br),   TW_K(count_br), TW_K(and_rr),      TW_K(count_rr),
 };
 
 #else

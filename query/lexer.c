@@ -10,51 +10,41 @@
 
 #include <string.h>
 
-int tw_qlex_is_sep(unsigned char c)
-{
+int tw_qlex_is_sep(unsigned char c) {
     return c <= 0x20 || c == 0x7f;
 }
 
 /* Can c end a word? Separators and the always-special ( ) ". */
-static int ends_word(unsigned char c)
-{
+static int ends_word(unsigned char c) {
     return tw_qlex_is_sep(c) || c == '(' || c == ')' || c == '"';
 }
 
-static int is_name_start(unsigned char c)
-{
+static int is_name_start(unsigned char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
 }
 
-static int is_name_char(unsigned char c)
-{
+static int is_name_char(unsigned char c) {
     return is_name_start(c) || (c >= '0' && c <= '9') || c == '.';
 }
 
 /* If a field prefix "name:" starts at pos, returns the offset of its ':',
  * otherwise 0 (a ':' can never be at offset 0 of a field prefix). */
-static size_t field_colon(const unsigned char *s, size_t len, size_t pos)
-{
+static size_t field_colon(const unsigned char *s, size_t len, size_t pos) {
     size_t i;
 
-    if (!is_name_start(s[pos]))
-        return 0;
+    if (!is_name_start(s[pos])) return 0;
     for (i = pos + 1; i < len && is_name_char(s[i]); i++)
         ;
-    if (i >= len || s[i] != ':')
-        return 0;
-    if (i + 1 < len && (s[i + 1] == '/' || s[i + 1] == ':'))
-        return 0;
+    if (i >= len || s[i] != ':') return 0;
+    if (i + 1 < len && (s[i + 1] == '/' || s[i + 1] == ':')) return 0;
     return i;
 }
 
-void tw_qlex(const char *q, size_t len, size_t pos, tw_qlex_mode mode, tw_qtok *tok)
-{
+void tw_qlex(const char *q, size_t len, size_t pos, tw_qlex_mode mode, tw_qtok *tok) {
     const unsigned char *s = (const unsigned char *)q;
     size_t i, colon;
 
-    while (pos < len && tw_qlex_is_sep(s[pos]))
-        pos++;
+    while (pos < len && tw_qlex_is_sep(s[pos])) pos++;
     memset(tok, 0, sizeof *tok);
     tok->offset = pos;
     tok->end = pos;
@@ -64,37 +54,36 @@ void tw_qlex(const char *q, size_t len, size_t pos, tw_qlex_mode mode, tw_qtok *
         return;
     }
     switch (s[pos]) {
-    case '(':
-        tok->kind = TW_QTOK_LPAREN;
-        tok->end = pos + 1;
-        return;
-    case ')':
-        tok->kind = TW_QTOK_RPAREN;
-        tok->end = pos + 1;
-        return;
-    case '"': {
-        const unsigned char *close = memchr(s + pos + 1, '"', len - pos - 1);
-        if (!close) {
-            tok->kind = TW_QTOK_BADQUOTE;
-            tok->end = len;
-            return;
-        }
-        tok->kind = TW_QTOK_PHRASE;
-        tok->text = pos + 1;
-        tok->text_len = (size_t)(close - s) - (pos + 1);
-        tok->end = (size_t)(close - s) + 1;
-        return;
-    }
-    case '-':
-    case '+':
-        if (mode == TW_QLEX_CLAUSE) {
-            tok->kind = s[pos] == '-' ? TW_QTOK_MINUS : TW_QTOK_PLUS;
+        case '(':
+            tok->kind = TW_QTOK_LPAREN;
             tok->end = pos + 1;
             return;
+        case ')':
+            tok->kind = TW_QTOK_RPAREN;
+            tok->end = pos + 1;
+            return;
+        case '"': {
+            const unsigned char *close = memchr(s + pos + 1, '"', len - pos - 1);
+            if (!close) {
+                tok->kind = TW_QTOK_BADQUOTE;
+                tok->end = len;
+                return;
+            }
+            tok->kind = TW_QTOK_PHRASE;
+            tok->text = pos + 1;
+            tok->text_len = (size_t)(close - s) - (pos + 1);
+            tok->end = (size_t)(close - s) + 1;
+            return;
         }
-        break;
-    default:
-        break;
+        case '-':
+        case '+':
+            if (mode == TW_QLEX_CLAUSE) {
+                tok->kind = s[pos] == '-' ? TW_QTOK_MINUS : TW_QTOK_PLUS;
+                tok->end = pos + 1;
+                return;
+            }
+            break;
+        default: break;
     }
     colon = field_colon(s, len, pos);
     if (colon) {

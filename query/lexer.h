@@ -17,26 +17,23 @@
 #include <stddef.h>
 
 typedef enum tw_qtok_kind {
-    TW_QTOK_EOF,      /* end of input (offset = len) */
-    TW_QTOK_LPAREN,   /* ( */
-    TW_QTOK_RPAREN,   /* ) */
-    TW_QTOK_WORD,     /* a word; may end in '*' (the parser decides what that means) */
-    TW_QTOK_PHRASE,   /* "...": text is the bytes between the quotes */
-    TW_QTOK_FIELD,    /* name: — text is the name without the ':' */
-    TW_QTOK_MINUS,    /* '-' at the start of a clause */
-    TW_QTOK_PLUS,     /* '+' at the start of a clause */
-    TW_QTOK_AND,      /* the word AND at the start of a clause */
-    TW_QTOK_OR,       /* the word OR */
-    TW_QTOK_NOT,      /* the word NOT */
-    TW_QTOK_BADQUOTE  /* a '"' with no closing quote (offset = the quote) */
+    TW_QTOK_EOF,     /* end of input (offset = len) */
+    TW_QTOK_LPAREN,  /* ( */
+    TW_QTOK_RPAREN,  /* ) */
+    TW_QTOK_WORD,    /* a word; may end in '*' (the parser decides what that means) */
+    TW_QTOK_PHRASE,  /* "...": text is the bytes between the quotes */
+    TW_QTOK_FIELD,   /* name: — text is the name without the ':' */
+    TW_QTOK_MINUS,   /* '-' at the start of a clause */
+    TW_QTOK_PLUS,    /* '+' at the start of a clause */
+    TW_QTOK_AND,     /* the word AND at the start of a clause */
+    TW_QTOK_OR,      /* the word OR */
+    TW_QTOK_NOT,     /* the word NOT */
+    TW_QTOK_BADQUOTE /* a '"' with no closing quote (offset = the quote) */
 } tw_qtok_kind;
 
 /* Where the parser is: at the start of a clause, '-' '+' AND OR NOT are
  * operators; right after "field:" they are ordinary word bytes / words. */
-typedef enum tw_qlex_mode {
-    TW_QLEX_CLAUSE,
-    TW_QLEX_VALUE
-} tw_qlex_mode;
+typedef enum tw_qlex_mode { TW_QLEX_CLAUSE, TW_QLEX_VALUE } tw_qlex_mode;
 
 typedef struct tw_qtok {
     tw_qtok_kind kind;

@@ -38,25 +38,20 @@ struct tw_query {
 
 /* Returns size bytes aligned to align (a power of two <= alignof(max_align_t))
  * that live until tw_query_free, or NULL when out of memory. */
-static void *arena_alloc(tw_query *q, size_t size, size_t align)
-{
+static void *arena_alloc(tw_query *q, size_t size, size_t align) {
     arena_chunk *c = q->chunks;
     size_t at = 0;
 
     if (c) {
         at = (c->used + align - 1) & ~(align - 1);
-        if (at > c->cap || c->cap - at < size)
-            c = NULL;
+        if (at > c->cap || c->cap - at < size) c = NULL;
     }
     if (!c) {
         size_t cap = q->chunks ? q->chunks->cap * 2 : ARENA_FIRST_CHUNK;
-        if (cap > ARENA_MAX_CHUNK)
-            cap = ARENA_MAX_CHUNK;
-        if (cap < size)
-            cap = size;
+        if (cap > ARENA_MAX_CHUNK) cap = ARENA_MAX_CHUNK;
+        if (cap < size) cap = size;
         c = malloc(sizeof *c + cap);
-        if (!c)
-            return NULL;
+        if (!c) return NULL;
         c->next = q->chunks;
         c->used = 0;
         c->cap = cap;
@@ -67,17 +62,14 @@ static void *arena_alloc(tw_query *q, size_t size, size_t align)
     return (unsigned char *)c->data + at;
 }
 
-const tw_node *tw_query_root(const tw_query *query)
-{
+const tw_node *tw_query_root(const tw_query *query) {
     return query ? query->root : NULL;
 }
 
-void tw_query_free(tw_query *query)
-{
+void tw_query_free(tw_query *query) {
     arena_chunk *c, *next;
 
-    if (!query)
-        return;
+    if (!query) return;
     for (c = query->chunks; c; c = next) {
         next = c->next;
         free(c);
@@ -111,26 +103,24 @@ typedef struct parser {
     int default_or;
     tw_query *query;
     tw_parse_error *err;
-    int rc;              /* 0, -1 (syntax or limit), -2 (out of memory); sticky */
-    size_t depth;        /* open parentheses and unary operators */
-    size_t leaves;       /* leaf nodes made so far */
-    const char *field;   /* field of the enclosing field:( ), or NULL */
+    int rc;            /* 0, -1 (syntax or limit), -2 (out of memory); sticky */
+    size_t depth;      /* open parentheses and unary operators */
+    size_t leaves;     /* leaf nodes made so far */
+    const char *field; /* field of the enclosing field:( ), or NULL */
     size_t field_len;
-    item *stack;         /* operands of the expressions being parsed */
+    item *stack; /* operands of the expressions being parsed */
     size_t nstack, capstack;
-    tw_qtok last;        /* the last token read, at last_pos in last_mode */
+    tw_qtok last; /* the last token read, at last_pos in last_mode */
     size_t last_pos;
     tw_qlex_mode last_mode;
     int have_last;
 } parser;
 
 /* Records the first error: offset, limit flag and a printf-style message. */
-static void fail(parser *p, size_t offset, int limit, const char *fmt, ...)
-{
+static void fail(parser *p, size_t offset, int limit, const char *fmt, ...) {
     va_list ap;
 
-    if (p->rc)
-        return;
+    if (p->rc) return;
     p->rc = -1;
     p->err->offset = offset <= p->len ? offset : p->len;
     p->err->limit = limit;
@@ -139,10 +129,8 @@ static void fail(parser *p, size_t offset, int limit, const char *fmt, ...)
     va_end(ap);
 }
 
-static void fail_oom(parser *p)
-{
-    if (p->rc)
-        return;
+static void fail_oom(parser *p) {
+    if (p->rc) return;
     p->rc = -2;
     p->err->offset = 0;
     p->err->limit = 0;
@@ -151,8 +139,7 @@ static void fail_oom(parser *p)
 
 /* Reads the token at p->pos without consuming it (p->pos = tok->end does).
  * The grammar looks at most tokens several times; the last one is cached. */
-static void lex(parser *p, tw_qlex_mode mode, tw_qtok *tok)
-{
+static void lex(parser *p, tw_qlex_mode mode, tw_qtok *tok) {
     if (!p->have_last || p->last_pos != p->pos || p->last_mode != mode) {
         tw_qlex(p->q, p->len, p->pos, mode, &p->last);
         p->last_pos = p->pos;
@@ -163,8 +150,7 @@ static void lex(parser *p, tw_qlex_mode mode, tw_qtok *tok)
 }
 
 /* Copies q[start, start+len) into the arena with a NUL; NULL on OOM. */
-static const char *arena_str(parser *p, size_t start, size_t len)
-{
+static const char *arena_str(parser *p, size_t start, size_t len) {
     char *s = arena_alloc(p->query, len + 1, 1);
 
     if (!s) {
@@ -176,8 +162,7 @@ static const char *arena_str(parser *p, size_t start, size_t len)
     return s;
 }
 
-static tw_node *new_node(parser *p, tw_node_kind kind, size_t offset)
-{
+static tw_node *new_node(parser *p, tw_node_kind kind, size_t offset) {
     tw_node *n = arena_alloc(p->query, sizeof *n, alignof(tw_node));
 
     if (!n) {
@@ -192,8 +177,7 @@ static tw_node *new_node(parser *p, tw_node_kind kind, size_t offset)
 
 /* Enters one nesting level (a parenthesis or unary operator at offset);
  * fails with a limit error past TW_QUERY_MAX_DEPTH. Returns 0 if entered. */
-static int enter(parser *p, size_t offset)
-{
+static int enter(parser *p, size_t offset) {
     if (p->depth >= TW_QUERY_MAX_DEPTH) {
         fail(p, offset, 1, "query nests deeper than %d levels", TW_QUERY_MAX_DEPTH);
         return -1;
@@ -202,8 +186,7 @@ static int enter(parser *p, size_t offset)
     return 0;
 }
 
-static int push(parser *p, const item *it)
-{
+static int push(parser *p, const item *it) {
     if (p->nstack == p->capstack) {
         size_t cap = p->capstack ? p->capstack * 2 : 64;
         item *s = realloc(p->stack, cap * sizeof *s);
@@ -223,9 +206,7 @@ static int push(parser *p, const item *it)
 
 /* Makes a leaf of kind from the text q[start, start+len), with the current
  * field scope or field (if not NULL). Counts it against TW_QUERY_MAX_CLAUSES. */
-static tw_node *make_leaf(parser *p, tw_node_kind kind, size_t offset, const char *field,
-                          size_t start, size_t len)
-{
+static tw_node *make_leaf(parser *p, tw_node_kind kind, size_t offset, const char *field, size_t start, size_t len) {
     tw_node *n;
 
     if (++p->leaves > TW_QUERY_MAX_CLAUSES) {
@@ -233,8 +214,7 @@ static tw_node *make_leaf(parser *p, tw_node_kind kind, size_t offset, const cha
         return NULL;
     }
     n = new_node(p, kind, offset);
-    if (!n)
-        return NULL;
+    if (!n) return NULL;
     n->field = field ? field : p->field;
     n->text = arena_str(p, start, len);
     n->text_len = len;
@@ -246,12 +226,10 @@ static tw_node *make_leaf(parser *p, tw_node_kind kind, size_t offset, const cha
  * An AND inside a MUST clause is left alone: a word of it may analyze to
  * nothing and be dropped later, and then the group's structure matters (the
  * planner merges such groups once it knows which words remain). */
-static int mergeable(const tw_node *child, tw_occur occur)
-{
+static int mergeable(const tw_node *child, tw_occur occur) {
     size_t i, must = 0, should = 0;
 
-    if (child->kind != TW_Q_BOOL || occur == TW_MUST_NOT)
-        return 0;
+    if (child->kind != TW_Q_BOOL || occur == TW_MUST_NOT) return 0;
     for (i = 0; i < child->nclauses; i++) {
         must += child->occurs[i] == TW_MUST;
         should += child->occurs[i] == TW_SHOULD;
@@ -262,16 +240,13 @@ static int mergeable(const tw_node *child, tw_occur occur)
 
 /* Makes a BOOL at offset from n operands with their occur set, merging
  * mergeable child BOOLs. */
-static tw_node *make_bool(parser *p, size_t offset, const item *its, size_t n)
-{
+static tw_node *make_bool(parser *p, size_t offset, const item *its, size_t n) {
     size_t i, j, k = 0, total = 0;
     tw_node *b;
 
-    for (i = 0; i < n; i++)
-        total += mergeable(its[i].node, its[i].occur) ? its[i].node->nclauses : 1;
+    for (i = 0; i < n; i++) total += mergeable(its[i].node, its[i].occur) ? its[i].node->nclauses : 1;
     b = new_node(p, TW_Q_BOOL, offset);
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     b->clauses = arena_alloc(p->query, total * sizeof *b->clauses, alignof(tw_node *));
     b->occurs = arena_alloc(p->query, total * sizeof *b->occurs, alignof(tw_occur));
     if (!b->clauses || !b->occurs) {
@@ -295,8 +270,7 @@ static tw_node *make_bool(parser *p, size_t offset, const item *its, size_t n)
 }
 
 /* A BOOL with the single clause MUST_NOT child (a lone negation). */
-static tw_node *make_not(parser *p, size_t offset, tw_node *child)
-{
+static tw_node *make_not(parser *p, size_t offset, tw_node *child) {
     item it;
 
     it.node = child;
@@ -312,73 +286,59 @@ static tw_node *make_not(parser *p, size_t offset, tw_node *child)
 static tw_node *parse_or(parser *p, before ctx);
 
 /* The spelling of an operator token, for messages. */
-static const char *tok_name(const tw_qtok *t)
-{
+static const char *tok_name(const tw_qtok *t) {
     switch (t->kind) {
-    case TW_QTOK_AND:
-        return "AND";
-    case TW_QTOK_OR:
-        return "OR";
-    case TW_QTOK_NOT:
-        return "NOT";
-    case TW_QTOK_MINUS:
-        return "-";
-    case TW_QTOK_PLUS:
-        return "+";
-    default:
-        return "?";
+        case TW_QTOK_AND: return "AND";
+        case TW_QTOK_OR: return "OR";
+        case TW_QTOK_NOT: return "NOT";
+        case TW_QTOK_MINUS: return "-";
+        case TW_QTOK_PLUS: return "+";
+        default: return "?";
     }
 }
 
 /* Reports the error for token t found where a clause must start, after ctx. */
-static void fail_no_clause(parser *p, before ctx, const tw_qtok *t)
-{
+static void fail_no_clause(parser *p, before ctx, const tw_qtok *t) {
     switch (t->kind) {
-    case TW_QTOK_EOF:
-        if (!ctx.what)
-            fail(p, 0, 0, "empty query");
-        else if (ctx.what[0] == '(')
-            fail(p, ctx.offset, 0, "'(' is never closed");
-        else
-            fail(p, ctx.offset, 0, "nothing after '%s'", ctx.what);
-        break;
-    case TW_QTOK_RPAREN:
-        if (!ctx.what)
-            fail(p, t->offset, 0, "unmatched ')'");
-        else if (ctx.what[0] == '(')
-            fail(p, ctx.offset, 0, "empty parentheses");
-        else
-            fail(p, ctx.offset, 0, "nothing after '%s'", ctx.what);
-        break;
-    case TW_QTOK_BADQUOTE:
-        fail(p, t->offset, 0, "'\"' is never closed");
-        break;
-    default: /* AND, OR */
-        if (!ctx.what || ctx.what[0] == '(')
-            fail(p, t->offset, 0, "'%s' needs something before it", tok_name(t));
-        else
-            fail(p, t->offset, 0, "'%s' cannot follow '%s'", tok_name(t), ctx.what);
-        break;
+        case TW_QTOK_EOF:
+            if (!ctx.what)
+                fail(p, 0, 0, "empty query");
+            else if (ctx.what[0] == '(')
+                fail(p, ctx.offset, 0, "'(' is never closed");
+            else
+                fail(p, ctx.offset, 0, "nothing after '%s'", ctx.what);
+            break;
+        case TW_QTOK_RPAREN:
+            if (!ctx.what)
+                fail(p, t->offset, 0, "unmatched ')'");
+            else if (ctx.what[0] == '(')
+                fail(p, ctx.offset, 0, "empty parentheses");
+            else
+                fail(p, ctx.offset, 0, "nothing after '%s'", ctx.what);
+            break;
+        case TW_QTOK_BADQUOTE: fail(p, t->offset, 0, "'\"' is never closed"); break;
+        default: /* AND, OR */
+            if (!ctx.what || ctx.what[0] == '(')
+                fail(p, t->offset, 0, "'%s' needs something before it", tok_name(t));
+            else
+                fail(p, t->offset, 0, "'%s' cannot follow '%s'", tok_name(t), ctx.what);
+            break;
     }
 }
 
 /* Reports the field token f found inside the field named outer. */
-static void fail_nested(parser *p, const tw_qtok *f, const char *outer)
-{
+static void fail_nested(parser *p, const tw_qtok *f, const char *outer) {
     int n = f->text_len < 40 ? (int)f->text_len : 40;
 
     fail(p, f->offset, 0, "field '%.*s' inside field '%.40s'", n, p->q + f->text, outer);
 }
 
 /* A word token → TERM, or PREFIX if it ends in a single '*'. */
-static tw_node *word_leaf(parser *p, const tw_qtok *t, size_t offset, const char *field)
-{
+static tw_node *word_leaf(parser *p, const tw_qtok *t, size_t offset, const char *field) {
     size_t stars = 0, len = t->text_len;
 
-    while (stars < len && p->q[t->text + len - 1 - stars] == '*')
-        stars++;
-    if (stars == 0)
-        return make_leaf(p, TW_Q_TERM, offset, field, t->text, len);
+    while (stars < len && p->q[t->text + len - 1 - stars] == '*') stars++;
+    if (stars == 0) return make_leaf(p, TW_Q_TERM, offset, field, t->text, len);
     if (stars == len) {
         fail(p, t->text, 0, "'*' must follow a word");
         return NULL;
@@ -391,13 +351,11 @@ static tw_node *word_leaf(parser *p, const tw_qtok *t, size_t offset, const char
 }
 
 /* A phrase token → PHRASE; a phrase of separators only is an error. */
-static tw_node *phrase_leaf(parser *p, const tw_qtok *t, size_t offset, const char *field)
-{
+static tw_node *phrase_leaf(parser *p, const tw_qtok *t, size_t offset, const char *field) {
     size_t i;
 
     for (i = 0; i < t->text_len; i++)
-        if (!tw_qlex_is_sep((unsigned char)p->q[t->text + i]))
-            break;
+        if (!tw_qlex_is_sep((unsigned char)p->q[t->text + i])) break;
     if (i == t->text_len) {
         fail(p, t->offset, 0, "empty phrase");
         return NULL;
@@ -406,8 +364,7 @@ static tw_node *phrase_leaf(parser *p, const tw_qtok *t, size_t offset, const ch
 }
 
 /* After '(' at lparen (already consumed, depth entered): or_expr ")". */
-static tw_node *parse_group(parser *p, size_t lparen)
-{
+static tw_node *parse_group(parser *p, size_t lparen) {
     tw_node *n;
     tw_qtok t;
     before ctx;
@@ -415,8 +372,7 @@ static tw_node *parse_group(parser *p, size_t lparen)
     ctx.what = "(";
     ctx.offset = lparen;
     n = parse_or(p, ctx);
-    if (p->rc)
-        return NULL;
+    if (p->rc) return NULL;
     lex(p, TW_QLEX_CLAUSE, &t);
     if (t.kind != TW_QTOK_RPAREN) { /* parse_or stops only at ')' or the end */
         fail(p, lparen, 0, "'(' is never closed");
@@ -429,83 +385,61 @@ static tw_node *parse_group(parser *p, size_t lparen)
 
 /* After the field token f (consumed): WORD | WORD* | PHRASE | "(" or_expr ")",
  * starting right after the ':'. */
-static tw_node *parse_field_value(parser *p, const tw_qtok *f)
-{
+static tw_node *parse_field_value(parser *p, const tw_qtok *f) {
     const char *name;
     tw_node *n;
     tw_qtok t;
 
     name = arena_str(p, f->text, f->text_len);
-    if (!name)
-        return NULL;
+    if (!name) return NULL;
     lex(p, TW_QLEX_VALUE, &t);
     if (t.offset != f->end) /* the value must follow the ':' directly */
         t.kind = TW_QTOK_EOF;
     switch (t.kind) {
-    case TW_QTOK_WORD:
-        p->pos = t.end;
-        return word_leaf(p, &t, f->offset, name);
-    case TW_QTOK_PHRASE:
-        p->pos = t.end;
-        return phrase_leaf(p, &t, f->offset, name);
-    case TW_QTOK_LPAREN:
-        if (enter(p, t.offset))
-            return NULL;
-        p->pos = t.end;
-        p->field = name;
-        p->field_len = f->text_len;
-        n = parse_group(p, t.offset);
-        p->field = NULL;
-        p->field_len = 0;
-        return n;
-    case TW_QTOK_FIELD:
-        fail_nested(p, &t, name);
-        return NULL;
-    case TW_QTOK_BADQUOTE:
-        fail(p, t.offset, 0, "'\"' is never closed");
-        return NULL;
-    default: /* EOF, ')' */
-        fail(p, f->offset, 0, "nothing after '%.40s:'", name);
-        return NULL;
+        case TW_QTOK_WORD: p->pos = t.end; return word_leaf(p, &t, f->offset, name);
+        case TW_QTOK_PHRASE: p->pos = t.end; return phrase_leaf(p, &t, f->offset, name);
+        case TW_QTOK_LPAREN:
+            if (enter(p, t.offset)) return NULL;
+            p->pos = t.end;
+            p->field = name;
+            p->field_len = f->text_len;
+            n = parse_group(p, t.offset);
+            p->field = NULL;
+            p->field_len = 0;
+            return n;
+        case TW_QTOK_FIELD: fail_nested(p, &t, name); return NULL;
+        case TW_QTOK_BADQUOTE: fail(p, t.offset, 0, "'\"' is never closed"); return NULL;
+        default: /* EOF, ')' */ fail(p, f->offset, 0, "nothing after '%.40s:'", name); return NULL;
     }
 }
 
 /* primary := "(" or_expr ")" | [FIELD ":"] (WORD | WORD "*" | PHRASE | "(" or_expr ")") */
-static tw_node *parse_primary(parser *p, before ctx)
-{
+static tw_node *parse_primary(parser *p, before ctx) {
     tw_qtok t;
 
     lex(p, TW_QLEX_CLAUSE, &t);
     switch (t.kind) {
-    case TW_QTOK_LPAREN:
-        if (enter(p, t.offset))
-            return NULL;
-        p->pos = t.end;
-        return parse_group(p, t.offset);
-    case TW_QTOK_WORD:
-        p->pos = t.end;
-        return word_leaf(p, &t, t.offset, NULL);
-    case TW_QTOK_PHRASE:
-        p->pos = t.end;
-        return phrase_leaf(p, &t, t.offset, NULL);
-    case TW_QTOK_FIELD:
-        if (p->field) {
-            fail_nested(p, &t, p->field);
-            return NULL;
-        }
-        p->pos = t.end;
-        return parse_field_value(p, &t);
-    default:
-        fail_no_clause(p, ctx, &t);
-        return NULL;
+        case TW_QTOK_LPAREN:
+            if (enter(p, t.offset)) return NULL;
+            p->pos = t.end;
+            return parse_group(p, t.offset);
+        case TW_QTOK_WORD: p->pos = t.end; return word_leaf(p, &t, t.offset, NULL);
+        case TW_QTOK_PHRASE: p->pos = t.end; return phrase_leaf(p, &t, t.offset, NULL);
+        case TW_QTOK_FIELD:
+            if (p->field) {
+                fail_nested(p, &t, p->field);
+                return NULL;
+            }
+            p->pos = t.end;
+            return parse_field_value(p, &t);
+        default: fail_no_clause(p, ctx, &t); return NULL;
     }
 }
 
 /* unary := ("-" | "NOT" | "+") unary | primary. Fills *out with the node, its
  * start offset and its outermost operator. Inner operators are applied here:
  * an inner '-'/NOT wraps its operand in a lone negation, an inner '+' is a no-op. */
-static int parse_unary(parser *p, before ctx, item *out)
-{
+static int parse_unary(parser *p, before ctx, item *out) {
     int ops[TW_QUERY_MAX_DEPTH];
     size_t offs[TW_QUERY_MAX_DEPTH];
     size_t nops = 0, i, start;
@@ -515,8 +449,7 @@ static int parse_unary(parser *p, before ctx, item *out)
     lex(p, TW_QLEX_CLAUSE, &t);
     start = t.offset;
     while (t.kind == TW_QTOK_MINUS || t.kind == TW_QTOK_PLUS || t.kind == TW_QTOK_NOT) {
-        if (enter(p, t.offset))
-            return -1;
+        if (enter(p, t.offset)) return -1;
         ops[nops] = t.kind == TW_QTOK_PLUS ? OP_PLUS : OP_MINUS;
         offs[nops++] = t.offset;
         ctx.what = tok_name(&t);
@@ -525,14 +458,12 @@ static int parse_unary(parser *p, before ctx, item *out)
         lex(p, TW_QLEX_CLAUSE, &t);
     }
     n = parse_primary(p, ctx);
-    if (!n)
-        return -1;
+    if (!n) return -1;
     p->depth -= nops;
     for (i = nops; i > 1; i--) {
         if (ops[i - 1] == OP_MINUS) {
             n = make_not(p, offs[i - 1], n);
-            if (!n)
-                return -1;
+            if (!n) return -1;
         }
     }
     out->node = n;
@@ -543,8 +474,7 @@ static int parse_unary(parser *p, before ctx, item *out)
 }
 
 /* and_expr := unary ( ["AND"] unary )*. Stops before OR, ')' or the end. */
-static tw_node *parse_and(parser *p, before ctx)
-{
+static tw_node *parse_and(parser *p, before ctx) {
     size_t base = p->nstack, n, i;
     int pending_and = 0;
     tw_node *res;
@@ -552,8 +482,7 @@ static tw_node *parse_and(parser *p, before ctx)
     item it;
 
     for (;;) {
-        if (parse_unary(p, ctx, &it) || push(p, &it))
-            return NULL;
+        if (parse_unary(p, ctx, &it) || push(p, &it)) return NULL;
         if (pending_and) {
             p->stack[p->nstack - 2].occur = TW_MUST; /* explicit AND: both neighbours MUST */
             p->stack[p->nstack - 1].occur = TW_MUST;
@@ -561,8 +490,7 @@ static tw_node *parse_and(parser *p, before ctx)
             p->stack[p->nstack - 1].occur = p->default_or ? TW_SHOULD : TW_MUST;
         }
         lex(p, TW_QLEX_CLAUSE, &t);
-        if (t.kind == TW_QTOK_OR || t.kind == TW_QTOK_RPAREN || t.kind == TW_QTOK_EOF)
-            break;
+        if (t.kind == TW_QTOK_OR || t.kind == TW_QTOK_RPAREN || t.kind == TW_QTOK_EOF) break;
         pending_and = t.kind == TW_QTOK_AND;
         if (pending_and) {
             ctx.what = "AND";
@@ -588,8 +516,7 @@ static tw_node *parse_and(parser *p, before ctx)
 }
 
 /* or_expr := and_expr ( "OR" and_expr )*. Stops before ')' or the end. */
-static tw_node *parse_or(parser *p, before ctx)
-{
+static tw_node *parse_or(parser *p, before ctx) {
     size_t base = p->nstack, n;
     tw_node *res;
     tw_qtok t;
@@ -599,15 +526,12 @@ static tw_node *parse_or(parser *p, before ctx)
         lex(p, TW_QLEX_CLAUSE, &t);
         it.offset = t.offset;
         it.node = parse_and(p, ctx);
-        if (!it.node)
-            return NULL;
+        if (!it.node) return NULL;
         it.op = OP_NONE;
         it.occur = TW_SHOULD;
-        if (push(p, &it))
-            return NULL;
+        if (push(p, &it)) return NULL;
         lex(p, TW_QLEX_CLAUSE, &t);
-        if (t.kind != TW_QTOK_OR)
-            break;
+        if (t.kind != TW_QTOK_OR) break;
         ctx.what = "OR";
         ctx.offset = t.offset;
         p->pos = t.end;
@@ -618,22 +542,19 @@ static tw_node *parse_or(parser *p, before ctx)
     return res;
 }
 
-int tw_query_parse(const char *q, size_t len, int default_or, tw_query **out, tw_parse_error *err)
-{
+int tw_query_parse(const char *q, size_t len, int default_or, tw_query **out, tw_parse_error *err) {
     tw_parse_error local;
     parser p;
     tw_node *root;
     tw_qtok t;
     before ctx;
 
-    if (!err)
-        err = &local;
+    if (!err) err = &local;
     memset(err, 0, sizeof *err);
     memset(&p, 0, sizeof p);
     p.err = err;
     p.len = len;
-    if (out)
-        *out = NULL;
+    if (out) *out = NULL;
     if (!out || (!q && len)) {
         fail(&p, 0, 0, "invalid arguments");
         return -1;
@@ -679,22 +600,18 @@ typedef struct writer {
     size_t n; /* bytes needed so far */
 } writer;
 
-static void put(writer *w, const char *s, size_t len)
-{
+static void put(writer *w, const char *s, size_t len) {
     size_t i;
 
     for (i = 0; i < len; i++, w->n++)
-        if (w->n + 1 < w->cap)
-            w->buf[w->n] = s[i];
+        if (w->n + 1 < w->cap) w->buf[w->n] = s[i];
 }
 
-static void puts_(writer *w, const char *s)
-{
+static void puts_(writer *w, const char *s) {
     put(w, s, strlen(s));
 }
 
-static void put_string(writer *w, const char *s, size_t len)
-{
+static void put_string(writer *w, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
     size_t i;
 
@@ -715,8 +632,7 @@ static void put_string(writer *w, const char *s, size_t len)
 }
 
 /* Recursion depth is the tree's depth, bounded by the parser's limits. */
-static void format_node(writer *w, const tw_node *n)
-{
+static void format_node(writer *w, const tw_node *n) {
     static const char *const occur_names[] = {"must", "should", "must_not"};
     size_t i;
 
@@ -725,44 +641,40 @@ static void format_node(writer *w, const tw_node *n)
         return;
     }
     switch (n->kind) {
-    case TW_Q_TERM:
-    case TW_Q_PREFIX:
-    case TW_Q_PHRASE:
-        puts_(w, n->kind == TW_Q_TERM ? "(term " : n->kind == TW_Q_PREFIX ? "(prefix " : "(phrase ");
-        if (n->field) {
-            puts_(w, n->field);
-            put(w, " ", 1);
-        }
-        put_string(w, n->text ? n->text : "", n->text ? n->text_len : 0);
-        put(w, ")", 1);
-        break;
-    case TW_Q_BOOL:
-        puts_(w, "(bool");
-        for (i = 0; i < n->nclauses; i++) {
-            unsigned oc = (unsigned)n->occurs[i];
-            put(w, " (", 2);
-            puts_(w, oc < 3 ? occur_names[oc] : "?");
-            put(w, " ", 1);
-            format_node(w, n->clauses[i]);
+        case TW_Q_TERM:
+        case TW_Q_PREFIX:
+        case TW_Q_PHRASE:
+            puts_(w, n->kind == TW_Q_TERM ? "(term " : n->kind == TW_Q_PREFIX ? "(prefix " : "(phrase ");
+            if (n->field) {
+                puts_(w, n->field);
+                put(w, " ", 1);
+            }
+            put_string(w, n->text ? n->text : "", n->text ? n->text_len : 0);
             put(w, ")", 1);
-        }
-        put(w, ")", 1);
-        break;
-    default:
-        puts_(w, "(?)");
-        break;
+            break;
+        case TW_Q_BOOL:
+            puts_(w, "(bool");
+            for (i = 0; i < n->nclauses; i++) {
+                unsigned oc = (unsigned)n->occurs[i];
+                put(w, " (", 2);
+                puts_(w, oc < 3 ? occur_names[oc] : "?");
+                put(w, " ", 1);
+                format_node(w, n->clauses[i]);
+                put(w, ")", 1);
+            }
+            put(w, ")", 1);
+            break;
+        default: puts_(w, "(?)"); break;
     }
 }
 
-size_t tw_query_format(const tw_node *n, char *buf, size_t cap)
-{
+size_t tw_query_format(const tw_node *n, char *buf, size_t cap) {
     writer w;
 
     w.buf = buf;
     w.cap = buf ? cap : 0;
     w.n = 0;
     format_node(&w, n);
-    if (w.cap)
-        w.buf[w.n < w.cap ? w.n : w.cap - 1] = '\0';
+    if (w.cap) w.buf[w.n < w.cap ? w.n : w.cap - 1] = '\0';
     return w.n;
 }

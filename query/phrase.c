@@ -111,7 +111,9 @@ static uint32_t phrase_next(tw_cursor *c) {
     return align(p, c->doc + 1);
 }
 
-static uint32_t phrase_seek(tw_cursor *c, uint32_t target) { return align((phrase_cursor *)c, target); }
+static uint32_t phrase_seek(tw_cursor *c, uint32_t target) {
+    return align((phrase_cursor *)c, target);
+}
 
 static double phrase_score(tw_cursor *c) {
     phrase_cursor *p = (phrase_cursor *)c;
@@ -142,8 +144,8 @@ static int by_df(const void *x, const void *y) {
     return da < db ? -1 : da > db;
 }
 
-tw_cursor *tw_phrase_cursor(const tw_segment *s, uint32_t field, size_t n, tw_postings *posts,
-                            const uint32_t *offsets, const tw_bm25 *bm, int *err_flag) {
+tw_cursor *tw_phrase_cursor(const tw_segment *s, uint32_t field, size_t n, tw_postings *posts, const uint32_t *offsets,
+                            const tw_bm25 *bm, int *err_flag) {
     phrase_cursor *p = calloc(1, sizeof *p);
     pterm *t = calloc(n ? n : 1, sizeof *t);
     if (!p || !t) {

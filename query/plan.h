@@ -24,9 +24,9 @@
 typedef struct pterm_ref {
     char *text;
     size_t len;
-    uint32_t offset;   /* position within a phrase */
-    tw_term_ref *refs; /* per segment: whole record (term spec) or narrowed (phrase) */
-    uint8_t *found;    /* per segment */
+    uint32_t offset;    /* position within a phrase */
+    tw_term_ref *refs;  /* per segment: whole record (term spec) or narrowed (phrase) */
+    uint8_t *found;     /* per segment */
     tw_postings *posts; /* term spec: per segment where found, the open record (owned) */
 } pterm_ref;
 
@@ -77,8 +77,8 @@ typedef struct tw_plan {
 /* Plans the parsed query q against idx. Returns 0 and *out (free with
  * tw_plan_free), or a trawl_rc with a message in err and, for errors tied to
  * a place in the query, its byte offset in *erroff (else -1). */
-int tw_plan_build(const trawl_index *idx, const trawl_options *opt, tw_analyzer *an, const tw_node *q,
-                  tw_plan **out, char *err, size_t errcap, long *erroff);
+int tw_plan_build(const trawl_index *idx, const trawl_options *opt, tw_analyzer *an, const tw_node *q, tw_plan **out,
+                  char *err, size_t errcap, long *erroff);
 void tw_plan_free(tw_plan *p);
 
 /* The cursor tree of the plan node n for segment si. On failure returns NULL
@@ -92,7 +92,7 @@ tw_cursor *tw_plan_cursor(const trawl_index *idx, uint32_t si, const pnode *n, i
  * closed and must not outlive the plan. Fills the per-field scoring of the
  * fields the term has there. Returns 1, or 0 when the term is absent in the
  * segment. */
-int tw_plan_open_term(const trawl_index *idx, uint32_t si, const spec *s, tw_postings *post, tw_fscore *fs,
-                      size_t *nfs, char *err, size_t errcap);
+int tw_plan_open_term(const trawl_index *idx, uint32_t si, const spec *s, tw_postings *post, tw_fscore *fs, size_t *nfs,
+                      char *err, size_t errcap);
 
 #endif

@@ -16,13 +16,6 @@
 #include "kernels.h"
 #include "plan.h"
 
-
-
-
-
-
-
-
 typedef struct planner {
     const trawl_index *idx;
     const trawl_options *opt;
@@ -121,7 +114,9 @@ static int add_highlight(char ***arr, size_t *n, const char *s) {
     return 0;
 }
 
-static double idf(uint64_t n, uint64_t df) { return log(1.0 + ((double)n - (double)df + 0.5) / ((double)df + 0.5)); }
+static double idf(uint64_t n, uint64_t df) {
+    return log(1.0 + ((double)n - (double)df + 0.5) / ((double)df + 0.5));
+}
 
 /* Fills a field's BM25 constants; idf_sum is the (summed) idf. */
 static void finish_field(planner *p, sfield *f, double idf_sum) {
@@ -209,8 +204,8 @@ static int deleted_in_fields(planner *p, uint32_t si, const tw_postings *post, c
 }
 
 /* A term (one token) scored in fields[0..nf) (qualified: one named field). */
-static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, const uint32_t *fields,
-                         uint32_t nf, int qualified) {
+static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, const uint32_t *fields, uint32_t nf,
+                         int qualified) {
     const trawl_index *idx = p->idx;
     spec s;
     memset(&s, 0, sizeof s);
@@ -313,8 +308,8 @@ static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokve
         for (uint32_t si = 0; si < idx->nsegs; si++) {
             int lf = idx->segs[si].field_map[gfield];
             if (lf < 0) continue;
-            int r = tw_segment_lookup(idx->segs[si].seg, (uint32_t)lf, t->text, t->len, &t->refs[si], p->err,
-                                      p->errcap);
+            int r =
+                tw_segment_lookup(idx->segs[si].seg, (uint32_t)lf, t->text, t->len, &t->refs[si], p->err, p->errcap);
             if (r < 0) {
                 spec_free(&s, p->idx->nsegs);
                 return p->rc = r;
@@ -397,8 +392,10 @@ static int leaf_fields(planner *p, const tw_node *n, uint32_t *out, uint32_t *co
 
 static pnode *new_node(planner *p, int kind) {
     pnode *x = calloc(1, sizeof *x);
-    if (!x) OOM(p);
-    else x->kind = kind;
+    if (!x)
+        OOM(p);
+    else
+        x->kind = kind;
     return x;
 }
 
@@ -410,8 +407,10 @@ static pnode *plan_prefix(planner *p, const tw_node *n, const uint32_t *fields, 
         return NULL;
     }
     tw_analyze(p->an, n->text, n->text_len, 0, 0, collect_tok, &v, NULL);
-    if (v.oom) OOM(p);
-    else if (v.n > 1) fail(p, TRAWL_ESYNTAX, (long)n->offset, "a prefix must be a single word: '%s*'", n->text);
+    if (v.oom)
+        OOM(p);
+    else if (v.n > 1)
+        fail(p, TRAWL_ESYNTAX, (long)n->offset, "a prefix must be a single word: '%s*'", n->text);
     pnode *leaf = NULL;
     if (!p->rc && v.n == 1 && (leaf = new_node(p, P_LEAF))) {
         if (positive && add_highlight(&p->hl.prefixes, &p->hl.nprefixes, v.terms[0])) OOM(p);
@@ -423,11 +422,12 @@ static pnode *plan_prefix(planner *p, const tw_node *n, const uint32_t *fields, 
                 if (lf < 0) continue;
                 int r = tw_segment_prefix(p->idx->segs[s].seg, (uint32_t)lf, v.terms[0], v.lens[0], on_prefix, &x,
                                           p->err, p->errcap);
-                if (r == -1000) OOM(p);
-                else if (r < 0) p->rc = r;
+                if (r == -1000)
+                    OOM(p);
+                else if (r < 0)
+                    p->rc = r;
             }
-        if (x.over)
-            fail(p, TRAWL_ELIMIT, (long)n->offset, "prefix '%s*' matches too many terms (limit 1024)", n->text);
+        if (x.over) fail(p, TRAWL_ELIMIT, (long)n->offset, "prefix '%s*' matches too many terms (limit 1024)", n->text);
         for (size_t i = 0; i < x.nseen && !p->rc; i++)
             add_term_spec(p, leaf, x.seen[i], strlen(x.seen[i]), fields, nf, n->field != NULL);
         for (size_t i = 0; i < x.nseen; i++) free(x.seen[i]);
@@ -451,13 +451,15 @@ static pnode *plan_words(planner *p, const tw_node *n, const uint32_t *fields, u
     }
     tw_analyze(p->an, n->text, n->text_len, 0, 1, collect_tok, &v, NULL);
     pnode *leaf = NULL;
-    if (v.oom) OOM(p);
+    if (v.oom)
+        OOM(p);
     else if (v.n == TW_MAX_PHRASE_TERMS)
         fail(p, TRAWL_ELIMIT, (long)n->offset, "%s", "a phrase may have at most 63 words");
     else if (v.n > 0 && (leaf = new_node(p, P_LEAF))) {
         for (size_t i = 0; i < v.n && positive; i++)
             if (add_highlight(&p->hl.terms, &p->hl.nterms, v.terms[i])) OOM(p);
-        if (v.n == 1) add_term_spec(p, leaf, v.terms[0], v.lens[0], fields, nf, n->field != NULL);
+        if (v.n == 1)
+            add_term_spec(p, leaf, v.terms[0], v.lens[0], fields, nf, n->field != NULL);
         else
             for (uint32_t k = 0; k < nf && !p->rc; k++) add_phrase_spec(p, leaf, fields[k], &v);
         if (leaf->nspecs == 0) leaf->kind = P_EMPTY;
@@ -544,7 +546,8 @@ static pnode *plan(planner *p, const tw_node *n, int positive) {
     uint32_t *fields = malloc(sizeof *fields * (p->idx->nfields + 1));
     uint32_t nf = 0;
     pnode *r = NULL;
-    if (!fields) OOM(p);
+    if (!fields)
+        OOM(p);
     else if (leaf_fields(p, n, fields, &nf) == 0)
         r = n->kind == TW_Q_PREFIX ? plan_prefix(p, n, fields, nf, positive) : plan_words(p, n, fields, nf, positive);
     free(fields);
@@ -564,8 +567,8 @@ typedef struct seg_ctx {
 
 static tw_cursor *build(seg_ctx *c, const pnode *n);
 
-int tw_plan_open_term(const trawl_index *idx, uint32_t si, const spec *s, tw_postings *post, tw_fscore *fs,
-                      size_t *nfs, char *err, size_t errcap) {
+int tw_plan_open_term(const trawl_index *idx, uint32_t si, const spec *s, tw_postings *post, tw_fscore *fs, size_t *nfs,
+                      char *err, size_t errcap) {
     const tw_iseg *e = &idx->segs[si];
     const pterm_ref *t = &s->terms[0];
     *nfs = 0;
@@ -654,9 +657,12 @@ static tw_cursor *build(seg_ctx *c, const pnode *n) {
     for (size_t i = 0; i < n->n && !c->rc; i++) {
         tw_cursor *x = build(c, n->kids[i]);
         if (!x) break;
-        if (n->occ[i] == TW_MUST) must[nm++] = x;
-        else if (n->occ[i] == TW_SHOULD) should[ns++] = x;
-        else nots[nn++] = x;
+        if (n->occ[i] == TW_MUST)
+            must[nm++] = x;
+        else if (n->occ[i] == TW_SHOULD)
+            should[ns++] = x;
+        else
+            nots[nn++] = x;
     }
     tw_cursor *r = NULL;
     if (c->rc) {
@@ -700,8 +706,8 @@ void tw_plan_free(tw_plan *p) {
     free(p);
 }
 
-int tw_plan_build(const trawl_index *idx, const trawl_options *opt, tw_analyzer *an, const tw_node *q,
-                  tw_plan **out, char *err, size_t errcap, long *erroff) {
+int tw_plan_build(const trawl_index *idx, const trawl_options *opt, tw_analyzer *an, const tw_node *q, tw_plan **out,
+                  char *err, size_t errcap, long *erroff) {
     *out = NULL;
     *erroff = -1;
     tw_plan *pl = calloc(1, sizeof *pl);

@@ -24,7 +24,6 @@
 #include "snippet.h"
 #include "topk.h"
 
-
 /* ---- results ---- */
 
 struct trawl_results {
@@ -166,8 +165,7 @@ trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_opt
         rc = tw_seterr(res->errmsg, sizeof res->errmsg, TRAWL_ENOMEM, "cannot make an analyzer for '%s'", idx->lang);
         goto done;
     }
-    rc = tw_plan_build(idx, options, ctx->an, tw_query_root(q), &plan, res->errmsg, sizeof res->errmsg,
-                       &res->erroff);
+    rc = tw_plan_build(idx, options, ctx->an, tw_query_root(q), &plan, res->errmsg, sizeof res->errmsg, &res->erroff);
     if (rc) goto done;
     size_t want = options->count_only ? 0 : options->offset + options->limit;
     if (want < options->offset || want > 1000000) {
@@ -182,10 +180,13 @@ trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_opt
     }
     for (uint32_t s = 0; plan->root && s < idx->nsegs && rc == 0; s++) {
         uint64_t total = 0;
-        rc = options->exhaustive ? TW_FAST_NO
-                                 : tw_fast_segment(idx, ctx, s, plan->root, &top, &total, res->errmsg, sizeof res->errmsg);
-        if (rc == TW_FAST_NO) rc = search_segment(res, idx, s, plan->root, &top);
-        else res->total += total;
+        rc = options->exhaustive
+                 ? TW_FAST_NO
+                 : tw_fast_segment(idx, ctx, s, plan->root, &top, &total, res->errmsg, sizeof res->errmsg);
+        if (rc == TW_FAST_NO)
+            rc = search_segment(res, idx, s, plan->root, &top);
+        else
+            res->total += total;
     }
     if (rc) goto done;
     qsort(top.h, top.n, sizeof *top.h, cmp_hits);
@@ -229,18 +230,38 @@ void trawl_results_free(trawl_results *r) {
     free(r);
 }
 
-const char *trawl_results_errmsg(const trawl_results *r) { return r ? (r->rc ? r->errmsg : "") : "no results"; }
-long trawl_results_error_offset(const trawl_results *r) { return r ? r->erroff : -1; }
-uint64_t trawl_results_total(const trawl_results *r) { return r ? r->total : 0; }
-size_t trawl_results_count(const trawl_results *r) { return r ? r->n : 0; }
-uint64_t trawl_results_took_us(const trawl_results *r) { return r ? r->took_us : 0; }
+const char *trawl_results_errmsg(const trawl_results *r) {
+    return r ? (r->rc ? r->errmsg : "") : "no results";
+}
+long trawl_results_error_offset(const trawl_results *r) {
+    return r ? r->erroff : -1;
+}
+uint64_t trawl_results_total(const trawl_results *r) {
+    return r ? r->total : 0;
+}
+size_t trawl_results_count(const trawl_results *r) {
+    return r ? r->n : 0;
+}
+uint64_t trawl_results_took_us(const trawl_results *r) {
+    return r ? r->took_us : 0;
+}
 
-static const tw_hit *hit(const trawl_results *r, size_t i) { return r && i < r->n ? &r->hits[i] : NULL; }
+static const tw_hit *hit(const trawl_results *r, size_t i) {
+    return r && i < r->n ? &r->hits[i] : NULL;
+}
 
-const char *trawl_results_id(const trawl_results *r, size_t i) { return hit(r, i) ? hit(r, i)->id : NULL; }
-double trawl_results_score(const trawl_results *r, size_t i) { return hit(r, i) ? hit(r, i)->score : 0; }
-const char *trawl_results_title(const trawl_results *r, size_t i) { return hit(r, i) ? hit(r, i)->title : NULL; }
-const char *trawl_results_explain(const trawl_results *r, size_t i) { return hit(r, i) ? hit(r, i)->explain : NULL; }
+const char *trawl_results_id(const trawl_results *r, size_t i) {
+    return hit(r, i) ? hit(r, i)->id : NULL;
+}
+double trawl_results_score(const trawl_results *r, size_t i) {
+    return hit(r, i) ? hit(r, i)->score : 0;
+}
+const char *trawl_results_title(const trawl_results *r, size_t i) {
+    return hit(r, i) ? hit(r, i)->title : NULL;
+}
+const char *trawl_results_explain(const trawl_results *r, size_t i) {
+    return hit(r, i) ? hit(r, i)->explain : NULL;
+}
 
 const char *trawl_results_snippet(const trawl_results *r, size_t i, trawl_snippet_style style) {
     if (!hit(r, i) || (unsigned)style > 2) return NULL;

@@ -85,12 +85,18 @@ static void put_escaped(tw_buf *b, const char *s, size_t n, int html) {
         }
         if (space) tw_buf_u8(b, ' ');
         space = 0;
-        if (html && c == '&') tw_buf_put(b, "&amp;", 5);
-        else if (html && c == '<') tw_buf_put(b, "&lt;", 4);
-        else if (html && c == '>') tw_buf_put(b, "&gt;", 4);
-        else if (html && c == '"') tw_buf_put(b, "&quot;", 6);
-        else if (html && c == '\'') tw_buf_put(b, "&#39;", 5);
-        else tw_buf_u8(b, c);
+        if (html && c == '&')
+            tw_buf_put(b, "&amp;", 5);
+        else if (html && c == '<')
+            tw_buf_put(b, "&lt;", 4);
+        else if (html && c == '>')
+            tw_buf_put(b, "&gt;", 4);
+        else if (html && c == '"')
+            tw_buf_put(b, "&quot;", 6);
+        else if (html && c == '\'')
+            tw_buf_put(b, "&#39;", 5);
+        else
+            tw_buf_u8(b, c);
     }
     if (space) tw_buf_u8(b, ' ');
 }

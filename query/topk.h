@@ -64,6 +64,8 @@ static inline void tw_topk_push(tw_topk *k, double score, uint32_t seg, uint32_t
 
 /* Score a hit must exceed to enter (ties may still enter by doc order);
  * -1 while the heap is not full. */
-static inline double tw_topk_threshold(const tw_topk *k) { return k->n < k->want ? -1.0 : k->h[0].score; }
+static inline double tw_topk_threshold(const tw_topk *k) {
+    return k->n < k->want ? -1.0 : k->h[0].score;
+}
 
 #endif

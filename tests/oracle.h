@@ -58,46 +58,37 @@
 /* Small utilities                                                           */
 
 /* Exits the test: allocation failure in the test harness itself. */
-OR_API void or_die(const char *what)
-{
+OR_API void or_die(const char *what) {
     fprintf(stderr, "oracle: fatal: %s\n", what);
     exit(1);
 }
 
-OR_API void *or_xmalloc(size_t n)
-{
+OR_API void *or_xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
-    if (!p)
-        or_die("out of memory");
+    if (!p) or_die("out of memory");
     return p;
 }
 
-OR_API void *or_xcalloc(size_t n, size_t size)
-{
+OR_API void *or_xcalloc(size_t n, size_t size) {
     void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p)
-        or_die("out of memory");
+    if (!p) or_die("out of memory");
     return p;
 }
 
-OR_API void *or_xrealloc(void *p, size_t n)
-{
+OR_API void *or_xrealloc(void *p, size_t n) {
     p = realloc(p, n ? n : 1);
-    if (!p)
-        or_die("out of memory");
+    if (!p) or_die("out of memory");
     return p;
 }
 
-OR_API char *or_xstrndup(const char *s, size_t n)
-{
+OR_API char *or_xstrndup(const char *s, size_t n) {
     char *d = or_xmalloc(n + 1);
     memcpy(d, s, n);
     d[n] = '\0';
     return d;
 }
 
-OR_API char *or_xstrdup(const char *s)
-{
+OR_API char *or_xstrdup(const char *s) {
     return or_xstrndup(s, strlen(s));
 }
 
@@ -106,8 +97,7 @@ typedef struct or_rng {
     uint64_t s;
 } or_rng;
 
-OR_API uint64_t or_next(or_rng *r)
-{
+OR_API uint64_t or_next(or_rng *r) {
     uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
@@ -115,24 +105,20 @@ OR_API uint64_t or_next(or_rng *r)
 }
 
 /* Uniform in [0, n); 0 when n is 0. */
-OR_API size_t or_below(or_rng *r, size_t n)
-{
+OR_API size_t or_below(or_rng *r, size_t n) {
     return n ? (size_t)(or_next(r) % n) : 0;
 }
 
-OR_API double or_unit(or_rng *r)
-{
+OR_API double or_unit(or_rng *r) {
     return (double)(or_next(r) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-OR_API int or_chance(or_rng *r, double p)
-{
+OR_API int or_chance(or_rng *r, double p) {
     return or_unit(r) < p;
 }
 
 /* Seed from $TRAWL_ORACLE_SEED (decimal or 0x hex) or the default. */
-OR_API uint64_t or_seed(uint64_t dflt)
-{
+OR_API uint64_t or_seed(uint64_t dflt) {
     const char *e = getenv("TRAWL_ORACLE_SEED");
     return e && *e ? strtoull(e, NULL, 0) : dflt;
 }
@@ -143,12 +129,10 @@ typedef struct or_buf {
     size_t n, cap;
 } or_buf;
 
-OR_API void or_buf_put(or_buf *b, const char *s, size_t len)
-{
+OR_API void or_buf_put(or_buf *b, const char *s, size_t len) {
     if (b->n + len + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + len + 1)
-            cap *= 2;
+        while (cap < b->n + len + 1) cap *= 2;
         b->p = or_xrealloc(b->p, cap);
         b->cap = cap;
     }
@@ -157,14 +141,12 @@ OR_API void or_buf_put(or_buf *b, const char *s, size_t len)
     b->p[b->n] = '\0';
 }
 
-OR_API void or_buf_puts(or_buf *b, const char *s)
-{
+OR_API void or_buf_puts(or_buf *b, const char *s) {
     or_buf_put(b, s, strlen(s));
 }
 
 OR_API void or_buf_printf(or_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-OR_API void or_buf_printf(or_buf *b, const char *fmt, ...)
-{
+OR_API void or_buf_printf(or_buf *b, const char *fmt, ...) {
     char tmp[512];
     va_list ap;
     int n;
@@ -172,27 +154,22 @@ OR_API void or_buf_printf(or_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        or_buf_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    if (n > 0) or_buf_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-OR_API void or_buf_reset(or_buf *b)
-{
+OR_API void or_buf_reset(or_buf *b) {
     b->n = 0;
-    if (b->p)
-        b->p[0] = '\0';
+    if (b->p) b->p[0] = '\0';
 }
 
-OR_API void or_buf_free(or_buf *b)
-{
+OR_API void or_buf_free(or_buf *b) {
     free(b->p);
     b->p = NULL;
     b->n = b->cap = 0;
 }
 
 /* Appends s as a JSON string literal. */
-OR_API void or_buf_json_str(or_buf *b, const char *s)
-{
+OR_API void or_buf_json_str(or_buf *b, const char *s) {
     or_buf_put(b, "\"", 1);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
@@ -219,22 +196,21 @@ typedef struct or_vocab {
     double *cdf; /* cumulative Zipf weights, cdf[n-1] == 1 */
 } or_vocab;
 
-static const char *const or_onsets[] = {"b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r",
-                                        "s", "t", "v", "w", "z", "br", "cr", "dr", "fl", "gr", "pl",
-                                        "st", "tr", "sh", "ch", "th", "qu", ""};
+static const char *const or_onsets[] = {"b",  "c",  "d",  "f",  "g",  "h",  "j",  "k",  "l",  "m",  "n",
+                                        "p",  "r",  "s",  "t",  "v",  "w",  "z",  "br", "cr", "dr", "fl",
+                                        "gr", "pl", "st", "tr", "sh", "ch", "th", "qu", ""};
 static const char *const or_vowels[] = {"a", "e", "i", "o", "u", "ai", "ea", "ou", "io", "y"};
 static const char *const or_codas[] = {"", "", "", "n", "r", "l", "s", "t", "m", "nd", "rk", "st", "ck"};
 static const char *const or_suffixes[] = {"", "s", "ing", "ed", "er", "ers", "ly", "ation", "ness", "es", "ings"};
 /* Words with non-ASCII letters: case folding and NFKC matter for these. */
-static const char *const or_special[] = {"café", "naïve", "résumé", "Straße", "façade", "ÉCOLE", "Ångström",
-                                         "ﬁnal", "smörgåsbord", "jalapeño", "1999", "2024", "42", "x86"};
+static const char *const or_special[] = {"café", "naïve",       "résumé",   "Straße", "façade", "ÉCOLE", "Ångström",
+                                         "ﬁnal", "smörgåsbord", "jalapeño", "1999",   "2024",   "42",    "x86"};
 
 #define OR_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Builds a vocabulary from nbases distinct syllable stems, each with one to
  * three suffixed forms, shuffled and weighted 1/(rank+1)^1.05. */
-OR_API void or_vocab_init(or_vocab *v, or_rng *r, size_t nbases)
-{
+OR_API void or_vocab_init(or_vocab *v, or_rng *r, size_t nbases) {
     char **bases = or_xcalloc(nbases, sizeof *bases);
     size_t nb = 0, cap = nbases * 4, i, j;
     double sum = 0;
@@ -248,15 +224,11 @@ OR_API void or_vocab_init(or_vocab *v, or_rng *r, size_t nbases)
         for (k = 0; k < syl; k++) {
             strcat(w, or_onsets[or_below(r, OR_NELEM(or_onsets))]);
             strcat(w, or_vowels[or_below(r, OR_NELEM(or_vowels))]);
-            if (k + 1 == syl || or_chance(r, 0.3))
-                strcat(w, or_codas[or_below(r, OR_NELEM(or_codas))]);
+            if (k + 1 == syl || or_chance(r, 0.3)) strcat(w, or_codas[or_below(r, OR_NELEM(or_codas))]);
         }
-        if (strlen(w) < 2 || !strcmp(w, "or") || !strcmp(w, "and") || !strcmp(w, "not"))
-            continue;
-        for (k = 0; k < nb && !dup; k++)
-            dup = strcmp(bases[k], w) == 0;
-        if (dup)
-            continue;
+        if (strlen(w) < 2 || !strcmp(w, "or") || !strcmp(w, "and") || !strcmp(w, "not")) continue;
+        for (k = 0; k < nb && !dup; k++) dup = strcmp(bases[k], w) == 0;
+        if (dup) continue;
         bases[nb++] = or_xstrdup(w);
     }
     for (i = 0; i < nb; i++) {
@@ -267,10 +239,8 @@ OR_API void or_vocab_init(or_vocab *v, or_rng *r, size_t nbases)
             size_t k;
             int dup = 0;
             snprintf(w, sizeof w, "%s%s", bases[i], suf);
-            for (k = v->n; k-- > 0 && k + 4 > v->n && !dup;)
-                dup = strcmp(v->words[k], w) == 0;
-            if (!dup)
-                v->words[v->n++] = or_xstrdup(w);
+            for (k = v->n; k-- > 0 && k + 4 > v->n && !dup;) dup = strcmp(v->words[k], w) == 0;
+            if (!dup) v->words[v->n++] = or_xstrdup(w);
         }
         free(bases[i]);
     }
@@ -286,20 +256,16 @@ OR_API void or_vocab_init(or_vocab *v, or_rng *r, size_t nbases)
         sum += 1.0 / pow((double)i + 1.0, 1.05);
         v->cdf[i] = sum;
     }
-    for (i = 0; i < v->n; i++)
-        v->cdf[i] /= sum;
+    for (i = 0; i < v->n; i++) v->cdf[i] /= sum;
 }
 
-OR_API void or_vocab_free(or_vocab *v)
-{
-    for (size_t i = 0; i < v->n; i++)
-        free(v->words[i]);
+OR_API void or_vocab_free(or_vocab *v) {
+    for (size_t i = 0; i < v->n; i++) free(v->words[i]);
     free(v->words);
     free(v->cdf);
 }
 
-OR_API const char *or_vocab_zipf(const or_vocab *v, or_rng *r)
-{
+OR_API const char *or_vocab_zipf(const or_vocab *v, or_rng *r) {
     double u = or_unit(r);
     size_t lo = 0, hi = v->n - 1;
     while (lo < hi) {
@@ -312,22 +278,19 @@ OR_API const char *or_vocab_zipf(const or_vocab *v, or_rng *r)
     return v->words[lo];
 }
 
-OR_API const char *or_vocab_uniform(const or_vocab *v, or_rng *r)
-{
+OR_API const char *or_vocab_uniform(const or_vocab *v, or_rng *r) {
     return v->words[or_below(r, v->n)];
 }
 
 /* Appends nwords generated words separated by single spaces: Zipfian words,
  * some capitalized, some hyphenated pairs (several tokens in one word), some
  * with trailing punctuation, a few numbers and non-ASCII words. */
-OR_API void or_gen_words(or_buf *b, const or_vocab *v, or_rng *r, size_t nwords)
-{
+OR_API void or_gen_words(or_buf *b, const or_vocab *v, or_rng *r, size_t nwords) {
     static const char *const punct[] = {",", ".", ";", "!", "?", "..."};
     for (size_t i = 0; i < nwords; i++) {
         const char *w = or_vocab_zipf(v, r);
         double u = or_unit(r);
-        if (i)
-            or_buf_put(b, " ", 1);
+        if (i) or_buf_put(b, " ", 1);
         if (u < 0.015) {
             or_buf_puts(b, or_special[or_below(r, OR_NELEM(or_special))]);
         } else if (u < 0.04) {
@@ -341,8 +304,7 @@ OR_API void or_gen_words(or_buf *b, const or_vocab *v, or_rng *r, size_t nwords)
         } else {
             or_buf_puts(b, w);
         }
-        if (or_chance(r, 0.05))
-            or_buf_puts(b, punct[or_below(r, OR_NELEM(punct))]);
+        if (or_chance(r, 0.05)) or_buf_puts(b, punct[or_below(r, OR_NELEM(punct))]);
     }
 }
 
@@ -364,11 +326,9 @@ typedef struct or_rdoc {
     or_rfield f[OR_MAX_RFIELDS];
 } or_rdoc;
 
-OR_API void or_rdoc_free(or_rdoc *d)
-{
+OR_API void or_rdoc_free(or_rdoc *d) {
     for (size_t i = 0; i < d->nf; i++) {
-        for (size_t k = 0; k < d->f[i].nvals; k++)
-            free(d->f[i].vals[k]);
+        for (size_t k = 0; k < d->f[i].nvals; k++) free(d->f[i].vals[k]);
         free(d->f[i].vals);
         free(d->f[i].name);
     }
@@ -377,28 +337,23 @@ OR_API void or_rdoc_free(or_rdoc *d)
 }
 
 /* Adds a field; vals are copied. */
-OR_API void or_rdoc_add(or_rdoc *d, const char *name, int type, size_t nvals, const char *const *vals)
-{
+OR_API void or_rdoc_add(or_rdoc *d, const char *name, int type, size_t nvals, const char *const *vals) {
     or_rfield *f;
-    if (d->nf >= OR_MAX_RFIELDS)
-        or_die("too many fields in a generated document");
+    if (d->nf >= OR_MAX_RFIELDS) or_die("too many fields in a generated document");
     f = &d->f[d->nf++];
     f->name = or_xstrdup(name);
     f->type = type;
     f->nvals = nvals;
     f->vals = or_xcalloc(nvals, sizeof *f->vals);
-    for (size_t i = 0; i < nvals; i++)
-        f->vals[i] = or_xstrdup(vals[i]);
+    for (size_t i = 0; i < nvals; i++) f->vals[i] = or_xstrdup(vals[i]);
 }
 
-OR_API void or_rdoc_add_str(or_rdoc *d, const char *name, const char *val)
-{
+OR_API void or_rdoc_add_str(or_rdoc *d, const char *name, const char *val) {
     or_rdoc_add(d, name, OR_V_STR, 1, &val);
 }
 
 /* Generates document id. with_summary: also a "summary" field (sometimes). */
-OR_API void or_gen_doc(or_rdoc *d, const char *id, const or_vocab *v, or_rng *r, int with_summary)
-{
+OR_API void or_gen_doc(or_rdoc *d, const char *id, const or_vocab *v, or_rng *r, int with_summary) {
     or_buf b = {0};
     double u;
 
@@ -422,13 +377,11 @@ OR_API void or_gen_doc(or_rdoc *d, const char *id, const or_vocab *v, or_rng *r,
             char *paras[4];
             for (i = 0; i < np; i++) {
                 or_buf_reset(&b);
-                if (!or_chance(r, 0.05))
-                    or_gen_words(&b, v, r, n / np + 1);
+                if (!or_chance(r, 0.05)) or_gen_words(&b, v, r, n / np + 1);
                 paras[i] = or_xstrdup(b.p ? b.p : "");
             }
             or_rdoc_add(d, "body", OR_V_ARR, np, (const char *const *)paras);
-            for (i = 0; i < np; i++)
-                free(paras[i]);
+            for (i = 0; i < np; i++) free(paras[i]);
         } else {
             or_buf_reset(&b);
             or_gen_words(&b, v, r, n);
@@ -441,13 +394,11 @@ OR_API void or_gen_doc(or_rdoc *d, const char *id, const or_vocab *v, or_rng *r,
         char *tags[4];
         for (i = 0; i < nt; i++) {
             or_buf_reset(&b);
-            if (!or_chance(r, 0.06))
-                or_gen_words(&b, v, r, 1 + or_below(r, 3));
+            if (!or_chance(r, 0.06)) or_gen_words(&b, v, r, 1 + or_below(r, 3));
             tags[i] = or_xstrdup(b.p ? b.p : "");
         }
         or_rdoc_add(d, "tags", OR_V_ARR, nt, (const char *const *)tags);
-        for (i = 0; i < nt; i++)
-            free(tags[i]);
+        for (i = 0; i < nt; i++) free(tags[i]);
     }
     if (with_summary && or_chance(r, 0.4)) {
         or_buf_reset(&b);
@@ -460,17 +411,14 @@ OR_API void or_gen_doc(or_rdoc *d, const char *id, const or_vocab *v, or_rng *r,
         const char *meta = "{\"title\": \"nestedmarker inside\", \"n\": [\"nestedmarker\"]}";
         snprintf(num, sizeof num, "%u", 1900 + (unsigned)or_below(r, 125));
         or_rdoc_add(d, "year", OR_V_JSON, 1, (const char *const[]){num});
-        if (or_chance(r, 0.5))
-            or_rdoc_add(d, "meta", OR_V_JSON, 1, &meta);
-        if (or_chance(r, 0.5))
-            or_rdoc_add(d, "flags", OR_V_JSON, 1, (const char *const[]){"[true, 1, null]"});
+        if (or_chance(r, 0.5)) or_rdoc_add(d, "meta", OR_V_JSON, 1, &meta);
+        if (or_chance(r, 0.5)) or_rdoc_add(d, "flags", OR_V_JSON, 1, (const char *const[]){"[true, 1, null]"});
     }
     or_buf_free(&b);
 }
 
 /* The document as a JSON object text. */
-OR_API void or_rdoc_json(const or_rdoc *d, or_buf *b)
-{
+OR_API void or_rdoc_json(const or_rdoc *d, or_buf *b) {
     or_buf_reset(b);
     or_buf_puts(b, "{\"id\": ");
     or_buf_json_str(b, d->id);
@@ -486,8 +434,7 @@ OR_API void or_rdoc_json(const or_rdoc *d, or_buf *b)
         } else {
             or_buf_put(b, "[", 1);
             for (size_t k = 0; k < f->nvals; k++) {
-                if (k)
-                    or_buf_puts(b, ", ");
+                if (k) or_buf_puts(b, ", ");
                 or_buf_json_str(b, f->vals[k]);
             }
             or_buf_put(b, "]", 1);
@@ -498,14 +445,12 @@ OR_API void or_rdoc_json(const or_rdoc *d, or_buf *b)
 
 /* Adds d to the writer, through trawl_writer_add_fields when use_fields is set
  * and every field is a plain string, else as JSON. Returns the trawl code. */
-OR_API int or_writer_add(trawl_writer *w, const or_rdoc *d, int use_fields)
-{
+OR_API int or_writer_add(trawl_writer *w, const or_rdoc *d, int use_fields) {
     size_t i;
     int simple = 1;
     int rc;
 
-    for (i = 0; i < d->nf; i++)
-        simple &= d->f[i].type == OR_V_STR;
+    for (i = 0; i < d->nf; i++) simple &= d->f[i].type == OR_V_STR;
     if (use_fields && simple) {
         const char *names[OR_MAX_RFIELDS], *vals[OR_MAX_RFIELDS];
         size_t lens[OR_MAX_RFIELDS];
@@ -566,30 +511,24 @@ typedef struct or_corpus {
     size_t nlive;
 } or_corpus;
 
-OR_API uint64_t or_hash(const char *s, size_t n)
-{
+OR_API uint64_t or_hash(const char *s, size_t n) {
     uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     return h;
 }
 
-OR_API void or_corpus_init(or_corpus *c, const char *lang)
-{
+OR_API void or_corpus_init(or_corpus *c, const char *lang) {
     memset(c, 0, sizeof *c);
-    if (tw_analyzer_new(lang, &c->an) != 0)
-        or_die("tw_analyzer_new failed");
+    if (tw_analyzer_new(lang, &c->an) != 0) or_die("tw_analyzer_new failed");
     c->nslots = 1 << 14;
     c->slots = or_xcalloc(c->nslots, sizeof *c->slots);
     c->nidslots = 1 << 14;
     c->idslots = or_xcalloc(c->nidslots, sizeof *c->idslots);
 }
 
-OR_API void or_corpus_free(or_corpus *c)
-{
+OR_API void or_corpus_free(or_corpus *c) {
     size_t i, f;
-    for (i = 0; i < c->nterms; i++)
-        free(c->terms[i]);
+    for (i = 0; i < c->nterms; i++) free(c->terms[i]);
     free(c->terms);
     free(c->term_len);
     free(c->slots);
@@ -598,8 +537,7 @@ OR_API void or_corpus_free(or_corpus *c)
         free(c->df[f]);
     }
     for (i = 0; i < c->ndocs; i++) {
-        for (f = 0; f < OR_MAX_FIELDS; f++)
-            free(c->docs[i].f[f].toks);
+        for (f = 0; f < OR_MAX_FIELDS; f++) free(c->docs[i].f[f].toks);
         or_rdoc_free(&c->docs[i].raw);
     }
     free(c->docs);
@@ -609,30 +547,25 @@ OR_API void or_corpus_free(or_corpus *c)
 }
 
 /* Term id of s[0..n), or -1 when no document ever had it. */
-OR_API long or_term_find(const or_corpus *c, const char *s, size_t n)
-{
+OR_API long or_term_find(const or_corpus *c, const char *s, size_t n) {
     size_t i = (size_t)or_hash(s, n) & (c->nslots - 1);
     for (; c->slots[i]; i = (i + 1) & (c->nslots - 1)) {
         uint32_t t = c->slots[i] - 1;
-        if (c->term_len[t] == n && memcmp(c->terms[t], s, n) == 0)
-            return (long)t;
+        if (c->term_len[t] == n && memcmp(c->terms[t], s, n) == 0) return (long)t;
     }
     return -1;
 }
 
-OR_API uint32_t or_term_intern(or_corpus *c, const char *s, size_t n)
-{
+OR_API uint32_t or_term_intern(or_corpus *c, const char *s, size_t n) {
     long t = or_term_find(c, s, n);
     size_t i;
-    if (t >= 0)
-        return (uint32_t)t;
+    if (t >= 0) return (uint32_t)t;
     if ((c->nterms + 1) * 2 > c->nslots) {
         size_t ns = c->nslots * 2, k;
         uint32_t *sl = or_xcalloc(ns, sizeof *sl);
         for (k = 0; k < c->nterms; k++) {
             size_t j = (size_t)or_hash(c->terms[k], c->term_len[k]) & (ns - 1);
-            while (sl[j])
-                j = (j + 1) & (ns - 1);
+            while (sl[j]) j = (j + 1) & (ns - 1);
             sl[j] = (uint32_t)k + 1;
         }
         free(c->slots);
@@ -647,29 +580,24 @@ OR_API uint32_t or_term_intern(or_corpus *c, const char *s, size_t n)
     c->terms[c->nterms] = or_xstrndup(s, n);
     c->term_len[c->nterms] = (uint32_t)n;
     i = (size_t)or_hash(s, n) & (c->nslots - 1);
-    while (c->slots[i])
-        i = (i + 1) & (c->nslots - 1);
+    while (c->slots[i]) i = (i + 1) & (c->nslots - 1);
     c->slots[i] = (uint32_t)c->nterms + 1;
     return (uint32_t)c->nterms++;
 }
 
 /* Index of the newest document with this id, or -1. */
-OR_API long or_doc_find(const or_corpus *c, const char *id)
-{
+OR_API long or_doc_find(const or_corpus *c, const char *id) {
     size_t n = strlen(id), i = (size_t)or_hash(id, n) & (c->nidslots - 1);
     for (; c->idslots[i]; i = (i + 1) & (c->nidslots - 1)) {
         uint32_t d = c->idslots[i] - 1;
-        if (strcmp(c->docs[d].raw.id, id) == 0)
-            return (long)d;
+        if (strcmp(c->docs[d].raw.id, id) == 0) return (long)d;
     }
     return -1;
 }
 
-OR_API long or_field_find(const or_corpus *c, const char *name)
-{
+OR_API long or_field_find(const or_corpus *c, const char *name) {
     for (size_t f = 0; f < c->nfields; f++)
-        if (strcmp(c->fields[f], name) == 0)
-            return (long)f;
+        if (strcmp(c->fields[f], name) == 0) return (long)f;
     return -1;
 }
 
@@ -679,8 +607,7 @@ typedef struct or_tokctx {
     size_t cap;
 } or_tokctx;
 
-static int or_on_doc_token(void *ctx, const tw_token *t)
-{
+static int or_on_doc_token(void *ctx, const tw_token *t) {
     or_tokctx *x = ctx;
     if (x->df->n == x->cap) {
         x->cap = x->cap ? x->cap * 2 : 64;
@@ -692,19 +619,16 @@ static int or_on_doc_token(void *ctx, const tw_token *t)
     return 0;
 }
 
-static int or_cmp_tok(const void *a, const void *b)
-{
+static int or_cmp_tok(const void *a, const void *b) {
     const or_tok *x = a, *y = b;
-    if (x->term != y->term)
-        return x->term < y->term ? -1 : 1;
+    if (x->term != y->term) return x->term < y->term ? -1 : 1;
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 /* Adds a document (taking ownership of *raw, which is zeroed) as the newest
  * one; an older document with the same id stops being live. Text fields are
  * the string fields and the arrays that hold at least one string. */
-OR_API void or_add(or_corpus *c, or_rdoc *raw)
-{
+OR_API void or_add(or_corpus *c, or_rdoc *raw) {
     or_doc *d;
     long old = or_doc_find(c, raw->id);
     size_t i, n, slot;
@@ -723,12 +647,10 @@ OR_API void or_add(or_corpus *c, or_rdoc *raw)
         long f;
         uint32_t base = 0;
         or_tokctx x;
-        if (rf->type == OR_V_JSON || (rf->type == OR_V_ARR && rf->nvals == 0))
-            continue;
+        if (rf->type == OR_V_JSON || (rf->type == OR_V_ARR && rf->nvals == 0)) continue;
         f = or_field_find(c, rf->name);
         if (f < 0) {
-            if (c->nfields == OR_MAX_FIELDS)
-                or_die("too many text fields");
+            if (c->nfields == OR_MAX_FIELDS) or_die("too many text fields");
             f = (long)c->nfields;
             c->fields[c->nfields++] = or_xstrdup(rf->name);
         }
@@ -741,11 +663,9 @@ OR_API void or_add(or_corpus *c, or_rdoc *raw)
                 or_die("tw_analyze failed");
             base += used + OR_ARRAY_GAP;
         }
-        if (d->f[f].n > 1)
-            qsort(d->f[f].toks, d->f[f].n, sizeof *d->f[f].toks, or_cmp_tok);
+        if (d->f[f].n > 1) qsort(d->f[f].toks, d->f[f].n, sizeof *d->f[f].toks, or_cmp_tok);
     }
-    if (old >= 0)
-        c->docs[old].live = 0;
+    if (old >= 0) c->docs[old].live = 0;
     /* id map: replace the old entry or insert */
     if ((c->ndocs + 1) * 2 > c->nidslots) {
         size_t ns = c->nidslots * 2, k;
@@ -754,8 +674,7 @@ OR_API void or_add(or_corpus *c, or_rdoc *raw)
             if (c->idslots[k]) {
                 const char *id = c->docs[c->idslots[k] - 1].raw.id;
                 size_t j = (size_t)or_hash(id, strlen(id)) & (ns - 1);
-                while (sl[j])
-                    j = (j + 1) & (ns - 1);
+                while (sl[j]) j = (j + 1) & (ns - 1);
                 sl[j] = c->idslots[k];
             }
         }
@@ -771,8 +690,7 @@ OR_API void or_add(or_corpus *c, or_rdoc *raw)
 }
 
 /* Recomputes N_f, total tokens and df_f(t) by scanning every live document. */
-OR_API void or_finish(or_corpus *c)
-{
+OR_API void or_finish(or_corpus *c) {
     size_t f, d, i;
     c->nstat = c->nterms;
     c->nlive = 0;
@@ -783,18 +701,15 @@ OR_API void or_finish(or_corpus *c)
     }
     for (d = 0; d < c->ndocs; d++) {
         const or_doc *doc = &c->docs[d];
-        if (!doc->live)
-            continue;
+        if (!doc->live) continue;
         c->nlive++;
         for (f = 0; f < c->nfields; f++) {
             const or_dfield *x = &doc->f[f];
-            if (x->n == 0)
-                continue;
+            if (x->n == 0) continue;
             c->N[f]++;
             c->T[f] += x->n;
             for (i = 0; i < x->n; i++)
-                if (i == 0 || x->toks[i].term != x->toks[i - 1].term)
-                    c->df[f][x->toks[i].term]++;
+                if (i == 0 || x->toks[i].term != x->toks[i - 1].term) c->df[f][x->toks[i].term]++;
         }
     }
 }
@@ -810,46 +725,37 @@ typedef struct or_opts {
     double w[OR_MAX_FIELDS];
 } or_opts;
 
-OR_API void or_opts_default(or_opts *o)
-{
+OR_API void or_opts_default(or_opts *o) {
     memset(o, 0, sizeof *o);
     o->k1 = 1.2;
     o->b = 0.75;
 }
 
-OR_API double or_weight(const or_opts *o, const char *field)
-{
+OR_API double or_weight(const or_opts *o, const char *field) {
     for (size_t i = 0; i < o->nw; i++)
-        if (strcmp(o->wname[i], field) == 0)
-            return o->w[i];
+        if (strcmp(o->wname[i], field) == 0) return o->w[i];
     return strcmp(field, "title") == 0 ? 2.0 : 1.0;
 }
 
 /* Sets the search options that o describes (besides limit/offset). */
-OR_API int or_opts_apply(const or_opts *o, trawl_options *t)
-{
+OR_API int or_opts_apply(const or_opts *o, trawl_options *t) {
     int rc = trawl_options_set_bm25(t, o->k1, o->b);
     trawl_options_set_or(t, o->use_or);
-    for (size_t i = 0; i < o->nw && rc == 0; i++)
-        rc = trawl_options_set_field_weight(t, o->wname[i], o->w[i]);
+    for (size_t i = 0; i < o->nw && rc == 0; i++) rc = trawl_options_set_field_weight(t, o->wname[i], o->w[i]);
     return rc;
 }
 
-OR_API void or_opts_describe(const or_opts *o, or_buf *b)
-{
+OR_API void or_opts_describe(const or_opts *o, or_buf *b) {
     or_buf_printf(b, "mode=%s k1=%g b=%g", o->use_or ? "OR" : "AND", o->k1, o->b);
-    for (size_t i = 0; i < o->nw; i++)
-        or_buf_printf(b, " w[%s]=%g", o->wname[i], o->w[i]);
+    for (size_t i = 0; i < o->nw; i++) or_buf_printf(b, " w[%s]=%g", o->wname[i], o->w[i]);
 }
 
-OR_API double or_idf(uint64_t n, uint64_t df)
-{
+OR_API double or_idf(uint64_t n, uint64_t df) {
     return log(1.0 + ((double)n - (double)df + 0.5) / ((double)df + 0.5));
 }
 
 /* First index in x->toks at or after (term, pos). */
-OR_API uint32_t or_lower(const or_dfield *x, uint32_t term, uint32_t pos)
-{
+OR_API uint32_t or_lower(const or_dfield *x, uint32_t term, uint32_t pos) {
     uint32_t lo = 0, hi = x->n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -862,22 +768,19 @@ OR_API uint32_t or_lower(const or_dfield *x, uint32_t term, uint32_t pos)
     return lo;
 }
 
-OR_API int or_has(const or_dfield *x, uint32_t term, uint32_t pos)
-{
+OR_API int or_has(const or_dfield *x, uint32_t term, uint32_t pos) {
     uint32_t i = or_lower(x, term, pos);
     return i < x->n && x->toks[i].term == term && x->toks[i].pos == pos;
 }
 
 /* Frequency in x of the phrase ids[0..n) at offsets offs (offs[0] == 0): the
  * number of positions p with ids[i] at p + offs[i] for every i. */
-OR_API uint32_t or_phrase_tf(const or_dfield *x, const uint32_t *ids, const uint32_t *offs, size_t n)
-{
+OR_API uint32_t or_phrase_tf(const or_dfield *x, const uint32_t *ids, const uint32_t *offs, size_t n) {
     uint32_t i = or_lower(x, ids[0], 0), tf = 0;
     for (; i < x->n && x->toks[i].term == ids[0]; i++) {
         size_t k;
         int ok = 1;
-        for (k = 1; k < n && ok; k++)
-            ok = or_has(x, ids[k], x->toks[i].pos + offs[k]);
+        for (k = 1; k < n && ok; k++) ok = or_has(x, ids[k], x->toks[i].pos + offs[k]);
         tf += (uint32_t)ok;
     }
     return tf;
@@ -887,17 +790,14 @@ OR_API uint32_t or_phrase_tf(const or_dfield *x, const uint32_t *ids, const uint
  * single term when n == 1), w_f * sum(idf) * BM25 shape to score and sets
  * match. ids[i] < 0 means no document has that term. */
 OR_API void or_score_field(const or_corpus *c, const or_opts *o, size_t f, const long *ids, const uint32_t *offs,
-                           size_t n, double *score, uint8_t *match)
-{
+                           size_t n, double *score, uint8_t *match) {
     uint32_t uid[OR_MAX_QTOKS];
     double idf = 0, avgdl, w;
     size_t i, d;
 
-    if (c->N[f] == 0)
-        return;
+    if (c->N[f] == 0) return;
     for (i = 0; i < n; i++) {
-        if (ids[i] < 0 || (size_t)ids[i] >= c->nstat || c->df[f][ids[i]] == 0)
-            return;
+        if (ids[i] < 0 || (size_t)ids[i] >= c->nstat || c->df[f][ids[i]] == 0) return;
         uid[i] = (uint32_t)ids[i];
         idf += or_idf(c->N[f], c->df[f][ids[i]]);
     }
@@ -906,13 +806,11 @@ OR_API void or_score_field(const or_corpus *c, const or_opts *o, size_t f, const
     for (d = 0; d < c->ndocs; d++) {
         const or_dfield *x = &c->docs[d].f[f];
         uint32_t tf;
-        if (!c->docs[d].live || x->n == 0)
-            continue;
+        if (!c->docs[d].live || x->n == 0) continue;
         tf = or_phrase_tf(x, uid, offs, n);
-        if (tf == 0)
-            continue;
-        score[d] += w * idf * (double)tf * (o->k1 + 1.0) /
-                    ((double)tf + o->k1 * (1.0 - o->b + o->b * (double)x->n / avgdl));
+        if (tf == 0) continue;
+        score[d] +=
+            w * idf * (double)tf * (o->k1 + 1.0) / ((double)tf + o->k1 * (1.0 - o->b + o->b * (double)x->n / avgdl));
         match[d] = 1;
     }
 }
@@ -924,11 +822,9 @@ typedef struct or_qtoks {
     size_t n;
 } or_qtoks;
 
-static int or_on_query_token(void *ctx, const tw_token *t)
-{
+static int or_on_query_token(void *ctx, const tw_token *t) {
     or_qtoks *q = ctx;
-    if (q->n == OR_MAX_QTOKS)
-        return 1;
+    if (q->n == OR_MAX_QTOKS) return 1;
     q->term[q->n] = or_xstrndup(t->term, t->len);
     q->len[q->n] = t->len;
     q->pos[q->n] = t->pos;
@@ -936,10 +832,8 @@ static int or_on_query_token(void *ctx, const tw_token *t)
     return 0;
 }
 
-static void or_qtoks_free(or_qtoks *q)
-{
-    for (size_t i = 0; i < q->n; i++)
-        free(q->term[i]);
+static void or_qtoks_free(or_qtoks *q) {
+    for (size_t i = 0; i < q->n; i++) free(q->term[i]);
     q->n = 0;
 }
 
@@ -950,20 +844,17 @@ enum { OR_L_TERM, OR_L_PREFIX, OR_L_PHRASE };
  * caller). Returns OR_OK, OR_DROPPED (analyzes to nothing) or
  * TRAWL_ESYNTAX (unknown field, prefix of several tokens) / TRAWL_ELIMIT. */
 OR_API int or_eval_leaf(const or_corpus *c, const or_opts *o, int kind, const char *field, const char *text,
-                        double *score, uint8_t *match)
-{
+                        double *score, uint8_t *match) {
     size_t fields[OR_MAX_FIELDS], nf = 0, i, k;
     or_qtoks q;
     int rc = OR_OK;
 
     if (field) {
         long f = or_field_find(c, field);
-        if (f < 0)
-            return TRAWL_ESYNTAX;
+        if (f < 0) return TRAWL_ESYNTAX;
         fields[nf++] = (size_t)f;
     } else {
-        for (i = 0; i < c->nfields; i++)
-            fields[nf++] = i;
+        for (i = 0; i < c->nfields; i++) fields[nf++] = i;
     }
     memset(&q, 0, sizeof q);
     tw_analyze(c->an, text, strlen(text), 0, kind != OR_L_PREFIX, or_on_query_token, &q, NULL);
@@ -977,8 +868,8 @@ OR_API int or_eval_leaf(const or_corpus *c, const or_opts *o, int kind, const ch
                 size_t f = fields[k], count = 0;
                 uint32_t zero = 0;
                 for (i = 0; i < c->nstat; i++)
-                    count += c->df[f][i] > 0 && c->term_len[i] >= q.len[0] &&
-                             memcmp(c->terms[i], q.term[0], q.len[0]) == 0;
+                    count +=
+                        c->df[f][i] > 0 && c->term_len[i] >= q.len[0] && memcmp(c->terms[i], q.term[0], q.len[0]) == 0;
                 if (count > OR_PREFIX_LIMIT) {
                     rc = TRAWL_ELIMIT;
                     break;
@@ -999,8 +890,7 @@ OR_API int or_eval_leaf(const or_corpus *c, const or_opts *o, int kind, const ch
             ids[i] = or_term_find(c, q.term[i], q.len[i]);
             offs[i] = q.pos[i] - q.pos[0];
         }
-        for (k = 0; k < nf; k++)
-            or_score_field(c, o, fields[k], ids, offs, q.n, score, match);
+        for (k = 0; k < nf; k++) or_score_field(c, o, fields[k], ids, offs, q.n, score, match);
     }
     or_qtoks_free(&q);
     return rc;
@@ -1031,8 +921,7 @@ typedef struct or_q {
     int *and_join; /* GROUP */
 } or_q;
 
-OR_API or_q *or_q_leaf(int kind, const char *field, const char *text)
-{
+OR_API or_q *or_q_leaf(int kind, const char *field, const char *text) {
     or_q *q = or_xcalloc(1, sizeof *q);
     q->type = OR_Q_LEAF;
     q->kind = kind;
@@ -1041,8 +930,7 @@ OR_API or_q *or_q_leaf(int kind, const char *field, const char *text)
     return q;
 }
 
-OR_API or_q *or_q_new(int type, const char *field)
-{
+OR_API or_q *or_q_new(int type, const char *field) {
     or_q *q = or_xcalloc(1, sizeof *q);
     q->type = type;
     q->field = field ? or_xstrdup(field) : NULL;
@@ -1050,8 +938,7 @@ OR_API or_q *or_q_new(int type, const char *field)
 }
 
 /* Appends kid to a GROUP (with op and join), OR or PAREN. */
-OR_API void or_q_add(or_q *q, or_q *kid, int op, int and_join)
-{
+OR_API void or_q_add(or_q *q, or_q *kid, int op, int and_join) {
     q->kids = or_xrealloc(q->kids, (q->n + 1) * sizeof *q->kids);
     q->ops = or_xrealloc(q->ops, (q->n + 1) * sizeof *q->ops);
     q->and_join = or_xrealloc(q->and_join, (q->n + 1) * sizeof *q->and_join);
@@ -1061,12 +948,9 @@ OR_API void or_q_add(or_q *q, or_q *kid, int op, int and_join)
     q->n++;
 }
 
-OR_API void or_q_free(or_q *q)
-{
-    if (!q)
-        return;
-    for (size_t i = 0; i < q->n; i++)
-        or_q_free(q->kids[i]);
+OR_API void or_q_free(or_q *q) {
+    if (!q) return;
+    for (size_t i = 0; i < q->n; i++) or_q_free(q->kids[i]);
     free(q->kids);
     free(q->ops);
     free(q->and_join);
@@ -1075,66 +959,56 @@ OR_API void or_q_free(or_q *q)
     free(q);
 }
 
-OR_API void or_q_render(const or_q *q, or_buf *b)
-{
+OR_API void or_q_render(const or_q *q, or_buf *b) {
     size_t i;
     switch (q->type) {
-    case OR_Q_LEAF:
-        if (q->field) {
-            or_buf_puts(b, q->field);
-            or_buf_put(b, ":", 1);
-        }
-        if (q->kind == OR_L_PHRASE)
-            or_buf_put(b, "\"", 1);
-        or_buf_puts(b, q->text);
-        if (q->kind == OR_L_PHRASE)
-            or_buf_put(b, "\"", 1);
-        if (q->kind == OR_L_PREFIX)
-            or_buf_put(b, "*", 1);
-        break;
-    case OR_Q_GROUP:
-        for (i = 0; i < q->n; i++) {
-            if (i)
-                or_buf_puts(b, q->and_join[i] ? " AND " : " ");
-            if (q->ops[i] == OR_OP_PLUS)
-                or_buf_put(b, "+", 1);
-            else if (q->ops[i] == OR_OP_MINUS)
-                or_buf_put(b, "-", 1);
-            else if (q->ops[i] == OR_OP_NOT)
-                or_buf_puts(b, "NOT ");
-            or_q_render(q->kids[i], b);
-        }
-        break;
-    case OR_Q_OR:
-        for (i = 0; i < q->n; i++) {
-            if (i)
-                or_buf_puts(b, " OR ");
-            or_q_render(q->kids[i], b);
-        }
-        break;
-    case OR_Q_PAREN:
-        if (q->field) {
-            or_buf_puts(b, q->field);
-            or_buf_put(b, ":", 1);
-        }
-        or_buf_put(b, "(", 1);
-        or_q_render(q->kids[0], b);
-        or_buf_put(b, ")", 1);
-        break;
+        case OR_Q_LEAF:
+            if (q->field) {
+                or_buf_puts(b, q->field);
+                or_buf_put(b, ":", 1);
+            }
+            if (q->kind == OR_L_PHRASE) or_buf_put(b, "\"", 1);
+            or_buf_puts(b, q->text);
+            if (q->kind == OR_L_PHRASE) or_buf_put(b, "\"", 1);
+            if (q->kind == OR_L_PREFIX) or_buf_put(b, "*", 1);
+            break;
+        case OR_Q_GROUP:
+            for (i = 0; i < q->n; i++) {
+                if (i) or_buf_puts(b, q->and_join[i] ? " AND " : " ");
+                if (q->ops[i] == OR_OP_PLUS)
+                    or_buf_put(b, "+", 1);
+                else if (q->ops[i] == OR_OP_MINUS)
+                    or_buf_put(b, "-", 1);
+                else if (q->ops[i] == OR_OP_NOT)
+                    or_buf_puts(b, "NOT ");
+                or_q_render(q->kids[i], b);
+            }
+            break;
+        case OR_Q_OR:
+            for (i = 0; i < q->n; i++) {
+                if (i) or_buf_puts(b, " OR ");
+                or_q_render(q->kids[i], b);
+            }
+            break;
+        case OR_Q_PAREN:
+            if (q->field) {
+                or_buf_puts(b, q->field);
+                or_buf_put(b, ":", 1);
+            }
+            or_buf_put(b, "(", 1);
+            or_q_render(q->kids[0], b);
+            or_buf_put(b, ")", 1);
+            break;
     }
 }
 
 /* Occurrence of clause i of a GROUP under the default operator: juxtaposed
  * clauses are MUST (AND mode) or SHOULD (OR mode); both neighbours of an
  * explicit AND are MUST; +x is MUST and -x / NOT x is MUST_NOT whatever else. */
-OR_API int or_q_occur(const or_q *g, size_t i, int use_or)
-{
-    if (g->ops[i] == OR_OP_PLUS)
-        return OR_MUST;
-    if (g->ops[i] == OR_OP_MINUS || g->ops[i] == OR_OP_NOT)
-        return OR_MUST_NOT;
-    if (g->and_join[i] || (i + 1 < g->n && g->and_join[i + 1]))
-        return OR_MUST;
+OR_API int or_q_occur(const or_q *g, size_t i, int use_or) {
+    if (g->ops[i] == OR_OP_PLUS) return OR_MUST;
+    if (g->ops[i] == OR_OP_MINUS || g->ops[i] == OR_OP_NOT) return OR_MUST_NOT;
+    if (g->and_join[i] || (i + 1 < g->n && g->and_join[i + 1])) return OR_MUST;
     return use_or ? OR_SHOULD : OR_MUST;
 }
 
@@ -1146,17 +1020,14 @@ OR_API int or_q_occur(const or_q *g, size_t i, int use_or)
  * MUST_NOT only matches every document not excluded); the score is the sum of
  * the matching MUST and SHOULD clauses. Dropped clauses are left out first. */
 OR_API int or_q_eval(const or_corpus *c, const or_opts *o, const or_q *q, const char *scope, double *score,
-                     uint8_t *match)
-{
+                     uint8_t *match) {
     size_t nd = c->ndocs, i, d;
     double **ks;
     uint8_t **km;
     int *occ, *alive, rc = OR_OK, has_must = 0, has_should = 0, any = 0;
 
-    if (q->type == OR_Q_LEAF)
-        return or_eval_leaf(c, o, q->kind, q->field ? q->field : scope, q->text, score, match);
-    if (q->type == OR_Q_PAREN)
-        return or_q_eval(c, o, q->kids[0], q->field ? q->field : scope, score, match);
+    if (q->type == OR_Q_LEAF) return or_eval_leaf(c, o, q->kind, q->field ? q->field : scope, q->text, score, match);
+    if (q->type == OR_Q_PAREN) return or_q_eval(c, o, q->kids[0], q->field ? q->field : scope, score, match);
     ks = or_xcalloc(q->n, sizeof *ks);
     km = or_xcalloc(q->n, sizeof *km);
     occ = or_xcalloc(q->n, sizeof *occ);
@@ -1167,8 +1038,7 @@ OR_API int or_q_eval(const or_corpus *c, const or_opts *o, const or_q *q, const 
         km[i] = or_xcalloc(nd, 1);
         occ[i] = q->type == OR_Q_OR ? OR_SHOULD : or_q_occur(q, i, o->use_or);
         r = or_q_eval(c, o, q->kids[i], scope, ks[i], km[i]);
-        if (r < 0)
-            rc = r;
+        if (r < 0) rc = r;
         alive[i] = r == OR_OK;
         if (alive[i]) {
             any = 1;
@@ -1176,14 +1046,12 @@ OR_API int or_q_eval(const or_corpus *c, const or_opts *o, const or_q *q, const 
             has_should |= occ[i] == OR_SHOULD;
         }
     }
-    if (rc == OR_OK && !any)
-        rc = OR_DROPPED;
+    if (rc == OR_OK && !any) rc = OR_DROPPED;
     for (d = 0; d < nd && rc == OR_OK; d++) {
         int ok = c->docs[d].live, some_should = 0;
         double s = 0;
         for (i = 0; i < q->n && ok; i++) {
-            if (!alive[i])
-                continue;
+            if (!alive[i]) continue;
             if (occ[i] == OR_MUST_NOT) {
                 ok = !km[i][d];
             } else if (km[i][d]) {
@@ -1193,8 +1061,7 @@ OR_API int or_q_eval(const or_corpus *c, const or_opts *o, const or_q *q, const 
                 ok = 0;
             }
         }
-        if (ok && !has_must && has_should && !some_should)
-            ok = 0;
+        if (ok && !has_must && has_should && !some_should) ok = 0;
         if (ok) {
             match[d] = 1;
             score[d] = s;
@@ -1215,19 +1082,16 @@ OR_API int or_q_eval(const or_corpus *c, const or_opts *o, const or_q *q, const 
 /* Comparing results                                                         */
 
 /* |a - b| within rel of the larger magnitude (or both ~0). */
-OR_API int or_close(double a, double b, double rel)
-{
+OR_API int or_close(double a, double b, double rel) {
     double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
     return fabs(a - b) <= rel * m || fabs(a - b) <= 1e-12;
 }
 
 /* Sorts idx[0..n) by score descending, then index ascending (insertion order):
  * a bottom-up merge sort, since qsort has no context argument for score. */
-OR_API void or_rank(size_t *idx, size_t n, const double *score)
-{
+OR_API void or_rank(size_t *idx, size_t n, const double *score) {
     size_t *tmp, width, i;
-    if (n < 2)
-        return;
+    if (n < 2) return;
     tmp = or_xmalloc(n * sizeof *tmp);
     for (width = 1; width < n; width *= 2) {
         for (i = 0; i < n; i += 2 * width) {
@@ -1237,10 +1101,8 @@ OR_API void or_rank(size_t *idx, size_t n, const double *score)
                 int take_b = score[idx[b]] > score[idx[a]] || (score[idx[b]] == score[idx[a]] && idx[b] < idx[a]);
                 tmp[k++] = take_b ? idx[b++] : idx[a++];
             }
-            while (a < mid)
-                tmp[k++] = idx[a++];
-            while (b < hi)
-                tmp[k++] = idx[b++];
+            while (a < mid) tmp[k++] = idx[a++];
+            while (b < hi) tmp[k++] = idx[b++];
         }
         memcpy(idx, tmp, n * sizeof *idx);
     }
@@ -1254,12 +1116,10 @@ typedef struct or_stats {
 } or_stats;
 
 OR_API void or_fail(or_stats *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-OR_API void or_fail(or_stats *st, const char *fmt, ...)
-{
+OR_API void or_fail(or_stats *st, const char *fmt, ...) {
     va_list ap;
     st->failures++;
-    if (st->printed++ >= 60)
-        return;
+    if (st->printed++ >= 60) return;
     va_start(ap, fmt);
     fprintf(stderr, "FAIL: ");
     vfprintf(stderr, fmt, ap);
@@ -1274,9 +1134,8 @@ OR_API void or_fail(or_stats *st, const char *fmt, ...)
  * rank (within 1e-9 relative: near-ties may come in either order); hits with
  * bit-identical engine scores come in insertion order. label describes the
  * query. Returns the number of failures found. */
-OR_API long or_check(or_stats *st, const or_corpus *c, const char *label, const trawl_results *r,
-                     const double *score, const uint8_t *match, size_t offset, size_t limit)
-{
+OR_API long or_check(or_stats *st, const or_corpus *c, const char *label, const trawl_results *r, const double *score,
+                     const uint8_t *match, size_t offset, size_t limit) {
     size_t nexp = 0, d, i, want, got;
     size_t *exp = or_xmalloc(c->ndocs * sizeof *exp);
     uint8_t *seen = or_xcalloc(c->ndocs, 1);
@@ -1284,43 +1143,39 @@ OR_API long or_check(or_stats *st, const or_corpus *c, const char *label, const 
     double prev_score = 0;
 
     for (d = 0; d < c->ndocs; d++)
-        if (c->docs[d].live && match[d])
-            exp[nexp++] = d;
+        if (c->docs[d].live && match[d]) exp[nexp++] = d;
     or_rank(exp, nexp, score);
     st->checks++;
     if (trawl_results_total(r) != nexp)
         or_fail(st, "%s: total: engine %llu, oracle %zu", label, (unsigned long long)trawl_results_total(r), nexp);
     want = nexp > offset ? nexp - offset : 0;
-    if (want > limit)
-        want = limit;
+    if (want > limit) want = limit;
     got = trawl_results_count(r);
-    if (got != want)
-        or_fail(st, "%s: hits returned: engine %zu, oracle %zu", label, got, want);
+    if (got != want) or_fail(st, "%s: hits returned: engine %zu, oracle %zu", label, got, want);
     for (i = 0; i < got && i < want; i++) {
         const char *id = trawl_results_id(r, i);
         double es = trawl_results_score(r, i), os, xs = score[exp[offset + i]];
         long di = id ? or_doc_find(c, id) : -1;
         if (di < 0 || !c->docs[di].live || !match[di]) {
-            or_fail(st, "%s: rank %zu: engine returns '%s' (score %.12g), which the oracle does not match; oracle "
-                        "expects '%s' (score %.12g)",
+            or_fail(st,
+                    "%s: rank %zu: engine returns '%s' (score %.12g), which the oracle does not match; oracle "
+                    "expects '%s' (score %.12g)",
                     label, offset + i, id ? id : "(null)", es, c->docs[exp[offset + i]].raw.id, xs);
             continue;
         }
         os = score[di];
-        if (seen[di])
-            or_fail(st, "%s: rank %zu: '%s' returned twice", label, offset + i, id);
+        if (seen[di]) or_fail(st, "%s: rank %zu: '%s' returned twice", label, offset + i, id);
         seen[di] = 1;
         if (!or_close(es, os, 1e-6))
             or_fail(st, "%s: rank %zu: '%s' score: engine %.15g, oracle %.15g", label, offset + i, id, es, os);
         if (!or_close(os, xs, 1e-9))
-            or_fail(st, "%s: rank %zu: engine has '%s' (oracle score %.15g), oracle expects '%s' (score %.15g)",
-                    label, offset + i, id, os, c->docs[exp[offset + i]].raw.id, xs);
+            or_fail(st, "%s: rank %zu: engine has '%s' (oracle score %.15g), oracle expects '%s' (score %.15g)", label,
+                    offset + i, id, os, c->docs[exp[offset + i]].raw.id, xs);
         if (prev >= 0 && es == prev_score && di < prev)
             or_fail(st, "%s: rank %zu: equal scores %.15g but '%s' (inserted later) comes before '%s'", label,
                     offset + i, es, c->docs[prev].raw.id, id);
         if (prev >= 0 && es > prev_score)
-            or_fail(st, "%s: rank %zu: scores not descending: %.15g after %.15g", label, offset + i, es,
-                    prev_score);
+            or_fail(st, "%s: rank %zu: scores not descending: %.15g after %.15g", label, offset + i, es, prev_score);
         prev = di;
         prev_score = es;
     }
@@ -1334,8 +1189,7 @@ OR_API long or_check(or_stats *st, const or_corpus *c, const char *label, const 
 
 /* Opens a writer on dir, adds docs[0..n) (some through add_fields, chosen
  * with r) and commits. Returns the trawl code; failures are printed. */
-OR_API int or_index_docs(const char *dir, or_rdoc *const *docs, size_t n, or_rng *r)
-{
+OR_API int or_index_docs(const char *dir, or_rdoc *const *docs, size_t n, or_rng *r) {
     trawl_writer *w = NULL;
     char *err = NULL;
     int rc = trawl_writer_open(dir, NULL, &w, &err);
@@ -1346,25 +1200,21 @@ OR_API int or_index_docs(const char *dir, or_rdoc *const *docs, size_t n, or_rng
     }
     for (size_t i = 0; i < n && rc == 0; i++) {
         rc = or_writer_add(w, docs[i], or_chance(r, 0.3));
-        if (rc)
-            fprintf(stderr, "FAIL: adding '%s': %s\n", docs[i]->id, trawl_writer_errmsg(w));
+        if (rc) fprintf(stderr, "FAIL: adding '%s': %s\n", docs[i]->id, trawl_writer_errmsg(w));
     }
-    if (rc == 0 && (rc = trawl_writer_commit(w)) != 0)
-        fprintf(stderr, "FAIL: commit: %s\n", trawl_writer_errmsg(w));
+    if (rc == 0 && (rc = trawl_writer_commit(w)) != 0) fprintf(stderr, "FAIL: commit: %s\n", trawl_writer_errmsg(w));
     trawl_writer_close(w);
     return rc;
 }
 
 /* Removes the directory dir and everything in it. */
-OR_API void or_rmtree(const char *dir)
-{
+OR_API void or_rmtree(const char *dir) {
     DIR *dd = opendir(dir);
     struct dirent *e;
     if (dd) {
         while ((e = readdir(dd)) != NULL) {
             char path[4096];
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             if (unlink(path) != 0) {
                 DIR *sub = opendir(path);

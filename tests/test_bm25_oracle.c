@@ -43,8 +43,7 @@ typedef struct ctx {
 
 /* Appends to out a query word: a word of a random document (punctuation
  * stripped), a frequent word or a rare one; sometimes capitalized. */
-static void pick_word(ctx *x, or_buf *out)
-{
+static void pick_word(ctx *x, or_buf *out) {
     char w[256] = "";
     double u = or_unit(&x->r);
 
@@ -54,32 +53,24 @@ static void pick_word(ctx *x, or_buf *out)
             const or_rfield *f;
             char *copy, *tok, *save = NULL, *words[512];
             size_t nw = 0;
-            if (!d->live || d->raw.nf == 0)
-                continue;
+            if (!d->live || d->raw.nf == 0) continue;
             f = &d->raw.f[or_below(&x->r, d->raw.nf)];
-            if (f->type == OR_V_JSON || f->nvals == 0)
-                continue;
+            if (f->type == OR_V_JSON || f->nvals == 0) continue;
             copy = or_xstrdup(f->vals[or_below(&x->r, f->nvals)]);
-            for (tok = strtok_r(copy, " ", &save); tok && nw < 512; tok = strtok_r(NULL, " ", &save))
-                words[nw++] = tok;
-            if (nw > 0)
-                snprintf(w, sizeof w, "%s", words[or_below(&x->r, nw)]);
+            for (tok = strtok_r(copy, " ", &save); tok && nw < 512; tok = strtok_r(NULL, " ", &save)) words[nw++] = tok;
+            if (nw > 0) snprintf(w, sizeof w, "%s", words[or_below(&x->r, nw)]);
             free(copy);
             /* strip trailing punctuation */
-            for (size_t n = strlen(w); n > 0 && strchr(",.;!?", w[n - 1]); n--)
-                w[n - 1] = '\0';
+            for (size_t n = strlen(w); n > 0 && strchr(",.;!?", w[n - 1]); n--) w[n - 1] = '\0';
         }
     }
-    if (!w[0])
-        snprintf(w, sizeof w, "%s", u < 0.85 ? or_vocab_zipf(&x->v, &x->r) : or_vocab_uniform(&x->v, &x->r));
-    if (w[0] >= 'a' && w[0] <= 'z' && or_chance(&x->r, 0.05))
-        w[0] = (char)(w[0] - 'a' + 'A');
+    if (!w[0]) snprintf(w, sizeof w, "%s", u < 0.85 ? or_vocab_zipf(&x->v, &x->r) : or_vocab_uniform(&x->v, &x->r));
+    if (w[0] >= 'a' && w[0] <= 'z' && or_chance(&x->r, 0.05)) w[0] = (char)(w[0] - 'a' + 'A');
     or_buf_puts(out, w);
 }
 
 /* Random BM25 parameters and field weights (or the defaults). */
-static void pick_opts(ctx *x, or_opts *o)
-{
+static void pick_opts(ctx *x, or_opts *o) {
     static const double k1s[] = {0.5, 0.9, 2.0, 0.0};
     static const double bs[] = {0.3, 1.0, 0.0, 0.6};
     or_opts_default(o);
@@ -107,8 +98,7 @@ static void pick_opts(ctx *x, or_opts *o)
 }
 
 /* Runs one random query against idx and the oracle. */
-static void run_query(ctx *x, const trawl_index *idx, const char *phase, long qno)
-{
+static void run_query(ctx *x, const trawl_index *idx, const char *phase, long qno) {
     static const size_t offsets[] = {0, 0, 0, 5, 10, 37};
     or_opts o;
     or_q *g = or_q_new(OR_Q_GROUP, NULL);
@@ -133,10 +123,8 @@ static void run_query(ctx *x, const trawl_index *idx, const char *phase, long qn
     or_opts_describe(&o, &label);
     or_buf_printf(&label, " limit=%zu offset=%zu]", limit, offset);
 
-    if (!to)
-        or_die("trawl_options_new");
-    if (or_opts_apply(&o, to) != TRAWL_OK)
-        or_fail(&x->st, "%s: setting options failed", label.p);
+    if (!to) or_die("trawl_options_new");
+    if (or_opts_apply(&o, to) != TRAWL_OK) or_fail(&x->st, "%s: setting options failed", label.p);
     trawl_options_set_limit(to, limit);
     trawl_options_set_offset(to, offset);
     trawl_options_set_explain(to, explain);
@@ -152,19 +140,15 @@ static void run_query(ctx *x, const trawl_index *idx, const char *phase, long qn
                 trawl_results_errmsg(res));
     } else {
         or_check(&x->st, &x->c, label.p, res, score, match, offset, limit);
-        if (trawl_results_total(res) > 0)
-            x->with_hits++;
-        if (trawl_results_count(res) > 0)
-            x->nonempty_pages++;
+        if (trawl_results_total(res) > 0) x->with_hits++;
+        if (trawl_results_count(res) > 0) x->nonempty_pages++;
         for (i = 0; i < trawl_results_count(res); i++) {
             const char *ex = trawl_results_explain(res, i);
             const char *title = trawl_results_title(res, i);
             if (explain && (!ex || !ex[0]))
                 or_fail(&x->st, "%s: hit %zu: explain is %s with explain on", label.p, i, ex ? "empty" : "NULL");
-            if (!explain && ex)
-                or_fail(&x->st, "%s: hit %zu: explain is set with explain off", label.p, i);
-            if (snippets && !title)
-                or_fail(&x->st, "%s: hit %zu: title is NULL with snippets on", label.p, i);
+            if (!explain && ex) or_fail(&x->st, "%s: hit %zu: explain is set with explain off", label.p, i);
+            if (snippets && !title) or_fail(&x->st, "%s: hit %zu: title is NULL with snippets on", label.p, i);
         }
     }
     trawl_results_free(res);
@@ -177,8 +161,7 @@ static void run_query(ctx *x, const trawl_index *idx, const char *phase, long qn
 }
 
 /* Generates n documents: fresh ids, or (replace) ids already used. */
-static or_rdoc **gen_docs(ctx *x, size_t n, int with_summary, int replace)
-{
+static or_rdoc **gen_docs(ctx *x, size_t n, int with_summary, int replace) {
     or_rdoc **docs = or_xcalloc(n, sizeof *docs);
     for (size_t i = 0; i < n; i++) {
         char id[32];
@@ -195,8 +178,7 @@ static or_rdoc **gen_docs(ctx *x, size_t n, int with_summary, int replace)
 }
 
 /* Indexes docs as one commit and hands them to the oracle (which takes them). */
-static int commit_docs(ctx *x, or_rdoc **docs, size_t n)
-{
+static int commit_docs(ctx *x, or_rdoc **docs, size_t n) {
     char idx[4200];
     int rc;
     snprintf(idx, sizeof idx, "%s/idx", x->dir);
@@ -210,8 +192,7 @@ static int commit_docs(ctx *x, or_rdoc **docs, size_t n)
     return rc;
 }
 
-static trawl_index *open_index(ctx *x)
-{
+static trawl_index *open_index(ctx *x) {
     char idx[4200], *err = NULL;
     trawl_index *ix = NULL;
     int rc;
@@ -228,8 +209,7 @@ static trawl_index *open_index(ctx *x)
     return ix;
 }
 
-int main(void)
-{
+int main(void) {
     ctx x;
     const char *tmp = getenv("TMPDIR");
     trawl_index *ix;
@@ -248,10 +228,8 @@ int main(void)
     or_corpus_init(&x.c, NULL);
 
     rc = commit_docs(&x, gen_docs(&x, COMMIT_DOCS_1, 0, 0), COMMIT_DOCS_1);
-    if (!rc)
-        rc = commit_docs(&x, gen_docs(&x, COMMIT_DOCS_2, 1, 0), COMMIT_DOCS_2);
-    if (!rc)
-        rc = commit_docs(&x, gen_docs(&x, COMMIT_DOCS_3, 0, 0), COMMIT_DOCS_3);
+    if (!rc) rc = commit_docs(&x, gen_docs(&x, COMMIT_DOCS_2, 1, 0), COMMIT_DOCS_2);
+    if (!rc) rc = commit_docs(&x, gen_docs(&x, COMMIT_DOCS_3, 0, 0), COMMIT_DOCS_3);
     if (rc) {
         x.st.failures++;
         goto out;
@@ -259,11 +237,10 @@ int main(void)
     printf("corpus: %zu documents, %zu distinct terms, %zu text fields, 3 commits\n", x.c.nlive, x.c.nterms,
            x.c.nfields);
     ix = open_index(&x);
-    for (q = 0; ix && q < PHASE1_QUERIES; q++)
-        run_query(&x, ix, "phase 1", q);
+    for (q = 0; ix && q < PHASE1_QUERIES; q++) run_query(&x, ix, "phase 1", q);
     trawl_index_close(ix);
-    printf("phase 1: %ld queries, %ld with matches, %ld with a non-empty page, %ld failures\n", x.queries,
-           x.with_hits, x.nonempty_pages, x.st.failures);
+    printf("phase 1: %ld queries, %ld with matches, %ld with a non-empty page, %ld failures\n", x.queries, x.with_hits,
+           x.nonempty_pages, x.st.failures);
     if (x.with_hits < x.queries / 2)
         or_fail(&x.st, "only %ld of %ld queries matched anything: the test is too weak", x.with_hits, x.queries);
 
@@ -277,8 +254,7 @@ int main(void)
         }
         printf("phase 2: %zu live documents after replacing %d\n", x.c.nlive, REPLACED_DOCS);
         ix = open_index(&x);
-        for (q = 0; ix && q < PHASE2_QUERIES; q++)
-            run_query(&x, ix, "phase 2", q);
+        for (q = 0; ix && q < PHASE2_QUERIES; q++) run_query(&x, ix, "phase 2", q);
         trawl_index_close(ix);
         printf("phase 2: %ld queries, %ld failures\n", x.queries - queries, x.st.failures - before);
     }

@@ -49,18 +49,14 @@ static int failures;
  * handlers can only reach static storage, hence this mutable static). */
 static char hang_desc[2048];
 
-
-
 /* ---- PRNG, files ----------------------------------------------------------- */
-
 
 typedef struct blob {
     uint8_t *p;
     size_t len;
 } blob;
 
-static blob slurp(const char *path)
-{
+static blob slurp(const char *path) {
     blob b = {NULL, 0};
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -76,8 +72,7 @@ static blob slurp(const char *path)
     return b;
 }
 
-static void spit(const char *path, const void *p, size_t len)
-{
+static void spit(const char *path, const void *p, size_t len) {
     FILE *f = fopen(path, "wb");
     if (!f || (len && fwrite(p, 1, len, f) != len) || fclose(f) != 0) {
         fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
@@ -85,8 +80,7 @@ static void spit(const char *path, const void *p, size_t len)
     }
 }
 
-static void path_join(char *out, size_t cap, const char *dir, const char *name)
-{
+static void path_join(char *out, size_t cap, const char *dir, const char *name) {
     int n = snprintf(out, cap, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= cap) {
         fprintf(stderr, "path too long\n");
@@ -94,27 +88,22 @@ static void path_join(char *out, size_t cap, const char *dir, const char *name)
     }
 }
 
-
 /* Names in dir ending with suffix, sorted (malloc'd strings, NULL-terminated array). */
-static char **list_files(const char *dir, const char *suffix)
-{
+static char **list_files(const char *dir, const char *suffix) {
     DIR *d = opendir(dir);
     char **v = xmalloc(sizeof *v);
     size_t n = 0, sl = strlen(suffix);
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
         size_t l = strlen(e->d_name);
-        if (l < sl || strcmp(e->d_name + l - sl, suffix) != 0)
-            continue;
+        if (l < sl || strcmp(e->d_name + l - sl, suffix) != 0) continue;
         char **nv = realloc(v, (n + 2) * sizeof *v);
-        if (!nv)
-            exit(2);
+        if (!nv) exit(2);
         v = nv;
         v[n] = xmalloc(l + 1);
         memcpy(v[n++], e->d_name, l + 1);
     }
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     v[n] = NULL;
     for (size_t i = 1; i < n; i++)
         for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
@@ -125,24 +114,52 @@ static char **list_files(const char *dir, const char *suffix)
     return v;
 }
 
-static void free_list(char **v)
-{
-    for (size_t i = 0; v[i]; i++)
-        free(v[i]);
+static void free_list(char **v) {
+    for (size_t i = 0; v[i]; i++) free(v[i]);
     free(v);
 }
 
 /* ---- building the indexes ------------------------------------------------- */
 
-static const char *const words[] = {
-    "the", "the", "the", "of", "and", "search", "engine", "index", "posting", "phrase", "query", "segment",
-    "bitmap", "roaring", "compression", "checksum", "manifest", "commit", "writer", "reader", "alpha", "beta",
-    "gamma", "delta", "running", "runner", "caf\xc3\xa9", "na\xc3\xafve", "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0",
-    "\xe6\x97\xa5\xe6\x9c\xac", "x86", "2024", "lorem", "ipsum", "dolor", "amet"};
+static const char *const words[] = {"the",
+                                    "the",
+                                    "the",
+                                    "of",
+                                    "and",
+                                    "search",
+                                    "engine",
+                                    "index",
+                                    "posting",
+                                    "phrase",
+                                    "query",
+                                    "segment",
+                                    "bitmap",
+                                    "roaring",
+                                    "compression",
+                                    "checksum",
+                                    "manifest",
+                                    "commit",
+                                    "writer",
+                                    "reader",
+                                    "alpha",
+                                    "beta",
+                                    "gamma",
+                                    "delta",
+                                    "running",
+                                    "runner",
+                                    "caf\xc3\xa9",
+                                    "na\xc3\xafve",
+                                    "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0",
+                                    "\xe6\x97\xa5\xe6\x9c\xac",
+                                    "x86",
+                                    "2024",
+                                    "lorem",
+                                    "ipsum",
+                                    "dolor",
+                                    "amet"};
 #define NWORDS (sizeof words / sizeof words[0])
 
-static void add_words(rng *r, char *buf, size_t cap, size_t n)
-{
+static void add_words(rng *r, char *buf, size_t cap, size_t n) {
     size_t len = 0;
     buf[0] = 0;
     for (size_t i = 0; i < n; i++) {
@@ -153,15 +170,13 @@ static void add_words(rng *r, char *buf, size_t cap, size_t n)
             w = syn;
         }
         int k = snprintf(buf + len, cap - len, "%s%s", i ? " " : "", w);
-        if (k < 0 || (size_t)k >= cap - len)
-            break;
+        if (k < 0 || (size_t)k >= cap - len) break;
         len += (size_t)k;
     }
 }
 
 /* Document number k with id "d<k>" (version v tells re-added copies apart). */
-static char *make_doc(rng *r, unsigned k, unsigned v)
-{
+static char *make_doc(rng *r, unsigned k, unsigned v) {
     char title[256], body[2048], tag[128], idbuf[32];
     add_words(r, title, sizeof title, 2 + below(r, 6));
     add_words(r, body, sizeof body, 10 + below(r, 60));
@@ -175,14 +190,12 @@ static char *make_doc(rng *r, unsigned k, unsigned v)
     json_object_set_new(o, "meta", json_pack("{s:i, s:[s]}", "v", (int)v, "nested", "not indexed"));
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    if (!s)
-        exit(2);
+    if (!s) exit(2);
     return s;
 }
 
 /* Adds n docs with ids first..first+n-1 (version v) and commits. */
-static void add_commit(const char *dir, rng *r, unsigned first, unsigned n, unsigned v, unsigned stride)
-{
+static void add_commit(const char *dir, rng *r, unsigned first, unsigned n, unsigned v, unsigned stride) {
     trawl_writer *w = NULL;
     char *msg = NULL;
     if (trawl_writer_open(dir, "english", &w, &msg) != TRAWL_OK) {
@@ -207,14 +220,13 @@ static void add_commit(const char *dir, rng *r, unsigned first, unsigned n, unsi
 
 /* ---- segment layout, resealing and reassembly ------------------------------- */
 
-static uint64_t ld64(const uint8_t *p) { return tw_ld64(p); }
-
-static void st32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
+static uint64_t ld64(const uint8_t *p) {
+    return tw_ld64(p);
 }
 
+static void st32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
 
 typedef struct layout {
     uint64_t off[TW_SEC_COUNT], len[TW_SEC_COUNT];
@@ -222,8 +234,7 @@ typedef struct layout {
 } layout;
 
 /* Section offsets and lengths of a well-formed segment (from its table). */
-static void get_layout(const blob *b, layout *l)
-{
+static void get_layout(const blob *b, layout *l) {
     memset(l, 0, sizeof *l);
     l->table_off = ld64(b->p + b->len - TW_FOOTER_SIZE);
     for (unsigned i = 0; i < TW_SEC_COUNT - 1; i++) {
@@ -238,14 +249,11 @@ static void get_layout(const blob *b, layout *l)
     }
 }
 
-
 /* Builds a sound segment file from 8 section bodies (sec[1..8]): header,
  * 8-aligned sections, table, footer, all checksums right. */
-static blob assemble(const blob *sec)
-{
+static blob assemble(const blob *sec) {
     size_t size = TW_HEADER_SIZE;
-    for (unsigned s = 1; s < TW_SEC_COUNT; s++)
-        size = (size + 7) / 8 * 8 + sec[s].len;
+    for (unsigned s = 1; s < TW_SEC_COUNT; s++) size = (size + 7) / 8 * 8 + sec[s].len;
     size = (size + 7) / 8 * 8;
     size_t table_off = size;
     size += (size_t)(TW_SEC_COUNT - 1) * TW_SECTION_ENTRY + TW_FOOTER_SIZE;
@@ -257,8 +265,7 @@ static blob assemble(const blob *sec)
     size_t off = TW_HEADER_SIZE;
     for (unsigned s = 1; s < TW_SEC_COUNT; s++) {
         off = (off + 7) / 8 * 8;
-        if (sec[s].len)
-            memcpy(b.p + off, sec[s].p, sec[s].len);
+        if (sec[s].len) memcpy(b.p + off, sec[s].p, sec[s].len);
         uint8_t *e = b.p + table_off + (size_t)(s - 1) * TW_SECTION_ENTRY;
         st32(e, s);
         st64(e + 8, off);
@@ -279,15 +286,13 @@ static blob assemble(const blob *sec)
 /* Opening dir must fail with a code in the set `codes` (bit i = code -i) and
  * a message containing need1 and need2 (either may be NULL); the check must
  * fail too, its report naming need1. `what` describes the damage. */
-static void expect_open_fails(const char *dir, unsigned codes, const char *need1, const char *need2,
-                              const char *what)
-{
+static void expect_open_fails(const char *dir, unsigned codes, const char *need1, const char *need2, const char *what) {
     snprintf(hang_desc, sizeof hang_desc, "%.*s", (int)(sizeof hang_desc - 1), what);
     trawl_index *idx = NULL;
     char *msg = NULL;
     int rc = trawl_index_open(dir, &idx, &msg);
-    CHECK(rc < 0 && (codes >> -rc & 1u) && idx == NULL, "%s: open gave %d (%s), msg %s", what, rc,
-          trawl_strerror(rc), msg ? msg : "(null)");
+    CHECK(rc < 0 && (codes >> -rc & 1u) && idx == NULL, "%s: open gave %d (%s), msg %s", what, rc, trawl_strerror(rc),
+          msg ? msg : "(null)");
     CHECK(msg && (!need1 || strstr(msg, need1)) && (!need2 || strstr(msg, need2)),
           "%s: message '%s' should name '%s' and '%s'", what, msg ? msg : "(null)", need1 ? need1 : "",
           need2 ? need2 : "");
@@ -303,8 +308,7 @@ static void expect_open_fails(const char *dir, unsigned codes, const char *need1
 #define CODE(c) (1u << -(c))
 #define SEG_CODES (CODE(TRAWL_ECORRUPT) | CODE(TRAWL_EIO))
 
-static void expect_sound(const char *dir, const char *what)
-{
+static void expect_sound(const char *dir, const char *what) {
     trawl_index *idx = NULL;
     char *msg = NULL;
     int rc = trawl_index_open(dir, &idx, &msg);
@@ -319,8 +323,7 @@ static void expect_sound(const char *dir, const char *what)
 
 /* ---- (a), (b), (c): segment files ------------------------------------------- */
 
-static void segment_damage(const char *dir, rng *r)
-{
+static void segment_damage(const char *dir, rng *r) {
     char **segs = list_files(dir, ".tws");
     CHECK(segs[0] && segs[1], "expected at least two segments in %s", dir);
     for (size_t i = 0; segs[i]; i++) {
@@ -333,8 +336,7 @@ static void segment_damage(const char *dir, rng *r)
         /* (a) truncation */
         size_t ntrunc = 0;
         for (size_t n = 0; n < orig.len; n++) {
-            if (n >= 64 && n + 64 < orig.len && below(r, orig.len / 150 + 1) != 0)
-                continue;
+            if (n >= 64 && n + 64 < orig.len && below(r, orig.len / 150 + 1) != 0) continue;
             spit(path, orig.p, n);
             snprintf(what, sizeof what, "%s truncated to %zu of %zu bytes", segs[i], n, orig.len);
             expect_open_fails(dir, SEG_CODES, segs[i], NULL, what);
@@ -355,13 +357,11 @@ static void segment_damage(const char *dir, rng *r)
         /* (b) a flipped byte inside each section names the section */
         uint8_t *m = xmalloc(orig.len);
         for (unsigned s = 1; s < TW_SEC_COUNT; s++) {
-            if (lay.len[s] == 0)
-                continue;
+            if (lay.len[s] == 0) continue;
             char need[64];
             snprintf(need, sizeof need, "%s section", tw_section_name(s));
             size_t at[8] = {0, (size_t)lay.len[s] - 1, (size_t)lay.len[s] / 2};
-            for (int k = 3; k < 8; k++)
-                at[k] = below(r, (size_t)lay.len[s]);
+            for (int k = 3; k < 8; k++) at[k] = below(r, (size_t)lay.len[s]);
             for (int k = 0; k < 8; k++) {
                 memcpy(m, orig.p, orig.len);
                 uint8_t x = k < 3 ? 0xFF : (uint8_t)(1u << below(r, 8));
@@ -375,16 +375,18 @@ static void segment_damage(const char *dir, rng *r)
         /* (c) every byte of header, section table and footer */
         size_t tsize = (size_t)(TW_SEC_COUNT - 1) * TW_SECTION_ENTRY;
         for (size_t k = 0; k < TW_HEADER_SIZE + tsize + TW_FOOTER_SIZE; k++) {
-            size_t pos = k < TW_HEADER_SIZE ? k : k < TW_HEADER_SIZE + tsize ? lay.table_off + k - TW_HEADER_SIZE
-                                                                               : orig.len - (TW_HEADER_SIZE + tsize +
-                                                                                             TW_FOOTER_SIZE - k);
+            size_t pos = k < TW_HEADER_SIZE           ? k
+                         : k < TW_HEADER_SIZE + tsize ? lay.table_off + k - TW_HEADER_SIZE
+                                                      : orig.len - (TW_HEADER_SIZE + tsize + TW_FOOTER_SIZE - k);
             uint8_t x = (uint8_t)(1u << below(r, 8));
             memcpy(m, orig.p, orig.len);
             m[pos] ^= x;
             spit(path, m, orig.len);
             const char *part = k < TW_HEADER_SIZE ? "header" : k < TW_HEADER_SIZE + tsize ? "section table" : "footer";
             snprintf(what, sizeof what, "%s: %s byte %zu (file offset %zu) ^= 0x%02x", segs[i], part,
-                     k < TW_HEADER_SIZE ? k : k < TW_HEADER_SIZE + tsize ? k - TW_HEADER_SIZE : pos - (orig.len - TW_FOOTER_SIZE),
+                     k < TW_HEADER_SIZE           ? k
+                     : k < TW_HEADER_SIZE + tsize ? k - TW_HEADER_SIZE
+                                                  : pos - (orig.len - TW_FOOTER_SIZE),
                      pos, x);
             /* The version field may say "unsupported version" instead. */
             unsigned codes = CODE(TRAWL_ECORRUPT) | (pos >= 8 && pos < 12 ? CODE(TRAWL_EVERSION) : 0);
@@ -418,8 +420,7 @@ static void segment_damage(const char *dir, rng *r)
 /* ---- (d) MANIFEST ----------------------------------------------------------- */
 
 /* Writes line + "\nxxh3 <hex>\n" as the manifest. */
-static void write_manifest(const char *path, const char *line, size_t len)
-{
+static void write_manifest(const char *path, const char *line, size_t len) {
     char *text = xmalloc(len + 32);
     memcpy(text, line, len);
     int n = snprintf(text + len, 32, "\nxxh3 %016llx\n", (unsigned long long)XXH3_64bits(line, len));
@@ -427,14 +428,12 @@ static void write_manifest(const char *path, const char *line, size_t len)
     free(text);
 }
 
-static void manifest_damage(const char *dir, rng *r)
-{
+static void manifest_damage(const char *dir, rng *r) {
     char path[4096], what[8192];
     path_join(path, sizeof path, dir, "MANIFEST");
     blob orig = slurp(path);
     size_t nl = 0;
-    while (nl < orig.len && orig.p[nl] != '\n')
-        nl++;
+    while (nl < orig.len && orig.p[nl] != '\n') nl++;
     CHECK(nl < orig.len, "manifest has no newline");
 
     /* Truncated: every length that cuts into the content. */
@@ -478,12 +477,12 @@ static void manifest_damage(const char *dir, rng *r)
     size_t nc = 0;
     char bufs[40][1024];
     size_t nb = 0;
-#define CASE(codes_, need_, ...)                                                                   \
-    do {                                                                                           \
-        snprintf(bufs[nb], sizeof bufs[nb], __VA_ARGS__);                                          \
-        cases[nc].line = bufs[nb++];                                                               \
-        cases[nc].codes = (codes_);                                                                \
-        cases[nc++].need = (need_);                                                                \
+#define CASE(codes_, need_, ...)                                                                                       \
+    do {                                                                                                               \
+        snprintf(bufs[nb], sizeof bufs[nb], __VA_ARGS__);                                                              \
+        cases[nc].line = bufs[nb++];                                                                                   \
+        cases[nc].codes = (codes_);                                                                                    \
+        cases[nc++].need = (need_);                                                                                    \
     } while (0)
 #define HEAD "{\"format\":1,\"generation\":9,\"lang\":\"english\",\"segments\":"
     unsigned C = CODE(TRAWL_ECORRUPT);
@@ -605,22 +604,36 @@ static void manifest_damage(const char *dir, rng *r)
 
 /* ---- queries over a possibly damaged index -------------------------------------- */
 
-static const char *const queries[] = {
-    "the", "search engine", "\"search engine\"", "\"the the\"", "alpha OR beta", "alpha -beta", "NOT gamma",
-    "ru*", "w1*", "title:alpha", "body:(delta OR gamma)", "tags:tag", "caf\xc3\xa9 na\xc3\xafve", "w3q1",
-    "+index +posting -commit", "\"lorem ipsum dolor\"", "zzzz", "running", "\xe6\x97\xa5\xe6\x9c\xac*", "t*"};
+static const char *const queries[] = {"the",
+                                      "search engine",
+                                      "\"search engine\"",
+                                      "\"the the\"",
+                                      "alpha OR beta",
+                                      "alpha -beta",
+                                      "NOT gamma",
+                                      "ru*",
+                                      "w1*",
+                                      "title:alpha",
+                                      "body:(delta OR gamma)",
+                                      "tags:tag",
+                                      "caf\xc3\xa9 na\xc3\xafve",
+                                      "w3q1",
+                                      "+index +posting -commit",
+                                      "\"lorem ipsum dolor\"",
+                                      "zzzz",
+                                      "running",
+                                      "\xe6\x97\xa5\xe6\x9c\xac*",
+                                      "t*"};
 #define NQUERIES (sizeof queries / sizeof queries[0])
 
 typedef struct probe {
-    int failed;      /* some call failed with an error other than "not found"/"syntax" */
+    int failed;       /* some call failed with an error other than "not found"/"syntax" */
     char first[1200]; /* the first such failure */
 } probe;
 
 static void note(probe *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(probe *p, const char *fmt, ...)
-{
-    if (p->failed++)
-        return;
+static void note(probe *p, const char *fmt, ...) {
+    if (p->failed++) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(p->first, sizeof p->first, fmt, ap);
@@ -629,11 +642,9 @@ static void note(probe *p, const char *fmt, ...)
 
 /* Runs every query (and gets, stats) against an open index, recording
  * failures in pr. Checks the result accessors keep their contracts. */
-static void probe_index(const trawl_index *idx, unsigned ndocs, probe *pr, rng *r)
-{
+static void probe_index(const trawl_index *idx, unsigned ndocs, probe *pr, rng *r) {
     trawl_options *o = trawl_options_new();
-    if (!o)
-        exit(2);
+    if (!o) exit(2);
     for (size_t q = 0; q < NQUERIES; q++) {
         int mode = (int)(q % 4);
         trawl_options_set_snippets(o, mode == 0);
@@ -655,8 +666,7 @@ static void probe_index(const trawl_index *idx, unsigned ndocs, probe *pr, rng *
                 /* A hit is a live document: get must find its id. */
                 char *json = NULL;
                 int grc = id ? trawl_index_get(idx, id, &json) : TRAWL_OK;
-                if (grc != TRAWL_OK)
-                    note(pr, "search '%s' hit '%s': get gave %s", queries[q], id, trawl_strerror(grc));
+                if (grc != TRAWL_OK) note(pr, "search '%s' hit '%s': get gave %s", queries[q], id, trawl_strerror(grc));
                 trawl_free(json);
                 (void)trawl_results_score(res, i);
                 if (mode == 0)
@@ -684,8 +694,7 @@ static void probe_index(const trawl_index *idx, unsigned ndocs, probe *pr, rng *
     }
     char *stats = NULL;
     int rc = trawl_index_stats(idx, &stats);
-    if (rc)
-        note(pr, "stats: %s", trawl_strerror(rc));
+    if (rc) note(pr, "stats: %s", trawl_strerror(rc));
     trawl_free(stats);
     (void)trawl_index_doc_count(idx);
 }
@@ -699,10 +708,8 @@ typedef struct fuzz_stats {
  * are printed, the batch fails once at its end (so that one engine bug does
  * not hide the next phases behind the failure limit). */
 static void bad_mutation(fuzz_stats *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void bad_mutation(fuzz_stats *st, const char *fmt, ...)
-{
-    if (st->bad++ >= 3)
-        return;
+static void bad_mutation(fuzz_stats *st, const char *fmt, ...) {
+    if (st->bad++ >= 3) return;
     va_list ap;
     va_start(ap, fmt);
     fputs("  FAILED: ", stderr);
@@ -713,8 +720,7 @@ static void bad_mutation(fuzz_stats *st, const char *fmt, ...)
 
 /* ---- (e) deletion files ------------------------------------------------------------- */
 
-static void deletes_damage(const char *dir, rng *r, unsigned ndocs)
-{
+static void deletes_damage(const char *dir, rng *r, unsigned ndocs) {
     char **dels = list_files(dir, ".del");
     CHECK(dels[0] != NULL, "no deletion file in %s", dir);
     for (size_t i = 0; dels[i]; i++) {
@@ -776,8 +782,8 @@ static void deletes_damage(const char *dir, rng *r, unsigned ndocs)
             trawl_free(msg);
             trawl_index_close(idx);
         }
-        CHECK(st.bad == 0, "%s: %zu of 400 re-checksummed mutations broke an expectation (first ones above)",
-              dels[i], st.bad);
+        CHECK(st.bad == 0, "%s: %zu of 400 re-checksummed mutations broke an expectation (first ones above)", dels[i],
+              st.bad);
         /* Sound bitmaps with a doc number past the segment are refused. */
         {
             uint8_t ser[64];
@@ -798,12 +804,12 @@ static void deletes_damage(const char *dir, rng *r, unsigned ndocs)
             /* Runs out of order: {70000} then {0, 1, 2} in one run container.
              * CRoaring's deserializer takes it, and its maximum() sees only
              * the last run; the doc number 70000 must still be refused. */
-            static const uint8_t runs[] = {0x3B, 0x30, 0, 0, /* cookie 12347, 1 container */
-                                           0x01,             /* it is a run container */
-                                           1, 0, 3, 0,       /* key 1, cardinality-1 3 */
-                                           2, 0,             /* 2 runs */
-                                           0x70, 0x11, 0, 0, /* 65536 + 4464 = 70000, length-1 0 */
-                                           0, 0, 2, 0};      /* 65536..65538 */
+            static const uint8_t runs[] = {0x3B, 0x30, 0, 0,  /* cookie 12347, 1 container */
+                                           0x01,              /* it is a run container */
+                                           1,    0,    3, 0,  /* key 1, cardinality-1 3 */
+                                           2,    0,           /* 2 runs */
+                                           0x70, 0x11, 0, 0,  /* 65536 + 4464 = 70000, length-1 0 */
+                                           0,    0,    2, 0}; /* 65536..65538 */
             uint8_t ser[64];
             memcpy(ser, runs, sizeof runs);
             ser[5] = 0; /* key 0: {4464} then {0, 1, 2} */
@@ -824,13 +830,11 @@ static void deletes_damage(const char *dir, rng *r, unsigned ndocs)
 
 /* ---- (f) structural damage behind valid checksums ---------------------------------- */
 
-
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-static void on_alarm(int sig)
-{
+static void on_alarm(int sig) {
     (void)sig;
     static const char msg[] = "\ntest_corruption: timed out (hang?) on: ";
     ssize_t w = write(2, msg, sizeof msg - 1);
@@ -841,8 +845,7 @@ static void on_alarm(int sig)
 }
 
 /* Prints what was being tried when the process dies (crash or sanitizer report). */
-static void print_desc(void)
-{
+static void print_desc(void) {
     static const char msg[] = "\ntest_corruption: died while trying: ";
     ssize_t w = write(2, msg, sizeof msg - 1);
     w = write(2, hang_desc, strnlen(hang_desc, sizeof hang_desc));
@@ -851,8 +854,7 @@ static void print_desc(void)
 }
 
 #ifndef __SANITIZE_ADDRESS__
-static void on_crash(int sig)
-{
+static void on_crash(int sig) {
     print_desc();
     signal(sig, SIG_DFL);
     raise(sig);
@@ -861,8 +863,7 @@ static void on_crash(int sig)
 
 /* Installs the hang and crash reporters. Under ASan its own report comes
  * first, then the death callback names the mutation. */
-static void install_reporters(void)
-{
+static void install_reporters(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_alarm;
@@ -878,117 +879,100 @@ static void install_reporters(void)
 #endif
 }
 
-
 typedef struct desc {
     char s[2048];
     size_t n;
 } desc;
 
 static void dadd(desc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void dadd(desc *d, const char *fmt, ...)
-{
-    if (d->n >= sizeof d->s - 1)
-        return;
+static void dadd(desc *d, const char *fmt, ...) {
+    if (d->n >= sizeof d->s - 1) return;
     va_list ap;
     va_start(ap, fmt);
     int k = vsnprintf(d->s + d->n, sizeof d->s - d->n, fmt, ap);
     va_end(ap);
-    if (k > 0)
-        d->n += (size_t)k < sizeof d->s - d->n ? (size_t)k : sizeof d->s - d->n - 1;
+    if (k > 0) d->n += (size_t)k < sizeof d->s - d->n ? (size_t)k : sizeof d->s - d->n - 1;
 }
 
 /* Applies one random edit to buf (len may change; cap is its capacity). */
-static void mutate(rng *r, uint8_t *buf, size_t *len, size_t cap, unsigned ndocs, desc *d)
-{
-    static const uint32_t ints[] = {0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000u,
-                                    0xffffffffu, 128, 127, 129, 31, 32, 33};
+static void mutate(rng *r, uint8_t *buf, size_t *len, size_t cap, unsigned ndocs, desc *d) {
+    static const uint32_t ints[] = {0,          1,           2,           0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000,
+                                    0x7fffffff, 0x80000000u, 0xffffffffu, 128,  127,  129,  31,    32,     33};
     size_t n = *len;
     int kind = (int)below(r, 10);
-    if (n == 0)
-        kind = 8;
+    if (n == 0) kind = 8;
     size_t at = below(r, n);
     switch (kind) {
-    case 0:
-    case 1: {
-        unsigned bit = (unsigned)below(r, 8);
-        buf[at] ^= (uint8_t)(1u << bit);
-        dadd(d, " flip %zu.%u", at, bit);
-        break;
-    }
-    case 2:
-        buf[at] = (uint8_t)rnd(r);
-        dadd(d, " byte %zu=%02x", at, buf[at]);
-        break;
-    case 3: {
-        static const uint8_t special[] = {0, 0xff, 0x7f, 0x80, 1, 0x81};
-        buf[at] = special[below(r, sizeof special)];
-        dadd(d, " byte %zu=%02x", at, buf[at]);
-        break;
-    }
-    case 4: { /* a 32-bit value, often near a meaningful count */
-        if (n < 4)
+        case 0:
+        case 1: {
+            unsigned bit = (unsigned)below(r, 8);
+            buf[at] ^= (uint8_t)(1u << bit);
+            dadd(d, " flip %zu.%u", at, bit);
             break;
-        at = below(r, n - 3);
-        if (below(r, 2))
-            at &= ~(size_t)3;
-        uint32_t v = below(r, 2) ? ints[below(r, sizeof ints / sizeof ints[0])] : ndocs + (uint32_t)below(r, 5) - 2;
-        st32(buf + at, v);
-        dadd(d, " u32 %zu=%u", at, v);
-        break;
-    }
-    case 5: { /* a varint-shaped run */
-        size_t k = 1 + below(r, 5);
-        if (at + k > n)
-            k = n - at;
-        for (size_t i = 0; i < k; i++)
-            buf[at + i] = (uint8_t)(i + 1 < k ? 0x80 | rnd(r) : rnd(r) & 0x7f);
-        dadd(d, " varint %zu+%zu", at, k);
-        break;
-    }
-    case 6: { /* copy a range over another */
-        size_t from = below(r, n), k = 1 + below(r, 16);
-        if (from + k > n)
-            k = n - from;
-        if (at + k > n)
-            k = n - at;
-        memmove(buf + at, buf + from, k);
-        dadd(d, " copy %zu->%zu+%zu", from, at, k);
-        break;
-    }
-    case 7: { /* delete bytes */
-        size_t k = 1 + below(r, below(r, 2) ? 4 : 64);
-        if (at + k > n)
-            k = n - at;
-        memmove(buf + at, buf + at + k, n - at - k);
-        *len = n - k;
-        dadd(d, " delete %zu+%zu", at, k);
-        break;
-    }
-    case 8: { /* insert bytes */
-        size_t k = 1 + below(r, 8);
-        at = below(r, n + 1);
-        if (n + k > cap)
+        }
+        case 2:
+            buf[at] = (uint8_t)rnd(r);
+            dadd(d, " byte %zu=%02x", at, buf[at]);
             break;
-        memmove(buf + at + k, buf + at, n - at);
-        for (size_t i = 0; i < k; i++)
-            buf[at + i] = (uint8_t)rnd(r);
-        *len = n + k;
-        dadd(d, " insert %zu+%zu", at, k);
-        break;
-    }
-    default: /* truncate */
-        *len = below(r, n + 1);
-        dadd(d, " truncate %zu", *len);
-        break;
+        case 3: {
+            static const uint8_t special[] = {0, 0xff, 0x7f, 0x80, 1, 0x81};
+            buf[at] = special[below(r, sizeof special)];
+            dadd(d, " byte %zu=%02x", at, buf[at]);
+            break;
+        }
+        case 4: { /* a 32-bit value, often near a meaningful count */
+            if (n < 4) break;
+            at = below(r, n - 3);
+            if (below(r, 2)) at &= ~(size_t)3;
+            uint32_t v = below(r, 2) ? ints[below(r, sizeof ints / sizeof ints[0])] : ndocs + (uint32_t)below(r, 5) - 2;
+            st32(buf + at, v);
+            dadd(d, " u32 %zu=%u", at, v);
+            break;
+        }
+        case 5: { /* a varint-shaped run */
+            size_t k = 1 + below(r, 5);
+            if (at + k > n) k = n - at;
+            for (size_t i = 0; i < k; i++) buf[at + i] = (uint8_t)(i + 1 < k ? 0x80 | rnd(r) : rnd(r) & 0x7f);
+            dadd(d, " varint %zu+%zu", at, k);
+            break;
+        }
+        case 6: { /* copy a range over another */
+            size_t from = below(r, n), k = 1 + below(r, 16);
+            if (from + k > n) k = n - from;
+            if (at + k > n) k = n - at;
+            memmove(buf + at, buf + from, k);
+            dadd(d, " copy %zu->%zu+%zu", from, at, k);
+            break;
+        }
+        case 7: { /* delete bytes */
+            size_t k = 1 + below(r, below(r, 2) ? 4 : 64);
+            if (at + k > n) k = n - at;
+            memmove(buf + at, buf + at + k, n - at - k);
+            *len = n - k;
+            dadd(d, " delete %zu+%zu", at, k);
+            break;
+        }
+        case 8: { /* insert bytes */
+            size_t k = 1 + below(r, 8);
+            at = below(r, n + 1);
+            if (n + k > cap) break;
+            memmove(buf + at + k, buf + at, n - at);
+            for (size_t i = 0; i < k; i++) buf[at + i] = (uint8_t)rnd(r);
+            *len = n + k;
+            dadd(d, " insert %zu+%zu", at, k);
+            break;
+        }
+        default: /* truncate */
+            *len = below(r, n + 1);
+            dadd(d, " truncate %zu", *len);
+            break;
     }
 }
-
 
 /* Writes the mutated segment, opens, probes and checks; returns nothing but
  * records failures. keep_dir/keep_name: where to save a failing file. */
 static void try_mutation(const char *dir, const char *segpath, const blob *file, unsigned ndocs, rng *r,
-                         const char *segname, const desc *d, fuzz_stats *st, size_t *kept)
-{
+                         const char *segname, const desc *d, fuzz_stats *st, size_t *kept) {
     spit(segpath, file->p, file->len);
     snprintf(hang_desc, sizeof hang_desc, "%s", d->s);
     alarm(60);
@@ -1034,8 +1018,7 @@ static void try_mutation(const char *dir, const char *segpath, const blob *file,
     }
 }
 
-static size_t env_size(const char *name, size_t dflt)
-{
+static size_t env_size(const char *name, size_t dflt) {
     const char *v = getenv(name);
     return v && *v ? (size_t)strtoull(v, NULL, 0) : dflt;
 }
@@ -1043,8 +1026,7 @@ static size_t env_size(const char *name, size_t dflt)
 /* Runs `iterations` seeded mutations of each section and of the section
  * table. With TRAWL_CORRUPT_ONLY=<section>:<iteration> (as printed in a
  * failure) only that mutation runs, and its segment file is kept. */
-static void structural_damage(const char *dir, unsigned ndocs, uint64_t seed, size_t iterations, size_t *kept)
-{
+static void structural_damage(const char *dir, unsigned ndocs, uint64_t seed, size_t iterations, size_t *kept) {
     const char *only = getenv("TRAWL_CORRUPT_ONLY");
     unsigned only_sec = 0;
     size_t only_it = 0;
@@ -1052,8 +1034,7 @@ static void structural_damage(const char *dir, unsigned ndocs, uint64_t seed, si
         fprintf(stderr, "TRAWL_CORRUPT_ONLY must be <section>:<iteration>\n");
         exit(2);
     }
-    if (only && only_it >= iterations)
-        iterations = only_it + 1;
+    if (only && only_it >= iterations) iterations = only_it + 1;
     char **segs = list_files(dir, ".tws");
     CHECK(segs[0] && !segs[1], "expected one segment in %s", dir);
     if (!segs[0]) {
@@ -1067,12 +1048,10 @@ static void structural_damage(const char *dir, unsigned ndocs, uint64_t seed, si
     get_layout(&orig, &lay);
     blob sec[TW_SEC_COUNT];
     memset(sec, 0, sizeof sec);
-    for (unsigned s = 1; s < TW_SEC_COUNT; s++)
-        sec[s] = (blob){orig.p + lay.off[s], (size_t)lay.len[s]};
+    for (unsigned s = 1; s < TW_SEC_COUNT; s++) sec[s] = (blob){orig.p + lay.off[s], (size_t)lay.len[s]};
     /* Sanity: reassembling the sections gives the same file. */
     blob same = assemble(sec);
-    CHECK(same.len == orig.len && memcmp(same.p, orig.p, orig.len) == 0, "assemble() does not reproduce %s",
-          segs[0]);
+    CHECK(same.len == orig.len && memcmp(same.p, orig.p, orig.len) == 0, "assemble() does not reproduce %s", segs[0]);
     free(same.p);
 
     for (unsigned s = 1; s <= TW_SEC_COUNT; s++) { /* s == TW_SEC_COUNT: the section table */
@@ -1082,8 +1061,7 @@ static void structural_damage(const char *dir, unsigned ndocs, uint64_t seed, si
         uint8_t *buf = xmalloc(cap);
         size_t ran = 0;
         for (size_t it = 0; it < iterations; it++) {
-            if (only && (only_sec != s || only_it != it))
-                continue;
+            if (only && (only_sec != s || only_it != it)) continue;
             /* Each mutation has its own generator: any one can be replayed alone. */
             rng r = {seed ^ (0x100000001b3ull * s) ^ (0x9e3779b97f4a7c15ull * (it + 1))};
             desc d = {"", 0};
@@ -1094,8 +1072,7 @@ static void structural_damage(const char *dir, unsigned ndocs, uint64_t seed, si
             if (s < TW_SEC_COUNT) {
                 size_t len = (size_t)lay.len[s];
                 memcpy(buf, sec[s].p, len);
-                for (size_t k = 1 + below(&r, below(&r, 4) ? 2 : 6); k > 0; k--)
-                    mutate(&r, buf, &len, cap, ndocs, &d);
+                for (size_t k = 1 + below(&r, below(&r, 4) ? 2 : 6); k > 0; k--) mutate(&r, buf, &len, cap, ndocs, &d);
                 blob ms[TW_SEC_COUNT];
                 memcpy(ms, sec, sizeof ms);
                 ms[s] = (blob){buf, len};
@@ -1114,7 +1091,8 @@ static void structural_damage(const char *dir, unsigned ndocs, uint64_t seed, si
                         dadd(&d, " entry %u id=%u", e, tw_ld32(ent));
                     } else {
                         uint64_t v = ld64(ent + 8 * (size_t)field);
-                        int64_t delta = below(&r, 4) ? (int64_t)below(&r, 33) - 16 : (int64_t)(rnd(&r) % orig.len) - (int64_t)v;
+                        int64_t delta =
+                            below(&r, 4) ? (int64_t)below(&r, 33) - 16 : (int64_t)(rnd(&r) % orig.len) - (int64_t)v;
                         st64(ent + 8 * (size_t)field, v + (uint64_t)delta);
                         dadd(&d, " entry %u %s%+lld", e, field == 1 ? "offset" : "length", (long long)delta);
                     }
@@ -1132,8 +1110,8 @@ static void structural_damage(const char *dir, unsigned ndocs, uint64_t seed, si
             free(file.p);
         }
         free(buf);
-        printf("  %-13s %zu mutations: %zu refused at open, %zu opened (%zu of them failed the check)\n", sname,
-               ran, st.refused, st.opened, st.check_failed);
+        printf("  %-13s %zu mutations: %zu refused at open, %zu opened (%zu of them failed the check)\n", sname, ran,
+               st.refused, st.opened, st.check_failed);
         fflush(stdout);
         CHECK(st.bad == 0, "%s: %zu of %zu mutations broke an expectation (the first ones are printed above)", sname,
               st.bad, ran);
@@ -1145,8 +1123,7 @@ static void structural_damage(const char *dir, unsigned ndocs, uint64_t seed, si
     expect_sound(dir, "segment restored after structural damage");
 }
 
-int main(void)
-{
+int main(void) {
     const char *tmp = getenv("TMPDIR");
     char root[1024];
     snprintf(root, sizeof root, "%s/trawl-corrupt-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -1163,8 +1140,8 @@ int main(void)
     char a[1100], f[1100];
     path_join(a, sizeof a, root, "a");
     add_commit(a, &r, 0, 150, 1, 1);
-    add_commit(a, &r, 100, 100, 2, 1);  /* d100..d149 replaced */
-    add_commit(a, &r, 0, 60, 3, 3);     /* every third of d0..d177 replaced */
+    add_commit(a, &r, 100, 100, 2, 1); /* d100..d149 replaced */
+    add_commit(a, &r, 0, 60, 3, 3);    /* every third of d0..d177 replaced */
     expect_sound(a, "index A as written");
     if (!getenv("TRAWL_CORRUPT_ONLY")) { /* replaying one structural mutation skips (a)-(e) */
         printf("segment files:\n");

@@ -44,10 +44,7 @@
 
 static int failures;
 
-
-
-static void *xrealloc(void *p, size_t n)
-{
+static void *xrealloc(void *p, size_t n) {
     void *q = realloc(p, n ? n : 1);
     if (!q) {
         fprintf(stderr, "out of memory\n");
@@ -58,17 +55,14 @@ static void *xrealloc(void *p, size_t n)
 
 /* ---- PRNG and a growable string ----------------------------------------- */
 
-
 typedef struct sbuf {
     char *p;
     size_t len, cap;
 } sbuf;
 
-static void sb_putn(sbuf *b, const char *s, size_t n)
-{
+static void sb_putn(sbuf *b, const char *s, size_t n) {
     if (b->cap - b->len < n + 1) {
-        while (b->cap - b->len < n + 1)
-            b->cap = b->cap ? 2 * b->cap : 256;
+        while (b->cap - b->len < n + 1) b->cap = b->cap ? 2 * b->cap : 256;
         b->p = xrealloc(b->p, b->cap);
     }
     memcpy(b->p + b->len, s, n);
@@ -76,11 +70,12 @@ static void sb_putn(sbuf *b, const char *s, size_t n)
     b->p[b->len] = 0;
 }
 
-static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
+static void sb_puts(sbuf *b, const char *s) {
+    sb_putn(b, s, strlen(s));
+}
 
 static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
+static void sb_printf(sbuf *b, const char *fmt, ...) {
     char tmp[512];
     va_list ap;
     va_start(ap, fmt);
@@ -91,61 +86,119 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
 
 /* ---- document generator -------------------------------------------------- */
 
-static const char *const vocab[] = {
-    "the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "running", "runner", "runs", "ran",
-    "connection", "connected", "connecting", "search", "searching", "engine", "engines", "index",
-    "indexes", "indexing", "segment", "posting", "postings", "query", "queries", "phrase", "bitmap",
-    "Roaring", "compression", "LZ4", "checksum", "manifest", "commit", "writer", "reader", "and", "of",
-    "a", "to", "in", "is", "it", "caf\xc3\xa9", "CAF\xc3\x89", "na\xc3\xafve", "Z\xc3\xbcrich",
-    "stra\xc3\x9f" "e", "\xce\x95\xce\xbb\xce\xbb\xce\xac\xce\xb4\xce\xb1",
-    "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
-    "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4", "\xef\xac\x81nance", "\xe2\x85\xab", "e\xcc\x81t\xc3\xa9",
-    "O'Brien", "e-mail", "3.14", "42", "2024", "x86_64", "C++", "don't", "\xf0\x9f\x99\x82ok",
-    "\xef\xbc\xa6\xef\xbd\x95\xef\xbd\x8c\xef\xbd\x8c", "\xc3\x85ngstr\xc3\xb6m", "I\xcc\x87stanbul",
-    "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7", "\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\x82\xe0\xa4\xa6\xe0\xa5\x80",
-    "tab\there", "new\nline", "quote\"d", "back\\slash", "ctl\x01x", "semi;colon", "under_score"};
+static const char *const vocab[] = {"the",
+                                    "quick",
+                                    "brown",
+                                    "fox",
+                                    "jumps",
+                                    "over",
+                                    "lazy",
+                                    "dog",
+                                    "running",
+                                    "runner",
+                                    "runs",
+                                    "ran",
+                                    "connection",
+                                    "connected",
+                                    "connecting",
+                                    "search",
+                                    "searching",
+                                    "engine",
+                                    "engines",
+                                    "index",
+                                    "indexes",
+                                    "indexing",
+                                    "segment",
+                                    "posting",
+                                    "postings",
+                                    "query",
+                                    "queries",
+                                    "phrase",
+                                    "bitmap",
+                                    "Roaring",
+                                    "compression",
+                                    "LZ4",
+                                    "checksum",
+                                    "manifest",
+                                    "commit",
+                                    "writer",
+                                    "reader",
+                                    "and",
+                                    "of",
+                                    "a",
+                                    "to",
+                                    "in",
+                                    "is",
+                                    "it",
+                                    "caf\xc3\xa9",
+                                    "CAF\xc3\x89",
+                                    "na\xc3\xafve",
+                                    "Z\xc3\xbcrich",
+                                    "stra\xc3\x9f"
+                                    "e",
+                                    "\xce\x95\xce\xbb\xce\xbb\xce\xac\xce\xb4\xce\xb1",
+                                    "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0",
+                                    "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+                                    "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4",
+                                    "\xef\xac\x81nance",
+                                    "\xe2\x85\xab",
+                                    "e\xcc\x81t\xc3\xa9",
+                                    "O'Brien",
+                                    "e-mail",
+                                    "3.14",
+                                    "42",
+                                    "2024",
+                                    "x86_64",
+                                    "C++",
+                                    "don't",
+                                    "\xf0\x9f\x99\x82ok",
+                                    "\xef\xbc\xa6\xef\xbd\x95\xef\xbd\x8c\xef\xbd\x8c",
+                                    "\xc3\x85ngstr\xc3\xb6m",
+                                    "I\xcc\x87stanbul",
+                                    "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7",
+                                    "\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\x82\xe0\xa4\xa6\xe0\xa5\x80",
+                                    "tab\there",
+                                    "new\nline",
+                                    "quote\"d",
+                                    "back\\slash",
+                                    "ctl\x01x",
+                                    "semi;colon",
+                                    "under_score"};
 
-static const char *const syll[] = {"ka", "lo", "mi", "ren", "to", "vak", "zu", "pel", "dor", "qua",
-                                   "sti", "nox", "bre", "ul", "fy", "gar"};
+static const char *const syll[] = {"ka",  "lo",  "mi",  "ren", "to",  "vak", "zu", "pel",
+                                   "dor", "qua", "sti", "nox", "bre", "ul",  "fy", "gar"};
 
 static const char *const seps[] = {" ", " ", " ", " ", ", ", ". ", " - ", "\n", "\t", "/", "  ", "!? "};
 
 /* Appends one random word (vocabulary, synthetic, number or an over-long
  * token that the analyzer drops) to b. */
-static void gen_word(rng *r, sbuf *b)
-{
+static void gen_word(rng *r, sbuf *b) {
     size_t k = below(r, 100);
     if (k < 55) {
         sb_puts(b, vocab[below(r, sizeof vocab / sizeof vocab[0])]);
     } else if (k < 93) {
         size_t n = 2 + below(r, 3), at = b->len;
-        for (size_t i = 0; i < n; i++)
-            sb_puts(b, syll[below(r, sizeof syll / sizeof syll[0])]);
-        if (below(r, 5) == 0 && b->p[at] >= 'a' && b->p[at] <= 'z')
-            b->p[at] = (char)(b->p[at] - 'a' + 'A');
+        for (size_t i = 0; i < n; i++) sb_puts(b, syll[below(r, sizeof syll / sizeof syll[0])]);
+        if (below(r, 5) == 0 && b->p[at] >= 'a' && b->p[at] <= 'z') b->p[at] = (char)(b->p[at] - 'a' + 'A');
     } else if (k < 98) {
         sb_printf(b, "%u", (unsigned)below(r, 5000));
     } else {
         size_t n = 129 + below(r, 40);
-        for (size_t i = 0; i < n; i++)
-            sb_putn(b, "w", 1);
+        for (size_t i = 0; i < n; i++) sb_putn(b, "w", 1);
     }
 }
 
 /* Random text of between lo and hi words. */
-static void gen_text(rng *r, sbuf *b, size_t lo, size_t hi)
-{
+static void gen_text(rng *r, sbuf *b, size_t lo, size_t hi) {
     size_t n = lo + below(r, hi - lo + 1);
     for (size_t i = 0; i < n; i++) {
-        if (i)
-            sb_puts(b, seps[below(r, sizeof seps / sizeof seps[0])]);
+        if (i) sb_puts(b, seps[below(r, sizeof seps / sizeof seps[0])]);
         gen_word(r, b);
     }
 }
 
 /* Decodes one UTF-8 sequence of the (valid) generated text at s; returns its length. */
-static size_t utf8_dec(const unsigned char *s, uint32_t *cp)
-{
+static size_t utf8_dec(const unsigned char *s, uint32_t *cp) {
     if (s[0] < 0x80) {
         *cp = s[0];
         return 1;
@@ -158,15 +211,13 @@ static size_t utf8_dec(const unsigned char *s, uint32_t *cp)
         *cp = (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
         return 3;
     }
-    *cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 | (uint32_t)(s[2] & 0x3F) << 6 |
-          (s[3] & 0x3F);
+    *cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 | (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
     return 4;
 }
 
 /* Appends text as a JSON string literal; non-ASCII characters are written as
  * \u escapes (surrogate pairs above U+FFFF) with probability escape_pct %. */
-static void put_json_string(rng *r, sbuf *b, const char *text, size_t len, unsigned escape_pct)
-{
+static void put_json_string(rng *r, sbuf *b, const char *text, size_t len, unsigned escape_pct) {
     sb_putn(b, "\"", 1);
     const unsigned char *s = (const unsigned char *)text;
     for (size_t i = 0; i < len;) {
@@ -210,47 +261,31 @@ static void put_json_string(rng *r, sbuf *b, const char *text, size_t len, unsig
 }
 
 /* The external id of id key k: several shapes, some non-ASCII or with quotes. */
-static void id_for(unsigned k, char *out, size_t cap)
-{
+static void id_for(unsigned k, char *out, size_t cap) {
     switch (k % 7) {
-    case 0:
-        snprintf(out, cap, "doc-%u", k);
-        break;
-    case 1:
-        snprintf(out, cap, "\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87-%u", k);
-        break;
-    case 2:
-        snprintf(out, cap, "a \"quoted\" id %u", k);
-        break;
-    case 3:
-        snprintf(out, cap, "%u", k);
-        break;
-    case 4:
-        snprintf(out, cap, "https://example.org/p/%u?x=1", k);
-        break;
-    case 5:
-        snprintf(out, cap, "ID_%u_\xe6\x97\xa5", k);
-        break;
-    default:
-        snprintf(out, cap, "z%u", k * 7919u);
-        break;
+        case 0: snprintf(out, cap, "doc-%u", k); break;
+        case 1: snprintf(out, cap, "\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87-%u", k); break;
+        case 2: snprintf(out, cap, "a \"quoted\" id %u", k); break;
+        case 3: snprintf(out, cap, "%u", k); break;
+        case 4: snprintf(out, cap, "https://example.org/p/%u?x=1", k); break;
+        case 5: snprintf(out, cap, "ID_%u_\xe6\x97\xa5", k); break;
+        default: snprintf(out, cap, "z%u", k * 7919u); break;
     }
 }
 
 typedef struct gdoc {
-    char *line;     /* the line as handed to trawl_writer_add_json */
+    char *line; /* the line as handed to trawl_writer_add_json */
     size_t len;
-    size_t tstart;  /* the stored text is line[tstart, tend): the writer trims */
+    size_t tstart; /* the stored text is line[tstart, tend): the writer trims */
     size_t tend;
-    unsigned key;   /* id key */
+    unsigned key; /* id key */
     char id[96];
 } gdoc;
 
 /* Generates document number seq with id key `key` as one JSON line. Fields
  * and key order vary; leading spaces/tabs and trailing whitespace are added
  * sometimes (the writer trims them). */
-static void gen_doc(rng *r, size_t seq, unsigned key, gdoc *d)
-{
+static void gen_doc(rng *r, size_t seq, unsigned key, gdoc *d) {
     sbuf b = {0};
     char *parts[16];
     size_t np = 0;
@@ -260,96 +295,83 @@ static void gen_doc(rng *r, size_t seq, unsigned key, gdoc *d)
     for (int f = 0; f < 12; f++) {
         sbuf m = {0}, t = {0};
         switch (f) {
-        case 0:
-            sb_puts(&m, "\"id\":");
-            put_json_string(r, &m, d->id, strlen(d->id), 30);
-            break;
-        case 1:
-            sb_printf(&m, "\"seq\": %zu", seq);
-            break;
-        case 2:
-            if (below(r, 10) == 0)
+            case 0:
+                sb_puts(&m, "\"id\":");
+                put_json_string(r, &m, d->id, strlen(d->id), 30);
                 break;
-            gen_text(r, &t, 1, 8);
-            sb_puts(&m, "\"title\":");
-            put_json_string(r, &m, t.p, t.len, 20);
-            break;
-        case 3:
-            if (below(r, 8) == 0)
+            case 1: sb_printf(&m, "\"seq\": %zu", seq); break;
+            case 2:
+                if (below(r, 10) == 0) break;
+                gen_text(r, &t, 1, 8);
+                sb_puts(&m, "\"title\":");
+                put_json_string(r, &m, t.p, t.len, 20);
                 break;
-            gen_text(r, &t, 5, 90);
-            sb_puts(&m, "\"body\": ");
-            put_json_string(r, &m, t.p, t.len, 10);
-            break;
-        case 4: { /* array of strings, sometimes with non-strings mixed in */
-            if (below(r, 3) == 0)
+            case 3:
+                if (below(r, 8) == 0) break;
+                gen_text(r, &t, 5, 90);
+                sb_puts(&m, "\"body\": ");
+                put_json_string(r, &m, t.p, t.len, 10);
                 break;
-            size_t n = below(r, 6);
-            sb_puts(&m, "\"tags\":[");
-            for (size_t i = 0; i < n; i++) {
-                if (i)
-                    sb_puts(&m, below(r, 2) ? "," : ", ");
-                size_t k = below(r, 10);
-                if (k == 0)
-                    sb_puts(&m, "17");
-                else if (k == 1)
-                    sb_puts(&m, "null");
-                else if (k == 2)
-                    sb_puts(&m, "\"\"");
-                else {
-                    t.len = 0;
-                    gen_text(r, &t, 1, 3);
-                    put_json_string(r, &m, t.p, t.len, 20);
+            case 4: { /* array of strings, sometimes with non-strings mixed in */
+                if (below(r, 3) == 0) break;
+                size_t n = below(r, 6);
+                sb_puts(&m, "\"tags\":[");
+                for (size_t i = 0; i < n; i++) {
+                    if (i) sb_puts(&m, below(r, 2) ? "," : ", ");
+                    size_t k = below(r, 10);
+                    if (k == 0)
+                        sb_puts(&m, "17");
+                    else if (k == 1)
+                        sb_puts(&m, "null");
+                    else if (k == 2)
+                        sb_puts(&m, "\"\"");
+                    else {
+                        t.len = 0;
+                        gen_text(r, &t, 1, 3);
+                        put_json_string(r, &m, t.p, t.len, 20);
+                    }
                 }
+                sb_puts(&m, "]");
+                break;
             }
-            sb_puts(&m, "]");
-            break;
-        }
-        case 5: /* nested object: stored, not indexed */
-            if (below(r, 2))
+            case 5: /* nested object: stored, not indexed */
+                if (below(r, 2)) break;
+                gen_text(r, &t, 1, 4);
+                sb_puts(&m, "\"author\": {\"name\": ");
+                put_json_string(r, &m, t.p, t.len, 20);
+                sb_printf(&m, ", \"langs\": [\"en\", \"fr\"], \"age\": %u, \"deep\": {\"x\": [[\"nested words\"]]}}",
+                          (unsigned)below(r, 90));
                 break;
-            gen_text(r, &t, 1, 4);
-            sb_puts(&m, "\"author\": {\"name\": ");
-            put_json_string(r, &m, t.p, t.len, 20);
-            sb_printf(&m, ", \"langs\": [\"en\", \"fr\"], \"age\": %u, \"deep\": {\"x\": [[\"nested words\"]]}}",
-                      (unsigned)below(r, 90));
-            break;
-        case 6: { /* a number, bool or null: stored only */
-            static const char *const scalars[] = {"3", "-2.5e3", "true", "false", "null", "1e-300", "0"};
-            if (below(r, 2))
+            case 6: { /* a number, bool or null: stored only */
+                static const char *const scalars[] = {"3", "-2.5e3", "true", "false", "null", "1e-300", "0"};
+                if (below(r, 2)) break;
+                sb_printf(&m, "\"n\":%s", scalars[below(r, 7)]);
                 break;
-            sb_printf(&m, "\"n\":%s", scalars[below(r, 7)]);
-            break;
-        }
-        case 7: /* array without strings: stored only, no field */
-            if (below(r, 4))
+            }
+            case 7: /* array without strings: stored only, no field */
+                if (below(r, 4)) break;
+                sb_puts(&m, "\"nums\": [1, 2, 3.5, null, {\"k\": \"v\"}]");
                 break;
-            sb_puts(&m, "\"nums\": [1, 2, 3.5, null, {\"k\": \"v\"}]");
-            break;
-        case 8: /* a rarer field among many names */
-            if (below(r, 3))
+            case 8: /* a rarer field among many names */
+                if (below(r, 3)) break;
+                gen_text(r, &t, 1, 6);
+                sb_printf(&m, "\"note_%u\":", (unsigned)below(r, 12));
+                put_json_string(r, &m, t.p, t.len, 50);
                 break;
-            gen_text(r, &t, 1, 6);
-            sb_printf(&m, "\"note_%u\":", (unsigned)below(r, 12));
-            put_json_string(r, &m, t.p, t.len, 50);
-            break;
-        case 9: /* non-ASCII field name */
-            if (below(r, 5))
+            case 9: /* non-ASCII field name */
+                if (below(r, 5)) break;
+                gen_text(r, &t, 1, 5);
+                sb_puts(&m, "\"\xc3\xa9moji_\xe2\x9c\x93\":");
+                put_json_string(r, &m, t.p, t.len, 50);
                 break;
-            gen_text(r, &t, 1, 5);
-            sb_puts(&m, "\"\xc3\xa9moji_\xe2\x9c\x93\":");
-            put_json_string(r, &m, t.p, t.len, 50);
-            break;
-        case 10: /* empty string field */
-            if (below(r, 6))
+            case 10: /* empty string field */
+                if (below(r, 6)) break;
+                sb_puts(&m, "\"empty\": \"\"");
                 break;
-            sb_puts(&m, "\"empty\": \"\"");
-            break;
-        default: /* empty key: stored, not indexed */
-            if (below(r, 20))
+            default: /* empty key: stored, not indexed */
+                if (below(r, 20)) break;
+                sb_puts(&m, "\"\": \"empty key words\"");
                 break;
-            sb_puts(&m, "\"\": \"empty key words\"");
-            break;
         }
         free(t.p);
         if (m.len)
@@ -364,13 +386,11 @@ static void gen_doc(rng *r, size_t seq, unsigned key, gdoc *d)
         parts[j] = x;
     }
     size_t lead = below(r, 6) == 0 ? 1 + below(r, 3) : 0;
-    for (size_t i = 0; i < lead; i++)
-        sb_puts(&b, below(r, 2) ? " " : "\t");
+    for (size_t i = 0; i < lead; i++) sb_puts(&b, below(r, 2) ? " " : "\t");
     d->tstart = b.len;
     sb_puts(&b, below(r, 4) ? "{" : "{ ");
     for (size_t i = 0; i < np; i++) {
-        if (i)
-            sb_puts(&b, below(r, 3) ? ", " : ",");
+        if (i) sb_puts(&b, below(r, 3) ? ", " : ",");
         sb_puts(&b, parts[i]);
         free(parts[i]);
     }
@@ -387,14 +407,13 @@ static void gen_doc(rng *r, size_t seq, unsigned key, gdoc *d)
 typedef struct model {
     gdoc *docs;
     size_t n, cap;
-    size_t *latest;   /* per id key: seq of the newest committed version, or SIZE_MAX */
+    size_t *latest; /* per id key: seq of the newest committed version, or SIZE_MAX */
     size_t nkeys;
     const char *lang; /* analysis language of the index */
     size_t committed; /* docs[0, committed) are committed */
 } model;
 
-static void model_add(model *m, rng *r, unsigned key)
-{
+static void model_add(model *m, rng *r, unsigned key) {
     if (m->n == m->cap) {
         m->cap = m->cap ? 2 * m->cap : 1024;
         m->docs = xrealloc(m->docs, m->cap * sizeof *m->docs);
@@ -402,42 +421,36 @@ static void model_add(model *m, rng *r, unsigned key)
     if (key >= m->nkeys) {
         size_t nk = key + 1024;
         m->latest = xrealloc(m->latest, nk * sizeof *m->latest);
-        for (size_t k = m->nkeys; k < nk; k++)
-            m->latest[k] = SIZE_MAX;
+        for (size_t k = m->nkeys; k < nk; k++) m->latest[k] = SIZE_MAX;
         m->nkeys = nk;
     }
     gen_doc(r, m->n, key, &m->docs[m->n]);
     m->n++;
 }
 
-static void model_commit(model *m)
-{
-    for (size_t i = m->committed; i < m->n; i++)
-        m->latest[m->docs[i].key] = i;
+static void model_commit(model *m) {
+    for (size_t i = m->committed; i < m->n; i++) m->latest[m->docs[i].key] = i;
     m->committed = m->n;
 }
 
-static void model_free(model *m)
-{
-    for (size_t i = 0; i < m->n; i++)
-        free(m->docs[i].line);
+static void model_free(model *m) {
+    for (size_t i = 0; i < m->n; i++) free(m->docs[i].line);
     free(m->docs);
     free(m->latest);
 }
 
-static int is_live(const model *m, size_t seq) { return m->latest[m->docs[seq].key] == seq; }
+static int is_live(const model *m, size_t seq) {
+    return m->latest[m->docs[seq].key] == seq;
+}
 
-static size_t live_count(const model *m)
-{
+static size_t live_count(const model *m) {
     size_t n = 0;
-    for (size_t k = 0; k < m->nkeys; k++)
-        n += m->latest[k] != SIZE_MAX;
+    for (size_t k = 0; k < m->nkeys; k++) n += m->latest[k] != SIZE_MAX;
     return n;
 }
 
 /* Adds docs [from, to) of the model through the writer. */
-static void write_docs(trawl_writer *w, const model *m, size_t from, size_t to)
-{
+static void write_docs(trawl_writer *w, const model *m, size_t from, size_t to) {
     for (size_t i = from; i < to; i++) {
         int rc = trawl_writer_add_json(w, m->docs[i].line, m->docs[i].len);
         CHECK(rc == TRAWL_OK, "add_json of doc %zu: %s (%s)\n%s", i, trawl_strerror(rc), trawl_writer_errmsg(w),
@@ -455,27 +468,22 @@ typedef struct interner {
     size_t nslots;
 } interner;
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
+static uint64_t hash_bytes(const char *s, size_t n) {
     uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     return h;
 }
 
-static uint32_t intern(interner *t, const char *s, size_t n)
-{
+static uint32_t intern(interner *t, const char *s, size_t n) {
     if (2 * (t->n + 1) > t->nslots) {
         size_t ns = t->nslots ? 2 * t->nslots : 4096;
         uint32_t *sl = calloc(ns, sizeof *sl);
-        if (!sl)
-            exit(2);
+        if (!sl) exit(2);
         for (size_t i = 0; i < t->nslots; i++)
             if (t->slots[i]) {
                 uint32_t id = t->slots[i] - 1;
                 size_t h = (size_t)hash_bytes(t->s[id], t->len[id]) & (ns - 1);
-                while (sl[h])
-                    h = (h + 1) & (ns - 1);
+                while (sl[h]) h = (h + 1) & (ns - 1);
                 sl[h] = id + 1;
             }
         free(t->slots);
@@ -485,8 +493,7 @@ static uint32_t intern(interner *t, const char *s, size_t n)
     size_t h = (size_t)hash_bytes(s, n) & (t->nslots - 1);
     while (t->slots[h]) {
         uint32_t id = t->slots[h] - 1;
-        if (t->len[id] == n && memcmp(t->s[id], s, n) == 0)
-            return id;
+        if (t->len[id] == n && memcmp(t->s[id], s, n) == 0) return id;
         h = (h + 1) & (t->nslots - 1);
     }
     if (t->n == t->cap) {
@@ -502,10 +509,8 @@ static uint32_t intern(interner *t, const char *s, size_t n)
     return (uint32_t)t->n++;
 }
 
-static void interner_free(interner *t)
-{
-    for (size_t i = 0; i < t->n; i++)
-        free(t->s[i]);
+static void interner_free(interner *t) {
+    for (size_t i = 0; i < t->n; i++) free(t->s[i]);
     free(t->s);
     free(t->len);
     free(t->slots);
@@ -517,19 +522,19 @@ typedef struct post {
 
 typedef struct oracle {
     interner terms;
-    uint32_t *rank;      /* term id → rank in byte order */
+    uint32_t *rank; /* term id → rank in byte order */
     post *p;
     size_t n, cap;
-    char **fields;       /* expected field names (order of first appearance) */
+    char **fields; /* expected field names (order of first appearance) */
     uint32_t nfields;
-    uint32_t *local;     /* oracle field → segment field number */
-    uint32_t *doclen;    /* [field * ndocs + doc]: tokens */
+    uint32_t *local;  /* oracle field → segment field number */
+    uint32_t *doclen; /* [field * ndocs + doc]: tokens */
     uint32_t ndocs;
     /* groups: one per term, in dictionary order; posts sorted by (term, doc, segment field, position) */
     size_t *gstart, *gcount;
-    uint32_t *gdf;       /* documents with the term in any field */
+    uint32_t *gdf; /* documents with the term in any field */
     size_t ngroups;
-    uint64_t npostings;  /* sum over terms of per-field document frequencies */
+    uint64_t npostings; /* sum over terms of per-field document frequencies */
 } oracle;
 
 typedef struct an_ctx {
@@ -538,8 +543,7 @@ typedef struct an_ctx {
     uint32_t count;
 } an_ctx;
 
-static int on_token(void *c, const tw_token *t)
-{
+static int on_token(void *c, const tw_token *t) {
     an_ctx *x = c;
     oracle *o = x->o;
     if (o->n == o->cap) {
@@ -551,11 +555,9 @@ static int on_token(void *c, const tw_token *t)
     return 0;
 }
 
-static uint32_t oracle_field(oracle *o, const char *name)
-{
+static uint32_t oracle_field(oracle *o, const char *name) {
     for (uint32_t f = 0; f < o->nfields; f++)
-        if (strcmp(o->fields[f], name) == 0)
-            return f;
+        if (strcmp(o->fields[f], name) == 0) return f;
     o->fields = xrealloc(o->fields, (o->nfields + 1) * sizeof *o->fields);
     o->fields[o->nfields] = xmalloc(strlen(name) + 1);
     strcpy(o->fields[o->nfields], name);
@@ -569,8 +571,7 @@ static uint32_t oracle_field(oracle *o, const char *name)
 static const interner *sort_terms_ctx;
 static const oracle *sort_posts_ctx;
 
-static int cmp_term_ids(const void *a, const void *b)
-{
+static int cmp_term_ids(const void *a, const void *b) {
     const interner *t = sort_terms_ctx;
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     size_t lx = t->len[x], ly = t->len[y];
@@ -578,17 +579,13 @@ static int cmp_term_ids(const void *a, const void *b)
     return c ? c : (lx > ly) - (lx < ly);
 }
 
-static int cmp_posts(const void *a, const void *b)
-{
+static int cmp_posts(const void *a, const void *b) {
     const post *x = a, *y = b;
     const oracle *o = sort_posts_ctx;
-    if (x->term != y->term)
-        return o->rank[x->term] < o->rank[y->term] ? -1 : 1;
-    if (x->doc != y->doc)
-        return x->doc < y->doc ? -1 : 1;
+    if (x->term != y->term) return o->rank[x->term] < o->rank[y->term] ? -1 : 1;
+    if (x->doc != y->doc) return x->doc < y->doc ? -1 : 1;
     uint32_t fx = o->local[x->field], fy = o->local[y->field];
-    if (fx != fy)
-        return fx < fy ? -1 : 1;
+    if (fx != fy) return fx < fy ? -1 : 1;
     return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
@@ -597,8 +594,7 @@ static int cmp_posts(const void *a, const void *b)
  * missing from the segment is a failure (it gets a high sentinel number so
  * that sorting still works). */
 static void oracle_build(oracle *o, const model *m, const size_t *seqs, uint32_t ndocs, const tw_segment *s,
-                         tw_analyzer *an)
-{
+                         tw_analyzer *an) {
     memset(o, 0, sizeof *o);
     o->ndocs = ndocs;
     for (uint32_t d = 0; d < ndocs; d++) {
@@ -606,25 +602,21 @@ static void oracle_build(oracle *o, const model *m, const size_t *seqs, uint32_t
         json_error_t je;
         json_t *doc = json_loadb(g->line, g->len, 0, &je);
         CHECK(doc && json_is_object(doc), "generated doc %zu does not parse: %s", seqs[d], je.text);
-        if (!doc)
-            continue;
+        if (!doc) continue;
         const char *key;
         json_t *v;
         json_object_foreach(doc, key, v) {
-            if (strcmp(key, "id") == 0 || !*key)
-                continue;
+            if (strcmp(key, "id") == 0 || !*key) continue;
             int any = json_is_string(v);
             for (size_t i = 0; json_is_array(v) && i < json_array_size(v); i++)
                 any |= json_is_string(json_array_get(v, i));
-            if (!any)
-                continue;
+            if (!any) continue;
             an_ctx x = {o, oracle_field(o, key), d, 0};
             uint32_t base = 0;
             size_t n = json_is_array(v) ? json_array_size(v) : 1;
             for (size_t i = 0; i < n; i++) {
                 json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
-                if (!json_is_string(e))
-                    continue;
+                if (!json_is_string(e)) continue;
                 uint32_t used = 0;
                 int rc = tw_analyze(an, json_string_value(e), json_string_length(e), base, 1, on_token, &x, &used);
                 CHECK(rc == 0, "tw_analyze: %d", rc);
@@ -641,13 +633,11 @@ static void oracle_build(oracle *o, const model *m, const size_t *seqs, uint32_t
         o->local[f] = lf >= 0 ? (uint32_t)lf : 100000 + f;
     }
     uint32_t *ids = xmalloc((o->terms.n ? o->terms.n : 1) * sizeof *ids);
-    for (uint32_t i = 0; i < o->terms.n; i++)
-        ids[i] = i;
+    for (uint32_t i = 0; i < o->terms.n; i++) ids[i] = i;
     sort_terms_ctx = &o->terms;
     qsort(ids, o->terms.n, sizeof *ids, cmp_term_ids);
     o->rank = xmalloc((o->terms.n ? o->terms.n : 1) * sizeof *o->rank);
-    for (uint32_t i = 0; i < o->terms.n; i++)
-        o->rank[ids[i]] = i;
+    for (uint32_t i = 0; i < o->terms.n; i++) o->rank[ids[i]] = i;
     free(ids);
     sort_posts_ctx = o;
     qsort(o->p, o->n, sizeof *o->p, cmp_posts);
@@ -658,10 +648,8 @@ static void oracle_build(oracle *o, const model *m, const size_t *seqs, uint32_t
         size_t j = i;
         uint32_t df = 0;
         while (j < o->n && o->p[j].term == o->p[i].term) {
-            if (j == i || o->p[j].doc != o->p[j - 1].doc)
-                df++;
-            if (j == i || o->p[j].doc != o->p[j - 1].doc || o->p[j].field != o->p[j - 1].field)
-                o->npostings++;
+            if (j == i || o->p[j].doc != o->p[j - 1].doc) df++;
+            if (j == i || o->p[j].doc != o->p[j - 1].doc || o->p[j].field != o->p[j - 1].field) o->npostings++;
             j++;
         }
         o->gstart[o->ngroups] = i;
@@ -671,13 +659,11 @@ static void oracle_build(oracle *o, const model *m, const size_t *seqs, uint32_t
     }
 }
 
-static void oracle_free(oracle *o)
-{
+static void oracle_free(oracle *o) {
     interner_free(&o->terms);
     free(o->rank);
     free(o->p);
-    for (uint32_t f = 0; f < o->nfields; f++)
-        free(o->fields[f]);
+    for (uint32_t f = 0; f < o->nfields; f++) free(o->fields[f]);
     free(o->fields);
     free(o->local);
     free(o->doclen);
@@ -686,22 +672,19 @@ static void oracle_free(oracle *o)
     free(o->gdf);
 }
 
-static const char *gterm(const oracle *o, size_t g, size_t *len)
-{
+static const char *gterm(const oracle *o, size_t g, size_t *len) {
     const post *p = &o->p[o->gstart[g]];
     *len = o->terms.len[p->term];
     return o->terms.s[p->term];
 }
 
-static int cmp_bytes(const char *a, size_t la, const char *b, size_t lb)
-{
+static int cmp_bytes(const char *a, size_t la, const char *b, size_t lb) {
     int c = memcmp(a, b, la < lb ? la : lb);
     return c ? c : (la > lb) - (la < lb);
 }
 
 /* Index of the term's group in the oracle, or -1. */
-static long oracle_find(const oracle *o, const char *term, size_t len)
-{
+static long oracle_find(const oracle *o, const char *term, size_t len) {
     size_t lo = 0, hi = o->ngroups;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2, ml;
@@ -718,10 +701,8 @@ static long oracle_find(const oracle *o, const char *term, size_t len)
 }
 
 /* Documents of group g with the term in segment field f (TW_ANY_FIELD: in any). */
-static uint32_t group_df(const oracle *o, size_t g, uint32_t f)
-{
-    if (f == TW_ANY_FIELD)
-        return o->gdf[g];
+static uint32_t group_df(const oracle *o, size_t g, uint32_t f) {
+    if (f == TW_ANY_FIELD) return o->gdf[g];
     const post *p = &o->p[o->gstart[g]];
     uint32_t df = 0, last = TW_DOC_END;
     for (size_t k = 0; k < o->gcount[g]; k++)
@@ -746,8 +727,7 @@ typedef struct coverage {
 /* Walks a posting list opened with a whole-record ref (field < 0) or narrowed
  * to segment field `field`, comparing docs, ranks, tfs and positions with the
  * oracle's group g. */
-static void check_list(const tw_segment *s, const oracle *o, size_t g, const tw_postings *pl, long field)
-{
+static void check_list(const tw_segment *s, const oracle *o, size_t g, const tw_postings *pl, long field) {
     size_t tl;
     const char *term = gterm(o, g, &tl);
     const post *p = &o->p[o->gstart[g]];
@@ -758,12 +738,10 @@ static void check_list(const tw_segment *s, const oracle *o, size_t g, const tw_
     while (k < end) {
         uint32_t doc = p[k].doc;
         size_t dend = k;
-        while (dend < end && p[dend].doc == doc)
-            dend++;
+        while (dend < end && p[dend].doc == doc) dend++;
         /* This doc's posts, by segment field: [k, dend). */
         uint32_t tf_all = (uint32_t)(dend - k), tf_field = 0;
-        for (size_t i = k; i < dend; i++)
-            tf_field += field >= 0 && o->local[p[i].field] == (uint32_t)field;
+        for (size_t i = k; i < dend; i++) tf_field += field >= 0 && o->local[p[i].field] == (uint32_t)field;
         if (field >= 0 && tf_field == 0) { /* a filtered iterator skips this doc */
             k = dend;
             rank++;
@@ -781,23 +759,20 @@ static void check_list(const tw_segment *s, const oracle *o, size_t g, const tw_
         for (uint32_t fi = 0; fi < pl->nf; fi++) {
             uint32_t lf = pl->f[fi].field;
             size_t a = k;
-            while (a < dend && o->local[p[a].field] != lf)
-                a++;
+            while (a < dend && o->local[p[a].field] != lf) a++;
             size_t b = a;
-            while (b < dend && o->local[p[b].field] == lf)
-                b++;
+            while (b < dend && o->local[p[b].field] == lf) b++;
             uint32_t ftf = tw_pfield_tf(&pl->f[fi], rank);
             CHECK(ftf == b - a, "%s: term '%s' doc %u field %u: tf %u, expected %zu", s->path, term, doc, lf, ftf,
                   b - a);
-            if (ftf != b - a || ftf == 0 || ftf > 4096)
-                continue;
+            if (ftf != b - a || ftf == 0 || ftf > 4096) continue;
             int n = tw_postings_positions(pl, fi, rank, pos, 4096);
-            CHECK(n == (int)ftf, "%s: term '%s' doc %u field %u: %d positions, expected %u", s->path, term, doc, lf,
-                  n, ftf);
+            CHECK(n == (int)ftf, "%s: term '%s' doc %u field %u: %d positions, expected %u", s->path, term, doc, lf, n,
+                  ftf);
             for (uint32_t i = 0; n == (int)ftf && i < ftf; i++)
                 if (pos[i] != p[a + i].pos) {
-                    CHECK(0, "%s: term '%s' doc %u field %u: position %u is %u, expected %u", s->path, term, doc, lf,
-                          i, pos[i], p[a + i].pos);
+                    CHECK(0, "%s: term '%s' doc %u field %u: position %u is %u, expected %u", s->path, term, doc, lf, i,
+                          pos[i], p[a + i].pos);
                     break;
                 }
         }
@@ -813,8 +788,7 @@ static void check_list(const tw_segment *s, const oracle *o, size_t g, const tw_
     for (size_t a = 0; a < end; rank++) {
         uint32_t doc = p[a].doc, has = field < 0;
         size_t b = a;
-        while (b < end && p[b].doc == doc)
-            has |= o->local[p[b++].field] == (uint32_t)field;
+        while (b < end && p[b].doc == doc) has |= o->local[p[b++].field] == (uint32_t)field;
         size_t c = b;
         uint32_t next = TW_DOC_END;
         for (; c < end; c++)
@@ -826,8 +800,9 @@ static void check_list(const tw_segment *s, const oracle *o, size_t g, const tw_
         tw_piter_init(&sit, pl);
         uint32_t got = tw_piter_seek(&sit, doc);
         if (has)
-            CHECK(got == doc && sit.rank == rank, "%s: term '%s' (field %ld): seek(%u) gave %u rank %u, expected rank %u",
-                  s->path, term, field, doc, got, sit.rank, rank);
+            CHECK(got == doc && sit.rank == rank,
+                  "%s: term '%s' (field %ld): seek(%u) gave %u rank %u, expected rank %u", s->path, term, field, doc,
+                  got, sit.rank, rank);
         else
             CHECK(got == next, "%s: term '%s' (field %ld): seek(%u) gave %u, expected %u", s->path, term, field, doc,
                   got, next);
@@ -842,16 +817,14 @@ static void check_list(const tw_segment *s, const oracle *o, size_t g, const tw_
 
 /* Checks the record of group g found by the dictionary walk (ref), then the
  * same term narrowed to each of its fields through tw_segment_lookup. */
-static void check_record(const tw_segment *s, const oracle *o, size_t g, const tw_term_ref *ref, coverage *cov)
-{
+static void check_record(const tw_segment *s, const oracle *o, size_t g, const tw_term_ref *ref, coverage *cov) {
     size_t tl;
     const char *term = gterm(o, g, &tl);
     char err[512] = "";
     tw_postings pl;
     int rc = tw_postings_open(s, ref, 1, &pl, err, sizeof err);
     CHECK(rc == 0, "%s: postings of '%s': %s", s->path, term, err);
-    if (rc)
-        return;
+    if (rc) return;
     rc = tw_postings_check(&pl, err, sizeof err);
     CHECK(rc == 0, "%s: tw_postings_check of '%s': %s", s->path, term, err);
     CHECK(pl.df == o->gdf[g], "%s: term '%s': record df %u, expected %u", s->path, term, pl.df, o->gdf[g]);
@@ -860,10 +833,8 @@ static void check_record(const tw_segment *s, const oracle *o, size_t g, const t
     const post *p = &o->p[o->gstart[g]];
     for (size_t k = 0; k < o->gcount[g]; k++) {
         uint32_t lf = o->local[p[k].field], i = 0;
-        while (i < nwant && want[i] != lf)
-            i++;
-        if (i == nwant && nwant < 64)
-            want[nwant++] = lf;
+        while (i < nwant && want[i] != lf) i++;
+        if (i == nwant && nwant < 64) want[nwant++] = lf;
     }
     for (uint32_t i = 1; i < nwant; i++)
         for (uint32_t j = i; j > 0 && want[j - 1] > want[j]; j--) {
@@ -877,8 +848,7 @@ static void check_record(const tw_segment *s, const oracle *o, size_t g, const t
               "%s: term '%s': record field %u is %u (df %u), expected %u (df %u)", s->path, term, i, pl.f[i].field,
               pl.f[i].df, want[i], group_df(o, g, want[i]));
     }
-    if (pl.nf == nwant)
-        check_list(s, o, g, &pl, -1);
+    if (pl.nf == nwant) check_list(s, o, g, &pl, -1);
     cov->bitmaps += (pl.flags & TW_PF_BITMAP) != 0;
     cov->inline_lists += (pl.flags & TW_PF_BITMAP) == 0;
     cov->multi_block += pl.df > TW_BLOCK;
@@ -893,12 +863,10 @@ static void check_record(const tw_segment *s, const oracle *o, size_t g, const t
         CHECK(rc == 1 && fr.field == want[i] && fr.df == df && fr.rec_off == ref->rec_off,
               "%s: lookup('%s', field %u): rc %d field %u df %u, expected df %u (%s)", s->path, term, want[i], rc,
               rc == 1 ? fr.field : 0, rc == 1 ? fr.df : 0, df, err);
-        if (rc != 1)
-            continue;
+        if (rc != 1) continue;
         rc = tw_postings_open(s, &fr, 1, &pl, err, sizeof err);
         CHECK(rc == 0, "%s: postings of '%s' in field %u: %s", s->path, term, want[i], err);
-        if (rc)
-            continue;
+        if (rc) continue;
         CHECK(pl.filter >= 0 && pl.f[pl.filter].field == want[i], "%s: '%s' narrowed to field %u: filter %d", s->path,
               term, want[i], pl.filter);
         check_list(s, o, g, &pl, (long)want[i]);
@@ -915,8 +883,7 @@ typedef struct walk_ctx {
     coverage *cov;
 } walk_ctx;
 
-static int each_cb(void *c, const char *term, size_t tl, const tw_term_ref *ref)
-{
+static int each_cb(void *c, const char *term, size_t tl, const tw_term_ref *ref) {
     walk_ctx *x = c;
     if (x->next >= x->o->ngroups) {
         CHECK(0, "%s: dictionary has an extra term '%.*s'", x->s->path, (int)tl, term);
@@ -950,8 +917,7 @@ typedef struct prefix_col {
     size_t stop_after; /* return 7 after this many hits; 0 = never */
 } prefix_col;
 
-static int prefix_cb(void *c, const char *term, size_t len, const tw_term_ref *ref)
-{
+static int prefix_cb(void *c, const char *term, size_t len, const tw_term_ref *ref) {
     prefix_col *x = c;
     if (x->n == x->cap) {
         x->cap = x->cap ? 2 * x->cap : 256;
@@ -966,9 +932,8 @@ static int prefix_cb(void *c, const char *term, size_t len, const tw_term_ref *r
 
 /* tw_segment_prefix(f, prefix) against the oracle's terms (f: segment field
  * or TW_ANY_FIELD). */
-static void check_prefix(const tw_segment *s, const oracle *o, const tw_term_ref *refs, uint32_t f,
-                         const char *prefix, size_t plen)
-{
+static void check_prefix(const tw_segment *s, const oracle *o, const tw_term_ref *refs, uint32_t f, const char *prefix,
+                         size_t plen) {
     prefix_col col = {0};
     char err[512] = "";
     int rc = tw_segment_prefix(s, f, prefix, plen, prefix_cb, &col, err, sizeof err);
@@ -978,8 +943,7 @@ static void check_prefix(const tw_segment *s, const oracle *o, const tw_term_ref
         size_t tl;
         const char *t = gterm(o, g, &tl);
         uint32_t df;
-        if (tl < plen || memcmp(t, prefix, plen) != 0 || (df = group_df(o, g, f)) == 0)
-            continue;
+        if (tl < plen || memcmp(t, prefix, plen) != 0 || (df = group_df(o, g, f)) == 0) continue;
         if (k >= col.n) {
             CHECK(0, "%s: prefix '%.*s' field %u: missing term '%s'", s->path, (int)plen, prefix, f, t);
             break;
@@ -997,16 +961,15 @@ static void check_prefix(const tw_segment *s, const oracle *o, const tw_term_ref
         col.n = 0;
         col.stop_after = 2;
         rc = tw_segment_prefix(s, f, prefix, plen, prefix_cb, &col, err, sizeof err);
-        CHECK(rc == 7 && col.n == 2, "%s: prefix '%.*s' stopped after 2: rc %d, %zu hits", s->path, (int)plen,
-              prefix, rc, col.n);
+        CHECK(rc == 7 && col.n == 2, "%s: prefix '%.*s' stopped after 2: rc %d, %zu hits", s->path, (int)plen, prefix,
+              rc, col.n);
     }
     free(col.h);
 }
 
 /* Exact lookups of absent terms: variants of the oracle's terms, checked
  * against the oracle, in every field and in any field. */
-static void check_absent(const tw_segment *s, const oracle *o, const tw_term_ref *refs, rng *r)
-{
+static void check_absent(const tw_segment *s, const oracle *o, const tw_term_ref *refs, rng *r) {
     char err[512] = "";
     tw_term_ref ref;
     for (size_t g = 0; g < o->ngroups; g += 3) {
@@ -1026,15 +989,13 @@ static void check_absent(const tw_segment *s, const oracle *o, const tw_term_ref
                 v[vl++] = '\0';
             else {
                 vl = 1 + below(r, 6);
-                for (size_t i = 0; i < vl; i++)
-                    v[i] = (char)('a' + below(r, 26));
+                for (size_t i = 0; i < vl; i++) v[i] = (char)('a' + below(r, 26));
             }
             long want = oracle_find(o, v, vl);
             uint32_t f = k == 4 ? TW_ANY_FIELD : (uint32_t)below(r, s->nfields);
             int expect = want >= 0 && group_df(o, (size_t)want, f) > 0;
             int rc = tw_segment_lookup(s, f, v, vl, &ref, err, sizeof err);
-            CHECK(rc == expect, "%s: lookup('%.*s', field %u): rc %d, expected %d", s->path, (int)vl, v, f, rc,
-                  expect);
+            CHECK(rc == expect, "%s: lookup('%.*s', field %u): rc %d, expected %d", s->path, (int)vl, v, f, rc, expect);
             if (rc == 1 && expect)
                 CHECK(ref.rec_off == refs[want].rec_off, "%s: lookup('%.*s') found the wrong record", s->path, (int)vl,
                       v);
@@ -1052,22 +1013,19 @@ static void check_absent(const tw_segment *s, const oracle *o, const tw_term_ref
 }
 
 static size_t check_segment(const trawl_index *idx, uint32_t si, const model *m, unsigned char *covered,
-                            tw_analyzer *an, rng *r, coverage *cov)
-{
+                            tw_analyzer *an, rng *r, coverage *cov) {
     const tw_segment *s = idx->segs[si].seg;
     const roaring_bitmap_t *del = idx->segs[si].deleted;
     char err[512] = "";
     CHECK(strcmp(s->lang, m->lang) == 0, "%s: language '%s', expected '%s'", s->path, s->lang, m->lang);
     CHECK(s->ndocs > 0, "%s: empty segment in the manifest", s->path);
-    if (s->ndocs == 0)
-        return 0;
+    if (s->ndocs == 0) return 0;
     /* Doc 0's "seq" says where the segment starts in the add order. */
     char *json;
     size_t jl;
     int rc = tw_segment_stored(s, 0, &json, &jl, err, sizeof err);
     CHECK(rc == 0, "%s: stored doc 0: %s", s->path, err);
-    if (rc)
-        return 0;
+    if (rc) return 0;
     json_t *d0 = json_loadb(json, jl, 0, NULL);
     free(json);
     json_t *sq = json_object_get(d0, "seq");
@@ -1106,12 +1064,11 @@ static size_t check_segment(const trawl_index *idx, uint32_t si, const model *m,
         int64_t fd = tw_segment_find_id(s, g->id, strlen(g->id));
         size_t newest = d;
         for (uint32_t e = d + 1; e < s->ndocs; e++)
-            if (m->docs[base + e].key == g->key)
-                newest = e;
+            if (m->docs[base + e].key == g->key) newest = e;
         CHECK(fd == (int64_t)newest, "%s: find_id('%s') = %lld, expected %zu", s->path, g->id, (long long)fd, newest);
     }
-    CHECK(!del || roaring_bitmap_get_cardinality(del) == s->ndocs - live, "%s: deletion bitmap holds %llu",
-          s->path, (unsigned long long)(del ? roaring_bitmap_get_cardinality(del) : 0));
+    CHECK(!del || roaring_bitmap_get_cardinality(del) == s->ndocs - live, "%s: deletion bitmap holds %llu", s->path,
+          (unsigned long long)(del ? roaring_bitmap_get_cardinality(del) : 0));
     CHECK(live > 0, "%s: a segment without live documents stays in the manifest", s->path);
 
     oracle o;
@@ -1120,8 +1077,7 @@ static size_t check_segment(const trawl_index *idx, uint32_t si, const model *m,
     CHECK(s->nfields == o.nfields, "%s: %u fields, expected %u", s->path, s->nfields, o.nfields);
     for (uint32_t f = 0; f < o.nfields; f++) {
         uint32_t lf = o.local[f];
-        if (lf >= s->nfields)
-            continue;
+        if (lf >= s->nfields) continue;
         uint32_t docs = 0;
         uint64_t tokens = 0;
         for (uint32_t d = 0; d < s->ndocs; d++) {
@@ -1138,8 +1094,8 @@ static size_t check_segment(const trawl_index *idx, uint32_t si, const model *m,
               (unsigned long long)s->fields[lf].tokens, docs, (unsigned long long)tokens);
     }
     CHECK(s->nterms == o.ngroups, "%s: %llu terms, expected %zu", s->path, (unsigned long long)s->nterms, o.ngroups);
-    CHECK(s->npostings == o.npostings, "%s: npostings %llu, expected %llu", s->path,
-          (unsigned long long)s->npostings, (unsigned long long)o.npostings);
+    CHECK(s->npostings == o.npostings, "%s: npostings %llu, expected %llu", s->path, (unsigned long long)s->npostings,
+          (unsigned long long)o.npostings);
 
     walk_ctx w = {&o, s, 0, xmalloc((o.ngroups ? o.ngroups : 1) * sizeof(tw_term_ref)), 0, cov};
     cov->dict_blocks += s->nblocks;
@@ -1179,19 +1135,16 @@ static size_t check_segment(const trawl_index *idx, uint32_t si, const model *m,
 
 /* Everything about the index in dir after m's last commit. expect_segments is
  * the number of segments the manifest must name, or -1 to skip that check. */
-static void verify_index(const char *dir, const model *m, long expect_segments, uint64_t seed, coverage *cov)
-{
+static void verify_index(const char *dir, const model *m, long expect_segments, uint64_t seed, coverage *cov) {
     coverage scratch;
-    if (!cov)
-        cov = &scratch;
+    if (!cov) cov = &scratch;
     memset(cov, 0, sizeof *cov);
     trawl_index *idx = NULL;
     char *msg = NULL;
     int rc = trawl_index_open(dir, &idx, &msg);
     CHECK(rc == TRAWL_OK, "open %s: %s", dir, msg ? msg : "");
     trawl_free(msg);
-    if (rc)
-        return;
+    if (rc) return;
     size_t live = live_count(m);
     CHECK(trawl_index_doc_count(idx) == live, "doc_count %llu, expected %zu",
           (unsigned long long)trawl_index_doc_count(idx), live);
@@ -1212,11 +1165,10 @@ static void verify_index(const char *dir, const model *m, long expect_segments, 
         }
         const gdoc *g = &m->docs[m->latest[k]];
         CHECK(rc == TRAWL_OK && json, "get('%s'): %s", id, trawl_strerror(rc));
-        if (rc || !json)
-            continue;
+        if (rc || !json) continue;
         size_t tl = g->tend - g->tstart;
-        CHECK(strlen(json) == tl && memcmp(json, g->line + g->tstart, tl) == 0, "get('%s') bytes\n  %s\nexpected\n  %.*s",
-              id, json, (int)tl, g->line + g->tstart);
+        CHECK(strlen(json) == tl && memcmp(json, g->line + g->tstart, tl) == 0,
+              "get('%s') bytes\n  %s\nexpected\n  %.*s", id, json, (int)tl, g->line + g->tstart);
         json_t *a = json_loads(json, 0, NULL), *b = json_loadb(g->line, g->len, 0, NULL);
         CHECK(a && b && json_equal(a, b), "get('%s') is not the same JSON value as the line added", id);
         json_decref(a);
@@ -1243,8 +1195,7 @@ static void verify_index(const char *dir, const model *m, long expect_segments, 
     }
     CHECK(live_in_segs == live, "segments hold %zu live docs, expected %zu", live_in_segs, live);
     for (size_t q = 0; q < m->committed; q++)
-        if (is_live(m, q))
-            CHECK(covered[q], "live doc seq %zu ('%s') is in no segment", q, m->docs[q].id);
+        if (is_live(m, q)) CHECK(covered[q], "live doc seq %zu ('%s') is in no segment", q, m->docs[q].id);
     free(covered);
     tw_analyzer_free(an);
 
@@ -1275,18 +1226,15 @@ static void verify_index(const char *dir, const model *m, long expect_segments, 
 
 /* ---- directories ----------------------------------------------------------- */
 
-
 /* The directory's entries, sorted and joined with '\n' (malloc'd). */
-static char *listing(const char *dir)
-{
+static char *listing(const char *dir) {
     DIR *d = opendir(dir);
     char **names = NULL;
     size_t n = 0;
     if (d) {
         struct dirent *e;
         while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
             names = xrealloc(names, (n + 1) * sizeof *names);
             names[n++] = strdup(e->d_name);
         }
@@ -1309,25 +1257,21 @@ static char *listing(const char *dir)
     return b.p;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
+static char *slurp(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     sbuf b = {0};
     char tmp[65536];
     size_t k;
     sb_puts(&b, "");
-    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-        sb_putn(&b, tmp, k);
+    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0) sb_putn(&b, tmp, k);
     fclose(f);
     *len = b.len;
     return b.p;
 }
 
 /* out = root/name (exits if it does not fit). */
-static void subdir(char *out, size_t cap, const char *root, const char *name)
-{
+static void subdir(char *out, size_t cap, const char *root, const char *name) {
     int n = snprintf(out, cap, "%s/%s", root, name);
     if (n < 0 || (size_t)n >= cap) {
         fprintf(stderr, "path too long\n");
@@ -1335,20 +1279,17 @@ static void subdir(char *out, size_t cap, const char *root, const char *name)
     }
 }
 
-static trawl_writer *open_writer(const char *dir, const char *lang)
-{
+static trawl_writer *open_writer(const char *dir, const char *lang) {
     trawl_writer *w = NULL;
     char *msg = NULL;
     int rc = trawl_writer_open(dir, lang, &w, &msg);
     CHECK(rc == TRAWL_OK && w, "writer_open %s (%s): %s", dir, lang ? lang : "NULL", msg ? msg : "");
     trawl_free(msg);
-    if (!w)
-        exit(1);
+    if (!w) exit(1);
     return w;
 }
 
-static void commit(trawl_writer *w, model *m)
-{
+static void commit(trawl_writer *w, model *m) {
     int rc = trawl_writer_commit(w);
     CHECK(rc == TRAWL_OK, "commit: %s (%s)", trawl_strerror(rc), trawl_writer_errmsg(w));
     CHECK(trawl_writer_pending(w) == 0, "pending %llu after commit", (unsigned long long)trawl_writer_pending(w));
@@ -1359,8 +1300,7 @@ static void commit(trawl_writer *w, model *m)
 
 /* Several commits of one segment each, with replacements across and within
  * commits, and a commit whose segment is later entirely replaced. */
-static void scenario_commits(const char *root)
-{
+static void scenario_commits(const char *root) {
     char dir[4096];
     subdir(dir, sizeof dir, root, "main");
     model m = {0};
@@ -1370,8 +1310,7 @@ static void scenario_commits(const char *root)
     long segs = 0;
 
     /* 1: 1500 new documents. */
-    for (unsigned k = 0; k < 1500; k++)
-        model_add(&m, &r, k);
+    for (unsigned k = 0; k < 1500; k++) model_add(&m, &r, k);
     write_docs(w, &m, 0, m.n);
     CHECK(trawl_writer_pending(w) == 1500, "pending %llu", (unsigned long long)trawl_writer_pending(w));
     commit(w, &m);
@@ -1379,20 +1318,16 @@ static void scenario_commits(const char *root)
 
     /* 2: 500 new, 300 re-added from commit 1, and ids repeated inside the commit. */
     size_t from = m.n;
-    for (unsigned k = 1500; k < 2000; k++)
-        model_add(&m, &r, k);
-    for (int i = 0; i < 300; i++)
-        model_add(&m, &r, (unsigned)below(&r, 1500));
-    for (int i = 0; i < 40; i++)
-        model_add(&m, &r, 1500 + (unsigned)below(&r, 500));
+    for (unsigned k = 1500; k < 2000; k++) model_add(&m, &r, k);
+    for (int i = 0; i < 300; i++) model_add(&m, &r, (unsigned)below(&r, 1500));
+    for (int i = 0; i < 40; i++) model_add(&m, &r, 1500 + (unsigned)below(&r, 500));
     write_docs(w, &m, from, m.n);
     commit(w, &m);
     verify_index(dir, &m, ++segs, 12, NULL);
 
     /* 3: re-adds from both earlier commits, some new. */
     from = m.n;
-    for (int i = 0; i < 600; i++)
-        model_add(&m, &r, (unsigned)below(&r, 2200));
+    for (int i = 0; i < 600; i++) model_add(&m, &r, (unsigned)below(&r, 2200));
     write_docs(w, &m, from, m.n);
     commit(w, &m);
     verify_index(dir, &m, ++segs, 13, NULL);
@@ -1402,14 +1337,12 @@ static void scenario_commits(const char *root)
      * all 20 again, so segment 4 leaves the manifest. */
     w = open_writer(dir, NULL);
     from = m.n;
-    for (unsigned k = 5000; k < 5020; k++)
-        model_add(&m, &r, k);
+    for (unsigned k = 5000; k < 5020; k++) model_add(&m, &r, k);
     write_docs(w, &m, from, m.n);
     commit(w, &m);
     verify_index(dir, &m, ++segs, 14, NULL);
     from = m.n;
-    for (unsigned k = 5000; k < 5020; k++)
-        model_add(&m, &r, k);
+    for (unsigned k = 5000; k < 5020; k++) model_add(&m, &r, k);
     write_docs(w, &m, from, m.n);
     commit(w, &m);
     verify_index(dir, &m, segs, 15, NULL); /* one segment in, one out */
@@ -1455,8 +1388,7 @@ static void scenario_commits(const char *root)
     model scratch = {0};
     scratch.lang = "english";
     rng r2 = {77};
-    for (unsigned k = 0; k < 3000; k++)
-        model_add(&scratch, &r2, k);
+    for (unsigned k = 0; k < 3000; k++) model_add(&scratch, &r2, k);
     write_docs(w2, &scratch, 0, scratch.n);
     char *during = listing(dir);
     CHECK(strcmp(during, before) != 0, "a 1 MB budget wrote no segment during 3000 adds:\n%s", during);
@@ -1484,8 +1416,7 @@ static void scenario_commits(const char *root)
 }
 
 /* A 1 MB budget makes commits of several segments; language "none". */
-static void scenario_flushes(const char *root)
-{
+static void scenario_flushes(const char *root) {
     char dir[4096];
     subdir(dir, sizeof dir, root, "flush");
     model m = {0};
@@ -1494,8 +1425,7 @@ static void scenario_flushes(const char *root)
     setenv("TRAWL_RAM_MB", "1", 1);
     trawl_writer *w = open_writer(dir, "none");
     unsetenv("TRAWL_RAM_MB");
-    for (unsigned k = 0; k < 2500; k++)
-        model_add(&m, &r, k);
+    for (unsigned k = 0; k < 2500; k++) model_add(&m, &r, k);
     for (int i = 0; i < 500; i++) /* replaced across flushed segments of one commit */
         model_add(&m, &r, (unsigned)below(&r, 2500));
     write_docs(w, &m, 0, m.n);
@@ -1507,8 +1437,7 @@ static void scenario_flushes(const char *root)
         trawl_index_close(idx);
     }
     size_t from = m.n;
-    for (int i = 0; i < 1500; i++)
-        model_add(&m, &r, (unsigned)below(&r, 3000));
+    for (int i = 0; i < 1500; i++) model_add(&m, &r, (unsigned)below(&r, 3000));
     write_docs(w, &m, from, m.n);
     commit(w, &m);
     verify_index(dir, &m, -1, 22, NULL);
@@ -1517,8 +1446,7 @@ static void scenario_flushes(const char *root)
 }
 
 /* A commit without documents gives a valid empty index. */
-static void scenario_empty(const char *root)
-{
+static void scenario_empty(const char *root) {
     char dir[4096];
     subdir(dir, sizeof dir, root, "empty");
     trawl_writer *w = open_writer(dir, NULL);
@@ -1559,8 +1487,7 @@ static void scenario_empty(const char *root)
     m.lang = "english";
     rng r = {3};
     w = open_writer(dir, "english");
-    for (unsigned k = 0; k < 50; k++)
-        model_add(&m, &r, k);
+    for (unsigned k = 0; k < 50; k++) model_add(&m, &r, k);
     write_docs(w, &m, 0, m.n);
     commit(w, &m);
     trawl_writer_close(w);
@@ -1576,8 +1503,7 @@ static void scenario_empty(const char *root)
     trawl_free(msg);
 }
 
-int main(void)
-{
+int main(void) {
     const char *tmp = getenv("TMPDIR");
     char root[4096];
     snprintf(root, sizeof root, "%s/trawl-format-XXXXXX", tmp && *tmp ? tmp : "/tmp");

@@ -43,9 +43,9 @@ static void fail_at(int line, const char *fmt, ...) {
     }
 }
 
-#define CHECK(cond, ...)                                   \
-    do {                                                   \
-        if (!(cond)) fail_at(__LINE__, __VA_ARGS__);       \
+#define CHECK(cond, ...)                                                                                               \
+    do {                                                                                                               \
+        if (!(cond)) fail_at(__LINE__, __VA_ARGS__);                                                                   \
     } while (0)
 
 static void *xmalloc(size_t n) {
@@ -64,7 +64,9 @@ static uint64_t rng_next(uint64_t *s) {
     z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
     return z ^ (z >> 31);
 }
-static uint32_t rng_below(uint64_t *s, uint32_t n) { return n ? (uint32_t)(rng_next(s) % n) : 0; }
+static uint32_t rng_below(uint64_t *s, uint32_t n) {
+    return n ? (uint32_t)(rng_next(s) % n) : 0;
+}
 
 /* ====================================================================== */
 /* Container level                                                         */
@@ -90,52 +92,52 @@ static void add_random(set16 *s, uint64_t *r, uint32_t lo, uint32_t width, size_
 static void gen16(set16 *s, uint64_t *r, int shape) {
     memset(s->has, 0, sizeof s->has);
     switch (shape) {
-    case 0: break; /* empty */
-    case 1: s->has[rng_below(r, 65536)] = 1; break;
-    case 2: add_random(s, r, 0, 65536, 1 + rng_below(r, 300)); break;
-    case 3: add_random(s, r, 0, 65536, 300 + rng_below(r, 3800)); break;
-    case 4: { /* exactly 4096 or 4097 values */
-        size_t want = 4096 + rng_below(r, 2), got = 0;
-        while (got < want) {
-            uint32_t x = rng_below(r, 65536);
-            if (!s->has[x]) s->has[x] = 1, got++;
+        case 0: break; /* empty */
+        case 1: s->has[rng_below(r, 65536)] = 1; break;
+        case 2: add_random(s, r, 0, 65536, 1 + rng_below(r, 300)); break;
+        case 3: add_random(s, r, 0, 65536, 300 + rng_below(r, 3800)); break;
+        case 4: { /* exactly 4096 or 4097 values */
+            size_t want = 4096 + rng_below(r, 2), got = 0;
+            while (got < want) {
+                uint32_t x = rng_below(r, 65536);
+                if (!s->has[x]) s->has[x] = 1, got++;
+            }
+            break;
         }
-        break;
-    }
-    case 5: { /* dense */
-        uint32_t p = 1 + rng_below(r, 99);
-        for (uint32_t x = 0; x < 65536; x++) s->has[x] = rng_below(r, 100) < p;
-        break;
-    }
-    case 6: { /* runs */
-        uint32_t nr = 1 + rng_below(r, 300);
-        for (uint32_t t = 0; t < nr; t++) {
-            uint32_t st = rng_below(r, 65536), len = 1 + rng_below(r, 1 + rng_below(r, 600));
-            for (uint32_t x = st; x < st + len && x < 65536; x++) s->has[x] = 1;
+        case 5: { /* dense */
+            uint32_t p = 1 + rng_below(r, 99);
+            for (uint32_t x = 0; x < 65536; x++) s->has[x] = rng_below(r, 100) < p;
+            break;
         }
-        break;
-    }
-    case 7: memset(s->has, 1, sizeof s->has); break; /* full */
-    case 8: /* edges */
-        s->has[0] = s->has[65535] = 1;
-        add_random(s, r, 0, 65536, rng_below(r, 5));
-        break;
-    case 9: { /* small universe: many common values with a sibling of the same shape */
-        uint32_t w = 16 + rng_below(r, 3000), lo = rng_below(r, 65536 - w);
-        add_random(s, r, lo, w, rng_below(r, w));
-        break;
-    }
-    case 10: { /* contiguous block around SIMD block sizes */
-        static const uint32_t lens[] = {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 64, 65};
-        uint32_t len = lens[rng_below(r, sizeof lens / sizeof lens[0])], lo = rng_below(r, 65536 - len);
-        for (uint32_t x = lo; x < lo + len; x++) s->has[x] = 1;
-        break;
-    }
-    default: { /* dense tail: runs touching 65535 */
-        uint32_t lo = 65536 - 1 - rng_below(r, 5000);
-        for (uint32_t x = lo; x < 65536; x++) s->has[x] = rng_below(r, 4) != 0;
-        break;
-    }
+        case 6: { /* runs */
+            uint32_t nr = 1 + rng_below(r, 300);
+            for (uint32_t t = 0; t < nr; t++) {
+                uint32_t st = rng_below(r, 65536), len = 1 + rng_below(r, 1 + rng_below(r, 600));
+                for (uint32_t x = st; x < st + len && x < 65536; x++) s->has[x] = 1;
+            }
+            break;
+        }
+        case 7: memset(s->has, 1, sizeof s->has); break; /* full */
+        case 8:                                          /* edges */
+            s->has[0] = s->has[65535] = 1;
+            add_random(s, r, 0, 65536, rng_below(r, 5));
+            break;
+        case 9: { /* small universe: many common values with a sibling of the same shape */
+            uint32_t w = 16 + rng_below(r, 3000), lo = rng_below(r, 65536 - w);
+            add_random(s, r, lo, w, rng_below(r, w));
+            break;
+        }
+        case 10: { /* contiguous block around SIMD block sizes */
+            static const uint32_t lens[] = {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 64, 65};
+            uint32_t len = lens[rng_below(r, sizeof lens / sizeof lens[0])], lo = rng_below(r, 65536 - len);
+            for (uint32_t x = lo; x < lo + len; x++) s->has[x] = 1;
+            break;
+        }
+        default: { /* dense tail: runs touching 65535 */
+            uint32_t lo = 65536 - 1 - rng_below(r, 5000);
+            for (uint32_t x = lo; x < 65536; x++) s->has[x] = rng_below(r, 4) != 0;
+            break;
+        }
     }
     set16_finish(s);
 }
@@ -199,7 +201,9 @@ static size_t ref16(const set16 *a, const set16 *b, uint16_t *v, uint32_t *ia, u
     return k;
 }
 
-static const char *tyname(int t) { return t == TW_C_ARRAY ? "array" : t == TW_C_BITSET ? "bitset" : "run"; }
+static const char *tyname(int t) {
+    return t == TW_C_ARRAY ? "array" : t == TW_C_BITSET ? "bitset" : "run";
+}
 
 #define SENT16 0xA5A5u
 #define SENT32 0xDEADBEEFu
@@ -227,15 +231,15 @@ static void check_pair16(const tw_kernels *k, const set16 *a, const set16 *b, co
                 for (size_t q = 0; q < cap + SLACK; q++) out[q] = SENT16, ia[q] = ib[q] = SENT32;
                 size_t got = tw_container_and(k, ca, cb, out, pa, pb, cap);
                 size_t want = rn < cap ? rn : cap;
-                CHECK(got == want, "%s %s and %s∩%s mode %d cap %zu (|a|=%zu |b|=%zu): got %zu want %zu", k->name,
-                      ctx, tyname(ta), tyname(tb), mode, cap, a->n, b->n, got, want);
+                CHECK(got == want, "%s %s and %s∩%s mode %d cap %zu (|a|=%zu |b|=%zu): got %zu want %zu", k->name, ctx,
+                      tyname(ta), tyname(tb), mode, cap, a->n, b->n, got, want);
                 size_t lim = got < want ? got : want;
                 for (size_t q = 0; q < lim; q++) {
                     if (out[q] != rv[q] || (pa && ia[q] != ria[q]) || (pb && ib[q] != rib[q])) {
                         fail_at(__LINE__,
                                 "%s %s and %s∩%s mode %d: at %zu got (%u, ia %u, ib %u) want (%u, ia %u, ib %u)",
-                                k->name, ctx, tyname(ta), tyname(tb), mode, q, out[q], pa ? ia[q] : 0,
-                                pb ? ib[q] : 0, rv[q], ria[q], rib[q]);
+                                k->name, ctx, tyname(ta), tyname(tb), mode, q, out[q], pa ? ia[q] : 0, pb ? ib[q] : 0,
+                                rv[q], ria[q], rib[q]);
                         break;
                     }
                 }
@@ -253,7 +257,8 @@ static void check_pair16(const tw_kernels *k, const set16 *a, const set16 *b, co
  * widths and the galloping threshold. */
 static void check_aa_sizes(const tw_kernels *k, uint64_t *r) {
     static set16 a, b;
-    static const size_t sizes[] = {0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 1000, 4096};
+    static const size_t sizes[] = {0,  1,  2,  7,  8,   9,   15,  16,  17,   31,  32,
+                                   33, 63, 64, 65, 100, 127, 128, 129, 1000, 4096};
     size_t ns = sizeof sizes / sizeof sizes[0];
     for (size_t x = 0; x < ns; x++)
         for (size_t y = 0; y < ns; y++) {
@@ -345,71 +350,71 @@ static void vnormalize(vec32 *x) {
 /* Appends one of many shapes of doc-id sets to x (not normalized). */
 static void gen32(vec32 *x, uint64_t *r, int shape) {
     switch (shape) {
-    case 0: { /* random over the full range */
-        size_t n = rng_below(r, 2000);
-        for (size_t q = 0; q < n; q++) vpush(x, (uint32_t)rng_next(r));
-        break;
-    }
-    case 1: { /* sparse: arrays over a 20M range */
-        size_t n = 1000 + rng_below(r, 8000);
-        for (size_t q = 0; q < n; q++) vpush(x, rng_below(r, 20000000));
-        break;
-    }
-    case 2: { /* dense: bitsets over a few containers */
-        uint32_t base = rng_below(r, 1000) << 16, span = (1 + rng_below(r, 3)) << 16, p = 10 + rng_below(r, 89);
-        for (uint32_t v = 0; v < span; v++)
-            if (rng_below(r, 100) < p) vpush(x, base + v);
-        break;
-    }
-    case 3: { /* run-heavy */
-        uint32_t base = rng_below(r, 1000) << 16, nr = 1 + rng_below(r, 100);
-        for (uint32_t t = 0; t < nr; t++) {
-            uint32_t st = base + rng_below(r, 3u << 16), len = 1 + rng_below(r, 3000);
-            for (uint32_t v = st; v - st < len; v++) vpush(x, v);
-        }
-        break;
-    }
-    case 4: { /* skewed: a handful of ids */
-        size_t n = 1 + rng_below(r, 10);
-        for (size_t q = 0; q < n; q++) vpush(x, rng_below(r, 20000000));
-        break;
-    }
-    case 5: { /* boundaries */
-        switch (rng_below(r, 8)) {
-        case 0: break;
-        case 1: vpush(x, 0); break;
-        case 2: vpush(x, 4294967295u); break;
-        case 3: vpush(x, 0), vpush(x, 4294967295u), vpush(x, 65535), vpush(x, 65536); break;
-        case 4: { /* a full container */
-            uint32_t base = (rng_below(r, 2) ? 65535u : rng_below(r, 300)) << 16;
-            for (uint32_t v = 0; v < 65536; v++) vpush(x, base + v);
+        case 0: { /* random over the full range */
+            size_t n = rng_below(r, 2000);
+            for (size_t q = 0; q < n; q++) vpush(x, (uint32_t)rng_next(r));
             break;
         }
-        case 5: /* container edges */
-            for (uint32_t v = 65536 - 100; v < 65536 + 100; v++) vpush(x, v);
+        case 1: { /* sparse: arrays over a 20M range */
+            size_t n = 1000 + rng_below(r, 8000);
+            for (size_t q = 0; q < n; q++) vpush(x, rng_below(r, 20000000));
             break;
-        default: { /* exactly 4096 or 4097 values in one container (array / bitset edge) */
-            uint32_t base = rng_below(r, 300) << 16, want = 4096 + rng_below(r, 2);
-            vec32 tmp = {0};
-            for (uint32_t v = 0; v < 65536; v += 1 + rng_below(r, 8)) vpush(&tmp, v);
-            /* pick want distinct offsets deterministically from the shuffled tmp */
-            for (size_t q = tmp.n; q > 1; q--) {
-                size_t z = rng_below(r, (uint32_t)q);
-                uint32_t t = tmp.v[q - 1];
-                tmp.v[q - 1] = tmp.v[z];
-                tmp.v[z] = t;
+        }
+        case 2: { /* dense: bitsets over a few containers */
+            uint32_t base = rng_below(r, 1000) << 16, span = (1 + rng_below(r, 3)) << 16, p = 10 + rng_below(r, 89);
+            for (uint32_t v = 0; v < span; v++)
+                if (rng_below(r, 100) < p) vpush(x, base + v);
+            break;
+        }
+        case 3: { /* run-heavy */
+            uint32_t base = rng_below(r, 1000) << 16, nr = 1 + rng_below(r, 100);
+            for (uint32_t t = 0; t < nr; t++) {
+                uint32_t st = base + rng_below(r, 3u << 16), len = 1 + rng_below(r, 3000);
+                for (uint32_t v = st; v - st < len; v++) vpush(x, v);
             }
-            for (size_t q = 0; q < want && q < tmp.n; q++) vpush(x, base + tmp.v[q]);
-            free(tmp.v);
             break;
         }
+        case 4: { /* skewed: a handful of ids */
+            size_t n = 1 + rng_below(r, 10);
+            for (size_t q = 0; q < n; q++) vpush(x, rng_below(r, 20000000));
+            break;
         }
-        break;
-    }
-    default: { /* mixture: a little of everything at nearby keys */
-        for (int q = 0; q < 3; q++) gen32(x, r, (int)rng_below(r, 5));
-        break;
-    }
+        case 5: { /* boundaries */
+            switch (rng_below(r, 8)) {
+                case 0: break;
+                case 1: vpush(x, 0); break;
+                case 2: vpush(x, 4294967295u); break;
+                case 3: vpush(x, 0), vpush(x, 4294967295u), vpush(x, 65535), vpush(x, 65536); break;
+                case 4: { /* a full container */
+                    uint32_t base = (rng_below(r, 2) ? 65535u : rng_below(r, 300)) << 16;
+                    for (uint32_t v = 0; v < 65536; v++) vpush(x, base + v);
+                    break;
+                }
+                case 5: /* container edges */
+                    for (uint32_t v = 65536 - 100; v < 65536 + 100; v++) vpush(x, v);
+                    break;
+                default: { /* exactly 4096 or 4097 values in one container (array / bitset edge) */
+                    uint32_t base = rng_below(r, 300) << 16, want = 4096 + rng_below(r, 2);
+                    vec32 tmp = {0};
+                    for (uint32_t v = 0; v < 65536; v += 1 + rng_below(r, 8)) vpush(&tmp, v);
+                    /* pick want distinct offsets deterministically from the shuffled tmp */
+                    for (size_t q = tmp.n; q > 1; q--) {
+                        size_t z = rng_below(r, (uint32_t)q);
+                        uint32_t t = tmp.v[q - 1];
+                        tmp.v[q - 1] = tmp.v[z];
+                        tmp.v[z] = t;
+                    }
+                    for (size_t q = 0; q < want && q < tmp.n; q++) vpush(x, base + tmp.v[q]);
+                    free(tmp.v);
+                    break;
+                }
+            }
+            break;
+        }
+        default: { /* mixture: a little of everything at nearby keys */
+            for (int q = 0; q < 3; q++) gen32(x, r, (int)rng_below(r, 5));
+            break;
+        }
     }
 }
 
@@ -465,8 +470,8 @@ static uint32_t vrank(const vec32 *x, uint32_t v) {
 
 #define MAXIN 5
 
-static void check_bitmaps(const tw_kernels *const *levels, size_t nlev, bm *in, size_t n, void *scratch,
-                          uint64_t *r, const char *ctx) {
+static void check_bitmaps(const tw_kernels *const *levels, size_t nlev, bm *in, size_t n, void *scratch, uint64_t *r,
+                          const char *ctx) {
     /* reference: intersection by merging, ranks by binary search */
     vec32 ref = {0};
     for (size_t q = 0; q < in[0].vals.n; q++) vpush(&ref, in[0].vals.v[q]);
@@ -490,8 +495,7 @@ static void check_bitmaps(const tw_kernels *const *levels, size_t nlev, bm *in, 
         acc = nx;
     }
     uint64_t cr_card = roaring_bitmap_get_cardinality(acc);
-    CHECK(cr_card == ref.n, "%s: roaring_bitmap_and card %llu, reference %zu", ctx, (unsigned long long)cr_card,
-          ref.n);
+    CHECK(cr_card == ref.n, "%s: roaring_bitmap_and card %llu, reference %zu", ctx, (unsigned long long)cr_card, ref.n);
     uint32_t *crv = xmalloc((size_t)cr_card * sizeof *crv);
     roaring_bitmap_to_uint32_array(acc, crv);
     if (cr_card == ref.n && ref.n && memcmp(crv, ref.v, ref.n * sizeof *crv) != 0)
@@ -547,8 +551,8 @@ static void check_bitmaps(const tw_kernels *const *levels, size_t nlev, bm *in, 
                     if (!rp[t] || mode == 1) continue;
                     uint32_t wr = vrank(&in[t].vals, ref.v[q]);
                     if (rk[t][q] != wr) {
-                        fail_at(__LINE__, "%s %s: tw_and mode %d rank of %u in input %zu: got %u want %u", k->name,
-                                ctx, mode, ref.v[q], t, rk[t][q], wr);
+                        fail_at(__LINE__, "%s %s: tw_and mode %d rank of %u in input %zu: got %u want %u", k->name, ctx,
+                                mode, ref.v[q], t, rk[t][q], wr);
                         bad = 1;
                     }
                 }
@@ -648,7 +652,8 @@ static int test_malformed(const tw_kernels *const *levels, size_t nlev, uint64_t
                     put16(mem[side][TW_C_ARRAY] + 2 * q, (uint32_t)(q * 65536 / (na + 1)) + rng_below(&r, 40));
             mem[side][TW_C_BITSET] = xmalloc(8192);
             uint32_t dens = rng_below(&r, 256);
-            for (size_t q = 0; q < 8192; q++) mem[side][TW_C_BITSET][q] = (uint8_t)(rng_below(&r, 256) < dens ? rng_next(&r) : 0);
+            for (size_t q = 0; q < 8192; q++)
+                mem[side][TW_C_BITSET][q] = (uint8_t)(rng_below(&r, 256) < dens ? rng_next(&r) : 0);
             mem[side][TW_C_RUN] = xmalloc(4 * nr);
             for (size_t q = 0; q < nr; q++) {
                 put16(mem[side][TW_C_RUN] + 4 * q, rng_below(&r, 65536));
@@ -704,7 +709,8 @@ static int test_malformed(const tw_kernels *const *levels, size_t nlev, uint64_t
             roaring_bitmap_portable_serialize(rb, (char *)in[t].mem);
             roaring_bitmap_free(rb);
             size_t flips = 1 + rng_below(&r, 64);
-            for (size_t q = 0; q < flips && sz > 64; q++) in[t].mem[64 + rng_below(&r, (uint32_t)(sz - 64))] ^= (uint8_t)(1 + rng_below(&r, 255));
+            for (size_t q = 0; q < flips && sz > 64; q++)
+                in[t].mem[64 + rng_below(&r, (uint32_t)(sz - 64))] ^= (uint8_t)(1 + rng_below(&r, 255));
             size_t used;
             if (tw_rview_parse(in[t].mem, sz, 0, &in[t].view, &used, NULL) == 0) {
                 parsed[t] = 1;
@@ -727,7 +733,8 @@ static int test_malformed(const tw_kernels *const *levels, size_t nlev, uint64_t
                 int rc = tw_and(levels[l], views, ok, o, cap, rk, scratch, &got);
                 CHECK(rc == 0 && got <= cap, "%s malformed bitmaps iter %d: rc %d got %zu cap %zu", levels[l]->name, it,
                       rc, got, cap);
-                CHECK(tw_and_count(levels[l], views, ok, scratch, &cnt) == 0, "%s malformed count failed", levels[l]->name);
+                CHECK(tw_and_count(levels[l], views, ok, scratch, &cnt) == 0, "%s malformed count failed",
+                      levels[l]->name);
                 for (size_t q = cap; q < cap + SLACK; q++) {
                     int past = o[q] != SENT32;
                     for (size_t t = 0; t < ok; t++) past |= rk[t][q] != SENT32;
@@ -777,7 +784,8 @@ static void test_dispatch(void) {
         CHECK(got == want, "TRAWL_SIMD=%s selected %d, want %d", names[l], (int)got, (int)want);
     }
     setenv("TRAWL_SIMD", "AVX2", 1);
-    CHECK(tw_simd_select() == (tw_simd_supported(TW_SIMD_AVX2) ? TW_SIMD_AVX2 : best), "TRAWL_SIMD is case-insensitive");
+    CHECK(tw_simd_select() == (tw_simd_supported(TW_SIMD_AVX2) ? TW_SIMD_AVX2 : best),
+          "TRAWL_SIMD is case-insensitive");
     setenv("TRAWL_SIMD", "bogus", 1);
     CHECK(tw_simd_select() == best, "unknown TRAWL_SIMD must select the best level");
     unsetenv("TRAWL_SIMD");

@@ -27,13 +27,11 @@ typedef struct stats {
     long failures;
 } stats;
 
-static void failf(stats *st, const char *fmt, ...)
-{
+static void failf(stats *st, const char *fmt, ...) {
     va_list ap;
 
     st->failures++;
-    if (st->failures > 40)
-        return;
+    if (st->failures > 40) return;
     va_start(ap, fmt);
     fprintf(stderr, "FAIL: ");
     vfprintf(stderr, fmt, ap);
@@ -42,8 +40,7 @@ static void failf(stats *st, const char *fmt, ...)
 }
 
 /* Prints q[0..len) with C escapes for diagnostics into out (cap bytes). */
-static const char *show(const char *q, size_t len, char *out, size_t cap)
-{
+static const char *show(const char *q, size_t len, char *out, size_t cap) {
     size_t i, n = 0;
 
     for (i = 0; i < len && n + 5 < cap; i++) {
@@ -58,8 +55,7 @@ static const char *show(const char *q, size_t len, char *out, size_t cap)
 }
 
 /* Formats the tree into a malloc'd string (checks tw_query_format's length). */
-static char *format_alloc(stats *st, const tw_node *n)
-{
+static char *format_alloc(stats *st, const tw_node *n) {
     size_t need = tw_query_format(n, NULL, 0);
     char *buf = malloc(need + 1);
     size_t again;
@@ -84,10 +80,14 @@ typedef struct tcase {
     size_t err_offset;
 } tcase;
 
-#define T_A(q, s) {q, 0, s, 0}
-#define T_O(q, s) {q, 1, s, 0}
-#define E_A(q, off) {q, 0, NULL, off}
-#define E_O(q, off) {q, 1, NULL, off}
+#define T_A(q, s)                                                                                                      \
+    { q, 0, s, 0 }
+#define T_O(q, s)                                                                                                      \
+    { q, 1, s, 0 }
+#define E_A(q, off)                                                                                                    \
+    { q, 0, NULL, off }
+#define E_O(q, off)                                                                                                    \
+    { q, 1, NULL, off }
 
 static const tcase cases[] = {
     /* leaves */
@@ -116,11 +116,11 @@ static const tcase cases[] = {
     T_A("\"say \x01 \x7f\"", "(phrase \"say \\x01 \\x7f\")"),
     /* words that contain operator characters */
     T_A("e-mail c++", "(bool (must (term \"e-mail\")) (must (term \"c++\")))"),
-    T_A("http://x 10:30 std::x",
-        "(bool (must (term \"http://x\")) (must (term \"10:30\")) (must (term \"std::x\")))"),
+    T_A("http://x 10:30 std::x", "(bool (must (term \"http://x\")) (must (term \"10:30\")) (must (term \"std::x\")))"),
     T_A("and or not", "(bool (must (term \"and\")) (must (term \"or\")) (must (term \"not\")))"),
     T_A("ANDx ORy", "(bool (must (term \"ANDx\")) (must (term \"ORy\")))"),
-    T_A("a\tb\nc\x01" "d",
+    T_A("a\tb\nc\x01"
+        "d",
         "(bool (must (term \"a\")) (must (term \"b\")) (must (term \"c\")) (must (term \"d\")))"),
     T_A("a\"b\"", "(bool (must (term \"a\")) (must (phrase \"b\")))"),
     T_A("a:\"b c\"d", "(bool (must (phrase a \"b c\")) (must (term \"d\")))"),
@@ -141,9 +141,8 @@ static const tcase cases[] = {
     T_A("a OR b c", "(bool (should (term \"a\")) (should (bool (must (term \"b\")) (must (term \"c\")))))"),
     T_O("a OR b c", "(bool (should (term \"a\")) (should (term \"b\")) (should (term \"c\")))"),
     T_A("a OR b AND c", "(bool (should (term \"a\")) (should (bool (must (term \"b\")) (must (term \"c\")))))"),
-    T_A("a AND b OR c AND d",
-        "(bool (should (bool (must (term \"a\")) (must (term \"b\")))) "
-        "(should (bool (must (term \"c\")) (must (term \"d\")))))"),
+    T_A("a AND b OR c AND d", "(bool (should (bool (must (term \"a\")) (must (term \"b\")))) "
+                              "(should (bool (must (term \"c\")) (must (term \"d\")))))"),
     T_A("a (b OR c) OR d",
         "(bool (should (bool (must (term \"a\")) (must (bool (should (term \"b\")) (should (term \"c\")))))) "
         "(should (term \"d\")))"),
@@ -180,9 +179,8 @@ static const tcase cases[] = {
     T_O("+a (b +c)", "(bool (must (term \"a\")) (should (bool (should (term \"b\")) (must (term \"c\")))))"),
     T_O("a AND (b c)", "(bool (must (term \"a\")) (must (bool (should (term \"b\")) (should (term \"c\")))))"),
     T_O("+a +(+b c)", "(bool (must (term \"a\")) (must (bool (must (term \"b\")) (should (term \"c\")))))"),
-    T_A("(a OR b) (c OR d)",
-        "(bool (must (bool (should (term \"a\")) (should (term \"b\")))) "
-        "(must (bool (should (term \"c\")) (should (term \"d\")))))"),
+    T_A("(a OR b) (c OR d)", "(bool (must (bool (should (term \"a\")) (should (term \"b\")))) "
+                             "(must (bool (should (term \"c\")) (should (term \"d\")))))"),
     T_O("(a OR b) (c OR d)",
         "(bool (should (term \"a\")) (should (term \"b\")) (should (term \"c\")) (should (term \"d\")))"),
     /* field groups */
@@ -240,8 +238,7 @@ static const tcase cases[] = {
     E_A("title:(a", 6),
 };
 
-static void test_table(stats *st)
-{
+static void test_table(stats *st) {
     size_t i;
     char shown[256];
 
@@ -254,8 +251,8 @@ static void test_table(stats *st)
         show(c->q, strlen(c->q), shown, sizeof shown);
         if (c->want) {
             if (rc != 0) {
-                failf(st, "[%s] (%s): want %s, got rc %d at %zu: %s", shown, c->default_or ? "OR" : "AND",
-                      c->want, rc, err.offset, err.message);
+                failf(st, "[%s] (%s): want %s, got rc %d at %zu: %s", shown, c->default_or ? "OR" : "AND", c->want, rc,
+                      err.offset, err.message);
                 continue;
             }
             char *got = format_alloc(st, tw_query_root(q));
@@ -266,17 +263,15 @@ static void test_table(stats *st)
         } else {
             if (rc != -1) {
                 char *got = rc == 0 ? format_alloc(st, tw_query_root(q)) : NULL;
-                failf(st, "[%s]: want a syntax error at %zu, got rc %d %s", shown, c->err_offset, rc,
-                      got ? got : "");
+                failf(st, "[%s]: want a syntax error at %zu, got rc %d %s", shown, c->err_offset, rc, got ? got : "");
                 free(got);
                 tw_query_free(q);
                 continue;
             }
             if (err.offset != c->err_offset || err.limit != 0 || err.message[0] == '\0')
-                failf(st, "[%s]: want error at %zu (limit 0), got at %zu (limit %d): %s", shown,
-                      c->err_offset, err.offset, err.limit, err.message);
-            if (q != NULL)
-                failf(st, "[%s]: *out not NULL after an error", shown);
+                failf(st, "[%s]: want error at %zu (limit 0), got at %zu (limit %d): %s", shown, c->err_offset,
+                      err.offset, err.limit, err.message);
+            if (q != NULL) failf(st, "[%s]: *out not NULL after an error", shown);
         }
     }
 }
@@ -285,9 +280,7 @@ static void test_table(stats *st)
 /* 2. Exact cases                                                            */
 
 /* Parses q[0..len) and compares with want (NULL: expect error at err_off). */
-static void expect(stats *st, const char *q, size_t len, int default_or, const char *want, size_t err_off,
-                   int limit)
-{
+static void expect(stats *st, const char *q, size_t len, int default_or, const char *want, size_t err_off, int limit) {
     tw_query *tq = NULL;
     tw_parse_error err;
     int rc = tw_query_parse(q, len, default_or, &tq, &err);
@@ -297,39 +290,33 @@ static void expect(stats *st, const char *q, size_t len, int default_or, const c
     show(q, len < 60 ? len : 60, shown, sizeof shown);
     if (want) {
         if (rc != 0) {
-            failf(st, "[%s] len %zu: want %s, got rc %d at %zu: %s", shown, len, want, rc, err.offset,
-                  err.message);
+            failf(st, "[%s] len %zu: want %s, got rc %d at %zu: %s", shown, len, want, rc, err.offset, err.message);
             return;
         }
         char *got = format_alloc(st, tw_query_root(tq));
-        if (strcmp(got, want) != 0)
-            failf(st, "[%s] len %zu:\n  want %s\n  got  %s", shown, len, want, got);
+        if (strcmp(got, want) != 0) failf(st, "[%s] len %zu:\n  want %s\n  got  %s", shown, len, want, got);
         free(got);
         tw_query_free(tq);
     } else if (rc != -1 || err.offset != err_off || err.limit != limit) {
-        failf(st, "[%s] len %zu: want rc -1 at %zu limit %d, got rc %d at %zu limit %d: %s", shown, len, err_off,
-              limit, rc, err.offset, err.limit, rc ? err.message : "");
+        failf(st, "[%s] len %zu: want rc -1 at %zu limit %d, got rc %d at %zu limit %d: %s", shown, len, err_off, limit,
+              rc, err.offset, err.limit, rc ? err.message : "");
         tw_query_free(tq);
     }
 }
 
 /* Collects leaf offsets in order. */
-static void leaf_offsets(const tw_node *n, size_t *out, size_t *k, size_t cap)
-{
+static void leaf_offsets(const tw_node *n, size_t *out, size_t *k, size_t cap) {
     size_t i;
 
     if (n->kind != TW_Q_BOOL) {
-        if (*k < cap)
-            out[*k] = n->offset;
+        if (*k < cap) out[*k] = n->offset;
         (*k)++;
         return;
     }
-    for (i = 0; i < n->nclauses; i++)
-        leaf_offsets(n->clauses[i], out, k, cap);
+    for (i = 0; i < n->nclauses; i++) leaf_offsets(n->clauses[i], out, k, cap);
 }
 
-static void test_offsets(stats *st)
-{
+static void test_offsets(stats *st) {
     static const struct {
         const char *q;
         size_t root;
@@ -363,15 +350,13 @@ static void test_offsets(stats *st)
         } else {
             for (j = 0; j < k; j++)
                 if (offs[j] != oc[i].leaves[j])
-                    failf(st, "offsets [%s]: leaf %zu want offset %zu got %zu", oc[i].q, j, oc[i].leaves[j],
-                          offs[j]);
+                    failf(st, "offsets [%s]: leaf %zu want offset %zu got %zu", oc[i].q, j, oc[i].leaves[j], offs[j]);
         }
         tw_query_free(q);
     }
 }
 
-static void test_bytes(stats *st)
-{
+static void test_bytes(stats *st) {
     /* NUL bytes inside len: a separator outside quotes, text inside them. */
     expect(st, "a\0b", 3, 0, "(bool (must (term \"a\")) (must (term \"b\")))", 0, 0);
     expect(st, "\"a\0b\"", 5, 0, "(phrase \"a\\x00b\")", 0, 0);
@@ -389,24 +374,19 @@ static void test_bytes(stats *st)
         tw_parse_error err;
         int rc = tw_query_parse(NULL, 3, 0, &q, &err);
         st->checks++;
-        if (rc != -1 || q != NULL)
-            failf(st, "NULL text with len 3: rc %d", rc);
+        if (rc != -1 || q != NULL) failf(st, "NULL text with len 3: rc %d", rc);
         /* err may be NULL */
         rc = tw_query_parse("a OR", 4, 0, &q, NULL);
-        if (rc != -1 || q != NULL)
-            failf(st, "err NULL: rc %d", rc);
+        if (rc != -1 || q != NULL) failf(st, "err NULL: rc %d", rc);
         rc = tw_query_parse("a", 1, 0, &q, NULL);
-        if (rc != 0 || q == NULL)
-            failf(st, "err NULL on success: rc %d", rc);
+        if (rc != 0 || q == NULL) failf(st, "err NULL on success: rc %d", rc);
         tw_query_free(q);
         tw_query_free(NULL);
-        if (tw_query_root(NULL) != NULL)
-            failf(st, "tw_query_root(NULL) is not NULL");
+        if (tw_query_root(NULL) != NULL) failf(st, "tw_query_root(NULL) is not NULL");
     }
 }
 
-static void test_format(stats *st)
-{
+static void test_format(stats *st) {
     tw_query *q;
     tw_parse_error err;
     char small[8];
@@ -422,41 +402,32 @@ static void test_format(stats *st)
         char buf[128];
         memset(buf, 'Z', sizeof buf);
         n = tw_query_format(tw_query_root(q), buf, cap);
-        if (n != strlen(full))
-            failf(st, "format cap %zu: returned %zu want %zu", cap, n, strlen(full));
+        if (n != strlen(full)) failf(st, "format cap %zu: returned %zu want %zu", cap, n, strlen(full));
         if (cap > 0 && (strlen(buf) != cap - 1 && strlen(buf) != strlen(full)))
             failf(st, "format cap %zu: wrote %zu bytes", cap, strlen(buf));
-        if (cap > 0 && strncmp(buf, full, strlen(buf)) != 0)
-            failf(st, "format cap %zu: wrote %s", cap, buf);
-        if (cap == 0 && buf[0] != 'Z')
-            failf(st, "format cap 0 wrote into the buffer");
+        if (cap > 0 && strncmp(buf, full, strlen(buf)) != 0) failf(st, "format cap %zu: wrote %s", cap, buf);
+        if (cap == 0 && buf[0] != 'Z') failf(st, "format cap 0 wrote into the buffer");
     }
     n = tw_query_format(NULL, small, sizeof small);
-    if (n != 6 || strcmp(small, "(null)") != 0)
-        failf(st, "format NULL: %zu %s", n, small);
+    if (n != 6 || strcmp(small, "(null)") != 0) failf(st, "format NULL: %zu %s", n, small);
     tw_query_free(q);
 }
 
 /* Builds count copies of piece followed by tail into a malloc'd buffer. */
-static char *repeat(const char *head, const char *piece, size_t count, const char *tail, size_t *len)
-{
+static char *repeat(const char *head, const char *piece, size_t count, const char *tail, size_t *len) {
     size_t hl = strlen(head), pl = strlen(piece), tl = strlen(tail), i;
     char *s = malloc(hl + pl * count + tl + 1);
 
-    if (!s)
-        exit(1);
+    if (!s) exit(1);
     memcpy(s, head, hl);
-    for (i = 0; i < count; i++)
-        memcpy(s + hl + i * pl, piece, pl);
+    for (i = 0; i < count; i++) memcpy(s + hl + i * pl, piece, pl);
     memcpy(s + hl + count * pl, tail, tl + 1);
     *len = hl + pl * count + tl;
     return s;
 }
 
 /* Counts leaves and checks a parse of s succeeds with want leaves. */
-static void expect_ok_leaves(stats *st, const char *what, const char *s, size_t len, int default_or,
-                             size_t want)
-{
+static void expect_ok_leaves(stats *st, const char *what, const char *s, size_t len, int default_or, size_t want) {
     tw_query *q;
     tw_parse_error err;
     size_t k = 0, offs[1];
@@ -467,13 +438,11 @@ static void expect_ok_leaves(stats *st, const char *what, const char *s, size_t 
         return;
     }
     leaf_offsets(tw_query_root(q), offs, &k, 0);
-    if (k != want)
-        failf(st, "%s: want %zu leaves, got %zu", what, want, k);
+    if (k != want) failf(st, "%s: want %zu leaves, got %zu", what, want, k);
     tw_query_free(q);
 }
 
-static void test_limits(stats *st)
-{
+static void test_limits(stats *st) {
     size_t len, d;
     char *s;
 
@@ -533,8 +502,7 @@ static void test_limits(stats *st)
         free(s);
         s = repeat("x:(", "-(", (d - 1) / 2, "", &len); /* 1 + 2*((d-1)/2) levels ... */
         s = realloc(s, len + d + 8);
-        if ((d - 1) % 2)
-            strcat(s, "+");
+        if ((d - 1) % 2) strcat(s, "+");
         strcat(s, "a");
         strcat(s, close + (d - 1) / 2 + ((d - 1) % 2)); /* ... closed by as many ')' as '(' */
         if (over)
@@ -560,16 +528,14 @@ static void test_limits(stats *st)
 /* ------------------------------------------------------------------------ */
 /* Random numbers (splitmix64; the state is passed around, no globals)       */
 
-static uint64_t rnd(uint64_t *s)
-{
+static uint64_t rnd(uint64_t *s) {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
 }
 
-static size_t below(uint64_t *s, size_t n)
-{
+static size_t below(uint64_t *s, size_t n) {
     return (size_t)(rnd(s) % n);
 }
 
@@ -582,27 +548,23 @@ typedef struct sbuf {
     size_t len, cap;
 } sbuf;
 
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
+static void sb_put(sbuf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         b->cap = (b->len + n + 1) * 2;
         b->p = realloc(b->p, b->cap);
-        if (!b->p)
-            exit(1);
+        if (!b->p) exit(1);
     }
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = '\0';
 }
 
-static void sb_puts(sbuf *b, const char *s)
-{
+static void sb_puts(sbuf *b, const char *s) {
     sb_put(b, s, strlen(s));
 }
 
 /* Checks the AST invariants of ast.h; counts leaves. */
-static int check_tree(stats *st, const tw_node *n, size_t len, size_t *leaves, int level, const char *shown)
-{
+static int check_tree(stats *st, const tw_node *n, size_t len, size_t *leaves, int level, const char *shown) {
     size_t i;
 
     if (!n) {
@@ -633,8 +595,7 @@ static int check_tree(stats *st, const tw_node *n, size_t len, size_t *leaves, i
                 failf(st, "[%s]: bad occur %d", shown, (int)n->occurs[i]);
                 return -1;
             }
-            if (check_tree(st, c, len, leaves, level + 1, shown))
-                return -1;
+            if (check_tree(st, c, len, leaves, level + 1, shown)) return -1;
             if (c->kind == TW_Q_BOOL) { /* no mergeable child left */
                 size_t j;
                 must = should = 0;
@@ -673,47 +634,41 @@ static int check_tree(stats *st, const tw_node *n, size_t len, size_t *leaves, i
 
 /* Prints a parsed tree back as query text that says every occur explicitly
  * (for a parse with default OR): SHOULD bare, MUST as +x, MUST_NOT as -x. */
-static void reprint(sbuf *b, const tw_node *n, int top)
-{
+static void reprint(sbuf *b, const tw_node *n, int top) {
     size_t i;
 
     switch (n->kind) {
-    case TW_Q_BOOL:
-        if (!top)
-            sb_puts(b, "(");
-        for (i = 0; i < n->nclauses; i++) {
-            if (i)
-                sb_puts(b, " ");
-            sb_puts(b, n->occurs[i] == TW_MUST ? "+" : n->occurs[i] == TW_MUST_NOT ? "-" : "");
-            reprint(b, n->clauses[i], 0);
+        case TW_Q_BOOL:
+            if (!top) sb_puts(b, "(");
+            for (i = 0; i < n->nclauses; i++) {
+                if (i) sb_puts(b, " ");
+                sb_puts(b, n->occurs[i] == TW_MUST ? "+" : n->occurs[i] == TW_MUST_NOT ? "-" : "");
+                reprint(b, n->clauses[i], 0);
+            }
+            if (!top) sb_puts(b, ")");
+            break;
+        default: {
+            /* field:(:x) cannot be written field::x, which is the word "field::x" */
+            int group = n->field && n->kind != TW_Q_PHRASE && (n->text[0] == ':' || n->text[0] == '/');
+            if (n->field) {
+                sb_puts(b, n->field);
+                sb_puts(b, group ? ":(" : ":");
+            }
+            if (n->kind == TW_Q_PHRASE) sb_puts(b, "\"");
+            sb_put(b, n->text, n->text_len);
+            sb_puts(b, n->kind == TW_Q_PHRASE ? "\"" : n->kind == TW_Q_PREFIX ? "*" : "");
+            if (group) sb_puts(b, ")");
+            break;
         }
-        if (!top)
-            sb_puts(b, ")");
-        break;
-    default: {
-        /* field:(:x) cannot be written field::x, which is the word "field::x" */
-        int group = n->field && n->kind != TW_Q_PHRASE && (n->text[0] == ':' || n->text[0] == '/');
-        if (n->field) {
-            sb_puts(b, n->field);
-            sb_puts(b, group ? ":(" : ":");
-        }
-        if (n->kind == TW_Q_PHRASE)
-            sb_puts(b, "\"");
-        sb_put(b, n->text, n->text_len);
-        sb_puts(b, n->kind == TW_Q_PHRASE ? "\"" : n->kind == TW_Q_PREFIX ? "*" : "");
-        if (group)
-            sb_puts(b, ")");
-        break;
-    }
     }
 }
 
-static void test_soup(stats *st, uint64_t seed, long iterations)
-{
+static void test_soup(stats *st, uint64_t seed, long iterations) {
     static const char *const alphabet[] = {
-        "a", "foo", "OR", "AND", "NOT", "and", "-", "+", "\"", "(", ")", ":", "*", "title:", "x*",
-        "e-mail", "\"a b\"", "http://x", "10:30", " ", " ", " ", "\t", "\n", "\xff", "\xc3\xa9", "body:(",
-        "-a", "+b", "a:b:c", "**", "\\", "\x7f", "\x01", "c++", "f.g:", "::", "\"\"", "((", "))", "NOT(",
+        "a",    "foo", "OR",     "AND",      "NOT",    "and",     "-",        "+",     "\"", "(",  ")",
+        ":",    "*",   "title:", "x*",       "e-mail", "\"a b\"", "http://x", "10:30", " ",  " ",  " ",
+        "\t",   "\n",  "\xff",   "\xc3\xa9", "body:(", "-a",      "+b",       "a:b:c", "**", "\\", "\x7f",
+        "\x01", "c++", "f.g:",   "::",       "\"\"",   "((",      "))",       "NOT(",
     };
     const size_t nalpha = sizeof alphabet / sizeof alphabet[0];
     uint64_t rs = seed;
@@ -736,15 +691,12 @@ static void test_soup(stats *st, uint64_t seed, long iterations)
                 sb_put(&b, "\0", 1); /* a NUL byte inside len */
             else
                 sb_puts(&b, alphabet[k]);
-            if (below(&rs, 3) == 0)
-                sb_puts(&b, " ");
+            if (below(&rs, 3) == 0) sb_puts(&b, " ");
         }
         /* an exact-size copy, so that reading past len is caught by ASan */
         text = malloc(b.len ? b.len : 1);
-        if (!text)
-            exit(1);
-        if (b.len)
-            memcpy(text, b.p, b.len);
+        if (!text) exit(1);
+        if (b.len) memcpy(text, b.p, b.len);
         show(text, b.len < 90 ? b.len : 90, shown, sizeof shown);
         rc = tw_query_parse(text, b.len, mode, &q, &err);
         st->checks++;
@@ -752,8 +704,7 @@ static void test_soup(stats *st, uint64_t seed, long iterations)
             errors++;
             if (err.offset > b.len || err.message[0] == '\0' || memchr(err.message, 0, sizeof err.message) == NULL)
                 failf(st, "[%s]: bad error: offset %zu len %zu msg %s", shown, err.offset, b.len, err.message);
-            if (q)
-                failf(st, "[%s]: *out set on error", shown);
+            if (q) failf(st, "[%s]: *out set on error", shown);
         } else if (rc != 0) {
             failf(st, "[%s]: rc %d", shown, rc);
         } else {
@@ -796,9 +747,9 @@ static void test_soup(stats *st, uint64_t seed, long iterations)
 
 typedef struct gnode {
     tw_node_kind kind;
-    const char *field;       /* leaf: its field (own or from the group) */
-    int own_field;           /* leaf printed as field:value */
-    const char *text;        /* leaf text (prefix: without '*') */
+    const char *field; /* leaf: its field (own or from the group) */
+    int own_field;     /* leaf printed as field:value */
+    const char *text;  /* leaf text (prefix: without '*') */
     size_t n;
     struct gnode *kids[GEN_MAX_KIDS];
     tw_occur occ[GEN_MAX_KIDS];
@@ -819,9 +770,9 @@ typedef struct gen {
 static const char *const gen_fields[] = {"title", "body", "a.b", "_x", "f2"};
 /* Words that are words anywhere. */
 static const char *const gen_words[] = {
-    "a", "b", "foo", "bar", "e-mail", "c++", "10:30", "http://x", "std::vector", "and", "or", "not",
-    "caf\xc3\xa9", "x*y", "*z", "a.b", "q?", "{x}", "[y]", "AND1", "ORb", "nOT", "\xe2\x82\xac", "a\\b",
-    "x-", "\xff", "12", "x:/y", "9:a",
+    "a",   "b",   "foo",          "bar",  "e-mail", "c++",  "10:30", "http://x", "std::vector", "and",
+    "or",  "not", "caf\xc3\xa9",  "x*y",  "*z",     "a.b",  "q?",    "{x}",      "[y]",         "AND1",
+    "ORb", "nOT", "\xe2\x82\xac", "a\\b", "x-",     "\xff", "12",    "x:/y",     "9:a",
 };
 /* Words that are words only right after "field:". */
 static const char *const gen_value_words[] = {"-x", "+y", "AND", "OR", "NOT", "-", "+a+", "NOT-"};
@@ -832,15 +783,13 @@ static const char *const gen_phrases[] = {
 
 #define PICK(g, arr) ((arr)[below(&(g)->rs, sizeof(arr) / sizeof((arr)[0]))])
 
-static gnode *gen_alloc(gen *g)
-{
+static gnode *gen_alloc(gen *g) {
     gnode *n = &g->pool[g->used++];
     memset(n, 0, sizeof *n);
     return n;
 }
 
-static gnode *gen_leaf(gen *g, const char *field)
-{
+static gnode *gen_leaf(gen *g, const char *field) {
     gnode *n = gen_alloc(g);
     size_t k = below(&g->rs, 10);
 
@@ -862,22 +811,18 @@ static gnode *gen_leaf(gen *g, const char *field)
     return n;
 }
 
-static int all_should(const gnode *n)
-{
+static int all_should(const gnode *n) {
     size_t i;
     for (i = 0; i < n->n; i++)
-        if (n->occ[i] != TW_SHOULD)
-            return 0;
+        if (n->occ[i] != TW_SHOULD) return 0;
     return 1;
 }
 
 /* Would the parser merge child (a clause with occur oc) into its parent? */
-static int gen_mergeable(const gnode *c, tw_occur oc)
-{
+static int gen_mergeable(const gnode *c, tw_occur oc) {
     size_t i, must = 0, should = 0;
 
-    if (c->kind != TW_Q_BOOL || oc == TW_MUST_NOT)
-        return 0;
+    if (c->kind != TW_Q_BOOL || oc == TW_MUST_NOT) return 0;
     for (i = 0; i < c->n; i++) {
         must += c->occ[i] == TW_MUST;
         should += c->occ[i] == TW_SHOULD;
@@ -886,18 +831,15 @@ static int gen_mergeable(const gnode *c, tw_occur oc)
 }
 
 /* A random tree in the parser's normal form, printable in mode g->mode. */
-static gnode *gen_tree(gen *g, int levels, const char *field)
-{
+static gnode *gen_tree(gen *g, int levels, const char *field) {
     gnode *n;
     size_t i;
     int shape;
 
-    if (levels == 0 || g->used + GEN_MAX_KIDS + 2 >= GEN_POOL || below(&g->rs, 3) == 0)
-        return gen_leaf(g, field);
+    if (levels == 0 || g->used + GEN_MAX_KIDS + 2 >= GEN_POOL || below(&g->rs, 3) == 0) return gen_leaf(g, field);
     n = gen_alloc(g);
     n->kind = TW_Q_BOOL;
-    if (!field && below(&g->rs, 5) == 0)
-        field = n->group_field = PICK(g, gen_fields);
+    if (!field && below(&g->rs, 5) == 0) field = n->group_field = PICK(g, gen_fields);
     shape = (int)below(&g->rs, 6); /* 0: lone negation, 1-2: all SHOULD, else mixed */
     n->n = shape == 0 ? 1 : 2 + below(&g->rs, GEN_MAX_KIDS - 1);
     for (i = 0; i < n->n; i++) {
@@ -911,16 +853,14 @@ static gnode *gen_tree(gen *g, int levels, const char *field)
         else
             n->occ[i] = (tw_occur)below(&g->rs, 3);
         c = gen_tree(g, levels - 1, field);
-        if (gen_mergeable(c, n->occ[i]))
-            c = gen_leaf(g, field);
+        if (gen_mergeable(c, n->occ[i])) c = gen_leaf(g, field);
         n->kids[i] = c;
     }
     return n;
 }
 
 /* Expected S-expression (the documented format, written independently). */
-static void gen_sexpr(sbuf *b, const gnode *n)
-{
+static void gen_sexpr(sbuf *b, const gnode *n) {
     static const char *const occ[] = {"must", "should", "must_not"};
     const char *s;
     size_t i;
@@ -957,31 +897,27 @@ static void gen_sexpr(sbuf *b, const gnode *n)
     sb_puts(b, "\")");
 }
 
-static void gen_space(gen *g)
-{
+static void gen_space(gen *g) {
     static const char *const sp[] = {" ", " ", " ", "  ", "\t", "\n", " \r\n "};
     sb_puts(&g->out, PICK(g, sp));
 }
 
 static void gen_body(gen *g, const gnode *n);
 
-static void gen_print_leaf(gen *g, gnode *n)
-{
+static void gen_print_leaf(gen *g, gnode *n) {
     n->offset = g->out.len;
     g->leaves[g->nleaves++] = n;
     if (n->own_field) {
         sb_puts(&g->out, n->field);
         sb_puts(&g->out, ":");
     }
-    if (n->kind == TW_Q_PHRASE)
-        sb_puts(&g->out, "\"");
+    if (n->kind == TW_Q_PHRASE) sb_puts(&g->out, "\"");
     sb_puts(&g->out, n->text);
     sb_puts(&g->out, n->kind == TW_Q_PHRASE ? "\"" : n->kind == TW_Q_PREFIX ? "*" : "");
 }
 
 /* Prints n as a parenthesized group: ( body ) or field:( body ). */
-static void gen_group(gen *g, const gnode *n)
-{
+static void gen_group(gen *g, const gnode *n) {
     if (n->group_field) {
         sb_puts(&g->out, n->group_field);
         sb_puts(&g->out, ":");
@@ -992,12 +928,10 @@ static void gen_group(gen *g, const gnode *n)
 }
 
 /* Prints n where a unary operand (a primary, or after an operator) goes. */
-static void gen_operand(gen *g, gnode *n, int after_op)
-{
+static void gen_operand(gen *g, gnode *n, int after_op) {
     int extra = below(&g->rs, 10) == 0;
 
-    if (extra)
-        sb_puts(&g->out, "(");
+    if (extra) sb_puts(&g->out, "(");
     if (n->kind != TW_Q_BOOL)
         gen_print_leaf(g, n);
     else if (after_op && !n->group_field && n->n == 1 && below(&g->rs, 2)) {
@@ -1005,13 +939,11 @@ static void gen_operand(gen *g, gnode *n, int after_op)
         gen_operand(g, n->kids[0], 1);
     } else
         gen_group(g, n);
-    if (extra)
-        sb_puts(&g->out, ")");
+    if (extra) sb_puts(&g->out, ")");
 }
 
 /* Prints n where an and_expr goes (an operand of OR, or a whole query). */
-static void gen_and_expr(gen *g, gnode *n)
-{
+static void gen_and_expr(gen *g, gnode *n) {
     if (n->kind == TW_Q_BOOL && !n->group_field && !all_should(n) && below(&g->rs, 2))
         gen_body(g, n);
     else
@@ -1019,8 +951,7 @@ static void gen_and_expr(gen *g, gnode *n)
 }
 
 /* Prints the clauses of BOOL n so that they parse to n in mode g->mode. */
-static void gen_body(gen *g, const gnode *n)
-{
+static void gen_body(gen *g, const gnode *n) {
     int and_after[GEN_MAX_KIDS] = {0};
     size_t i;
 
@@ -1057,15 +988,13 @@ static void gen_body(gen *g, const gnode *n)
     }
 }
 
-static void test_oracle(stats *st, uint64_t seed, long iterations)
-{
+static void test_oracle(stats *st, uint64_t seed, long iterations) {
     gen *g = calloc(1, sizeof *g);
     sbuf want = {0};
     long it, compared = 0;
     size_t maxlen = 0;
 
-    if (!g)
-        exit(1);
+    if (!g) exit(1);
     g->rs = seed;
     for (it = 0; it < iterations; it++) {
         gnode *root;
@@ -1080,23 +1009,19 @@ static void test_oracle(stats *st, uint64_t seed, long iterations)
         g->out.len = 0;
         want.len = 0;
         root = gen_tree(g, 1 + (int)below(&g->rs, 4), NULL);
-        if (below(&g->rs, 4) == 0)
-            gen_space(g);
+        if (below(&g->rs, 4) == 0) gen_space(g);
         gen_and_expr(g, root);
-        if (below(&g->rs, 4) == 0)
-            gen_space(g);
+        if (below(&g->rs, 4) == 0) gen_space(g);
         gen_sexpr(&want, root);
-        if (g->out.len > maxlen)
-            maxlen = g->out.len;
+        if (g->out.len > maxlen) maxlen = g->out.len;
 
         text = malloc(g->out.len);
-        if (!text)
-            exit(1);
+        if (!text) exit(1);
         memcpy(text, g->out.p, g->out.len);
         st->checks++;
         if (tw_query_parse(text, g->out.len, g->mode, &q, &err) != 0) {
-            failf(st, "oracle (%s) [%s]: error at %zu: %s\n  want %s", g->mode ? "OR" : "AND", g->out.p,
-                  err.offset, err.message, want.p);
+            failf(st, "oracle (%s) [%s]: error at %zu: %s\n  want %s", g->mode ? "OR" : "AND", g->out.p, err.offset,
+                  err.message, want.p);
             free(text);
             continue;
         }
@@ -1108,8 +1033,8 @@ static void test_oracle(stats *st, uint64_t seed, long iterations)
             leaf_offsets(tw_query_root(q), offs, &k, GEN_POOL);
             for (i = 0; i < k && i < g->nleaves; i++)
                 if (offs[i] != g->leaves[i]->offset) {
-                    failf(st, "oracle [%s]: leaf %zu at offset %zu, parser says %zu", g->out.p, i,
-                          g->leaves[i]->offset, offs[i]);
+                    failf(st, "oracle [%s]: leaf %zu at offset %zu, parser says %zu", g->out.p, i, g->leaves[i]->offset,
+                          offs[i]);
                     break;
                 }
         }
@@ -1123,8 +1048,7 @@ static void test_oracle(stats *st, uint64_t seed, long iterations)
     free(g);
 }
 
-int main(void)
-{
+int main(void) {
     stats st = {0, 0};
     const char *env = getenv("TRAWL_TEST_SEED");
     uint64_t seed = env ? strtoull(env, NULL, 0) : 20240611u;

@@ -17,9 +17,9 @@
 
 #include "trawl.h"
 
-static const char *const vocab[] = {"alpha", "beta",  "gamma", "delta", "epsilon", "zeta", "eta",  "theta",
-                                    "iota",  "kappa", "lambda", "mu",   "nu",      "xi",   "omicron", "pi",
-                                    "rho",   "sigma", "tau",   "upsilon", "phi",   "chi",  "psi",  "omega"};
+static const char *const vocab[] = {"alpha", "beta",  "gamma",  "delta",   "epsilon", "zeta", "eta",     "theta",
+                                    "iota",  "kappa", "lambda", "mu",      "nu",      "xi",   "omicron", "pi",
+                                    "rho",   "sigma", "tau",    "upsilon", "phi",     "chi",  "psi",     "omega"};
 #define NV (sizeof vocab / sizeof vocab[0])
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
@@ -51,8 +51,9 @@ static int add_docs(trawl_writer *w, int from, int count) {
         int copies = rnd(5) == 0 ? 3 : 1; /* duplicates make exact ties */
         for (int c = 0; c < copies; c++) {
             char dup[8192];
-            int m = c ? snprintf(dup, sizeof dup, "{\"id\":\"d%d-%d\",\"title\":\"%s\",\"body\":\"%s\"}", d, c, title, body)
-                      : snprintf(dup, sizeof dup, "%s", line);
+            int m =
+                c ? snprintf(dup, sizeof dup, "{\"id\":\"d%d-%d\",\"title\":\"%s\",\"body\":\"%s\"}", d, c, title, body)
+                  : snprintf(dup, sizeof dup, "%s", line);
             if (trawl_writer_add_json(w, dup, (size_t)(c ? m : n)) != TRAWL_OK) {
                 fprintf(stderr, "add: %s\n", trawl_writer_errmsg(w));
                 return -1;
@@ -67,26 +68,18 @@ static void make_query(char *q, size_t cap, int *use_or) {
     *use_or = 0;
     size_t len = 0;
     switch (kind) {
-    case 0: /* one word */
-        snprintf(q, cap, "%s", word());
-        break;
-    case 1: /* AND */
-    case 2: /* OR */
-        for (int i = 0; i < n; i++) len += (size_t)snprintf(q + len, cap - len, "%s%s", i ? " " : "", word());
-        *use_or = kind == 2;
-        break;
-    case 3: /* phrase, maybe in a field */
-        snprintf(q, cap, "%s\"%s %s\"", rnd(3) == 0 ? "body:" : "", word(), word());
-        break;
-    case 4: /* AND with exclusions */
-        snprintf(q, cap, "%s %s -%s", word(), word(), word());
-        break;
-    case 5: /* a field */
-        snprintf(q, cap, "title:%s %s", word(), word());
-        break;
-    default: /* three-word phrase */
-        snprintf(q, cap, "\"%s %s %s\"", word(), word(), word());
-        break;
+        case 0: /* one word */ snprintf(q, cap, "%s", word()); break;
+        case 1: /* AND */
+        case 2: /* OR */
+            for (int i = 0; i < n; i++) len += (size_t)snprintf(q + len, cap - len, "%s%s", i ? " " : "", word());
+            *use_or = kind == 2;
+            break;
+        case 3: /* phrase, maybe in a field */
+            snprintf(q, cap, "%s\"%s %s\"", rnd(3) == 0 ? "body:" : "", word(), word());
+            break;
+        case 4: /* AND with exclusions */ snprintf(q, cap, "%s %s -%s", word(), word(), word()); break;
+        case 5: /* a field */ snprintf(q, cap, "title:%s %s", word(), word()); break;
+        default: /* three-word phrase */ snprintf(q, cap, "\"%s %s %s\"", word(), word(), word()); break;
     }
 }
 

@@ -52,64 +52,52 @@ static const char *const junk_words[] = {"!!", "...", ";", "&", "~", "#", "@@", 
 
 /* Splits a copy of s at spaces into words[] (at most max); returns the count.
  * The words point into *copy, which the caller frees. */
-static size_t split_words(const char *s, char **copy, char **words, size_t max)
-{
+static size_t split_words(const char *s, char **copy, char **words, size_t max) {
     size_t n = 0;
     char *save = NULL, *tok;
     *copy = or_xstrdup(s);
-    for (tok = strtok_r(*copy, " ", &save); tok && n < max; tok = strtok_r(NULL, " ", &save))
-        words[n++] = tok;
+    for (tok = strtok_r(*copy, " ", &save); tok && n < max; tok = strtok_r(NULL, " ", &save)) words[n++] = tok;
     return n;
 }
 
 /* A random text field value (element for arrays) of a random live document:
  * of field `field` if not NULL. Returns NULL if none was found in a few tries.
  * *f_out and *elem_out identify the value. */
-static const char *sample_value(ctx *x, const char *field, const or_rfield **f_out, size_t *elem_out)
-{
+static const char *sample_value(ctx *x, const char *field, const or_rfield **f_out, size_t *elem_out) {
     for (int tries = 0; tries < 60; tries++) {
         const or_doc *d = &x->c.docs[or_below(&x->r, x->c.ndocs)];
         size_t i, cand[OR_MAX_RFIELDS], nc = 0;
-        if (!d->live)
-            continue;
+        if (!d->live) continue;
         for (i = 0; i < d->raw.nf; i++)
             if (d->raw.f[i].type != OR_V_JSON && d->raw.f[i].nvals > 0 &&
                 (!field || strcmp(d->raw.f[i].name, field) == 0))
                 cand[nc++] = i;
-        if (nc == 0)
-            continue;
+        if (nc == 0) continue;
         {
             const or_rfield *f = &d->raw.f[cand[or_below(&x->r, nc)]];
             size_t e = or_below(&x->r, f->nvals);
-            if (!f->vals[e][0])
-                continue;
-            if (f_out)
-                *f_out = f;
-            if (elem_out)
-                *elem_out = e;
+            if (!f->vals[e][0]) continue;
+            if (f_out) *f_out = f;
+            if (elem_out) *elem_out = e;
             return f->vals[e];
         }
     }
     return NULL;
 }
 
-static void strip_punct(char *w)
-{
-    for (size_t n = strlen(w); n > 0 && strchr(",.;!?", w[n - 1]); n--)
-        w[n - 1] = '\0';
+static void strip_punct(char *w) {
+    for (size_t n = strlen(w); n > 0 && strchr(",.;!?", w[n - 1]); n--) w[n - 1] = '\0';
 }
 
 /* A single query word into out (cap bytes): from a document (field if set)
  * or the vocabulary; trailing punctuation removed; never empty. */
-static void sample_word(ctx *x, const char *field, char *out, size_t cap)
-{
+static void sample_word(ctx *x, const char *field, char *out, size_t cap) {
     const char *val = or_chance(&x->r, 0.7) ? sample_value(x, field, NULL, NULL) : NULL;
     out[0] = '\0';
     if (val) {
         char *copy, *words[512];
         size_t n = split_words(val, &copy, words, 512);
-        if (n)
-            snprintf(out, cap, "%s", words[or_below(&x->r, n)]);
+        if (n) snprintf(out, cap, "%s", words[or_below(&x->r, n)]);
         free(copy);
         strip_punct(out);
     }
@@ -119,8 +107,7 @@ static void sample_word(ctx *x, const char *field, char *out, size_t cap)
 
 /* Phrase text: consecutive words of a document's field (so that it matches),
  * words spanning two array elements, or random vocabulary words. */
-static void sample_phrase(ctx *x, const char *field, or_buf *out)
-{
+static void sample_phrase(ctx *x, const char *field, or_buf *out) {
     double u = or_unit(&x->r);
     const or_rfield *f = NULL;
     size_t e = 0;
@@ -138,26 +125,22 @@ static void sample_phrase(ctx *x, const char *field, or_buf *out)
             }
             free(c1);
             free(c2);
-            if (out->n)
-                return;
+            if (out->n) return;
         }
     }
     if (u < 0.7 && (val = sample_value(x, field, NULL, NULL)) != NULL) {
         char *copy, *words[512];
         size_t n = split_words(val, &copy, words, 512), len = 2 + or_below(&x->r, 3), start, i;
         if (n >= 2) {
-            if (len > n)
-                len = n;
+            if (len > n) len = n;
             start = or_below(&x->r, n - len + 1);
             for (i = 0; i < len; i++) {
-                if (i)
-                    or_buf_puts(out, or_chance(&x->r, 0.1) ? " , " : " ");
+                if (i) or_buf_puts(out, or_chance(&x->r, 0.1) ? " , " : " ");
                 or_buf_puts(out, words[start + i]);
             }
         }
         free(copy);
-        if (out->n)
-            return;
+        if (out->n) return;
     }
     or_buf_puts(out, or_vocab_zipf(&x->v, &x->r));
     or_buf_puts(out, " ");
@@ -166,23 +149,18 @@ static void sample_phrase(ctx *x, const char *field, or_buf *out)
 
 /* A prefix: the start (3+ bytes) of an ASCII word of a document, or of a
  * vocabulary word; hyphenated words are cut at the hyphen. */
-static void sample_prefix(ctx *x, const char *field, char *out, size_t cap)
-{
+static void sample_prefix(ctx *x, const char *field, char *out, size_t cap) {
     char w[256];
     size_t n, i, keep;
     int ascii = 1;
 
     sample_word(x, field, w, sizeof w);
-    for (i = 0; w[i]; i++)
-        ascii &= (unsigned char)w[i] < 0x80;
-    if (!ascii)
-        snprintf(w, sizeof w, "%s", or_vocab_zipf(&x->v, &x->r));
-    if (strchr(w, '-'))
-        *strchr(w, '-') = '\0';
+    for (i = 0; w[i]; i++) ascii &= (unsigned char)w[i] < 0x80;
+    if (!ascii) snprintf(w, sizeof w, "%s", or_vocab_zipf(&x->v, &x->r));
+    if (strchr(w, '-')) *strchr(w, '-') = '\0';
     n = strlen(w);
     keep = n <= 3 ? n : 3 + or_below(&x->r, n - 2);
-    if (keep == 0)
-        snprintf(w, sizeof w, "ka"), keep = 2;
+    if (keep == 0) snprintf(w, sizeof w, "ka"), keep = 2;
     w[keep] = '\0';
     snprintf(out, cap, "%s", w);
 }
@@ -190,24 +168,19 @@ static void sample_prefix(ctx *x, const char *field, char *out, size_t cap)
 /* ------------------------------------------------------------------------ */
 /* Random query trees                                                        */
 
-static const char *pick_field(ctx *x, int allow_bad)
-{
-    if (allow_bad && or_chance(&x->r, 0.03))
-        return bad_fields[or_below(&x->r, OR_NELEM(bad_fields))];
+static const char *pick_field(ctx *x, int allow_bad) {
+    if (allow_bad && or_chance(&x->r, 0.03)) return bad_fields[or_below(&x->r, OR_NELEM(bad_fields))];
     return text_fields[or_below(&x->r, OR_NELEM(text_fields))];
 }
 
-static or_q *gen_leaf(ctx *x, const char *scope, int allow_bad)
-{
+static or_q *gen_leaf(ctx *x, const char *scope, int allow_bad) {
     const char *field = NULL, *src;
     double u = or_unit(&x->r);
     char w[256];
 
-    if (!scope && or_chance(&x->r, 0.35))
-        field = pick_field(x, allow_bad);
+    if (!scope && or_chance(&x->r, 0.35)) field = pick_field(x, allow_bad);
     src = field ? field : scope;
-    if (src && or_field_find(&x->c, src) < 0)
-        src = NULL; /* unknown field: sample anywhere */
+    if (src && or_field_find(&x->c, src) < 0) src = NULL; /* unknown field: sample anywhere */
     if (u < 0.48) {
         sample_word(x, src, w, sizeof w);
         return or_q_leaf(OR_L_TERM, field, w);
@@ -235,8 +208,7 @@ static or_q *gen_leaf(ctx *x, const char *scope, int allow_bad)
 
 static or_q *gen_expr(ctx *x, int depth, const char *scope, int allow_bad);
 
-static or_q *gen_primary(ctx *x, int depth, const char *scope, int allow_bad)
-{
+static or_q *gen_primary(ctx *x, int depth, const char *scope, int allow_bad) {
     if (depth < 3 && or_chance(&x->r, 0.22)) {
         const char *field = !scope && or_chance(&x->r, 0.35) ? pick_field(x, allow_bad) : NULL;
         or_q *p = or_q_new(OR_Q_PAREN, field);
@@ -247,13 +219,11 @@ static or_q *gen_primary(ctx *x, int depth, const char *scope, int allow_bad)
 }
 
 /* An and_expr: clauses side by side with operators and some explicit ANDs. */
-static or_q *gen_and(ctx *x, int depth, const char *scope, int allow_bad)
-{
+static or_q *gen_and(ctx *x, int depth, const char *scope, int allow_bad) {
     size_t n = 1 + or_below(&x->r, 4), i;
     or_q *g;
 
-    if (n == 1 && or_chance(&x->r, 0.6))
-        return gen_primary(x, depth, scope, allow_bad);
+    if (n == 1 && or_chance(&x->r, 0.6)) return gen_primary(x, depth, scope, allow_bad);
     g = or_q_new(OR_Q_GROUP, NULL);
     for (i = 0; i < n; i++) {
         double u = or_unit(&x->r);
@@ -264,13 +234,11 @@ static or_q *gen_and(ctx *x, int depth, const char *scope, int allow_bad)
 }
 
 /* An or_expr: and_exprs joined by OR (sometimes), else one and_expr. */
-static or_q *gen_expr(ctx *x, int depth, const char *scope, int allow_bad)
-{
+static or_q *gen_expr(ctx *x, int depth, const char *scope, int allow_bad) {
     if (depth < 2 && or_chance(&x->r, 0.3)) {
         size_t n = 2 + or_below(&x->r, 2);
         or_q *o = or_q_new(OR_Q_OR, NULL);
-        for (size_t i = 0; i < n; i++)
-            or_q_add(o, gen_and(x, depth, scope, allow_bad), OR_OP_NONE, 0);
+        for (size_t i = 0; i < n; i++) or_q_add(o, gen_and(x, depth, scope, allow_bad), OR_OP_NONE, 0);
         return o;
     }
     return gen_and(x, depth, scope, allow_bad);
@@ -281,8 +249,7 @@ static or_q *gen_expr(ctx *x, int depth, const char *scope, int allow_bad)
 
 /* Searches q (printed) with options o (and limit/offset) and compares with
  * the oracle; expect_rc is checked when not OR_OK. Returns the engine total. */
-static uint64_t check_query(ctx *x, const char *what, const or_q *q, const or_opts *o, size_t limit, size_t offset)
-{
+static uint64_t check_query(ctx *x, const char *what, const or_q *q, const or_opts *o, size_t limit, size_t offset) {
     or_buf text = {0}, label = {0};
     double *score = or_xcalloc(x->c.ndocs, sizeof *score);
     uint8_t *match = or_xcalloc(x->c.ndocs, 1);
@@ -291,14 +258,12 @@ static uint64_t check_query(ctx *x, const char *what, const or_q *q, const or_op
     uint64_t total = 0;
     int orc, rc;
 
-    if (!to)
-        or_die("trawl_options_new");
+    if (!to) or_die("trawl_options_new");
     or_q_render(q, &text);
     or_buf_printf(&label, "%s '%s' [", what, text.p);
     or_opts_describe(o, &label);
     or_buf_printf(&label, " limit=%zu offset=%zu]", limit, offset);
-    if (or_opts_apply(o, to) != TRAWL_OK)
-        or_fail(&x->st, "%s: setting options failed", label.p);
+    if (or_opts_apply(o, to) != TRAWL_OK) or_fail(&x->st, "%s: setting options failed", label.p);
     trawl_options_set_limit(to, limit);
     trawl_options_set_offset(to, offset);
     trawl_options_set_snippets(to, 0);
@@ -318,8 +283,7 @@ static uint64_t check_query(ctx *x, const char *what, const or_q *q, const or_op
         or_fail(&x->st, "%s: trawl_search: %s (%s), oracle expects success", label.p, trawl_strerror(rc),
                 trawl_results_errmsg(res));
     } else {
-        if (orc == OR_DROPPED)
-            x->dropped++; /* match[] is all zero: nothing may match */
+        if (orc == OR_DROPPED) x->dropped++; /* match[] is all zero: nothing may match */
         or_check(&x->st, &x->c, label.p, res, score, match, offset, limit);
         total = trawl_results_total(res);
         x->with_hits += total > 0;
@@ -334,8 +298,7 @@ static uint64_t check_query(ctx *x, const char *what, const or_q *q, const or_op
     return total;
 }
 
-static void random_opts(ctx *x, or_opts *o)
-{
+static void random_opts(ctx *x, or_opts *o) {
     or_opts_default(o);
     o->use_or = or_chance(&x->r, 0.5);
     if (or_chance(&x->r, 0.25)) {
@@ -353,31 +316,26 @@ static void random_opts(ctx *x, or_opts *o)
 /* ------------------------------------------------------------------------ */
 /* Hand-written cases                                                        */
 
-static or_q *T(const char *field, const char *text)
-{
+static or_q *T(const char *field, const char *text) {
     return or_q_leaf(OR_L_TERM, field, text);
 }
 
-static or_q *PH(const char *field, const char *text)
-{
+static or_q *PH(const char *field, const char *text) {
     return or_q_leaf(OR_L_PHRASE, field, text);
 }
 
-static or_q *PX(const char *field, const char *text)
-{
+static or_q *PX(const char *field, const char *text) {
     return or_q_leaf(OR_L_PREFIX, field, text);
 }
 
-static or_q *PAREN(const char *field, or_q *kid)
-{
+static or_q *PAREN(const char *field, or_q *kid) {
     or_q *p = or_q_new(OR_Q_PAREN, field);
     or_q_add(p, kid, OR_OP_NONE, 0);
     return p;
 }
 
 /* A GROUP of n (op, kid) pairs; and_join applies to every joint if set. */
-static or_q *G(int and_join, size_t n, ...)
-{
+static or_q *G(int and_join, size_t n, ...) {
     or_q *g = or_q_new(OR_Q_GROUP, NULL);
     va_list ap;
     va_start(ap, n);
@@ -390,8 +348,7 @@ static or_q *G(int and_join, size_t n, ...)
     return g;
 }
 
-static or_q *OR2(or_q *a, or_q *b)
-{
+static or_q *OR2(or_q *a, or_q *b) {
     or_q *o = or_q_new(OR_Q_OR, NULL);
     or_q_add(o, a, OR_OP_NONE, 0);
     or_q_add(o, b, OR_OP_NONE, 0);
@@ -399,15 +356,13 @@ static or_q *OR2(or_q *a, or_q *b)
 }
 
 /* Two consecutive words of the body of the first document with 3+ words. */
-static void body_phrase(ctx *x, char *out, size_t cap)
-{
+static void body_phrase(ctx *x, char *out, size_t cap) {
     for (size_t d = 0; d < x->c.ndocs; d++) {
         for (size_t i = 0; i < x->c.docs[d].raw.nf; i++) {
             const or_rfield *f = &x->c.docs[d].raw.f[i];
             char *copy, *w[8];
             size_t n;
-            if (strcmp(f->name, "body") || f->type != OR_V_STR)
-                continue;
+            if (strcmp(f->name, "body") || f->type != OR_V_STR) continue;
             n = split_words(f->vals[0], &copy, w, 8);
             if (n >= 3 && !strpbrk(w[1], "-,.;!?") && !strpbrk(w[2], "-,.;!?")) {
                 snprintf(out, cap, "%s %s", w[1], w[2]);
@@ -420,8 +375,7 @@ static void body_phrase(ctx *x, char *out, size_t cap)
     snprintf(out, cap, "%s %s", x->v.words[0], x->v.words[1]);
 }
 
-static void fixed_cases(ctx *x)
-{
+static void fixed_cases(ctx *x) {
     const char *a = x->v.words[0], *b = x->v.words[1], *c = x->v.words[4], *d = x->v.words[12];
     char ph[256], pre[8], hy[256];
     or_opts o;
@@ -435,39 +389,38 @@ static void fixed_cases(ctx *x)
         size_t n = 0, i, nested = 0;
         or_opts_default(&o);
         o.use_or = mode;
-        cases[n++] = G(0, 2, OR_OP_NONE, T(NULL, a), OR_OP_MINUS, T(NULL, b));           /* a -b */
-        cases[n++] = G(0, 2, OR_OP_NONE, T(NULL, a), OR_OP_NOT, T(NULL, b));             /* a NOT b */
-        cases[n++] = G(0, 1, OR_OP_MINUS, T(NULL, a));                                   /* -a */
-        cases[n++] = G(0, 2, OR_OP_NOT, T(NULL, a), OR_OP_MINUS, T(NULL, b));            /* NOT a -b */
-        cases[n++] = G(0, 2, OR_OP_PLUS, T(NULL, a), OR_OP_NONE, T(NULL, b));            /* +a b */
+        cases[n++] = G(0, 2, OR_OP_NONE, T(NULL, a), OR_OP_MINUS, T(NULL, b)); /* a -b */
+        cases[n++] = G(0, 2, OR_OP_NONE, T(NULL, a), OR_OP_NOT, T(NULL, b));   /* a NOT b */
+        cases[n++] = G(0, 1, OR_OP_MINUS, T(NULL, a));                         /* -a */
+        cases[n++] = G(0, 2, OR_OP_NOT, T(NULL, a), OR_OP_MINUS, T(NULL, b));  /* NOT a -b */
+        cases[n++] = G(0, 2, OR_OP_PLUS, T(NULL, a), OR_OP_NONE, T(NULL, b));  /* +a b */
         cases[n++] = G(0, 3, OR_OP_NONE, T(NULL, a), OR_OP_PLUS, T(NULL, b), OR_OP_NONE, T(NULL, c));
         cases[n++] = G(0, 3, OR_OP_NONE, T(NULL, a), OR_OP_NONE, T(NULL, b), OR_OP_MINUS, T(NULL, c));
-        cases[n++] = G(1, 2, OR_OP_NONE, T(NULL, a), OR_OP_NONE, T(NULL, d));            /* a AND d */
-        cases[n++] = G(0, 1, OR_OP_NONE, T("title", a));                                 /* title:a */
+        cases[n++] = G(1, 2, OR_OP_NONE, T(NULL, a), OR_OP_NONE, T(NULL, d)); /* a AND d */
+        cases[n++] = G(0, 1, OR_OP_NONE, T("title", a));                      /* title:a */
         cases[n++] = T("tags", b);
         cases[n++] = T("summary", c);
-        cases[n++] = PH("body", ph);                                                     /* body:"x y" */
+        cases[n++] = PH("body", ph); /* body:"x y" */
         cases[n++] = PH(NULL, ph);
         cases[n++] = G(0, 2, OR_OP_NONE, PAREN(NULL, OR2(T(NULL, a), T(NULL, b))), OR_OP_NONE, T(NULL, c));
         cases[n++] = OR2(T(NULL, a), G(0, 2, OR_OP_NONE, T(NULL, b), OR_OP_NONE, T(NULL, c))); /* a OR b c */
         cases[n++] = OR2(G(1, 2, OR_OP_NONE, T(NULL, a), OR_OP_NONE, T(NULL, b)), T(NULL, c));
-        cases[n++] = PAREN("title", OR2(T(NULL, a), T(NULL, b)));                        /* title:(a OR b) */
+        cases[n++] = PAREN("title", OR2(T(NULL, a), T(NULL, b))); /* title:(a OR b) */
         cases[n++] = PAREN("body", G(0, 2, OR_OP_NONE, PH(NULL, ph), OR_OP_MINUS, T(NULL, a)));
-        cases[n++] = G(0, 2, OR_OP_NONE, T(NULL, "!!"), OR_OP_NONE, T(NULL, a));        /* !! a */
+        cases[n++] = G(0, 2, OR_OP_NONE, T(NULL, "!!"), OR_OP_NONE, T(NULL, a)); /* !! a */
         cases[n++] = G(0, 2, OR_OP_NONE, T(NULL, a), OR_OP_NONE, T(NULL, "..."));
-        cases[n++] = T(NULL, "...");                                                     /* nothing left */
+        cases[n++] = T(NULL, "..."); /* nothing left */
         cases[n++] = G(0, 2, OR_OP_MINUS, T(NULL, a), OR_OP_NONE, T("title", "&"));
         cases[n++] = PX(NULL, pre);
         cases[n++] = PX("title", pre);
         cases[n++] = G(0, 2, OR_OP_NONE, PX(NULL, pre), OR_OP_MINUS, T(NULL, a));
-        cases[n++] = T(NULL, hy);                                                        /* a phrase */
+        cases[n++] = T(NULL, hy); /* a phrase */
         nested = n;
         cases[n++] = T(NULL, "nestedmarker"); /* only inside non-text values: never matches */
-        cases[n++] = G(0, 2, OR_OP_NONE, T(NULL, a), OR_OP_NONE, T(NULL, a));            /* counts twice */
-        cases[n++] = G(0, 3, OR_OP_NONE, T(NULL, a), OR_OP_NONE, PAREN(NULL, G(0, 2, OR_OP_MINUS, T(NULL, b),
-                                                                              OR_OP_MINUS, T(NULL, c))),
-                       OR_OP_NONE, T(NULL, d));
-        cases[n++] = OR2(T(NULL, a), G(0, 1, OR_OP_MINUS, T(NULL, b)));                 /* a OR -b */
+        cases[n++] = G(0, 2, OR_OP_NONE, T(NULL, a), OR_OP_NONE, T(NULL, a)); /* counts twice */
+        cases[n++] = G(0, 3, OR_OP_NONE, T(NULL, a), OR_OP_NONE,
+                       PAREN(NULL, G(0, 2, OR_OP_MINUS, T(NULL, b), OR_OP_MINUS, T(NULL, c))), OR_OP_NONE, T(NULL, d));
+        cases[n++] = OR2(T(NULL, a), G(0, 1, OR_OP_MINUS, T(NULL, b))); /* a OR -b */
         /* a required group whose only required clause is dropped: +(+!! -b) is +(-b) */
         cases[n++] = G(0, 2, OR_OP_NONE, T(NULL, c), OR_OP_PLUS,
                        PAREN(NULL, G(0, 2, OR_OP_PLUS, T(NULL, "!!"), OR_OP_MINUS, T(NULL, b))));
@@ -496,8 +449,7 @@ static void fixed_cases(ctx *x)
 
 /* ------------------------------------------------------------------------ */
 
-static int index_corpus(ctx *x)
-{
+static int index_corpus(ctx *x) {
     static const size_t sizes[3] = {COMMIT_DOCS_1, COMMIT_DOCS_2, COMMIT_DOCS_3};
     char idx[4200];
     size_t next = 0;
@@ -517,15 +469,13 @@ static int index_corpus(ctx *x)
             free(docs[i]);
         }
         free(docs);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     or_finish(&x->c);
     return 0;
 }
 
-int main(void)
-{
+int main(void) {
     ctx x;
     const char *tmp = getenv("TMPDIR");
     uint64_t seed = or_seed(0x9e7c0ffeeull);
@@ -572,8 +522,8 @@ int main(void)
             check_query(&x, what, t, &o, limit, offset);
             or_q_free(t);
         }
-        printf("%ld queries: %ld with matches (%ld partial), %ld errors expected, %ld dropped entirely\n",
-               x.queries, x.with_hits, x.partial, x.errors, x.dropped);
+        printf("%ld queries: %ld with matches (%ld partial), %ld errors expected, %ld dropped entirely\n", x.queries,
+               x.with_hits, x.partial, x.errors, x.dropped);
         if (x.partial < x.queries / 3)
             or_fail(&x.st, "only %ld of %ld queries matched some but not all documents: the test is too weak",
                     x.partial, x.queries);

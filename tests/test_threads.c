@@ -18,9 +18,21 @@
 #define ROUNDS 20
 
 static const char *const queries[] = {
-    "vector database", "\"cold start\" OR serverless", "title:postgres -vector", "supply chain security",
-    "platform engineering", "open source", "ai OR rust OR wasm*", "kubernetes cost", "-ai", "data*",
-    "\"open source\" licens*", "model +inference", "edge", "search engine ranking", "passkeys OR zero",
+    "vector database",
+    "\"cold start\" OR serverless",
+    "title:postgres -vector",
+    "supply chain security",
+    "platform engineering",
+    "open source",
+    "ai OR rust OR wasm*",
+    "kubernetes cost",
+    "-ai",
+    "data*",
+    "\"open source\" licens*",
+    "model +inference",
+    "edge",
+    "search engine ranking",
+    "passkeys OR zero",
 };
 #define NQ (sizeof queries / sizeof queries[0])
 
@@ -74,8 +86,8 @@ static void *worker(void *arg) {
             }
             for (size_t i = 0; i < got.n; i++)
                 if (strcmp(got.ids[i], want[qi].ids[i]) != 0 || got.scores[i] != want[qi].scores[i]) {
-                    fprintf(stderr, "thread %zu query '%s' hit %zu: %s %.17g, sequential %s %.17g\n", seed,
-                            queries[qi], i, got.ids[i], got.scores[i], want[qi].ids[i], want[qi].scores[i]);
+                    fprintf(stderr, "thread %zu query '%s' hit %zu: %s %.17g, sequential %s %.17g\n", seed, queries[qi],
+                            i, got.ids[i], got.scores[i], want[qi].ids[i], want[qi].scores[i]);
                     bad++;
                 }
         }

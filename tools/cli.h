@@ -1,7 +1,7 @@
 /*
  * cli.h — shared declarations of the `trawl` command-line program.
  *
- * The program is a thin shell over the public API (engine/trawl.h): trawl.c
+ * The program is a thin shell over the public API (include/trawl.h): trawl.c
  * dispatches argv[1] to one entry of a table of subcommands; each subcommand
  * lives in its own cli_*.c file and exports one constant cli_command. This
  * header holds that contract, the argument parser (cli_args.c) every command
@@ -76,13 +76,12 @@ typedef int (*cli_opt_fn)(void *ctx, const cli_command *cmd, int key, const char
  * return at once: CLI_EXIT_OK after printing the usage for -h/--help, or
  * CLI_EXIT_USAGE (message and usage on stderr) for an unknown option, a
  * missing value, or whatever the handler rejects. */
-int cli_parse(const cli_command *cmd, int argc, char **argv, const cli_opt *opts, size_t nopts,
-              cli_opt_fn handler, void *ctx, size_t *npos);
+int cli_parse(const cli_command *cmd, int argc, char **argv, const cli_opt *opts, size_t nopts, cli_opt_fn handler,
+              void *ctx, size_t *npos);
 
 /* Prints "trawl CMD: <message>" and the usage of cmd on stderr; returns
  * CLI_EXIT_USAGE. */
-int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Checks that exactly / at least n positionals were given; on failure prints a
  * usage error and returns CLI_EXIT_USAGE, else CLI_CONTINUE. */

@@ -16,8 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
-{
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...) {
     va_list ap;
     fprintf(stderr, "trawl %s: ", cmd->name);
     va_start(ap, fmt);
@@ -27,41 +26,33 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
-int cli_want_positionals(const cli_command *cmd, size_t got, size_t min, size_t max)
-{
-    if (got < min)
-        return cli_usage_error(cmd, "missing argument%s", min - got > 1 ? "s" : "");
-    if (got > max)
-        return cli_usage_error(cmd, "too many arguments (%zu given, at most %zu expected)", got, max);
+int cli_want_positionals(const cli_command *cmd, size_t got, size_t min, size_t max) {
+    if (got < min) return cli_usage_error(cmd, "missing argument%s", min - got > 1 ? "s" : "");
+    if (got > max) return cli_usage_error(cmd, "too many arguments (%zu given, at most %zu expected)", got, max);
     return CLI_CONTINUE;
 }
 
 /* The option of opts whose long name is name[0..len), or NULL. */
-static const cli_opt *find_long(const cli_opt *opts, size_t nopts, const char *name, size_t len)
-{
+static const cli_opt *find_long(const cli_opt *opts, size_t nopts, const char *name, size_t len) {
     for (size_t i = 0; i < nopts; i++) {
         const char *ln = opts[i].long_name;
-        if (ln && strlen(ln) == len && memcmp(ln, name, len) == 0)
-            return &opts[i];
+        if (ln && strlen(ln) == len && memcmp(ln, name, len) == 0) return &opts[i];
     }
     return NULL;
 }
 
 /* The option of opts whose short name is c, or NULL. */
-static const cli_opt *find_short(const cli_opt *opts, size_t nopts, char c)
-{
+static const cli_opt *find_short(const cli_opt *opts, size_t nopts, char c) {
     for (size_t i = 0; i < nopts; i++)
-        if (opts[i].short_name && opts[i].short_name == c)
-            return &opts[i];
+        if (opts[i].short_name && opts[i].short_name == c) return &opts[i];
     return NULL;
 }
 
 /* Handles one long option argument ("--name" or "--name=value"); *i indexes it
  * in argv and is advanced past a separate value. Returns CLI_CONTINUE or an
  * exit code. */
-static int parse_long(const cli_command *cmd, int argc, char **argv, int *i, const cli_opt *opts,
-                      size_t nopts, cli_opt_fn handler, void *ctx)
-{
+static int parse_long(const cli_command *cmd, int argc, char **argv, int *i, const cli_opt *opts, size_t nopts,
+                      cli_opt_fn handler, void *ctx) {
     const char *arg = argv[*i] + 2;
     const char *eq = strchr(arg, '=');
     size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
@@ -70,8 +61,7 @@ static int parse_long(const cli_command *cmd, int argc, char **argv, int *i, con
         return CLI_EXIT_OK;
     }
     const cli_opt *o = find_long(opts, nopts, arg, len);
-    if (!o)
-        return cli_usage_error(cmd, "unknown option '--%.*s'", (int)len, arg);
+    if (!o) return cli_usage_error(cmd, "unknown option '--%.*s'", (int)len, arg);
     const char *value = NULL;
     if (o->takes_value) {
         if (eq) {
@@ -88,9 +78,8 @@ static int parse_long(const cli_command *cmd, int argc, char **argv, int *i, con
 }
 
 /* Handles one argument of short options ("-k", "-k5", "-ab"); like parse_long. */
-static int parse_short(const cli_command *cmd, int argc, char **argv, int *i, const cli_opt *opts,
-                       size_t nopts, cli_opt_fn handler, void *ctx)
-{
+static int parse_short(const cli_command *cmd, int argc, char **argv, int *i, const cli_opt *opts, size_t nopts,
+                       cli_opt_fn handler, void *ctx) {
     const char *arg = argv[*i];
     for (size_t j = 1; arg[j]; j++) {
         char c = arg[j];
@@ -99,12 +88,10 @@ static int parse_short(const cli_command *cmd, int argc, char **argv, int *i, co
             return CLI_EXIT_OK;
         }
         const cli_opt *o = find_short(opts, nopts, c);
-        if (!o)
-            return cli_usage_error(cmd, "unknown option '-%c'", c);
+        if (!o) return cli_usage_error(cmd, "unknown option '-%c'", c);
         if (!o->takes_value) {
             int st = handler(ctx, cmd, o->key, NULL);
-            if (st != CLI_CONTINUE)
-                return st;
+            if (st != CLI_CONTINUE) return st;
             continue;
         }
         const char *value;
@@ -120,9 +107,8 @@ static int parse_short(const cli_command *cmd, int argc, char **argv, int *i, co
     return CLI_CONTINUE;
 }
 
-int cli_parse(const cli_command *cmd, int argc, char **argv, const cli_opt *opts, size_t nopts,
-              cli_opt_fn handler, void *ctx, size_t *npos)
-{
+int cli_parse(const cli_command *cmd, int argc, char **argv, const cli_opt *opts, size_t nopts, cli_opt_fn handler,
+              void *ctx, size_t *npos) {
     /* Positionals are compacted into argv[1..w): w never passes i, so nothing
      * unread is overwritten. */
     int w = 1;
@@ -139,35 +125,28 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, const cli_opt *opts
         }
         int st = arg[1] == '-' ? parse_long(cmd, argc, argv, &i, opts, nopts, handler, ctx)
                                : parse_short(cmd, argc, argv, &i, opts, nopts, handler, ctx);
-        if (st != CLI_CONTINUE)
-            return st;
+        if (st != CLI_CONTINUE) return st;
     }
     *npos = (size_t)(w - 1);
     return CLI_CONTINUE;
 }
 
-int cli_parse_size(const char *s, size_t min, size_t max, size_t *out)
-{
-    if (!s || *s < '0' || *s > '9')
-        return -1;
+int cli_parse_size(const char *s, size_t min, size_t max, size_t *out) {
+    if (!s || *s < '0' || *s > '9') return -1;
     errno = 0;
     char *end;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max)
-        return -1;
+    if (errno != 0 || *end != '\0' || v < min || v > max) return -1;
     *out = (size_t)v;
     return 0;
 }
 
-int cli_parse_double(const char *s, double min, double max, double *out)
-{
-    if (!s || *s == '\0' || *s == ' ' || *s == '\t')
-        return -1;
+int cli_parse_double(const char *s, double min, double max, double *out) {
+    if (!s || *s == '\0' || *s == ' ' || *s == '\t') return -1;
     errno = 0;
     char *end;
     double v = strtod(s, &end);
-    if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max)
-        return -1;
+    if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max) return -1;
     *out = v;
     return 0;
 }

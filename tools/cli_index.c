@@ -29,55 +29,40 @@ typedef struct index_args {
     int quiet;
 } index_args;
 
-static int on_option(void *ctx, const cli_command *cmd, int key, const char *value)
-{
+static int on_option(void *ctx, const cli_command *cmd, int key, const char *value) {
     index_args *a = ctx;
     switch (key) {
-    case OPT_LANG:
-        a->lang = value;
-        return cli_check_lang(cmd, value);
-    case OPT_STRICT:
-        a->strict = 1;
-        return CLI_CONTINUE;
-    case OPT_OUTPUT:
-        if (!*value)
-            return cli_usage_error(cmd, "the index directory (-o) must not be empty");
-        a->output = value;
-        return CLI_CONTINUE;
-    case OPT_QUIET:
-        a->quiet = 1;
-        return CLI_CONTINUE;
+        case OPT_LANG: a->lang = value; return cli_check_lang(cmd, value);
+        case OPT_STRICT: a->strict = 1; return CLI_CONTINUE;
+        case OPT_OUTPUT:
+            if (!*value) return cli_usage_error(cmd, "the index directory (-o) must not be empty");
+            a->output = value;
+            return CLI_CONTINUE;
+        case OPT_QUIET: a->quiet = 1; return CLI_CONTINUE;
     }
     return cli_usage_error(cmd, "internal: unhandled option");
 }
 
 /* Prints the end-of-run line. */
-static void print_summary(const ingest *in, double seconds)
-{
+static void print_summary(const ingest *in, double seconds) {
     double rate = seconds > 0 ? (double)in->added / seconds : 0.0;
     fprintf(stderr, "trawl: indexed %llu document%s, skipped %llu, read %.2f MB in %.2f s (%.0f docs/s)\n",
             (unsigned long long)in->added, in->added == 1 ? "" : "s", (unsigned long long)in->skipped,
             (double)in->bytes / 1e6, seconds, rate);
 }
 
-static int run_index(const cli_command *cmd, int argc, char **argv)
-{
+static int run_index(const cli_command *cmd, int argc, char **argv) {
     index_args a = {0};
     size_t npos;
-    int st = cli_parse(cmd, argc, argv, index_opts, sizeof index_opts / sizeof index_opts[0],
-                       on_option, &a, &npos);
-    if (st != CLI_CONTINUE)
-        return st;
-    if (!a.output)
-        return cli_usage_error(cmd, "the index directory is required (-o INDEX)");
-    if ((st = cli_want_positionals(cmd, npos, 1, (size_t)argc)) != CLI_CONTINUE)
-        return st;
+    int st = cli_parse(cmd, argc, argv, index_opts, sizeof index_opts / sizeof index_opts[0], on_option, &a, &npos);
+    if (st != CLI_CONTINUE) return st;
+    if (!a.output) return cli_usage_error(cmd, "the index directory is required (-o INDEX)");
+    if ((st = cli_want_positionals(cmd, npos, 1, (size_t)argc)) != CLI_CONTINUE) return st;
 
     trawl_writer *w = NULL;
     char *errmsg = NULL;
     trawl_rc rc = trawl_writer_open(a.output, a.lang, &w, &errmsg);
-    if (rc != TRAWL_OK)
-        return cli_lib_error(a.output, rc, errmsg);
+    if (rc != TRAWL_OK) return cli_lib_error(a.output, rc, errmsg);
     trawl_free(errmsg);
 
     progress prog;
@@ -85,8 +70,7 @@ static int run_index(const cli_command *cmd, int argc, char **argv)
     ingest in;
     ingest_init(&in, w, a.strict, &prog);
     int failed = 0;
-    for (size_t i = 1; i <= npos && !failed; i++)
-        failed = ingest_input(&in, argv[i]) != 0;
+    for (size_t i = 1; i <= npos && !failed; i++) failed = ingest_input(&in, argv[i]) != 0;
     if (failed) {
         progress_clear(&prog);
         trawl_writer_close(w);
@@ -97,14 +81,12 @@ static int run_index(const cli_command *cmd, int argc, char **argv)
     progress_clear(&prog);
     if (rc != TRAWL_OK) {
         cli_error("%s: commit failed: %s", a.output,
-                  trawl_writer_errmsg(w) && *trawl_writer_errmsg(w) ? trawl_writer_errmsg(w)
-                                                                    : trawl_strerror(rc));
+                  trawl_writer_errmsg(w) && *trawl_writer_errmsg(w) ? trawl_writer_errmsg(w) : trawl_strerror(rc));
         trawl_writer_close(w);
         return CLI_EXIT_ERROR;
     }
     trawl_writer_close(w);
-    if (!a.quiet)
-        print_summary(&in, progress_elapsed(&prog));
+    if (!a.quiet) print_summary(&in, progress_elapsed(&prog));
     return CLI_EXIT_OK;
 }
 

@@ -14,8 +14,7 @@
 enum { OPT_LANG = 1, OPT_JSON };
 
 /* A command without options of its own (beyond -h). */
-static int no_option(void *ctx, const cli_command *cmd, int key, const char *value)
-{
+static int no_option(void *ctx, const cli_command *cmd, int key, const char *value) {
     return cli_usage_error(cmd, "internal: unhandled option");
 }
 
@@ -32,8 +31,7 @@ typedef struct analyze_args {
     int json;
 } analyze_args;
 
-static int analyze_option(void *ctx, const cli_command *cmd, int key, const char *value)
-{
+static int analyze_option(void *ctx, const cli_command *cmd, int key, const char *value) {
     analyze_args *a = ctx;
     if (key == OPT_JSON) {
         a->json = 1;
@@ -52,21 +50,17 @@ typedef struct analyze_ctx {
 } analyze_ctx;
 
 /* trawl_token_fn: prints one token line or appends one JSON object. */
-static int on_token(void *vctx, const char *term, size_t term_len, uint32_t position, size_t start,
-                    size_t end)
-{
+static int on_token(void *vctx, const char *term, size_t term_len, uint32_t position, size_t start, size_t end) {
     analyze_ctx *c = vctx;
     const char *tok = c->text + start;
     size_t tok_len = end - start;
     if (!c->tokens) {
-        printf("%u\t%zu-%zu\t%.*s\t%.*s\n", (unsigned)position, start, end, (int)tok_len, tok,
-               (int)term_len, term);
+        printf("%u\t%zu-%zu\t%.*s\t%.*s\n", (unsigned)position, start, end, (int)tok_len, tok, (int)term_len, term);
         return 0;
     }
     json_t *o = json_object();
     json_t *vtok = cli_json_stringn(tok, tok_len), *vterm = cli_json_stringn(term, term_len);
-    json_t *vpos = json_integer(position), *vs = json_integer((json_int_t)start),
-           *ve = json_integer((json_int_t)end);
+    json_t *vpos = json_integer(position), *vs = json_integer((json_int_t)start), *ve = json_integer((json_int_t)end);
     if (!o || !vtok || !vterm || !vpos || !vs || !ve || json_object_set_new(o, "position", vpos) ||
         json_object_set_new(o, "start", vs) || json_object_set_new(o, "end", ve) ||
         json_object_set_new(o, "token", vtok) || json_object_set_new(o, "term", vterm) ||
@@ -78,14 +72,12 @@ static int on_token(void *vctx, const char *term, size_t term_len, uint32_t posi
 }
 
 /* Reads all of stdin into a malloc'd NUL-terminated buffer; NULL on failure. */
-static char *read_stdin(size_t *len)
-{
+static char *read_stdin(size_t *len) {
     size_t cap = 65536, n = 0;
     char *buf = malloc(cap);
     while (buf) {
         n += fread(buf + n, 1, cap - n - 1, stdin);
-        if (n < cap - 1)
-            break;
+        if (n < cap - 1) break;
         char *grown = realloc(buf, cap * 2);
         if (!grown) {
             free(buf);
@@ -103,22 +95,18 @@ static char *read_stdin(size_t *len)
     return buf;
 }
 
-static int run_analyze(const cli_command *cmd, int argc, char **argv)
-{
+static int run_analyze(const cli_command *cmd, int argc, char **argv) {
     analyze_args a = {0};
     size_t npos;
-    int st = cli_parse(cmd, argc, argv, analyze_opts, sizeof analyze_opts / sizeof analyze_opts[0],
-                       analyze_option, &a, &npos);
-    if (st == CLI_CONTINUE)
-        st = cli_want_positionals(cmd, npos, 1, 1);
-    if (st != CLI_CONTINUE)
-        return st;
+    int st = cli_parse(cmd, argc, argv, analyze_opts, sizeof analyze_opts / sizeof analyze_opts[0], analyze_option, &a,
+                       &npos);
+    if (st == CLI_CONTINUE) st = cli_want_positionals(cmd, npos, 1, 1);
+    if (st != CLI_CONTINUE) return st;
     char *owned = NULL;
     const char *text = argv[1];
     size_t len = strlen(text);
     if (strcmp(text, "-") == 0) {
-        if (!(owned = read_stdin(&len)))
-            return cli_error("cannot read standard input");
+        if (!(owned = read_stdin(&len))) return cli_error("cannot read standard input");
         text = owned;
     }
     analyze_ctx c = {text, NULL, 0};
@@ -162,8 +150,7 @@ static const cli_opt stats_opts[] = {
     {OPT_JSON, 0, "json", 0},
 };
 
-static int stats_option(void *ctx, const cli_command *cmd, int key, const char *value)
-{
+static int stats_option(void *ctx, const cli_command *cmd, int key, const char *value) {
     *(int *)ctx = 1;
     return CLI_CONTINUE;
 }
@@ -181,10 +168,8 @@ typedef struct stat_table {
 } stat_table;
 
 /* Appends a row built from key and value (copied). */
-static void table_add(stat_table *t, const char *key, const char *value)
-{
-    if (t->failed)
-        return;
+static void table_add(stat_table *t, const char *key, const char *value) {
+    if (t->failed) return;
     if (t->n == t->cap) {
         size_t ncap = t->cap ? t->cap * 2 : 32;
         stat_row *grown = realloc(t->rows, ncap * sizeof *grown);
@@ -206,8 +191,7 @@ static void table_add(stat_table *t, const char *key, const char *value)
 }
 
 /* Flattens v into rows: nested keys joined with '.', array items as [i]. */
-static void flatten(stat_table *t, const char *prefix, const json_t *v)
-{
+static void flatten(stat_table *t, const char *prefix, const json_t *v) {
     char key[512];
     char buf[64];
     if (json_is_object(v)) {
@@ -238,21 +222,17 @@ static void flatten(stat_table *t, const char *prefix, const json_t *v)
 }
 
 /* Prints the stats JSON text as an aligned two-column table. Returns 0 or -1. */
-static int print_stats_table(const char *text)
-{
+static int print_stats_table(const char *text) {
     json_error_t err;
     json_t *root = json_loads(text, 0, &err);
-    if (!root)
-        return -1;
+    if (!root) return -1;
     stat_table t = {0};
     flatten(&t, "", root);
     json_decref(root);
     size_t width = 0;
     for (size_t i = 0; i < t.n; i++)
-        if (strlen(t.rows[i].key) > width)
-            width = strlen(t.rows[i].key);
-    for (size_t i = 0; i < t.n; i++)
-        printf("%-*s  %s\n", (int)width, t.rows[i].key, t.rows[i].value);
+        if (strlen(t.rows[i].key) > width) width = strlen(t.rows[i].key);
+    for (size_t i = 0; i < t.n; i++) printf("%-*s  %s\n", (int)width, t.rows[i].key, t.rows[i].value);
     for (size_t i = 0; i < t.n; i++) {
         free(t.rows[i].key);
         free(t.rows[i].value);
@@ -261,19 +241,15 @@ static int print_stats_table(const char *text)
     return t.failed ? -1 : 0;
 }
 
-static int run_stats(const cli_command *cmd, int argc, char **argv)
-{
+static int run_stats(const cli_command *cmd, int argc, char **argv) {
     int json = 0;
     size_t npos;
-    int st = cli_parse(cmd, argc, argv, stats_opts, sizeof stats_opts / sizeof stats_opts[0],
-                       stats_option, &json, &npos);
-    if (st == CLI_CONTINUE)
-        st = cli_want_positionals(cmd, npos, 1, 1);
-    if (st != CLI_CONTINUE)
-        return st;
+    int st =
+        cli_parse(cmd, argc, argv, stats_opts, sizeof stats_opts / sizeof stats_opts[0], stats_option, &json, &npos);
+    if (st == CLI_CONTINUE) st = cli_want_positionals(cmd, npos, 1, 1);
+    if (st != CLI_CONTINUE) return st;
     trawl_index *idx;
-    if ((st = cli_open_index(argv[1], &idx)) != CLI_CONTINUE)
-        return st;
+    if ((st = cli_open_index(argv[1], &idx)) != CLI_CONTINUE) return st;
     char *text = NULL;
     trawl_rc rc = trawl_index_stats(idx, &text);
     int code = CLI_EXIT_OK;
@@ -305,25 +281,20 @@ const cli_command cli_cmd_stats = {
 /* ------------------------------------------------------------------------ */
 /* check                                                                     */
 
-static int run_check(const cli_command *cmd, int argc, char **argv)
-{
+static int run_check(const cli_command *cmd, int argc, char **argv) {
     size_t npos;
     int st = cli_parse(cmd, argc, argv, NULL, 0, no_option, NULL, &npos);
-    if (st == CLI_CONTINUE)
-        st = cli_want_positionals(cmd, npos, 1, 1);
-    if (st != CLI_CONTINUE)
-        return st;
+    if (st == CLI_CONTINUE) st = cli_want_positionals(cmd, npos, 1, 1);
+    if (st != CLI_CONTINUE) return st;
     const char *dir = argv[1];
     char *report = NULL;
     trawl_rc rc = trawl_index_check(dir, &report);
     int code = CLI_EXIT_OK;
     if (rc == TRAWL_OK) {
         printf("ok: %s is sound\n", dir);
-        if (report && *report)
-            cli_print_indented(stdout, report, 2);
+        if (report && *report) cli_print_indented(stdout, report, 2);
     } else {
-        if (report && *report)
-            cli_print_indented(stdout, report, 0);
+        if (report && *report) cli_print_indented(stdout, report, 0);
         code = cli_error("%s: %s", dir, trawl_strerror(rc));
     }
     trawl_free(report);
@@ -347,17 +318,13 @@ const cli_command cli_cmd_check = {
 /* ------------------------------------------------------------------------ */
 /* get                                                                       */
 
-static int run_get(const cli_command *cmd, int argc, char **argv)
-{
+static int run_get(const cli_command *cmd, int argc, char **argv) {
     size_t npos;
     int st = cli_parse(cmd, argc, argv, NULL, 0, no_option, NULL, &npos);
-    if (st == CLI_CONTINUE)
-        st = cli_want_positionals(cmd, npos, 2, 2);
-    if (st != CLI_CONTINUE)
-        return st;
+    if (st == CLI_CONTINUE) st = cli_want_positionals(cmd, npos, 2, 2);
+    if (st != CLI_CONTINUE) return st;
     trawl_index *idx;
-    if ((st = cli_open_index(argv[1], &idx)) != CLI_CONTINUE)
-        return st;
+    if ((st = cli_open_index(argv[1], &idx)) != CLI_CONTINUE) return st;
     char *json = NULL;
     trawl_rc rc = trawl_index_get(idx, argv[2], &json);
     int code = CLI_EXIT_OK;

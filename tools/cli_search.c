@@ -17,9 +17,8 @@ enum { OPT_LIMIT = 1, OPT_OFFSET, OPT_OR, OPT_JSON, OPT_EXPLAIN, OPT_K1, OPT_B, 
 #define MAX_WEIGHT 1e6
 
 static const cli_opt search_opts[] = {
-    {OPT_LIMIT, 'k', "limit", 1}, {OPT_OFFSET, 0, "offset", 1}, {OPT_OR, 0, "or", 0},
-    {OPT_JSON, 0, "json", 0},     {OPT_EXPLAIN, 0, "explain", 0}, {OPT_K1, 0, "k1", 1},
-    {OPT_B, 0, "b", 1},           {OPT_WEIGHT, 0, "weight", 1},
+    {OPT_LIMIT, 'k', "limit", 1},   {OPT_OFFSET, 0, "offset", 1}, {OPT_OR, 0, "or", 0}, {OPT_JSON, 0, "json", 0},
+    {OPT_EXPLAIN, 0, "explain", 0}, {OPT_K1, 0, "k1", 1},         {OPT_B, 0, "b", 1},   {OPT_WEIGHT, 0, "weight", 1},
 };
 
 typedef struct search_args {
@@ -30,17 +29,14 @@ typedef struct search_args {
 } search_args;
 
 /* Applies --weight FIELD=W. */
-static int set_weight(search_args *a, const cli_command *cmd, const char *value)
-{
+static int set_weight(search_args *a, const cli_command *cmd, const char *value) {
     const char *eq = strrchr(value, '=');
     double w;
     if (!eq || eq == value || cli_parse_double(eq + 1, 0.0, MAX_WEIGHT, &w) != 0)
-        return cli_usage_error(cmd, "--weight wants FIELD=W with 0 <= W <= %g, not '%s'", MAX_WEIGHT,
-                               value);
+        return cli_usage_error(cmd, "--weight wants FIELD=W with 0 <= W <= %g, not '%s'", MAX_WEIGHT, value);
     char field[256];
     size_t flen = (size_t)(eq - value);
-    if (flen >= sizeof field)
-        return cli_usage_error(cmd, "--weight: field name too long");
+    if (flen >= sizeof field) return cli_usage_error(cmd, "--weight: field name too long");
     memcpy(field, value, flen);
     field[flen] = '\0';
     if (trawl_options_set_field_weight(a->opts, field, w) != TRAWL_OK)
@@ -48,58 +44,45 @@ static int set_weight(search_args *a, const cli_command *cmd, const char *value)
     return CLI_CONTINUE;
 }
 
-static int on_option(void *ctx, const cli_command *cmd, int key, const char *value)
-{
+static int on_option(void *ctx, const cli_command *cmd, int key, const char *value) {
     search_args *a = ctx;
     switch (key) {
-    case OPT_LIMIT:
-        if (cli_parse_size(value, 0, MAX_LIMIT, &a->limit) != 0)
-            return cli_usage_error(cmd, "-k wants a number from 0 to %d, not '%s'", MAX_LIMIT, value);
-        return CLI_CONTINUE;
-    case OPT_OFFSET:
-        if (cli_parse_size(value, 0, MAX_OFFSET, &a->offset) != 0)
-            return cli_usage_error(cmd, "--offset wants a number from 0 to %d, not '%s'", MAX_OFFSET,
-                                   value);
-        return CLI_CONTINUE;
-    case OPT_OR:
-        trawl_options_set_or(a->opts, 1);
-        return CLI_CONTINUE;
-    case OPT_JSON:
-        a->json = 1;
-        return CLI_CONTINUE;
-    case OPT_EXPLAIN:
-        a->explain = 1;
-        return CLI_CONTINUE;
-    case OPT_K1:
-        if (cli_parse_double(value, 0.0, MAX_K1, &a->k1) != 0)
-            return cli_usage_error(cmd, "--k1 wants a number from 0 to %g, not '%s'", MAX_K1, value);
-        return CLI_CONTINUE;
-    case OPT_B:
-        if (cli_parse_double(value, 0.0, 1.0, &a->b) != 0)
-            return cli_usage_error(cmd, "--b wants a number from 0 to 1, not '%s'", value);
-        return CLI_CONTINUE;
-    case OPT_WEIGHT:
-        return set_weight(a, cmd, value);
+        case OPT_LIMIT:
+            if (cli_parse_size(value, 0, MAX_LIMIT, &a->limit) != 0)
+                return cli_usage_error(cmd, "-k wants a number from 0 to %d, not '%s'", MAX_LIMIT, value);
+            return CLI_CONTINUE;
+        case OPT_OFFSET:
+            if (cli_parse_size(value, 0, MAX_OFFSET, &a->offset) != 0)
+                return cli_usage_error(cmd, "--offset wants a number from 0 to %d, not '%s'", MAX_OFFSET, value);
+            return CLI_CONTINUE;
+        case OPT_OR: trawl_options_set_or(a->opts, 1); return CLI_CONTINUE;
+        case OPT_JSON: a->json = 1; return CLI_CONTINUE;
+        case OPT_EXPLAIN: a->explain = 1; return CLI_CONTINUE;
+        case OPT_K1:
+            if (cli_parse_double(value, 0.0, MAX_K1, &a->k1) != 0)
+                return cli_usage_error(cmd, "--k1 wants a number from 0 to %g, not '%s'", MAX_K1, value);
+            return CLI_CONTINUE;
+        case OPT_B:
+            if (cli_parse_double(value, 0.0, 1.0, &a->b) != 0)
+                return cli_usage_error(cmd, "--b wants a number from 0 to 1, not '%s'", value);
+            return CLI_CONTINUE;
+        case OPT_WEIGHT: return set_weight(a, cmd, value);
     }
     return cli_usage_error(cmd, "internal: unhandled option");
 }
 
 /* Prints a syntax error with the query and a caret under byte offset off. */
-static void print_syntax_error(const char *query, long off, const char *msg)
-{
+static void print_syntax_error(const char *query, long off, const char *msg) {
     size_t qlen = strlen(query);
-    if (off < 0 || (size_t)off > qlen)
-        off = (long)qlen;
+    if (off < 0 || (size_t)off > qlen) off = (long)qlen;
     fprintf(stderr, "trawl: syntax error at offset %ld: %s\n  ", off, msg);
-    for (const char *p = query; *p; p++)
-        fputc(*p == '\n' || *p == '\r' ? ' ' : *p, stderr);
+    for (const char *p = query; *p; p++) fputc(*p == '\n' || *p == '\r' ? ' ' : *p, stderr);
     fputs("\n  ", stderr);
     /* One column per character (UTF-8 continuation bytes take none); tabs are
      * echoed so the caret lines up whatever the tab width. */
     for (long i = 0; i < off; i++) {
         unsigned char c = (unsigned char)query[i];
-        if ((c & 0xC0) == 0x80)
-            continue;
+        if ((c & 0xC0) == 0x80) continue;
         fputc(c == '\t' ? '\t' : ' ', stderr);
     }
     fputs("^\n", stderr);
@@ -107,16 +90,13 @@ static void print_syntax_error(const char *query, long off, const char *msg)
 
 /* Writes s (NULL: nothing) on one line of stdout, control characters shown
  * as spaces. */
-static void print_oneline(const char *s)
-{
-    for (; s && *s; s++)
-        putchar((unsigned char)*s < 0x20 ? ' ' : *s);
+static void print_oneline(const char *s) {
+    for (; s && *s; s++) putchar((unsigned char)*s < 0x20 ? ' ' : *s);
 }
 
 /* The text form: a header, then rank, score, id and title, the snippet and
  * (with --explain) the breakdown of each hit. */
-static void print_text(const trawl_results *r, const search_args *a)
-{
+static void print_text(const trawl_results *r, const search_args *a) {
     size_t n = trawl_results_count(r);
     trawl_snippet_style style = isatty(STDOUT_FILENO) ? TRAWL_SNIPPET_ANSI : TRAWL_SNIPPET_PLAIN;
     printf("%zu hits (total %llu) in %.2f ms\n", n, (unsigned long long)trawl_results_total(r),
@@ -131,24 +111,20 @@ static void print_text(const trawl_results *r, const search_args *a)
         }
         putchar('\n');
         const char *snippet = trawl_results_snippet(r, i, style);
-        if (snippet && *snippet)
-            cli_print_indented(stdout, snippet, 4);
+        if (snippet && *snippet) cli_print_indented(stdout, snippet, 4);
         const char *explain = trawl_results_explain(r, i);
-        if (a->explain && explain && *explain)
-            cli_print_indented(stdout, explain, 6);
+        if (a->explain && explain && *explain) cli_print_indented(stdout, explain, 6);
     }
 }
 
 /* Adds key: value to obj, where value is a new reference (NULL = out of memory).
  * Returns 0 or -1. */
-static int put(json_t *obj, const char *key, json_t *value)
-{
+static int put(json_t *obj, const char *key, json_t *value) {
     return value ? json_object_set_new(obj, key, value) : -1;
 }
 
 /* The JSON form: one object with the query, totals and hits. Returns 0 or -1. */
-static int print_json(const trawl_results *r, const char *query, const search_args *a)
-{
+static int print_json(const trawl_results *r, const char *query, const search_args *a) {
     json_t *root = json_object(), *hits = json_array();
     int bad = !root || !hits;
     if (!bad)
@@ -164,35 +140,28 @@ static int print_json(const trawl_results *r, const char *query, const search_ar
               put(hit, "score", json_real(trawl_results_score(r, i))) ||
               put(hit, "title", cli_json_string(title ? title : "")) ||
               put(hit, "snippet", cli_json_string(trawl_results_snippet(r, i, TRAWL_SNIPPET_HTML)));
-        if (!bad && a->explain)
-            bad = put(hit, "explain", cli_json_string(trawl_results_explain(r, i)));
-        if (!hit || json_array_append_new(hits, hit) != 0)
-            bad = 1;
+        if (!bad && a->explain) bad = put(hit, "explain", cli_json_string(trawl_results_explain(r, i)));
+        if (!hit || json_array_append_new(hits, hit) != 0) bad = 1;
     }
     if (!bad) {
         bad = json_object_set(root, "hits", hits) != 0;
-        if (!bad)
-            bad = cli_json_print(root, 0) != 0;
+        if (!bad) bad = cli_json_print(root, 0) != 0;
     }
     json_decref(hits);
     json_decref(root);
     return bad ? -1 : 0;
 }
 
-static int run_search(const cli_command *cmd, int argc, char **argv)
-{
+static int run_search(const cli_command *cmd, int argc, char **argv) {
     search_args a = {0};
     a.limit = 10;
     a.k1 = -1.0;
     a.b = -1.0;
     a.opts = trawl_options_new();
-    if (!a.opts)
-        return cli_error("out of memory");
+    if (!a.opts) return cli_error("out of memory");
     size_t npos;
-    int st = cli_parse(cmd, argc, argv, search_opts, sizeof search_opts / sizeof search_opts[0],
-                       on_option, &a, &npos);
-    if (st == CLI_CONTINUE)
-        st = cli_want_positionals(cmd, npos, 2, 2);
+    int st = cli_parse(cmd, argc, argv, search_opts, sizeof search_opts / sizeof search_opts[0], on_option, &a, &npos);
+    if (st == CLI_CONTINUE) st = cli_want_positionals(cmd, npos, 2, 2);
     if (st == CLI_CONTINUE && (a.k1 >= 0 || a.b >= 0) &&
         trawl_options_set_bm25(a.opts, a.k1 >= 0 ? a.k1 : 1.2, a.b >= 0 ? a.b : 0.75) != TRAWL_OK)
         st = cli_usage_error(cmd, "invalid BM25 parameters");
@@ -204,8 +173,7 @@ static int run_search(const cli_command *cmd, int argc, char **argv)
     trawl_options_set_limit(a.opts, a.limit);
     trawl_options_set_offset(a.opts, a.offset);
     trawl_options_set_explain(a.opts, a.explain);
-    if (a.limit == 0)
-        trawl_options_set_count_only(a.opts, 1);
+    if (a.limit == 0) trawl_options_set_count_only(a.opts, 1);
 
     trawl_index *idx;
     if ((st = cli_open_index(dir, &idx)) != CLI_CONTINUE) {
@@ -217,16 +185,14 @@ static int run_search(const cli_command *cmd, int argc, char **argv)
     int code = CLI_EXIT_OK;
     if (rc != TRAWL_OK) {
         const char *msg = r ? trawl_results_errmsg(r) : NULL;
-        if (!msg || !*msg)
-            msg = trawl_strerror(rc);
+        if (!msg || !*msg) msg = trawl_strerror(rc);
         if (rc == TRAWL_ESYNTAX)
             print_syntax_error(query, r ? trawl_results_error_offset(r) : -1, msg);
         else
             cli_error("%s", msg);
         code = CLI_EXIT_ERROR;
     } else if (a.json) {
-        if (print_json(r, query, &a) != 0)
-            code = cli_error("cannot write the JSON output");
+        if (print_json(r, query, &a) != 0) code = cli_error("cannot write the JSON output");
     } else {
         print_text(r, &a);
     }

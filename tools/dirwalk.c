@@ -13,39 +13,31 @@
 #include <sys/stat.h>
 
 /* A malloc'd "a/b" (or "b" when a is empty; no doubled '/'), or NULL. */
-static char *join(const char *a, const char *b)
-{
+static char *join(const char *a, const char *b) {
     size_t la = strlen(a), lb = strlen(b);
     int slash = la > 0 && a[la - 1] != '/';
     char *s = malloc(la + (size_t)slash + lb + 1);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     memcpy(s, a, la);
-    if (slash)
-        s[la] = '/';
+    if (slash) s[la] = '/';
     memcpy(s + la + (size_t)slash, b, lb + 1);
     return s;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
+static int cmp_names(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
+static void free_names(char **names, size_t n) {
+    for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
 }
 
 /* Reads the visible entry names of dir into a sorted malloc'd array. Returns
  * 0, -1 when dir cannot be read (errno set), -2 when out of memory. */
-static int read_names(const char *dir, char ***out, size_t *nout)
-{
+static int read_names(const char *dir, char ***out, size_t *nout) {
     DIR *d = opendir(dir);
-    if (!d)
-        return -1;
+    if (!d) return -1;
     char **names = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
@@ -53,12 +45,10 @@ static int read_names(const char *dir, char ***out, size_t *nout)
         errno = 0;
         struct dirent *de = readdir(d);
         if (!de) {
-            if (errno != 0)
-                rc = -1;
+            if (errno != 0) rc = -1;
             break;
         }
-        if (de->d_name[0] == '.')
-            continue; /* ".", ".." and hidden entries */
+        if (de->d_name[0] == '.') continue; /* ".", ".." and hidden entries */
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 32;
             char **grown = realloc(names, ncap * sizeof *grown);
@@ -82,21 +72,18 @@ static int read_names(const char *dir, char ***out, size_t *nout)
         errno = saved;
         return rc;
     }
-    if (n > 1)
-        qsort(names, n, sizeof *names, cmp_names);
+    if (n > 1) qsort(names, n, sizeof *names, cmp_names);
     *out = names;
     *nout = n;
     return 0;
 }
 
 /* Appends a file to the list; takes ownership of rel and path. -1 when out of memory. */
-static int push(dirwalk_list *list, char *rel, char *path, uint64_t size)
-{
+static int push(dirwalk_list *list, char *rel, char *path, uint64_t size) {
     if (list->n == list->cap) {
         size_t ncap = list->cap ? list->cap * 2 : 64;
         dirwalk_file *grown = realloc(list->files, ncap * sizeof *grown);
-        if (!grown)
-            return -1;
+        if (!grown) return -1;
         list->files = grown;
         list->cap = ncap;
     }
@@ -107,13 +94,11 @@ static int push(dirwalk_list *list, char *rel, char *path, uint64_t size)
 
 /* Walks dir (whose path relative to the root is rel, "" for the root).
  * Returns 0, -1 if dir itself is unreadable (errno set), -2 out of memory. */
-static int walk(const char *dir, const char *rel, int (*accept)(const char *), dirwalk_list *list)
-{
+static int walk(const char *dir, const char *rel, int (*accept)(const char *), dirwalk_list *list) {
     char **names;
     size_t n;
     int rc = read_names(dir, &names, &n);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     for (size_t i = 0; i < n && rc == 0; i++) {
         char *path = join(dir, names[i]);
         char *sub = join(rel, names[i]);
@@ -140,8 +125,7 @@ static int walk(const char *dir, const char *rel, int (*accept)(const char *), d
             if (S_ISLNK(st.st_mode)) { /* follow links to files only */
                 struct stat target;
                 usable = stat(path, &target) == 0 && S_ISREG(target.st_mode);
-                if (usable)
-                    st = target;
+                if (usable) st = target;
             }
             if (usable) {
                 if (push(list, sub, path, (uint64_t)st.st_size) != 0)
@@ -157,8 +141,7 @@ static int walk(const char *dir, const char *rel, int (*accept)(const char *), d
     return rc;
 }
 
-int dirwalk_collect(const char *root, int (*accept)(const char *name), dirwalk_list *list)
-{
+int dirwalk_collect(const char *root, int (*accept)(const char *name), dirwalk_list *list) {
     int rc = walk(root, "", accept, list);
     if (rc == -1)
         fprintf(stderr, "trawl: %s: %s\n", root, strerror(errno));
@@ -167,8 +150,7 @@ int dirwalk_collect(const char *root, int (*accept)(const char *name), dirwalk_l
     return rc == 0 ? 0 : -1;
 }
 
-void dirwalk_free(dirwalk_list *list)
-{
+void dirwalk_free(dirwalk_list *list) {
     for (size_t i = 0; i < list->n; i++) {
         free(list->files[i].rel);
         free(list->files[i].path);

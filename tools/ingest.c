@@ -17,27 +17,23 @@
 #include "dirwalk.h"
 #include "textdoc.h"
 
-void ingest_init(ingest *in, trawl_writer *w, int strict, progress *prog)
-{
+void ingest_init(ingest *in, trawl_writer *w, int strict, progress *prog) {
     memset(in, 0, sizeof *in);
     in->writer = w;
     in->strict = strict;
     in->prog = prog;
 }
 
-int ingest_is_text_name(const char *name)
-{
+int ingest_is_text_name(const char *name) {
     const char *dot = strrchr(name, '.');
     return dot && dot != name && (strcasecmp(dot, ".txt") == 0 || strcasecmp(dot, ".md") == 0);
 }
 
 /* Handles a document the writer refused with rc. file and line (0 = the whole
  * file) locate it. Returns 0 to go on (skipped), -1 to end the run. */
-static int rejected(ingest *in, const char *file, uint64_t line, trawl_rc rc)
-{
+static int rejected(ingest *in, const char *file, uint64_t line, trawl_rc rc) {
     const char *msg = trawl_writer_errmsg(in->writer);
-    if (!msg || !*msg)
-        msg = trawl_strerror(rc);
+    if (!msg || !*msg) msg = trawl_strerror(rc);
     progress_clear(in->prog);
     int malformed = rc == TRAWL_EDOC || rc == TRAWL_ELIMIT;
     const char *prefix = malformed ? "" : "trawl: ";
@@ -45,25 +41,21 @@ static int rejected(ingest *in, const char *file, uint64_t line, trawl_rc rc)
         fprintf(stderr, "%s%s:%llu: %s\n", prefix, file, (unsigned long long)line, msg);
     else
         fprintf(stderr, "%s%s: %s\n", prefix, file, msg);
-    if (!malformed || in->strict)
-        return -1;
+    if (!malformed || in->strict) return -1;
     in->skipped++;
     return 0;
 }
 
 /* Is line[0..len) only blanks? */
-static int is_blank_line(const char *line, size_t len)
-{
+static int is_blank_line(const char *line, size_t len) {
     for (size_t i = 0; i < len; i++)
-        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n')
-            return 0;
+        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n') return 0;
     return 1;
 }
 
 /* Feeds every line of the JSON Lines stream f (named name in messages, size
  * bytes long or 0 if unknown) to the writer. Returns 0 or -1 as ingest_input. */
-static int ingest_jsonl(ingest *in, FILE *f, const char *name, uint64_t size)
-{
+static int ingest_jsonl(ingest *in, FILE *f, const char *name, uint64_t size) {
     char *line = NULL;
     size_t cap = 0;
     uint64_t lineno = 0;
@@ -84,10 +76,8 @@ static int ingest_jsonl(ingest *in, FILE *f, const char *name, uint64_t size)
             text += 3; /* a byte order mark */
             len -= 3;
         }
-        while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-            len--;
-        if (is_blank_line(text, len))
-            continue;
+        while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r')) len--;
+        if (is_blank_line(text, len)) continue;
         trawl_rc arc = trawl_writer_add_json(in->writer, text, len);
         if (arc == TRAWL_OK)
             in->added++;
@@ -107,11 +97,9 @@ static int ingest_jsonl(ingest *in, FILE *f, const char *name, uint64_t size)
 }
 
 /* Reads the whole file path into a malloc'd buffer. Returns 0 or -1 (errno set). */
-static int slurp(const char *path, char **out, size_t *len)
-{
+static int slurp(const char *path, char **out, size_t *len) {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     char *buf = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
@@ -131,8 +119,7 @@ static int slurp(const char *path, char **out, size_t *len)
         n += got;
         if (got == 0) {
             if (ferror(f)) {
-                if (errno == 0)
-                    errno = EIO;
+                if (errno == 0) errno = EIO;
                 rc = -1;
             }
             break;
@@ -153,16 +140,14 @@ static int slurp(const char *path, char **out, size_t *len)
 /* Adds the text document in file path with the given id. An unreadable file is
  * skipped with a message when skip_unreadable, else fails the run. Returns 0
  * or -1 as ingest_input. */
-static int ingest_text(ingest *in, const char *path, const char *id, int skip_unreadable)
-{
+static int ingest_text(ingest *in, const char *path, const char *id, int skip_unreadable) {
     char *text;
     size_t len;
     if (slurp(path, &text, &len) != 0) {
         int err = errno;
         progress_clear(in->prog);
         cli_error("%s: %s", path, strerror(err));
-        if (!skip_unreadable || err == ENOMEM)
-            return -1;
+        if (!skip_unreadable || err == ENOMEM) return -1;
         in->skipped++;
         return 0;
     }
@@ -190,8 +175,7 @@ static int ingest_text(ingest *in, const char *path, const char *id, int skip_un
 }
 
 /* Adds every text document under the directory root. */
-static int ingest_dir(ingest *in, const char *root)
-{
+static int ingest_dir(ingest *in, const char *root) {
     dirwalk_list list = {0};
     progress_clear(in->prog);
     if (dirwalk_collect(root, ingest_is_text_name, &list) != 0) {
@@ -201,24 +185,20 @@ static int ingest_dir(ingest *in, const char *root)
     in->skipped += list.unreadable;
     progress_begin_input(in->prog, root, list.total_bytes, in->bytes);
     int rc = 0;
-    for (size_t i = 0; i < list.n && rc == 0; i++)
-        rc = ingest_text(in, list.files[i].path, list.files[i].rel, 1);
+    for (size_t i = 0; i < list.n && rc == 0; i++) rc = ingest_text(in, list.files[i].path, list.files[i].rel, 1);
     dirwalk_free(&list);
     return rc;
 }
 
-int ingest_input(ingest *in, const char *path)
-{
-    if (strcmp(path, "-") == 0)
-        return ingest_jsonl(in, stdin, "<stdin>", 0);
+int ingest_input(ingest *in, const char *path) {
+    if (strcmp(path, "-") == 0) return ingest_jsonl(in, stdin, "<stdin>", 0);
     struct stat st;
     if (stat(path, &st) != 0) {
         progress_clear(in->prog);
         cli_error("%s: %s", path, strerror(errno));
         return -1;
     }
-    if (S_ISDIR(st.st_mode))
-        return ingest_dir(in, path);
+    if (S_ISDIR(st.st_mode)) return ingest_dir(in, path);
     if (S_ISREG(st.st_mode) && ingest_is_text_name(path)) {
         const char *slash = strrchr(path, '/');
         const char *id = slash ? slash + 1 : path;

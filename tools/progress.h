@@ -14,13 +14,13 @@
 #include <time.h>
 
 typedef struct progress {
-    int enabled;               /* drawing at all (stderr is a terminal) */
-    int drawn;                 /* a line is on screen now */
-    struct timespec start;     /* when progress_init ran */
-    double last_draw;          /* seconds since start of the last redraw */
-    const char *label;         /* current input's name (borrowed) */
-    uint64_t input_base;       /* total bytes read when the current input began */
-    uint64_t input_size;       /* bytes in the current input, 0 = unknown */
+    int enabled;           /* drawing at all (stderr is a terminal) */
+    int drawn;             /* a line is on screen now */
+    struct timespec start; /* when progress_init ran */
+    double last_draw;      /* seconds since start of the last redraw */
+    const char *label;     /* current input's name (borrowed) */
+    uint64_t input_base;   /* total bytes read when the current input began */
+    uint64_t input_size;   /* bytes in the current input, 0 = unknown */
 } progress;
 
 /* Starts the clock; draws only if enabled is non-zero. */

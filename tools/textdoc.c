@@ -8,24 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_blank(char c)
-{
+static int is_blank(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
 /* Trims blanks from both ends of [*s, *e). */
-static void trim(const char **s, const char **e)
-{
-    while (*s < *e && is_blank(**s))
-        (*s)++;
-    while (*e > *s && is_blank((*e)[-1]))
-        (*e)--;
+static void trim(const char **s, const char **e) {
+    while (*s < *e && is_blank(**s)) (*s)++;
+    while (*e > *s && is_blank((*e)[-1])) (*e)--;
 }
 
 /* If the line [s, e) is an ATX heading with non-empty text, stores that text
  * in [*ts, *te) and returns 1; returns 0 otherwise. */
-static int heading_text(const char *s, const char *e, const char **ts, const char **te)
-{
+static int heading_text(const char *s, const char *e, const char **ts, const char **te) {
     int indent = 0;
     while (s < e && *s == ' ' && indent < 3) {
         s++;
@@ -36,37 +31,31 @@ static int heading_text(const char *s, const char *e, const char **ts, const cha
         s++;
         hashes++;
     }
-    if (hashes < 1 || hashes > 6 || (s < e && *s != ' ' && *s != '\t' && *s != '\r'))
-        return 0;
+    if (hashes < 1 || hashes > 6 || (s < e && *s != ' ' && *s != '\t' && *s != '\r')) return 0;
     trim(&s, &e);
     /* A closing sequence: blanks, then '#'s, at the end of the line. */
     const char *c = e;
-    while (c > s && c[-1] == '#')
-        c--;
+    while (c > s && c[-1] == '#') c--;
     if (c < e && (c == s || c[-1] == ' ' || c[-1] == '\t')) {
         e = c;
         trim(&s, &e);
     }
-    if (s == e)
-        return 0;
+    if (s == e) return 0;
     *ts = s;
     *te = e;
     return 1;
 }
 
 /* The end of the line starting at s (the '\n' or end). */
-static const char *line_end(const char *s, const char *end)
-{
+static const char *line_end(const char *s, const char *end) {
     const char *nl = memchr(s, '\n', (size_t)(end - s));
     return nl ? nl : end;
 }
 
-int textdoc_parse(const char *text, size_t len, textdoc *doc)
-{
+int textdoc_parse(const char *text, size_t len, textdoc *doc) {
     memset(doc, 0, sizeof *doc);
     const char *begin = text, *end = text + len;
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-        begin += 3;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) begin += 3;
 
     /* Find the title line: the first heading, else the first non-blank line. */
     const char *line_s = NULL, *line_e = NULL; /* the title line, without '\n' */
@@ -109,8 +98,7 @@ int textdoc_parse(const char *text, size_t len, textdoc *doc)
     const char *after = line_e < end ? line_e + 1 : end;
     int pre_blank = 1;
     for (const char *p = begin; p < line_s; p++)
-        if (!is_blank(*p) && *p != '\n')
-            pre_blank = 0;
+        if (!is_blank(*p) && *p != '\n') pre_blank = 0;
     if (pre_blank) {
         doc->body = after;
         doc->body_len = (size_t)(end - after);
@@ -118,8 +106,7 @@ int textdoc_parse(const char *text, size_t len, textdoc *doc)
     }
     size_t pre_len = (size_t)(line_s - begin), post_len = (size_t)(end - after);
     doc->owned = malloc(pre_len + post_len + 1);
-    if (!doc->owned)
-        return -1;
+    if (!doc->owned) return -1;
     memcpy(doc->owned, begin, pre_len);
     memcpy(doc->owned + pre_len, after, post_len);
     doc->body = doc->owned;
@@ -127,8 +114,7 @@ int textdoc_parse(const char *text, size_t len, textdoc *doc)
     return 0;
 }
 
-void textdoc_free(textdoc *doc)
-{
+void textdoc_free(textdoc *doc) {
     free(doc->owned);
     memset(doc, 0, sizeof *doc);
 }

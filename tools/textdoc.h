@@ -16,9 +16,9 @@
 typedef struct textdoc {
     const char *title; /* points into the parsed text; not NUL-terminated */
     size_t title_len;
-    const char *body;  /* into the parsed text, or into owned */
+    const char *body; /* into the parsed text, or into owned */
     size_t body_len;
-    char *owned;       /* malloc'd body when it had to be pieced together */
+    char *owned; /* malloc'd body when it had to be pieced together */
 } textdoc;
 
 /* Splits text[0..len) into *doc, which borrows text (keep it alive while doc

@@ -10,30 +10,25 @@
 
 /* The subcommands, in the order `trawl help` lists them. */
 static const cli_command *const commands[] = {
-    &cli_cmd_index, &cli_cmd_search, &cli_cmd_get,   &cli_cmd_stats,
-    &cli_cmd_check, &cli_cmd_analyze,
+    &cli_cmd_index, &cli_cmd_search, &cli_cmd_get, &cli_cmd_stats, &cli_cmd_check, &cli_cmd_analyze,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 /* The command named name, or NULL. */
-static const cli_command *find_command(const char *name)
-{
+static const cli_command *find_command(const char *name) {
     for (size_t i = 0; i < NCOMMANDS; i++)
-        if (strcmp(commands[i]->name, name) == 0)
-            return commands[i];
+        if (strcmp(commands[i]->name, name) == 0) return commands[i];
     return NULL;
 }
 
 /* Writes the program's overall usage to out. */
-static void print_usage(FILE *out)
-{
+static void print_usage(FILE *out) {
     fputs("usage: trawl COMMAND [OPTIONS] ARGS...\n"
           "\n"
           "A full-text search engine. Commands:\n",
           out);
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
+    for (size_t i = 0; i < NCOMMANDS; i++) fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
     fputs("\n"
           "  trawl help COMMAND   (or trawl COMMAND --help) shows a command's options.\n"
           "  trawl --version      prints the version.\n"
@@ -43,8 +38,7 @@ static void print_usage(FILE *out)
 }
 
 /* `trawl help [COMMAND]`. */
-static int run_help(int argc, char **argv)
-{
+static int run_help(int argc, char **argv) {
     if (argc <= 2) {
         print_usage(stdout);
         return CLI_EXIT_OK;
@@ -65,8 +59,7 @@ static int run_help(int argc, char **argv)
 }
 
 /* Picks and runs the command; returns the exit code. */
-static int dispatch(int argc, char **argv)
-{
+static int dispatch(int argc, char **argv) {
     if (argc < 2) {
         print_usage(stderr);
         return CLI_EXIT_USAGE;
@@ -90,14 +83,12 @@ static int dispatch(int argc, char **argv)
     return cmd->run(cmd, argc - 1, argv + 1);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     int code = dispatch(argc, argv);
     /* Output to a full disk or a closed pipe must not pass for success. */
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fputs("trawl: error writing standard output\n", stderr);
-        if (code == CLI_EXIT_OK)
-            code = CLI_EXIT_ERROR;
+        if (code == CLI_EXIT_OK) code = CLI_EXIT_ERROR;
     }
     return code;
 }

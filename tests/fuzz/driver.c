@@ -30,8 +30,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int fuzz_seed(size_t i, const uint8_t **data, size_t *len) __attribute__((weak));
 
-#define MAX_INPUT 65536       /* mutations never grow an input past this */
-#define RESTART_ABOVE 8192    /* larger inputs are usually dropped for a fresh seed */
+#define MAX_INPUT 65536    /* mutations never grow an input past this */
+#define RESTART_ABOVE 8192 /* larger inputs are usually dropped for a fresh seed */
 #define MAX_SEEDS 256
 
 typedef struct input {
@@ -44,126 +44,110 @@ typedef struct seeds {
     size_t n;
 } seeds;
 
-static uint64_t rnd(uint64_t *s)
-{
+static uint64_t rnd(uint64_t *s) {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
 }
 
-static size_t below(uint64_t *s, size_t n)
-{
+static size_t below(uint64_t *s, size_t n) {
     return n ? (size_t)(rnd(s) % n) : 0;
 }
 
 /* Makes room for n more bytes at offset at (shifting the tail); returns 0, or
  * -1 if the input would exceed MAX_INPUT. cur->p has MAX_INPUT bytes. */
-static int open_gap(input *cur, size_t at, size_t n)
-{
-    if (cur->len + n > MAX_INPUT)
-        return -1;
+static int open_gap(input *cur, size_t at, size_t n) {
+    if (cur->len + n > MAX_INPUT) return -1;
     memmove(cur->p + at + n, cur->p + at, cur->len - at);
     cur->len += n;
     return 0;
 }
 
 /* Applies one random mutation to cur (whose buffer holds MAX_INPUT bytes). */
-static void mutate(uint64_t *rs, input *cur, const seeds *sd)
-{
+static void mutate(uint64_t *rs, input *cur, const seeds *sd) {
     static const uint8_t interesting[] = {0,   0xff, 0x7f, 0x80, ' ', '\t', '\n', '(', ')', '"', ':', '*',
                                           '-', '+',  '\\', '{',  '}', '[',  ']',  ',', '.', '0', '9', 'A'};
-    static const uint64_t ints[] = {0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0xffff, 0x7fffffff, 0x80000000,
-                                    0xffffffff, 0xffffffffffffffffull};
+    static const uint64_t ints[] = {0,      1,      0x7f,       0x80,       0xff,       0x100,
+                                    0x7fff, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff, 0xffffffffffffffffull};
     size_t at = below(rs, cur->len + 1), n, i;
 
     switch (below(rs, 11)) {
-    case 0: /* flip a bit */
-        if (cur->len)
-            cur->p[at % cur->len] ^= (uint8_t)(1u << below(rs, 8));
-        break;
-    case 1: /* random byte */
-        if (cur->len)
-            cur->p[at % cur->len] = (uint8_t)rnd(rs);
-        break;
-    case 2: /* interesting byte */
-        if (cur->len)
-            cur->p[at % cur->len] = interesting[below(rs, sizeof interesting)];
-        break;
-    case 3: /* insert an interesting or random byte */
-        if (open_gap(cur, at, 1) == 0)
-            cur->p[at] = below(rs, 2) ? interesting[below(rs, sizeof interesting)] : (uint8_t)rnd(rs);
-        break;
-    case 4: /* delete a range */
-        if (cur->len) {
-            at %= cur->len;
-            n = 1 + below(rs, below(rs, 2) ? 4 : cur->len - at);
-            if (n > cur->len - at)
-                n = cur->len - at;
-            memmove(cur->p + at, cur->p + at + n, cur->len - at - n);
-            cur->len -= n;
+        case 0: /* flip a bit */
+            if (cur->len) cur->p[at % cur->len] ^= (uint8_t)(1u << below(rs, 8));
+            break;
+        case 1: /* random byte */
+            if (cur->len) cur->p[at % cur->len] = (uint8_t)rnd(rs);
+            break;
+        case 2: /* interesting byte */
+            if (cur->len) cur->p[at % cur->len] = interesting[below(rs, sizeof interesting)];
+            break;
+        case 3: /* insert an interesting or random byte */
+            if (open_gap(cur, at, 1) == 0)
+                cur->p[at] = below(rs, 2) ? interesting[below(rs, sizeof interesting)] : (uint8_t)rnd(rs);
+            break;
+        case 4: /* delete a range */
+            if (cur->len) {
+                at %= cur->len;
+                n = 1 + below(rs, below(rs, 2) ? 4 : cur->len - at);
+                if (n > cur->len - at) n = cur->len - at;
+                memmove(cur->p + at, cur->p + at + n, cur->len - at - n);
+                cur->len -= n;
+            }
+            break;
+        case 5: /* duplicate a range somewhere */
+            if (cur->len) {
+                size_t from = below(rs, cur->len);
+                n = 1 + below(rs, cur->len - from);
+                if (open_gap(cur, at, n) == 0)
+                    for (i = 0; i < n; i++) /* source bytes at or after the gap moved right by n */
+                        cur->p[at + i] = cur->p[from + i < at ? from + i : from + i + n];
+            }
+            break;
+        case 6: /* splice in part of a seed */
+            if (sd->n) {
+                const input *s = &sd->s[below(rs, sd->n)];
+                size_t from = below(rs, s->len + 1);
+                n = below(rs, s->len - from + 1);
+                if (open_gap(cur, at, n) == 0) memcpy(cur->p + at, s->p + from, n);
+            }
+            break;
+        case 7: /* truncate */ cur->len = below(rs, cur->len + 1); break;
+        case 8: { /* overwrite with a little-endian integer of 1, 2, 4 or 8 bytes */
+            uint64_t v = ints[below(rs, sizeof ints / sizeof ints[0])];
+            n = (size_t)1 << below(rs, 4);
+            if (below(rs, 2)) v = v + 1 - 2 * (rnd(rs) & 1);
+            if (cur->len >= n) {
+                at = below(rs, cur->len - n + 1);
+                for (i = 0; i < n; i++) cur->p[at + i] = (uint8_t)(v >> (8 * i));
+            }
+            break;
         }
-        break;
-    case 5: /* duplicate a range somewhere */
-        if (cur->len) {
-            size_t from = below(rs, cur->len);
-            n = 1 + below(rs, cur->len - from);
-            if (open_gap(cur, at, n) == 0)
-                for (i = 0; i < n; i++) /* source bytes at or after the gap moved right by n */
-                    cur->p[at + i] = cur->p[from + i < at ? from + i : from + i + n];
-        }
-        break;
-    case 6: /* splice in part of a seed */
-        if (sd->n) {
-            const input *s = &sd->s[below(rs, sd->n)];
-            size_t from = below(rs, s->len + 1);
-            n = below(rs, s->len - from + 1);
-            if (open_gap(cur, at, n) == 0)
-                memcpy(cur->p + at, s->p + from, n);
-        }
-        break;
-    case 7: /* truncate */
-        cur->len = below(rs, cur->len + 1);
-        break;
-    case 8: { /* overwrite with a little-endian integer of 1, 2, 4 or 8 bytes */
-        uint64_t v = ints[below(rs, sizeof ints / sizeof ints[0])];
-        n = (size_t)1 << below(rs, 4);
-        if (below(rs, 2))
-            v = v + 1 - 2 * (rnd(rs) & 1);
-        if (cur->len >= n) {
-            at = below(rs, cur->len - n + 1);
-            for (i = 0; i < n; i++)
-                cur->p[at + i] = (uint8_t)(v >> (8 * i));
-        }
-        break;
-    }
-    case 9: /* repeat the whole input (reaches size limits) */
-        n = cur->len;
-        for (i = 1 + below(rs, 8); i > 0 && n && open_gap(cur, cur->len, n) == 0; i--)
-            memcpy(cur->p + cur->len - n, cur->p, n);
-        break;
-    default: /* swap two bytes */
-        if (cur->len > 1) {
-            size_t a = below(rs, cur->len), b = below(rs, cur->len);
-            uint8_t t = cur->p[a];
-            cur->p[a] = cur->p[b];
-            cur->p[b] = t;
-        }
-        break;
+        case 9: /* repeat the whole input (reaches size limits) */
+            n = cur->len;
+            for (i = 1 + below(rs, 8); i > 0 && n && open_gap(cur, cur->len, n) == 0; i--)
+                memcpy(cur->p + cur->len - n, cur->p, n);
+            break;
+        default: /* swap two bytes */
+            if (cur->len > 1) {
+                size_t a = below(rs, cur->len), b = below(rs, cur->len);
+                uint8_t t = cur->p[a];
+                cur->p[a] = cur->p[b];
+                cur->p[b] = t;
+            }
+            break;
     }
 }
 
 /* Runs the target on a fresh exact-size copy of data (dumped first if asked). */
-static void run_one(const uint8_t *data, size_t len, const char *dump)
-{
+static void run_one(const uint8_t *data, size_t len, const char *dump) {
     uint8_t *copy = malloc(len ? len : 1);
 
     if (!copy) {
         fprintf(stderr, "fuzz driver: out of memory\n");
         exit(2);
     }
-    if (len)
-        memcpy(copy, data, len);
+    if (len) memcpy(copy, data, len);
     if (dump) {
         FILE *f = fopen(dump, "wb");
         if (f) {
@@ -176,15 +160,13 @@ static void run_one(const uint8_t *data, size_t len, const char *dump)
 }
 
 /* Reads a whole file into a malloc'd buffer; returns 0 or -1. */
-static int read_file(const char *path, uint8_t **data, size_t *len)
-{
+static int read_file(const char *path, uint8_t **data, size_t *len) {
     FILE *f = fopen(path, "rb");
     size_t cap = 4096, n = 0, got;
     uint8_t *p = malloc(cap);
 
     if (!f || !p) {
-        if (f)
-            fclose(f);
+        if (f) fclose(f);
         free(p);
         return -1;
     }
@@ -207,8 +189,7 @@ static int read_file(const char *path, uint8_t **data, size_t *len)
     return 0;
 }
 
-static void collect_seeds(seeds *sd)
-{
+static void collect_seeds(seeds *sd) {
     static const char *const generic[] = {"", "a", "{\"a\": [1, 2.5, \"x\"]}", "hello world", "\x00\x01\xff"};
     const uint8_t *data;
     size_t len, i;
@@ -226,8 +207,7 @@ static void collect_seeds(seeds *sd)
         }
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const char *env_n = getenv("TRAWL_FUZZ_ITERATIONS"), *env_s = getenv("TRAWL_FUZZ_SEED");
     unsigned long long iterations = env_n ? strtoull(env_n, NULL, 0) : 200000;
     uint64_t seed = env_s ? strtoull(env_s, NULL, 0) : 0x7261776cull;
@@ -238,8 +218,7 @@ int main(int argc, char **argv)
     size_t longest = 0, i;
     int a, nfiles = 0;
 
-    if (!sd)
-        return 2;
+    if (!sd) return 2;
     for (a = 1; a < argc; a++) {
         if (strcmp(argv[a], "-n") == 0 && a + 1 < argc)
             iterations = strtoull(argv[++a], NULL, 0);
@@ -276,8 +255,7 @@ int main(int argc, char **argv)
     collect_seeds(sd);
     cur.p = malloc(MAX_INPUT);
     cur.len = 0;
-    if (!cur.p)
-        return 2;
+    if (!cur.p) return 2;
     for (i = 0; i < sd->n; i++) /* every seed as it is, first */
         run_one(sd->s[i].p, sd->s[i].len, dump);
     for (it = 0; it < iterations; it++) {
@@ -287,10 +265,8 @@ int main(int argc, char **argv)
             memcpy(cur.p, s->p, s->len < MAX_INPUT ? s->len : MAX_INPUT);
             cur.len = s->len < MAX_INPUT ? s->len : MAX_INPUT;
         }
-        for (m = 1 + below(&seed, 4); m > 0; m--)
-            mutate(&seed, &cur, sd);
-        if (cur.len > longest)
-            longest = cur.len;
+        for (m = 1 + below(&seed, 4); m > 0; m--) mutate(&seed, &cur, sd);
+        if (cur.len > longest) longest = cur.len;
         run_one(cur.p, cur.len, dump);
     }
     printf("fuzz smoke: %llu inputs from %zu seeds, longest %zu bytes: no crash\n", iterations, sd->n, longest);

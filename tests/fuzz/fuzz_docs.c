@@ -37,92 +37,78 @@ static void bail(void);
 
 static char scratch_dir[512]; /* see the state note above */
 
-static void fail(const char *what, const char *detail)
-{
+static void fail(const char *what, const char *detail) {
     fprintf(stderr, "fuzz_docs: %s: %s\n", what, detail ? detail : "");
     bail();
 }
 
 /* Removes every file in the scratch directory (it holds no subdirectories). */
-static void clear_dir(const char *dir)
-{
+static void clear_dir(const char *dir) {
     DIR *d = opendir(dir);
-    if (!d)
-        return;
+    if (!d) return;
     struct dirent *e;
     char p[1024];
     while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         unlink(p);
     }
     closedir(d);
 }
 
-static void remove_scratch(void)
-{
-    if (!scratch_dir[0])
-        return;
+static void remove_scratch(void) {
+    if (!scratch_dir[0]) return;
     clear_dir(scratch_dir);
     rmdir(scratch_dir);
 }
 
 /* Fails the run: removes the scratch directory (atexit does not run on
  * abort), then aborts so that the driver or libFuzzer records the input. */
-static void bail(void)
-{
+static void bail(void) {
     remove_scratch();
     abort();
 }
 
 /* The scratch index directory: tmpfs when available (commits fsync). */
-static const char *scratch(void)
-{
-    if (scratch_dir[0])
-        return scratch_dir;
+static const char *scratch(void) {
+    if (scratch_dir[0]) return scratch_dir;
     const char *base = getenv("TMPDIR");
     struct stat st;
     if (!base || !*base)
         base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     snprintf(scratch_dir, sizeof scratch_dir, "%s/trawl-fuzz-docs-XXXXXX", base);
-    if (!mkdtemp(scratch_dir))
-        fail("mkdtemp", scratch_dir);
+    if (!mkdtemp(scratch_dir)) fail("mkdtemp", scratch_dir);
     atexit(remove_scratch);
     return scratch_dir;
 }
 
 typedef struct accepted {
-    char *id;          /* NUL-free: jansson refuses \u0000 */
-    const char *text;  /* trimmed line inside the input */
+    char *id;         /* NUL-free: jansson refuses \u0000 */
+    const char *text; /* trimmed line inside the input */
     size_t len;
 } accepted;
 
 /* The writer's trimming: trailing \n \r space tab, leading space tab. */
-static void trim(const char **p, size_t *n)
-{
+static void trim(const char **p, size_t *n) {
     while (*n > 0 && ((*p)[*n - 1] == '\n' || (*p)[*n - 1] == '\r' || (*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t'))
         (*n)--;
-    while (*n > 0 && (**p == ' ' || **p == '\t'))
-        (*p)++, (*n)--;
+    while (*n > 0 && (**p == ' ' || **p == '\t')) (*p)++, (*n)--;
 }
 
 /* A few words taken from the string values of doc (for searching). */
-static void collect_words(json_t *doc, char words[][32], size_t *nw, size_t max)
-{
+static void collect_words(json_t *doc, char words[][32], size_t *nw, size_t max) {
     const char *key;
     json_t *v;
     json_object_foreach(doc, key, v) {
-        if (*nw >= max)
-            return;
-        if (!json_is_string(v) || strcmp(key, "id") == 0)
-            continue;
+        if (*nw >= max) return;
+        if (!json_is_string(v) || strcmp(key, "id") == 0) continue;
         const char *s = json_string_value(v);
         size_t i = 0, n = json_string_length(v);
         while (i < n && !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
             i++;
         size_t k = 0;
-        while (i < n && k < 31 && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+        while (i < n && k < 31 &&
+               ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
             words[*nw][k++] = s[i++];
         if (k) {
             words[*nw][k] = 0;
@@ -131,14 +117,12 @@ static void collect_words(json_t *doc, char words[][32], size_t *nw, size_t max)
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *dir = scratch();
     clear_dir(dir);
     trawl_writer *w = NULL;
     char *msg = NULL;
-    if (trawl_writer_open(dir, "english", &w, &msg) != TRAWL_OK)
-        fail("writer_open", msg);
+    if (trawl_writer_open(dir, "english", &w, &msg) != TRAWL_OK) fail("writer_open", msg);
     accepted *acc = NULL;
     size_t nacc = 0, cap = 0, nw = 0;
     char words[8][32];
@@ -165,13 +149,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (nacc == cap) {
                 cap = cap ? 2 * cap : 16;
                 accepted *na = realloc(acc, cap * sizeof *acc);
-                if (!na)
-                    fail("out of memory", NULL);
+                if (!na) fail("out of memory", NULL);
                 acc = na;
             }
             acc[nacc].id = strdup(json_string_value(id));
-            if (!acc[nacc].id)
-                fail("out of memory", NULL);
+            if (!acc[nacc].id) fail("out of memory", NULL);
             acc[nacc].text = t;
             acc[nacc++].len = tn;
             collect_words(doc, words, &nw, 8);
@@ -181,8 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 fprintf(stderr, "fuzz_docs: add_json gave %d (%s)\n", rc, em);
                 bail();
             }
-            if (!em || !*em)
-                fail("add_json failed without a message", NULL);
+            if (!em || !*em) fail("add_json failed without a message", NULL);
             if (valid && rc != TRAWL_ELIMIT) {
                 fprintf(stderr, "fuzz_docs: add_json refused a line jansson accepts (%s): [%.*s]\n", em, (int)n, line);
                 bail();
@@ -192,22 +173,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (trawl_writer_pending(w) != nacc)
         fail("pending count differs from the documents accepted", trawl_writer_errmsg(w));
-    if (trawl_writer_commit(w) != TRAWL_OK)
-        fail("commit", trawl_writer_errmsg(w));
+    if (trawl_writer_commit(w) != TRAWL_OK) fail("commit", trawl_writer_errmsg(w));
     trawl_writer_close(w);
 
     trawl_index *idx = NULL;
     msg = NULL;
-    if (trawl_index_open(dir, &idx, &msg) != TRAWL_OK)
-        fail("index_open", msg);
+    if (trawl_index_open(dir, &idx, &msg) != TRAWL_OK) fail("index_open", msg);
     /* One live document per distinct id: the last one added. */
     uint64_t live = 0;
     for (size_t i = 0; i < nacc; i++) {
         size_t later = i + 1;
-        while (later < nacc && strcmp(acc[later].id, acc[i].id) != 0)
-            later++;
-        if (later < nacc)
-            continue; /* replaced */
+        while (later < nacc && strcmp(acc[later].id, acc[i].id) != 0) later++;
+        if (later < nacc) continue; /* replaced */
         live++;
         char *json = NULL;
         int rc = trawl_index_get(idx, acc[i].id, &json);
@@ -224,8 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bail();
     }
     char *json = NULL;
-    if (trawl_index_get(idx, "no such id \x01", &json) != TRAWL_ENOTFOUND)
-        fail("get of an unknown id", json);
+    if (trawl_index_get(idx, "no such id \x01", &json) != TRAWL_ENOTFOUND) fail("get of an unknown id", json);
     for (size_t i = 0; i < nw; i++) {
         trawl_results *res = NULL;
         int rc = trawl_search(idx, words[i], NULL, &res);
@@ -238,8 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (size_t k = 0; k < trawl_results_count(res); k++) {
                 const char *hid = trawl_results_id(res, k);
                 char *hj = NULL;
-                if (!hid || trawl_index_get(idx, hid, &hj) != TRAWL_OK)
-                    fail("a hit's id is not found by get", hid);
+                if (!hid || trawl_index_get(idx, hid, &hj) != TRAWL_OK) fail("a hit's id is not found by get", hid);
                 trawl_free(hj);
             }
         }
@@ -247,11 +222,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     trawl_index_close(idx);
     char *report = NULL;
-    if (trawl_index_check(dir, &report) != TRAWL_OK)
-        fail("an index the writer produced fails the check", report);
+    if (trawl_index_check(dir, &report) != TRAWL_OK) fail("an index the writer produced fails the check", report);
     trawl_free(report);
-    for (size_t i = 0; i < nacc; i++)
-        free(acc[i].id);
+    for (size_t i = 0; i < nacc; i++) free(acc[i].id);
     free(acc);
     return 0;
 }
@@ -264,16 +237,17 @@ static const char *const seeds[] = {
     "{\"id\": \"caf\\u00e9\", \"body\": \"na\\u00efve \\ud83d\\ude00 caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac\"}\r\n"
     "  {\"id\":\"x y\",\"body\":\"\"}  \n",
     "{\"id\": \"\", \"t\": \"empty id\"}\n{\"t\": \"no id\"}\n{\"id\": 5}\n[1, 2]\n\"str\"\nnull\n",
-    "{\"id\": \"dup\", \"a\": \"1\", \"a\": \"2\"}\n{\"id\": \"bad\\u0000nul\"}\n{\"id\": \"u\", \"b\": \"\xff\xfe\"}\n",
+    "{\"id\": \"dup\", \"a\": \"1\", \"a\": \"2\"}\n{\"id\": \"bad\\u0000nul\"}\n{\"id\": \"u\", \"b\": "
+    "\"\xff\xfe\"}\n",
     "{\"id\": \"deep\", \"x\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"d\"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n",
     "{\"id\": \"t\", \"body\": \"trailing garbage\"} x\n{\"id\": \"u\", \"body\": \"unterminated\n{\"id\": \"v\",}\n",
-    "{\"id\": \"long\", \"body\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "{\"id\": \"long\", \"body\": "
+    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa word\"}\n",
     "{\"id\": \"f\", \"\": \"empty key\", \"id2\": \"x\", \"title\": [\"a b\", \"c d\"], \"t2\": [1, null, \"e\"]}\n",
 };
 
-int fuzz_seed(size_t i, const uint8_t **data, size_t *len)
-{
+int fuzz_seed(size_t i, const uint8_t **data, size_t *len) {
     static const size_t n = sizeof seeds / sizeof seeds[0];
     if (i < n) {
         *data = (const uint8_t *)seeds[i];
@@ -285,13 +259,10 @@ int fuzz_seed(size_t i, const uint8_t **data, size_t *len)
         if (!big[0]) {
             size_t k = 0;
             k += (size_t)snprintf(big, sizeof big, "{\"id\": \"n\", \"x\": ");
-            for (int d = 0; d < 3000; d++)
-                big[k++] = '[';
-            for (int d = 0; d < 3000; d++)
-                big[k++] = ']';
+            for (int d = 0; d < 3000; d++) big[k++] = '[';
+            for (int d = 0; d < 3000; d++) big[k++] = ']';
             k += (size_t)snprintf(big + k, sizeof big - k, "}\n{\"id\": \"s\", \"body\": \"");
-            while (k < sizeof big - 8)
-                big[k] = k % 9 == 0 ? ' ' : (char)('a' + k % 26), k++;
+            while (k < sizeof big - 8) big[k] = k % 9 == 0 ? ' ' : (char)('a' + k % 26), k++;
             memcpy(big + k, " z\"}\n", 6);
         }
         *data = (const uint8_t *)big;

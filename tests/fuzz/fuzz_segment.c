@@ -59,66 +59,57 @@ static struct {
     char segname[64];
     char segpath[640];
     bytes sec[TW_SEC_COUNT]; /* pristine sections 1..8 */
-} base; /* see the state note above */
+} base;                      /* see the state note above */
 
-static void die(const char *what, const char *detail)
-{
+static void die(const char *what, const char *detail) {
     fprintf(stderr, "fuzz_segment: %s: %s\n", what, detail ? detail : "");
     bail();
 }
 
-static void st32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
+static void st32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-
-static void remove_base(void)
-{
+static void remove_base(void) {
     DIR *d = opendir(base.dir);
     if (d) {
         struct dirent *e;
         char p[1024];
         while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
             snprintf(p, sizeof p, "%s/%s", base.dir, e->d_name);
             unlink(p);
         }
         closedir(d);
     }
     rmdir(base.dir);
-    for (unsigned s = 0; s < TW_SEC_COUNT; s++)
-        free(base.sec[s].p);
+    for (unsigned s = 0; s < TW_SEC_COUNT; s++) free(base.sec[s].p);
 }
 
 /* Fails the run: removes the scratch directory (atexit does not run on
  * abort), then aborts so that the driver or libFuzzer records the input. */
-static void bail(void)
-{
+static void bail(void) {
     remove_base();
     abort();
 }
 
-static const char *const words[] = {"the", "the", "alpha", "beta", "gamma", "quick", "brown", "fox", "running",
-                                    "runs", "index", "search", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "42"};
+static const char *const words[] = {
+    "the", "the",     "alpha", "beta",  "gamma",  "quick",       "brown",
+    "fox", "running", "runs",  "index", "search", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac",
+    "42"};
 
 /* Writes the base index and splits its segment into sections. */
-static void build_base(void)
-{
+static void build_base(void) {
     const char *tmp = getenv("TMPDIR");
     struct stat st;
     if (!tmp || !*tmp)
         tmp = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     snprintf(base.dir, sizeof base.dir, "%s/trawl-fuzz-seg-XXXXXX", tmp);
-    if (!mkdtemp(base.dir))
-        die("mkdtemp", base.dir);
+    if (!mkdtemp(base.dir)) die("mkdtemp", base.dir);
     atexit(remove_base);
     trawl_writer *w = NULL;
     char *msg = NULL;
-    if (trawl_writer_open(base.dir, "english", &w, &msg) != TRAWL_OK)
-        die("writer_open", msg);
+    if (trawl_writer_open(base.dir, "english", &w, &msg) != TRAWL_OK) die("writer_open", msg);
     uint32_t x = 12345;
     for (unsigned d = 0; d < NDOCS; d++) {
         char doc[1024], title[256] = "", body[512] = "";
@@ -131,36 +122,31 @@ static void build_base(void)
             x = x * 1103515245u + 12345u;
             bl += (size_t)snprintf(body + bl, sizeof body - bl, "%s ", words[(x >> 16) % 15]);
         }
-        snprintf(doc, sizeof doc, "{\"id\":\"d%u\",\"title\":\"%s\",\"body\":\"the %s\",\"tags\":[\"t%u\",\"x\"],\"n\":%u}",
-                 d, title, body, d % 5, d);
-        if (trawl_writer_add_json(w, doc, strlen(doc)) != TRAWL_OK)
-            die("add_json", trawl_writer_errmsg(w));
+        snprintf(doc, sizeof doc,
+                 "{\"id\":\"d%u\",\"title\":\"%s\",\"body\":\"the %s\",\"tags\":[\"t%u\",\"x\"],\"n\":%u}", d, title,
+                 body, d % 5, d);
+        if (trawl_writer_add_json(w, doc, strlen(doc)) != TRAWL_OK) die("add_json", trawl_writer_errmsg(w));
     }
-    if (trawl_writer_commit(w) != TRAWL_OK)
-        die("commit", trawl_writer_errmsg(w));
+    if (trawl_writer_commit(w) != TRAWL_OK) die("commit", trawl_writer_errmsg(w));
     trawl_writer_close(w);
     snprintf(base.segname, sizeof base.segname, "seg-000001-0000.tws");
     snprintf(base.segpath, sizeof base.segpath, "%s/%s", base.dir, base.segname);
     FILE *f = fopen(base.segpath, "rb");
-    if (!f)
-        die("cannot read", base.segpath);
+    if (!f) die("cannot read", base.segpath);
     fseek(f, 0, SEEK_END);
     size_t n = (size_t)ftell(f);
     fseek(f, 0, SEEK_SET);
     uint8_t *file = malloc(n);
-    if (!file || fread(file, 1, n, f) != n)
-        die("cannot read", base.segpath);
+    if (!file || fread(file, 1, n, f) != n) die("cannot read", base.segpath);
     fclose(f);
     uint64_t table = tw_ld64(file + n - TW_FOOTER_SIZE);
     for (unsigned i = 0; i < TW_SEC_COUNT - 1; i++) {
         const uint8_t *e = file + table + (size_t)i * TW_SECTION_ENTRY;
         unsigned id = tw_ld32(e);
         uint64_t off = tw_ld64(e + 8), len = tw_ld64(e + 16);
-        if (id < 1 || id >= TW_SEC_COUNT || off + len > n)
-            die("unexpected segment layout", base.segpath);
+        if (id < 1 || id >= TW_SEC_COUNT || off + len > n) die("unexpected segment layout", base.segpath);
         base.sec[id].p = malloc(len ? len : 1);
-        if (!base.sec[id].p)
-            die("out of memory", NULL);
+        if (!base.sec[id].p) die("out of memory", NULL);
         memcpy(base.sec[id].p, file + off, len);
         base.sec[id].len = base.sec[id].cap = len;
     }
@@ -168,19 +154,15 @@ static void build_base(void)
     base.ready = 1;
 }
 
-
 /* A sound segment file from sections sec[1..8] (malloc'd into *out). */
-static void assemble(const bytes *sec, bytes *out)
-{
+static void assemble(const bytes *sec, bytes *out) {
     size_t size = TW_HEADER_SIZE;
-    for (unsigned s = 1; s < TW_SEC_COUNT; s++)
-        size = (size + 7) / 8 * 8 + sec[s].len;
+    for (unsigned s = 1; s < TW_SEC_COUNT; s++) size = (size + 7) / 8 * 8 + sec[s].len;
     size = (size + 7) / 8 * 8;
     size_t table = size;
     size += (size_t)(TW_SEC_COUNT - 1) * TW_SECTION_ENTRY + TW_FOOTER_SIZE;
     out->p = calloc(1, size);
-    if (!out->p)
-        die("out of memory", NULL);
+    if (!out->p) die("out of memory", NULL);
     out->len = out->cap = size;
     memcpy(out->p, TW_SEG_MAGIC, 8);
     st32(out->p + 8, TW_FORMAT_VERSION);
@@ -188,8 +170,7 @@ static void assemble(const bytes *sec, bytes *out)
     size_t off = TW_HEADER_SIZE;
     for (unsigned s = 1; s < TW_SEC_COUNT; s++) {
         off = (off + 7) / 8 * 8;
-        if (sec[s].len)
-            memcpy(out->p + off, sec[s].p, sec[s].len);
+        if (sec[s].len) memcpy(out->p + off, sec[s].p, sec[s].len);
         uint8_t *e = out->p + table + (size_t)(s - 1) * TW_SECTION_ENTRY;
         st32(e, s);
         st64(e + 8, off);
@@ -205,19 +186,16 @@ static void assemble(const bytes *sec, bytes *out)
 }
 
 /* Reads up to n operand bytes from the script (zeros past its end). */
-static uint64_t operand(const uint8_t **sp, const uint8_t *end, unsigned n)
-{
+static uint64_t operand(const uint8_t **sp, const uint8_t *end, unsigned n) {
     uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint64_t)(*sp < end ? *(*sp)++ : 0) << (8 * i);
+    for (unsigned i = 0; i < n; i++) v |= (uint64_t)(*sp < end ? *(*sp)++ : 0) << (8 * i);
     return v;
 }
 
 /* Applies one edit to b (whose capacity allows SLACK extra bytes). */
-static void edit(bytes *b, unsigned op, size_t off, unsigned arg, const uint8_t **sp, const uint8_t *end)
-{
-    static const uint32_t interesting[] = {0, 1, NDOCS - 1, NDOCS, NDOCS + 1, 127, 128, 129, 0x7fffffff,
-                                           0xffffffffu, 65535, 65536, 31, 32, 255, 256};
+static void edit(bytes *b, unsigned op, size_t off, unsigned arg, const uint8_t **sp, const uint8_t *end) {
+    static const uint32_t interesting[] = {0,          1,           NDOCS - 1, NDOCS, NDOCS + 1, 127, 128, 129,
+                                           0x7fffffff, 0xffffffffu, 65535,     65536, 31,        32,  255, 256};
     size_t n = b->len;
     if (n)
         off %= n;
@@ -226,81 +204,65 @@ static void edit(bytes *b, unsigned op, size_t off, unsigned arg, const uint8_t 
     else
         return;
     switch (op % 10) {
-    case 0:
-        b->p[off] ^= (uint8_t)arg;
-        break;
-    case 1:
-        b->p[off] = (uint8_t)arg;
-        break;
-    case 2:
-        if (off + 4 <= n)
-            st32(b->p + off, (uint32_t)operand(sp, end, 4));
-        break;
-    case 3:
-        if (off + 4 <= n)
-            st32(b->p + off, interesting[arg % (sizeof interesting / sizeof interesting[0])]);
-        break;
-    case 4: {
-        size_t k = arg % 8 + 1;
-        if (n + k > b->cap)
+        case 0: b->p[off] ^= (uint8_t)arg; break;
+        case 1: b->p[off] = (uint8_t)arg; break;
+        case 2:
+            if (off + 4 <= n) st32(b->p + off, (uint32_t)operand(sp, end, 4));
             break;
-        memmove(b->p + off + k, b->p + off, n - off);
-        for (size_t i = 0; i < k; i++)
-            b->p[off + i] = (uint8_t)operand(sp, end, 1);
-        b->len += k;
-        break;
-    }
-    case 5: {
-        size_t k = arg % 64 + 1;
-        if (k > n - off)
-            k = n - off;
-        memmove(b->p + off, b->p + off + k, n - off - k);
-        b->len -= k;
-        break;
-    }
-    case 6: {
-        size_t from = (size_t)operand(sp, end, 2) % n, k = (size_t)arg + 1;
-        if (k > n - from)
-            k = n - from;
-        if (k > n - off)
-            k = n - off;
-        memmove(b->p + off, b->p + from, k);
-        break;
-    }
-    case 7:
-        b->len = off;
-        break;
-    case 8: {
-        uint32_t v = (uint32_t)operand(sp, end, 4);
-        while (off < n) {
-            b->p[off++] = (uint8_t)(v >= 0x80 ? (v & 0x7f) | 0x80 : v);
-            if (v < 0x80)
-                break;
-            v >>= 7;
+        case 3:
+            if (off + 4 <= n) st32(b->p + off, interesting[arg % (sizeof interesting / sizeof interesting[0])]);
+            break;
+        case 4: {
+            size_t k = arg % 8 + 1;
+            if (n + k > b->cap) break;
+            memmove(b->p + off + k, b->p + off, n - off);
+            for (size_t i = 0; i < k; i++) b->p[off + i] = (uint8_t)operand(sp, end, 1);
+            b->len += k;
+            break;
         }
-        break;
-    }
-    default: {
-        size_t o2 = (off + arg) % n;
-        uint8_t t = b->p[off];
-        b->p[off] = b->p[o2];
-        b->p[o2] = t;
-        break;
-    }
+        case 5: {
+            size_t k = arg % 64 + 1;
+            if (k > n - off) k = n - off;
+            memmove(b->p + off, b->p + off + k, n - off - k);
+            b->len -= k;
+            break;
+        }
+        case 6: {
+            size_t from = (size_t)operand(sp, end, 2) % n, k = (size_t)arg + 1;
+            if (k > n - from) k = n - from;
+            if (k > n - off) k = n - off;
+            memmove(b->p + off, b->p + from, k);
+            break;
+        }
+        case 7: b->len = off; break;
+        case 8: {
+            uint32_t v = (uint32_t)operand(sp, end, 4);
+            while (off < n) {
+                b->p[off++] = (uint8_t)(v >= 0x80 ? (v & 0x7f) | 0x80 : v);
+                if (v < 0x80) break;
+                v >>= 7;
+            }
+            break;
+        }
+        default: {
+            size_t o2 = (off + arg) % n;
+            uint8_t t = b->p[off];
+            b->p[off] = b->p[o2];
+            b->p[o2] = t;
+            break;
+        }
     }
 }
 
-static const char *const queries[] = {"the", "alpha beta", "\"quick brown\"", "ru*", "title:alpha",
-                                      "alpha -beta OR gamma", "tags:t3", "NOT fox"};
+static const char *const queries[] = {"the",         "alpha beta",           "\"quick brown\"", "ru*",
+                                      "title:alpha", "alpha -beta OR gamma", "tags:t3",         "NOT fox"};
 
 /* Searches, gets and stats on an open index. Returns the number of calls
  * that failed (other than not-found/syntax); *first gets the first one. */
-static int probe(const trawl_index *idx, char *first, size_t cap)
-{
+static int probe(const trawl_index *idx, char *first, size_t cap) {
     int failed = 0;
     trawl_options *o = trawl_options_new();
-    if (!o)
-        die("out of memory", NULL);
+    if (!o) die("out of memory", NULL);
     for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
         /* Snippets and gets decompress stored blocks, the costly part: a few. */
         trawl_options_set_snippets(o, q % 4 == 0);
@@ -313,17 +275,14 @@ static int probe(const trawl_index *idx, char *first, size_t cap)
             snprintf(first, cap, "search '%s': %s", queries[q], res ? trawl_results_errmsg(res) : "");
         if (rc == TRAWL_OK) {
             size_t n = trawl_results_count(res);
-            if (n > 4 || trawl_results_total(res) < n)
-                die("result counts out of contract", queries[q]);
+            if (n > 4 || trawl_results_total(res) < n) die("result counts out of contract", queries[q]);
             for (size_t i = 0; i < n; i++) {
                 const char *id = trawl_results_id(res, i);
-                if (!id)
-                    die("a hit without an id", queries[q]);
+                if (!id) die("a hit without an id", queries[q]);
                 (void)trawl_results_score(res, i);
                 if (q % 4 == 0 && (!trawl_results_title(res, i) || !trawl_results_snippet(res, i, TRAWL_SNIPPET_ANSI)))
                     die("a hit without title or snippet", queries[q]);
-                if (i >= 2)
-                    continue;
+                if (i >= 2) continue;
                 char *json = NULL;
                 int grc = trawl_index_get(idx, id, &json);
                 if (grc != TRAWL_OK && !failed++)
@@ -338,31 +297,26 @@ static int probe(const trawl_index *idx, char *first, size_t cap)
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         char *json = NULL;
         int rc = trawl_index_get(idx, ids[i], &json);
-        if (rc == TRAWL_OK && !json)
-            die("get gave OK and no text", ids[i]);
+        if (rc == TRAWL_OK && !json) die("get gave OK and no text", ids[i]);
         if (rc != TRAWL_OK && rc != TRAWL_ENOTFOUND && !failed++)
             snprintf(first, cap, "get('%s'): %s", ids[i], trawl_strerror(rc));
         trawl_free(json);
     }
     char *stats = NULL;
     int rc = trawl_index_stats(idx, &stats);
-    if (rc && !failed++)
-        snprintf(first, cap, "stats: %s", trawl_strerror(rc));
+    if (rc && !failed++) snprintf(first, cap, "stats: %s", trawl_strerror(rc));
     trawl_free(stats);
     return failed;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    if (!base.ready)
-        build_base();
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (!base.ready) build_base();
     bytes sec[TW_SEC_COUNT];
     memset(sec, 0, sizeof sec);
     for (unsigned s = 1; s < TW_SEC_COUNT; s++) {
         sec[s].cap = base.sec[s].len + SLACK;
         sec[s].p = malloc(sec[s].cap);
-        if (!sec[s].p)
-            die("out of memory", NULL);
+        if (!sec[s].p) die("out of memory", NULL);
         memcpy(sec[s].p, base.sec[s].p, base.sec[s].len);
         sec[s].len = base.sec[s].len;
     }
@@ -379,8 +333,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             file_edits[nfile++] = e;
             unsigned op = e[0] % 10;
             sp += op == 2 || op == 8 ? 4 : op == 6 ? 2 : op == 4 ? e[4] % 8 + 1 : 0; /* skip operands */
-            if (sp > end)
-                sp = end;
+            if (sp > end) sp = end;
             continue;
         }
         edit(&sec[s], e[0], (size_t)e[2] | (size_t)e[3] << 8, e[4], &sp, end);
@@ -390,22 +343,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int k = 0; k < nfile; k++) {
         const uint8_t *e = file_edits[k], *op_sp = e + 5;
         size_t off = (size_t)e[2] | (size_t)e[3] << 8;
-        if (file.len == 0)
-            break;
+        if (file.len == 0) break;
         if (e[0] % 2) /* odd op bytes count from the end: the table and footer */
             off = file.len - 1 - off % (file.len < 1024 ? file.len : 1024);
         file.cap = file.len; /* no growth of the whole file */
         edit(&file, e[0] % 10 == 4 ? 0 : e[0], off, e[4], &op_sp, end);
     }
-    if (nfile && !(flags & 1))
-        reseal(file.p, file.len);
+    if (nfile && !(flags & 1)) reseal(file.p, file.len);
 
     FILE *f = fopen(base.segpath, "wb");
     if (!f || (file.len && fwrite(file.p, 1, file.len, f) != file.len) || fclose(f) != 0)
         die("cannot write", base.segpath);
     free(file.p);
-    for (unsigned s = 1; s < TW_SEC_COUNT; s++)
-        free(sec[s].p);
+    for (unsigned s = 1; s < TW_SEC_COUNT; s++) free(sec[s].p);
 
     trawl_index *idx = NULL;
     char *msg = NULL;
@@ -428,8 +378,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 first);
         bail();
     }
-    if (rc != TRAWL_OK && (!report || !*report))
-        die("check failed with an empty report", NULL);
+    if (rc != TRAWL_OK && (!report || !*report)) die("check failed with an empty report", NULL);
     trawl_free(report);
     return 0;
 }
@@ -437,23 +386,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 /* Seeds: the pristine segment, and one edit in each section and the file. */
 static const uint8_t seed_bytes[][16] = {
     {0},
-    {0, 0, 5, 0x10, 0x00, 0x01},         /* postings: xor */
-    {0, 3, 4, 0x00, 0x00, 0x04},         /* dictidx: interesting u32 */
-    {0, 4, 3, 0x20, 0x00, 0x02, 'z', 'z', 'z'}, /* dict: insert */
-    {0, 1, 8, 0x00, 0x01, 0x55},         /* store: set byte */
-    {1, 0, 0, 0x08, 0x00, 0x01},         /* header version, not resealed */
+    {0, 0, 5, 0x10, 0x00, 0x01},                         /* postings: xor */
+    {0, 3, 4, 0x00, 0x00, 0x04},                         /* dictidx: interesting u32 */
+    {0, 4, 3, 0x20, 0x00, 0x02, 'z', 'z', 'z'},          /* dict: insert */
+    {0, 1, 8, 0x00, 0x01, 0x55},                         /* store: set byte */
+    {1, 0, 0, 0x08, 0x00, 0x01},                         /* header version, not resealed */
     {0, 2, 7, 0x05, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff}, /* ids: u32 */
-    {0, 0, 1, 0x00, 0x00, 0x40},         /* meta: xor */
+    {0, 0, 1, 0x00, 0x00, 0x40},                         /* meta: xor */
     {0, 8, 6, 0x09, 0x00, 0x00, 0x80, 0x80, 0x80, 0x01}, /* positions: varint */
-    {0, 5, 2, 0x30, 0x00, 0x07},         /* doclen: delete */
-    {0, 1, 0, 0x10, 0x00, 0x40},         /* whole file, near the end: xor, resealed */
+    {0, 5, 2, 0x30, 0x00, 0x07},                         /* doclen: delete */
+    {0, 1, 0, 0x10, 0x00, 0x40},                         /* whole file, near the end: xor, resealed */
 };
 static const size_t seed_len[] = {1, 6, 6, 9, 6, 6, 10, 6, 10, 6, 6};
 
-int fuzz_seed(size_t i, const uint8_t **data, size_t *len)
-{
-    if (i >= sizeof seed_len / sizeof seed_len[0])
-        return -1;
+int fuzz_seed(size_t i, const uint8_t **data, size_t *len) {
+    if (i >= sizeof seed_len / sizeof seed_len[0]) return -1;
     *data = seed_bytes[i];
     *len = seed_len[i];
     return 0;

@@ -44,17 +44,17 @@ extern "C" {
 TRAWL_API const char *trawl_version(void);
 
 /* Error codes: name, value, message. */
-#define TRAWL_ERRORS(X)                                                    \
-    X(OK, 0, "success")                                                    \
-    X(ENOMEM, -1, "out of memory")                                         \
-    X(EINVAL, -2, "invalid argument")                                      \
-    X(EIO, -3, "input/output error")                                       \
-    X(ECORRUPT, -4, "index file is corrupt")                               \
-    X(ESYNTAX, -5, "query syntax error")                                   \
-    X(ENOTFOUND, -6, "not found")                                          \
-    X(EVERSION, -7, "unsupported format version")                          \
-    X(ELIMIT, -8, "input exceeds a limit")                                 \
-    X(EDOC, -9, "malformed document")                                      \
+#define TRAWL_ERRORS(X)                                                                                                \
+    X(OK, 0, "success")                                                                                                \
+    X(ENOMEM, -1, "out of memory")                                                                                     \
+    X(EINVAL, -2, "invalid argument")                                                                                  \
+    X(EIO, -3, "input/output error")                                                                                   \
+    X(ECORRUPT, -4, "index file is corrupt")                                                                           \
+    X(ESYNTAX, -5, "query syntax error")                                                                               \
+    X(ENOTFOUND, -6, "not found")                                                                                      \
+    X(EVERSION, -7, "unsupported format version")                                                                      \
+    X(ELIMIT, -8, "input exceeds a limit")                                                                             \
+    X(EDOC, -9, "malformed document")                                                                                  \
     X(ELOCKED, -10, "index is locked by another writer")
 
 typedef enum trawl_rc {
@@ -75,13 +75,12 @@ TRAWL_API void trawl_free(void *p);
 /* Called once per token: the analyzed (case-folded, stemmed) term, its
  * position (0-based token count) and the byte range [start, end) of the token
  * in the input. term is valid only during the call. Return non-zero to stop. */
-typedef int (*trawl_token_fn)(void *ctx, const char *term, size_t term_len,
-                              uint32_t position, size_t start, size_t end);
+typedef int (*trawl_token_fn)(void *ctx, const char *term, size_t term_len, uint32_t position, size_t start,
+                              size_t end);
 
 /* Analyzes text the way the indexer does with language lang ("english" when
  * NULL; "none" disables stemming). Returns TRAWL_EINVAL for an unknown language. */
-TRAWL_API trawl_rc trawl_analyze(const char *lang, const char *text, size_t len,
-                                 trawl_token_fn fn, void *ctx);
+TRAWL_API trawl_rc trawl_analyze(const char *lang, const char *text, size_t len, trawl_token_fn fn, void *ctx);
 
 /* A NULL-terminated static array of the language names --lang accepts. */
 TRAWL_API const char *const *trawl_languages(void);
@@ -97,8 +96,7 @@ typedef struct trawl_writer trawl_writer;
  * language fails with TRAWL_EINVAL. Only one writer may be open on a directory
  * (TRAWL_ELOCKED otherwise). On failure *out is NULL and, if errmsg is not NULL,
  * *errmsg receives a message to free with trawl_free. */
-TRAWL_API trawl_rc trawl_writer_open(const char *dir, const char *lang,
-                                     trawl_writer **out, char **errmsg);
+TRAWL_API trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out, char **errmsg);
 
 /* Adds one document given as a JSON object: "id" (a non-empty string) is
  * required; every other string field (or array of strings) is a text field;
@@ -119,8 +117,7 @@ TRAWL_API trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size
 /* Adds one document from parallel arrays of field names and UTF-8 values
  * (values[i] has lens[i] bytes). The id is given separately; the stored document
  * is the JSON object {"id": id, names[i]: values[i], ...}. */
-TRAWL_API trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size_t nfields,
-                                           const char *const *names,
+TRAWL_API trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size_t nfields, const char *const *names,
                                            const char *const *values, const size_t *lens);
 
 /* Makes every document added so far durable and visible to readers opened from
@@ -199,8 +196,8 @@ typedef struct trawl_results trawl_results;
  * a results object whose trawl_results_errmsg describes the failure and, for
  * TRAWL_ESYNTAX, trawl_results_error_offset gives the byte offset in query.
  * Always trawl_results_free *out. */
-TRAWL_API trawl_rc trawl_search(const trawl_index *idx, const char *query,
-                                const trawl_options *options, trawl_results **out);
+TRAWL_API trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_options *options,
+                                trawl_results **out);
 
 TRAWL_API void trawl_results_free(trawl_results *r);
 TRAWL_API const char *trawl_results_errmsg(const trawl_results *r);
@@ -228,8 +225,7 @@ typedef enum trawl_snippet_style {
 } trawl_snippet_style;
 
 /* A passage of the hit's body around the matched terms (NULL without snippets). */
-TRAWL_API const char *trawl_results_snippet(const trawl_results *r, size_t i,
-                                            trawl_snippet_style style);
+TRAWL_API const char *trawl_results_snippet(const trawl_results *r, size_t i, trawl_snippet_style style);
 /* Multi-line score breakdown (NULL unless explain was set). */
 TRAWL_API const char *trawl_results_explain(const trawl_results *r, size_t i);
 
