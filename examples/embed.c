@@ -2,7 +2,7 @@
  * embed.c — the smallest program that embeds trawl: index two documents into a
  * fresh index directory, then search it and print the ranked hits.
  *
- *   embed_example /tmp/embed-index "search engine"
+ *   build/examples/embed /tmp/embed-index "search engine"
  */
 #include <stdio.h>
 #include <string.h>
