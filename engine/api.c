@@ -32,20 +32,21 @@ typedef struct analyze_ctx {
     void *ctx;
 } analyze_ctx;
 
+/* Hands a token to the caller's function; 1 (a stop) when it says stop. */
 static int forward(void *c, const tw_token *t) {
     analyze_ctx *x = c;
-    return x->fn(x->ctx, t->term, t->len, t->pos, t->start, t->end);
+    return x->fn(x->ctx, t->term, t->len, t->pos, t->start, t->end) != 0;
 }
 
 trawl_rc trawl_analyze(const char *lang, const char *text, size_t len, trawl_token_fn fn, void *ctx) {
     if ((!text && len) || !fn) return TRAWL_EINVAL;
     tw_analyzer *a;
     int rc = tw_analyzer_new(lang, &a);
-    if (rc) return rc == -2 ? TRAWL_ENOMEM : TRAWL_EINVAL;
+    if (rc) return rc;
     analyze_ctx x = {fn, ctx};
     rc = tw_analyze(a, text ? text : "", len, 0, 1, forward, &x, NULL);
     tw_analyzer_free(a);
-    return rc == -2 ? TRAWL_ENOMEM : TRAWL_OK;
+    return rc < 0 ? rc : TRAWL_OK;
 }
 
 const char *const *trawl_languages(void) {

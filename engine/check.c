@@ -34,11 +34,11 @@ static int check_term(void *c, const char *term, size_t len, const tw_term_ref *
         for (; rc == 0 && it.doc != TW_DOC_END; tw_piter_next(&it), n++)
             for (uint32_t i = 0; i < p.nf && rc == 0; i++)
                 if (tw_segment_doclen(x->s, p.f[i].field, it.doc) < tw_pfield_tf(&p.f[i], it.rank))
-                    rc = tw_seterr(x->err, sizeof x->err, TRAWL_ECORRUPT,
-                                   "%s: doclen section: doc %u shorter than a term frequency", x->s->path, it.doc);
+                    rc = tw_err(x->err, sizeof x->err, TRAWL_ECORRUPT,
+                                "%s: doclen section: doc %u shorter than a term frequency", x->s->path, it.doc);
         if (rc == 0 && n != ref->df)
-            rc = tw_seterr(x->err, sizeof x->err, TRAWL_ECORRUPT, "%s: postings section: list length %u, df %u",
-                           x->s->path, n, ref->df);
+            rc = tw_err(x->err, sizeof x->err, TRAWL_ECORRUPT, "%s: postings section: list length %u, df %u",
+                        x->s->path, n, ref->df);
         for (uint32_t i = 0; i < p.nf; i++) x->postings += p.f[i].df;
         tw_postings_close(&p);
     }
@@ -52,18 +52,18 @@ static int check_term(void *c, const char *term, size_t len, const tw_term_ref *
  * first among equal ids. */
 static int check_ids(const tw_segment *s, char *err, size_t errcap) {
     uint8_t *seen = calloc(s->ndocs ? s->ndocs : 1, 1);
-    if (!seen) return tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+    if (!seen) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     int rc = 0;
     for (uint32_t d = 0; d < s->ndocs && rc == 0; d++) {
         size_t len;
         const char *id = tw_segment_id(s, d, &len);
         if (memchr(id, 0, len))
-            rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: ids section: id of doc %u has a NUL byte", s->path, d);
+            rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: ids section: id of doc %u has a NUL byte", s->path, d);
     }
     for (uint32_t k = 0; k < s->ndocs && rc == 0; k++) {
         uint32_t d = tw_ld32(s->id_sorted + 4 * (size_t)k);
         if (seen[d]++) {
-            rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: ids section: doc %u listed twice", s->path, d);
+            rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: ids section: doc %u listed twice", s->path, d);
             break;
         }
         if (k == 0) continue;
@@ -73,7 +73,7 @@ static int check_ids(const tw_segment *s, char *err, size_t errcap) {
         int cmp = memcmp(a, b, la < lb ? la : lb);
         if (cmp == 0) cmp = la < lb ? -1 : la > lb;
         if (cmp > 0 || (cmp == 0 && p < d))
-            rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: ids section: sorted table out of order at %u", s->path, k);
+            rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: ids section: sorted table out of order at %u", s->path, k);
     }
     free(seen);
     return rc;
@@ -115,11 +115,11 @@ trawl_rc trawl_index_check(const char *dir, char **out) {
         x.s = s;
         int r = tw_segment_each_term(s, check_term, &x, x.err, sizeof x.err);
         if (r == 0 && x.terms != s->nterms)
-            r = tw_seterr(x.err, sizeof x.err, TRAWL_ECORRUPT, "%s: meta section: %llu terms, dictionary has %llu",
-                          s->path, (unsigned long long)s->nterms, (unsigned long long)x.terms);
+            r = tw_err(x.err, sizeof x.err, TRAWL_ECORRUPT, "%s: meta section: %llu terms, dictionary has %llu",
+                       s->path, (unsigned long long)s->nterms, (unsigned long long)x.terms);
         if (r == 0 && x.postings != s->npostings)
-            r = tw_seterr(x.err, sizeof x.err, TRAWL_ECORRUPT, "%s: meta section: %llu postings, lists hold %llu",
-                          s->path, (unsigned long long)s->npostings, (unsigned long long)x.postings);
+            r = tw_err(x.err, sizeof x.err, TRAWL_ECORRUPT, "%s: meta section: %llu postings, lists hold %llu", s->path,
+                       (unsigned long long)s->npostings, (unsigned long long)x.postings);
         if (r) report(&rep, &replen, x.err);
         if (r && !first) first = r;
         for (uint32_t f = 0; f < s->nfields; f++) {

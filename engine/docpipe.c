@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accum.h"
 #include "analyzer.h"
 #include "shortkey.h"
 
@@ -62,21 +61,21 @@ static void actx_free(actx *c) {
     memset(c, 0, sizeof *c);
 }
 
+/* A thread's state for analyzing in lang. 0 or a trawl_rc (c is then empty). */
 static int actx_init(actx *c, const char *lang) {
     memset(c, 0, sizeof *c);
     c->cap = SMALL_TABLE;
     c->slots = calloc(c->cap, sizeof *c->slots);
-    if (!c->slots || tw_analyzer_new(lang, &c->an) != 0) {
-        actx_free(c);
-        return -1;
-    }
-    return 0;
+    int rc = c->slots ? tw_analyzer_new(lang, &c->an) : TRAWL_ENOMEM;
+    if (rc) actx_free(c);
+    return rc;
 }
 
+/* Doubles the term table. 0 or TRAWL_ENOMEM. */
 static int rehash(actx *c) {
     size_t ncap = c->cap * 2;
     uint32_t *ns = calloc(ncap, sizeof *ns);
-    if (!ns) return -1;
+    if (!ns) return TRAWL_ENOMEM;
     for (uint32_t k = 0; k < c->nterms; k++) {
         size_t i = c->terms[k].hash & (ncap - 1);
         while (ns[i]) i = (i + 1) & (ncap - 1);
@@ -130,11 +129,11 @@ static int on_token(void *ctx, const tw_token *t) {
     return 0;
 }
 
-/* Replaces the table with an empty one of SMALL_TABLE slots. 0 or -1 (the
- * table is then kept, to be cleared). */
+/* Replaces the table with an empty one of SMALL_TABLE slots. 0 or
+ * TRAWL_ENOMEM (the table is then kept, to be cleared). */
 static int shrink_table(actx *c) {
     uint32_t *ns = calloc(SMALL_TABLE, sizeof *ns);
-    if (!ns) return -1;
+    if (!ns) return TRAWL_ENOMEM;
     free(c->slots);
     c->slots = ns;
     c->cap = SMALL_TABLE;
@@ -150,28 +149,21 @@ static inline uint8_t *put_varint(uint8_t *p, uint32_t v) {
     return p;
 }
 
-/* Appends the analyzed field (ntoks tokens, the terms in c) to out and
- * forgets it. 0 or -2. */
+/* Appends the analyzed field (ntoks tokens, the terms in c) to the analysis
+ * record out and forgets it. 0 or TRAWL_ENOMEM. */
 static int emit_field(actx *c, tw_buf *out) {
-    uint32_t hdr[2] = {c->ntoks, c->nterms};
-    tw_buf_put(out, hdr, sizeof hdr);
+    tw_arec_put_field(out, c->ntoks, c->nterms);
     for (uint32_t k = 0; k < c->nterms && !out->oom; k++) {
         lterm *x = &c->terms[k];
-        size_t need = 13 + (size_t)x->len + 5 + 5 * (size_t)x->tf;
-        if (tw_buf_reserve(out, need)) break;
-        uint8_t *p = out->p + out->len, *rec = p + 13 + x->len, *q = rec;
-        memcpy(p, &x->hash, 8);
-        p[12] = x->len;
-        memcpy(p + 13, c->tbytes.p + x->off, x->len);
+        if (tw_buf_reserve(out, TW_AREC_TERM_MAX(x->len, x->tf))) break;
+        uint8_t *q = tw_arec_term_begin(out, x->hash, (const char *)c->tbytes.p + x->off, x->len);
         q = put_varint(q, x->tf);
         uint32_t prev = 0;
         for (uint32_t t = x->head; t != UINT32_MAX; t = c->toks[t].next) {
             q = put_varint(q, c->toks[t].pos - prev);
             prev = c->toks[t].pos;
         }
-        uint32_t reclen = (uint32_t)(q - rec);
-        memcpy(p + 8, &reclen, 4);
-        out->len = (size_t)(q - out->p);
+        tw_arec_term_end(out, q);
     }
     /* Forget the field: clear the used slots (all of them when that is
      * cheaper). A table grown by a field with many terms goes back to the
@@ -184,11 +176,11 @@ static int emit_field(actx *c, tw_buf *out) {
     c->nterms = 0;
     c->ntoks = 0;
     c->tbytes.len = 0;
-    return out->oom ? -2 : 0;
+    return out->oom ? TRAWL_ENOMEM : 0;
 }
 
-/* Analyzes every text field of b into b->out; sets b->rc (-2 out of memory,
- * -3 a field with more positions than 32 bits count). */
+/* Analyzes every text field of b into b->out; sets b->rc (TRAWL_ENOMEM, or
+ * TRAWL_ELIMIT for a field with more positions than 32 bits count). */
 static void analyze_batch(actx *c, tw_batch *b) {
     b->out.len = 0;
     b->rc = 0;
@@ -199,12 +191,12 @@ static void analyze_batch(actx *c, tw_batch *b) {
             const tw_bspan *sp = &b->strs[f->first + s];
             uint32_t used = 0;
             int rc = tw_analyze(c->an, tw_batch_ptr(b, *sp), sp->len, base, 1, on_token, c, &used);
-            if (rc == -2 || c->oom) {
-                b->rc = -2;
+            if (rc < 0 || c->oom) {
+                b->rc = TRAWL_ENOMEM;
                 break;
             }
             if (used > UINT32_MAX - base - ARRAY_POSITION_GAP) {
-                b->rc = -3;
+                b->rc = TRAWL_ELIMIT;
                 break;
             }
             base += used + ARRAY_POSITION_GAP;
@@ -224,29 +216,32 @@ static void analyze_batch(actx *c, tw_batch *b) {
 /* ------------------------------------------------------------------------ */
 /* Batches                                                                   */
 
+/* Room for need elements of elem bytes in *p (capacity *cap). 0, TRAWL_ENOMEM,
+ * or TRAWL_ELIMIT past 2^32 elements. */
 static int grow(void **p, uint32_t *cap, size_t elem, uint32_t need) {
     if (need <= *cap) return 0;
     uint64_t ncap = *cap ? *cap : 64;
     while (ncap < need) ncap *= 2;
-    if (ncap > UINT32_MAX) return -1;
+    if (ncap > UINT32_MAX) return TRAWL_ELIMIT;
     void *np = realloc(*p, (size_t)ncap * elem);
-    if (!np) return -1;
+    if (!np) return TRAWL_ENOMEM;
     *p = np;
     *cap = (uint32_t)ncap;
     return 0;
 }
 
 /* The span of s of d in b, where d's input was copied at text_off: in that
- * copy, or (a string from scratch) copied to b->bytes. */
+ * copy, or (a string from scratch) copied to b->bytes. 0, TRAWL_ENOMEM, or
+ * TRAWL_ELIMIT when b->bytes would pass 4 GiB. */
 static int put_str(tw_batch *b, const tw_jdoc *d, tw_jstr s, uint32_t text_off, tw_bspan *out) {
     if (!s.in_scratch) {
         *out = (tw_bspan){text_off + (uint32_t)s.off, (uint32_t)s.len, 1};
         return 0;
     }
-    if (b->bytes.len > UINT32_MAX || s.len > UINT32_MAX - b->bytes.len) return -1;
+    if (b->bytes.len > UINT32_MAX || s.len > UINT32_MAX - b->bytes.len) return TRAWL_ELIMIT;
     *out = (tw_bspan){(uint32_t)b->bytes.len, (uint32_t)s.len, 0};
     tw_buf_put(&b->bytes, tw_jdoc_bytes(d, s), s.len);
-    return b->bytes.oom ? -1 : 0;
+    return b->bytes.oom ? TRAWL_ENOMEM : 0;
 }
 
 int tw_batch_add(tw_batch *b, const tw_jdoc *d, const tw_jkey *id) {
@@ -258,27 +253,29 @@ int tw_batch_add(tw_batch *b, const tw_jdoc *d, const tw_jkey *id) {
         nf++;
         ns += (uint32_t)key->n;
     }
-    if (grow((void **)&b->docs, &b->docs_cap, sizeof *b->docs, b->ndocs + 1) ||
-        grow((void **)&b->fields, &b->fields_cap, sizeof *b->fields, b->nfields + nf) ||
-        grow((void **)&b->strs, &b->strs_cap, sizeof *b->strs, b->nstrs + ns))
-        return -1;
-    if (b->text.len > UINT32_MAX || d->input_len > UINT32_MAX - b->text.len) return -1;
+    int rc;
+    if ((rc = grow((void **)&b->docs, &b->docs_cap, sizeof *b->docs, b->ndocs + 1)) != 0 ||
+        (rc = grow((void **)&b->fields, &b->fields_cap, sizeof *b->fields, b->nfields + nf)) != 0 ||
+        (rc = grow((void **)&b->strs, &b->strs_cap, sizeof *b->strs, b->nstrs + ns)) != 0)
+        return rc;
+    if (b->text.len > UINT32_MAX || d->input_len > UINT32_MAX - b->text.len) return TRAWL_ELIMIT;
     tw_bdoc *doc = &b->docs[b->ndocs];
     doc->text = (tw_bspan){(uint32_t)b->text.len, (uint32_t)d->input_len, 1};
     doc->first = b->nfields;
     doc->n = nf;
     tw_buf_put(&b->text, d->input, d->input_len);
-    if (b->text.oom || put_str(b, d, d->strs[id->first], doc->text.off, &doc->id)) goto fail;
+    rc = b->text.oom ? TRAWL_ENOMEM : put_str(b, d, d->strs[id->first], doc->text.off, &doc->id);
+    if (rc) goto fail;
     uint32_t f = b->nfields, s = b->nstrs;
     for (size_t k = 0; k < d->nkeys; k++) {
         const tw_jkey *key = &d->keys[k];
         if (key->kind == TW_JV_OTHER || key == id || key->name.len == 0) continue;
         tw_bfield *bf = &b->fields[f++];
-        if (put_str(b, d, key->name, doc->text.off, &bf->name)) goto fail;
+        if ((rc = put_str(b, d, key->name, doc->text.off, &bf->name)) != 0) goto fail;
         bf->first = s;
         bf->n = (uint32_t)key->n;
         for (size_t j = 0; j < key->n; j++)
-            if (put_str(b, d, d->strs[key->first + j], doc->text.off, &b->strs[s++])) goto fail;
+            if ((rc = put_str(b, d, d->strs[key->first + j], doc->text.off, &b->strs[s++])) != 0) goto fail;
     }
     b->ndocs++;
     b->nfields = f;
@@ -289,7 +286,7 @@ fail:
     b->text.oom = 0;
     b->bytes.len = bytes0;
     b->bytes.oom = 0;
-    return -1;
+    return rc;
 }
 
 static void batch_free(tw_batch *b) {
@@ -422,20 +419,18 @@ static void start_threads(tw_pipe *p) {
 /* Analyzes b in the caller's thread. */
 static void analyze_here(tw_pipe *p, tw_batch *b) {
     if (!p->self_ok) {
-        if (actx_init(&p->self, p->lang)) {
-            b->rc = -2;
-            return;
-        }
+        if ((b->rc = actx_init(&p->self, p->lang)) != 0) return;
         p->self_ok = 1;
     }
     analyze_batch(&p->self, b);
 }
 
+/* Appends b to the ring of batches no thread has started. 0 or TRAWL_ENOMEM. */
 static int todo_push(tw_pipe *p, tw_batch *b) {
     if (p->todo_n == p->todo_cap) {
         size_t ncap = p->todo_cap ? p->todo_cap * 2 : 16;
         tw_batch **nt = malloc(ncap * sizeof *nt);
-        if (!nt) return -1;
+        if (!nt) return TRAWL_ENOMEM;
         for (size_t i = 0; i < p->todo_n; i++) nt[i] = p->todo[(p->todo_at + i) % p->todo_cap];
         free(p->todo);
         p->todo = nt;
@@ -475,7 +470,7 @@ int tw_pipe_submit(tw_pipe *p) {
         pthread_mutex_lock(&p->mu);
         b->done = 1;
         pthread_mutex_unlock(&p->mu);
-        return b->rc == -2 ? -2 : 0;
+        return b->rc == TRAWL_ENOMEM ? TRAWL_ENOMEM : 0;
     }
     return 0;
 }

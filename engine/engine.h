@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "segment.h"
 #include "trawl.h"
 
@@ -45,6 +46,7 @@ int tw_deletes_write(const char *path, const roaring_bitmap_t *r, char *err, siz
 
 /* Writes a whole file durably (temp + fsync + rename); used for small files. */
 int tw_write_file_durable(const char *dir, const char *name, const void *data, size_t len, char *err, size_t errcap);
+/* fsyncs the directory dir. 0, or TRAWL_EIO with errno set. */
 int tw_fsync_dir(const char *dir);
 char *tw_path_join(const char *dir, const char *name);
 
@@ -93,10 +95,7 @@ void tw_index_qctx_release(const struct trawl_index *idx, tw_qctx *c);
 /* c->buf with room for n entries (grown as needed), or NULL when out of memory. */
 uint32_t *tw_qctx_buf(tw_qctx *c, size_t n);
 
-/* Global field number of name, or -1. */
+/* Global field number of name, or TRAWL_ENOTFOUND. */
 int tw_index_field(const struct trawl_index *idx, const char *name);
-
-/* Fills buf with a message (printf-style) and returns rc. */
-int tw_seterr(char *buf, size_t cap, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -19,7 +19,7 @@
 int tw_index_field(const trawl_index *idx, const char *name) {
     for (uint32_t f = 0; f < idx->nfields; f++)
         if (strcmp(idx->field_names[f], name) == 0) return (int)f;
-    return -1;
+    return TRAWL_ENOTFOUND;
 }
 
 static void qctx_free(tw_qctx *c) {
@@ -89,6 +89,7 @@ void trawl_index_close(trawl_index *idx) {
     free(idx);
 }
 
+/* Global number of field name, added when new. TRAWL_ENOMEM. */
 static int add_field(trawl_index *idx, const char *name) {
     int f = tw_index_field(idx, name);
     if (f >= 0) return f;
@@ -99,7 +100,7 @@ static int add_field(trawl_index *idx, const char *name) {
     if (nd) idx->field_docs = nd;
     uint64_t *nt = realloc(idx->field_tokens, sizeof *nt * n);
     if (nt) idx->field_tokens = nt;
-    if (!nn || !nd || !nt || !(idx->field_names[idx->nfields] = strdup(name))) return -1;
+    if (!nn || !nd || !nt || !(idx->field_names[idx->nfields] = strdup(name))) return TRAWL_ENOMEM;
     idx->field_docs[idx->nfields] = 0;
     idx->field_tokens[idx->nfields] = 0;
     return (int)idx->nfields++;
@@ -141,14 +142,14 @@ static int open_once(const char *dir, trawl_index **out, char *err, size_t errca
     tw_manifest m;
     int rc = tw_manifest_read(dir, &m, err, errcap);
     if (rc == TRAWL_ENOTFOUND)
-        return tw_seterr(err, errcap, rc, "%s: not an index (no %s): %s", dir, TW_MANIFEST,
-                         errno == ENOENT ? "no such file" : strerror(errno));
+        return tw_err(err, errcap, rc, "%s: not an index (no %s): %s", dir, TW_MANIFEST,
+                      errno == ENOENT ? "no such file" : strerror(errno));
     if (rc) return rc;
     trawl_index *idx = calloc(1, sizeof *idx);
     if (!idx || !(idx->dir = strdup(dir)) || !(idx->segs = calloc(m.nsegs ? m.nsegs : 1, sizeof *idx->segs))) {
         tw_manifest_free(&m);
         trawl_index_close(idx);
-        return tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+        return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     }
     pthread_mutex_init(&idx->pool_lock, NULL);
     idx->kernels = tw_kernels_get(tw_simd_select());
@@ -157,7 +158,7 @@ static int open_once(const char *dir, trawl_index **out, char *err, size_t errca
     for (size_t i = 0; i < m.nsegs && rc == 0; i++) {
         char *path = tw_path_join(dir, m.segs[i].name);
         if (!path) {
-            rc = tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+            rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
             break;
         }
         tw_iseg *e = &idx->segs[idx->nsegs];
@@ -167,36 +168,36 @@ static int open_once(const char *dir, trawl_index **out, char *err, size_t errca
         if (rc) break;
         idx->nsegs++;
         if (e->seg->ndocs != m.segs[i].docs || strcmp(e->seg->lang, m.lang) != 0) {
-            rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s/%s: meta section: does not match the manifest", dir,
-                           m.segs[i].name);
+            rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s/%s: meta section: does not match the manifest", dir,
+                        m.segs[i].name);
             break;
         }
         if (m.segs[i].del) {
             char *dp = tw_path_join(dir, m.segs[i].del);
             rc = dp ? tw_deletes_read(dp, e->seg->ndocs, &e->deleted, err, errcap)
-                    : tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+                    : tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
             if (rc && errno == ENOENT) *retry = 1;
             free(dp);
             if (rc) break;
             /* A view of the deletions, for the bitmap executors. */
             size_t n = roaring_bitmap_portable_size_in_bytes(e->deleted), used;
             if (!(e->del_bytes = malloc(n ? n : 1))) {
-                rc = tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+                rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
                 break;
             }
             roaring_bitmap_portable_serialize(e->deleted, (char *)e->del_bytes);
             int vr = tw_rview_parse(e->del_bytes, n, 1, &e->del_view, &used, NULL);
             if (vr) {
-                rc = vr == -2 ? tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory")
-                              : tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s/%s: deletes section: bitmap invalid", dir,
-                                          m.segs[i].del);
+                rc = vr == TRAWL_ENOMEM ? tw_err(err, errcap, TRAWL_ENOMEM, "out of memory")
+                                        : tw_err(err, errcap, TRAWL_ECORRUPT, "%s/%s: deletes section: bitmap invalid",
+                                                 dir, m.segs[i].del);
                 break;
             }
         }
         idx->live_docs += e->seg->ndocs - (e->deleted ? roaring_bitmap_get_cardinality(e->deleted) : 0);
     }
     tw_manifest_free(&m);
-    if (rc == 0 && (rc = build_fields(idx)) != 0) tw_seterr(err, errcap, rc, "out of memory");
+    if (rc == 0 && (rc = build_fields(idx)) != 0) tw_err(err, errcap, rc, "out of memory");
     if (rc) {
         trawl_index_close(idx);
         return rc;

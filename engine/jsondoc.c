@@ -23,7 +23,7 @@
 #include <xxhash.h>
 #include <yajl/yajl_parse.h>
 
-#include "trawl.h"
+#include "error.h"
 
 #define FAST_MAX_DEPTH 512u /* jansson allows 2048; deeper documents go to jansson */
 
@@ -74,7 +74,7 @@ static int push_key(tw_jdoc *d, tw_jstr name) {
     if (d->nkeys == d->keys_cap) {
         size_t ncap = d->keys_cap ? d->keys_cap * 2 : 16;
         tw_jkey *nk = realloc(d->keys, ncap * sizeof *nk);
-        if (!nk) return -1;
+        if (!nk) return TRAWL_ENOMEM;
         d->keys = nk;
         d->keys_cap = ncap;
     }
@@ -86,7 +86,7 @@ static int push_str(tw_jdoc *d, tw_jstr s) {
     if (d->nstrs == d->strs_cap) {
         size_t ncap = d->strs_cap ? d->strs_cap * 2 : 16;
         tw_jstr *ns = realloc(d->strs, ncap * sizeof *ns);
-        if (!ns) return -1;
+        if (!ns) return TRAWL_ENOMEM;
         d->strs = ns;
         d->strs_cap = ncap;
     }
@@ -95,7 +95,7 @@ static int push_str(tw_jdoc *d, tw_jstr s) {
 }
 
 /* A string handed over by the parser: a span of the input when it points
- * there, else a copy in scratch. Returns -1 when out of memory. */
+ * there, else a copy in scratch. Returns 0 or TRAWL_ENOMEM. */
 static int make_str(tw_jdoc *d, const char *s, size_t n, tw_jstr *out) {
     if (s >= d->input && n <= d->input_len && (size_t)(s - d->input) <= d->input_len - n) {
         *out = (tw_jstr){(size_t)(s - d->input), n, 0};
@@ -103,12 +103,13 @@ static int make_str(tw_jdoc *d, const char *s, size_t n, tw_jstr *out) {
     }
     *out = (tw_jstr){d->scratch.len, n, 1};
     tw_buf_put(&d->scratch, s, n);
-    return d->scratch.oom ? -1 : 0;
+    return d->scratch.oom ? TRAWL_ENOMEM : 0;
 }
 
 /* ------------------------------------------------------------------------ */
 /* Prescan                                                                   */
 
+/* Reads the 4 hex digits at s into *v. 0 or TRAWL_EDOC. */
 static int hex4(const unsigned char *s, unsigned *v) {
     unsigned r = 0;
     for (int k = 0; k < 4; k++) {
@@ -120,7 +121,7 @@ static int hex4(const unsigned char *s, unsigned *v) {
         else if (c >= 'A' && c <= 'F')
             x = c - 'A' + 10;
         else
-            return -1;
+            return TRAWL_EDOC;
         r = r << 4 | x;
     }
     *v = r;
@@ -375,12 +376,12 @@ static const yajl_callbacks callbacks = {
     cb_null, cb_boolean, NULL, NULL, cb_number, cb_string, cb_start_map, cb_map_key, cb_end, cb_start_array, cb_end,
 };
 
-/* Runs yajl over the text. 1 = read, 0 = let jansson decide, -1 = out of memory. */
+/* Runs yajl over the text. 1 = read, 0 = let jansson decide, TRAWL_ENOMEM. */
 static int fast_read(tw_jdoc *d) {
     tw_jparser *p = d->p;
     if (!p) {
         p = d->p = calloc(1, sizeof *p);
-        if (!p) return -1;
+        if (!p) return TRAWL_ENOMEM;
     }
     p->d = d;
     p->depth = 0;
@@ -403,14 +404,14 @@ static int fast_read(tw_jdoc *d) {
         p->tab_used = 0;
     }
     yajl_handle h = p->h = yajl_alloc(&callbacks, NULL, p);
-    if (!h) return -1;
+    if (!h) return TRAWL_ENOMEM;
     /* prescan has already checked the UTF-8, more strictly. */
     yajl_config(h, yajl_dont_validate_strings, 1);
     yajl_status st = yajl_parse(h, (const unsigned char *)d->input, d->input_len);
     if (st == yajl_status_ok) st = yajl_complete_parse(h);
     yajl_free(h);
     p->h = NULL;
-    if (p->oom) return -1;
+    if (p->oom) return TRAWL_ENOMEM;
     if (st != yajl_status_ok || p->fallback || p->next_serial == 0 || p->end == 0) return 0;
     for (size_t i = p->end; i < d->input_len; i++) {
         char c = d->input[i];
@@ -423,20 +424,16 @@ int tw_jdoc_read(tw_jdoc *d, const char *json, size_t len) {
     reset(d, json, len);
     if (prescan((const unsigned char *)json, len)) {
         int r = fast_read(d);
-        if (r < 0) return TRAWL_ENOMEM;
+        if (r < 0) return r;
         if (r > 0) return 0;
         reset(d, json, len);
     }
     json_error_t je;
     json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
-    if (!doc) {
-        snprintf(d->err, sizeof d->err, "invalid JSON at column %d: %s", je.column, je.text);
-        return TRAWL_EDOC;
-    }
+    if (!doc) return tw_err(d->err, sizeof d->err, TRAWL_EDOC, "invalid JSON at column %d: %s", je.column, je.text);
     int rc;
     if (!json_is_object(doc)) {
-        snprintf(d->err, sizeof d->err, "not a JSON object");
-        rc = TRAWL_EDOC;
+        rc = tw_err(d->err, sizeof d->err, TRAWL_EDOC, "not a JSON object");
     } else {
         rc = tw_jdoc_from_tree(d, doc, json, len);
     }
@@ -447,7 +444,7 @@ int tw_jdoc_read(tw_jdoc *d, const char *json, size_t len) {
 static int tree_str(tw_jdoc *d, const char *s, size_t n, tw_jstr *out) {
     *out = (tw_jstr){d->scratch.len, n, 1};
     tw_buf_put(&d->scratch, s, n);
-    return d->scratch.oom ? -1 : 0;
+    return d->scratch.oom ? TRAWL_ENOMEM : 0;
 }
 
 int tw_jdoc_from_tree(tw_jdoc *d, json_t *obj, const char *stored, size_t slen) {

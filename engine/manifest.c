@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +23,6 @@
 #include "engine.h"
 
 #define MANIFEST_MAX (64u << 20)
-
-int tw_seterr(char *buf, size_t cap, int rc, const char *fmt, ...) {
-    if (buf && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(buf, cap, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 char *tw_path_join(const char *dir, const char *name) {
     size_t a = strlen(dir), b = strlen(name);
@@ -123,7 +112,7 @@ static int safe_name(const char *s) {
 int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap) {
     memset(m, 0, sizeof *m);
     char *path = tw_path_join(dir, TW_MANIFEST);
-    if (!path) return tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+    if (!path) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     char *text;
     size_t len;
     int rc = read_file(path, MANIFEST_MAX, &text, &len);
@@ -132,8 +121,8 @@ int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap) 
         return rc;
     }
     if (rc) {
-        rc = tw_seterr(err, errcap, rc, "%s: cannot read: %s", path,
-                       rc == TRAWL_EIO ? strerror(errno) : trawl_strerror(rc));
+        rc = tw_err(err, errcap, rc, "%s: cannot read: %s", path,
+                    rc == TRAWL_EIO ? strerror(errno) : trawl_strerror(rc));
         free(path);
         return rc;
     }
@@ -141,37 +130,37 @@ int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap) 
     uint64_t want = 0;
     char hex[17];
     if (!nl || sscanf(nl + 1, "xxh3 %16[0-9a-f]", hex) != 1 || strlen(hex) != 16) {
-        rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: checksum line missing", path);
+        rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: checksum line missing", path);
         goto out;
     }
     want = strtoull(hex, NULL, 16);
     if (XXH3_64bits(text, (size_t)(nl - text)) != want) {
-        rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: checksum mismatch", path);
+        rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: checksum mismatch", path);
         goto out;
     }
     json_error_t je;
     json_t *root = json_loadb(text, (size_t)(nl - text), 0, &je);
     if (!root) {
-        rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: %s", path, je.text);
+        rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: %s", path, je.text);
         goto out;
     }
     json_t *fmt = json_object_get(root, "format"), *gen = json_object_get(root, "generation"),
            *lang = json_object_get(root, "lang"), *segs = json_object_get(root, "segments");
     if (!json_is_integer(fmt) || !json_is_integer(gen) || !json_is_string(lang) || !json_is_array(segs) ||
         json_integer_value(gen) < 1 || strlen(json_string_value(lang)) >= TW_LANG_MAX) {
-        rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: missing or invalid fields", path);
+        rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: missing or invalid fields", path);
         json_decref(root);
         goto out;
     }
     if (json_integer_value(fmt) != TW_FORMAT_VERSION) {
-        rc = tw_seterr(err, errcap, TRAWL_EVERSION, "%s: manifest format %lld, this build reads %u", path,
-                       (long long)json_integer_value(fmt), TW_FORMAT_VERSION);
+        rc = tw_err(err, errcap, TRAWL_EVERSION, "%s: manifest format %lld, this build reads %u", path,
+                    (long long)json_integer_value(fmt), TW_FORMAT_VERSION);
         json_decref(root);
         goto out;
     }
     if (!tw_language_ok(json_string_value(lang))) {
-        rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: unknown language '%s'", path,
-                       json_string_value(lang));
+        rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: unknown language '%s'", path,
+                    json_string_value(lang));
         json_decref(root);
         goto out;
     }
@@ -185,18 +174,18 @@ int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap) 
         if (!json_is_string(name) || !safe_name(json_string_value(name)) || !json_is_integer(docs) ||
             json_integer_value(docs) < 0 || json_integer_value(docs) > (json_int_t)TW_MAX_DOCS_PER_SEGMENT ||
             (del && !json_is_null(del) && (!json_is_string(del) || !safe_name(json_string_value(del))))) {
-            rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: segment %zu invalid", path, i);
+            rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: segment %zu invalid", path, i);
             break;
         }
         for (size_t k = 0; k < m->nsegs && rc == 0; k++)
             if (strcmp(m->segs[k].name, json_string_value(name)) == 0 ||
                 (json_is_string(del) && m->segs[k].del && strcmp(m->segs[k].del, json_string_value(del)) == 0))
-                rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: segment %zu named twice", path, i);
+                rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: segment %zu named twice", path, i);
         if (rc) break;
         rc = tw_manifest_add(m, json_string_value(name), json_is_string(del) ? json_string_value(del) : NULL,
                              (uint32_t)json_integer_value(docs));
         if (rc) {
-            tw_seterr(err, errcap, rc, "out of memory");
+            tw_err(err, errcap, rc, "out of memory");
             break;
         }
     }
@@ -210,10 +199,10 @@ out:
 
 int tw_fsync_dir(const char *dir) {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
+    if (fd < 0) return TRAWL_EIO;
     int rc = fsync(fd);
     close(fd);
-    return rc;
+    return rc ? TRAWL_EIO : 0;
 }
 
 int tw_write_file_durable(const char *dir, const char *name, const void *data, size_t len, char *err, size_t errcap) {
@@ -222,12 +211,12 @@ int tw_write_file_durable(const char *dir, const char *name, const void *data, s
     char *tmp = tw_path_join(dir, tmpname), *dst = tw_path_join(dir, name);
     int rc = 0;
     if (!tmp || !dst) {
-        rc = tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+        rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
         goto out;
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        rc = tw_seterr(err, errcap, TRAWL_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        rc = tw_err(err, errcap, TRAWL_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         goto out;
     }
     const char *p = data;
@@ -240,13 +229,13 @@ int tw_write_file_durable(const char *dir, const char *name, const void *data, s
         left -= (size_t)k;
     }
     if (left > 0 || fsync(fd) != 0) {
-        rc = tw_seterr(err, errcap, TRAWL_EIO, "%s: write failed: %s", tmp, strerror(errno));
+        rc = tw_err(err, errcap, TRAWL_EIO, "%s: write failed: %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);
         goto out;
     }
     if (close(fd) != 0 || rename(tmp, dst) != 0 || tw_fsync_dir(dir) != 0) {
-        rc = tw_seterr(err, errcap, TRAWL_EIO, "%s: cannot install: %s", dst, strerror(errno));
+        rc = tw_err(err, errcap, TRAWL_EIO, "%s: cannot install: %s", dst, strerror(errno));
         unlink(tmp);
     }
 out:
@@ -277,12 +266,12 @@ int tw_manifest_write(const char *dir, const tw_manifest *m, char *err, size_t e
     char *line = bad ? NULL : json_dumps(root, JSON_COMPACT);
     json_decref(segs);
     json_decref(root);
-    if (!line) return tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+    if (!line) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     size_t n = strlen(line);
     char *text = malloc(n + 32);
     if (!text) {
         free(line);
-        return tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+        return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     }
     int tl = snprintf(text, n + 32, "%s\nxxh3 %016" PRIx64 "\n", line, (uint64_t)XXH3_64bits(line, n));
     free(line);
@@ -297,11 +286,11 @@ int tw_deletes_read(const char *path, uint32_t ndocs, roaring_bitmap_t **out, ch
     size_t len;
     int rc = read_file(path, (size_t)1 << 31, &buf, &len);
     if (rc)
-        return tw_seterr(err, errcap, rc == TRAWL_ENOTFOUND ? TRAWL_ECORRUPT : rc,
-                         "%s: deletes section: cannot read: %s", path, trawl_strerror(rc));
+        return tw_err(err, errcap, rc == TRAWL_ENOTFOUND ? TRAWL_ECORRUPT : rc, "%s: deletes section: cannot read: %s",
+                      path, trawl_strerror(rc));
     if (len < 8 || XXH3_64bits(buf, len - 8) != tw_ld64((const uint8_t *)buf + len - 8)) {
         free(buf);
-        return tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: deletes section: checksum mismatch", path);
+        return tw_err(err, errcap, TRAWL_ECORRUPT, "%s: deletes section: checksum mismatch", path);
     }
     /* Every value checked (sorted, counts right, below ndocs) before CRoaring
      * sees the bytes. */
@@ -309,9 +298,9 @@ int tw_deletes_read(const char *path, uint32_t ndocs, roaring_bitmap_t **out, ch
     size_t used;
     const char *why = "malformed";
     rc = tw_rview_parse((const uint8_t *)buf, len - 8, 1, &v, &used, &why);
-    if (rc == -2) {
+    if (rc == TRAWL_ENOMEM) {
         free(buf);
-        return tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+        return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     }
     int ok = rc == 0 && used == len - 8 && v.card < ndocs + (uint64_t)1 &&
              (v.n == 0 || ((uint32_t)v.c[v.n - 1].key << 16) < ndocs);
@@ -324,8 +313,8 @@ int tw_deletes_read(const char *path, uint32_t ndocs, roaring_bitmap_t **out, ch
     roaring_bitmap_t *r = ok ? roaring_bitmap_portable_deserialize_safe(buf, len - 8) : NULL;
     free(buf);
     if (!r)
-        return tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: deletes section: bitmap invalid (%s)", path,
-                         ok ? "unreadable" : why);
+        return tw_err(err, errcap, TRAWL_ECORRUPT, "%s: deletes section: bitmap invalid (%s)", path,
+                      ok ? "unreadable" : why);
     *out = r;
     return 0;
 }
@@ -333,7 +322,7 @@ int tw_deletes_read(const char *path, uint32_t ndocs, roaring_bitmap_t **out, ch
 int tw_deletes_write(const char *path, const roaring_bitmap_t *r, char *err, size_t errcap) {
     size_t n = roaring_bitmap_portable_size_in_bytes(r);
     char *buf = malloc(n + 8);
-    if (!buf) return tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+    if (!buf) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     roaring_bitmap_portable_serialize(r, buf);
     uint64_t h = XXH3_64bits(buf, n);
     for (int i = 0; i < 8; i++) buf[n + (size_t)i] = (char)(h >> (8 * i));
@@ -344,7 +333,7 @@ int tw_deletes_write(const char *path, const roaring_bitmap_t *r, char *err, siz
     } else {
         char *dir = strndup(path, (size_t)(slash - path));
         rc = dir ? tw_write_file_durable(dir, slash + 1, buf, n + 8, err, errcap)
-                 : tw_seterr(err, errcap, TRAWL_ENOMEM, "out of memory");
+                 : tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
         free(dir);
     }
     free(buf);

@@ -168,7 +168,7 @@ trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out
     const char *env = getenv("TRAWL_RAM_MB");
     if (env && atol(env) > 0) w->ram_budget = (size_t)atol(env) << 20;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        rc = tw_seterr(err, sizeof err, TRAWL_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
+        rc = tw_err(err, sizeof err, TRAWL_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
         goto fail;
     }
     char *lockpath = tw_path_join(dir, "LOCK");
@@ -179,12 +179,12 @@ trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out
     w->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     free(lockpath);
     if (w->lockfd < 0) {
-        rc = tw_seterr(err, sizeof err, TRAWL_EIO, "%s/LOCK: cannot open: %s", dir, strerror(errno));
+        rc = tw_err(err, sizeof err, TRAWL_EIO, "%s/LOCK: cannot open: %s", dir, strerror(errno));
         goto fail;
     }
     if (flock(w->lockfd, LOCK_EX | LOCK_NB) != 0) {
-        rc = tw_seterr(err, sizeof err, errno == EWOULDBLOCK ? TRAWL_ELOCKED : TRAWL_EIO,
-                       "%s: another writer holds the lock", dir);
+        rc = tw_err(err, sizeof err, errno == EWOULDBLOCK ? TRAWL_ELOCKED : TRAWL_EIO,
+                    "%s: another writer holds the lock", dir);
         goto fail;
     }
     rc = tw_manifest_read(dir, &w->man, err, sizeof err);
@@ -194,14 +194,14 @@ trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out
     } else if (rc) {
         goto fail;
     } else if (lang && strcmp(lang, w->man.lang) != 0) {
-        rc = tw_seterr(err, sizeof err, TRAWL_EINVAL, "%s: the index uses language '%s', not '%s'", dir, w->man.lang,
-                       lang);
+        rc =
+            tw_err(err, sizeof err, TRAWL_EINVAL, "%s: the index uses language '%s', not '%s'", dir, w->man.lang, lang);
         goto fail;
     }
     tw_analyzer *an;
-    int arc = tw_analyzer_new(w->man.lang, &an);
-    if (arc) {
-        rc = tw_seterr(err, sizeof err, arc == -2 ? TRAWL_ENOMEM : TRAWL_EINVAL, "unknown language '%s'", w->man.lang);
+    rc = tw_analyzer_new(w->man.lang, &an);
+    if (rc) {
+        tw_err(err, sizeof err, rc, rc == TRAWL_EINVAL ? "unknown language '%s'" : "out of memory", w->man.lang);
         goto fail;
     }
     snprintf(w->man.lang, sizeof w->man.lang, "%s", tw_analyzer_lang(an));
@@ -251,7 +251,7 @@ static int ns_has(const nameset *s, const char *name, size_t len) {
     return s->n > 0 && s->slots[ns_slot(s, name, len)] != 0;
 }
 
-/* Adds name to s. 0 or -1 when out of memory. */
+/* Adds name to s. 0 or TRAWL_ENOMEM. */
 static int ns_add(nameset *s, const char *name, size_t len) {
     if ((s->n + 1) * 2 > s->cap) {
         size_t ncap = s->cap ? s->cap * 2 : 64;
@@ -260,7 +260,7 @@ static int ns_add(nameset *s, const char *name, size_t len) {
         if (!ns || !ne) {
             free(ns);
             if (ne) s->ents = ne;
-            return -1;
+            return TRAWL_ENOMEM;
         }
         s->ents = ne;
         free(s->slots);
@@ -277,7 +277,7 @@ static int ns_add(nameset *s, const char *name, size_t len) {
     s->ents[s->n].off = s->bytes.len;
     s->ents[s->n].len = len;
     tw_buf_put(&s->bytes, name, len);
-    if (s->bytes.oom) return -1;
+    if (s->bytes.oom) return TRAWL_ENOMEM;
     s->slots[i] = (uint32_t)++s->n;
     return 0;
 }
@@ -316,7 +316,7 @@ static int flush(trawl_writer *w) {
     char name[96];
     snprintf(name, sizeof name, "seg-%06" PRIu64 "-%04u.tws", w->man.generation + 1, w->seq++);
     pending_seg *np = realloc(w->pend, sizeof *np * (w->npend + 1));
-    if (!np) return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+    if (!np) return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
     w->pend = np;
     char *path = tw_path_join(w->dir, name), *nm = strdup(name);
     tw_accum *fresh = tw_accum_new();
@@ -324,7 +324,7 @@ static int flush(trawl_writer *w) {
         free(path);
         free(nm);
         tw_accum_free(fresh);
-        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+        return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
     }
     unlink(path); /* a leftover of a rolled-back writer */
     int rc = tw_segment_write(w->acc, w->man.lang, path, NULL, w->errmsg, sizeof w->errmsg);
@@ -351,17 +351,10 @@ static int fail(trawl_writer *w, int rc, const char *msg) {
     return rc;
 }
 
-/* Reads the u32 at p. */
-static inline uint32_t rd32(const uint8_t *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 /* The accumulator's number for the k-th text field of a document, named
  * name: the one the k-th field of an earlier document had when the names
- * agree, else a lookup (register: register it when new). -1 unknown (lookup
- * only), or tw_accum_field's error. */
+ * agree, else a lookup (register: register it when new). TRAWL_ENOTFOUND
+ * (lookup only), or tw_accum_field's error. */
 static int field_number(trawl_writer *w, uint32_t k, const char *name, size_t len, int reg) {
     if (k < FIELD_CACHE && w->fcache[k] >= 0 && tw_accum_field_is(w->acc, (uint32_t)w->fcache[k], name, len))
         return w->fcache[k];
@@ -373,24 +366,23 @@ static int field_number(trawl_writer *w, uint32_t k, const char *name, size_t le
 /* Lays the analysis output of b out as w->post (every posting of the batch,
  * in order) and w->fpost (per batch field: first posting, count, tokens).
  * Field numbers are the accumulator's as it stands: guesses for prefetching.
- * 0 or -1 when out of memory. */
+ * 0, TRAWL_ENOMEM, or TRAWL_ECORRUPT (a record that does not decode). */
 static int index_postings(trawl_writer *w, const tw_batch *b) {
     if (b->nfields > w->fpost_cap) {
         size_t cap = w->fpost_cap ? w->fpost_cap : 256;
         while (cap < b->nfields) cap *= 2;
         fpost *nf = realloc(w->fpost, cap * sizeof *nf);
-        if (!nf) return -1;
+        if (!nf) return TRAWL_ENOMEM;
         w->fpost = nf;
         w->fpost_cap = cap;
     }
-    const uint8_t *o = b->out.p, *end = o + b->out.len;
+    tw_arec_reader rd;
+    tw_arec_reader_init(&rd, b->out.p, b->out.len);
     size_t np = 0;
     for (uint32_t d = 0; d < b->ndocs; d++) {
         for (uint32_t k = 0; k < b->docs[d].n; k++) {
-            uint32_t fi = b->docs[d].first + k;
-            if (end - o < 8) return -1;
-            uint32_t ntoks = rd32(o), nterms = rd32(o + 4);
-            o += 8;
+            uint32_t fi = b->docs[d].first + k, ntoks, nterms;
+            if (tw_arec_next_field(&rd, &ntoks, &nterms)) return TRAWL_ECORRUPT;
             const tw_bfield *bf = &b->fields[fi];
             int guess = field_number(w, k, tw_batch_ptr(b, bf->name), bf->name.len, 0);
             w->fpost[fi] = (fpost){np, nterms, ntoks};
@@ -398,20 +390,15 @@ static int index_postings(trawl_writer *w, const tw_batch *b) {
                 size_t cap = w->post_cap ? w->post_cap : 4096;
                 while (cap < np + nterms) cap *= 2;
                 tw_posting *nq = realloc(w->post, cap * sizeof *nq);
-                if (!nq) return -1;
+                if (!nq) return TRAWL_ENOMEM;
                 w->post = nq;
                 w->post_cap = cap;
             }
             for (uint32_t t = 0; t < nterms; t++) {
                 tw_posting *q = &w->post[np++];
-                memcpy(&q->hash, o, 8);
-                q->reclen = rd32(o + 8);
-                q->len = o[12];
-                q->term = (const char *)o + 13;
-                q->rec = o + 13 + q->len;
+                if (tw_arec_next_term(&rd, q)) return TRAWL_ECORRUPT;
                 q->hint = 0;
                 q->field = guess < 0 ? 0 : (uint32_t)guess;
-                o = q->rec + q->reclen;
             }
         }
     }
@@ -422,29 +409,30 @@ static int index_postings(trawl_writer *w, const tw_batch *b) {
 /* Feeds the analyzed batch b to the accumulator, flushing a segment after
  * any document that brings it to the budget. 0 or a sticky failure. */
 static int accumulate(trawl_writer *w, tw_batch *b) {
-    if (b->rc == -3) return fail(w, TRAWL_ELIMIT, "a text field has too many tokens");
-    if (b->rc || index_postings(w, b)) return fail(w, TRAWL_ENOMEM, "out of memory");
-    int rc = 0;
+    if (b->rc == TRAWL_ELIMIT) return fail(w, TRAWL_ELIMIT, "a text field has too many tokens");
+    int rc = b->rc ? b->rc : index_postings(w, b);
+    if (rc == TRAWL_ECORRUPT) return fail(w, rc, "the analysis of a batch does not decode");
+    if (rc) return fail(w, rc, "out of memory");
     for (uint32_t d = 0; d < b->ndocs && rc == 0; d++) {
         const tw_bdoc *doc = &b->docs[d];
         int64_t dn = tw_accum_begin_doc(w->acc, tw_batch_ptr(b, doc->id), doc->id.len, tw_batch_ptr(b, doc->text),
                                         doc->text.len);
         if (dn < 0) {
-            rc = dn == -1 ? fail(w, TRAWL_ELIMIT, "too many documents in one segment")
-                          : fail(w, TRAWL_ENOMEM, "out of memory");
+            rc = dn == TRAWL_ELIMIT ? fail(w, TRAWL_ELIMIT, "too many documents in one segment")
+                                    : fail(w, (int)dn, "out of memory");
             break;
         }
         for (uint32_t k = 0; k < doc->n && rc == 0; k++) {
             uint32_t fi = doc->first + k;
             const tw_bfield *bf = &b->fields[fi];
             int f = field_number(w, k, tw_batch_ptr(b, bf->name), bf->name.len, 1);
-            if (f == -1)
-                rc = fail(w, TRAWL_ELIMIT, "too many text fields");
+            if (f == TRAWL_ELIMIT)
+                rc = fail(w, f, "too many text fields");
             else if (f < 0)
-                rc = fail(w, TRAWL_ENOMEM, "out of memory");
-            else if (tw_accum_add_postings(w->acc, (uint32_t)f, w->post + w->fpost[fi].first, w->fpost[fi].n,
-                                           w->npost - w->fpost[fi].first))
-                rc = fail(w, TRAWL_ENOMEM, "out of memory");
+                rc = fail(w, f, "out of memory");
+            else if ((rc = tw_accum_add_postings(w->acc, (uint32_t)f, w->post + w->fpost[fi].first, w->fpost[fi].n,
+                                                 w->npost - w->fpost[fi].first)) != 0)
+                rc = fail(w, rc, rc == TRAWL_ELIMIT ? "a posting list outgrew 4 GiB" : "out of memory");
             else
                 tw_accum_end_field(w->acc, (uint32_t)f, w->fpost[fi].ntoks);
         }
@@ -501,14 +489,14 @@ static int check_doc(trawl_writer *w, const tw_jkey **id) {
     for (size_t k = 0; k < d->nkeys; k++)
         if (key_is(d, &d->keys[k], "id")) *id = &d->keys[k];
     if (!*id || (*id)->kind != TW_JV_STRING || d->strs[(*id)->first].len == 0)
-        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "\"id\" must be a non-empty string");
+        return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "\"id\" must be a non-empty string");
     if (d->strs[(*id)->first].len > ID_MAX_BYTES)
-        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "\"id\" is longer than %u bytes", ID_MAX_BYTES);
+        return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "\"id\" is longer than %u bytes", ID_MAX_BYTES);
     size_t fresh = 0;
     for (size_t k = 0; k < d->nkeys; k++) {
         const tw_jkey *key = &d->keys[k];
         if (key->name.len > 255)
-            return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "field name longer than 255 bytes");
+            return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "field name longer than 255 bytes");
         fresh += !ns_has(&w->maybe_fields, tw_jdoc_bytes(d, key->name), key->name.len);
     }
     if (w->maybe_fields.n + fresh > TW_MAX_FIELDS) {
@@ -523,10 +511,10 @@ static int check_doc(trawl_writer *w, const tw_jkey **id) {
         for (uint32_t f = 0; f < tw_accum_nfields(w->acc); f++) {
             const char *name = tw_accum_field_name(w->acc, f);
             if (ns_add(&w->maybe_fields, name, strlen(name)))
-                return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+                return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
         }
         if (tw_accum_nfields(w->acc) + fresh > TW_MAX_FIELDS)
-            return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "more than %u fields", TW_MAX_FIELDS);
+            return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "more than %u fields", TW_MAX_FIELDS);
     }
     return 0;
 }
@@ -540,7 +528,7 @@ static int add_doc(trawl_writer *w) {
     for (size_t k = 0; k < d->nkeys; k++)
         if (is_text_field(d, &d->keys[k]) &&
             ns_add(&w->maybe_fields, tw_jdoc_bytes(d, d->keys[k].name), d->keys[k].name.len))
-            return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+            return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
     /* A batch holds about batch_bytes of text: a document that does not fit
      * starts the next batch. */
     tw_batch *b = tw_pipe_current(w->pipe);
@@ -552,8 +540,10 @@ static int add_doc(trawl_writer *w) {
         size_t cap = d->input_len > w->batch_bytes ? d->input_len : w->batch_bytes;
         if ((b->text.p = malloc(cap)) != NULL) b->text.cap = cap;
     }
-    if (!b || !b->text.p || tw_batch_add(b, d, id))
-        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+    rc = b && b->text.p ? tw_batch_add(b, d, id) : TRAWL_ENOMEM;
+    if (rc == TRAWL_ELIMIT)
+        return tw_err(w->errmsg, sizeof w->errmsg, rc, "the document does not fit in a batch (4 GiB)");
+    if (rc) return tw_err(w->errmsg, sizeof w->errmsg, rc, "out of memory");
     w->pending_docs++;
     return pump(w, 0);
 }
@@ -568,7 +558,7 @@ trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len) {
     if (!w || (!json && len)) return TRAWL_EINVAL;
     if (failed(w)) return w->fail;
     if (len > DOC_MAX_BYTES)
-        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "document larger than %u bytes", DOC_MAX_BYTES);
+        return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "document larger than %u bytes", DOC_MAX_BYTES);
     while (len > 0 && (json[len - 1] == '\n' || json[len - 1] == '\r' || json[len - 1] == ' ' || json[len - 1] == '\t'))
         len--;
     while (len > 0 && (*json == ' ' || *json == '\t')) json++, len--;
@@ -576,11 +566,11 @@ trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len) {
      * number, and the stored text would then read as cut short). */
     const char *nul = len ? memchr(json, 0, len) : NULL;
     if (nul)
-        return tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "invalid JSON at column %zu: NUL byte",
-                         (size_t)(nul - json) + 1);
+        return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "invalid JSON at column %zu: NUL byte",
+                      (size_t)(nul - json) + 1);
     int rc = tw_jdoc_read(&w->jd, json ? json : "", len);
-    if (rc == TRAWL_EDOC) return tw_seterr(w->errmsg, sizeof w->errmsg, rc, "%s", w->jd.err);
-    if (rc) return tw_seterr(w->errmsg, sizeof w->errmsg, rc, "out of memory");
+    if (rc == TRAWL_EDOC) return tw_err(w->errmsg, sizeof w->errmsg, rc, "%s", w->jd.err);
+    if (rc) return tw_err(w->errmsg, sizeof w->errmsg, rc, "out of memory");
     return add_doc(w);
 }
 
@@ -621,11 +611,11 @@ trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size_t nfields
     free(sid);
     for (size_t i = 0; i < nfields && rc == 0; i++) {
         if (!names[i] || (!values[i] && lens[i])) {
-            rc = tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_EINVAL, "field %zu has no name or value", i);
+            rc = tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EINVAL, "field %zu has no name or value", i);
             break;
         }
         if (strcmp(names[i], "id") == 0) {
-            rc = tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "field name \"id\" is reserved");
+            rc = tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "field name \"id\" is reserved");
             break;
         }
         size_t n;
@@ -635,12 +625,12 @@ trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size_t nfields
     }
     char *stored = rc ? NULL : json_dumps(doc, JSON_COMPACT);
     if (!rc && !stored) rc = TRAWL_ENOMEM;
-    if (rc == TRAWL_ENOMEM) tw_seterr(w->errmsg, sizeof w->errmsg, rc, "out of memory");
+    if (rc == TRAWL_ENOMEM) tw_err(w->errmsg, sizeof w->errmsg, rc, "out of memory");
     if (!rc) {
         if (strlen(stored) > DOC_MAX_BYTES)
-            rc = tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "document larger than %u bytes", DOC_MAX_BYTES);
+            rc = tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "document larger than %u bytes", DOC_MAX_BYTES);
         else if (tw_jdoc_from_tree(&w->jd, doc, stored, strlen(stored)))
-            rc = tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+            rc = tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
         else
             rc = add_doc(w);
     }
@@ -658,7 +648,7 @@ static int compute_deletes(trawl_writer *w, tw_manifest *next) {
     int *changed = calloc(nall ? nall : 1, sizeof *changed);
     int rc = 0;
     if (!segs || !del || !changed) {
-        rc = tw_seterr(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+        rc = tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < nall && rc == 0; i++) {
@@ -731,7 +721,7 @@ out:
     free(segs);
     free(del);
     free(changed);
-    if (rc == TRAWL_ENOMEM) tw_seterr(w->errmsg, sizeof w->errmsg, rc, "out of memory");
+    if (rc == TRAWL_ENOMEM) tw_err(w->errmsg, sizeof w->errmsg, rc, "out of memory");
     return rc;
 }
 

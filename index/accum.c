@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "segment.h"
 #include "shortkey.h"
 #include "varint.h"
@@ -150,7 +151,7 @@ void tw_accum_free(tw_accum *a) {
 int tw_accum_field_lookup(const tw_accum *a, const char *name, size_t len) {
     for (uint32_t f = 0; f < a->nfields; f++)
         if (a->fields[f].len == len && tw_same_bytes(a->fields[f].name, name, len)) return (int)f;
-    return -1;
+    return TRAWL_ENOTFOUND;
 }
 
 int tw_accum_field_is(const tw_accum *a, uint32_t f, const char *name, size_t len) {
@@ -161,9 +162,9 @@ int tw_accum_field(tw_accum *a, const char *name, size_t len) {
     if (a->rc) return a->rc;
     int have = tw_accum_field_lookup(a, name, len);
     if (have >= 0) return have;
-    if (a->nfields >= TW_MAX_FIELDS) return -1;
+    if (a->nfields >= TW_MAX_FIELDS) return TRAWL_ELIMIT;
     field *nf = realloc(a->fields, sizeof *nf * (a->nfields + 1));
-    if (!nf) return a->rc = -2;
+    if (!nf) return a->rc = TRAWL_ENOMEM;
     a->fields = nf;
     field *f = &a->fields[a->nfields];
     memset(f, 0, sizeof *f);
@@ -173,7 +174,7 @@ int tw_accum_field(tw_accum *a, const char *name, size_t len) {
     if (!f->name || !f->doclen) {
         free(f->name);
         free(f->doclen);
-        return a->rc = -2;
+        return a->rc = TRAWL_ENOMEM;
     }
     memcpy(f->name, name, len);
     f->name[len] = 0;
@@ -198,17 +199,17 @@ static char *doc_space(tw_accum *a, size_t n) {
     return p;
 }
 
-/* Room for one more document in docs and the doclen arrays. 0 or -2. */
+/* Room for one more document in docs and the doclen arrays. 0 or TRAWL_ENOMEM. */
 static int doc_room(tw_accum *a) {
     if (a->ndocs < a->doc_cap) return 0;
     uint64_t cap = a->doc_cap ? (uint64_t)a->doc_cap * 2 : 1024;
     if (cap > UINT32_MAX) cap = UINT32_MAX;
     doc *nd = realloc(a->docs, sizeof *nd * cap);
-    if (!nd) return -2;
+    if (!nd) return TRAWL_ENOMEM;
     a->docs = nd;
     for (uint32_t f = 0; f < a->nfields; f++) {
         uint32_t *dl = realloc(a->fields[f].doclen, sizeof *dl * cap);
-        if (!dl) return -2;
+        if (!dl) return TRAWL_ENOMEM;
         memset(dl + a->doc_cap, 0, sizeof *dl * (cap - a->doc_cap));
         a->fields[f].doclen = dl;
     }
@@ -216,7 +217,8 @@ static int doc_room(tw_accum *a) {
     return 0;
 }
 
-/* Compresses the open block of the store and closes it. 0 or -2. */
+/* Compresses the open block of the store and closes it. 0, TRAWL_ENOMEM, or
+ * TRAWL_ELIMIT (a block LZ4 cannot take). */
 static int close_block(tw_accum *a) {
     if (a->nblocks == a->blocks_cap) {
         uint32_t cap = a->blocks_cap ? a->blocks_cap * 2 : 256;
@@ -226,14 +228,14 @@ static int close_block(tw_accum *a) {
         if (c) a->bclen = c;
         uint32_t *u = realloc(a->bulen, sizeof *u * cap);
         if (u) a->bulen = u;
-        if (!f || !c || !u) return -2;
+        if (!f || !c || !u) return TRAWL_ENOMEM;
         a->blocks_cap = cap;
     }
-    if (a->raw.len > (size_t)LZ4_MAX_INPUT_SIZE) return -2;
+    if (a->raw.len > (size_t)LZ4_MAX_INPUT_SIZE) return TRAWL_ELIMIT;
     int bound = LZ4_compressBound((int)a->raw.len);
-    if (tw_buf_reserve(&a->cdata, (size_t)bound)) return -2;
+    if (tw_buf_reserve(&a->cdata, (size_t)bound)) return TRAWL_ENOMEM;
     int c = LZ4_compress_default((const char *)a->raw.p, (char *)a->cdata.p + a->cdata.len, (int)a->raw.len, bound);
-    if (c <= 0) return -2;
+    if (c <= 0) return TRAWL_ELIMIT;
     a->cdata.len += (size_t)c;
     a->bfirst[a->nblocks] = a->raw_first;
     a->bclen[a->nblocks] = (uint32_t)c;
@@ -244,17 +246,18 @@ static int close_block(tw_accum *a) {
 
 int64_t tw_accum_begin_doc(tw_accum *a, const char *id, size_t idlen, const char *stored, size_t slen) {
     if (a->rc) return a->rc;
-    if (a->ndocs >= TW_MAX_DOCS_PER_SEGMENT || idlen > UINT32_MAX || slen > UINT32_MAX) return -1;
-    if (doc_room(a)) return a->rc = -2;
+    if (a->ndocs >= TW_MAX_DOCS_PER_SEGMENT || idlen > UINT32_MAX || slen > UINT32_MAX) return TRAWL_ELIMIT;
+    if (doc_room(a)) return a->rc = TRAWL_ENOMEM;
     char *p = doc_space(a, idlen ? idlen : 1);
-    if (!p) return a->rc = -2;
+    if (!p) return a->rc = TRAWL_ENOMEM;
     if (idlen) memcpy(p, id, idlen);
     /* The store: a block closes before the document that finds it full. */
-    if (a->raw.len >= TW_STORE_BLOCK && close_block(a)) return a->rc = -2;
+    int rc;
+    if (a->raw.len >= TW_STORE_BLOCK && (rc = close_block(a)) != 0) return a->rc = rc;
     if (a->raw.len == 0) a->raw_first = a->ndocs;
     tw_buf_varint(&a->raw, slen);
     tw_buf_put(&a->raw, stored, slen);
-    if (a->raw.oom) return a->rc = -2;
+    if (a->raw.oom) return a->rc = TRAWL_ENOMEM;
     a->docs[a->ndocs] = (doc){p, (uint32_t)idlen};
     a->docs_len += idlen + slen;
     return a->ndocs;
@@ -267,7 +270,7 @@ uint64_t tw_accum_hash(const char *s, size_t len) {
 static int grow_table(tw_accum *a) {
     size_t ncap = a->table_cap * 2;
     uint64_t *nt = calloc(ncap, sizeof *nt);
-    if (!nt) return -2;
+    if (!nt) return TRAWL_ENOMEM;
     for (uint32_t i = 0; i < a->nterms; i++) {
         const term *t = (const term *)(a->tmem + (size_t)a->toff[i] * TERM_UNIT);
         uint64_t h = tw_accum_hash(t->bytes, t->len) ^ (t->field * FIELD_MIX);
@@ -325,9 +328,9 @@ static int stream_append(tw_accum *a, term *t, const uint8_t *src, size_t n) {
             size_t units = (size_t)1 << cls; /* 16 << cls bytes */
             if (a->smem_units + units > a->smem_cap) {
                 size_t ncap = a->smem_cap * 2;
-                if (ncap > UINT32_MAX) return -2;
+                if (ncap > UINT32_MAX) return TRAWL_ELIMIT;
                 uint8_t *nm = realloc(a->smem, ncap * STREAM_UNIT);
-                if (!nm) return -2;
+                if (!nm) return TRAWL_ENOMEM;
                 a->smem = nm;
                 a->smem_cap = ncap;
             }
@@ -376,10 +379,10 @@ static inline int add_one(tw_accum *a, uint32_t fieldno, uint64_t hash, const ch
     uint64_t h = hash ^ (fieldno * FIELD_MIX);
     size_t slot = 0;
     term *t = find(a, h, fieldno, s, len, &slot);
-    if (!t && !(t = new_term(a, slot, h, fieldno, s, len))) return a->rc = -2;
+    if (!t && !(t = new_term(a, slot, h, fieldno, s, len))) return a->rc = TRAWL_ENOMEM;
     uint32_t gap = a->ndocs - t->next_doc;
     size_t n = gap < 0x80 ? 1 : gap < 0x4000 ? 2 : gap < 0x200000 ? 3 : gap < 0x10000000 ? 4 : 5;
-    if ((uint64_t)t->slen + n + reclen > UINT32_MAX) return a->rc = -2;
+    if ((uint64_t)t->slen + n + reclen > UINT32_MAX) return a->rc = TRAWL_ELIMIT;
     uint64_t old = pow2cap(t->slen, 8);
     if (n + reclen <= t->room) {
         /* Fast path: the record fits the tail block. */
@@ -399,7 +402,8 @@ static inline int add_one(tw_accum *a, uint32_t fieldno, uint64_t hash, const ch
     } else {
         uint8_t head[5];
         for (size_t k = 0; k < n; k++, gap >>= 7) head[k] = (uint8_t)(k + 1 < n ? gap | 0x80 : gap);
-        if (stream_append(a, t, head, n) || stream_append(a, t, rec, reclen)) return a->rc = -2;
+        int rc = stream_append(a, t, head, n);
+        if (rc || (rc = stream_append(a, t, rec, reclen)) != 0) return a->rc = rc;
     }
     t->slen += (uint32_t)(n + reclen);
     a->nom_stream += pow2cap(t->slen, 8) - old;

@@ -11,8 +11,9 @@
  * differences) — which the segment writer turns into bitmaps, tf blocks and
  * position blocks; the stored texts go straight into compressed store
  * blocks. One thread at a time; the read side may be used by several threads
- * at once. Errors are sticky: after an allocation failure every call returns
- * -2.
+ * at once. Failures are trawl_rc codes (error.h) and sticky: after an
+ * allocation failure (TRAWL_ENOMEM) or a stream outgrowing 4 GiB
+ * (TRAWL_ELIMIT) every call returns it.
  */
 #ifndef TW_ACCUM_H
 #define TW_ACCUM_H
@@ -25,11 +26,11 @@ typedef struct tw_accum tw_accum;
 tw_accum *tw_accum_new(void);
 void tw_accum_free(tw_accum *a);
 
-/* Field number for name (registered on first use). -1 if there would be more
- * than TW_MAX_FIELDS fields, -2 when out of memory. */
+/* Field number for name (registered on first use). TRAWL_ELIMIT if there
+ * would be more than TW_MAX_FIELDS fields, TRAWL_ENOMEM (sticky). */
 int tw_accum_field(tw_accum *a, const char *name, size_t len);
 
-/* Field number for name if registered, else -1. */
+/* Field number for name if registered, else TRAWL_ENOTFOUND. */
 int tw_accum_field_lookup(const tw_accum *a, const char *name, size_t len);
 
 /* Is field number `field` registered under name? */
@@ -39,7 +40,8 @@ int tw_accum_field_is(const tw_accum *a, uint32_t field, const char *name, size_
  * goes at once into the document store: blocks of documents (varint length +
  * text) cut as in the STORE section (a block closes once it holds
  * TW_STORE_BLOCK bytes), each LZ4-compressed when it closes. Returns the new
- * doc number (>= 0), -1 when the segment is full, or -2. */
+ * doc number (>= 0), TRAWL_ELIMIT when the segment is full (not sticky), or
+ * the sticky failure. */
 int64_t tw_accum_begin_doc(tw_accum *a, const char *id, size_t idlen, const char *stored, size_t slen);
 
 /* Hash of a term's bytes that add_posting expects (independent of the field,
@@ -49,7 +51,7 @@ uint64_t tw_accum_hash(const char *term, size_t len);
 /* Adds the current document to the list of (field, term): term is len bytes
  * (1..255), hash = tw_accum_hash(term, len), rec the record's tail: varint tf
  * then the tf position-gap varints (reclen bytes, positions ascending). Each
- * (field, term) at most once per document. Returns 0 or -2. */
+ * (field, term) at most once per document. Returns 0 or the sticky failure. */
 int tw_accum_add_posting(tw_accum *a, uint32_t field, uint64_t hash, const char *term, size_t len, const uint8_t *rec,
                          size_t reclen);
 
@@ -68,7 +70,8 @@ typedef struct tw_posting {
  * tw_accum_add_posting. p[n..m) are the postings that will be added next
  * (their field member a guess, their hint 0 or set by an earlier call on the
  * same accumulator): their memory is prefetched meanwhile, which hides the
- * cache misses of the hash table, the term and the stream. Returns 0 or -2. */
+ * cache misses of the hash table, the term and the stream. Returns 0 or the
+ * sticky failure. */
 int tw_accum_add_postings(tw_accum *a, uint32_t field, tw_posting *p, size_t n, size_t m);
 
 /* Ends a field of the current document: ntoks (its tokens) is added to the

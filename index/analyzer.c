@@ -21,6 +21,7 @@
  * manages its own).
  */
 #include "analyzer.h"
+#include "error.h"
 
 #include <libstemmer.h>
 #include <stdlib.h>
@@ -139,9 +140,9 @@ int tw_language_ok(const char *lang) {
 int tw_analyzer_new(const char *lang, tw_analyzer **out) {
     *out = NULL;
     const char *name = canonical_lang(lang ? lang : "english");
-    if (!name) return -1;
+    if (!name) return TRAWL_EINVAL;
     tw_analyzer *a = malloc(sizeof *a);
-    if (!a) return -2;
+    if (!a) return TRAWL_ENOMEM;
     a->lang = name;
     a->stemmer = NULL;
     a->cache = NULL;
@@ -153,7 +154,7 @@ int tw_analyzer_new(const char *lang, tw_analyzer **out) {
             sb_stemmer_delete(a->stemmer);
             free(a->cache);
             free(a);
-            return -2;
+            return TRAWL_ENOMEM;
         }
     }
     *out = a;
@@ -218,7 +219,7 @@ static size_t fold_slow(tw_analyzer *a, const unsigned char *s, size_t n) {
  * Stems term[0..tlen) (1..TW_MAX_TERM_BYTES bytes) with a->stemmer, through
  * the cache. On success sets *out and *olen to the raw stemmer output (possibly
  * empty, possibly longer than TW_MAX_TERM_BYTES), valid until the next call,
- * and returns 0; returns -2 when the stemmer runs out of memory.
+ * and returns 0; returns TRAWL_ENOMEM when the stemmer runs out of memory.
  */
 static int stem_term(tw_analyzer *a, const char *term, size_t tlen, const char **out, size_t *olen) {
     stem_slot *slot = NULL;
@@ -234,7 +235,7 @@ static int stem_term(tw_analyzer *a, const char *term, size_t tlen, const char *
         }
     }
     const sb_symbol *st = sb_stemmer_stem(a->stemmer, (const sb_symbol *)term, (int)tlen);
-    if (!st) return -2;
+    if (!st) return TRAWL_ENOMEM;
     int sl = sb_stemmer_length(a->stemmer);
     *out = (const char *)st;
     *olen = sl > 0 ? (size_t)sl : 0;
@@ -249,7 +250,7 @@ static int stem_term(tw_analyzer *a, const char *term, size_t tlen, const char *
 
 /*
  * Stems the folded term (if stemming applies) and hands the token to fn.
- * Returns 0 to go on, fn's non-zero value to stop, or -2 when the stemmer runs
+ * Returns 0 to go on, fn's positive value to stop, or TRAWL_ENOMEM when the stemmer runs
  * out of memory. A stem longer than TW_MAX_TERM_BYTES drops the token (0 is
  * returned and fn is not called); an empty stem (porter turns "s" into "")
  * keeps the unstemmed folded term, so that no token vanishes.
@@ -258,7 +259,7 @@ static int deliver(tw_analyzer *a, const char *term, size_t tlen, int stem, tw_t
     if (stem && a->stemmer) {
         const char *st;
         size_t sl;
-        if (stem_term(a, term, tlen, &st, &sl) != 0) return -2;
+        if (stem_term(a, term, tlen, &st, &sl) != 0) return TRAWL_ENOMEM;
         if (sl > TW_MAX_TERM_BYTES) return 0;
         if (sl > 0) {
             term = st;

@@ -27,12 +27,13 @@ typedef struct tw_token {
     size_t start, end; /* byte range [start, end) of the token in the input */
 } tw_token;
 
-/* Return non-zero to stop the analysis; tw_analyze then returns that value. */
+/* Return a positive value to stop the analysis; tw_analyze then returns that
+ * value (negative values are kept for tw_analyze's own failures). */
 typedef int (*tw_token_fn)(void *ctx, const tw_token *tok);
 
 /* Creates an analyzer for lang: any name from sb_stemmer_list() (e.g.
- * "english"), or "none" for no stemming. NULL means "english". Returns 0, or
- * -1 for an unknown language, -2 when out of memory. Not thread-safe: use one
+ * "english"), or "none" for no stemming. NULL means "english". Returns 0,
+ * TRAWL_EINVAL for an unknown language or TRAWL_ENOMEM. Not thread-safe: use one
  * analyzer per thread. */
 int tw_analyzer_new(const char *lang, tw_analyzer **out);
 void tw_analyzer_free(tw_analyzer *a);
@@ -42,7 +43,7 @@ const char *tw_analyzer_lang(const tw_analyzer *a);
 
 /* Analyzes text[0..len). Positions start at pos_base. If stem is 0, tokens are
  * folded but not stemmed. Returns 0 when the whole text was analyzed, the
- * callback's non-zero value if it stopped, or -2 when out of memory. *npos (if
+ * callback's value if it stopped, or TRAWL_ENOMEM. *npos (if
  * not NULL) receives the number of positions used (tokens, including dropped ones). */
 int tw_analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, int stem, tw_token_fn fn, void *ctx,
                uint32_t *npos);

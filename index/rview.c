@@ -6,6 +6,7 @@
  * before it is used; a malformed bitmap yields an error, never a read outside it.
  */
 #include "rview.h"
+#include "error.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -21,7 +22,7 @@
 
 static int fail(const char **why, const char *msg) {
     if (why) *why = msg;
-    return -1;
+    return TRAWL_ECORRUPT;
 }
 
 /* Non-zero when the n little-endian u16 at p strictly ascend. Searches check
@@ -103,7 +104,7 @@ int tw_rview_parse(const uint8_t *buf, size_t len, int deep, tw_rview *v, size_t
         return 0;
     }
     tw_container *c = malloc(sizeof *c * n);
-    if (!c) return -2;
+    if (!c) return TRAWL_ENOMEM;
     uint64_t rank = 0;
     for (uint32_t i = 0; i < n; i++) {
         tw_container *ci = &c[i];
@@ -146,7 +147,7 @@ int tw_rview_parse(const uint8_t *buf, size_t len, int deep, tw_rview *v, size_t
         pos += need;
         if (deep && deep_check(ci, why)) {
             free(c);
-            return -1;
+            return TRAWL_ECORRUPT;
         }
         rank += ci->card;
     }

@@ -44,8 +44,8 @@ typedef struct tw_rview {
  * container type. With deep != 0 it also checks every value: arrays strictly
  * ascending, bitset popcount = cardinality, runs ascending, non-overlapping,
  * inside 0..65535 and summing to the cardinality. Returns 0 and fills *v (free
- * with tw_rview_free) and *used (bytes the bitmap occupies); -1 if malformed
- * (*why, if not NULL, gets a static reason); -2 when out of memory. */
+ * with tw_rview_free) and *used (bytes the bitmap occupies); TRAWL_ECORRUPT if
+ * malformed (*why, if not NULL, gets a static reason); TRAWL_ENOMEM. */
 int tw_rview_parse(const uint8_t *buf, size_t len, int deep, tw_rview *v, size_t *used, const char **why);
 void tw_rview_free(tw_rview *v);
 

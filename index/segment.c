@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lz4.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +23,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "trawl.h"
+#include "error.h"
 #include "varint.h"
 
 #define IDX_ENTRY 24u
@@ -37,19 +36,7 @@ const char *tw_section_name(unsigned id) {
     return id < TW_SEC_COUNT ? section_names[id] : "unknown";
 }
 
-static int errf(char *err, size_t cap, int rc, const char *path, const char *section, const char *fmt, ...) {
-    if (err && cap) {
-        int n = snprintf(err, cap, "%s: %s section: ", path, section);
-        if (n >= 0 && (size_t)n < cap) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(err + n, cap - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
-    return rc;
-}
-#define CORRUPT(s, sec, ...) errf(err, errcap, TRAWL_ECORRUPT, (s)->path, sec, __VA_ARGS__)
+#define CORRUPT(s, sec, ...) tw_err_section(err, errcap, TRAWL_ECORRUPT, (s)->path, sec, __VA_ARGS__)
 
 void tw_segment_close(tw_segment *s) {
     if (!s) return;
@@ -79,13 +66,13 @@ static int parse_meta(tw_segment *s, char *err, size_t errcap) {
     s->lang[ll] = 0;
     p += ll;
     s->fields = calloc(nf ? nf : 1, sizeof *s->fields);
-    if (!s->fields) return errf(err, errcap, TRAWL_ENOMEM, s->path, "meta", "out of memory");
+    if (!s->fields) return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "meta", "out of memory");
     for (uint32_t f = 0; f < nf; f++) {
         uint64_t nl, docs, tokens;
         if (tw_get_varint(&p, end, &nl) || nl == 0 || nl > (size_t)(end - p))
             return CORRUPT(s, "meta", "field %u name truncated", f);
         s->fields[f].name = strndup((const char *)p, nl);
-        if (!s->fields[f].name) return errf(err, errcap, TRAWL_ENOMEM, s->path, "meta", "out of memory");
+        if (!s->fields[f].name) return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "meta", "out of memory");
         if (strlen(s->fields[f].name) != nl) return CORRUPT(s, "meta", "field %u name has a NUL byte", f);
         p += nl;
         if (tw_get_varint(&p, end, &docs) || tw_get_varint(&p, end, &tokens) || docs > nd)
@@ -118,7 +105,7 @@ static int parse_dictidx(tw_segment *s, char *err, size_t errcap) {
     const uint8_t *keys = p + 4 + (size_t)nb * IDX_ENTRY;
     size_t keys_len = len - 4 - (size_t)nb * IDX_ENTRY;
     s->blocks = calloc(nb ? nb : 1, sizeof *s->blocks);
-    if (!s->blocks) return errf(err, errcap, TRAWL_ENOMEM, s->path, "dictidx", "out of memory");
+    if (!s->blocks) return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "dictidx", "out of memory");
     uint64_t terms = 0;
     for (uint32_t b = 0; b < nb; b++) {
         const uint8_t *e = p + 4 + (size_t)b * IDX_ENTRY;
@@ -144,7 +131,7 @@ static int parse_dictidx(tw_segment *s, char *err, size_t errcap) {
         return CORRUPT(s, "dictidx", "term count %llu, meta says %llu", (unsigned long long)terms,
                        (unsigned long long)s->nterms);
     s->checked = calloc((size_t)(terms / 64 + 1), sizeof *s->checked);
-    if (!s->checked) return errf(err, errcap, TRAWL_ENOMEM, s->path, "dictidx", "out of memory");
+    if (!s->checked) return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "dictidx", "out of memory");
     return 0;
 }
 
@@ -203,17 +190,17 @@ int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap
     tw_segment *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);
-        return errf(err, errcap, TRAWL_ENOMEM, path, "header", "out of memory");
+        return tw_err_section(err, errcap, TRAWL_ENOMEM, path, "header", "out of memory");
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        int rc = errf(err, errcap, TRAWL_EIO, path, "header", "cannot open: %s", strerror(errno));
+        int rc = tw_err_section(err, errcap, TRAWL_EIO, path, "header", "cannot open: %s", strerror(errno));
         tw_segment_close(s);
         return rc;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        int rc = errf(err, errcap, TRAWL_EIO, path, "header", "cannot stat: %s", strerror(errno));
+        int rc = tw_err_section(err, errcap, TRAWL_EIO, path, "header", "cannot stat: %s", strerror(errno));
         close(fd);
         tw_segment_close(s);
         return rc;
@@ -224,7 +211,7 @@ int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap
     } else {
         void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (m == MAP_FAILED)
-            rc = errf(err, errcap, TRAWL_EIO, path, "header", "mmap failed: %s", strerror(errno));
+            rc = tw_err_section(err, errcap, TRAWL_EIO, path, "header", "mmap failed: %s", strerror(errno));
         else {
             s->map = m;
             s->size = (size_t)st.st_size;
@@ -238,8 +225,8 @@ int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap
         goto fail;
     }
     if (tw_ld32(m + 8) != TW_FORMAT_VERSION) {
-        rc = errf(err, errcap, TRAWL_EVERSION, path, "header", "format version %u, this build reads %u", tw_ld32(m + 8),
-                  TW_FORMAT_VERSION);
+        rc = tw_err_section(err, errcap, TRAWL_EVERSION, path, "header", "format version %u, this build reads %u",
+                            tw_ld32(m + 8), TW_FORMAT_VERSION);
         goto fail;
     }
     const uint8_t *foot = m + s->size - TW_FOOTER_SIZE;
@@ -257,7 +244,7 @@ int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap
     }
     XXH3_state_t *xs = XXH3_createState();
     if (!xs) {
-        rc = errf(err, errcap, TRAWL_ENOMEM, path, "footer", "out of memory");
+        rc = tw_err_section(err, errcap, TRAWL_ENOMEM, path, "footer", "out of memory");
         goto fail;
     }
     XXH3_64bits_reset(xs);
@@ -303,7 +290,7 @@ fail:
 int tw_segment_field(const tw_segment *s, const char *name) {
     for (uint32_t f = 0; f < s->nfields; f++)
         if (strcmp(s->fields[f].name, name) == 0) return (int)f;
-    return -1;
+    return TRAWL_ENOTFOUND;
 }
 
 static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl) {
@@ -463,11 +450,15 @@ typedef struct each_ctx {
     uint8_t prevkey[256];
     size_t prevlen;
     int user_rc;
+    int disorder; /* keys out of order were found */
 } each_ctx;
 
 static int each_fn(void *c, const uint8_t *key, size_t klen, const tw_term_ref *ref) {
     each_ctx *x = c;
-    if (x->prevlen && key_cmp(x->prevkey, x->prevlen, key, klen) >= 0) return -100;
+    if (x->prevlen && key_cmp(x->prevkey, x->prevlen, key, klen) >= 0) {
+        x->disorder = 1;
+        return TRAWL_ECORRUPT;
+    }
     memcpy(x->prevkey, key, klen);
     x->prevlen = klen;
     int rc = x->fn(x->ctx, (const char *)key, klen, ref);
@@ -482,7 +473,7 @@ int tw_segment_each_term(const tw_segment *s, tw_term_fn fn, void *ctx, char *er
     x.ctx = ctx;
     for (uint32_t b = 0; b < s->nblocks && !x.user_rc; b++) {
         int rc = walk_block(s, b, each_fn, &x, err, errcap);
-        if (rc == -100) return CORRUPT(s, "dict", "keys out of order in block %u", b);
+        if (x.disorder) return CORRUPT(s, "dict", "keys out of order in block %u", b);
         if (rc < 0) return rc;
     }
     return x.user_rc;
@@ -502,7 +493,7 @@ void tw_postings_close(tw_postings *p) {
 int tw_postings_field(const tw_postings *p, uint32_t field) {
     for (uint32_t i = 0; i < p->nf; i++)
         if (p->f[i].field == field) return (int)i;
-    return -1;
+    return TRAWL_ENOTFOUND;
 }
 
 uint32_t tw_postings_tf(const tw_postings *p, uint32_t rank) {
@@ -531,7 +522,7 @@ static int parse_field(const tw_segment *s, tw_postings *p, tw_pfield *f, const 
         f->tf_widths = q;
         q += nblocks;
         f->tf_block_off = malloc(sizeof *f->tf_block_off * (nblocks ? nblocks : 1));
-        if (!f->tf_block_off) return errf(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
+        if (!f->tf_block_off) return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
         f->tf_data = q;
         size_t off = 0;
         for (uint32_t b = 0; b < nblocks; b++) {
@@ -596,7 +587,7 @@ int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_p
         if (tw_get_varint(&q, end, &n) || n > (size_t)(end - q))
             return CORRUPT(s, "postings", "bitmap size invalid at %llu", at);
         int rc = tw_rview_parse(q, (size_t)n, deep, &p->view, &used, &why);
-        if (rc == -2) return errf(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
+        if (rc == TRAWL_ENOMEM) return tw_err_section(err, errcap, rc, s->path, "postings", "out of memory");
         if (rc || used != n || p->view.card == 0 || p->view.card > s->ndocs ||
             (ref->field == TW_ANY_FIELD && p->view.card != ref->df)) {
             tw_postings_close(p);
@@ -628,7 +619,7 @@ int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_p
     p->f = calloc(nf, sizeof *p->f);
     if (!p->f) {
         tw_postings_close(p);
-        return errf(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
+        return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
     }
     uint32_t prev = TW_ANY_FIELD;
     for (uint32_t i = 0; i < nf; i++) {
@@ -746,12 +737,12 @@ int tw_posreader_get(tw_posreader *r, uint32_t rank, uint32_t *out, uint32_t cap
         skip = rank - from;
     else
         for (uint32_t k = from; k < rank; k++) skip += tw_pfield_tf(f, k);
-    if (!(q = skip_varints(q, f->pos_end, skip))) return -1;
+    if (!(q = skip_varints(q, f->pos_end, skip))) return TRAWL_ECORRUPT;
     uint32_t tf = tw_pfield_tf(f, rank), pos = 0;
-    if (tf > cap) return -1;
+    if (tf > cap) return TRAWL_EINVAL;
     for (uint32_t k = 0; k < tf; k++) {
         uint32_t g;
-        if (tw_get_varint32(&q, f->pos_end, &g) || (k > 0 && g == 0) || g > UINT32_MAX - pos) return -1;
+        if (tw_get_varint32(&q, f->pos_end, &g) || (k > 0 && g == 0) || g > UINT32_MAX - pos) return TRAWL_ECORRUPT;
         pos += g;
         out[k] = pos;
     }
@@ -769,7 +760,7 @@ int tw_postings_positions(const tw_postings *p, uint32_t fi, uint32_t rank, uint
 int tw_postings_check(const tw_postings *p, char *err, size_t errcap) {
     const tw_segment *s = p->seg;
     uint32_t *seen = calloc(p->df ? p->df : 1, sizeof *seen);
-    if (!seen) return errf(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
+    if (!seen) return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
     int rc = 0;
     for (uint32_t i = 0; i < p->nf && rc == 0; i++) {
         const tw_pfield *f = &p->f[i];
@@ -848,7 +839,7 @@ int64_t tw_segment_find_id(const tw_segment *s, const char *id, size_t len) {
         const char *x = tw_segment_id(s, d, &l);
         if (l == len && memcmp(x, id, len) == 0) return d;
     }
-    return -1;
+    return TRAWL_ENOTFOUND;
 }
 
 /* Decompresses store block b into a malloc'd buffer. */
@@ -857,7 +848,7 @@ static int load_block(const tw_segment *s, uint32_t b, char **raw, uint32_t *raw
     uint32_t clen = tw_ld32(e + 4), ulen = tw_ld32(e + 8);
     uint64_t off = tw_ld64(e + 16);
     char *buf = malloc(ulen);
-    if (!buf) return errf(err, errcap, TRAWL_ENOMEM, s->path, "store", "out of memory");
+    if (!buf) return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "store", "out of memory");
     int got = LZ4_decompress_safe((const char *)s->store_data + off, buf, (int)clen, (int)ulen);
     if (got != (int)ulen) {
         free(buf);
@@ -895,7 +886,7 @@ int tw_segment_stored(const tw_segment *s, uint32_t doc, char **json, size_t *le
             char *out = malloc(n + 1);
             if (!out) {
                 free(raw);
-                return errf(err, errcap, TRAWL_ENOMEM, s->path, "store", "out of memory");
+                return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "store", "out of memory");
             }
             memcpy(out, p, n);
             out[n] = 0;

@@ -16,6 +16,7 @@
 
 #include <stdatomic.h>
 
+#include "error.h"
 #include "rview.h"
 
 #define TW_SEG_MAGIC "TRAWLSEG"
@@ -102,7 +103,7 @@ typedef struct tw_segment {
 int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap);
 void tw_segment_close(tw_segment *s);
 
-/* Field number of name in this segment, or -1. */
+/* Field number of name in this segment, or TRAWL_ENOTFOUND. */
 int tw_segment_field(const tw_segment *s, const char *name);
 
 static inline uint32_t tw_segment_doclen(const tw_segment *s, uint32_t field, uint32_t doc) {
@@ -177,7 +178,7 @@ typedef struct tw_postings {
     const uint8_t *gaps, *gaps_end; /* varint doc gaps otherwise */
     uint32_t nf;
     tw_pfield *f; /* nf fields, ascending field number */
-    int filter;   /* index in f of the field iterators keep to, or -1 */
+    int filter;   /* index in f of the field iterators keep to, or < 0 for none */
 } tw_postings;
 
 /* Decodes the record of ref. With ref->field set, iterators only visit the
@@ -189,7 +190,7 @@ typedef struct tw_postings {
 int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_postings *p, char *err, size_t errcap);
 void tw_postings_close(tw_postings *p);
 
-/* Index in p->f of local field `field`, or -1. */
+/* Index in p->f of local field `field`, or TRAWL_ENOTFOUND. */
 int tw_postings_field(const tw_postings *p, uint32_t field);
 
 /* Term frequency in field f of the posting with the given rank (0 if absent). */
@@ -223,7 +224,8 @@ uint32_t tw_piter_next(tw_piter *it);
 uint32_t tw_piter_seek(tw_piter *it, uint32_t target);
 
 /* Decodes the positions, in field f (index into p->f), of the posting at rank
- * into out (capacity cap >= tf). Returns the count, or -1 if malformed. */
+ * into out (capacity cap >= tf). Returns the count, TRAWL_ECORRUPT if
+ * malformed, or TRAWL_EINVAL if cap is too small. */
 int tw_postings_positions(const tw_postings *p, uint32_t f, uint32_t rank, uint32_t *out, uint32_t cap);
 
 /* Reads one field's positions for ranks visited in increasing order: it
@@ -242,7 +244,8 @@ static inline void tw_posreader_init(tw_posreader *r, const tw_pfield *f) {
 }
 
 /* Positions of the posting at rank into out (cap >= its tf). Returns the count
- * (0 when the field lacks the term there), or -1 if malformed. */
+ * (0 when the field lacks the term there), TRAWL_ECORRUPT if malformed, or
+ * TRAWL_EINVAL if cap is below the tf. */
 int tw_posreader_get(tw_posreader *r, uint32_t rank, uint32_t *out, uint32_t cap);
 
 /* Full validation of a record beyond tw_postings_open: every position stream. */
@@ -250,7 +253,7 @@ int tw_postings_check(const tw_postings *p, char *err, size_t errcap);
 
 /* External id of doc (not NUL-terminated). */
 const char *tw_segment_id(const tw_segment *s, uint32_t doc, size_t *len);
-/* Doc number with the given external id, or -1. */
+/* Doc number with the given external id, or TRAWL_ENOTFOUND. */
 int64_t tw_segment_find_id(const tw_segment *s, const char *id, size_t len);
 
 /* The stored JSON text of doc in a malloc'd NUL-terminated buffer. Returns 0

@@ -32,7 +32,7 @@
 
 #include "accum.h"
 #include "segment.h"
-#include "trawl.h"
+#include "error.h"
 #include "varint.h"
 
 /* One field of the term being written, decoded from its accumulator stream:
@@ -97,7 +97,7 @@ static int reserve_u32(uint32_t **p, size_t *cap, size_t need) {
     size_t n = *cap ? *cap : 256;
     while (n < need) n *= 2;
     uint32_t *np = realloc(*p, n * sizeof *np);
-    if (!np) return -1;
+    if (!np) return TRAWL_ENOMEM;
     *p = np;
     *cap = n;
     return 0;
@@ -107,7 +107,7 @@ static unsigned bits_for(uint32_t v) {
     return v ? 32u - (unsigned)__builtin_clz(v) : 0u;
 }
 
-/* Decodes varint *v at *pp (not past end). 0, or -2 when malformed. */
+/* Decodes varint *v at *pp (not past end). 0, or TRAWL_ECORRUPT when malformed. */
 static inline int get_u32(const uint8_t **pp, const uint8_t *end, uint32_t *v) {
     const uint8_t *p = *pp;
     if (p < end && *p < 0x80) {
@@ -115,10 +115,12 @@ static inline int get_u32(const uint8_t **pp, const uint8_t *end, uint32_t *v) {
         *pp = p + 1;
         return 0;
     }
-    return tw_get_varint32(pp, end, v) ? -2 : 0;
+    return tw_get_varint32(pp, end, v) ? TRAWL_ECORRUPT : 0;
 }
 
-/* Decodes one (field, term) accumulator stream s[0..n) of df records into f. */
+/* Decodes one (field, term) accumulator stream s[0..n) of df records into f.
+ * 0, TRAWL_ENOMEM, or TRAWL_ECORRUPT when the stream is malformed (the
+ * accumulator's memory was damaged). */
 static int decode_stream(fstream *f, const uint8_t *s, size_t n, uint32_t df) {
     if (f->docs_cap < (size_t)df + 1) {
         size_t cap = f->docs_cap ? f->docs_cap : 256;
@@ -129,19 +131,19 @@ static int decode_stream(fstream *f, const uint8_t *s, size_t n, uint32_t df) {
         if (nt) f->tfs = nt;
         uint32_t *no = realloc(f->posoff, cap * sizeof *no);
         if (no) f->posoff = no;
-        if (!nd || !nt || !no) return -1;
+        if (!nd || !nt || !no) return TRAWL_ENOMEM;
         f->docs_cap = cap;
     }
     /* The positions are at most the stream's bytes. */
     f->pos.len = 0;
-    if (tw_buf_reserve(&f->pos, n)) return -1;
+    if (tw_buf_reserve(&f->pos, n)) return TRAWL_ENOMEM;
     uint8_t *pos = f->pos.p;
     size_t np = 0;
     const uint8_t *p = s, *end = s + n;
     uint32_t next = 0;
     for (uint32_t i = 0; i < df; i++) {
         uint32_t gap, tf;
-        if (get_u32(&p, end, &gap) || get_u32(&p, end, &tf)) return -2;
+        if (get_u32(&p, end, &gap) || get_u32(&p, end, &tf)) return TRAWL_ECORRUPT;
         f->docs[i] = next + gap;
         next = f->docs[i] + 1;
         f->tfs[i] = tf;
@@ -149,14 +151,15 @@ static int decode_stream(fstream *f, const uint8_t *s, size_t n, uint32_t df) {
         /* tf varints: tf bytes below 0x80 end them. */
         const uint8_t *q = p;
         for (uint32_t k = 0; k < tf; q++) {
-            if (q >= end) return -2;
+            if (q >= end) return TRAWL_ECORRUPT;
             k += *q < 0x80;
         }
         memcpy(pos + np, p, (size_t)(q - p));
         np += (size_t)(q - p);
         p = q;
     }
-    if (p != end || np > UINT32_MAX) return -2;
+    if (p != end) return TRAWL_ECORRUPT;
+    if (np > UINT32_MAX) return TRAWL_ELIMIT;
     f->posoff[df] = (uint32_t)np;
     f->pos.len = np;
     f->df = df;
@@ -223,6 +226,10 @@ static void put_blockmax(tw_buf *pb, const uint32_t *docs, const uint32_t *tf, u
     }
 }
 
+/* Appends the record of one term present in fields fs[0..nf) to the part's
+ * POSTINGS and each field's positions to its POSITIONS; *df_out is the
+ * number of documents with the term in any of the fields. 0, TRAWL_ENOMEM, or
+ * TRAWL_ECORRUPT when the bitmap serializes to another size than announced. */
 static int write_postings(part *w, fstream *fs, uint32_t nf, uint32_t *df_out) {
     tw_buf *pb = &w->post, *qb = &w->pos;
     const uint32_t *udocs;
@@ -235,13 +242,13 @@ static int write_postings(part *w, fstream *fs, uint32_t nf, uint32_t *df_out) {
         size_t total = 0;
         for (uint32_t i = 0; i < nf; i++) total += fs[i].df;
         size_t cap = w->udocs_cap;
-        if (reserve_u32(&w->udocs, &w->udocs_cap, total)) return -1;
+        if (reserve_u32(&w->udocs, &w->udocs_cap, total)) return TRAWL_ENOMEM;
         if (cap != w->udocs_cap || !w->utf) {
             uint32_t *nt = realloc(w->utf, w->udocs_cap * sizeof *nt);
             if (nt) w->utf = nt;
             uint32_t *nfi = realloc(w->ufirst, (w->udocs_cap / TW_BLOCK + 2) * sizeof *nfi);
             if (nfi) w->ufirst = nfi;
-            if (!nt || !nfi) return -1;
+            if (!nt || !nfi) return TRAWL_ENOMEM;
         }
         uint32_t at[TW_MAX_FIELDS] = {0};
         for (;;) {
@@ -261,17 +268,17 @@ static int write_postings(part *w, fstream *fs, uint32_t nf, uint32_t *df_out) {
     tw_buf_varint(pb, nf);
     if (flags & TW_PF_BITMAP) {
         roaring_bitmap_t *r = roaring_bitmap_of_ptr(df, udocs);
-        if (!r) return -1;
+        if (!r) return TRAWL_ENOMEM;
         roaring_bitmap_run_optimize(r);
         size_t sz = roaring_bitmap_portable_size_in_bytes(r);
         tw_buf_varint(pb, sz);
         if (tw_buf_reserve(pb, sz)) {
             roaring_bitmap_free(r);
-            return -1;
+            return TRAWL_ENOMEM;
         }
         size_t got = roaring_bitmap_portable_serialize(r, (char *)pb->p + pb->len);
         roaring_bitmap_free(r);
-        if (got != sz) return -2;
+        if (got != sz) return TRAWL_ECORRUPT;
         pb->len += sz;
     } else {
         uint32_t next = 0;
@@ -317,7 +324,7 @@ static int write_postings(part *w, fstream *fs, uint32_t nf, uint32_t *df_out) {
         if (w->nfix == w->fix_cap) {
             size_t ncap = w->fix_cap ? w->fix_cap * 2 : 4096;
             size_t *nfx = realloc(w->fix, ncap * sizeof *nfx);
-            if (!nfx) return -1;
+            if (!nfx) return TRAWL_ENOMEM;
             w->fix = nfx;
             w->fix_cap = ncap;
         }
@@ -325,7 +332,7 @@ static int write_postings(part *w, fstream *fs, uint32_t nf, uint32_t *df_out) {
         tw_buf_varint(pb, qb->len);
         size_t start = qb->len;
         if (nblocks > 1) {
-            if (tw_buf_reserve(qb, (size_t)nblocks * 4)) return -1;
+            if (tw_buf_reserve(qb, (size_t)nblocks * 4)) return TRAWL_ENOMEM;
             for (uint32_t b = 0; b < nblocks; b++)
                 put_le32(qb->p + qb->len + 4 * (size_t)b, f->posoff[nf == 1 ? b * TW_BLOCK : w->ufirst[b]]);
             qb->len += (size_t)nblocks * 4;
@@ -333,7 +340,7 @@ static int write_postings(part *w, fstream *fs, uint32_t nf, uint32_t *df_out) {
         tw_buf_put(qb, f->pos.p, f->pos.len);
         tw_buf_varint(pb, qb->len - start);
     }
-    return pb->oom || qb->oom ? -1 : 0;
+    return pb->oom || qb->oom ? TRAWL_ENOMEM : 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -389,7 +396,7 @@ static void *pool_thread(void *arg) {
 /* ------------------------------------------------------------------------ */
 /* Term sections                                                             */
 
-/* Builds the records of the part's groups. Sets p->rc (-1 out of memory, -2 malformed). */
+/* Builds the records of the part's groups. Sets p->rc (0 or a trawl_rc). */
 static void build_part(void *arg) {
     part *p = arg;
     const tw_accum *a = p->a;
@@ -397,7 +404,7 @@ static void build_part(void *arg) {
     uint32_t ng = p->g1 - p->g0;
     p->udf = malloc(sizeof *p->udf * (ng ? ng : 1));
     p->rec_end = malloc(sizeof *p->rec_end * (ng ? ng : 1));
-    if (!p->udf || !p->rec_end) rc = -1;
+    if (!p->udf || !p->rec_end) rc = TRAWL_ENOMEM;
     for (uint32_t g = p->g0; g < p->g1 && rc == 0; g++) {
         uint32_t nf = 0;
         for (uint32_t i = p->gstart[g]; i < p->gstart[g + 1]; i++) {
@@ -407,7 +414,7 @@ static void build_part(void *arg) {
             tw_accum_term(a, p->order[i], &f2, &t2, &l2, &df2, &sl2);
             p->stream.len = 0;
             if (tw_buf_reserve(&p->stream, sl2 ? sl2 : 1)) {
-                rc = -1;
+                rc = TRAWL_ENOMEM;
                 break;
             }
             tw_accum_stream(a, p->order[i], p->stream.p);
@@ -420,7 +427,7 @@ static void build_part(void *arg) {
         rc = write_postings(p, p->fs, nf, &p->udf[g - p->g0]);
         p->rec_end[g - p->g0] = p->post.len;
     }
-    if (rc == 0 && (p->post.oom || p->pos.oom)) rc = -1;
+    if (rc == 0 && (p->post.oom || p->pos.oom)) rc = TRAWL_ENOMEM;
     p->rc = rc;
 }
 
@@ -446,9 +453,10 @@ static void free_part(part *p) {
 
 /* Copies p->post to out with every positions offset raised by shift (the
  * bytes of POSITIONS before the part), and moves p->rec_end to the new
- * coordinates. 0 or -1. */
+ * coordinates. 0, TRAWL_ENOMEM, or TRAWL_ECORRUPT (an offset that does not
+ * decode). */
 static int shift_part(part *p, uint64_t shift, tw_buf *out) {
-    if (tw_buf_reserve(out, p->post.len + 4 * p->nfix + 1)) return -1;
+    if (tw_buf_reserve(out, p->post.len + 4 * p->nfix + 1)) return TRAWL_ENOMEM;
     const uint8_t *src = p->post.p;
     size_t at = 0;
     uint32_t ng = p->g1 - p->g0, g = 0;
@@ -459,7 +467,7 @@ static int shift_part(part *p, uint64_t shift, tw_buf *out) {
         tw_buf_put(out, src + at, fo - at);
         const uint8_t *q = src + fo;
         uint64_t v;
-        if (tw_get_varint(&q, src + p->post.len, &v)) return -1;
+        if (tw_get_varint(&q, src + p->post.len, &v)) return TRAWL_ECORRUPT;
         size_t before = out->len;
         tw_buf_varint(out, v + shift);
         delta += (int64_t)(out->len - before) - (int64_t)(q - (src + fo));
@@ -467,7 +475,7 @@ static int shift_part(part *p, uint64_t shift, tw_buf *out) {
     }
     tw_buf_put(out, src + at, p->post.len - at);
     while (g < ng) p->rec_end[g++] += (uint64_t)delta;
-    return out->oom ? -1 : 0;
+    return out->oom ? TRAWL_ENOMEM : 0;
 }
 
 /* The term sections in the making: the sorted terms, their groups, the parts. */
@@ -485,7 +493,7 @@ static void free_terms(terms *t) {
 }
 
 /* Sorts the terms, groups the fields of each term and cuts the groups into
- * at most nparts parts of about equal stream bytes. 0 or -1. */
+ * at most nparts parts of about equal stream bytes. 0 or TRAWL_ENOMEM. */
 static int terms_prepare(terms *t, const tw_accum *a, unsigned nparts) {
     memset(t, 0, sizeof *t);
     t->a = a;
@@ -495,7 +503,7 @@ static int terms_prepare(terms *t, const tw_accum *a, unsigned nparts) {
     uint64_t *wsum = malloc(sizeof *wsum * ((size_t)n + 1));
     if (!t->order || !t->gstart || !wsum) {
         free(wsum);
-        return -1;
+        return TRAWL_ENOMEM;
     }
     /* Groups of equal term bytes, and the running weight (stream bytes) at
      * the end of each. */
@@ -527,7 +535,7 @@ static int terms_prepare(terms *t, const tw_accum *a, unsigned nparts) {
     free(wsum);
     t->nparts = nparts;
     for (k = 0; k < nparts; k++) {
-        if (!(t->parts[k] = calloc(1, sizeof *t->parts[k]))) return -1;
+        if (!(t->parts[k] = calloc(1, sizeof *t->parts[k]))) return TRAWL_ENOMEM;
         *t->parts[k] = (part){.a = a, .order = t->order, .gstart = t->gstart, .g0 = cut[k], .g1 = cut[k + 1]};
     }
     return 0;
@@ -535,7 +543,7 @@ static int terms_prepare(terms *t, const tw_accum *a, unsigned nparts) {
 
 /* Lays the built parts end to end into POSTINGS and POSITIONS (the offsets
  * in later parts' records shifted) and builds DICT and DICTIDX from the final
- * record offsets. 0, -1 or -2. */
+ * record offsets. 0 or the first part's failure (a trawl_rc). */
 static int terms_finish(terms *t, wctx *w, uint64_t *npostings, uint64_t *nterms_out) {
     int rc = 0;
     for (unsigned k = 0; k < t->nparts && rc == 0; k++) rc = t->parts[k]->rc;
@@ -545,8 +553,8 @@ static int terms_finish(terms *t, wctx *w, uint64_t *npostings, uint64_t *nterms
         if (k == 0) {
             w->sec[TW_SEC_POSTINGS][0] = p->post;
             memset(&p->post, 0, sizeof p->post);
-        } else if (shift_part(p, pos_before, &w->sec[TW_SEC_POSTINGS][k])) {
-            rc = -1;
+        } else {
+            rc = shift_part(p, pos_before, &w->sec[TW_SEC_POSTINGS][k]);
         }
         post_base[k] = post_before;
         post_before += w->sec[TW_SEC_POSTINGS][k].len;
@@ -603,7 +611,7 @@ static int terms_finish(terms *t, wctx *w, uint64_t *npostings, uint64_t *nterms
     tw_buf_le32(idx, (uint32_t)((nterms + TW_DICT_BLOCK - 1) / TW_DICT_BLOCK));
     tw_buf_put(idx, entries.p, entries.len);
     tw_buf_put(idx, keys.p, keys.len);
-    if (keys.oom || entries.oom) rc = -1;
+    if (keys.oom || entries.oom) rc = TRAWL_ENOMEM;
     tw_buf_free(&keys);
     tw_buf_free(&entries);
     *nterms_out = nterms;
@@ -633,7 +641,8 @@ static int cmp_ids(const void *x, const void *y, void *ctx) {
     return p->doc > q->doc ? -1 : p->doc < q->doc;
 }
 
-/* DOCLEN and IDS (count, offsets, doc numbers sorted by id, pool). */
+/* DOCLEN and IDS (count, offsets, doc numbers sorted by id, pool). rc: 0,
+ * TRAWL_ENOMEM, or TRAWL_ELIMIT when the ids pass 4 GiB. */
 typedef struct ids_task {
     wctx *w;
     const tw_accum *a;
@@ -656,14 +665,14 @@ static void build_ids(void *arg) {
         off += il;
     }
     if (off > UINT32_MAX) {
-        x->rc = -2;
+        x->rc = TRAWL_ELIMIT;
         return;
     }
     tw_buf_le32(ids, (uint32_t)off);
     id_ent *sorted = malloc(sizeof *sorted * (nd ? nd : 1));
     if (!sorted || tw_buf_reserve(ids, (size_t)nd * 4)) {
         free(sorted);
-        x->rc = -1;
+        x->rc = TRAWL_ENOMEM;
         return;
     }
     for (uint32_t d = 0; d < nd; d++) {
@@ -690,7 +699,8 @@ static void build_ids(void *arg) {
  * then the LZ4 blocks. The accumulator has compressed every block but the
  * open one; its data become a piece of the section as they are (borrowed:
  * *borrowed is set so that it is not freed), the open block is compressed
- * here into a piece of its own. 0, -1 or -2. */
+ * here into a piece of its own. 0, TRAWL_ENOMEM, or TRAWL_ELIMIT when the open
+ * block cannot be compressed (more than LZ4 takes). */
 static int build_store(wctx *w, const tw_accum *a, int *borrowed) {
     tw_accum_store st;
     tw_accum_get_store(a, &st);
@@ -698,17 +708,17 @@ static int build_store(wctx *w, const tw_accum *a, int *borrowed) {
     tw_buf *ix = &w->sec[TW_SEC_STORE][0], *last = &w->sec[TW_SEC_STORE][2];
     uint32_t tail_clen = 0;
     if (st.tail_len > 0) {
-        if (st.tail_len > (size_t)LZ4_MAX_INPUT_SIZE) return -2;
+        if (st.tail_len > (size_t)LZ4_MAX_INPUT_SIZE) return TRAWL_ELIMIT;
         int bound = LZ4_compressBound((int)st.tail_len);
-        if (tw_buf_reserve(last, (size_t)bound)) return -1;
+        if (tw_buf_reserve(last, (size_t)bound)) return TRAWL_ENOMEM;
         int c = LZ4_compress_default((const char *)st.tail, (char *)last->p, (int)st.tail_len, bound);
-        if (c <= 0) return -2;
+        if (c <= 0) return TRAWL_ELIMIT;
         last->len = (size_t)c;
         tail_clen = (uint32_t)c;
     }
     tw_buf_le32(ix, nb);
     tw_buf_le32(ix, 0);
-    if (tw_buf_reserve(ix, (size_t)nb * 24)) return -1;
+    if (tw_buf_reserve(ix, (size_t)nb * 24)) return TRAWL_ENOMEM;
     uint64_t off = 0;
     for (uint32_t b = 0; b < nb; b++) {
         int open = b == st.nblocks;
@@ -762,15 +772,15 @@ static unsigned cpu_count(void) {
 }
 
 /* Builds every section of a in w with the calling thread and helpers.
- * Returns 0, -1 (out of memory) or -2 (a limit exceeded); fills the counts. */
+ * Returns 0 or a trawl_rc (TRAWL_ENOMEM, ELIMIT, ECORRUPT); fills the counts. */
 static int build_all(wctx *w, const tw_accum *a, const char *lang, uint64_t *npostings, uint64_t *nterms) {
     unsigned ncpu = cpu_count(), nparts = 2 * ncpu > MAX_PARTS ? MAX_PARTS : 2 * ncpu;
     pool p;
     memset(&p, 0, sizeof p);
-    if (pthread_mutex_init(&p.mu, NULL)) return -1;
+    if (pthread_mutex_init(&p.mu, NULL)) return TRAWL_ENOMEM;
     if (pthread_cond_init(&p.cv, NULL)) {
         pthread_mutex_destroy(&p.mu);
-        return -1;
+        return TRAWL_ENOMEM;
     }
     pthread_t th[MAX_PARTS];
     unsigned nth = 0;
@@ -795,7 +805,7 @@ static int build_all(wctx *w, const tw_accum *a, const char *lang, uint64_t *npo
     if (rc == 0) build_meta(w, a, lang, *npostings, *nterms);
     for (unsigned s = 1; s < TW_SEC_COUNT && rc == 0; s++)
         for (unsigned k = 0; k < MAX_PIECES; k++)
-            if (w->sec[s][k].oom) rc = -1;
+            if (w->sec[s][k].oom) rc = TRAWL_ENOMEM;
     return rc;
 }
 
@@ -809,14 +819,14 @@ static void free_wctx(wctx *w) {
 /* ------------------------------------------------------------------------ */
 /* The file                                                                  */
 
-/* Writes p[0..n) at offset off of fd. 0, or -1 with errno set. */
+/* Writes p[0..n) at offset off of fd. 0, or TRAWL_EIO with errno set. */
 static int pwrite_all(int fd, const void *p, size_t n, uint64_t off) {
     const uint8_t *q = p;
     while (n > 0) {
         ssize_t k = pwrite(fd, q, n, (off_t)off);
         if (k < 0) {
             if (errno == EINTR) continue;
-            return -1;
+            return TRAWL_EIO;
         }
         q += k;
         n -= (size_t)k;
@@ -845,7 +855,7 @@ static void *write_ops(void *arg) {
     writer_job *j = arg;
     for (size_t i = 0; i < j->n && j->rc == 0; i++)
         if (pwrite_all(j->fd, j->ops[i].p, j->ops[i].len, j->ops[i].off)) {
-            j->rc = -1;
+            j->rc = TRAWL_EIO;
             j->err = errno;
         }
     return NULL;
@@ -855,17 +865,19 @@ int tw_segment_write(const tw_accum *a, const char *lang, const char *path, tw_s
                      size_t errcap) {
     wctx *w = calloc(1, sizeof *w);
     if (!w) {
-        snprintf(err, errcap, "%s: out of memory while building the segment", path);
-        return TRAWL_ENOMEM;
+        return tw_err(err, errcap, TRAWL_ENOMEM, "%s: out of memory while building the segment", path);
     }
     uint64_t npostings = 0, nterms = 0;
     int rc = build_all(w, a, lang, &npostings, &nterms);
     XXH3_state_t *xs = rc ? NULL : XXH3_createState();
     if (rc || !xs) {
-        snprintf(err, errcap, "%s: %s while building the segment", path,
-                 rc == -2 ? "a limit was exceeded" : "out of memory");
+        if (!rc) rc = TRAWL_ENOMEM;
+        tw_err(err, errcap, rc, "%s: %s while building the segment", path,
+               rc == TRAWL_ELIMIT     ? "a limit was exceeded"
+               : rc == TRAWL_ECORRUPT ? "inconsistent accumulated data"
+                                      : trawl_strerror(rc));
         free_wctx(w);
-        return rc == -2 ? TRAWL_ELIMIT : TRAWL_ENOMEM;
+        return rc;
     }
     /* Layout: header, 8-byte-aligned sections, table, footer; and the list
      * of writes that make it. */
@@ -911,12 +923,12 @@ int tw_segment_write(const tw_accum *a, const char *lang, const char *path, tw_s
     ops[nops++] = (wop){table_off, table.p, table.len};
     ops[nops++] = (wop){table_off + table.len, foot.p, foot.len};
     uint64_t file_bytes = table_off + table.len + foot.len;
-    int io = (table.oom || foot.oom || head.oom) ? -2 : 0, saved = 0;
+    int io = (table.oom || foot.oom || head.oom) ? TRAWL_ENOMEM : 0, saved = 0;
     int fd = -1;
     if (io == 0) {
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0) {
-            snprintf(err, errcap, "%s: cannot create: %s", path, strerror(errno));
+            tw_err(err, errcap, TRAWL_EIO, "%s: cannot create: %s", path, strerror(errno));
             free_wctx(w);
             tw_buf_free(&head);
             tw_buf_free(&table);
@@ -937,15 +949,15 @@ int tw_segment_write(const tw_accum *a, const char *lang, const char *path, tw_s
             write_ops(&jobs[1]);
         for (int k = 0; k < 2; k++)
             if (jobs[k].rc && io == 0) {
-                io = -1;
+                io = TRAWL_EIO;
                 saved = jobs[k].err;
             }
         if (io == 0 && fsync(fd) != 0) {
-            io = -1;
+            io = TRAWL_EIO;
             saved = errno;
         }
         if (close(fd) != 0 && io == 0) {
-            io = -1;
+            io = TRAWL_EIO;
             saved = errno;
         }
     }
@@ -954,9 +966,9 @@ int tw_segment_write(const tw_accum *a, const char *lang, const char *path, tw_s
     tw_buf_free(&table);
     tw_buf_free(&foot);
     if (io) {
-        snprintf(err, errcap, "%s: write failed: %s", path, io == -2 ? "out of memory" : strerror(saved));
         if (fd >= 0) unlink(path);
-        return io == -2 ? TRAWL_ENOMEM : TRAWL_EIO;
+        return tw_err(err, errcap, io, "%s: write failed: %s", path,
+                      io == TRAWL_ENOMEM ? "out of memory" : strerror(saved));
     }
     if (sum) {
         sum->bytes = file_bytes;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
+
 /* Growable byte buffer. On allocation failure `oom` is set and later appends
  * are ignored (sticky error: check once at the end). */
 typedef struct tw_buf {
@@ -18,21 +20,22 @@ typedef struct tw_buf {
     int oom;
 } tw_buf;
 
+/* Room for extra more bytes at b->len. 0 or TRAWL_ENOMEM (sets oom). */
 static inline int tw_buf_reserve(tw_buf *b, size_t extra) {
-    if (b->oom) return -1;
+    if (b->oom) return TRAWL_ENOMEM;
     if (b->cap - b->len >= extra) return 0;
     size_t ncap = b->cap ? b->cap : 64;
     while (ncap - b->len < extra) {
         if (ncap > SIZE_MAX / 2) {
             b->oom = 1;
-            return -1;
+            return TRAWL_ENOMEM;
         }
         ncap *= 2;
     }
     uint8_t *np = realloc(b->p, ncap);
     if (!np) {
         b->oom = 1;
-        return -1;
+        return TRAWL_ENOMEM;
     }
     b->p = np;
     b->cap = ncap;
@@ -80,29 +83,29 @@ static inline void tw_buf_free(tw_buf *b) {
     memset(b, 0, sizeof *b);
 }
 
-/* Decodes a varint from *pp (not past end) into *v. Returns 0, or -1 if the
- * varint is truncated or longer than 64 bits. Advances *pp on success. */
+/* Decodes a varint from *pp (not past end) into *v. Returns 0, or
+ * TRAWL_ECORRUPT if the varint is truncated or longer than 64 bits. Advances *pp on success. */
 static inline int tw_get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v) {
     const uint8_t *p = *pp;
     uint64_t r = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (p >= end) return -1;
+        if (p >= end) return TRAWL_ECORRUPT;
         uint8_t c = *p++;
         r |= (uint64_t)(c & 0x7F) << shift;
         if (!(c & 0x80)) {
-            if (shift == 63 && c > 1) return -1;
+            if (shift == 63 && c > 1) return TRAWL_ECORRUPT;
             *pp = p;
             *v = r;
             return 0;
         }
     }
-    return -1;
+    return TRAWL_ECORRUPT;
 }
 
 /* Same for a value that must fit in 32 bits. */
 static inline int tw_get_varint32(const uint8_t **pp, const uint8_t *end, uint32_t *v) {
     uint64_t x;
-    if (tw_get_varint(pp, end, &x) || x > UINT32_MAX) return -1;
+    if (tw_get_varint(pp, end, &x) || x > UINT32_MAX) return TRAWL_ECORRUPT;
     *v = (uint32_t)x;
     return 0;
 }

@@ -250,7 +250,7 @@ static int phrase_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, con
             if (freq == -1)
                 rc = TRAWL_ENOMEM;
             else if (freq < 0)
-                rc = tw_seterr(err, errcap, TRAWL_ECORRUPT, "%s: positions section: stream invalid", e->seg->path);
+                rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: positions section: stream invalid", e->seg->path);
             else if (freq > 0) {
                 any = 1;
                 score +=

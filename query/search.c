@@ -60,8 +60,8 @@ static int search_segment(trawl_results *res, const trawl_index *idx, uint32_t s
     tw_cursor_free(cur);
     res->total += total;
     if (phrase_err)
-        return tw_seterr(res->errmsg, sizeof res->errmsg, TRAWL_ECORRUPT, "%s: positions section: stream invalid",
-                         idx->segs[si].seg->path);
+        return tw_err(res->errmsg, sizeof res->errmsg, TRAWL_ECORRUPT, "%s: positions section: stream invalid",
+                      idx->segs[si].seg->path);
     return 0;
 }
 
@@ -162,14 +162,14 @@ trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_opt
         goto done;
     }
     if (!(ctx = tw_index_qctx_acquire(idx))) {
-        rc = tw_seterr(res->errmsg, sizeof res->errmsg, TRAWL_ENOMEM, "cannot make an analyzer for '%s'", idx->lang);
+        rc = tw_err(res->errmsg, sizeof res->errmsg, TRAWL_ENOMEM, "cannot make an analyzer for '%s'", idx->lang);
         goto done;
     }
     rc = tw_plan_build(idx, options, ctx->an, tw_query_root(q), &plan, res->errmsg, sizeof res->errmsg, &res->erroff);
     if (rc) goto done;
     size_t want = options->count_only ? 0 : options->offset + options->limit;
     if (want < options->offset || want > 1000000) {
-        rc = tw_seterr(res->errmsg, sizeof res->errmsg, TRAWL_ELIMIT, "offset + limit exceeds 1000000");
+        rc = tw_err(res->errmsg, sizeof res->errmsg, TRAWL_ELIMIT, "offset + limit exceeds 1000000");
         goto done;
     }
     top.want = want;
