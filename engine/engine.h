@@ -62,7 +62,7 @@ struct tw_kernels;
 
 struct trawl_index {
     char *dir;
-    const struct tw_kernels *kernels; /* intersection kernels chosen at open (TRAWL_SIMD) */
+    const struct tw_kernels *kernels; /* intersection kernels chosen at open (trawl_open_options_set_simd) */
     uint64_t generation;
     char lang[TW_LANG_MAX];
     uint32_t nsegs;

@@ -15,6 +15,7 @@
 #include "analyzer.h"
 #include "engine.h"
 #include "kernels.h"
+#include "openopts.h"
 
 int tw_index_field(const trawl_index *idx, const char *name) {
     for (uint32_t f = 0; f < idx->nfields; f++)
@@ -138,7 +139,10 @@ static int build_fields(trawl_index *idx) {
     return 0;
 }
 
-static int open_once(const char *dir, trawl_index **out, char *err, size_t errcap, int *retry) {
+/* Opens the commit dir/MANIFEST names, with the settings of o. Sets *retry
+ * when a file it names is gone (a writer replaced the commit meanwhile). */
+static int open_once(const char *dir, const trawl_open_options *o, trawl_index **out, char *err, size_t errcap,
+                     int *retry) {
     tw_manifest m;
     int rc = tw_manifest_read(dir, &m, err, errcap);
     if (rc == TRAWL_ENOTFOUND)
@@ -152,7 +156,7 @@ static int open_once(const char *dir, trawl_index **out, char *err, size_t errca
         return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     }
     pthread_mutex_init(&idx->pool_lock, NULL);
-    idx->kernels = tw_kernels_get(tw_simd_select());
+    idx->kernels = tw_kernels_get(tw_open_simd(o));
     idx->generation = m.generation;
     memcpy(idx->lang, m.lang, sizeof idx->lang);
     for (size_t i = 0; i < m.nsegs && rc == 0; i++) {
@@ -207,6 +211,14 @@ static int open_once(const char *dir, trawl_index **out, char *err, size_t errca
 }
 
 trawl_rc trawl_index_open(const char *dir, trawl_index **out, char **errmsg) {
+    return trawl_index_open_v2(dir, NULL, out, errmsg);
+}
+
+const char *trawl_index_simd(const trawl_index *idx) {
+    return idx ? tw_simd_name(idx->kernels->level) : "?";
+}
+
+trawl_rc trawl_index_open_v2(const char *dir, const trawl_open_options *options, trawl_index **out, char **errmsg) {
     char err[1024] = "";
     if (out) *out = NULL;
     if (errmsg) *errmsg = NULL;
@@ -216,7 +228,7 @@ trawl_rc trawl_index_open(const char *dir, trawl_index **out, char **errmsg) {
      * reading the manifest and opening them: read it again. */
     for (int attempt = 0; attempt < 5; attempt++) {
         int retry = 0;
-        rc = open_once(dir, out, err, sizeof err, &retry);
+        rc = open_once(dir, options, out, err, sizeof err, &retry);
         if (rc == 0 || !retry) break;
     }
     if (rc && errmsg) *errmsg = strdup(err[0] ? err : trawl_strerror(rc));

@@ -20,9 +20,10 @@
  * later add or in the commit, and is sticky: every later add and commit
  * returns it, and the writer can only be closed.
  *
- * Threads: TRAWL_THREADS=n in the environment sets the number of analysis
- * threads (0: everything in the caller's thread); by default one per online
- * CPU when there are two or more, up to MAX_THREADS.
+ * Threads and memory budget come from the trawl_open_options given to
+ * trawl_writer_open_v2 (openopts.h): by default one analysis thread per
+ * online CPU when there are two or more, up to TW_MAX_WRITER_THREADS, and
+ * 512 MiB.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -43,12 +44,11 @@
 #include "docpipe.h"
 #include "engine.h"
 #include "jsondoc.h"
+#include "openopts.h"
 #include "segwriter.h"
 
 #define ID_MAX_BYTES 1024u
 #define DOC_MAX_BYTES (64u << 20)
-#define DEFAULT_RAM_BUDGET ((size_t)512 << 20)
-#define MAX_THREADS 8u
 #define BATCH_DOCS 4096u
 #define FIELD_CACHE 16u /* field numbers remembered by position in the document */
 
@@ -138,20 +138,12 @@ static void collect_garbage(trawl_writer *w) {
     closedir(d);
 }
 
-/* Analysis threads: TRAWL_THREADS, else one per online CPU when there are two or more. */
-static unsigned thread_count(void) {
-    const char *env = getenv("TRAWL_THREADS");
-    if (env && *env) {
-        char *end;
-        long n = strtol(env, &end, 10);
-        if (*end == 0 && n >= 0) return n > (long)MAX_THREADS ? MAX_THREADS : (unsigned)n;
-    }
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if (ncpu < 2) return 0;
-    return ncpu > (long)MAX_THREADS ? MAX_THREADS : (unsigned)ncpu;
+trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out, char **errmsg) {
+    return trawl_writer_open_v2(dir, lang, NULL, out, errmsg);
 }
 
-trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out, char **errmsg) {
+trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const trawl_open_options *options, trawl_writer **out,
+                              char **errmsg) {
     char err[1024] = "";
     int rc = 0;
     if (out) *out = NULL;
@@ -163,10 +155,8 @@ trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out
         return TRAWL_ENOMEM;
     }
     w->lockfd = -1;
-    w->ram_budget = DEFAULT_RAM_BUDGET;
+    w->ram_budget = tw_open_ram_bytes(options);
     for (unsigned k = 0; k < FIELD_CACHE; k++) w->fcache[k] = -1;
-    const char *env = getenv("TRAWL_RAM_MB");
-    if (env && atol(env) > 0) w->ram_budget = (size_t)atol(env) << 20;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         rc = tw_err(err, sizeof err, TRAWL_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
         goto fail;
@@ -206,7 +196,7 @@ trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out
     }
     snprintf(w->man.lang, sizeof w->man.lang, "%s", tw_analyzer_lang(an));
     tw_analyzer_free(an);
-    if (!(w->acc = tw_accum_new()) || !(w->pipe = tw_pipe_new(w->man.lang, thread_count()))) {
+    if (!(w->acc = tw_accum_new()) || !(w->pipe = tw_pipe_new(w->man.lang, tw_open_threads(options)))) {
         rc = TRAWL_ENOMEM;
         goto fail;
     }

@@ -86,6 +86,40 @@ TRAWL_API trawl_rc trawl_analyze(const char *lang, const char *text, size_t len,
 TRAWL_API const char *const *trawl_languages(void);
 
 /* ------------------------------------------------------------------------ */
+/* Opening options                                                           */
+
+/* Settings given when a writer or an index is opened, defaults in brackets.
+ * The library reads no environment variable: a program that wants its users
+ * to set these through the environment reads it itself (the trawl command
+ * reads TRAWL_THREADS, TRAWL_RAM_MB and TRAWL_SIMD). Settings that do not
+ * apply to what is opened are ignored. An options object may be shared by
+ * threads once no one modifies it, and freed once the open returned. */
+typedef struct trawl_open_options trawl_open_options;
+
+/* A new options object with every default, or NULL when out of memory. */
+TRAWL_API trawl_open_options *trawl_open_options_new(void);
+TRAWL_API void trawl_open_options_free(trawl_open_options *o);
+
+/* Writer: the number of threads analyzing documents. 0 analyzes everything in
+ * the caller's thread; more than 8 are taken as 8; -1 restores the default
+ * [one per online CPU when there are two or more, at most 8; none on one CPU].
+ * TRAWL_EINVAL for n < -1. Documents, segments and every byte written are the
+ * same whatever the number. */
+TRAWL_API trawl_rc trawl_open_options_set_threads(trawl_open_options *o, int n);
+
+/* Writer: the memory, in MiB, after which the documents added so far are
+ * written out as a segment file before the commit, 1 to 1048576 [512].
+ * TRAWL_EINVAL otherwise. */
+TRAWL_API trawl_rc trawl_open_options_set_ram_mb(trawl_open_options *o, size_t mb);
+
+/* Index: the instruction-set level of the intersection kernels: "scalar",
+ * "sse4.1" (or "sse41"), "avx2", "avx512", or "auto" [the best the CPU has],
+ * in any ASCII case. A level the CPU lacks falls back to the best level below
+ * it that it has. Results are the same at every level; only speed differs.
+ * TRAWL_EINVAL for another name. */
+TRAWL_API trawl_rc trawl_open_options_set_simd(trawl_open_options *o, const char *level);
+
+/* ------------------------------------------------------------------------ */
 /* Writing                                                                   */
 
 typedef struct trawl_writer trawl_writer;
@@ -98,6 +132,11 @@ typedef struct trawl_writer trawl_writer;
  * *errmsg receives a message to free with trawl_free. */
 TRAWL_API trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out, char **errmsg);
 
+/* trawl_writer_open with the threads and memory budget of options (NULL: the
+ * defaults, which is what trawl_writer_open uses). */
+TRAWL_API trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const trawl_open_options *options,
+                                        trawl_writer **out, char **errmsg);
+
 /* Adds one document given as a JSON object: "id" (a non-empty string) is
  * required; every other string field (or array of strings) is a text field;
  * all fields are kept in the document store. A document whose id is already in
@@ -106,12 +145,12 @@ TRAWL_API trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_wr
  * why. json need not be NUL-terminated.
  *
  * Documents are checked here, in the caller's thread, and analyzed by worker
- * threads (TRAWL_THREADS=n in the environment sets how many; 0 = none, all in
- * the caller's thread; default one per CPU), so a failure of the writer itself
+ * threads (trawl_open_options_set_threads), so a failure of the writer itself
  * (out of memory, a segment file that cannot be written) may be reported by a
  * later add or by trawl_writer_commit; from then on every call returns it and
- * the writer can only be closed. TRAWL_RAM_MB sets the memory after which
- * documents are flushed to a segment file before the commit (default 512). */
+ * the writer can only be closed. Once the documents held pass the memory
+ * budget (trawl_open_options_set_ram_mb) they are written out as a segment
+ * file before the commit. */
 TRAWL_API trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len);
 
 /* Adds one document from parallel arrays of field names and UTF-8 values
@@ -142,7 +181,16 @@ typedef struct trawl_index trawl_index;
  * every section of every segment. On failure *out is NULL and, if errmsg is not
  * NULL, *errmsg receives a message naming the file and section (trawl_free it). */
 TRAWL_API trawl_rc trawl_index_open(const char *dir, trawl_index **out, char **errmsg);
+
+/* trawl_index_open with the SIMD level of options (NULL: the defaults, which is
+ * what trawl_index_open uses). */
+TRAWL_API trawl_rc trawl_index_open_v2(const char *dir, const trawl_open_options *options, trawl_index **out,
+                                       char **errmsg);
 TRAWL_API void trawl_index_close(trawl_index *idx);
+
+/* The instruction-set level the index's kernels use: "scalar", "sse41",
+ * "avx2" or "avx512" (static string). */
+TRAWL_API const char *trawl_index_simd(const trawl_index *idx);
 
 /* Number of live documents. */
 TRAWL_API uint64_t trawl_index_doc_count(const trawl_index *idx);

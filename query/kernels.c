@@ -19,6 +19,7 @@
  * output offset), so no per-input scratch is needed.
  */
 #include "kernels.h"
+#include "error.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,21 +79,21 @@ static int tw_streq_nocase(const char *a, const char *b) {
     return *a == *b;
 }
 
-tw_simd_level tw_simd_select(void) {
-    const char *e = getenv("TRAWL_SIMD");
-    int forced = -1;
-    if (e) {
-        if (tw_streq_nocase(e, "scalar"))
-            forced = TW_SIMD_SCALAR;
-        else if (tw_streq_nocase(e, "sse41") || tw_streq_nocase(e, "sse4.1"))
-            forced = TW_SIMD_SSE41;
-        else if (tw_streq_nocase(e, "avx2"))
-            forced = TW_SIMD_AVX2;
-        else if (tw_streq_nocase(e, "avx512"))
-            forced = TW_SIMD_AVX512;
-    }
-    if (forced >= 0 && tw_simd_supported((tw_simd_level)forced)) return (tw_simd_level)forced;
-    return tw_simd_best();
+int tw_simd_parse(const char *name, tw_simd_level *out) {
+    if (!name) return TRAWL_EINVAL;
+    if (tw_streq_nocase(name, "auto"))
+        *out = tw_simd_best();
+    else if (tw_streq_nocase(name, "scalar"))
+        *out = TW_SIMD_SCALAR;
+    else if (tw_streq_nocase(name, "sse41") || tw_streq_nocase(name, "sse4.1"))
+        *out = TW_SIMD_SSE41;
+    else if (tw_streq_nocase(name, "avx2"))
+        *out = TW_SIMD_AVX2;
+    else if (tw_streq_nocase(name, "avx512"))
+        *out = TW_SIMD_AVX512;
+    else
+        return TRAWL_EINVAL;
+    return 0;
 }
 
 const tw_kernels *tw_kernels_get(tw_simd_level level) {

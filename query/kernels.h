@@ -10,8 +10,9 @@
  * the scorer can fetch per-posting data (term frequencies) stored in rank order.
  *
  * Dispatch: every level has one static const table of function pointers
- * (tw_kernels). tw_simd_select() picks a level from the CPU and the TRAWL_SIMD
- * environment variable; tw_kernels_get() returns the table. There is no global
+ * (tw_kernels). tw_simd_best() is the best level of the CPU, tw_simd_parse()
+ * reads a level's name (the library's caller chooses: trawl_open_options_set_simd);
+ * tw_kernels_get() returns the table. There is no global
  * mutable state: callers cache the pointer they got. Every table computes the
  * same results; only speed differs. The x86 levels are compiled with function
  * target attributes, so the library runs on any x86-64; on other
@@ -37,7 +38,7 @@
  * passes 65535 is clipped.
  *
  * Typical use:
- *   const tw_kernels *k = tw_kernels_get(tw_simd_select());   // once
+ *   const tw_kernels *k = tw_kernels_get(tw_simd_best());   // once
  *   const tw_rview *in[2] = {&va, &vb};
  *   uint32_t *ids = malloc(min_card * 4), *ra = ..., *rb = ...;
  *   uint32_t *ranks[2] = {ra, rb};
@@ -133,12 +134,11 @@ int tw_simd_supported(tw_simd_level level);
 /* The highest supported level. */
 tw_simd_level tw_simd_best(void);
 
-/* The level to use: TRAWL_SIMD=scalar|sse41|avx2|avx512 (case-insensitive;
- * "sse4.1" is accepted too) forces a level; when the forced level is not
- * supported, or the variable is unset, empty or unknown, the result is
- * tw_simd_best(). Reads the environment and the CPU on every call and keeps no
- * state: call it once and cache the result. */
-tw_simd_level tw_simd_select(void);
+/* The level named name: "scalar", "sse4.1" (or "sse41"), "avx2" or "avx512",
+ * ASCII case-insensitive; "auto" gives tw_simd_best(). Whether the CPU
+ * supports the level is not checked (tw_kernels_get falls back). 0, or
+ * TRAWL_EINVAL for another name or NULL. */
+int tw_simd_parse(const char *name, tw_simd_level *out);
 
 /* The static table of `level`; when that level is not supported (or out of
  * range), the table of the highest supported level below it — so the result is

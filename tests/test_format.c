@@ -1279,14 +1279,22 @@ static void subdir(char *out, size_t cap, const char *root, const char *name) {
     }
 }
 
-static trawl_writer *open_writer(const char *dir, const char *lang) {
+/* A writer on dir; ram_mb > 0 sets its memory budget (else the default). */
+static trawl_writer *open_writer_ram(const char *dir, const char *lang, size_t ram_mb) {
     trawl_writer *w = NULL;
     char *msg = NULL;
-    int rc = trawl_writer_open(dir, lang, &w, &msg);
+    trawl_open_options *o = trawl_open_options_new();
+    if (!o || (ram_mb && trawl_open_options_set_ram_mb(o, ram_mb) != TRAWL_OK)) exit(1);
+    int rc = trawl_writer_open_v2(dir, lang, o, &w, &msg);
+    trawl_open_options_free(o);
     CHECK(rc == TRAWL_OK && w, "writer_open %s (%s): %s", dir, lang ? lang : "NULL", msg ? msg : "");
     trawl_free(msg);
     if (!w) exit(1);
     return w;
+}
+
+static trawl_writer *open_writer(const char *dir, const char *lang) {
+    return open_writer_ram(dir, lang, 0);
 }
 
 static void commit(trawl_writer *w, model *m) {
@@ -1382,9 +1390,7 @@ static void scenario_commits(const char *root) {
     trawl_writer_close(w2);
     char *before = listing(dir);
     man1 = slurp(mp, &l1);
-    setenv("TRAWL_RAM_MB", "1", 1);
-    w2 = open_writer(dir, NULL);
-    unsetenv("TRAWL_RAM_MB");
+    w2 = open_writer_ram(dir, NULL, 1);
     model scratch = {0};
     scratch.lang = "english";
     rng r2 = {77};
@@ -1422,9 +1428,7 @@ static void scenario_flushes(const char *root) {
     model m = {0};
     m.lang = "none";
     rng r = {0x5eed0002};
-    setenv("TRAWL_RAM_MB", "1", 1);
-    trawl_writer *w = open_writer(dir, "none");
-    unsetenv("TRAWL_RAM_MB");
+    trawl_writer *w = open_writer_ram(dir, "none", 1);
     for (unsigned k = 0; k < 2500; k++) model_add(&m, &r, k);
     for (int i = 0; i < 500; i++) /* replaced across flushed segments of one commit */
         model_add(&m, &r, (unsigned)below(&r, 2500));

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "kernels.h"
 #include "rview.h"
 
@@ -776,20 +777,27 @@ static void test_dispatch(void) {
         CHECK(strcmp(k->name, tw_simd_name(k->level)) == 0, "table name %s vs %s", k->name, tw_simd_name(k->level));
     }
     CHECK(tw_kernels_get((tw_simd_level)99)->level == best, "out-of-range level must clamp to the best");
-    static const char *names[] = {"scalar", "sse41", "avx2", "avx512"};
-    for (int l = 0; l < TW_SIMD_NLEVELS; l++) {
-        setenv("TRAWL_SIMD", names[l], 1);
-        tw_simd_level got = tw_simd_select();
-        tw_simd_level want = tw_simd_supported((tw_simd_level)l) ? (tw_simd_level)l : best;
-        CHECK(got == want, "TRAWL_SIMD=%s selected %d, want %d", names[l], (int)got, (int)want);
+    /* Names of levels (trawl_open_options_set_simd takes the same). */
+    const struct {
+        const char *name;
+        int level; /* -1: refused */
+    } names[] = {{"scalar", TW_SIMD_SCALAR}, {"sse41", TW_SIMD_SSE41}, {"sse4.1", TW_SIMD_SSE41},
+                 {"avx2", TW_SIMD_AVX2},     {"avx512", TW_SIMD_AVX512}, {"AVX2", TW_SIMD_AVX2},
+                 {"Scalar", TW_SIMD_SCALAR}, {"SSE4.1", TW_SIMD_SSE41},  {"auto", (int)best},
+                 {"AUTO", (int)best},        {"bogus", -1},              {"", -1},
+                 {"avx", -1},                {"avx5120", -1},            {"sse4", -1},
+                 {" avx2", -1},              {"avx2 ", -1}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        tw_simd_level got = TW_SIMD_NLEVELS;
+        int rc = tw_simd_parse(names[i].name, &got);
+        if (names[i].level < 0)
+            CHECK(rc == TRAWL_EINVAL, "tw_simd_parse(\"%s\") = %d, want TRAWL_EINVAL", names[i].name, rc);
+        else
+            CHECK(rc == 0 && (int)got == names[i].level, "tw_simd_parse(\"%s\") = %d level %d, want level %d",
+                  names[i].name, rc, (int)got, names[i].level);
     }
-    setenv("TRAWL_SIMD", "AVX2", 1);
-    CHECK(tw_simd_select() == (tw_simd_supported(TW_SIMD_AVX2) ? TW_SIMD_AVX2 : best),
-          "TRAWL_SIMD is case-insensitive");
-    setenv("TRAWL_SIMD", "bogus", 1);
-    CHECK(tw_simd_select() == best, "unknown TRAWL_SIMD must select the best level");
-    unsetenv("TRAWL_SIMD");
-    CHECK(tw_simd_select() == best, "unset TRAWL_SIMD must select the best level");
+    tw_simd_level dummy;
+    CHECK(tw_simd_parse(NULL, &dummy) == TRAWL_EINVAL, "tw_simd_parse(NULL)");
 }
 
 int main(void) {

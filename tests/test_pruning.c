@@ -7,8 +7,8 @@
  * same total and the very same hits — ids, order and bit-identical scores —
  * on a corpus built for ties: a tiny vocabulary, short fields and many
  * duplicate documents, over several segments with replaced documents.
- * Every dispatch level of the kernels is exercised by re-running under
- * TRAWL_SIMD=scalar, sse41, avx2 and avx512.
+ * Every dispatch level of the kernels is exercised by re-opening the index
+ * with trawl_open_options_set_simd scalar, sse4.1, avx2 and avx512.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,11 +170,28 @@ int main(void) {
     int bad = run_queries(idx, "default", 600);
     trawl_index_close(idx);
     /* Each SIMD level (an unsupported level falls back to the best below it). */
-    static const char *const levels[] = {"scalar", "sse41", "avx2", "avx512"};
+    static const char *const levels[] = {"scalar", "sse4.1", "avx2", "avx512"};
+    static const char *const names[] = {"scalar", "sse41", "avx2", "avx512"};
+    int below = 1; /* the levels so far are all the CPU's */
     for (size_t l = 0; l < 4 && bad == 0; l++) {
-        setenv("TRAWL_SIMD", levels[l], 1);
-        if (trawl_index_open(dir, &idx, &err) != TRAWL_OK) return 1;
-        bad = run_queries(idx, levels[l], 150);
+        trawl_open_options *o = trawl_open_options_new();
+        if (!o || trawl_open_options_set_simd(o, levels[l]) != TRAWL_OK) return 1;
+        if (trawl_index_open_v2(dir, o, &idx, &err) != TRAWL_OK) return 1;
+        trawl_open_options_free(o);
+        /* The level asked for, or (the CPU lacks it) one below it. */
+        const char *got = trawl_index_simd(idx);
+        int same = strcmp(got, names[l]) == 0;
+        if (below && !same) below = 0;
+        if (!below && same) {
+            fprintf(stderr, "simd %s: the index uses %s after a lower level was missing\n", levels[l], got);
+            bad = 1;
+        }
+        if (l == 0 && !same) {
+            fprintf(stderr, "simd scalar: the index uses %s\n", got);
+            bad = 1;
+        }
+        printf("simd %s: kernels %s\n", levels[l], got);
+        if (!bad) bad = run_queries(idx, levels[l], 150);
         trawl_index_close(idx);
     }
     char cmd[256];

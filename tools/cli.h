@@ -110,9 +110,21 @@ int cli_lib_error(const char *what, int rc, char *errmsg);
  * usage error naming the accepted languages and returns CLI_EXIT_USAGE. */
 int cli_check_lang(const cli_command *cmd, const char *lang);
 
-/* Opens the index in dir; on failure prints the library's message and returns
- * CLI_EXIT_ERROR with *out NULL, else CLI_CONTINUE. */
+/* Opens the index in dir with the settings of the environment
+ * (cli_open_options); on failure prints the message and returns
+ * CLI_EXIT_USAGE (a bad variable) or CLI_EXIT_ERROR with *out NULL, else
+ * CLI_CONTINUE. */
 int cli_open_index(const char *dir, trawl_index **out);
+
+/* ------------------------------------------------------------------------ */
+/* Environment (cli_env.c)                                                   */
+
+/* Open options from TRAWL_THREADS (0..1024), TRAWL_RAM_MB (1..1048576) and
+ * TRAWL_SIMD (scalar, sse4.1, avx2, avx512, auto); unset or empty variables
+ * keep the defaults. CLI_CONTINUE with *out set (trawl_open_options_free it),
+ * or, after a message on stderr, CLI_EXIT_USAGE for a bad value or
+ * CLI_EXIT_ERROR when out of memory. */
+int cli_open_options(trawl_open_options **out);
 
 /* A JSON string holding s[0..len): the bytes as they are when they are valid
  * UTF-8, otherwise with every invalid byte replaced by U+FFFD. s NULL gives

@@ -43,7 +43,12 @@ int cli_check_lang(const cli_command *cmd, const char *lang) {
 
 int cli_open_index(const char *dir, trawl_index **out) {
     char *errmsg = NULL;
-    trawl_rc rc = trawl_index_open(dir, out, &errmsg);
+    trawl_open_options *o;
+    *out = NULL;
+    int st = cli_open_options(&o);
+    if (st != CLI_CONTINUE) return st;
+    trawl_rc rc = trawl_index_open_v2(dir, o, out, &errmsg);
+    trawl_open_options_free(o);
     if (rc != TRAWL_OK) {
         *out = NULL;
         return cli_lib_error(dir, rc, errmsg);

@@ -61,7 +61,10 @@ static int run_index(const cli_command *cmd, int argc, char **argv) {
 
     trawl_writer *w = NULL;
     char *errmsg = NULL;
-    trawl_rc rc = trawl_writer_open(a.output, a.lang, &w, &errmsg);
+    trawl_open_options *o;
+    if ((st = cli_open_options(&o)) != CLI_CONTINUE) return st;
+    trawl_rc rc = trawl_writer_open_v2(a.output, a.lang, o, &w, &errmsg);
+    trawl_open_options_free(o);
     if (rc != TRAWL_OK) return cli_lib_error(a.output, rc, errmsg);
     trawl_free(errmsg);
 

@@ -33,7 +33,14 @@ static void print_usage(FILE *out) {
           "  trawl help COMMAND   (or trawl COMMAND --help) shows a command's options.\n"
           "  trawl --version      prints the version.\n"
           "\n"
-          "Exit status: 0 success, 1 error, 2 usage error.\n",
+          "Environment (unset or empty: the default):\n"
+          "  TRAWL_THREADS=N   analysis threads of `index`, 0..1024 (0: none; more than 8\n"
+          "                    count as 8) [one per CPU, at most 8]\n"
+          "  TRAWL_RAM_MB=N    memory of `index` before a segment is written, 1..1048576 [512]\n"
+          "  TRAWL_SIMD=LEVEL  kernels of the commands that search: scalar, sse4.1, avx2,\n"
+          "                    avx512 or auto [auto]\n"
+          "\n"
+          "Exit status: 0 success, 1 error, 2 usage error (also a bad environment value).\n",
           out);
 }
 
