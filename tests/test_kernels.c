@@ -781,12 +781,23 @@ static void test_dispatch(void) {
     const struct {
         const char *name;
         int level; /* -1: refused */
-    } names[] = {{"scalar", TW_SIMD_SCALAR}, {"sse41", TW_SIMD_SSE41}, {"sse4.1", TW_SIMD_SSE41},
-                 {"avx2", TW_SIMD_AVX2},     {"avx512", TW_SIMD_AVX512}, {"AVX2", TW_SIMD_AVX2},
-                 {"Scalar", TW_SIMD_SCALAR}, {"SSE4.1", TW_SIMD_SSE41},  {"auto", (int)best},
-                 {"AUTO", (int)best},        {"bogus", -1},              {"", -1},
-                 {"avx", -1},                {"avx5120", -1},            {"sse4", -1},
-                 {" avx2", -1},              {"avx2 ", -1}};
+    } names[] = {{"scalar", TW_SIMD_SCALAR},
+                 {"sse41", TW_SIMD_SSE41},
+                 {"sse4.1", TW_SIMD_SSE41},
+                 {"avx2", TW_SIMD_AVX2},
+                 {"avx512", TW_SIMD_AVX512},
+                 {"AVX2", TW_SIMD_AVX2},
+                 {"Scalar", TW_SIMD_SCALAR},
+                 {"SSE4.1", TW_SIMD_SSE41},
+                 {"auto", (int)best},
+                 {"AUTO", (int)best},
+                 {"bogus", -1},
+                 {"", -1},
+                 {"avx", -1},
+                 {"avx5120", -1},
+                 {"sse4", -1},
+                 {" avx2", -1},
+                 {"avx2 ", -1}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         tw_simd_level got = TW_SIMD_NLEVELS;
         int rc = tw_simd_parse(names[i].name, &got);
