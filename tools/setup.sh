@@ -1,10 +1,11 @@
 #!/bin/sh
 # Installs every Debian 12 package trawl needs to build, test and benchmark.
 # Run as root on a fresh machine; safe to run again (apt-get skips what is there).
-# clang and libclang-rt-14-dev (libFuzzer) serve only -DTRAWL_BUILD_FUZZERS=ON.
+# clang and libclang-rt-14-dev (libFuzzer) serve only -DTRAWL_BUILD_FUZZERS=ON;
+# python3-cffi serves the Python binding (bindings/python).
 set -eu
 export DEBIAN_FRONTEND=noninteractive
-PKGS="build-essential cmake pkg-config python3 curl
+PKGS="build-essential cmake pkg-config python3 python3-cffi curl
   libroaring-dev libstemmer-dev libxxhash-dev liblz4-dev libutf8proc-dev
   libjansson-dev libyajl-dev libmicrohttpd-dev
   sqlite3 libsqlite3-dev libxapian-dev wrk

@@ -1,0 +1,109 @@
+"""_capi.py — the C declarations the binding uses (a subset of include/trawl.h,
+transcribed for cffi's ABI mode) and the loading of libtrawl.so.
+
+The library is looked for, in order: the file named by the environment variable
+TRAWL_LIBRARY (and only there when it is set), libtrawl.so.0 next to this
+package, then libtrawl.so.0 through the system's dynamic loader.
+tests/test_capi.py compiles these declarations against trawl.h, so a
+transcription error fails a test instead of corrupting memory.
+"""
+
+import os
+
+from cffi import FFI
+
+# Types, as trawl.h defines them (checked against trawl.h by test_capi).
+TYPES = """
+typedef enum trawl_rc {
+    TRAWL_OK = 0, TRAWL_ENOMEM = -1, TRAWL_EINVAL = -2, TRAWL_EIO = -3,
+    TRAWL_ECORRUPT = -4, TRAWL_ESYNTAX = -5, TRAWL_ENOTFOUND = -6,
+    TRAWL_EVERSION = -7, TRAWL_ELIMIT = -8, TRAWL_EDOC = -9, TRAWL_ELOCKED = -10
+} trawl_rc;
+typedef enum trawl_snippet_style {
+    TRAWL_SNIPPET_PLAIN = 0, TRAWL_SNIPPET_ANSI = 1, TRAWL_SNIPPET_HTML = 2
+} trawl_snippet_style;
+typedef struct trawl_writer trawl_writer;
+typedef struct trawl_index trawl_index;
+typedef struct trawl_options trawl_options;
+typedef struct trawl_results trawl_results;
+"""
+
+# Functions, each exactly as trawl.h declares it (without TRAWL_API).
+FUNCTIONS = """
+const char *trawl_version(void);
+const char *trawl_strerror(int rc);
+void trawl_free(void *p);
+
+trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out, char **errmsg);
+trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len);
+trawl_rc trawl_writer_commit(trawl_writer *w);
+uint64_t trawl_writer_pending(const trawl_writer *w);
+void trawl_writer_close(trawl_writer *w);
+const char *trawl_writer_errmsg(const trawl_writer *w);
+
+trawl_rc trawl_index_open(const char *dir, trawl_index **out, char **errmsg);
+void trawl_index_close(trawl_index *idx);
+uint64_t trawl_index_doc_count(const trawl_index *idx);
+trawl_rc trawl_index_get(const trawl_index *idx, const char *id, char **json);
+trawl_rc trawl_index_stats(const trawl_index *idx, char **json);
+
+trawl_options *trawl_options_new(void);
+void trawl_options_free(trawl_options *o);
+void trawl_options_set_limit(trawl_options *o, size_t k);
+void trawl_options_set_offset(trawl_options *o, size_t offset);
+void trawl_options_set_or(trawl_options *o, int use_or);
+void trawl_options_set_snippets(trawl_options *o, int on);
+void trawl_options_set_count_only(trawl_options *o, int on);
+
+trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_options *options, trawl_results **out);
+void trawl_results_free(trawl_results *r);
+const char *trawl_results_errmsg(const trawl_results *r);
+long trawl_results_error_offset(const trawl_results *r);
+uint64_t trawl_results_total(const trawl_results *r);
+size_t trawl_results_count(const trawl_results *r);
+uint64_t trawl_results_took_us(const trawl_results *r);
+const char *trawl_results_id(const trawl_results *r, size_t i);
+double trawl_results_score(const trawl_results *r, size_t i);
+const char *trawl_results_title(const trawl_results *r, size_t i);
+const char *trawl_results_snippet(const trawl_results *r, size_t i, trawl_snippet_style style);
+"""
+
+# The ABI this binding was written for: libtrawl.so.<SOVERSION>.
+SOVERSION = 0
+
+ffi = FFI()
+ffi.cdef(TYPES)
+ffi.cdef(FUNCTIONS)
+
+
+def _load():
+    """Opens libtrawl (see the module comment for where it is looked for) and
+    checks that its major version is the one this binding speaks. Raises
+    ImportError naming every place tried when none works."""
+    soname = "libtrawl.so.%d" % SOVERSION
+    env = os.environ.get("TRAWL_LIBRARY")
+    if env:
+        places = [env]
+    else:
+        places = [os.path.join(os.path.dirname(os.path.abspath(__file__)), soname), soname]
+    tried = []
+    for place in places:
+        # A bare soname goes to the system loader; a path must exist.
+        if os.sep in place and not os.path.exists(place):
+            tried.append("%s: no such file" % place)
+            continue
+        try:
+            lib = ffi.dlopen(place)
+        except OSError as e:
+            tried.append("%s: %s" % (place, e))
+            continue
+        version = ffi.string(lib.trawl_version()).decode()
+        if version.split(".")[0] != str(SOVERSION):
+            tried.append("%s: version %s, this binding needs %d.x" % (place, version, SOVERSION))
+            continue
+        return lib
+    raise ImportError("trawl: cannot load the trawl library (set TRAWL_LIBRARY to libtrawl.so): "
+                      + "; ".join(tried))
+
+
+lib = _load()

@@ -1,0 +1,214 @@
+"""index.py — trawl.Index: an opened index (a read-only snapshot of its last
+commit), searched with Index.search, plus the result types Hit and
+SearchResult."""
+
+import json
+import threading
+from collections import namedtuple
+
+from ._capi import ffi, lib
+from ._conv import count, encode_path, take_string, text
+from .errors import Error, QuerySyntaxError, make_error
+
+Hit = namedtuple("Hit", "id score title snippet")
+Hit.__doc__ = """One ranked hit: the document's id, its BM25 score, its "title"
+field ("" if none) and a passage of its body around the matched terms (title
+and snippet are None when the search asked for no snippets)."""
+
+_SNIPPET_STYLES = {"plain": lib.TRAWL_SNIPPET_PLAIN, "html": lib.TRAWL_SNIPPET_HTML, "ansi": lib.TRAWL_SNIPPET_ANSI}
+
+
+class SearchResult:
+    """What Index.search returns: .total (the exact number of matching
+    documents), .took_us (microseconds the search took in the library) and
+    .hits (a list of Hit, best first). Iterating or len() goes over the hits."""
+
+    __slots__ = ("total", "took_us", "hits")
+
+    def __init__(self, total, took_us, hits):
+        self.total = total
+        self.took_us = took_us
+        self.hits = hits
+
+    def __iter__(self):
+        return iter(self.hits)
+
+    def __len__(self):
+        return len(self.hits)
+
+    def __repr__(self):
+        return "SearchResult(total=%d, took_us=%d, hits=%r)" % (self.total, self.took_us, self.hits)
+
+
+class Index:
+    """An index directory opened for searching: trawl.Index(path). It sees the
+    commit that was current when it was opened; open a new Index to see later
+    commits. Any number of threads may search one Index at once (the library
+    runs without the GIL). close() it, or use it as a context manager; a
+    search running in another thread when close() is called finishes first,
+    the handle being freed by the last one out.
+
+    Raises NotFoundError when path holds no index, CorruptError when a
+    checksum fails, VersionError for a format this library does not read."""
+
+    def __init__(self, path):
+        out = ffi.new("trawl_index **")
+        err = ffi.new("char **")
+        rc = lib.trawl_index_open(encode_path(path), out, err)
+        message = take_string(err[0])
+        if rc != lib.TRAWL_OK:
+            raise make_error(rc, message)
+        self._handle = out[0]
+        self._lock = threading.Lock()
+        self._busy = 0  # calls into the library in flight
+        self._closed = False
+
+    # Every use of the handle goes through _enter/_leave so that close() in one
+    # thread never frees it under a call running in another.
+    def _enter(self):
+        with self._lock:
+            if self._closed:
+                raise ValueError("the index is closed")
+            self._busy += 1
+            return self._handle
+
+    def _leave(self):
+        with self._lock:
+            self._busy -= 1
+            if self._closed and self._busy == 0 and self._handle is not None:
+                lib.trawl_index_close(self._handle)
+                self._handle = None
+
+    def close(self):
+        """Closes the index (again is a no-op)."""
+        with self._lock:
+            self._closed = True
+            if self._busy == 0 and self._handle is not None:
+                lib.trawl_index_close(self._handle)
+                self._handle = None
+
+    @property
+    def closed(self):
+        return self._closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        # No call can be in flight: each holds a reference to self.
+        if getattr(self, "_handle", None) is not None:
+            lib.trawl_index_close(self._handle)
+            self._handle = None
+
+    @property
+    def doc_count(self):
+        """The number of live documents."""
+        h = self._enter()
+        try:
+            return lib.trawl_index_doc_count(h)
+        finally:
+            self._leave()
+
+    def __len__(self):
+        return self.doc_count
+
+    def get(self, id):
+        """The stored document with this id, as a dict (the JSON object it was
+        added as). Raises NotFoundError when no live document has the id."""
+        if not isinstance(id, str):
+            raise TypeError("id must be a str, not %s" % type(id).__name__)
+        if "\0" in id:  # no document has one; C would cut the id there
+            raise make_error(lib.TRAWL_ENOTFOUND, "no document with id %r" % id)
+        out = ffi.new("char **")
+        h = self._enter()
+        try:
+            rc = lib.trawl_index_get(h, id.encode("utf-8"), out)
+        finally:
+            self._leave()
+        text = take_string(out[0])
+        if rc != lib.TRAWL_OK:
+            raise make_error(rc, "no document with id %r" % id if rc == lib.TRAWL_ENOTFOUND else None)
+        return json.loads(text)
+
+    def stats(self):
+        """Index statistics (documents, segments, terms, postings, bytes) as a dict."""
+        out = ffi.new("char **")
+        h = self._enter()
+        try:
+            rc = lib.trawl_index_stats(h, out)
+        finally:
+            self._leave()
+        text = take_string(out[0])
+        if rc != lib.TRAWL_OK:
+            raise make_error(rc)
+        return json.loads(text)
+
+    def search(self, query, limit=10, offset=0, op="and", snippets="plain"):
+        """Runs query (trawl's query language, see the README) and returns a
+        SearchResult with the exact total and the hits ranked offset+1 ..
+        offset+limit. op is "and" or "or": the operator between terms that
+        have none. limit=0 only counts. snippets is "plain", "html" (escaped,
+        matches in <mark>), "ansi" (matches in bold) or None (no titles or
+        snippets: faster). Raises QuerySyntaxError (with .offset) for a
+        malformed query, LimitError when offset + limit exceeds the library's
+        limit."""
+        if not isinstance(query, str):
+            raise TypeError("query must be a str, not %s" % type(query).__name__)
+        count("limit", limit)
+        count("offset", offset)
+        if op not in ("and", "or"):
+            raise ValueError('op must be "and" or "or", not %r' % (op,))
+        if snippets is not None and snippets not in _SNIPPET_STYLES:
+            raise ValueError('snippets must be "plain", "html", "ansi" or None, not %r' % (snippets,))
+        qbytes = query.encode("utf-8")
+        if b"\0" in qbytes:
+            raise ValueError("query contains a NUL character")
+        opts = lib.trawl_options_new()
+        if opts == ffi.NULL:
+            raise make_error(lib.TRAWL_ENOMEM)
+        out = ffi.new("trawl_results **")
+        try:
+            if limit == 0:
+                lib.trawl_options_set_count_only(opts, 1)
+            else:
+                lib.trawl_options_set_limit(opts, limit)
+                lib.trawl_options_set_offset(opts, offset)
+            lib.trawl_options_set_or(opts, 1 if op == "or" else 0)
+            lib.trawl_options_set_snippets(opts, 1 if snippets is not None else 0)
+            h = self._enter()
+            try:
+                rc = lib.trawl_search(h, qbytes, opts, out)  # runs without the GIL
+            finally:
+                self._leave()
+            return self._collect(rc, out[0], qbytes, snippets)
+        finally:
+            lib.trawl_options_free(opts)
+            lib.trawl_results_free(out[0])
+
+    @staticmethod
+    def _collect(rc, r, qbytes, snippets):
+        """Turns a trawl_search outcome into a SearchResult or raises its error
+        (r is freed by the caller)."""
+        if rc != lib.TRAWL_OK:
+            message = text(lib.trawl_results_errmsg(r)) if r != ffi.NULL else None
+            if rc == lib.TRAWL_ESYNTAX:
+                boff = lib.trawl_results_error_offset(r) if r != ffi.NULL else -1
+                if boff < 0:
+                    raise QuerySyntaxError(message or "query syntax error", rc)
+                coff = len(qbytes[:boff].decode("utf-8", "ignore"))
+                raise QuerySyntaxError(message, rc, byte_offset=boff, offset=coff)
+            raise make_error(rc, message)
+        if r == ffi.NULL:
+            raise Error("trawl_search returned no results", lib.TRAWL_ENOMEM)
+        style = _SNIPPET_STYLES.get(snippets, lib.TRAWL_SNIPPET_PLAIN)
+        hits = []
+        for i in range(lib.trawl_results_count(r)):
+            title = snippet = None
+            if snippets is not None:
+                title = text(lib.trawl_results_title(r, i))
+                snippet = text(lib.trawl_results_snippet(r, i, style))
+            hits.append(Hit(text(lib.trawl_results_id(r, i)), lib.trawl_results_score(r, i), title, snippet))
+        return SearchResult(lib.trawl_results_total(r), lib.trawl_results_took_us(r), hits)
