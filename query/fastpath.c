@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "kernels.h"
 
 #define MAX_AND_TERMS 32
@@ -71,9 +72,9 @@ static double block_bound(const tw_segment *seg, const tw_postings *p, const tw_
 
 /* sc[i] += w·tf[i]/(tf[i] + n0 + n1·dl[i]) wherever tf[i] > 0: the same
  * operations, in the same order, as tw_bm25_score, so scores are identical. */
-__attribute__((target_clones("avx512f", "avx2", "default"), optimize("tree-vectorize"))) static void
-bm25_batch(double *restrict sc, const double *restrict tf, const double *restrict dl, size_t n, double w, double n0,
-           double n1) {
+TW_TARGET_CLONES("avx512f", "avx2", "default")
+TW_VECTORIZE static void bm25_batch(double *restrict sc, const double *restrict tf, const double *restrict dl, size_t n,
+                                    double w, double n0, double n1) {
     for (size_t i = 0; i < n; i++) {
         double x = w * tf[i] / (tf[i] + n0 + n1 * dl[i]);
         sc[i] += tf[i] > 0 ? x : 0.0;

@@ -17,8 +17,10 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "compat.h"
+
 #define TW_KSUF avx2
-#define TW_TARGET __attribute__((target("avx2,bmi,bmi2,popcnt")))
+#define TW_TARGET TW_TARGET_ISA("avx2,bmi,bmi2,popcnt")
 #define TW_KPOPCNT 1
 #include "kernels_impl.h"
 

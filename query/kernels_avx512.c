@@ -20,8 +20,10 @@
 
 #include <immintrin.h>
 
+#include "compat.h"
+
 #define TW_KSUF avx512
-#define TW_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,bmi,bmi2,popcnt")))
+#define TW_TARGET TW_TARGET_ISA("avx512f,avx512bw,avx512vl,avx512dq,avx2,bmi,bmi2,popcnt")
 #define TW_KPOPCNT 1
 #include "kernels_impl.h"
 

@@ -4,7 +4,7 @@
  *
  * Not a public header: each kernels_<level>.c defines TW_KSUF (the name
  * suffix, e.g. avx2), TW_TARGET (a function attribute such as
- * __attribute__((target("avx2,popcnt"))), or nothing) and, when the level has
+ * TW_TARGET_ISA("avx2,popcnt") from compat.h, or nothing) and, when the level has
  * the POPCNT instruction, TW_KPOPCNT, and then includes this file, so every function here is built for that level — popcount, tzcnt and
  * the auto-vectorized loops then use the level's instructions. The level files
  * replace the kernels that benefit from hand-written SIMD and keep these for
@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compat.h"
 #include "kernels.h"
 
 #define TW_KCAT2_(a, b) tw_k_##a##_##b
@@ -28,7 +29,7 @@
 #define TW_K(name) TW_KCAT_(name, TW_KSUF)
 
 /* Every level file uses only some of these functions. */
-#define TW_KDEF static TW_TARGET __attribute__((unused))
+#define TW_KDEF static TW_TARGET TW_UNUSED
 #define TW_KINL static TW_TARGET inline
 
 /* Positions of the set bits of every byte value (kernels_scalar.c). */

@@ -15,8 +15,10 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "compat.h"
+
 #define TW_KSUF sse41
-#define TW_TARGET __attribute__((target("sse4.1,popcnt")))
+#define TW_TARGET TW_TARGET_ISA("sse4.1,popcnt")
 #define TW_KPOPCNT 1
 #include "kernels_impl.h"
 

@@ -134,8 +134,7 @@ static const char *const vocab[] = {"the",
                                     "CAF\xc3\x89",
                                     "na\xc3\xafve",
                                     "Z\xc3\xbcrich",
-                                    "stra\xc3\x9f"
-                                    "e",
+                                    "stra\xc3\x9f\x65", /* \x65 = 'e': a hex escape would swallow a literal e */
                                     "\xce\x95\xce\xbb\xce\xbb\xce\xac\xce\xb4\xce\xb1",
                                     "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0",
                                     "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
