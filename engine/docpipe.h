@@ -86,7 +86,7 @@ typedef struct tw_arec_reader {
 
 static inline void tw_arec_reader_init(tw_arec_reader *r, const uint8_t *p, size_t len) {
     r->p = p;
-    r->end = p + len;
+    r->end = p ? p + len : p; /* NULL + 0 is undefined (clang's UBSan) */
 }
 
 /* Reads the next field header. 0, or TRAWL_ECORRUPT when the record ends

@@ -420,7 +420,8 @@ static int accumulate(trawl_writer *w, tw_batch *b) {
                 rc = fail(w, f, "too many text fields");
             else if (f < 0)
                 rc = fail(w, f, "out of memory");
-            else if ((rc = tw_accum_add_postings(w->acc, (uint32_t)f, w->post + w->fpost[fi].first, w->fpost[fi].n,
+            else if (w->fpost[fi].n && /* w->post is NULL when no field has a token: NULL + 0 is undefined */
+                     (rc = tw_accum_add_postings(w->acc, (uint32_t)f, w->post + w->fpost[fi].first, w->fpost[fi].n,
                                                  w->npost - w->fpost[fi].first)) != 0)
                 rc = fail(w, rc, rc == TRAWL_ELIMIT ? "a posting list outgrew 4 GiB" : "out of memory");
             else
