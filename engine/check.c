@@ -90,6 +90,53 @@ static void report(char **buf, size_t *len, const char *line) {
     *len += n + 1;
 }
 
+int tw_index_check_open(const trawl_index *idx, char **rep) {
+    size_t replen = *rep ? strlen(*rep) : 0;
+    int first = 0;
+    for (uint32_t i = 0; i < idx->nsegs; i++) {
+        const tw_segment *s = idx->segs[i].seg;
+        check_ctx x;
+        memset(&x, 0, sizeof x);
+        x.s = s;
+        int r = tw_segment_each_term(s, check_term, &x, x.err, sizeof x.err);
+        if (r == 0 && x.terms != s->nterms)
+            r = tw_err(x.err, sizeof x.err, TRAWL_ECORRUPT, "%s: meta section: %llu terms, dictionary has %llu",
+                       s->path, (unsigned long long)s->nterms, (unsigned long long)x.terms);
+        if (r == 0 && x.postings != s->npostings)
+            r = tw_err(x.err, sizeof x.err, TRAWL_ECORRUPT, "%s: meta section: %llu postings, lists hold %llu", s->path,
+                       (unsigned long long)s->npostings, (unsigned long long)x.postings);
+        if (r) report(rep, &replen, x.err);
+        if (r && !first) first = r;
+        for (uint32_t f = 0; f < s->nfields; f++) {
+            uint64_t tokens = 0;
+            uint32_t docs = 0;
+            for (uint32_t d = 0; d < s->ndocs; d++) {
+                uint32_t dl = tw_segment_doclen(s, f, d);
+                tokens += dl;
+                docs += dl > 0;
+            }
+            if (tokens != s->fields[f].tokens || docs != s->fields[f].docs) {
+                char line[512];
+                snprintf(line, sizeof line, "%s: doclen section: field '%s' totals differ from meta", s->path,
+                         s->fields[f].name);
+                report(rep, &replen, line);
+                if (!first) first = TRAWL_ECORRUPT;
+            }
+        }
+        char err[1024];
+        if ((r = check_ids(s, err, sizeof err)) != 0) {
+            report(rep, &replen, err);
+            if (!first) first = r;
+        }
+        r = tw_segment_check_store(s, err, sizeof err);
+        if (r) {
+            report(rep, &replen, err);
+            if (!first) first = r;
+        }
+    }
+    return first;
+}
+
 trawl_rc trawl_index_check(const char *dir, char **out) {
     char *rep = NULL;
     size_t replen = 0;
@@ -107,48 +154,7 @@ trawl_rc trawl_index_check(const char *dir, char **out) {
             free(rep);
         return rc;
     }
-    int first = 0;
-    for (uint32_t i = 0; i < idx->nsegs; i++) {
-        const tw_segment *s = idx->segs[i].seg;
-        check_ctx x;
-        memset(&x, 0, sizeof x);
-        x.s = s;
-        int r = tw_segment_each_term(s, check_term, &x, x.err, sizeof x.err);
-        if (r == 0 && x.terms != s->nterms)
-            r = tw_err(x.err, sizeof x.err, TRAWL_ECORRUPT, "%s: meta section: %llu terms, dictionary has %llu",
-                       s->path, (unsigned long long)s->nterms, (unsigned long long)x.terms);
-        if (r == 0 && x.postings != s->npostings)
-            r = tw_err(x.err, sizeof x.err, TRAWL_ECORRUPT, "%s: meta section: %llu postings, lists hold %llu", s->path,
-                       (unsigned long long)s->npostings, (unsigned long long)x.postings);
-        if (r) report(&rep, &replen, x.err);
-        if (r && !first) first = r;
-        for (uint32_t f = 0; f < s->nfields; f++) {
-            uint64_t tokens = 0;
-            uint32_t docs = 0;
-            for (uint32_t d = 0; d < s->ndocs; d++) {
-                uint32_t dl = tw_segment_doclen(s, f, d);
-                tokens += dl;
-                docs += dl > 0;
-            }
-            if (tokens != s->fields[f].tokens || docs != s->fields[f].docs) {
-                char line[512];
-                snprintf(line, sizeof line, "%s: doclen section: field '%s' totals differ from meta", s->path,
-                         s->fields[f].name);
-                report(&rep, &replen, line);
-                if (!first) first = TRAWL_ECORRUPT;
-            }
-        }
-        char err[1024];
-        if ((r = check_ids(s, err, sizeof err)) != 0) {
-            report(&rep, &replen, err);
-            if (!first) first = r;
-        }
-        r = tw_segment_check_store(s, err, sizeof err);
-        if (r) {
-            report(&rep, &replen, err);
-            if (!first) first = r;
-        }
-    }
+    int first = tw_index_check_open(idx, &rep);
     trawl_index_close(idx);
     if (out)
         *out = rep;

@@ -95,7 +95,20 @@ void tw_index_qctx_release(const struct trawl_index *idx, tw_qctx *c);
 /* c->buf with room for n entries (grown as needed), or NULL when out of memory. */
 uint32_t *tw_qctx_buf(tw_qctx *c, size_t n);
 
-/* Global field number of name, or TRAWL_ENOTFOUND. */
+/* An index over segments already open (e.g. with tw_segment_open_mem), with
+ * no deletions and, instead of a manifest, the language lang and (unless docs
+ * is NULL) docs[i] documents in segs[i], checked as trawl_index_open checks
+ * the manifest's; name stands for the directory in messages; o as for
+ * trawl_index_open_v2 (NULL: defaults). It takes the segments over (closing
+ * them on failure too). Returns 0 and *out, or a trawl_rc with a message.
+ * For tests and fuzzing. */
+int tw_index_from_segments(tw_segment **segs, uint32_t n, const char *lang, const uint32_t *docs, const char *name,
+                           const trawl_open_options *o, trawl_index **out, char *err, size_t errcap);
+/* trawl_index_check's validation of every segment of an open index. Appends
+ * one line per problem to *report (malloc'd, may stay NULL); returns 0 or the
+ * first problem's trawl_rc. */
+int tw_index_check_open(const trawl_index *idx, char **report);
+
 int tw_index_field(const struct trawl_index *idx, const char *name);
 
 #endif

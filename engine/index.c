@@ -210,6 +210,37 @@ static int open_once(const char *dir, const trawl_open_options *o, trawl_index *
     return 0;
 }
 
+int tw_index_from_segments(tw_segment **segs, uint32_t n, const char *lang, const uint32_t *docs, const char *name,
+                           const trawl_open_options *o, trawl_index **out, char *err, size_t errcap) {
+    *out = NULL;
+    trawl_index *idx = calloc(1, sizeof *idx);
+    if (!idx || !(idx->dir = strdup(name)) || !(idx->segs = calloc(n ? n : 1, sizeof *idx->segs))) {
+        for (uint32_t i = 0; i < n; i++) tw_segment_close(segs[i]);
+        trawl_index_close(idx);
+        return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+    }
+    pthread_mutex_init(&idx->pool_lock, NULL);
+    idx->kernels = tw_kernels_get(tw_open_simd(o));
+    idx->generation = 1;
+    for (uint32_t i = 0; i < n; i++) {
+        idx->segs[idx->nsegs++].seg = segs[i];
+        idx->live_docs += segs[i]->ndocs;
+    }
+    int rc = 0;
+    snprintf(idx->lang, sizeof idx->lang, "%s", lang);
+    /* What open_once checks against the manifest. */
+    for (uint32_t i = 0; i < n && rc == 0; i++)
+        if (strcmp(segs[i]->lang, lang) != 0 || (docs && segs[i]->ndocs != docs[i]))
+            rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: meta section: does not match the manifest", segs[i]->path);
+    if (rc == 0 && (rc = build_fields(idx)) != 0) tw_err(err, errcap, rc, "out of memory");
+    if (rc) {
+        trawl_index_close(idx);
+        return rc;
+    }
+    *out = idx;
+    return 0;
+}
+
 trawl_rc trawl_index_open(const char *dir, trawl_index **out, char **errmsg) {
     return trawl_index_open_v2(dir, NULL, out, errmsg);
 }

@@ -40,7 +40,7 @@ const char *tw_section_name(unsigned id) {
 
 void tw_segment_close(tw_segment *s) {
     if (!s) return;
-    if (s->map && s->size) munmap((void *)s->map, s->size);
+    if (s->mapped && s->map && s->size) munmap((void *)s->map, s->size);
     if (s->fields)
         for (uint32_t f = 0; f < s->nfields; f++) free(s->fields[f].name);
     free(s->fields);
@@ -185,13 +185,69 @@ static int parse_store(tw_segment *s, char *err, size_t errcap) {
     return 0;
 }
 
-int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap) {
-    *out = NULL;
+/* A new segment named path, or NULL (message in err) when out of memory. */
+static tw_segment *segment_new(const char *path, char *err, size_t errcap) {
     tw_segment *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);
-        return tw_err_section(err, errcap, TRAWL_ENOMEM, path, "header", "out of memory");
+        tw_err_section(err, errcap, TRAWL_ENOMEM, path, "header", "out of memory");
+        return NULL;
     }
+    return s;
+}
+
+/* Validates the segment bytes s->map[0..s->size) — header, footer, section
+ * table, every checksum, the fixed structures — and fills the rest of s.
+ * Shared by the file and memory paths. Returns 0 or a trawl_rc (message). */
+static int segment_validate(tw_segment *s, char *err, size_t errcap) {
+    const char *path = s->path;
+    int rc;
+    if (s->size < TW_HEADER_SIZE + TW_FOOTER_SIZE)
+        return CORRUPT(s, "header", "file truncated (%llu bytes)", (unsigned long long)s->size);
+    const uint8_t *m = s->map;
+    if (memcmp(m, TW_SEG_MAGIC, 8) != 0) return CORRUPT(s, "header", "bad magic (not a trawl segment)");
+    if (tw_ld32(m + 8) != TW_FORMAT_VERSION)
+        return tw_err_section(err, errcap, TRAWL_EVERSION, path, "header", "format version %u, this build reads %u",
+                              tw_ld32(m + 8), TW_FORMAT_VERSION);
+    const uint8_t *foot = m + s->size - TW_FOOTER_SIZE;
+    if (memcmp(foot + 24, TW_SEG_END_MAGIC, 8) != 0) return CORRUPT(s, "footer", "bad end magic (file truncated?)");
+    uint64_t table_off = tw_ld64(foot);
+    uint32_t nsec = tw_ld32(foot + 8);
+    if (nsec != TW_SEC_COUNT - 1 || tw_ld32(m + 12) != nsec || tw_ld32(foot + 12) != TW_FORMAT_VERSION ||
+        table_off < TW_HEADER_SIZE || table_off > s->size - TW_FOOTER_SIZE ||
+        s->size - TW_FOOTER_SIZE - table_off != (uint64_t)nsec * TW_SECTION_ENTRY)
+        return CORRUPT(s, "footer", "section table location invalid");
+    XXH3_state_t *xs = XXH3_createState();
+    if (!xs) return tw_err_section(err, errcap, TRAWL_ENOMEM, path, "footer", "out of memory");
+    XXH3_64bits_reset(xs);
+    XXH3_64bits_update(xs, m, TW_HEADER_SIZE);
+    XXH3_64bits_update(xs, m + table_off, (size_t)nsec * TW_SECTION_ENTRY);
+    uint64_t hsum = XXH3_64bits_digest(xs);
+    XXH3_freeState(xs);
+    if (hsum != tw_ld64(foot + 16)) return CORRUPT(s, "footer", "header/section table checksum mismatch");
+    uint64_t prev_end = TW_HEADER_SIZE;
+    for (uint32_t i = 0; i < nsec; i++) {
+        const uint8_t *e = m + table_off + (size_t)i * TW_SECTION_ENTRY;
+        uint32_t id = tw_ld32(e);
+        uint64_t off = tw_ld64(e + 8), len = tw_ld64(e + 16), sum = tw_ld64(e + 24);
+        if (id != i + 1 || off < prev_end || off > table_off || len > table_off - off)
+            return CORRUPT(s, tw_section_name(id < TW_SEC_COUNT ? id : 0), "location invalid");
+        if (XXH3_64bits(m + off, (size_t)len) != sum) return CORRUPT(s, tw_section_name(id), "checksum mismatch");
+        s->sec[id].p = m + off;
+        s->sec[id].len = (size_t)len;
+        prev_end = off + len;
+    }
+    if ((rc = parse_meta(s, err, errcap)) || (rc = parse_dictidx(s, err, errcap)) || (rc = parse_ids(s, err, errcap)) ||
+        (rc = parse_store(s, err, errcap)))
+        return rc;
+    if ((uintptr_t)s->sec[TW_SEC_DOCLEN].p % 4 != 0) return CORRUPT(s, "doclen", "misaligned");
+    return 0;
+}
+
+int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap) {
+    *out = NULL;
+    tw_segment *s = segment_new(path, err, errcap);
+    if (!s) return TRAWL_ENOMEM;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int rc = tw_err_section(err, errcap, TRAWL_EIO, path, "header", "cannot open: %s", strerror(errno));
@@ -215,76 +271,33 @@ int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap
         else {
             s->map = m;
             s->size = (size_t)st.st_size;
+            s->mapped = 1;
         }
     }
     close(fd);
-    if (rc) goto fail;
-    const uint8_t *m = s->map;
-    if (memcmp(m, TW_SEG_MAGIC, 8) != 0) {
-        rc = CORRUPT(s, "header", "bad magic (not a trawl segment)");
-        goto fail;
-    }
-    if (tw_ld32(m + 8) != TW_FORMAT_VERSION) {
-        rc = tw_err_section(err, errcap, TRAWL_EVERSION, path, "header", "format version %u, this build reads %u",
-                            tw_ld32(m + 8), TW_FORMAT_VERSION);
-        goto fail;
-    }
-    const uint8_t *foot = m + s->size - TW_FOOTER_SIZE;
-    if (memcmp(foot + 24, TW_SEG_END_MAGIC, 8) != 0) {
-        rc = CORRUPT(s, "footer", "bad end magic (file truncated?)");
-        goto fail;
-    }
-    uint64_t table_off = tw_ld64(foot);
-    uint32_t nsec = tw_ld32(foot + 8);
-    if (nsec != TW_SEC_COUNT - 1 || tw_ld32(m + 12) != nsec || tw_ld32(foot + 12) != TW_FORMAT_VERSION ||
-        table_off < TW_HEADER_SIZE || table_off > s->size - TW_FOOTER_SIZE ||
-        s->size - TW_FOOTER_SIZE - table_off != (uint64_t)nsec * TW_SECTION_ENTRY) {
-        rc = CORRUPT(s, "footer", "section table location invalid");
-        goto fail;
-    }
-    XXH3_state_t *xs = XXH3_createState();
-    if (!xs) {
-        rc = tw_err_section(err, errcap, TRAWL_ENOMEM, path, "footer", "out of memory");
-        goto fail;
-    }
-    XXH3_64bits_reset(xs);
-    XXH3_64bits_update(xs, m, TW_HEADER_SIZE);
-    XXH3_64bits_update(xs, m + table_off, (size_t)nsec * TW_SECTION_ENTRY);
-    uint64_t hsum = XXH3_64bits_digest(xs);
-    XXH3_freeState(xs);
-    if (hsum != tw_ld64(foot + 16)) {
-        rc = CORRUPT(s, "footer", "header/section table checksum mismatch");
-        goto fail;
-    }
-    uint64_t prev_end = TW_HEADER_SIZE;
-    for (uint32_t i = 0; i < nsec; i++) {
-        const uint8_t *e = m + table_off + (size_t)i * TW_SECTION_ENTRY;
-        uint32_t id = tw_ld32(e);
-        uint64_t off = tw_ld64(e + 8), len = tw_ld64(e + 16), sum = tw_ld64(e + 24);
-        if (id != i + 1 || off < prev_end || off > table_off || len > table_off - off) {
-            rc = CORRUPT(s, tw_section_name(id < TW_SEC_COUNT ? id : 0), "location invalid");
-            goto fail;
-        }
-        if (XXH3_64bits(m + off, (size_t)len) != sum) {
-            rc = CORRUPT(s, tw_section_name(id), "checksum mismatch");
-            goto fail;
-        }
-        s->sec[id].p = m + off;
-        s->sec[id].len = (size_t)len;
-        prev_end = off + len;
-    }
-    if ((rc = parse_meta(s, err, errcap)) || (rc = parse_dictidx(s, err, errcap)) || (rc = parse_ids(s, err, errcap)) ||
-        (rc = parse_store(s, err, errcap)))
-        goto fail;
-    if ((uintptr_t)s->sec[TW_SEC_DOCLEN].p % 4 != 0) {
-        rc = CORRUPT(s, "doclen", "misaligned");
-        goto fail;
+    if (rc == 0) rc = segment_validate(s, err, errcap);
+    if (rc) {
+        tw_segment_close(s);
+        return rc;
     }
     *out = s;
     return 0;
-fail:
-    tw_segment_close(s);
-    return rc;
+}
+
+int tw_segment_open_mem(const uint8_t *data, size_t size, const char *name, tw_segment **out, char *err,
+                        size_t errcap) {
+    *out = NULL;
+    tw_segment *s = segment_new(name, err, errcap);
+    if (!s) return TRAWL_ENOMEM;
+    s->map = data;
+    s->size = size;
+    int rc = segment_validate(s, err, errcap);
+    if (rc) {
+        tw_segment_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
 }
 
 int tw_segment_field(const tw_segment *s, const char *name) {

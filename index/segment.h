@@ -72,8 +72,9 @@ typedef struct tw_dict_block {
 
 typedef struct tw_segment {
     char *path;         /* file path, for error messages */
-    const uint8_t *map; /* the whole file, mmapped read-only */
+    const uint8_t *map; /* the whole file, mmapped read-only (or the caller's bytes) */
     size_t size;
+    int mapped; /* map is our mmap (tw_segment_open), not borrowed memory */
     struct {
         const uint8_t *p;
         size_t len;
@@ -101,6 +102,11 @@ typedef struct tw_segment {
  * TRAWL_EIO, TRAWL_EVERSION, TRAWL_ENOMEM) with a message naming the file and
  * section in err. */
 int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap);
+/* The same validation on a segment already in memory: data[0..size) (8-byte
+ * aligned, as malloc gives) stays the caller's and must outlive the segment;
+ * name stands for the path in messages. For tests and fuzzing, which would
+ * otherwise write every input to a file and reopen it. */
+int tw_segment_open_mem(const uint8_t *data, size_t size, const char *name, tw_segment **out, char *err, size_t errcap);
 void tw_segment_close(tw_segment *s);
 
 /* Field number of name in this segment, or TRAWL_ENOTFOUND. */
