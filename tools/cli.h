@@ -52,6 +52,7 @@ extern const cli_command cli_cmd_analyze; /* cli_misc.c */
 extern const cli_command cli_cmd_stats;   /* cli_misc.c */
 extern const cli_command cli_cmd_check;   /* cli_misc.c */
 extern const cli_command cli_cmd_get;     /* cli_misc.c */
+extern const cli_command cli_cmd_serve;   /* serve.c */
 
 /* ------------------------------------------------------------------------ */
 /* Argument parsing (cli_args.c)                                             */

@@ -1,0 +1,120 @@
+/*
+ * serve_openapi.c — GET /openapi.json: an OpenAPI 3.0 description of
+ * `trawl serve` built from the route table itself (so that no route can be
+ * left out), with the parameters, request bodies and error shape of each.
+ */
+#include "serve.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The shared schema of every error answer. */
+static json_t *error_schema(void) {
+    return json_pack("{s:s, s:{s:{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}}, s:[s, s]}}, s:[s]}", "type", "object",
+                     "properties", "error", "type", "object", "properties", "code", "type", "string", "message", "type",
+                     "string", "position", "type", "integer", "required", "code", "message", "required", "error");
+}
+
+/* Parameters of the GET search. */
+static json_t *search_query_params(void) {
+    json_t *a = json_array();
+    static const char *const names[][3] = {
+        {"q", "string", "the query (required): words, \"phrases\", field:word, AND OR NOT, prefix*"},
+        {"limit", "integer", "hits to return, 0-1000 (default 10; 0 only counts)"},
+        {"offset", "integer", "hits to skip, 0-100000 (default 0)"},
+        {"op", "string", "and (default) or or: the operator between bare terms"},
+        {"highlight", "boolean", "snippets HTML-escaped with matches in <mark> (default true)"},
+        {"explain", "boolean", "add each hit's score breakdown (default false)"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        json_array_append_new(a,
+                              json_pack("{s:s, s:s, s:b, s:s, s:{s:s}}", "name", names[i][0], "in", "query", "required",
+                                        i == 0, "description", names[i][2], "schema", "type", names[i][1]));
+    return a;
+}
+
+/* The JSON body of POST search. */
+static json_t *search_body(void) {
+    return json_pack("{s:b, s:{s:{s:{s:s, s:[s], s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s, s:[s, s]}, s:{s:s}, "
+                     "s:{s:s}, s:{s:s, s:{s:s}}}}}}}",
+                     "required", 1, "content", "application/json", "schema", "type", "object", "required", "q",
+                     "properties", "q", "type", "string", "limit", "type", "integer", "offset", "type", "integer", "op",
+                     "type", "string", "enum", "and", "or", "highlight", "type", "boolean", "explain", "type",
+                     "boolean", "fields", "type", "array", "items", "type", "string");
+}
+
+/* The answer of a search. */
+static json_t *search_answer(void) {
+    return json_pack("{s:s, s:{s:{s:s, s:{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}}, "
+                     "s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}",
+                     "type", "object", "properties", "hits", "type", "array", "items", "type", "object", "properties",
+                     "id", "type", "string", "score", "type", "number", "title", "type", "string", "snippet", "type",
+                     "string", "fields", "type", "object", "explain", "type", "string", "total", "type", "integer",
+                     "offset", "type", "integer", "limit", "type", "integer", "took_us", "type", "integer");
+}
+
+/* The operation object of route r. */
+static json_t *operation(const srv_route *r, size_t i) {
+    char opid[64];
+    snprintf(opid, sizeof opid, "%s_%s_%zu", r->metric, r->method, i);
+    for (char *c = opid; *c; c++) *c = (char)tolower((unsigned char)*c);
+    json_t *op = json_pack("{s:s, s:s, s:{}}", "summary", r->summary, "operationId", opid, "responses");
+    json_t *resp = json_object_get(op, "responses");
+    json_t *params = json_array();
+    if (strstr(r->pattern, "{name}"))
+        json_array_append_new(params,
+                              json_pack("{s:s, s:s, s:b, s:{s:s, s:s}}", "name", "name", "in", "path", "required", 1,
+                                        "schema", "type", "string", "pattern", "^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$"));
+    if (strstr(r->pattern, "{id}"))
+        json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", "id", "in", "path", "required", 1,
+                                                "schema", "type", "string"));
+    int search = strcmp(r->metric, "search") == 0;
+    if (search && strcmp(r->method, "GET") == 0) json_array_extend(params, search_query_params());
+    if (json_array_size(params)) json_object_set(op, "parameters", params);
+    json_decref(params);
+    if (search && strcmp(r->method, "POST") == 0) json_object_set_new(op, "requestBody", search_body());
+    if (strcmp(r->metric, "documents_add") == 0)
+        json_object_set_new(op, "requestBody",
+                            json_pack("{s:b, s:{s:{s:{s:s}}, s:{s:{s:s, s:{s:s}}}}}", "required", 1, "content",
+                                      "application/x-ndjson", "schema", "type", "string", "application/json", "schema",
+                                      "type", "array", "items", "type", "object"));
+    json_t *ok = json_pack("{s:s}", "description", "success");
+    if (search)
+        json_object_set_new(ok, "content", json_pack("{s:{s:o}}", "application/json", "schema", search_answer()));
+    json_object_set_new(resp, strcmp(r->metric, "index_create") == 0 ? "201" : "200", ok);
+    json_object_set_new(resp, "default",
+                        json_pack("{s:s, s:{s:{s:o}}}", "description",
+                                  "an error: 400 bad input, 401 no key, 403 wrong key, 404, 405, 409, 413 body too "
+                                  "large, 414 query too long, 415, 429 queue full (Retry-After), 500, 501, 503",
+                                  "content", "application/json", "schema", error_schema()));
+    if (r->key != SRV_KEY_NONE) json_object_set_new(op, "security", json_pack("[{s:[]}]", "bearer"));
+    return op;
+}
+
+json_t *srv_openapi(void) {
+    json_t *paths = json_object();
+    for (size_t i = 0; i < srv_nroutes; i++) {
+        const srv_route *r = &srv_routes[i];
+        json_t *item = json_object_get(paths, r->pattern);
+        if (!item) {
+            item = json_object();
+            json_object_set_new(paths, r->pattern, item);
+        }
+        char m[16];
+        size_t k = 0;
+        for (; r->method[k] && k < sizeof m - 1; k++) m[k] = (char)tolower((unsigned char)r->method[k]);
+        m[k] = '\0';
+        json_object_set_new(item, m, operation(r, i));
+    }
+    return json_pack("{s:s, s:{s:s, s:s, s:s}, s:o, s:{s:{s:{s:s, s:s}}}}", "openapi", "3.0.3", "info", "title",
+                     "trawl serve", "version", TRAWL_VERSION_STRING, "description",
+                     "Full-text search over trawl indexes. With keys set, send Authorization: Bearer KEY.", "paths",
+                     paths, "components", "securitySchemes", "bearer", "type", "http", "scheme", "bearer");
+}
+
+void srv_h_openapi(srv_server *s, srv_request *rq, srv_response *rs) {
+    (void)s, (void)rq;
+    rs->json = srv_openapi();
+    rs->status = 200;
+}

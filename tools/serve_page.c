@@ -1,0 +1,118 @@
+/*
+ * serve_page.c — the search page `trawl serve` answers at GET /: one HTML
+ * document with its CSS and JavaScript inline (no external assets). It lists
+ * the indexes, searches as the user types (debounced), shows the total, the
+ * time, highlighted snippets (the server's HTML-escaped snippets with <mark>)
+ * and pages of results; each title links to the stored document. Usable with
+ * the keyboard alone ('/' focuses the box, Enter searches at once, the paging
+ * buttons and links are ordinary focusable elements) and on a narrow screen.
+ * When the server wants a key, a key field appears; the key stays in the
+ * tab's sessionStorage.
+ */
+#include "serve.h"
+
+const char srv_page_html[] =
+    "<!doctype html>\n"
+    "<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>trawl search</title>\n"
+    "<style>\n"
+    ":root{--fg:#1b1f24;--muted:#5b6470;--accent:#0b57d0;--bg:#fff;--mark:#ffe27a;--line:#d9dde3}\n"
+    "*{box-sizing:border-box}\n"
+    "body{margin:0;font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;color:var(--fg);"
+    "background:var(--bg)}\n"
+    "header{padding:1rem;border-bottom:1px solid var(--line)}\n"
+    "h1{font-size:1.2rem;margin:0 0 .5rem}\n"
+    "form{display:flex;flex-wrap:wrap;gap:.5rem}\n"
+    "input,select,button{font:inherit;padding:.45rem .6rem;border:1px solid var(--line);border-radius:6px}\n"
+    "#q{flex:1 1 16rem;min-width:0}\n"
+    "input:focus,select:focus,button:focus,a:focus{outline:3px solid var(--accent);outline-offset:1px}\n"
+    "main{padding:0 1rem 2rem;max-width:52rem}\n"
+    "#status{color:var(--muted);margin:.75rem 0}\n"
+    "#hits{list-style:none;margin:0;padding:0}\n"
+    "#hits li{padding:.6rem 0;border-bottom:1px solid var(--line);overflow-wrap:anywhere}\n"
+    "#hits a{color:var(--accent);font-weight:600;text-decoration:none}\n"
+    "#hits a:hover{text-decoration:underline}\n"
+    ".id{color:var(--muted);font-size:.85rem;margin-left:.4rem}\n"
+    ".snippet{margin:.2rem 0 0}\n"
+    "mark{background:var(--mark);color:inherit;padding:0 .1em}\n"
+    "nav{display:flex;gap:.5rem;align-items:center;margin-top:1rem}\n"
+    ".error{color:#b3261e}\n"
+    "#keyrow[hidden]{display:none}\n"
+    "</style></head>\n"
+    "<body>\n"
+    "<header><h1>trawl search</h1>\n"
+    "<form id=\"form\" role=\"search\" autocomplete=\"off\">\n"
+    "<label for=\"q\" class=\"sr\" hidden>Query</label>\n"
+    "<input id=\"q\" name=\"q\" type=\"search\" placeholder=\"Search (press / to focus)\" aria-label=\"Query\" "
+    "autofocus>\n"
+    "<select id=\"index\" aria-label=\"Index\"></select>\n"
+    "<button type=\"submit\">Search</button>\n"
+    "<span id=\"keyrow\" hidden><input id=\"key\" type=\"password\" placeholder=\"API key\" aria-label=\"API "
+    "key\"></span>\n"
+    "</form></header>\n"
+    "<main>\n"
+    "<p id=\"status\" role=\"status\" aria-live=\"polite\"></p>\n"
+    "<ol id=\"hits\"></ol>\n"
+    "<nav aria-label=\"Pages\"><button id=\"prev\" type=\"button\" disabled>&larr; Previous</button>\n"
+    "<span id=\"page\"></span>\n"
+    "<button id=\"next\" type=\"button\" disabled>Next &rarr;</button></nav>\n"
+    "</main>\n"
+    "<script>\n"
+    "(function(){\n"
+    "'use strict';\n"
+    "var PAGE=10,offset=0,timer=null,seq=0;\n"
+    "var $=function(id){return document.getElementById(id)};\n"
+    "var q=$('q'),ix=$('index'),st=$('status'),hits=$('hits'),key=$('key');\n"
+    "key.value=sessionStorage.getItem('trawl-key')||'';\n"
+    "function headers(){var h={'Content-Type':'application/json'};"
+    "if(key.value)h.Authorization='Bearer '+key.value;return h}\n"
+    "function needKey(r){if(r.status===401||r.status===403){$('keyrow').hidden=false;"
+    "st.textContent='This server needs a key: enter it and search again.';st.className='error';return true}"
+    "return false}\n"
+    "function loadIndexes(){fetch('indexes',{headers:headers()}).then(function(r){if(needKey(r))return null;"
+    "return r.json()}).then(function(j){if(!j)return;ix.textContent='';j.indexes.forEach(function(i){"
+    "var o=document.createElement('option');o.value=i.name;o.textContent=i.name+' ('+i.documents+')';"
+    "ix.appendChild(o)});var s=new URLSearchParams(location.hash.slice(1));if(s.get('i'))ix.value=s.get('i');"
+    "if(s.get('q')){q.value=s.get('q');offset=+s.get('o')||0;search()}})"
+    ".catch(function(e){st.textContent='Cannot list the indexes: '+e;st.className='error'})}\n"
+    "function search(){var text=q.value.trim(),mine=++seq;if(!text||!ix.value){hits.textContent='';"
+    "st.textContent='';$('page').textContent='';$('prev').disabled=$('next').disabled=true;return}\n"
+    "history.replaceState(null,'','#'+new URLSearchParams({i:ix.value,q:text,o:offset}).toString());\n"
+    "fetch('indexes/'+encodeURIComponent(ix.value)+'/search',{method:'POST',headers:headers(),"
+    "body:JSON.stringify({q:text,limit:PAGE,offset:offset})}).then(function(r){if(needKey(r))return null;"
+    "return r.json().then(function(j){return{ok:r.ok,j:j}})}).then(function(res){if(!res||mine!==seq)return;"
+    "show(res.ok,res.j)}).catch(function(e){if(mine===seq){st.textContent='Search failed: '+e;"
+    "st.className='error'}})}\n"
+    "function show(ok,j){hits.textContent='';if(!ok){st.className='error';st.textContent=j.error?"
+    "j.error.message+(j.error.position!==undefined?' (at character '+j.error.position+')':''):'error';"
+    "$('page').textContent='';$('prev').disabled=$('next').disabled=true;return}\n"
+    "st.className='';st.textContent=j.total+(j.total===1?' result':' results')+' in '+"
+    "(j.took_us/1000).toFixed(2)+' ms';hits.start=offset+1;\n"
+    "j.hits.forEach(function(h){var li=document.createElement('li'),a=document.createElement('a');"
+    "a.href='indexes/'+encodeURIComponent(ix.value)+'/documents/'+encodeURIComponent(h.id);"
+    "a.textContent=h.title||h.id;li.appendChild(a);var s=document.createElement('span');s.className='id';"
+    "s.textContent=h.id;li.appendChild(s);var p=document.createElement('p');p.className='snippet';"
+    "p.innerHTML=h.snippet;li.appendChild(p);hits.appendChild(li)});\n"
+    "var pages=Math.max(1,Math.ceil(j.total/PAGE));$('page').textContent='Page '+(Math.floor(offset/PAGE)+1)+"
+    "' of '+pages;$('prev').disabled=offset===0;$('next').disabled=offset+PAGE>=j.total}\n"
+    "q.addEventListener('input',function(){offset=0;clearTimeout(timer);timer=setTimeout(search,150)});\n"
+    "ix.addEventListener('change',function(){offset=0;search()});\n"
+    "$('form').addEventListener('submit',function(e){e.preventDefault();clearTimeout(timer);"
+    "sessionStorage.setItem('trawl-key',key.value);if(!ix.options.length)loadIndexes();else{offset=0;search()}});\n"
+    "$('prev').addEventListener('click',function(){offset=Math.max(0,offset-PAGE);search()});\n"
+    "$('next').addEventListener('click',function(){offset+=PAGE;search()});\n"
+    "document.addEventListener('keydown',function(e){if(e.key==='/'&&document.activeElement!==q){"
+    "e.preventDefault();q.focus()}});\n"
+    "loadIndexes();\n"
+    "})();\n"
+    "</script>\n"
+    "</body></html>\n";
+
+void srv_h_page(srv_server *s, srv_request *rq, srv_response *rs) {
+    (void)s, (void)rq;
+    rs->status = 200;
+    rs->static_text = srv_page_html;
+    rs->text_len = sizeof srv_page_html - 1;
+    rs->content_type = "text/html; charset=utf-8";
+}

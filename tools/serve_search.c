@@ -1,0 +1,332 @@
+/*
+ * serve_search.c — the search and document handlers of `trawl serve`.
+ *
+ * Search takes its parameters from a JSON body (POST) or the query string
+ * (GET), checks every one (type, range, unknown names; facets, filters,
+ * histograms and sort are refused as not supported yet), runs the query on
+ * the index's current snapshot and answers {hits, total, offset, limit,
+ * took_us}. Documents: GET one stored document, POST a batch for ingestion
+ * (answered later by the ingester, see serve_ingest.c), delete (not in the
+ * library's API yet: 501).
+ */
+#include "serve.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct search_params {
+    const char *q;
+    size_t limit, offset;
+    int use_or, highlight, explain;
+    const char *fields[SRV_MAX_FIELDS];
+    size_t nfields;
+} search_params;
+
+/* Is the request's Content-Type acceptable for a JSON body (ndjson: JSON Lines
+ * too)? Absent counts as JSON. On refusal rs holds a 415. */
+static int check_content_type(const srv_request *rq, srv_response *rs, int ndjson) {
+    const char *ct = rq->content_type;
+    if (!ct || !*ct) return 0;
+    size_t n = strcspn(ct, "; \t");
+    static const char *const json_types[] = {"application/json", "application/x-ndjson", "application/ndjson",
+                                             "application/jsonl", "application/x-jsonlines"};
+    size_t ntypes = ndjson ? sizeof json_types / sizeof json_types[0] : 1;
+    for (size_t i = 0; i < ntypes; i++)
+        if (strlen(json_types[i]) == n && strncasecmp(ct, json_types[i], n) == 0) return 0;
+    srv_error(rs, 415, "unsupported_media_type", -1, "Content-Type must be %s",
+              ndjson ? "application/json or application/x-ndjson" : "application/json");
+    return -1;
+}
+
+/* Parses a whole decimal number in [0, max]; 0 or -1. */
+static int parse_count(const char *s, size_t max, size_t *out) {
+    size_t v = 0;
+    if (!*s) return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return -1;
+        v = v * 10 + (size_t)(*s - '0');
+        if (v > max) return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Parses a boolean query-string value; 0 or -1. */
+static int parse_bool(const char *s, int *out) {
+    if (!strcmp(s, "true") || !strcmp(s, "1") || !*s) return *out = 1, 0;
+    if (!strcmp(s, "false") || !strcmp(s, "0")) return *out = 0, 0;
+    return -1;
+}
+
+/* Parameters that belong to work not done yet: a clear 400. */
+static int unsupported(const char *key) {
+    return !strcmp(key, "filter") || !strcmp(key, "sort") || !strcmp(key, "facets") || !strcmp(key, "histogram");
+}
+
+/* Reads the GET form. 0, or -1 with the error in rs. */
+static int params_from_args(const srv_request *rq, search_params *p, srv_response *rs) {
+    for (size_t i = 0; i < rq->nargs; i++) {
+        const char *k = rq->args[i].key, *v = rq->args[i].value ? rq->args[i].value : "";
+        if (!strcmp(k, "q")) {
+            p->q = v;
+        } else if (!strcmp(k, "limit")) {
+            if (parse_count(v, SRV_MAX_LIMIT, &p->limit) != 0) goto range;
+        } else if (!strcmp(k, "offset")) {
+            if (parse_count(v, SRV_MAX_OFFSET, &p->offset) != 0) goto range;
+        } else if (!strcmp(k, "op")) {
+            if (strcmp(v, "and") && strcmp(v, "or")) goto bad;
+            p->use_or = !strcmp(v, "or");
+        } else if (!strcmp(k, "highlight")) {
+            if (parse_bool(v, &p->highlight) != 0) goto bad;
+        } else if (!strcmp(k, "explain")) {
+            if (parse_bool(v, &p->explain) != 0) goto bad;
+        } else if (unsupported(k)) {
+            srv_error(rs, 400, "not_supported", -1, "'%s' is not supported yet", k);
+            return -1;
+        } else {
+            srv_error(rs, 400, "unknown_parameter", -1, "unknown parameter '%s'", k);
+            return -1;
+        }
+        continue;
+    range:
+        srv_error(rs, 400, "bad_parameter", -1, "'%s' must be a whole number from 0 to %d", k,
+                  !strcmp(k, "limit") ? SRV_MAX_LIMIT : SRV_MAX_OFFSET);
+        return -1;
+    bad:
+        srv_error(rs, 400, "bad_parameter", -1, "bad value for '%s'", k);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads the POST form from body (kept alive by the caller). 0, or -1. */
+static int params_from_json(json_t *body, search_params *p, srv_response *rs) {
+    if (!json_is_object(body)) {
+        srv_error(rs, 400, "bad_request", -1, "the body must be a JSON object");
+        return -1;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(body, k, v) {
+        if (!strcmp(k, "q")) {
+            if (!json_is_string(v)) goto type;
+            p->q = json_string_value(v);
+            if (strlen(p->q) != json_string_length(v)) {
+                srv_error(rs, 400, "bad_parameter", -1, "'q' must not contain NUL characters");
+                return -1;
+            }
+        } else if (!strcmp(k, "limit") || !strcmp(k, "offset")) {
+            size_t max = !strcmp(k, "limit") ? SRV_MAX_LIMIT : SRV_MAX_OFFSET;
+            if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > (json_int_t)max) {
+                srv_error(rs, 400, "bad_parameter", -1, "'%s' must be a whole number from 0 to %zu", k, max);
+                return -1;
+            }
+            *(!strcmp(k, "limit") ? &p->limit : &p->offset) = (size_t)json_integer_value(v);
+        } else if (!strcmp(k, "op")) {
+            const char *s = json_string_value(v);
+            if (!s || (strcmp(s, "and") && strcmp(s, "or"))) {
+                srv_error(rs, 400, "bad_parameter", -1, "'op' must be \"and\" or \"or\"");
+                return -1;
+            }
+            p->use_or = !strcmp(s, "or");
+        } else if (!strcmp(k, "highlight") || !strcmp(k, "explain")) {
+            if (!json_is_boolean(v)) goto type;
+            *(!strcmp(k, "highlight") ? &p->highlight : &p->explain) = json_is_true(v);
+        } else if (!strcmp(k, "fields")) {
+            size_t i;
+            json_t *f;
+            if (!json_is_array(v) || json_array_size(v) > SRV_MAX_FIELDS) {
+                srv_error(rs, 400, "bad_parameter", -1, "'fields' must be an array of at most %d strings",
+                          SRV_MAX_FIELDS);
+                return -1;
+            }
+            json_array_foreach(v, i, f) {
+                if (!json_is_string(f)) {
+                    srv_error(rs, 400, "bad_parameter", -1, "'fields' must be an array of strings");
+                    return -1;
+                }
+                p->fields[p->nfields++] = json_string_value(f);
+            }
+        } else if (unsupported(k)) {
+            srv_error(rs, 400, "not_supported", -1, "'%s' is not supported yet", k);
+            return -1;
+        } else {
+            srv_error(rs, 400, "unknown_parameter", -1, "unknown parameter '%s'", k);
+            return -1;
+        }
+        continue;
+    type:
+        srv_error(rs, 400, "bad_parameter", -1, "'%s' has the wrong type", k);
+        return -1;
+    }
+    return 0;
+}
+
+/* The requested fields of the stored document id, as an object (NULL when
+ * the document cannot be read). */
+static json_t *hit_fields(const trawl_index *idx, const char *id, const search_params *p) {
+    char *text = NULL;
+    if (trawl_index_get(idx, id, &text) != TRAWL_OK) return NULL;
+    json_t *doc = json_loads(text, 0, NULL), *out = json_object();
+    trawl_free(text);
+    for (size_t i = 0; out && i < p->nfields; i++) {
+        json_t *v = json_object_get(doc, p->fields[i]);
+        if (v) json_object_set(out, p->fields[i], v);
+    }
+    json_decref(doc);
+    return out;
+}
+
+/* The answer to a successful search. */
+static json_t *results_json(const trawl_index *idx, const trawl_results *r, const search_params *p) {
+    json_t *hits = json_array();
+    size_t n = trawl_results_count(r);
+    for (size_t i = 0; hits && i < n; i++) {
+        const char *id = trawl_results_id(r, i), *title = trawl_results_title(r, i);
+        const char *snip = trawl_results_snippet(r, i, p->highlight ? TRAWL_SNIPPET_HTML : TRAWL_SNIPPET_PLAIN);
+        json_t *h = json_object();
+        if (!h) break;
+        json_object_set_new(h, "id", srv_json_stringn(id, strlen(id)));
+        json_object_set_new(h, "score", json_real(trawl_results_score(r, i)));
+        json_object_set_new(h, "title", srv_json_stringn(title ? title : "", title ? strlen(title) : 0));
+        json_object_set_new(h, "snippet", srv_json_stringn(snip ? snip : "", snip ? strlen(snip) : 0));
+        if (p->nfields) {
+            json_t *f = hit_fields(idx, id, p);
+            json_object_set_new(h, "fields", f ? f : json_object());
+        }
+        if (p->explain) {
+            const char *e = trawl_results_explain(r, i);
+            json_object_set_new(h, "explain", srv_json_stringn(e ? e : "", e ? strlen(e) : 0));
+        }
+        json_array_append_new(hits, h);
+    }
+    if (!hits) return NULL;
+    return json_pack("{s:o, s:I, s:I, s:I, s:I}", "hits", hits, "total", (json_int_t)trawl_results_total(r), "offset",
+                     (json_int_t)p->offset, "limit", (json_int_t)p->limit, "took_us",
+                     (json_int_t)trawl_results_took_us(r));
+}
+
+void srv_h_search(srv_server *s, srv_request *rq, srv_response *rs) {
+    search_params p = {NULL, 10, 0, 0, 1, 0, {0}, 0};
+    json_t *body = NULL;
+    if (!strcmp(rq->method, "POST")) {
+        if (check_content_type(rq, rs, 0) != 0) return;
+        json_error_t err;
+        body = json_loadb(rq->body ? rq->body : "", rq->body_len, JSON_REJECT_DUPLICATES, &err);
+        if (!body) {
+            srv_error(rs, 400, "malformed_json", err.position, "malformed JSON: %s", err.text);
+            return;
+        }
+        if (params_from_json(body, &p, rs) != 0) goto out;
+    } else if (params_from_args(rq, &p, rs) != 0) {
+        return;
+    }
+    if (!p.q) {
+        srv_error(rs, 400, "missing_parameter", -1, "'q' (the query) is required");
+        goto out;
+    }
+    if (strlen(p.q) > s->cfg.max_query) {
+        srv_error(rs, 414, "query_too_long", -1, "the query is longer than %zu bytes", s->cfg.max_query);
+        goto out;
+    }
+    json_t *probe = json_string(p.q); /* NULL for invalid UTF-8 */
+    if (!probe) {
+        srv_error(rs, 400, "bad_utf8", -1, "the query is not valid UTF-8");
+        goto out;
+    }
+    json_decref(probe);
+    srv_index *ix = srv_index_get(s, rq->name);
+    if (!ix) {
+        srv_error(rs, 404, "index_not_found", -1, "no index named '%s'", rq->name);
+        goto out;
+    }
+    trawl_options *o = trawl_options_new();
+    if (!o) {
+        srv_index_release(ix);
+        goto out;
+    }
+    trawl_options_set_limit(o, p.limit);
+    trawl_options_set_offset(o, p.offset);
+    trawl_options_set_or(o, p.use_or);
+    trawl_options_set_explain(o, p.explain);
+    if (p.limit == 0) trawl_options_set_count_only(o, 1);
+    srv_snap *sn = srv_snap_get(ix);
+    trawl_results *r = NULL;
+    int rc = trawl_search(sn->idx, p.q, o, &r);
+    if (rc == TRAWL_OK) {
+        rs->status = 200;
+        rs->json = results_json(sn->idx, r, &p);
+    } else {
+        const char *msg =
+            r && trawl_results_errmsg(r) && *trawl_results_errmsg(r) ? trawl_results_errmsg(r) : trawl_strerror(rc);
+        if (rc == TRAWL_ESYNTAX)
+            srv_error(rs, 400, "query_syntax", r ? trawl_results_error_offset(r) : -1, "%s", msg);
+        else if (rc == TRAWL_ELIMIT)
+            srv_error(rs, 400, "query_limit", -1, "%s", msg);
+        else if (rc == TRAWL_EINVAL)
+            srv_error(rs, 400, "bad_query", -1, "%s", msg);
+        else
+            srv_error(rs, 500, "internal", -1, "search failed: %s", msg);
+    }
+    trawl_results_free(r);
+    srv_snap_release(sn);
+    trawl_options_free(o);
+    srv_index_release(ix);
+out:
+    json_decref(body);
+}
+
+void srv_h_document(srv_server *s, srv_request *rq, srv_response *rs) {
+    srv_index *ix = srv_index_get(s, rq->name);
+    if (!ix) {
+        srv_error(rs, 404, "index_not_found", -1, "no index named '%s'", rq->name);
+        return;
+    }
+    srv_snap *sn = srv_snap_get(ix);
+    char *text = NULL;
+    int rc = trawl_index_get(sn->idx, rq->id, &text);
+    srv_snap_release(sn);
+    srv_index_release(ix);
+    if (rc == TRAWL_ENOTFOUND) {
+        srv_error(rs, 404, "document_not_found", -1, "no document with this id");
+    } else if (rc != TRAWL_OK) {
+        srv_error(rs, 500, "internal", -1, "reading the document: %s", trawl_strerror(rc));
+    } else {
+        rs->status = 200;
+        rs->text = strdup(text);
+        rs->text_len = rs->text ? strlen(rs->text) : 0;
+    }
+    trawl_free(text);
+}
+
+void srv_h_add_documents(srv_server *s, srv_request *rq, srv_response *rs) {
+    if (check_content_type(rq, rs, 1) != 0) return;
+    srv_index *ix = srv_index_get(s, rq->name);
+    if (!ix) {
+        srv_error(rs, 404, "index_not_found", -1, "no index named '%s'", rq->name);
+        return;
+    }
+    if (srv_ingest_admit(ix, rq->body_len) != 0) {
+        srv_index_release(ix);
+        srv_error(rs, 429, "queue_full", -1, "the ingestion queue of '%s' is full; retry later", rq->name);
+        rs->retry_after = 1;
+        return;
+    }
+    char *body = rq->body_owned;
+    rq->body_owned = NULL;
+    if (!body && (body = malloc(rq->body_len + 1)) != NULL && rq->body_len) memcpy(body, rq->body, rq->body_len);
+    /* srv_batch_new gives the reservation back when it fails (body NULL too). */
+    rs->pending = srv_batch_new(ix, body, rq->body_len);
+    srv_index_release(ix);
+    if (!rs->pending) {
+        srv_error(rs, 500, "internal", -1, "out of memory");
+        return;
+    }
+    rs->status = 202;
+}
+
+void srv_h_delete_documents(srv_server *s, srv_request *rq, srv_response *rs) {
+    (void)s, (void)rq;
+    srv_error(rs, 501, "not_implemented", -1, "deleting documents is not in the library's API yet");
+}
