@@ -70,7 +70,11 @@ static json_t *operation(const srv_route *r, size_t i) {
         json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", "id", "in", "path", "required", 1,
                                                 "schema", "type", "string"));
     int search = strcmp(r->metric, "search") == 0;
-    if (search && strcmp(r->method, "GET") == 0) json_array_extend(params, search_query_params());
+    if (search && strcmp(r->method, "GET") == 0) {
+        json_t *more = search_query_params();
+        json_array_extend(params, more);
+        json_decref(more);
+    }
     if (json_array_size(params)) json_object_set(op, "parameters", params);
     json_decref(params);
     if (search && strcmp(r->method, "POST") == 0) json_object_set_new(op, "requestBody", search_body());

@@ -3,13 +3,16 @@
 # Run as root on a fresh machine; safe to run again (apt-get skips what is there).
 # clang and libclang-rt-14-dev (libFuzzer) serve only -DTRAWL_BUILD_FUZZERS=ON;
 # python3-cffi serves the Python binding (bindings/python).
+# chromium, chromium-driver and python3-selenium drive the search page of
+# `trawl serve` in its end-to-end test; nginx is the HTTP ceiling in bench/serve_load.sh.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential cmake pkg-config python3 python3-cffi curl
   libroaring-dev libstemmer-dev libxxhash-dev liblz4-dev libutf8proc-dev
   libjansson-dev libyajl-dev libmicrohttpd-dev
   sqlite3 libsqlite3-dev libxapian-dev wrk
-  clang libclang-rt-14-dev"
+  clang libclang-rt-14-dev
+  chromium chromium-driver python3-selenium nginx-light"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
