@@ -286,6 +286,8 @@ static void drain(srv_server *s, srv_http *h) {
     srv_http_stop(h);
 }
 
+static int run_server(serve_args *pa, const cli_command *cmd, char **argv, size_t npos);
+
 static int run_serve(const cli_command *cmd, int argc, char **argv) {
     serve_args a;
     memset(&a, 0, sizeof a);
@@ -307,6 +309,20 @@ static int run_serve(const cli_command *cmd, int argc, char **argv) {
     int st = cli_parse(cmd, argc, argv, serve_opts, sizeof serve_opts / sizeof serve_opts[0], on_option, &a, &npos);
     if (st != CLI_CONTINUE) return st;
     if (npos == 0 && !a.cfg.data_dir) return cli_usage_error(cmd, "no index to serve (give NAME=DIR or --data DIR)");
+    /* TRAWL_THREADS, TRAWL_RAM_MB and TRAWL_SIMD, as for the other commands. */
+    trawl_open_options *open_options = NULL;
+    if ((st = cli_open_options(&open_options)) != CLI_CONTINUE) return st;
+    a.cfg.open_options = open_options;
+    st = run_server(&a, cmd, argv, npos);
+    trawl_open_options_free(open_options);
+    return st;
+}
+
+/* Runs the server configured by *pa with the npos index arguments in argv:
+ * signals, socket, indexes, the serve loop, the drain. Returns the exit code. */
+static int run_server(serve_args *pa, const cli_command *cmd, char **argv, size_t npos) {
+    serve_args a = *pa;
+    int st = CLI_CONTINUE;
 
     /* Signals go to sigtimedwait in this thread only: block them before any
      * thread (ingesters, libmicrohttpd) starts, so every thread inherits it. */

@@ -44,12 +44,13 @@ typedef struct srv_config {
     const char *admin_key, *search_key; /* NULL: not set */
     const char *origins[SRV_MAX_ORIGINS];
     size_t norigins;
-    const char *data_dir;     /* --data: where PUT /indexes/{name} creates; NULL: none */
-    size_t max_body;          /* bytes of a request body (413 above) */
-    size_t max_query;         /* bytes of a search query (414 above) */
-    size_t max_queue;         /* bytes of ingestion waiting per index (429 above) */
-    unsigned commit_delay_ms; /* how long a group commit waits for more batches */
-    int quiet;                /* no access log */
+    const char *data_dir;                   /* --data: where PUT /indexes/{name} creates; NULL: none */
+    size_t max_body;                        /* bytes of a request body (413 above) */
+    size_t max_query;                       /* bytes of a search query (414 above) */
+    size_t max_queue;                       /* bytes of ingestion waiting per index (429 above) */
+    unsigned commit_delay_ms;               /* how long a group commit waits for more batches */
+    const trawl_open_options *open_options; /* writer threads, RAM, SIMD; NULL: defaults */
+    int quiet;                              /* no access log */
 } srv_config;
 
 /* ------------------------------------------------------------------------ */
@@ -64,8 +65,10 @@ typedef struct srv_snap {
 } srv_snap;
 
 typedef struct srv_ingester srv_ingester;
+typedef struct srv_server srv_server;
 
 typedef struct srv_index {
+    srv_server *server; /* the owner */
     char name[SRV_NAME_MAX + 1];
     char *dir;
     atomic_uint refs;        /* the registry's reference plus one per user */
@@ -76,8 +79,6 @@ typedef struct srv_index {
     srv_ingester *ingester;    /* created with the index */
     atomic_uint_fast64_t commits, ingest_bytes, docs_added, docs_replaced, docs_failed;
 } srv_index;
-
-typedef struct srv_server srv_server;
 
 /* Opens the index in dir under name (validated by the caller) and adds it to
  * the registry. Returns TRAWL_OK, or a code with *errmsg (malloc'd, to free). */

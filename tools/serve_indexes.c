@@ -40,12 +40,13 @@ static int64_t dir_mtime(const char *dir) {
     return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-/* Opens the current commit of dir as a snapshot with one reference. */
-static int snap_open(const char *dir, srv_snap **out, char **errmsg) {
+/* Opens the current commit of dir as a snapshot with one reference, with
+ * the server's open options. */
+static int snap_open(const srv_server *s, const char *dir, srv_snap **out, char **errmsg) {
     *out = NULL;
     srv_snap *sn = calloc(1, sizeof *sn);
     if (!sn) return TRAWL_ENOMEM;
-    int rc = trawl_index_open(dir, &sn->idx, errmsg);
+    int rc = trawl_index_open_v2(dir, s->cfg.open_options, &sn->idx, errmsg);
     if (rc != TRAWL_OK) {
         free(sn);
         return rc;
@@ -87,7 +88,7 @@ int srv_index_reopen(srv_index *ix, int force) {
     if (force || mt != ix->dir_mtime_ns) {
         srv_snap *sn = NULL;
         char *msg = NULL;
-        rc = snap_open(ix->dir, &sn, &msg);
+        rc = snap_open(ix->server, ix->dir, &sn, &msg);
         if (rc == TRAWL_OK) {
             ix->dir_mtime_ns = mt;
             pthread_mutex_lock(&ix->snap_mu);
@@ -116,7 +117,8 @@ int srv_index_add(srv_server *s, const char *name, const char *dir, char **errms
     pthread_mutex_init(&ix->reopen_mu, NULL);
     atomic_init(&ix->refs, 1);
     ix->dir_mtime_ns = dir_mtime(dir);
-    int rc = snap_open(dir, &ix->snap, errmsg);
+    ix->server = s;
+    int rc = snap_open(s, dir, &ix->snap, errmsg);
     if (rc == TRAWL_OK && srv_ingester_start(s, ix) != 0) rc = TRAWL_ENOMEM;
     if (rc == TRAWL_OK) {
         pthread_rwlock_wrlock(&s->reg_lock);

@@ -233,7 +233,7 @@ static void run_group(srv_ingester *g, srv_batch *list) {
     group gr = {g, NULL, NULL, 0, {0}};
     if (!g->w) {
         char *msg = NULL;
-        int rc = trawl_writer_open(ix->dir, NULL, &g->w, &msg);
+        int rc = trawl_writer_open_v2(ix->dir, NULL, g->s->cfg.open_options, &g->w, &msg);
         if (rc != TRAWL_OK) {
             gr.fatal = rc == TRAWL_ELOCKED ? 409 : 500;
             snprintf(gr.fatal_msg, sizeof gr.fatal_msg, "cannot open a writer on '%s': %s", ix->name,
