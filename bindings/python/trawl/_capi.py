@@ -22,6 +22,7 @@ typedef enum trawl_rc {
 typedef enum trawl_snippet_style {
     TRAWL_SNIPPET_PLAIN = 0, TRAWL_SNIPPET_ANSI = 1, TRAWL_SNIPPET_HTML = 2
 } trawl_snippet_style;
+typedef struct trawl_open_options trawl_open_options;
 typedef struct trawl_writer trawl_writer;
 typedef struct trawl_index trawl_index;
 typedef struct trawl_options trawl_options;
@@ -34,15 +35,24 @@ const char *trawl_version(void);
 const char *trawl_strerror(int rc);
 void trawl_free(void *p);
 
-trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out, char **errmsg);
+trawl_open_options *trawl_open_options_new(void);
+void trawl_open_options_free(trawl_open_options *o);
+trawl_rc trawl_open_options_set_threads(trawl_open_options *o, int n);
+trawl_rc trawl_open_options_set_ram_mb(trawl_open_options *o, size_t mb);
+trawl_rc trawl_open_options_set_simd(trawl_open_options *o, const char *level);
+
+trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const trawl_open_options *options,
+                              trawl_writer **out, char **errmsg);
 trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len);
 trawl_rc trawl_writer_commit(trawl_writer *w);
 uint64_t trawl_writer_pending(const trawl_writer *w);
 void trawl_writer_close(trawl_writer *w);
 const char *trawl_writer_errmsg(const trawl_writer *w);
 
-trawl_rc trawl_index_open(const char *dir, trawl_index **out, char **errmsg);
+trawl_rc trawl_index_open_v2(const char *dir, const trawl_open_options *options, trawl_index **out,
+                             char **errmsg);
 void trawl_index_close(trawl_index *idx);
+const char *trawl_index_simd(const trawl_index *idx);
 uint64_t trawl_index_doc_count(const trawl_index *idx);
 trawl_rc trawl_index_get(const trawl_index *idx, const char *id, char **json);
 trawl_rc trawl_index_stats(const trawl_index *idx, char **json);

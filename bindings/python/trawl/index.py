@@ -7,7 +7,7 @@ import threading
 from collections import namedtuple
 
 from ._capi import ffi, lib
-from ._conv import count, encode_path, take_string, text
+from ._conv import count, encode_path, open_options, take_string, text
 from .errors import Error, QuerySyntaxError, make_error
 
 Hit = namedtuple("Hit", "id score title snippet")
@@ -48,13 +48,20 @@ class Index:
     search running in another thread when close() is called finishes first,
     the handle being freed by the last one out.
 
-    Raises NotFoundError when path holds no index, CorruptError when a
-    checksum fails, VersionError for a format this library does not read."""
+    simd chooses the instruction-set level of the intersection kernels:
+    "scalar", "sse4.1", "avx2", "avx512" or "auto" (None: the best the CPU
+    has; a level the CPU lacks falls back to the best below it; results are
+    the same at every level). Index.simd says which level is used.
 
-    def __init__(self, path):
+    Raises NotFoundError when path holds no index, CorruptError when a
+    checksum fails, VersionError for a format this library does not read,
+    InvalidArgumentError for an unknown simd level."""
+
+    def __init__(self, path, simd=None):
+        opts = open_options(simd=simd)
         out = ffi.new("trawl_index **")
         err = ffi.new("char **")
-        rc = lib.trawl_index_open(encode_path(path), out, err)
+        rc = lib.trawl_index_open_v2(encode_path(path), opts, out, err)
         message = take_string(err[0])
         if rc != lib.TRAWL_OK:
             raise make_error(rc, message)
@@ -102,6 +109,16 @@ class Index:
         if getattr(self, "_handle", None) is not None:
             lib.trawl_index_close(self._handle)
             self._handle = None
+
+    @property
+    def simd(self):
+        """The instruction-set level the kernels use: "scalar", "sse41",
+        "avx2" or "avx512"."""
+        h = self._enter()
+        try:
+            return text(lib.trawl_index_simd(h))
+        finally:
+            self._leave()
 
     @property
     def doc_count(self):

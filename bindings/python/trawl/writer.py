@@ -5,15 +5,20 @@ import json
 import threading
 
 from ._capi import ffi, lib
-from ._conv import encode_path, take_string, text
+from ._conv import encode_path, open_options, take_string, text
 from .errors import make_error
 
 
 class Writer:
     """An index directory opened for adding documents: trawl.Writer(path,
-    lang=None) creates the index if needed. lang is the analysis language of
-    a new index ("english" when None; "none" disables stemming) and must match
-    an existing one (InvalidArgumentError otherwise). One writer per directory
+    lang=None, threads=None, ram_mb=None) creates the index if needed. lang is
+    the analysis language of a new index ("english" when None; "none" disables
+    stemming) and must match an existing one (InvalidArgumentError otherwise).
+    threads is the number of threads analyzing documents (0: all in the
+    calling thread; None or -1: the library's default, one per CPU up to 8);
+    the files written are the same whatever the number. ram_mb is the memory
+    budget in MiB (1 to 1048576, None: 512) after which added documents are
+    written out as a segment before the commit. One writer per directory
     at a time (LockedError otherwise); readers may search meanwhile and see
     each commit once they reopen.
 
@@ -22,13 +27,14 @@ class Writer:
     Calls are serialized: a Writer may be shared by threads, one call at a
     time runs; the library works without the GIL (commit included)."""
 
-    def __init__(self, path, lang=None):
+    def __init__(self, path, lang=None, threads=None, ram_mb=None):
         if lang is not None and not isinstance(lang, str):
             raise TypeError("lang must be a str or None, not %s" % type(lang).__name__)
+        opts = open_options(threads=threads, ram_mb=ram_mb)
         out = ffi.new("trawl_writer **")
         err = ffi.new("char **")
         clang = ffi.NULL if lang is None else lang.encode("utf-8")
-        rc = lib.trawl_writer_open(encode_path(path), clang, out, err)
+        rc = lib.trawl_writer_open_v2(encode_path(path), clang, opts, out, err)
         message = take_string(err[0])
         if rc != lib.TRAWL_OK:
             raise make_error(rc, message)
