@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "engine.h"
 #include "varint.h"
 
@@ -79,6 +81,58 @@ static int check_ids(const tw_segment *s, char *err, size_t errcap) {
     return rc;
 }
 
+/* A live document, for the check that no id is live twice. */
+typedef struct live_id {
+    uint64_t hash; /* XXH3 of the id */
+    uint32_t seg, doc;
+} live_id;
+
+static int cmp_live_id(const void *a, const void *b) {
+    const live_id *x = a, *y = b;
+    if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
+    if (x->seg != y->seg) return x->seg < y->seg ? -1 : 1;
+    return x->doc < y->doc ? -1 : x->doc > y->doc;
+}
+
+/* Every id is live in at most one document of the whole index (replaced and
+ * deleted copies are in the deletion bitmaps). Ids are grouped by hash, and
+ * documents with equal hashes compared by their ids. */
+static int check_live_once(const trawl_index *idx, char *err, size_t errcap) {
+    live_id *v = malloc(sizeof *v * (idx->live_docs ? idx->live_docs : 1));
+    if (!v) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+    size_t n = 0;
+    for (uint32_t i = 0; i < idx->nsegs; i++) {
+        const tw_iseg *e = &idx->segs[i];
+        for (uint32_t d = 0; d < e->seg->ndocs; d++) {
+            if (e->deleted && roaring_bitmap_contains(e->deleted, d)) continue;
+            if (n == idx->live_docs) break; /* cannot happen: live_docs counts these */
+            size_t len;
+            const char *id = tw_segment_id(e->seg, d, &len);
+            v[n++] = (live_id){XXH3_64bits(id, len), i, d};
+        }
+    }
+    qsort(v, n, sizeof *v, cmp_live_id);
+    int rc = 0;
+    for (size_t a = 0; a < n && rc == 0;) {
+        size_t b = a + 1;
+        while (b < n && v[b].hash == v[a].hash) b++;
+        for (size_t x = a; x < b && rc == 0; x++)
+            for (size_t y = x + 1; y < b && rc == 0; y++) {
+                size_t lx, ly;
+                const char *ix = tw_segment_id(idx->segs[v[x].seg].seg, v[x].doc, &lx);
+                const char *iy = tw_segment_id(idx->segs[v[y].seg].seg, v[y].doc, &ly);
+                if (lx == ly && memcmp(ix, iy, lx) == 0)
+                    rc = tw_err(err, errcap, TRAWL_ECORRUPT,
+                                "%s: deletes section: id '%.*s' is live twice (%s doc %u and %s doc %u)", idx->dir,
+                                (int)(lx > 200 ? 200 : lx), ix, idx->segs[v[x].seg].seg->path, v[x].doc,
+                                idx->segs[v[y].seg].seg->path, v[y].doc);
+            }
+        a = b;
+    }
+    free(v);
+    return rc;
+}
+
 static void report(char **buf, size_t *len, const char *line) {
     size_t n = strlen(line);
     char *nb = realloc(*buf, *len + n + 2);
@@ -133,6 +187,12 @@ int tw_index_check_open(const trawl_index *idx, char **rep) {
             report(rep, &replen, err);
             if (!first) first = r;
         }
+    }
+    char err[1024];
+    int r = check_live_once(idx, err, sizeof err);
+    if (r) {
+        report(rep, &replen, err);
+        if (!first) first = r;
     }
     return first;
 }

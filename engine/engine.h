@@ -16,6 +16,7 @@
 #include "trawl.h"
 
 #define TW_MANIFEST "MANIFEST"
+#define TW_CREATING "CREATING" /* marker of a new index before its first commit (indexdir.c) */
 #define TW_LANG_MAX 48
 
 typedef struct tw_manifest_seg {
@@ -49,6 +50,19 @@ int tw_write_file_durable(const char *dir, const char *name, const void *data, s
 /* fsyncs the directory dir. 0, or TRAWL_EIO with errno set. */
 int tw_fsync_dir(const char *dir);
 char *tw_path_join(const char *dir, const char *name);
+
+/* Index directory ownership (indexdir.c). Is name one of the writer's own
+ * exact file-name patterns (seg-G-N.tws, seg-G-N-G2.del, their .tmp, and
+ * MANIFEST.tmp)? Only such names are ever removed. */
+int tw_indexdir_is_ours(const char *name);
+/* For a directory without MANIFEST: 0 when a writer may create an index there
+ * (empty but for LOCK, or the leftover of an interrupted creation, which sets
+ * *creating); TRAWL_EINVAL / ECORRUPT with a message when it holds anything
+ * else (foreign files, or index files without the creation marker). */
+int tw_indexdir_check_new(const char *dir, int *creating, char *err, size_t errcap);
+/* Creates the marker durably / removes it (after the first commit). */
+int tw_indexdir_mark_creating(const char *dir, char *err, size_t errcap);
+void tw_indexdir_unmark_creating(const char *dir);
 
 typedef struct tw_iseg {
     tw_segment *seg;

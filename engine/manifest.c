@@ -101,6 +101,14 @@ static int read_file(const char *path, size_t max, char **out, size_t *len) {
     return 0;
 }
 
+/* Does object o have exactly the keys of the NULL-terminated list (each once)? */
+static int exact_keys(json_t *o, const char *const *keys) {
+    size_t n = 0;
+    for (; keys[n]; n++)
+        if (!json_object_get(o, keys[n])) return 0;
+    return json_object_size(o) == n;
+}
+
 /* A file name we accept in a manifest: plain, no path separators. */
 static int safe_name(const char *s) {
     if (!s || !*s || strlen(s) > 200 || s[0] == '.') return 0;
@@ -139,13 +147,20 @@ int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap) 
         goto out;
     }
     json_error_t je;
-    json_t *root = json_loadb(text, (size_t)(nl - text), 0, &je);
+    json_t *root = json_loadb(text, (size_t)(nl - text), JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: %s", path, je.text);
         goto out;
     }
     json_t *fmt = json_object_get(root, "format"), *gen = json_object_get(root, "generation"),
            *lang = json_object_get(root, "lang"), *segs = json_object_get(root, "segments");
+    static const char *const top_keys[] = {"format", "generation", "lang", "segments", NULL};
+    static const char *const seg_keys[] = {"name", "docs", "deletes", NULL};
+    if (!json_is_object(root) || !exact_keys(root, top_keys)) {
+        rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: unknown or missing keys", path);
+        json_decref(root);
+        goto out;
+    }
     if (!json_is_integer(fmt) || !json_is_integer(gen) || !json_is_string(lang) || !json_is_array(segs) ||
         json_integer_value(gen) < 1 || strlen(json_string_value(lang)) >= TW_LANG_MAX) {
         rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: missing or invalid fields", path);
@@ -171,9 +186,12 @@ int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap) 
     json_array_foreach(segs, i, e) {
         json_t *name = json_object_get(e, "name"), *del = json_object_get(e, "deletes"),
                *docs = json_object_get(e, "docs");
-        if (!json_is_string(name) || !safe_name(json_string_value(name)) || !json_is_integer(docs) ||
-            json_integer_value(docs) < 0 || json_integer_value(docs) > (json_int_t)TW_MAX_DOCS_PER_SEGMENT ||
-            (del && !json_is_null(del) && (!json_is_string(del) || !safe_name(json_string_value(del))))) {
+        /* Every segment names its deletions ("deletes": null when none): a
+         * missing or renamed key must not bring deleted documents back. */
+        if (!json_is_object(e) || !exact_keys(e, seg_keys) || !json_is_string(name) ||
+            !safe_name(json_string_value(name)) || !json_is_integer(docs) || json_integer_value(docs) < 0 ||
+            json_integer_value(docs) > (json_int_t)TW_MAX_DOCS_PER_SEGMENT ||
+            (!json_is_null(del) && (!json_is_string(del) || !safe_name(json_string_value(del))))) {
             rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: segment %zu invalid", path, i);
             break;
         }

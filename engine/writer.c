@@ -48,7 +48,7 @@
 #include "segwriter.h"
 
 #define ID_MAX_BYTES 1024u
-#define DOC_MAX_BYTES (64u << 20)
+#define DOC_MAX_BYTES TRAWL_MAX_DOC_BYTES
 #define BATCH_DOCS 4096u
 #define FIELD_CACHE 16u /* field numbers remembered by position in the document */
 
@@ -94,6 +94,7 @@ struct trawl_writer {
     fpost *fpost; /* per field of that batch */
     size_t fpost_cap;
     int fcache[FIELD_CACHE]; /* see field_number */
+    int creating;            /* a new index: the CREATING marker is to go with the first commit */
     int fail;                /* sticky failure of the accumulation, or 0 */
     char failmsg[1024];
     char errmsg[1024];
@@ -106,27 +107,22 @@ uint64_t trawl_writer_pending(const trawl_writer *w) {
     return w ? w->pending_docs : 0;
 }
 
-static int is_ours(const char *name) {
-    size_t n = strlen(name);
-    return (strncmp(name, "seg-", 4) == 0 && n > 4 &&
-            (strcmp(name + n - 4, ".tws") == 0 || strcmp(name + n - 4, ".del") == 0)) ||
-           strcmp(name, TW_MANIFEST ".tmp") == 0 || (strncmp(name, "seg-", 4) == 0 && strstr(name, ".tmp"));
-}
-
 static int referenced(const tw_manifest *m, const char *name) {
     for (size_t i = 0; i < m->nsegs; i++)
         if (strcmp(m->segs[i].name, name) == 0 || (m->segs[i].del && strcmp(m->segs[i].del, name) == 0)) return 1;
     return 0;
 }
 
-/* Removes files of ours that the manifest does not name (left by a crashed or
- * rolled-back writer, or replaced by a later commit). Holds the lock. */
+/* Removes files of ours (tw_indexdir_is_ours: exact patterns) that the
+ * manifest does not name and that are not this writer's pending segments:
+ * left by a crashed or rolled-back writer, or replaced by a later commit.
+ * Nothing else is ever removed. Holds the lock. */
 static void collect_garbage(trawl_writer *w) {
     DIR *d = opendir(w->dir);
     if (!d) return;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (!is_ours(e->d_name) || referenced(&w->man, e->d_name)) continue;
+        if (!tw_indexdir_is_ours(e->d_name) || referenced(&w->man, e->d_name)) continue;
         int pending = 0;
         for (size_t i = 0; i < w->npend; i++)
             if (strcmp(w->pend[i].name, e->d_name) == 0) pending = 1;
@@ -161,6 +157,13 @@ trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const trawl_ope
         rc = tw_err(err, sizeof err, TRAWL_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
         goto fail;
     }
+    /* A directory that is not (and is not becoming) an index is left as it
+     * is, without even a LOCK file; checked again under the lock. */
+    char *mpath = tw_path_join(dir, TW_MANIFEST);
+    struct stat mst;
+    int no_manifest = mpath && stat(mpath, &mst) != 0 && errno == ENOENT;
+    free(mpath);
+    if (no_manifest && (rc = tw_indexdir_check_new(dir, &w->creating, err, sizeof err)) != 0) goto fail;
     char *lockpath = tw_path_join(dir, "LOCK");
     if (!lockpath) {
         rc = TRAWL_ENOMEM;
@@ -179,7 +182,10 @@ trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const trawl_ope
     }
     rc = tw_manifest_read(dir, &w->man, err, sizeof err);
     if (rc == TRAWL_ENOTFOUND) {
-        rc = 0;
+        rc = tw_indexdir_check_new(dir, &w->creating, err, sizeof err);
+        if (rc == 0 && !w->creating) rc = tw_indexdir_mark_creating(dir, err, sizeof err);
+        if (rc) goto fail;
+        w->creating = 1;
         snprintf(w->man.lang, sizeof w->man.lang, "%s", lang ? lang : "english");
     } else if (rc) {
         goto fail;
@@ -207,6 +213,7 @@ trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const trawl_ope
     w->max_pending = w->ram_budget / 8 / w->batch_bytes;
     if (w->max_pending > 16) w->max_pending = 16;
     if (w->max_pending < 1) w->max_pending = 1;
+    if (!w->creating) tw_indexdir_unmark_creating(dir); /* left by a crash just after a first commit */
     collect_garbage(w);
     *out = w;
     return 0;
@@ -742,6 +749,8 @@ trawl_rc trawl_writer_commit(trawl_writer *w) {
     w->npend = 0;
     w->seq = 0;
     w->pending_docs = 0;
+    if (w->creating) tw_indexdir_unmark_creating(w->dir);
+    w->creating = 0;
     collect_garbage(w);
     return 0;
 }

@@ -153,6 +153,9 @@ TRAWL_API trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const
  * file before the commit. */
 TRAWL_API trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len);
 
+/* The largest document add_json takes, in bytes (TRAWL_ELIMIT beyond). */
+#define TRAWL_MAX_DOC_BYTES (64u << 20)
+
 /* Adds one document from parallel arrays of field names and UTF-8 values
  * (values[i] has lens[i] bytes). The id is given separately; the stored document
  * is the JSON object {"id": id, names[i]: values[i], ...}. */

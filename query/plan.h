@@ -17,7 +17,8 @@
 #include "engine.h"
 #include "options.h"
 
-#define TW_MAX_PREFIX_TERMS 1024u
+#define TW_MAX_PREFIX_TERMS 1024u     /* expansions of one prefix */
+#define TW_MAX_QUERY_EXPANSIONS 4096u /* expansions of all the prefixes of one query together */
 #define TW_MAX_PHRASE_TERMS 64u
 
 /* One analyzed term of a spec, resolved in every segment. */

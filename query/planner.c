@@ -25,6 +25,7 @@ typedef struct planner {
     size_t errcap;
     long erroff;
     highlight hl;
+    size_t expansions; /* prefix expansions so far, over every prefix of the query */
 } planner;
 
 typedef struct tokvec {
@@ -353,7 +354,8 @@ static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokve
 typedef struct prefix_ctx {
     char **seen;
     size_t nseen, cap;
-    int over;
+    int over;      /* 1: this prefix's limit, 2: the query's total */
+    size_t *total; /* the planner's expansion count over all prefixes */
 } prefix_ctx;
 
 static int on_prefix(void *c, const char *term, size_t len, const tw_term_ref *ref) {
@@ -362,6 +364,10 @@ static int on_prefix(void *c, const char *term, size_t len, const tw_term_ref *r
         if (strlen(x->seen[i]) == len && memcmp(x->seen[i], term, len) == 0) return 0;
     if (x->nseen >= TW_MAX_PREFIX_TERMS) {
         x->over = 1;
+        return 1;
+    }
+    if (*x->total >= TW_MAX_QUERY_EXPANSIONS) {
+        x->over = 2;
         return 1;
     }
     if (x->nseen == x->cap) {
@@ -373,6 +379,7 @@ static int on_prefix(void *c, const char *term, size_t len, const tw_term_ref *r
     }
     if (!(x->seen[x->nseen] = strndup(term, len))) return -1000;
     x->nseen++;
+    ++*x->total;
     return 0;
 }
 
@@ -415,7 +422,7 @@ static pnode *plan_prefix(planner *p, const tw_node *n, const uint32_t *fields, 
     if (!p->rc && v.n == 1 && (leaf = new_node(p, P_LEAF))) {
         if (positive && add_highlight(&p->hl.prefixes, &p->hl.nprefixes, v.terms[0])) OOM(p);
         /* Expansions over every segment, in the leaf's fields. */
-        prefix_ctx x = {NULL, 0, 0, 0};
+        prefix_ctx x = {NULL, 0, 0, 0, &p->expansions};
         for (uint32_t s = 0; s < p->idx->nsegs && !p->rc && !x.over; s++)
             for (uint32_t k = 0; k < nf && !p->rc && !x.over; k++) {
                 int lf = p->idx->segs[s].field_map[fields[k]];
@@ -427,7 +434,11 @@ static pnode *plan_prefix(planner *p, const tw_node *n, const uint32_t *fields, 
                 else if (r < 0)
                     p->rc = r;
             }
-        if (x.over) fail(p, TRAWL_ELIMIT, (long)n->offset, "prefix '%s*' matches too many terms (limit 1024)", n->text);
+        if (x.over == 1)
+            fail(p, TRAWL_ELIMIT, (long)n->offset, "prefix '%s*' matches too many terms (limit 1024)", n->text);
+        else if (x.over)
+            fail(p, TRAWL_ELIMIT, (long)n->offset,
+                 "prefixes match too many terms in all (limit 4096 per query), the last being '%s*'", n->text);
         for (size_t i = 0; i < x.nseen && !p->rc; i++)
             add_term_spec(p, leaf, x.seen[i], strlen(x.seen[i]), fields, nf, n->field != NULL);
         for (size_t i = 0; i < x.nseen; i++) free(x.seen[i]);

@@ -475,7 +475,7 @@ static void manifest_damage(const char *dir, rng *r) {
         const char *need; /* NULL: "MANIFEST" */
     } cases[64];
     size_t nc = 0;
-    char bufs[40][1024];
+    char bufs[64][1024];
     size_t nb = 0;
 #define CASE(codes_, need_, ...)                                                                                       \
     do {                                                                                                               \
@@ -506,7 +506,7 @@ static void manifest_damage(const char *dir, rng *r) {
     CASE(C, NULL, HEAD "[{\"name\":\"%s\"}]}", name0);
     CASE(C, NULL, HEAD "[{\"name\":\"%s\",\"docs\":-1}]}", name0);
     CASE(C, NULL, HEAD "[{\"name\":\"%s\",\"docs\":1099511627776}]}", name0);
-    CASE(C, name0, HEAD "[{\"name\":\"%s\",\"docs\":%lld}]}", name0, docs0 + 1);
+    CASE(C, name0, HEAD "[{\"name\":\"%s\",\"docs\":%lld,\"deletes\":null}]}", name0, docs0 + 1);
     CASE(C, NULL, HEAD "[{\"name\":\"%s\",\"docs\":\"%lld\"}]}", name0, docs0);
     CASE(C, NULL, HEAD "[{\"name\":\"../%s\",\"docs\":%lld}]}", name0, docs0);
     CASE(C, NULL, HEAD "[{\"name\":\"../../../../../../etc/passwd\",\"docs\":1}]}");
@@ -519,14 +519,25 @@ static void manifest_damage(const char *dir, rng *r) {
     CASE(C, NULL, HEAD "[{\"name\":\"%0300d\",\"docs\":1}]}", 0);
     CASE(C, NULL, HEAD "[{\"name\":\"%s\",\"docs\":%lld,\"deletes\":\"../%s\"}]}", name0, docs0, dels[0]);
     CASE(C, NULL, HEAD "[{\"name\":\"%s\",\"docs\":%lld,\"deletes\":5}]}", name0, docs0);
-    CASE(SEG_CODES, "seg-999999-0000.tws", HEAD "[{\"name\":\"seg-999999-0000.tws\",\"docs\":3}]}");
-    CASE(SEG_CODES, "LOCK", HEAD "[{\"name\":\"LOCK\",\"docs\":3}]}");
-    CASE(SEG_CODES, "subdir.tws", HEAD "[{\"name\":\"subdir.tws\",\"docs\":3}]}");
+    CASE(SEG_CODES, "seg-999999-0000.tws", HEAD "[{\"name\":\"seg-999999-0000.tws\",\"docs\":3,\"deletes\":null}]}");
+    CASE(SEG_CODES, "LOCK", HEAD "[{\"name\":\"LOCK\",\"docs\":3,\"deletes\":null}]}");
+    CASE(SEG_CODES, "subdir.tws", HEAD "[{\"name\":\"subdir.tws\",\"docs\":3,\"deletes\":null}]}");
     CASE(C, "MANIFEST", HEAD "[{\"name\":\"MANIFEST\",\"docs\":3}]}");
     CASE(C, "MANIFEST", HEAD "[{\"name\":\"%s\",\"docs\":%lld,\"deletes\":\"MANIFEST\"}]}", name0, docs0);
     CASE(C, "missing.del", HEAD "[{\"name\":\"%s\",\"docs\":%lld,\"deletes\":\"missing.del\"}]}", name0, docs0);
-    CASE(C, name0, "{\"format\":1,\"generation\":9,\"lang\":\"french\",\"segments\":[{\"name\":\"%s\",\"docs\":%lld}]}",
+    CASE(C, name0,
+         "{\"format\":1,\"generation\":9,\"lang\":\"french\",\"segments\":[{\"name\":\"%s\",\"docs\":%lld,\"deletes\":"
+         "null}]}",
          name0, docs0);
+    /* Parsed strictly: a missing, renamed or unknown key is corruption (a
+     * segment without its "deletes" entry would bring deleted documents back). */
+    CASE(C, NULL, HEAD "[{\"name\":\"%s\",\"docs\":%lld}]}", name0, docs0);
+    CASE(C, NULL, HEAD "[{\"name\":\"%s\",\"docs\":%lld,\"deleted\":null}]}", name0, docs0);
+    CASE(C, NULL, HEAD "[{\"name\":\"%s\",\"docs\":%lld,\"deletes\":null,\"x\":1}]}", name0, docs0);
+    CASE(C, NULL, HEAD "[{\"name\":\"%s\",\"docs\":%lld,\"deletes\":null,\"deletes\":null}]}", name0, docs0);
+    CASE(C, NULL, "{\"format\":1,\"generation\":9,\"lang\":\"english\",\"extra\":0,\"segments\":[]}");
+    CASE(C, NULL, "{\"format\":1,\"generation\":9,\"language\":\"english\",\"segments\":[]}");
+    CASE(C, NULL, "%s", "[1]");
     for (size_t i = 0; i < nc; i++) {
         write_manifest(path, cases[i].line, strlen(cases[i].line));
         snprintf(what, sizeof what, "MANIFEST line %s", cases[i].line);
@@ -592,6 +603,23 @@ static void manifest_damage(const char *dir, rng *r) {
             trawl_results_free(res);
             trawl_index_close(idx);
         }
+    }
+    /* Deletions dropped behind a valid checksum: the replaced documents come
+     * back to life, which the check must see (an id live twice). */
+    {
+        json_t *nodel = json_deep_copy(good);
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(nodel, "segments"), i, e) json_object_set_new(e, "deletes", json_null());
+        char *nodel_text = json_dumps(nodel, JSON_COMPACT);
+        write_manifest(path, nodel_text, strlen(nodel_text));
+        char *report = NULL;
+        int rc = trawl_index_check(dir, &report);
+        CHECK(rc == TRAWL_ECORRUPT && report && strstr(report, "live twice"),
+              "deletions dropped: check gave %d, report %s", rc, report ? report : "(none)");
+        trawl_free(report);
+        free(nodel_text);
+        json_decref(nodel);
     }
     rmdir(sub);
     json_decref(good);

@@ -115,7 +115,8 @@ const cli_command cli_cmd_index = {
     "  -o, --output INDEX  the index directory (required)\n"
     "      --lang L        analysis language of a new index (default english;\n"
     "                      'none' disables stemming); must match an existing index\n"
-    "      --strict        fail at the first malformed document, committing nothing\n"
+    "      --strict        fail at the first malformed document or unreadable\n"
+    "                      input (also inside a directory), committing nothing\n"
     "  -q, --quiet         no progress line and no summary\n"
     "  -h, --help          show this help\n",
     run_index,

@@ -124,8 +124,14 @@ static int walk(const char *dir, const char *rel, int (*accept)(const char *), d
             int usable = S_ISREG(st.st_mode);
             if (S_ISLNK(st.st_mode)) { /* follow links to files only */
                 struct stat target;
-                usable = stat(path, &target) == 0 && S_ISREG(target.st_mode);
-                if (usable) st = target;
+                if (stat(path, &target) != 0) { /* dangling or looping: an input that cannot be read */
+                    fprintf(stderr, "trawl: %s: %s\n", path, strerror(errno));
+                    list->unreadable++;
+                    usable = 0;
+                } else {
+                    usable = S_ISREG(target.st_mode);
+                    if (usable) st = target;
+                }
             }
             if (usable) {
                 if (push(list, sub, path, (uint64_t)st.st_size) != 0)

@@ -53,25 +53,116 @@ static int is_blank_line(const char *line, size_t len) {
     return 1;
 }
 
+/* A document over the size limit, skipped without being held: reported as
+ * "FILE:LINE: reason" (line 0: the whole file). Returns 0 to go on, -1 in
+ * strict mode. */
+static int oversized(ingest *in, const char *file, uint64_t line) {
+    progress_clear(in->prog);
+    if (line > 0)
+        fprintf(stderr, "%s:%llu: line longer than %u bytes (the document limit): skipped\n", file,
+                (unsigned long long)line, TRAWL_MAX_DOC_BYTES);
+    else
+        fprintf(stderr, "%s: file larger than %u bytes (the document limit): skipped\n", file, TRAWL_MAX_DOC_BYTES);
+    if (in->strict) return -1;
+    in->skipped++;
+    return 0;
+}
+
+/* Longest line kept: the document limit plus a byte order mark and a CRLF (the
+ * writer then applies the limit exactly). */
+#define LINE_MAX_BYTES ((size_t)TRAWL_MAX_DOC_BYTES + 5)
+#define READ_BLOCK ((size_t)64 << 10)
+
+/* Reads a stream line by line holding at most LINE_MAX_BYTES of a line: a
+ * longer line is consumed and dropped as it is read. */
+typedef struct linereader {
+    FILE *f;
+    char *blk; /* read-ahead block */
+    size_t bpos, blen;
+    char *line; /* the current line, with its '\n' if any */
+    size_t len, cap;
+} linereader;
+
+/* Reads the next line into r->line / r->len. Returns 1 (a line), 2 (a line
+ * over the limit, dropped; r->len is 0), 0 at the end of the stream, -1 on a
+ * read error or out of memory (errno set). *consumed gets the bytes read. */
+static int next_line(linereader *r, uint64_t *consumed) {
+    int over = 0, any = 0;
+    r->len = 0;
+    *consumed = 0;
+    for (;;) {
+        if (r->bpos == r->blen) {
+            errno = 0;
+            r->blen = fread(r->blk, 1, READ_BLOCK, r->f);
+            r->bpos = 0;
+            if (r->blen == 0) {
+                if (ferror(r->f)) {
+                    if (errno == 0) errno = EIO;
+                    return -1;
+                }
+                return any ? 1 + over : 0;
+            }
+        }
+        any = 1;
+        const char *p = r->blk + r->bpos, *nl = memchr(p, '\n', r->blen - r->bpos);
+        size_t take = nl ? (size_t)(nl - p) + 1 : r->blen - r->bpos;
+        r->bpos += take;
+        *consumed += take;
+        if (!over && r->len + take > LINE_MAX_BYTES) {
+            over = 1; /* drop what we hold, and the rest of the line as it comes */
+            r->len = 0;
+            free(r->line);
+            r->line = NULL;
+            r->cap = 0;
+        }
+        if (!over) {
+            if (r->len + take > r->cap) {
+                size_t ncap = r->cap ? r->cap : 4096;
+                while (ncap < r->len + take) ncap *= 2;
+                if (ncap > LINE_MAX_BYTES) ncap = LINE_MAX_BYTES;
+                char *nb = realloc(r->line, ncap);
+                if (!nb) {
+                    errno = ENOMEM;
+                    return -1;
+                }
+                r->line = nb;
+                r->cap = ncap;
+            }
+            memcpy(r->line + r->len, p, take);
+            r->len += take;
+        }
+        if (nl) return 1 + over;
+    }
+}
+
 /* Feeds every line of the JSON Lines stream f (named name in messages, size
  * bytes long or 0 if unknown) to the writer. Returns 0 or -1 as ingest_input. */
 static int ingest_jsonl(ingest *in, FILE *f, const char *name, uint64_t size) {
-    char *line = NULL;
-    size_t cap = 0;
+    linereader r = {f, malloc(READ_BLOCK), 0, 0, NULL, 0, 0};
     uint64_t lineno = 0;
     int rc = 0, read_errno = 0;
+    if (!r.blk) {
+        progress_clear(in->prog);
+        cli_error("%s: out of memory", name);
+        return -1;
+    }
     progress_begin_input(in->prog, name, size, in->bytes);
     for (;;) {
-        errno = 0;
-        ssize_t got = getline(&line, &cap, f);
-        if (got < 0) {
-            read_errno = errno;
-            break;
-        }
+        uint64_t consumed;
+        int got = next_line(&r, &consumed);
+        in->bytes += consumed;
+        if (got < 0) read_errno = errno;
+        if (got <= 0) break;
         lineno++;
-        in->bytes += (uint64_t)got;
-        size_t len = (size_t)got;
-        const char *text = line;
+        if (got == 2) {
+            if (oversized(in, name, lineno) != 0) {
+                rc = -1;
+                break;
+            }
+            continue;
+        }
+        size_t len = r.len;
+        const char *text = r.line;
         if (lineno == 1 && len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
             text += 3; /* a byte order mark */
             len -= 3;
@@ -87,25 +178,37 @@ static int ingest_jsonl(ingest *in, FILE *f, const char *name, uint64_t size) {
         }
         progress_update(in->prog, in->bytes, in->added);
     }
-    if (rc == 0 && (ferror(f) || read_errno == ENOMEM)) {
+    if (rc == 0 && read_errno) {
         progress_clear(in->prog);
-        cli_error("%s: read error: %s", name, strerror(read_errno ? read_errno : EIO));
+        cli_error("%s: read error: %s", name, strerror(read_errno));
         rc = -1;
     }
-    free(line);
+    free(r.line);
+    free(r.blk);
     return rc;
 }
 
-/* Reads the whole file path into a malloc'd buffer. Returns 0 or -1 (errno set). */
-static int slurp(const char *path, char **out, size_t *len) {
+/* Reads the file path, at most max bytes, into a malloc'd buffer. Returns 0,
+ * 1 when the file holds more than max bytes (nothing kept), or -1 (errno set). */
+static int slurp(const char *path, size_t max, char **out, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
     char *buf = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
+        fclose(f);
+        return 1;
+    }
     for (;;) {
         if (cap - n < 65536) {
+            if (cap > max) { /* read past the limit: too large (a growing file, a device) */
+                rc = 1;
+                break;
+            }
             size_t ncap = cap ? cap * 2 : 65536;
+            if (ncap > max + 65536) ncap = max + 65536;
             char *grown = realloc(buf, ncap);
             if (!grown) {
                 errno = ENOMEM;
@@ -125,12 +228,13 @@ static int slurp(const char *path, char **out, size_t *len) {
             break;
         }
     }
+    if (rc == 0 && n > max) rc = 1;
     int saved = errno;
     fclose(f);
     if (rc != 0) {
         free(buf);
         errno = saved;
-        return -1;
+        return rc;
     }
     *out = buf;
     *len = n;
@@ -138,16 +242,19 @@ static int slurp(const char *path, char **out, size_t *len) {
 }
 
 /* Adds the text document in file path with the given id. An unreadable file is
- * skipped with a message when skip_unreadable, else fails the run. Returns 0
- * or -1 as ingest_input. */
+ * skipped with a message when skip_unreadable (and not strict), else fails
+ * the run. A file over the document limit is skipped like a malformed
+ * document. Returns 0 or -1 as ingest_input. */
 static int ingest_text(ingest *in, const char *path, const char *id, int skip_unreadable) {
     char *text;
     size_t len;
-    if (slurp(path, &text, &len) != 0) {
+    int got = slurp(path, TRAWL_MAX_DOC_BYTES, &text, &len);
+    if (got == 1) return oversized(in, path, 0);
+    if (got != 0) {
         int err = errno;
         progress_clear(in->prog);
         cli_error("%s: %s", path, strerror(err));
-        if (!skip_unreadable || err == ENOMEM) return -1;
+        if (!skip_unreadable || in->strict || err == ENOMEM) return -1;
         in->skipped++;
         return 0;
     }
@@ -183,6 +290,10 @@ static int ingest_dir(ingest *in, const char *root) {
         return -1;
     }
     in->skipped += list.unreadable;
+    if (in->strict && list.unreadable > 0) { /* each reported by dirwalk */
+        dirwalk_free(&list);
+        return -1;
+    }
     progress_begin_input(in->prog, root, list.total_bytes, in->bytes);
     int rc = 0;
     for (size_t i = 0; i < list.n && rc == 0; i++) rc = ingest_text(in, list.files[i].path, list.files[i].rel, 1);
