@@ -45,6 +45,7 @@
 #include "engine.h"
 #include "jsondoc.h"
 #include "openopts.h"
+#include "plan.h"
 #include "segwriter.h"
 
 #define ID_MAX_BYTES 1024u
@@ -56,6 +57,14 @@ typedef struct pending_seg {
     char *name;
     uint32_t docs;
 } pending_seg;
+
+/* A deletion by id, applied at the commit to every copy committed before and
+ * every copy among the first `before` documents added since. */
+typedef struct pending_del {
+    char *id;
+    size_t len;
+    uint64_t before;
+} pending_del;
 
 /* Where the postings of one field of a batch are in the posting array. */
 typedef struct fpost {
@@ -94,8 +103,10 @@ struct trawl_writer {
     fpost *fpost; /* per field of that batch */
     size_t fpost_cap;
     int fcache[FIELD_CACHE]; /* see field_number */
-    int creating;            /* a new index: the CREATING marker is to go with the first commit */
-    int fail;                /* sticky failure of the accumulation, or 0 */
+    pending_del *dels;       /* deletions to apply at the commit, in call order */
+    size_t ndels, dels_cap;
+    int creating; /* a new index: the CREATING marker is to go with the first commit */
+    int fail;     /* sticky failure of the accumulation, or 0 */
     char failmsg[1024];
     char errmsg[1024];
 };
@@ -291,8 +302,16 @@ static void remove_pending(trawl_writer *w) {
     w->npend = 0;
 }
 
+static void free_dels(trawl_writer *w) {
+    for (size_t i = 0; i < w->ndels; i++) free(w->dels[i].id);
+    free(w->dels);
+    w->dels = NULL;
+    w->ndels = w->dels_cap = 0;
+}
+
 void trawl_writer_close(trawl_writer *w) {
     if (!w) return;
+    free_dels(w);
     tw_pipe_free(w->pipe);
     remove_pending(w);
     tw_accum_free(w->acc);
@@ -637,6 +656,74 @@ trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size_t nfields
     return rc;
 }
 
+/* Records a deletion of id (len bytes) before the documents added so far. */
+static int record_delete(trawl_writer *w, const char *id, size_t len) {
+    if (w->ndels == w->dels_cap) {
+        size_t cap = w->dels_cap ? w->dels_cap * 2 : 64;
+        pending_del *nd = realloc(w->dels, cap * sizeof *nd);
+        if (!nd) return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+        w->dels = nd;
+        w->dels_cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy) return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+    memcpy(copy, id, len);
+    copy[len] = 0;
+    w->dels[w->ndels++] = (pending_del){copy, len, w->pending_docs};
+    return 0;
+}
+
+trawl_rc trawl_writer_delete(trawl_writer *w, const char *id) {
+    if (!w || !id) return TRAWL_EINVAL;
+    if (failed(w)) return w->fail;
+    size_t len = strlen(id);
+    if (len == 0) return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EINVAL, "the id is empty");
+    if (len > ID_MAX_BYTES)
+        return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "id longer than %u bytes", ID_MAX_BYTES);
+    return record_delete(w, id, len);
+}
+
+typedef struct query_del {
+    trawl_writer *w;
+    const trawl_index *idx;
+    uint64_t n;
+} query_del;
+
+static int on_query_match(void *ctx, uint32_t si, uint32_t d) {
+    query_del *q = ctx;
+    size_t len;
+    const char *id = tw_segment_id(q->idx->segs[si].seg, d, &len);
+    q->n++;
+    return record_delete(q->w, id, len);
+}
+
+trawl_rc trawl_writer_delete_query(trawl_writer *w, const char *query, uint64_t *count) {
+    if (count) *count = 0;
+    if (!w || !query) return TRAWL_EINVAL;
+    if (failed(w)) return w->fail;
+    if (w->man.generation == 0) return 0; /* nothing committed: nothing matches */
+    /* The writer holds the lock, so the directory's commit is w->man. */
+    trawl_index *idx;
+    char *msg = NULL;
+    int rc = trawl_index_open(w->dir, &idx, &msg);
+    if (rc) {
+        tw_err(w->errmsg, sizeof w->errmsg, rc, "%s", msg ? msg : trawl_strerror(rc));
+        free(msg);
+        return rc;
+    }
+    size_t before = w->ndels;
+    query_del q = {w, idx, 0};
+    rc = tw_query_matches(idx, query, 0, on_query_match, &q, w->errmsg, sizeof w->errmsg);
+    trawl_index_close(idx);
+    if (rc) { /* all or nothing */
+        for (size_t i = before; i < w->ndels; i++) free(w->dels[i].id);
+        w->ndels = before;
+        return rc;
+    }
+    if (count) *count = q.n;
+    return 0;
+}
+
 /* Marks, in the committed segments and the new ones, every document whose id
  * reappears later (in a newer segment or later in the same segment). */
 static int compute_deletes(trawl_writer *w, tw_manifest *next) {
@@ -695,6 +782,20 @@ static int compute_deletes(trawl_writer *w, tw_manifest *next) {
             }
         }
     }
+    /* Explicit deletions: every committed copy, and the new copies added
+     * before the call (a new segment's newest copy of an id is the one its id
+     * table finds; older copies in it are deleted above). */
+    uint64_t base = 0; /* documents in the new segments before segment i */
+    for (size_t i = 0; i < nall && rc == 0; i++) {
+        for (size_t k = 0; k < w->ndels; k++) {
+            int64_t d = tw_segment_find_id(segs[i], w->dels[k].id, w->dels[k].len);
+            if (d < 0 || roaring_bitmap_contains(del[i], (uint32_t)d)) continue;
+            if (i >= nold && base + (uint64_t)d >= w->dels[k].before) continue;
+            roaring_bitmap_add(del[i], (uint32_t)d);
+            changed[i] = 1;
+        }
+        if (i >= nold) base += segs[i]->ndocs;
+    }
     for (size_t i = 0; i < nall && rc == 0; i++) {
         const char *name = i < nold ? w->man.segs[i].name : w->pend[i - nold].name;
         uint32_t docs = segs[i]->ndocs;
@@ -730,7 +831,7 @@ trawl_rc trawl_writer_commit(trawl_writer *w) {
     if (rc) return rc;
     rc = flush(w);
     if (rc) return rc;
-    if (w->npend == 0 && w->man.generation > 0) return 0;
+    if (w->npend == 0 && w->ndels == 0 && w->man.generation > 0) return 0;
     tw_manifest next;
     memset(&next, 0, sizeof next);
     next.generation = w->man.generation + 1;
@@ -749,6 +850,7 @@ trawl_rc trawl_writer_commit(trawl_writer *w) {
     w->npend = 0;
     w->seq = 0;
     w->pending_docs = 0;
+    free_dels(w);
     if (w->creating) tw_indexdir_unmark_creating(w->dir);
     w->creating = 0;
     collect_garbage(w);

@@ -167,6 +167,19 @@ TRAWL_API trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size
  * atomically replaced. A failed commit leaves the previous commit intact. */
 TRAWL_API trawl_rc trawl_writer_commit(trawl_writer *w);
 
+/* Deletes the document with external id `id` (a no-op if there is none):
+ * at the next commit, every copy committed before and every copy added before
+ * this call is gone; a copy added after it is kept. Like adds, nothing is
+ * visible before the commit. TRAWL_EINVAL for an empty id. */
+TRAWL_API trawl_rc trawl_writer_delete(trawl_writer *w, const char *id);
+
+/* Deletes, at the next commit, every document of the last commit that query
+ * (the search syntax, AND as the default operator) matches; documents added
+ * since the last commit are not matched. *count (may be NULL) receives how many
+ * documents matched. All or nothing: on a query error nothing is recorded
+ * (TRAWL_ESYNTAX / ELIMIT, message in trawl_writer_errmsg). */
+TRAWL_API trawl_rc trawl_writer_delete_query(trawl_writer *w, const char *query, uint64_t *count);
+
 /* Documents added since the last commit (0 after a commit). */
 TRAWL_API uint64_t trawl_writer_pending(const trawl_writer *w);
 

@@ -96,4 +96,15 @@ tw_cursor *tw_plan_cursor(const trawl_index *idx, uint32_t si, const pnode *n, i
 int tw_plan_open_term(const trawl_index *idx, uint32_t si, const spec *s, tw_postings *post, tw_fscore *fs, size_t *nfs,
                       char *err, size_t errcap);
 
+/* Called for each live document a query matches (segment si, doc d), in
+ * segment order then doc order; a non-zero return stops the walk and is
+ * returned by tw_query_matches. */
+typedef int (*tw_match_fn)(void *ctx, uint32_t si, uint32_t d);
+
+/* Walks every live document of idx that query matches (parsed with OR as the
+ * default operator when use_or), unranked and without a limit (matches.c).
+ * Returns 0, a parse/plan error (message in err), or fn's non-zero return. */
+int tw_query_matches(const trawl_index *idx, const char *query, int use_or, tw_match_fn fn, void *ctx, char *err,
+                     size_t errcap);
+
 #endif

@@ -391,7 +391,7 @@ OR_API void or_gen_doc(or_rdoc *d, const char *id, const or_vocab *v, or_rng *r,
     /* tags: an array of 1-4 short strings (sometimes an empty element) */
     if (or_chance(r, 0.3)) {
         size_t nt = or_chance(r, 0.03) ? 0 : 1 + or_below(r, 4), i;
-        char *tags[4];
+        char *tags[4] = {NULL, NULL, NULL, NULL};
         for (i = 0; i < nt; i++) {
             or_buf_reset(&b);
             if (!or_chance(r, 0.06)) or_gen_words(&b, v, r, 1 + or_below(r, 3));

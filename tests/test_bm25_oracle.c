@@ -16,6 +16,12 @@
  * match must leave them out, and a replacement ranks after older documents on
  * ties.
  *
+ * Phase 3 deletes, in a fifth commit, documents of every segment by id
+ * (trawl_writer_delete), deletes an id and adds it again (the new copy lives),
+ * adds new documents and deletes some of them in the same commit (gone), and
+ * replaces more: the oracle drops the deleted documents, so N, df and avgdl
+ * must count live documents only, and get must not find a deleted id.
+ *
  * Set TRAWL_ORACLE_SEED to rerun with another corpus and queries.
  */
 #include <stdio.h>
@@ -30,6 +36,8 @@
 #define REPLACED_DOCS 150
 #define PHASE1_QUERIES 260
 #define PHASE2_QUERIES 90
+#define DELETED_DOCS 250
+#define PHASE3_QUERIES 90
 
 typedef struct ctx {
     or_rng r;
@@ -192,6 +200,66 @@ static int commit_docs(ctx *x, or_rdoc **docs, size_t n) {
     return rc;
 }
 
+/* The oracle's side of a deletion: the live copy of id, if any, is gone. */
+static void oracle_delete(ctx *x, const char *id) {
+    long k = or_doc_find(&x->c, id);
+    if (k >= 0) x->c.docs[k].live = 0;
+}
+
+/* Phase 3's commit (see the head comment): deletions by id across segments
+ * mixed with adds and replacements. Returns the trawl code. */
+static int commit_deletes(ctx *x, char (*gone)[32], size_t *ngone) {
+    char idx[4200], *err = NULL;
+    trawl_writer *w = NULL;
+    snprintf(idx, sizeof idx, "%s/idx", x->dir);
+    int rc = trawl_writer_open(idx, NULL, &w, &err);
+    if (rc) {
+        or_fail(&x->st, "trawl_writer_open: %s", err ? err : trawl_strerror(rc));
+        trawl_free(err);
+        return rc;
+    }
+    *ngone = 0;
+    for (size_t i = 0; i < DELETED_DOCS && rc == 0; i++) {
+        char id[32];
+        double u = or_unit(&x->r);
+        or_rdoc *d = or_xcalloc(1, sizeof *d);
+        if (u < 0.6) { /* a plain deletion of any id (some already replaced or deleted) */
+            snprintf(id, sizeof id, "doc-%05zu", (size_t)or_below(&x->r, x->nids));
+            rc = trawl_writer_delete(w, id);
+            oracle_delete(x, id);
+            if (*ngone < DELETED_DOCS) snprintf(gone[(*ngone)++], 32, "%s", id);
+            free(d);
+            d = NULL;
+        } else if (u < 0.75) { /* deleted, then added again: the new copy lives */
+            snprintf(id, sizeof id, "doc-%05zu", (size_t)or_below(&x->r, x->nids));
+            rc = trawl_writer_delete(w, id);
+            oracle_delete(x, id);
+            or_gen_doc(d, id, &x->v, &x->r, 1);
+            if (rc == 0) rc = or_writer_add(w, d, or_chance(&x->r, 0.3));
+            or_add(&x->c, d);
+        } else if (u < 0.9) { /* a new document, deleted in the same commit */
+            snprintf(id, sizeof id, "doc-%05zu", x->nids++);
+            or_gen_doc(d, id, &x->v, &x->r, 0);
+            rc = or_writer_add(w, d, or_chance(&x->r, 0.3));
+            if (rc == 0) rc = trawl_writer_delete(w, id);
+            or_add(&x->c, d);
+            oracle_delete(x, id);
+            if (*ngone < DELETED_DOCS) snprintf(gone[(*ngone)++], 32, "%s", id);
+        } else { /* a replacement */
+            snprintf(id, sizeof id, "doc-%05zu", (size_t)or_below(&x->r, x->nids));
+            or_gen_doc(d, id, &x->v, &x->r, 0);
+            rc = or_writer_add(w, d, or_chance(&x->r, 0.3));
+            or_add(&x->c, d);
+        }
+        free(d);
+        if (rc) or_fail(&x->st, "phase 3 writer: %s", trawl_writer_errmsg(w));
+    }
+    if (rc == 0 && (rc = trawl_writer_commit(w)) != 0) or_fail(&x->st, "commit: %s", trawl_writer_errmsg(w));
+    trawl_writer_close(w);
+    or_finish(&x->c);
+    return rc;
+}
+
 static trawl_index *open_index(ctx *x) {
     char idx[4200], *err = NULL;
     trawl_index *ix = NULL;
@@ -257,6 +325,31 @@ int main(void) {
         for (q = 0; ix && q < PHASE2_QUERIES; q++) run_query(&x, ix, "phase 2", q);
         trawl_index_close(ix);
         printf("phase 2: %ld queries, %ld failures\n", x.queries - queries, x.st.failures - before);
+    }
+
+    /* Phase 3: a fifth commit deletes documents of every segment. */
+    {
+        long before = x.st.failures, queries = x.queries;
+        static char gone[DELETED_DOCS][32];
+        size_t ngone = 0;
+        rc = commit_deletes(&x, gone, &ngone);
+        if (rc) {
+            x.st.failures++;
+            goto out;
+        }
+        printf("phase 3: %zu live documents after deleting (ids listed %zu times)\n", x.c.nlive, ngone);
+        ix = open_index(&x);
+        for (size_t i = 0; ix && i < ngone; i++) {
+            char *json = NULL;
+            int grc = trawl_index_get(ix, gone[i], &json);
+            /* A deleted id may have been re-added later in the phase. */
+            if ((grc == TRAWL_OK) != (or_doc_find(&x.c, gone[i]) >= 0 && x.c.docs[or_doc_find(&x.c, gone[i])].live))
+                or_fail(&x.st, "get '%s' after its deletion: %d", gone[i], grc);
+            trawl_free(json);
+        }
+        for (q = 0; ix && q < PHASE3_QUERIES; q++) run_query(&x, ix, "phase 3", q);
+        trawl_index_close(ix);
+        printf("phase 3: %ld queries, %ld failures\n", x.queries - queries, x.st.failures - before);
     }
 
 out:
