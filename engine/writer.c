@@ -45,6 +45,8 @@
 #include "engine.h"
 #include "jsondoc.h"
 #include "openopts.h"
+#include "mapreg.h"
+#include "mergepolicy.h"
 #include "plan.h"
 #include "segwriter.h"
 
@@ -105,8 +107,10 @@ struct trawl_writer {
     int fcache[FIELD_CACHE]; /* see field_number */
     pending_del *dels;       /* deletions to apply at the commit, in call order */
     size_t ndels, dels_cap;
-    int creating; /* a new index: the CREATING marker is to go with the first commit */
-    int fail;     /* sticky failure of the accumulation, or 0 */
+    int creating;     /* a new index: the CREATING marker is to go with the first commit */
+    unsigned threads; /* analysis threads of the pipe */
+    int auto_merge;   /* run the merge policy after each commit */
+    int fail;         /* sticky failure of the accumulation, or 0 */
     char failmsg[1024];
     char errmsg[1024];
 };
@@ -139,7 +143,10 @@ static void collect_garbage(trawl_writer *w) {
             if (strcmp(w->pend[i].name, e->d_name) == 0) pending = 1;
         if (pending) continue;
         char *p = tw_path_join(w->dir, e->d_name);
-        if (p) unlink(p);
+        struct stat st;
+        /* A segment file some reader of this process still maps waits for a
+         * later collection. */
+        if (p && !(stat(p, &st) == 0 && tw_mapreg_held(st.st_dev, st.st_ino))) unlink(p);
         free(p);
     }
     closedir(d);
@@ -147,6 +154,20 @@ static void collect_garbage(trawl_writer *w) {
 
 trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out, char **errmsg) {
     return trawl_writer_open_v2(dir, lang, NULL, out, errmsg);
+}
+
+/* Makes the accumulator and the analysis pipe (w->threads threads) and sizes
+ * the batches: about 1/256 of the budget each, at most 1/8 of it queued. 0 or
+ * TRAWL_ENOMEM. */
+static int writer_start(trawl_writer *w) {
+    if (!(w->acc = tw_accum_new()) || !(w->pipe = tw_pipe_new(w->man.lang, w->threads))) return TRAWL_ENOMEM;
+    w->batch_bytes = w->ram_budget / 256;
+    if (w->batch_bytes < ((size_t)16 << 10)) w->batch_bytes = (size_t)16 << 10;
+    if (w->batch_bytes > ((size_t)256 << 10)) w->batch_bytes = (size_t)256 << 10;
+    w->max_pending = w->ram_budget / 8 / w->batch_bytes;
+    if (w->max_pending > 16) w->max_pending = 16;
+    if (w->max_pending < 1) w->max_pending = 1;
+    return 0;
 }
 
 trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const trawl_open_options *options, trawl_writer **out,
@@ -213,17 +234,9 @@ trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const trawl_ope
     }
     snprintf(w->man.lang, sizeof w->man.lang, "%s", tw_analyzer_lang(an));
     tw_analyzer_free(an);
-    if (!(w->acc = tw_accum_new()) || !(w->pipe = tw_pipe_new(w->man.lang, tw_open_threads(options)))) {
-        rc = TRAWL_ENOMEM;
-        goto fail;
-    }
-    /* Batches of about 1/256 of the budget, at most 1/8 of it queued. */
-    w->batch_bytes = w->ram_budget / 256;
-    if (w->batch_bytes < ((size_t)16 << 10)) w->batch_bytes = (size_t)16 << 10;
-    if (w->batch_bytes > ((size_t)256 << 10)) w->batch_bytes = (size_t)256 << 10;
-    w->max_pending = w->ram_budget / 8 / w->batch_bytes;
-    if (w->max_pending > 16) w->max_pending = 16;
-    if (w->max_pending < 1) w->max_pending = 1;
+    w->threads = tw_open_threads(options);
+    w->auto_merge = 1;
+    if ((rc = writer_start(w)) != 0) goto fail;
     if (!w->creating) tw_indexdir_unmark_creating(dir); /* left by a crash just after a first commit */
     collect_garbage(w);
     *out = w;
@@ -312,6 +325,9 @@ static void free_dels(trawl_writer *w) {
 void trawl_writer_close(trawl_writer *w) {
     if (!w) return;
     free_dels(w);
+    /* Files a reader of this process mapped at the last collection may be
+     * free now (a writer with a lock and a commit only). */
+    if (w->lockfd >= 0 && w->man.generation > 0 && !w->fail) collect_garbage(w);
     tw_pipe_free(w->pipe);
     remove_pending(w);
     tw_accum_free(w->acc);
@@ -824,8 +840,11 @@ out:
     return rc;
 }
 
-trawl_rc trawl_writer_commit(trawl_writer *w) {
-    if (!w) return TRAWL_EINVAL;
+static int merge_commit(trawl_writer *w, const tw_mp_params *p);
+
+/* Commits what was added and deleted (the body of trawl_writer_commit, without
+ * the merge after it). */
+static int commit_pending(trawl_writer *w) {
     if (failed(w)) return w->fail;
     int rc = drain(w);
     if (rc) return rc;
@@ -855,4 +874,138 @@ trawl_rc trawl_writer_commit(trawl_writer *w) {
     w->creating = 0;
     collect_garbage(w);
     return 0;
+}
+
+trawl_rc trawl_writer_commit(trawl_writer *w) {
+    if (!w) return TRAWL_EINVAL;
+    int rc = commit_pending(w);
+    if (rc == 0 && w->auto_merge) {
+        tw_mp_params p;
+        tw_mp_defaults(&p);
+        /* The commit is durable whatever the merge does: a failed merge
+         * leaves it as it is, and a later one tries again. */
+        char keep[sizeof w->errmsg];
+        memcpy(keep, w->errmsg, sizeof keep);
+        if (merge_commit(w, &p) != 0) memcpy(w->errmsg, keep, sizeof keep);
+    }
+    return rc;
+}
+
+void trawl_writer_set_auto_merge(trawl_writer *w, int on) {
+    if (w) w->auto_merge = on != 0;
+}
+
+trawl_rc trawl_writer_merge(trawl_writer *w, size_t max_segments) {
+    if (!w) return TRAWL_EINVAL;
+    int rc = commit_pending(w);
+    if (rc) return rc;
+    tw_mp_params p;
+    tw_mp_defaults(&p);
+    p.max_deleted = 0; /* an explicit merge drops every deleted document */
+    p.max_segments = max_segments;
+    return merge_commit(w, &p);
+}
+
+/* Appends to m (a writer without lock or manifest of its own) the live
+ * documents of segment s (deletions del, may be NULL) in doc order, from
+ * their stored text: analyzed again exactly as when they were added. */
+static int feed_segment(trawl_writer *m, const tw_segment *s, const roaring_bitmap_t *del) {
+    for (uint32_t d = 0; d < s->ndocs; d++) {
+        if (del && roaring_bitmap_contains(del, d)) continue;
+        char *json;
+        size_t len;
+        int rc = tw_segment_stored(s, d, &json, &len, m->errmsg, sizeof m->errmsg);
+        if (rc) return rc;
+        rc = trawl_writer_add_json(m, json, len);
+        free(json);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Plans merges of the committed segments with p and, if there are any,
+ * executes them as one commit: each run of adjacent segments is rebuilt, its
+ * live documents in order, into new segments that take its place in the
+ * manifest (so doc order and tie order stay), deleted documents dropped. A
+ * failure leaves the previous commit as it was. */
+static int merge_commit(trawl_writer *w, const tw_mp_params *p) {
+    if (failed(w)) return w->fail;
+    size_t n = w->man.nsegs;
+    if (n == 0) return 0;
+    tw_segment **segs = calloc(n, sizeof *segs);
+    roaring_bitmap_t **del = calloc(n, sizeof *del);
+    tw_mp_seg *shape = calloc(n, sizeof *shape);
+    tw_mp_merge *plan = calloc(n, sizeof *plan);
+    trawl_writer *m = NULL;
+    tw_manifest next;
+    memset(&next, 0, sizeof next);
+    int rc = segs && del && shape && plan ? 0 : TRAWL_ENOMEM;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *path = tw_path_join(w->dir, w->man.segs[i].name);
+        rc = path ? tw_segment_open(path, &segs[i], w->errmsg, sizeof w->errmsg) : TRAWL_ENOMEM;
+        free(path);
+        if (rc == 0 && w->man.segs[i].del) {
+            char *dp = tw_path_join(w->dir, w->man.segs[i].del);
+            rc = dp ? tw_deletes_read(dp, segs[i]->ndocs, &del[i], w->errmsg, sizeof w->errmsg) : TRAWL_ENOMEM;
+            free(dp);
+        }
+        if (rc == 0)
+            shape[i] = (tw_mp_seg){segs[i]->size, segs[i]->ndocs,
+                                   del[i] ? (uint32_t)roaring_bitmap_get_cardinality(del[i]) : 0};
+    }
+    size_t nm = rc ? 0 : tw_merge_plan(shape, n, p, plan);
+    if (nm > 0) {
+        /* A writer of its own builds the new segments, named in the next
+         * generation like any commit's. */
+        if (!(m = calloc(1, sizeof *m)) || !(m->dir = strdup(w->dir)))
+            rc = TRAWL_ENOMEM;
+        else {
+            m->lockfd = -1;
+            m->man.generation = w->man.generation;
+            memcpy(m->man.lang, w->man.lang, sizeof m->man.lang);
+            m->ram_budget = w->ram_budget;
+            m->threads = w->threads;
+            for (unsigned k = 0; k < FIELD_CACHE; k++) m->fcache[k] = -1;
+            rc = writer_start(m);
+        }
+        next.generation = w->man.generation + 1;
+        memcpy(next.lang, w->man.lang, sizeof next.lang);
+        size_t k = 0;
+        for (size_t i = 0; i < n && rc == 0;) {
+            if (k < nm && plan[k].first == i) {
+                size_t first_new = m->npend;
+                for (size_t j = i; j < i + plan[k].count && rc == 0; j++) rc = feed_segment(m, segs[j], del[j]);
+                if (rc == 0) rc = drain(m);
+                if (rc == 0) rc = flush(m);
+                for (size_t q = first_new; q < m->npend && rc == 0; q++)
+                    rc = tw_manifest_add(&next, m->pend[q].name, NULL, m->pend[q].docs);
+                i += plan[k++].count;
+            } else {
+                rc = tw_manifest_add(&next, w->man.segs[i].name, w->man.segs[i].del, w->man.segs[i].docs);
+                i++;
+            }
+        }
+        if (rc && m && m->errmsg[0]) snprintf(w->errmsg, sizeof w->errmsg, "merge: %.900s", m->errmsg);
+        if (rc == 0) rc = tw_manifest_write(w->dir, &next, w->errmsg, sizeof w->errmsg);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (segs) tw_segment_close(segs[i]);
+        if (del && del[i]) roaring_bitmap_free(del[i]);
+    }
+    free(segs);
+    free(del);
+    free(shape);
+    free(plan);
+    if (rc == 0 && nm > 0) {
+        tw_manifest_free(&w->man);
+        w->man = next;
+        for (size_t i = 0; i < m->npend; i++) free(m->pend[i].name);
+        m->npend = 0; /* the manifest owns the files now */
+    } else {
+        tw_manifest_free(&next);
+    }
+    trawl_writer_close(m); /* removes the new files of a failed merge */
+    if (rc == TRAWL_ENOMEM) tw_err(w->errmsg, sizeof w->errmsg, rc, "out of memory");
+    if (rc == 0 && nm > 0) collect_garbage(w);
+    return rc;
 }

@@ -180,6 +180,23 @@ TRAWL_API trawl_rc trawl_writer_delete(trawl_writer *w, const char *id);
  * (TRAWL_ESYNTAX / ELIMIT, message in trawl_writer_errmsg). */
 TRAWL_API trawl_rc trawl_writer_delete_query(trawl_writer *w, const char *query, uint64_t *count);
 
+/* Merges segments: commits what was added or deleted (as trawl_writer_commit),
+ * then rebuilds runs of adjacent segments chosen by the tiered merge policy
+ * (segments of similar size, ten at a time) into new ones without their deleted
+ * documents, as one more commit; every segment holding deleted documents is
+ * rewritten; with max_segments > 0, adjacent segments are also joined until at
+ * most max_segments remain (1: one segment). Documents keep their order (and so
+ * their tie order). Crash-safe like any commit: on failure the previous commit
+ * stays intact. Files of replaced segments are removed once no trawl_index of
+ * this process maps them (readers of other processes keep working). */
+TRAWL_API trawl_rc trawl_writer_merge(trawl_writer *w, size_t max_segments);
+
+/* After each successful commit the writer merges per the tiered policy (at
+ * most ten segments of one size tier; segments over 30% deleted rewritten), in
+ * the committing thread [on]. A failure of that merge does not fail the commit
+ * (whose documents are durable) and is retried after the next one. */
+TRAWL_API void trawl_writer_set_auto_merge(trawl_writer *w, int on);
+
 /* Documents added since the last commit (0 after a commit). */
 TRAWL_API uint64_t trawl_writer_pending(const trawl_writer *w);
 

@@ -11,6 +11,7 @@
  * passed its checksums but was written wrong cannot make the reader misbehave.
  */
 #include "segment.h"
+#include "mapreg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,7 @@ const char *tw_section_name(unsigned id) {
 void tw_segment_close(tw_segment *s) {
     if (!s) return;
     if (s->mapped && s->map && s->size) munmap((void *)s->map, s->size);
+    if (s->held) tw_mapreg_release(s->dev, s->ino);
     if (s->fields)
         for (uint32_t f = 0; f < s->nfields; f++) free(s->fields[f].name);
     free(s->fields);
@@ -272,6 +274,10 @@ int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap
             s->map = m;
             s->size = (size_t)st.st_size;
             s->mapped = 1;
+            if (tw_mapreg_hold(st.st_dev, st.st_ino) != 0)
+                rc = tw_err_section(err, errcap, TRAWL_ENOMEM, path, "header", "out of memory");
+            else
+                s->dev = st.st_dev, s->ino = st.st_ino, s->held = 1;
         }
     }
     close(fd);

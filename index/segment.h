@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <stdatomic.h>
 
@@ -94,6 +95,10 @@ typedef struct tw_segment {
      * list deeply the first time they use it; set bits are never cleared, and
      * several threads may set them at once. */
     _Atomic uint64_t *checked;
+    /* The file's identity while it is held in the map registry (mapreg.h). */
+    dev_t dev;
+    ino_t ino;
+    int held;
 } tw_segment;
 
 /* Maps and validates the segment file at path: header, footer, section table,

@@ -1289,6 +1289,9 @@ static trawl_writer *open_writer_ram(const char *dir, const char *lang, size_t r
     CHECK(rc == TRAWL_OK && w, "writer_open %s (%s): %s", dir, lang ? lang : "NULL", msg ? msg : "");
     trawl_free(msg);
     if (!w) exit(1);
+    /* The model follows segments commit by commit: no merging behind it
+     * (merges have their own tests, test_merge and test_mergepolicy). */
+    trawl_writer_set_auto_merge(w, 0);
     return w;
 }
 

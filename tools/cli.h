@@ -54,6 +54,7 @@ extern const cli_command cli_cmd_check;   /* cli_misc.c */
 extern const cli_command cli_cmd_get;     /* cli_misc.c */
 extern const cli_command cli_cmd_serve;   /* serve.c */
 extern const cli_command cli_cmd_delete;  /* cli_live.c */
+extern const cli_command cli_cmd_merge;   /* cli_live.c */
 
 /* ------------------------------------------------------------------------ */
 /* Argument parsing (cli_args.c)                                             */

@@ -1,6 +1,6 @@
 /*
  * cli_live.c — the commands that change an existing index without adding
- * documents: `trawl delete` (by id or by query). Each opens a writer on an
+ * documents: `trawl delete` (by id or by query) and `trawl merge`. Each opens a writer on an
  * existing index (never creates one), does its work and commits once; on any
  * failure nothing is committed.
  */
@@ -105,4 +105,54 @@ const cli_command cli_cmd_delete = {
     "      --query Q   delete the documents Q matches\n"
     "  -h, --help      show this help\n",
     run_delete,
+};
+
+/* ------------------------------------------------------------------------ */
+/* merge                                                                     */
+
+enum { OPT_MAX_SEGMENTS = 1 };
+
+static const cli_opt merge_opts[] = {{OPT_MAX_SEGMENTS, 0, "max-segments", 1}};
+
+static int on_merge_option(void *ctx, const cli_command *cmd, int key, const char *value) {
+    if (key == OPT_MAX_SEGMENTS && cli_parse_size(value, 1, (size_t)1 << 30, (size_t *)ctx) != 0)
+        return cli_usage_error(cmd, "--max-segments wants a whole number from 1, not '%s'", value);
+    return CLI_CONTINUE;
+}
+
+static int run_merge(const cli_command *cmd, int argc, char **argv) {
+    size_t max_segments = 0, npos;
+    int st = cli_parse(cmd, argc, argv, merge_opts, 1, on_merge_option, &max_segments, &npos);
+    if (st == CLI_CONTINUE) st = cli_want_positionals(cmd, npos, 1, 1);
+    if (st != CLI_CONTINUE) return st;
+    const char *dir = argv[1];
+    trawl_writer *w;
+    if ((st = open_existing(dir, &w)) != CLI_CONTINUE) return st;
+    trawl_writer_set_auto_merge(w, 0);
+    trawl_rc rc = trawl_writer_merge(w, max_segments);
+    int code = CLI_EXIT_OK;
+    if (rc != TRAWL_OK) {
+        const char *m = trawl_writer_errmsg(w);
+        code = cli_error("%s: merge failed (the index is unchanged): %s", dir, m && *m ? m : trawl_strerror(rc));
+    }
+    trawl_writer_close(w);
+    return code;
+}
+
+const cli_command cli_cmd_merge = {
+    "merge",
+    "merge segments and drop deleted documents",
+    "usage: trawl merge [--max-segments N] INDEX\n"
+    "\n"
+    "Merges the segments of INDEX in one commit: runs of adjacent segments of\n"
+    "similar size (ten at a time) are rebuilt into one, and every segment with\n"
+    "deleted documents is rewritten without them. With --max-segments N,\n"
+    "adjacent segments are also joined until at most N remain (1: one segment).\n"
+    "Documents keep their order; search results are the same before and after.\n"
+    "Searches may run meanwhile; a reader opened before keeps its commit.\n"
+    "\n"
+    "Options:\n"
+    "      --max-segments N   leave at most N segments\n"
+    "  -h, --help             show this help\n",
+    run_merge,
 };
