@@ -341,6 +341,30 @@ finally:
     check(rc == 0, "SIGTERM: exit %s" % rc)
     srv.close()
 
+# --- connection limit: connections beyond --max-connections are closed, the others served -----------
+srv = Server(["--max-connections", "4", "--quiet", "main=" + idx])
+try:
+    held = [srv.conn() for _ in range(4)]
+    for c in held:
+        st, j, h = srv.json("GET", "/health", conn=c)
+        check(st == 200, "health on a held connection: %s" % st)
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    try:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        extra = s.recv(100)
+    except OSError:
+        extra = b""
+    s.close()
+    check(extra == b"", "a connection over the limit was answered: %r" % extra[:40])
+    for c in held:
+        c.close()
+    time.sleep(0.3)
+    st, j, h = srv.json("GET", "/health")
+    check(st == 200, "health after the held connections closed: %s" % st)
+finally:
+    check(srv.stop() == 0, "SIGTERM exit code")
+    srv.close()
+
 # --- command line: port taken, missing and corrupt indexes, non-loopback without a key ----------------
 srv = Server(["--quiet", "main=" + idx])
 try:
