@@ -7,7 +7,6 @@
 
 #include "analyzer.h"
 #include "engine.h"
-#include "options.h"
 
 const char *trawl_version(void) {
     return TRAWL_VERSION_STRING;
@@ -55,67 +54,57 @@ const char *const *trawl_languages(void) {
 
 trawl_options *trawl_options_new(void) {
     trawl_options *o = calloc(1, sizeof *o);
-    if (!o) return NULL;
-    o->limit = 10;
-    o->snippets = 1;
-    o->k1 = 1.2;
-    o->b = 0.75;
+    if (o) tw_params_default(&o->p);
     return o;
 }
 
 void trawl_options_free(trawl_options *o) {
     if (!o) return;
-    for (size_t i = 0; i < o->nweights; i++) free(o->weights[i].field);
-    free(o->weights);
+    for (size_t i = 0; i < o->p.nweights; i++) free(o->p.weights[i].field);
+    free(o->p.weights);
     free(o);
 }
 
 void trawl_options_set_limit(trawl_options *o, size_t k) {
-    if (o) o->limit = k;
+    if (o) o->p.limit = k;
 }
 void trawl_options_set_offset(trawl_options *o, size_t off) {
-    if (o) o->offset = off;
+    if (o) o->p.offset = off;
 }
 void trawl_options_set_or(trawl_options *o, int on) {
-    if (o) o->use_or = on != 0;
+    if (o) o->p.use_or = on != 0;
 }
 void trawl_options_set_explain(trawl_options *o, int on) {
-    if (o) o->explain = on != 0;
+    if (o) o->p.explain = on != 0;
 }
 void trawl_options_set_snippets(trawl_options *o, int on) {
-    if (o) o->snippets = on != 0;
+    if (o) o->p.snippets = on != 0;
 }
 void trawl_options_set_count_only(trawl_options *o, int on) {
-    if (o) o->count_only = on != 0;
+    if (o) o->p.count_only = on != 0;
 }
 void trawl_options_set_exhaustive(trawl_options *o, int on) {
-    if (o) o->exhaustive = on != 0;
+    if (o) o->p.exhaustive = on != 0;
 }
 
 trawl_rc trawl_options_set_bm25(trawl_options *o, double k1, double b) {
     if (!o || !(k1 >= 0 && k1 <= 1000) || !(b >= 0 && b <= 1)) return TRAWL_EINVAL;
-    o->k1 = k1;
-    o->b = b;
+    o->p.k1 = k1;
+    o->p.b = b;
     return TRAWL_OK;
 }
 
 trawl_rc trawl_options_set_field_weight(trawl_options *o, const char *field, double w) {
     if (!o || !field || !(w >= 0 && w <= 1e6)) return TRAWL_EINVAL;
-    for (size_t i = 0; i < o->nweights; i++)
-        if (strcmp(o->weights[i].field, field) == 0) {
-            o->weights[i].weight = w;
+    for (size_t i = 0; i < o->p.nweights; i++)
+        if (strcmp(o->p.weights[i].field, field) == 0) {
+            o->p.weights[i].weight = w;
             return TRAWL_OK;
         }
-    tw_field_weight *nw = realloc(o->weights, sizeof *nw * (o->nweights + 1));
+    tw_field_weight *nw = realloc(o->p.weights, sizeof *nw * (o->p.nweights + 1));
     if (!nw) return TRAWL_ENOMEM;
-    o->weights = nw;
-    if (!(nw[o->nweights].field = strdup(field))) return TRAWL_ENOMEM;
-    nw[o->nweights++].weight = w;
+    o->p.weights = nw;
+    if (!(nw[o->p.nweights].field = strdup(field))) return TRAWL_ENOMEM;
+    nw[o->p.nweights++].weight = w;
     return TRAWL_OK;
-}
-
-double tw_options_weight(const trawl_options *o, const char *field) {
-    for (size_t i = 0; o && i < o->nweights; i++)
-        if (strcmp(o->weights[i].field, field) == 0) return o->weights[i].weight;
-    return strcmp(field, "title") == 0 ? 2.0 : 1.0;
 }

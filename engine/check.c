@@ -98,14 +98,14 @@ static int cmp_live_id(const void *a, const void *b) {
  * deleted copies are in the deletion bitmaps). Ids are grouped by hash, and
  * documents with equal hashes compared by their ids. */
 static int check_live_once(const trawl_index *idx, char *err, size_t errcap) {
-    live_id *v = malloc(sizeof *v * (idx->live_docs ? idx->live_docs : 1));
+    live_id *v = malloc(sizeof *v * (idx->view.live_docs ? idx->view.live_docs : 1));
     if (!v) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     size_t n = 0;
-    for (uint32_t i = 0; i < idx->nsegs; i++) {
-        const tw_iseg *e = &idx->segs[i];
+    for (uint32_t i = 0; i < idx->view.nsegs; i++) {
+        const tw_vseg *e = &idx->view.segs[i];
         for (uint32_t d = 0; d < e->seg->ndocs; d++) {
             if (e->deleted && roaring_bitmap_contains(e->deleted, d)) continue;
-            if (n == idx->live_docs) break; /* cannot happen: live_docs counts these */
+            if (n == idx->view.live_docs) break; /* cannot happen: live_docs counts these */
             size_t len;
             const char *id = tw_segment_id(e->seg, d, &len);
             v[n++] = (live_id){XXH3_64bits(id, len), i, d};
@@ -119,13 +119,13 @@ static int check_live_once(const trawl_index *idx, char *err, size_t errcap) {
         for (size_t x = a; x < b && rc == 0; x++)
             for (size_t y = x + 1; y < b && rc == 0; y++) {
                 size_t lx, ly;
-                const char *ix = tw_segment_id(idx->segs[v[x].seg].seg, v[x].doc, &lx);
-                const char *iy = tw_segment_id(idx->segs[v[y].seg].seg, v[y].doc, &ly);
+                const char *ix = tw_segment_id(idx->view.segs[v[x].seg].seg, v[x].doc, &lx);
+                const char *iy = tw_segment_id(idx->view.segs[v[y].seg].seg, v[y].doc, &ly);
                 if (lx == ly && memcmp(ix, iy, lx) == 0)
                     rc = tw_err(err, errcap, TRAWL_ECORRUPT,
                                 "%s: deletes section: id '%.*s' is live twice (%s doc %u and %s doc %u)", idx->dir,
-                                (int)(lx > 200 ? 200 : lx), ix, idx->segs[v[x].seg].seg->path, v[x].doc,
-                                idx->segs[v[y].seg].seg->path, v[y].doc);
+                                (int)(lx > 200 ? 200 : lx), ix, idx->view.segs[v[x].seg].seg->path, v[x].doc,
+                                idx->view.segs[v[y].seg].seg->path, v[y].doc);
             }
         a = b;
     }
@@ -147,8 +147,8 @@ static void report(char **buf, size_t *len, const char *line) {
 int tw_index_check_open(const trawl_index *idx, char **rep) {
     size_t replen = *rep ? strlen(*rep) : 0;
     int first = 0;
-    for (uint32_t i = 0; i < idx->nsegs; i++) {
-        const tw_segment *s = idx->segs[i].seg;
+    for (uint32_t i = 0; i < idx->view.nsegs; i++) {
+        const tw_segment *s = idx->view.segs[i].seg;
         check_ctx x;
         memset(&x, 0, sizeof x);
         x.s = s;

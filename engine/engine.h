@@ -1,7 +1,8 @@
 /*
  * engine.h — private structures of the engine layer: the manifest (which
- * segments make up a commit) and the open index snapshot the query layer
- * searches. Not part of the public API.
+ * segments make up a commit), the open index snapshot (which holds the view
+ * the query layer searches) and the search options. Not part of the public
+ * API.
  */
 #ifndef TW_ENGINE_H
 #define TW_ENGINE_H
@@ -12,12 +13,14 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "params.h"
+#include "qctx.h"
 #include "segment.h"
 #include "trawl.h"
+#include "view.h"
 
 #define TW_MANIFEST "MANIFEST"
 #define TW_CREATING "CREATING" /* marker of a new index before its first commit (indexdir.c) */
-#define TW_LANG_MAX 48
 
 typedef struct tw_manifest_seg {
     char *name;    /* segment file name in the index directory */
@@ -64,50 +67,28 @@ int tw_indexdir_check_new(const char *dir, int *creating, char *err, size_t errc
 int tw_indexdir_mark_creating(const char *dir, char *err, size_t errcap);
 void tw_indexdir_unmark_creating(const char *dir);
 
-typedef struct tw_iseg {
-    tw_segment *seg;
-    roaring_bitmap_t *deleted; /* NULL when nothing is deleted */
-    uint8_t *del_bytes;        /* deleted, portably serialized, and a view of it */
-    tw_rview del_view;
-    int32_t *field_map; /* global field number → local field number or -1 */
-} tw_iseg;
-
-struct tw_kernels;
-
+/* An open, immutable snapshot of one commit: the view the query layer
+ * searches, plus what the engine keeps around it. */
 struct trawl_index {
     char *dir;
-    const struct tw_kernels *kernels; /* intersection kernels chosen at open (trawl_open_options_set_simd) */
     uint64_t generation;
-    char lang[TW_LANG_MAX];
-    uint32_t nsegs;
-    tw_iseg *segs;
-    uint64_t live_docs;
-    /* Global text fields: union over segments, statistics over live documents. */
-    uint32_t nfields;
-    char **field_names;
-    uint64_t *field_docs;   /* live documents with the field */
-    uint64_t *field_tokens; /* tokens of the field in live documents */
+    tw_view view; /* segments, deletions, global fields, kernels (trawl_open_options_set_simd) */
     /* Idle query contexts (a search takes one; they are costly to make). */
     pthread_mutex_t pool_lock;
-    struct tw_qctx *pool[8];
+    tw_qctx *pool[8];
     int npool;
 };
-
-/* What one search needs besides the index: an analyzer (single-threaded,
- * costly to make) and scratch memory the executors reuse from query to query. */
-typedef struct tw_qctx {
-    struct tw_analyzer *an;
-    void *and_scratch; /* TW_AND_SCRATCH_BYTES for tw_and / tw_and_count */
-    uint32_t *buf;     /* candidate ids and ranks */
-    size_t buf_cap;
-} tw_qctx;
 
 /* A query context for the index's language, from the pool or new; NULL when
  * out of memory. Give it back with tw_index_qctx_release. Thread-safe. */
 tw_qctx *tw_index_qctx_acquire(const struct trawl_index *idx);
 void tw_index_qctx_release(const struct trawl_index *idx, tw_qctx *c);
-/* c->buf with room for n entries (grown as needed), or NULL when out of memory. */
-uint32_t *tw_qctx_buf(tw_qctx *c, size_t n);
+
+/* The search options (opaque in the public API): the query layer's
+ * parameters, which own their field-weight names. */
+struct trawl_options {
+    tw_params p;
+};
 
 /* An index over segments already open (e.g. with tw_segment_open_mem), with
  * no deletions and, instead of a manifest, the language lang and (unless docs
@@ -122,7 +103,5 @@ int tw_index_from_segments(tw_segment **segs, uint32_t n, const char *lang, cons
  * one line per problem to *report (malloc'd, may stay NULL); returns 0 or the
  * first problem's trawl_rc. */
 int tw_index_check_open(const trawl_index *idx, char **report);
-
-int tw_index_field(const struct trawl_index *idx, const char *name);
 
 #endif

@@ -47,7 +47,7 @@
 #include "openopts.h"
 #include "mapreg.h"
 #include "mergepolicy.h"
-#include "plan.h"
+#include "query.h"
 #include "segwriter.h"
 
 #define ID_MAX_BYTES 1024u
@@ -708,7 +708,7 @@ typedef struct query_del {
 static int on_query_match(void *ctx, uint32_t si, uint32_t d) {
     query_del *q = ctx;
     size_t len;
-    const char *id = tw_segment_id(q->idx->segs[si].seg, d, &len);
+    const char *id = tw_segment_id(q->idx->view.segs[si].seg, d, &len);
     q->n++;
     return record_delete(q->w, id, len);
 }
@@ -729,7 +729,10 @@ trawl_rc trawl_writer_delete_query(trawl_writer *w, const char *query, uint64_t 
     }
     size_t before = w->ndels;
     query_del q = {w, idx, 0};
-    rc = tw_query_matches(idx, query, 0, on_query_match, &q, w->errmsg, sizeof w->errmsg);
+    tw_qctx *qc = tw_index_qctx_acquire(idx);
+    rc = qc ? tw_query_matches(&idx->view, qc, query, 0, on_query_match, &q, w->errmsg, sizeof w->errmsg)
+            : tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+    tw_index_qctx_release(idx, qc);
     trawl_index_close(idx);
     if (rc) { /* all or nothing */
         for (size_t i = before; i < w->ndels; i++) free(w->dels[i].id);

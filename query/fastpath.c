@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "compat.h"
+#include "error.h"
 #include "kernels.h"
 
 #define MAX_AND_TERMS 32
@@ -162,9 +163,9 @@ static int phrase_freq(phrase_field *pf, const tw_postings *post, size_t n, uint
 }
 
 /* A root that is one phrase, in one field (qualified) or as one spec per field. */
-static int phrase_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pnode *root, tw_topk *top,
+static int phrase_segment(const tw_view *view, tw_qctx *ctx, uint32_t si, const pnode *root, tw_topk *top,
                           uint64_t *total, char *err, size_t errcap) {
-    const tw_iseg *e = &idx->segs[si];
+    const tw_vseg *e = &view->segs[si];
     const spec *s0 = &root->specs[0];
     size_t n = s0->nterms, nspec = root->nspecs;
     if (n > MAX_AND_TERMS || nspec > TW_MAX_SCORED_FIELDS) return TW_FAST_NO;
@@ -227,7 +228,7 @@ static int phrase_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, con
             order[b] = order[b - 1];
             order[b - 1] = t;
         }
-    if (rc == 0 && npf > 0) rc = intersect(idx->kernels, ctx, views, n, &buf, ranks, &nout);
+    if (rc == 0 && npf > 0) rc = intersect(view->kernels, ctx, views, n, &buf, ranks, &nout);
     uint64_t count = 0;
     for (size_t q = 0; q < nout && rc == 0; q++) {
         uint32_t doc = buf[q];
@@ -361,7 +362,7 @@ static double term_bound(const tw_segment *seg, const tw_postings *p, const tw_f
 }
 
 /* A root that is a Boolean of SHOULD clauses, each one term. */
-static int or_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total, char *err,
+static int or_segment(const tw_view *view, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total, char *err,
                       size_t errcap) {
     if (root->kind != P_BOOL || root->n > MAX_AND_TERMS) return TW_FAST_NO;
     for (size_t i = 0; i < root->n; i++) {
@@ -369,14 +370,14 @@ static int or_segment(const trawl_index *idx, uint32_t si, const pnode *root, tw
         if (root->occ[i] != TW_SHOULD) return TW_FAST_NO;
         if (k->kind != P_EMPTY && (k->kind != P_LEAF || k->nspecs != 1 || k->specs[0].phrase)) return TW_FAST_NO;
     }
-    const tw_iseg *e = &idx->segs[si];
+    const tw_vseg *e = &view->segs[si];
     tw_postings post[MAX_AND_TERMS];
     tw_fscore *fs = malloc(sizeof *fs * TW_MAX_SCORED_FIELDS * MAX_AND_TERMS);
     size_t nfs[MAX_AND_TERMS], n = 0;
     if (!fs) return TRAWL_ENOMEM;
     for (size_t i = 0; i < root->n; i++) {
         if (root->kids[i]->kind == P_EMPTY) continue;
-        if (tw_plan_open_term(idx, si, &root->kids[i]->specs[0], &post[n], fs + n * TW_MAX_SCORED_FIELDS, &nfs[n], err,
+        if (tw_plan_open_term(view, si, &root->kids[i]->specs[0], &post[n], fs + n * TW_MAX_SCORED_FIELDS, &nfs[n], err,
                               errcap) == 1)
             n++;
     }
@@ -491,25 +492,25 @@ out:
     return rc;
 }
 
-int tw_fast_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
+int tw_fast_segment(const tw_view *view, tw_qctx *ctx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
                     char *err, size_t errcap) {
     if (root->kind == P_LEAF && root->nspecs > 0 && root->specs[0].phrase)
-        return phrase_segment(idx, ctx, si, root, top, total, err, errcap);
+        return phrase_segment(view, ctx, si, root, top, total, err, errcap);
     if (root->kind == P_BOOL && root->n > 0 && root->occ[0] == TW_SHOULD)
-        return or_segment(idx, si, root, top, total, err, errcap);
+        return or_segment(view, si, root, top, total, err, errcap);
     const spec *specs[MAX_AND_TERMS], *nspecs[MAX_AND_TERMS];
     size_t n, nn;
     int empty;
     if (!conj_terms(root, specs, &n, nspecs, &nn, &empty)) return TW_FAST_NO;
     if (empty) return 0;
-    const tw_iseg *e = &idx->segs[si];
+    const tw_vseg *e = &view->segs[si];
     fterm *t = calloc(n + nn, sizeof *t);
     tw_piter excl[MAX_AND_TERMS];
     size_t nexcl = 0;
     if (!t) return TRAWL_ENOMEM;
     int rc = 0, bitmaps = 1, filters = 0, absent = 0;
     for (size_t i = 0; i < n && rc == 0 && !absent; i++) {
-        int r = tw_plan_open_term(idx, si, specs[i], &t[i].post, t[i].fs, &t[i].nfs, err, errcap);
+        int r = tw_plan_open_term(view, si, specs[i], &t[i].post, t[i].fs, &t[i].nfs, err, errcap);
         if (r < 0)
             rc = r;
         else if (r == 0)
@@ -522,7 +523,7 @@ int tw_fast_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pno
     /* Excluded terms are walked with iterators (field filters included). */
     for (size_t i = 0; i < nn && rc == 0 && !absent; i++) {
         fterm *x = &t[n + nexcl];
-        int r = tw_plan_open_term(idx, si, nspecs[i], &x->post, x->fs, &x->nfs, err, errcap);
+        int r = tw_plan_open_term(view, si, nspecs[i], &x->post, x->fs, &x->nfs, err, errcap);
         if (r < 0)
             rc = r;
         else if (r > 0) {
@@ -534,7 +535,7 @@ int tw_fast_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pno
     if (rc || absent) goto out;
     const tw_rview *views[MAX_AND_TERMS + 1];
     for (size_t i = 0; i < n; i++) views[i] = &t[i].post.view;
-    const tw_kernels *k = idx->kernels;
+    const tw_kernels *k = view->kernels;
     if (top->want == 0 && !filters && nexcl == 0) {
         uint64_t c = 0, dc = 0;
         if (tw_and_count(k, views, n, ctx->and_scratch, &c)) rc = TRAWL_ENOMEM;

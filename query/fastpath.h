@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "plan.h"
+#include "qctx.h"
 #include "topk.h"
 
 #define TW_FAST_NO 1 /* the shape is not handled here: use the cursor executor */
@@ -19,7 +20,7 @@
 /* Runs plan node root on segment si (scratch memory from ctx): adds the segment's matches to *total and
  * offers its hits to top. Returns 0, TW_FAST_NO, or a negative trawl_rc with
  * a message in err. */
-int tw_fast_segment(const trawl_index *idx, tw_qctx *ctx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
+int tw_fast_segment(const tw_view *v, tw_qctx *ctx, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total,
                     char *err, size_t errcap);
 
 #endif

@@ -14,8 +14,8 @@
 #include "analyzer.h"
 #include "ast.h"
 #include "cursor.h"
-#include "engine.h"
-#include "options.h"
+#include "params.h"
+#include "view.h"
 
 #define TW_MAX_PREFIX_TERMS 1024u     /* expansions of one prefix */
 #define TW_MAX_QUERY_EXPANSIONS 4096u /* expansions of all the prefixes of one query together */
@@ -75,17 +75,17 @@ typedef struct tw_plan {
     highlight hl;
 } tw_plan;
 
-/* Plans the parsed query q against idx. Returns 0 and *out (free with
+/* Plans the parsed query q against v with parameters prm. Returns 0 and *out (free with
  * tw_plan_free), or a trawl_rc with a message in err and, for errors tied to
  * a place in the query, its byte offset in *erroff (else -1). */
-int tw_plan_build(const trawl_index *idx, const trawl_options *opt, tw_analyzer *an, const tw_node *q, tw_plan **out,
-                  char *err, size_t errcap, long *erroff);
+int tw_plan_build(const tw_view *v, const tw_params *prm, tw_analyzer *an, const tw_node *q, tw_plan **out, char *err,
+                  size_t errcap, long *erroff);
 void tw_plan_free(tw_plan *p);
 
 /* The cursor tree of the plan node n for segment si. On failure returns NULL
  * and sets *rc (message in err). *phrase_err is cleared, and set later if a
  * phrase cursor meets a malformed position stream: it must outlive the cursor. */
-tw_cursor *tw_plan_cursor(const trawl_index *idx, uint32_t si, const pnode *n, int *rc, int *phrase_err, char *err,
+tw_cursor *tw_plan_cursor(const tw_view *v, uint32_t si, const pnode *n, int *rc, int *phrase_err, char *err,
                           size_t errcap);
 
 /* The posting list of a term spec in segment si (iterating only its field
@@ -93,18 +93,7 @@ tw_cursor *tw_plan_cursor(const trawl_index *idx, uint32_t si, const pnode *n, i
  * closed and must not outlive the plan. Fills the per-field scoring of the
  * fields the term has there. Returns 1, or 0 when the term is absent in the
  * segment. */
-int tw_plan_open_term(const trawl_index *idx, uint32_t si, const spec *s, tw_postings *post, tw_fscore *fs, size_t *nfs,
+int tw_plan_open_term(const tw_view *v, uint32_t si, const spec *s, tw_postings *post, tw_fscore *fs, size_t *nfs,
                       char *err, size_t errcap);
-
-/* Called for each live document a query matches (segment si, doc d), in
- * segment order then doc order; a non-zero return stops the walk and is
- * returned by tw_query_matches. */
-typedef int (*tw_match_fn)(void *ctx, uint32_t si, uint32_t d);
-
-/* Walks every live document of idx that query matches (parsed with OR as the
- * default operator when use_or), unranked and without a limit (matches.c).
- * Returns 0, a parse/plan error (message in err), or fn's non-zero return. */
-int tw_query_matches(const trawl_index *idx, const char *query, int use_or, tw_match_fn fn, void *ctx, char *err,
-                     size_t errcap);
 
 #endif

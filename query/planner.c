@@ -15,10 +15,11 @@
 
 #include "kernels.h"
 #include "plan.h"
+#include "trawl.h"
 
 typedef struct planner {
-    const trawl_index *idx;
-    const trawl_options *opt;
+    const tw_view *view;
+    const tw_params *opt;
     tw_analyzer *an;
     int rc;
     char *err;
@@ -121,10 +122,10 @@ static double idf(uint64_t n, uint64_t df) {
 
 /* Fills a field's BM25 constants; idf_sum is the (summed) idf. */
 static void finish_field(planner *p, sfield *f, double idf_sum) {
-    const trawl_index *idx = p->idx;
-    uint64_t n = idx->field_docs[f->gfield];
-    double avgdl = n ? (double)idx->field_tokens[f->gfield] / (double)n : 1.0;
-    double k1 = p->opt->k1, b = p->opt->b, fw = tw_options_weight(p->opt, idx->field_names[f->gfield]);
+    const tw_view *view = p->view;
+    uint64_t n = view->field_docs[f->gfield];
+    double avgdl = n ? (double)view->field_tokens[f->gfield] / (double)n : 1.0;
+    double k1 = p->opt->k1, b = p->opt->b, fw = tw_params_weight(p->opt, view->field_names[f->gfield]);
     f->bm.k1 = k1;
     f->bm.weight = fw * idf_sum * (k1 + 1);
     f->bm.norm0 = k1 * (1 - b);
@@ -154,7 +155,7 @@ static char *make_label(const char *field, const tokvec *v) {
 static int push_spec(planner *p, pnode *leaf, spec *s) {
     spec *ns = realloc(leaf->specs, sizeof *ns * (leaf->nspecs + 1));
     if (!ns) {
-        spec_free(s, p->idx->nsegs);
+        spec_free(s, p->view->nsegs);
         return OOM(p);
     }
     leaf->specs = ns;
@@ -163,7 +164,7 @@ static int push_spec(planner *p, pnode *leaf, spec *s) {
 }
 
 static int init_term(planner *p, pterm_ref *t, const char *text, size_t len, uint32_t offset) {
-    uint32_t ns = p->idx->nsegs ? p->idx->nsegs : 1;
+    uint32_t ns = p->view->nsegs ? p->view->nsegs : 1;
     t->text = strndup(text, len);
     t->len = len;
     t->offset = offset;
@@ -177,7 +178,7 @@ static int init_term(planner *p, pterm_ref *t, const char *text, size_t len, uin
  * frequencies count live documents only. */
 static int deleted_in_fields(planner *p, uint32_t si, const tw_postings *post, const int *fis, size_t nf,
                              uint32_t *dd) {
-    const tw_iseg *e = &p->idx->segs[si];
+    const tw_vseg *e = &p->view->segs[si];
     memset(dd, 0, sizeof *dd * nf);
     if (!e->deleted) return 0;
     if (post->flags & TW_PF_BITMAP) {
@@ -188,7 +189,7 @@ static int deleted_in_fields(planner *p, uint32_t si, const tw_postings *post, c
         if (!buf) return OOM(p);
         ranks[0] = buf + cap;
         ranks[1] = NULL;
-        if (tw_and(p->idx->kernels, v, 2, buf, cap, ranks, NULL, &nout)) {
+        if (tw_and(p->view->kernels, v, 2, buf, cap, ranks, NULL, &nout)) {
             free(buf);
             return OOM(p);
         }
@@ -207,33 +208,33 @@ static int deleted_in_fields(planner *p, uint32_t si, const tw_postings *post, c
 /* A term (one token) scored in fields[0..nf) (qualified: one named field). */
 static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, const uint32_t *fields, uint32_t nf,
                          int qualified) {
-    const trawl_index *idx = p->idx;
+    const tw_view *view = p->view;
     spec s;
     memset(&s, 0, sizeof s);
     s.qualified = qualified;
     s.nterms = 1;
     s.terms = calloc(1, sizeof *s.terms);
     s.fields = calloc(nf ? nf : 1, sizeof *s.fields);
-    s.fdf = calloc((size_t)(idx->nsegs ? idx->nsegs : 1) * (nf ? nf : 1), sizeof *s.fdf);
+    s.fdf = calloc((size_t)(view->nsegs ? view->nsegs : 1) * (nf ? nf : 1), sizeof *s.fdf);
     if (!s.terms || !s.fields || !s.fdf || init_term(p, &s.terms[0], term, len, 0) ||
-        !(s.terms[0].posts = calloc(idx->nsegs ? idx->nsegs : 1, sizeof *s.terms[0].posts))) {
-        spec_free(&s, p->idx->nsegs);
+        !(s.terms[0].posts = calloc(view->nsegs ? view->nsegs : 1, sizeof *s.terms[0].posts))) {
+        spec_free(&s, p->view->nsegs);
         return OOM(p);
     }
     s.nfields = nf;
     for (uint32_t j = 0; j < nf; j++) s.fields[j].gfield = fields[j];
     pterm_ref *t = &s.terms[0];
-    for (uint32_t si = 0; si < idx->nsegs; si++) {
-        const tw_iseg *e = &idx->segs[si];
+    for (uint32_t si = 0; si < view->nsegs; si++) {
+        const tw_vseg *e = &view->segs[si];
         int r = tw_segment_lookup(e->seg, TW_ANY_FIELD, term, len, &t->refs[si], p->err, p->errcap);
         if (r < 0) {
-            spec_free(&s, p->idx->nsegs);
+            spec_free(&s, p->view->nsegs);
             return p->rc = r;
         }
         if (r == 0) continue;
         tw_postings post;
         if ((r = tw_postings_open(e->seg, &t->refs[si], 0, &post, p->err, p->errcap)) != 0) {
-            spec_free(&s, p->idx->nsegs);
+            spec_free(&s, p->view->nsegs);
             return p->rc = r;
         }
         t->posts[si] = post;
@@ -245,7 +246,7 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
         }
         if (deleted_in_fields(p, si, &post, fis, nf, dd)) {
             tw_postings_close(&t->posts[si]);
-            spec_free(&s, p->idx->nsegs);
+            spec_free(&s, p->view->nsegs);
             return p->rc;
         }
         for (uint32_t j = 0; j < nf; j++) {
@@ -259,23 +260,23 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
     /* Keep the fields that have the term. */
     size_t keep = 0;
     for (uint32_t j = 0; j < nf; j++) {
-        if (s.fields[j].df == 0 || idx->field_docs[fields[j]] == 0) continue;
+        if (s.fields[j].df == 0 || view->field_docs[fields[j]] == 0) continue;
         sfield *f = &s.fields[keep];
         *f = s.fields[j];
         tokvec one = {(char *[]){(char *)term}, (size_t[]){len}, (uint32_t[]){0}, 1, 0};
-        if (!(f->label = make_label(idx->field_names[f->gfield], &one))) {
+        if (!(f->label = make_label(view->field_names[f->gfield], &one))) {
             s.nfields = keep;
-            spec_free(&s, p->idx->nsegs);
+            spec_free(&s, p->view->nsegs);
             return OOM(p);
         }
-        finish_field(p, f, idf(idx->field_docs[f->gfield], f->df));
-        for (uint32_t si = 0; si < idx->nsegs; si++) s.fdf[(size_t)si * nf + keep] = s.fdf[(size_t)si * nf + j];
+        finish_field(p, f, idf(view->field_docs[f->gfield], f->df));
+        for (uint32_t si = 0; si < view->nsegs; si++) s.fdf[(size_t)si * nf + keep] = s.fdf[(size_t)si * nf + j];
         keep++;
     }
     /* fdf rows keep their stride nf; only the first `keep` columns are used. */
     s.nfields = keep;
     if (keep == 0) {
-        spec_free(&s, p->idx->nsegs);
+        spec_free(&s, p->view->nsegs);
         return 0;
     }
     s.fdf_stride = nf;
@@ -284,8 +285,8 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
 
 /* A phrase of the tokens v in field gfield. */
 static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokvec *v) {
-    const trawl_index *idx = p->idx;
-    if (idx->field_docs[gfield] == 0) return 0;
+    const tw_view *view = p->view;
+    if (view->field_docs[gfield] == 0) return 0;
     spec s;
     memset(&s, 0, sizeof s);
     s.phrase = 1;
@@ -293,7 +294,7 @@ static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokve
     s.terms = calloc(v->n, sizeof *s.terms);
     s.fields = calloc(1, sizeof *s.fields);
     if (!s.terms || !s.fields) {
-        spec_free(&s, p->idx->nsegs);
+        spec_free(&s, p->view->nsegs);
         return OOM(p);
     }
     s.nfields = 1;
@@ -302,33 +303,33 @@ static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokve
     for (size_t i = 0; i < v->n; i++) {
         pterm_ref *t = &s.terms[i];
         if (init_term(p, t, v->terms[i], v->lens[i], v->pos[i] - v->pos[0])) {
-            spec_free(&s, p->idx->nsegs);
+            spec_free(&s, p->view->nsegs);
             return p->rc;
         }
         uint64_t df = 0;
-        for (uint32_t si = 0; si < idx->nsegs; si++) {
-            int lf = idx->segs[si].field_map[gfield];
+        for (uint32_t si = 0; si < view->nsegs; si++) {
+            int lf = view->segs[si].field_map[gfield];
             if (lf < 0) continue;
             int r =
-                tw_segment_lookup(idx->segs[si].seg, (uint32_t)lf, t->text, t->len, &t->refs[si], p->err, p->errcap);
+                tw_segment_lookup(view->segs[si].seg, (uint32_t)lf, t->text, t->len, &t->refs[si], p->err, p->errcap);
             if (r < 0) {
-                spec_free(&s, p->idx->nsegs);
+                spec_free(&s, p->view->nsegs);
                 return p->rc = r;
             }
             t->found[si] = r > 0;
-            if (r > 0 && idx->segs[si].deleted) {
+            if (r > 0 && view->segs[si].deleted) {
                 /* Live documents only. */
                 tw_postings post;
                 uint32_t dd = 0;
-                if ((r = tw_postings_open(idx->segs[si].seg, &t->refs[si], 0, &post, p->err, p->errcap)) != 0) {
-                    spec_free(&s, p->idx->nsegs);
+                if ((r = tw_postings_open(view->segs[si].seg, &t->refs[si], 0, &post, p->err, p->errcap)) != 0) {
+                    spec_free(&s, p->view->nsegs);
                     return p->rc = r;
                 }
                 int fi = post.filter;
                 r = deleted_in_fields(p, si, &post, &fi, 1, &dd);
                 tw_postings_close(&post);
                 if (r) {
-                    spec_free(&s, p->idx->nsegs);
+                    spec_free(&s, p->view->nsegs);
                     return p->rc;
                 }
                 t->found[si] = t->refs[si].df > dd;
@@ -338,13 +339,13 @@ static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokve
             }
         }
         if (df == 0) {
-            spec_free(&s, p->idx->nsegs);
+            spec_free(&s, p->view->nsegs);
             return 0;
         }
-        idf_sum += idf(idx->field_docs[gfield], df);
+        idf_sum += idf(view->field_docs[gfield], df);
     }
-    if (!(s.fields[0].label = make_label(idx->field_names[gfield], v))) {
-        spec_free(&s, p->idx->nsegs);
+    if (!(s.fields[0].label = make_label(view->field_names[gfield], v))) {
+        spec_free(&s, p->view->nsegs);
         return OOM(p);
     }
     finish_field(p, &s.fields[0], idf_sum);
@@ -386,13 +387,13 @@ static int on_prefix(void *c, const char *term, size_t len, const tw_term_ref *r
 /* Fields a leaf applies to: the named one, or every text field. */
 static int leaf_fields(planner *p, const tw_node *n, uint32_t *out, uint32_t *count) {
     if (n->field) {
-        int f = tw_index_field(p->idx, n->field);
+        int f = tw_view_field(p->view, n->field);
         if (f < 0) return fail(p, TRAWL_ESYNTAX, (long)n->offset, "unknown field '%s'", n->field);
         out[0] = (uint32_t)f;
         *count = 1;
     } else {
-        for (uint32_t f = 0; f < p->idx->nfields; f++) out[f] = f;
-        *count = p->idx->nfields;
+        for (uint32_t f = 0; f < p->view->nfields; f++) out[f] = f;
+        *count = p->view->nfields;
     }
     return 0;
 }
@@ -423,11 +424,11 @@ static pnode *plan_prefix(planner *p, const tw_node *n, const uint32_t *fields, 
         if (positive && add_highlight(&p->hl.prefixes, &p->hl.nprefixes, v.terms[0])) OOM(p);
         /* Expansions over every segment, in the leaf's fields. */
         prefix_ctx x = {NULL, 0, 0, 0, &p->expansions};
-        for (uint32_t s = 0; s < p->idx->nsegs && !p->rc && !x.over; s++)
+        for (uint32_t s = 0; s < p->view->nsegs && !p->rc && !x.over; s++)
             for (uint32_t k = 0; k < nf && !p->rc && !x.over; k++) {
-                int lf = p->idx->segs[s].field_map[fields[k]];
+                int lf = p->view->segs[s].field_map[fields[k]];
                 if (lf < 0) continue;
-                int r = tw_segment_prefix(p->idx->segs[s].seg, (uint32_t)lf, v.terms[0], v.lens[0], on_prefix, &x,
+                int r = tw_segment_prefix(p->view->segs[s].seg, (uint32_t)lf, v.terms[0], v.lens[0], on_prefix, &x,
                                           p->err, p->errcap);
                 if (r == -1000)
                     OOM(p);
@@ -446,7 +447,7 @@ static pnode *plan_prefix(planner *p, const tw_node *n, const uint32_t *fields, 
     }
     tokvec_free(&v);
     if (p->rc) {
-        pnode_free(leaf, p->idx->nsegs);
+        pnode_free(leaf, p->view->nsegs);
         return NULL;
     }
     if (leaf && leaf->nspecs == 0) leaf->kind = P_EMPTY;
@@ -477,7 +478,7 @@ static pnode *plan_words(planner *p, const tw_node *n, const uint32_t *fields, u
     }
     tokvec_free(&v);
     if (p->rc) {
-        pnode_free(leaf, p->idx->nsegs);
+        pnode_free(leaf, p->view->nsegs);
         return NULL;
     }
     return leaf; /* NULL: the words analyze to nothing; the clause is dropped */
@@ -520,7 +521,7 @@ static void merge_and_groups(planner *p, pnode *b) {
                 occ[o++] = k->occ[j];
             }
             k->n = 0;
-            pnode_free(k, p->idx->nsegs);
+            pnode_free(k, p->view->nsegs);
         } else {
             kids[o] = k;
             occ[o++] = b->occ[i];
@@ -548,13 +549,13 @@ static pnode *plan(planner *p, const tw_node *n, int positive) {
             b->occ[b->n++] = n->occurs[i];
         }
         if (p->rc || b->n == 0) {
-            pnode_free(b, p->idx->nsegs);
+            pnode_free(b, p->view->nsegs);
             return NULL;
         }
         merge_and_groups(p, b);
         return b;
     }
-    uint32_t *fields = malloc(sizeof *fields * (p->idx->nfields + 1));
+    uint32_t *fields = malloc(sizeof *fields * (p->view->nfields + 1));
     uint32_t nf = 0;
     pnode *r = NULL;
     if (!fields)
@@ -568,7 +569,7 @@ static pnode *plan(planner *p, const tw_node *n, int positive) {
 /* ---- cursors for one segment ---- */
 
 typedef struct seg_ctx {
-    const trawl_index *idx;
+    const tw_view *view;
     uint32_t si;
     int rc;
     int *phrase_err; /* outlives the cursors: set when a phrase meets bad positions */
@@ -578,9 +579,9 @@ typedef struct seg_ctx {
 
 static tw_cursor *build(seg_ctx *c, const pnode *n);
 
-int tw_plan_open_term(const trawl_index *idx, uint32_t si, const spec *s, tw_postings *post, tw_fscore *fs, size_t *nfs,
+int tw_plan_open_term(const tw_view *view, uint32_t si, const spec *s, tw_postings *post, tw_fscore *fs, size_t *nfs,
                       char *err, size_t errcap) {
-    const tw_iseg *e = &idx->segs[si];
+    const tw_vseg *e = &view->segs[si];
     const pterm_ref *t = &s->terms[0];
     *nfs = 0;
     if (!t->found[si]) return 0;
@@ -608,18 +609,18 @@ static tw_cursor *build_term(seg_ctx *c, const spec *s) {
     tw_postings post;
     tw_fscore fs[TW_MAX_SCORED_FIELDS];
     size_t nfs;
-    int rc = tw_plan_open_term(c->idx, c->si, s, &post, fs, &nfs, c->err, c->errcap);
+    int rc = tw_plan_open_term(c->view, c->si, s, &post, fs, &nfs, c->err, c->errcap);
     if (rc <= 0) {
         c->rc = rc;
         return NULL;
     }
-    tw_cursor *cur = tw_term_cursor(c->idx->segs[c->si].seg, &post, fs, nfs);
+    tw_cursor *cur = tw_term_cursor(c->view->segs[c->si].seg, &post, fs, nfs);
     if (!cur) c->rc = TRAWL_ENOMEM;
     return cur;
 }
 
 static tw_cursor *build_phrase(seg_ctx *c, const spec *s) {
-    const tw_iseg *e = &c->idx->segs[c->si];
+    const tw_vseg *e = &c->view->segs[c->si];
     int lf = e->field_map[s->fields[0].gfield];
     if (lf < 0) return NULL;
     for (size_t i = 0; i < s->nterms; i++)
@@ -687,7 +688,7 @@ static tw_cursor *build(seg_ctx *c, const pnode *n) {
         } else if (ns) {
             r = tw_or_cursor(should, ns);
         } else {
-            r = tw_all_cursor(c->idx->segs[c->si].seg->ndocs);
+            r = tw_all_cursor(c->view->segs[c->si].seg->ndocs);
         }
         if (r && nn) r = tw_excl_cursor(r, tw_or_cursor(nots, nn));
         if (!r) c->rc = TRAWL_ENOMEM;
@@ -698,10 +699,10 @@ static tw_cursor *build(seg_ctx *c, const pnode *n) {
     return r;
 }
 
-tw_cursor *tw_plan_cursor(const trawl_index *idx, uint32_t si, const pnode *n, int *rc, int *phrase_err, char *err,
+tw_cursor *tw_plan_cursor(const tw_view *view, uint32_t si, const pnode *n, int *rc, int *phrase_err, char *err,
                           size_t errcap) {
     *phrase_err = 0;
-    seg_ctx c = {idx, si, 0, phrase_err, err, errcap};
+    seg_ctx c = {view, si, 0, phrase_err, err, errcap};
     tw_cursor *cur = build(&c, n);
     *rc = cur ? 0 : (c.rc ? c.rc : TRAWL_ENOMEM);
     return cur;
@@ -717,7 +718,7 @@ void tw_plan_free(tw_plan *p) {
     free(p);
 }
 
-int tw_plan_build(const trawl_index *idx, const trawl_options *opt, tw_analyzer *an, const tw_node *q, tw_plan **out,
+int tw_plan_build(const tw_view *view, const tw_params *prm, tw_analyzer *an, const tw_node *q, tw_plan **out,
                   char *err, size_t errcap, long *erroff) {
     *out = NULL;
     *erroff = -1;
@@ -725,13 +726,13 @@ int tw_plan_build(const trawl_index *idx, const trawl_options *opt, tw_analyzer 
     if (!pl) return TRAWL_ENOMEM;
     planner p;
     memset(&p, 0, sizeof p);
-    p.idx = idx;
-    p.opt = opt;
+    p.view = view;
+    p.opt = prm;
     p.an = an;
     p.err = err;
     p.errcap = errcap;
     p.erroff = -1;
-    pl->nsegs = idx->nsegs;
+    pl->nsegs = view->nsegs;
     pl->root = plan(&p, q, 1);
     pl->hl = p.hl;
     if (p.rc) {

@@ -1013,8 +1013,8 @@ static void check_absent(const tw_segment *s, const oracle *o, const tw_term_ref
 
 static size_t check_segment(const trawl_index *idx, uint32_t si, const model *m, unsigned char *covered,
                             tw_analyzer *an, rng *r, coverage *cov) {
-    const tw_segment *s = idx->segs[si].seg;
-    const roaring_bitmap_t *del = idx->segs[si].deleted;
+    const tw_segment *s = idx->view.segs[si].seg;
+    const roaring_bitmap_t *del = idx->view.segs[si].deleted;
     char err[512] = "";
     CHECK(strcmp(s->lang, m->lang) == 0, "%s: language '%s', expected '%s'", s->path, s->lang, m->lang);
     CHECK(s->ndocs > 0, "%s: empty segment in the manifest", s->path);
@@ -1148,8 +1148,9 @@ static void verify_index(const char *dir, const model *m, long expect_segments, 
     CHECK(trawl_index_doc_count(idx) == live, "doc_count %llu, expected %zu",
           (unsigned long long)trawl_index_doc_count(idx), live);
     if (expect_segments >= 0)
-        CHECK(idx->nsegs == (uint32_t)expect_segments, "%u segments, expected %ld", idx->nsegs, expect_segments);
-    CHECK(strcmp(idx->lang, m->lang) == 0, "index language '%s', expected '%s'", idx->lang, m->lang);
+        CHECK(idx->view.nsegs == (uint32_t)expect_segments, "%u segments, expected %ld", idx->view.nsegs,
+              expect_segments);
+    CHECK(strcmp(idx->view.lang, m->lang) == 0, "index language '%s', expected '%s'", idx->view.lang, m->lang);
 
     /* Every live document through the public API. */
     for (size_t k = 0; k < m->nkeys; k++) {
@@ -1187,10 +1188,10 @@ static void verify_index(const char *dir, const model *m, long expect_segments, 
     unsigned char *covered = calloc(m->n ? m->n : 1, 1);
     rng r = {seed};
     size_t live_in_segs = 0, deleted = 0;
-    for (uint32_t i = 0; i < idx->nsegs; i++) {
+    for (uint32_t i = 0; i < idx->view.nsegs; i++) {
         size_t l = check_segment(idx, i, m, covered, an, &r, cov);
         live_in_segs += l;
-        deleted += idx->segs[i].seg->ndocs - l;
+        deleted += idx->view.segs[i].seg->ndocs - l;
     }
     CHECK(live_in_segs == live, "segments hold %zu live docs, expected %zu", live_in_segs, live);
     for (size_t q = 0; q < m->committed; q++)
@@ -1208,8 +1209,8 @@ static void verify_index(const char *dir, const model *m, long expect_segments, 
                *dl = json_object_get(js, "deleted");
         CHECK(json_is_integer(docs) && (size_t)json_integer_value(docs) == live, "stats documents %lld, expected %zu",
               (long long)json_integer_value(docs), live);
-        CHECK(json_is_integer(segs) && json_integer_value(segs) == (json_int_t)idx->nsegs,
-              "stats segments %lld, expected %u", (long long)json_integer_value(segs), idx->nsegs);
+        CHECK(json_is_integer(segs) && json_integer_value(segs) == (json_int_t)idx->view.nsegs,
+              "stats segments %lld, expected %u", (long long)json_integer_value(segs), idx->view.nsegs);
         CHECK(json_is_integer(dl) && (size_t)json_integer_value(dl) == deleted, "stats deleted %lld, expected %zu",
               (long long)json_integer_value(dl), deleted);
         json_decref(js);
@@ -1439,7 +1440,7 @@ static void scenario_flushes(const char *root) {
     verify_index(dir, &m, -1, 21, NULL);
     trawl_index *idx = NULL;
     if (trawl_index_open(dir, &idx, NULL) == TRAWL_OK) {
-        CHECK(idx->nsegs >= 2, "a 1 MB budget gave %u segment(s)", idx->nsegs);
+        CHECK(idx->view.nsegs >= 2, "a 1 MB budget gave %u segment(s)", idx->view.nsegs);
         trawl_index_close(idx);
     }
     size_t from = m.n;

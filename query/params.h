@@ -1,0 +1,36 @@
+/*
+ * params.h — what a search asks for, as the query layer reads it: how many
+ * hits from where, the default operator, what to produce for each hit, and
+ * the BM25 parameters. The engine fills one from the public trawl_options.
+ */
+#ifndef TW_PARAMS_H
+#define TW_PARAMS_H
+
+#include <stddef.h>
+
+typedef struct tw_field_weight {
+    char *field;
+    double weight;
+} tw_field_weight;
+
+typedef struct tw_params {
+    size_t limit, offset;     /* hits offset..offset+limit of the ranking */
+    int use_or;               /* juxtaposed clauses are SHOULD (else MUST) */
+    int explain;              /* produce a score explanation per hit */
+    int snippets;             /* produce title and snippets per hit */
+    int count_only;           /* only the total: no hits */
+    int exhaustive;           /* cursor executor only (no pruning, no bitmap paths) */
+    double k1, b;             /* BM25 */
+    tw_field_weight *weights; /* per-field weights for unqualified terms */
+    size_t nweights;
+} tw_params;
+
+/* Fills *p with the defaults: limit 10, offset 0, AND, snippets on, explain,
+ * count_only and exhaustive off, k1 1.2, b 0.75, no field weights. */
+void tw_params_default(tw_params *p);
+
+/* Weight of field for unqualified terms: the parameter if set, else 2 for
+ * "title" and 1 for every other field. */
+double tw_params_weight(const tw_params *p, const char *field);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * query.c — tw_query_run: query text in, the total and ranked hits out.
+ *
+ * Pipeline: parse (parser.c) → plan (analyze every leaf with the view's
+ * analyzer, resolve fields, look terms up in every segment once, compute global
+ * BM25 statistics) → per segment, run the plan on the bitmap executors
+ * (fastpath.c) or, for the shapes they do not take, as a cursor tree, counting
+ * every match and keeping the best offset+limit in a heap → load ids, titles,
+ * snippets and explanations for the hits returned.
+ */
+#include "query.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer.h"
+#include "ast.h"
+#include "cursor.h"
+#include "error.h"
+#include "fastpath.h"
+#include "plan.h"
+#include "snippet.h"
+#include "trawl.h"
+
+static int cmp_hits(const void *x, const void *y) {
+    const tw_hit *a = x, *b = y;
+    return tw_hit_better(a, b) ? -1 : tw_hit_better(b, a) ? 1 : 0;
+}
+
+/* Runs the cursor tree of root on segment si: adds its matches to *total and
+ * offers its hits to top. Returns 0 or a trawl_rc with a message in err. */
+static int search_segment(const tw_view *v, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total, char *err,
+                          size_t errcap) {
+    int rc, phrase_err;
+    tw_cursor *cur = tw_plan_cursor(v, si, root, &rc, &phrase_err, err, errcap);
+    if (!cur) return rc;
+    const roaring_bitmap_t *del = v->segs[si].deleted;
+    uint64_t n = 0;
+    for (uint32_t d = cur->doc; d != TW_DOC_END; d = tw_next(cur)) {
+        if (del && roaring_bitmap_contains(del, d)) continue;
+        n++;
+        if (top->want) tw_topk_push(top, tw_score(cur), si, d);
+    }
+    tw_cursor_free(cur);
+    *total += n;
+    if (phrase_err)
+        return tw_err(err, errcap, TRAWL_ECORRUPT, "%s: positions section: stream invalid", v->segs[si].seg->path);
+    return 0;
+}
+
+/* The explanation of hit h (malloc'd text), or NULL when out of memory. */
+static char *explain_hit(const tw_view *v, const pnode *root, const tw_hit *h, char *err, size_t errcap) {
+    int rc, phrase_err;
+    tw_cursor *cur = tw_plan_cursor(v, h->seg, root, &rc, &phrase_err, err, errcap);
+    if (!cur) return NULL;
+    tw_buf out = {0};
+    char head[128];
+    int n = snprintf(head, sizeof head, "%.6f  sum of:\n", h->score);
+    tw_buf_put(&out, head, (size_t)n);
+    if (tw_seek(cur, h->doc) == h->doc) cur->ops->explain(cur, &out);
+    tw_buf_u8(&out, 0);
+    tw_cursor_free(cur);
+    if (out.oom) {
+        tw_buf_free(&out);
+        return NULL;
+    }
+    return (char *)out.p;
+}
+
+/* Loads title and snippets of a hit from its stored document. */
+static int load_stored(const tw_view *v, tw_analyzer *an, const highlight *hl, tw_hit *h, char *err, size_t errcap) {
+    char *json;
+    size_t len;
+    int rc = tw_segment_stored(v->segs[h->seg].seg, h->doc, &json, &len, err, errcap);
+    if (rc) return rc;
+    json_t *doc = json_loadb(json, len, 0, NULL);
+    free(json);
+    const char *title = "", *body = NULL;
+    size_t body_len = 0;
+    json_t *t = doc ? json_object_get(doc, "title") : NULL;
+    if (json_is_string(t)) title = json_string_value(t);
+    json_t *b = doc ? json_object_get(doc, "body") : NULL;
+    if (!json_is_string(b) && doc) {
+        /* No body: the first other text field. */
+        const char *key;
+        json_t *val;
+        b = NULL;
+        json_object_foreach(doc, key, val) {
+            if (json_is_string(val) && strcmp(key, "id") != 0 && strcmp(key, "title") != 0) {
+                b = val;
+                break;
+            }
+        }
+    }
+    if (b) {
+        body = json_string_value(b);
+        body_len = json_string_length(b);
+    }
+    h->title = strdup(title);
+    rc = h->title ? tw_snippet(an, body ? body : "", body_len, (const char *const *)hl->terms, hl->nterms,
+                               (const char *const *)hl->prefixes, hl->nprefixes, h->snip)
+                  : TRAWL_ENOMEM;
+    json_decref(doc);
+    return rc;
+}
+
+void tw_hits_free(tw_hits *r) {
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->hits[i].id);
+        free(r->hits[i].title);
+        for (int k = 0; k < 3; k++) free(r->hits[i].snip[k]);
+        free(r->hits[i].explain);
+    }
+    free(r->hits);
+    memset(r, 0, sizeof *r);
+}
+
+int tw_query_run(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char *text, size_t len, tw_hits *out,
+                 char *err, size_t errcap, long *erroff) {
+    memset(out, 0, sizeof *out);
+    *erroff = -1;
+    tw_err_clear(err, errcap);
+    tw_query *q = NULL;
+    tw_parse_error perr;
+    tw_plan *plan = NULL;
+    tw_topk top = {NULL, 0, 0};
+    int rc = tw_query_parse(text, len, p->use_or, &q, &perr);
+    if (rc == -2) {
+        rc = TRAWL_ENOMEM;
+        goto done;
+    }
+    if (rc) {
+        rc = tw_err(err, errcap, perr.limit ? TRAWL_ELIMIT : TRAWL_ESYNTAX, "%s", perr.message);
+        *erroff = (long)perr.offset;
+        goto done;
+    }
+    rc = tw_plan_build(v, p, ctx->an, tw_query_root(q), &plan, err, errcap, erroff);
+    if (rc) goto done;
+    size_t want = p->count_only ? 0 : p->offset + p->limit;
+    if (want < p->offset || want > TW_MAX_HITS) {
+        rc = tw_err(err, errcap, TRAWL_ELIMIT, "offset + limit exceeds %u", TW_MAX_HITS);
+        goto done;
+    }
+    top.want = want;
+    top.h = calloc(want ? want : 1, sizeof *top.h);
+    if (!top.h) {
+        rc = TRAWL_ENOMEM;
+        goto done;
+    }
+    for (uint32_t s = 0; plan->root && s < v->nsegs && rc == 0; s++) {
+        uint64_t total = 0;
+        rc = p->exhaustive ? TW_FAST_NO : tw_fast_segment(v, ctx, s, plan->root, &top, &total, err, errcap);
+        if (rc == TW_FAST_NO)
+            rc = search_segment(v, s, plan->root, &top, &out->total, err, errcap);
+        else
+            out->total += total;
+    }
+    if (rc) goto done;
+    qsort(top.h, top.n, sizeof *top.h, cmp_hits);
+    size_t first = p->offset < top.n ? p->offset : top.n;
+    size_t n = top.n - first;
+    out->hits = calloc(n ? n : 1, sizeof *out->hits);
+    if (!out->hits) {
+        rc = TRAWL_ENOMEM;
+        goto done;
+    }
+    out->n = n;
+    memcpy(out->hits, top.h + first, sizeof *top.h * n);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        tw_hit *h = &out->hits[i];
+        size_t idlen;
+        const char *id = tw_segment_id(v->segs[h->seg].seg, h->doc, &idlen);
+        if (!(h->id = strndup(id, idlen))) rc = TRAWL_ENOMEM;
+        if (rc == 0 && p->snippets) rc = load_stored(v, ctx->an, &plan->hl, h, err, errcap);
+        if (rc == 0 && p->explain && !(h->explain = explain_hit(v, plan->root, h, err, errcap))) rc = TRAWL_ENOMEM;
+    }
+done:
+    if (rc == TRAWL_ENOMEM && !err[0]) tw_err(err, errcap, rc, "out of memory");
+    if (rc) tw_hits_free(out);
+    free(top.h);
+    tw_plan_free(plan);
+    tw_query_free(q);
+    return rc;
+}
