@@ -13,13 +13,7 @@ const char *trawl_version(void) {
 }
 
 const char *trawl_strerror(int rc) {
-    switch (rc) {
-#define TRAWL_RC_CASE_(name, value, msg)                                                                               \
-    case value: return msg;
-        TRAWL_ERRORS(TRAWL_RC_CASE_)
-#undef TRAWL_RC_CASE_
-    }
-    return "unknown error";
+    return tw_strerror(rc);
 }
 
 void trawl_free(void *p) {

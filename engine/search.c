@@ -4,6 +4,7 @@
  * query over the index's view (query/query.c), and exposes the hits through
  * the trawl_results_* accessors.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +88,7 @@ const char *trawl_results_id(const trawl_results *r, size_t i) {
     return hit(r, i) ? hit(r, i)->id : NULL;
 }
 double trawl_results_score(const trawl_results *r, size_t i) {
-    return hit(r, i) ? hit(r, i)->score : 0;
+    return hit(r, i) ? hit(r, i)->score : NAN;
 }
 const char *trawl_results_title(const trawl_results *r, size_t i) {
     return hit(r, i) ? hit(r, i)->title : NULL;

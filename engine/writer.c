@@ -587,9 +587,20 @@ static int failed(trawl_writer *w) {
     return w->fail;
 }
 
-trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len) {
-    if (!w || (!json && len)) return TRAWL_EINVAL;
-    if (failed(w)) return w->fail;
+/* The end of a public call that returns rc: the message says why it failed
+ * (the code's name when nothing more precise was written) and is empty when
+ * it succeeded. Returns rc. */
+static int settle(trawl_writer *w, int rc) {
+    if (rc == 0)
+        tw_err_clear(w->errmsg, sizeof w->errmsg);
+    else if (!w->errmsg[0])
+        tw_err(w->errmsg, sizeof w->errmsg, rc, "%s", trawl_strerror(rc));
+    return rc;
+}
+
+/* trawl_writer_add_json once the writer is known to be usable. */
+static int add_json(trawl_writer *w, const char *json, size_t len) {
+    if (!json && len) return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EINVAL, "no JSON text");
     if (len > DOC_MAX_BYTES)
         return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "document larger than %u bytes", DOC_MAX_BYTES);
     while (len > 0 && (json[len - 1] == '\n' || json[len - 1] == '\r' || json[len - 1] == ' ' || json[len - 1] == '\t'))
@@ -607,8 +618,15 @@ trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len) {
     return add_doc(w);
 }
 
+trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len) {
+    if (!w) return TRAWL_EINVAL;
+    if (failed(w)) return w->fail;
+    tw_err_clear(w->errmsg, sizeof w->errmsg);
+    return settle(w, add_json(w, json, len));
+}
+
 /* Copies s[0..len) into a malloc'd buffer with every invalid UTF-8 sequence
- * replaced by U+FFFD. */
+ * and every NUL byte replaced by U+FFFD. */
 static char *sanitize_utf8(const char *s, size_t len, size_t *outlen) {
     if (len > SIZE_MAX / 3 - 1) return NULL;
     char *out = malloc(len * 3 + 1), *o = out;
@@ -632,19 +650,54 @@ static char *sanitize_utf8(const char *s, size_t len, size_t *outlen) {
     return out;
 }
 
+/* Is s[0..len) valid UTF-8 (no overlong form, surrogate or code point past
+ * U+10FFFF)? */
+static int valid_utf8(const char *s, size_t len) {
+    size_t i = 0;
+    while (i < len) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0) return 0;
+        i += (size_t)n;
+    }
+    return 1;
+}
+
+/* Adds value v (a new reference, which this takes) to doc under name: as is
+ * for a new name; a repeated name keeps every value, in order, in an array.
+ * 0 or TRAWL_ENOMEM. */
+static int put_value(json_t *doc, const char *name, json_t *v) {
+    json_t *old = json_object_get(doc, name);
+    if (!v) return TRAWL_ENOMEM;
+    if (!old) return json_object_set_new(doc, name, v) ? TRAWL_ENOMEM : 0;
+    if (json_is_array(old)) return json_array_append_new(old, v) ? TRAWL_ENOMEM : 0;
+    json_t *arr = json_array();
+    if (!arr || json_array_append(arr, old) || json_array_append_new(arr, v)) {
+        json_decref(arr);
+        return TRAWL_ENOMEM;
+    }
+    return json_object_set_new(doc, name, arr) ? TRAWL_ENOMEM : 0;
+}
+
 trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size_t nfields, const char *const *names,
                                  const char *const *values, const size_t *lens) {
-    if (!w || !id || (nfields && (!names || !values || !lens))) return TRAWL_EINVAL;
+    if (!w) return TRAWL_EINVAL;
     if (failed(w)) return w->fail;
+    tw_err_clear(w->errmsg, sizeof w->errmsg);
+    if (!id || (nfields && (!names || !values || !lens)))
+        return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EINVAL, "no id, or no arrays of names, values and lengths");
+    if (!*id || !valid_utf8(id, strlen(id)))
+        return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "the id must be a non-empty UTF-8 string");
     json_t *doc = json_object();
-    int rc = 0;
-    size_t idlen;
-    char *sid = sanitize_utf8(id, strlen(id), &idlen);
-    if (!doc || !sid || json_object_set_new(doc, "id", json_stringn(sid, idlen))) rc = TRAWL_ENOMEM;
-    free(sid);
+    int rc = doc && !json_object_set_new(doc, "id", json_string(id)) ? 0 : TRAWL_ENOMEM;
     for (size_t i = 0; i < nfields && rc == 0; i++) {
         if (!names[i] || (!values[i] && lens[i])) {
             rc = tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EINVAL, "field %zu has no name or value", i);
+            break;
+        }
+        if (!*names[i] || !valid_utf8(names[i], strlen(names[i]))) {
+            rc = tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "field %zu: the name must be a non-empty UTF-8 string",
+                        i);
             break;
         }
         if (strcmp(names[i], "id") == 0) {
@@ -653,7 +706,7 @@ trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size_t nfields
         }
         size_t n;
         char *v = sanitize_utf8(values[i] ? values[i] : "", lens[i], &n);
-        if (!v || json_object_set_new(doc, names[i], json_stringn(v, n))) rc = TRAWL_ENOMEM;
+        rc = v ? put_value(doc, names[i], json_stringn(v, n)) : TRAWL_ENOMEM;
         free(v);
     }
     char *stored = rc ? NULL : json_dumps(doc, JSON_COMPACT);
@@ -669,7 +722,7 @@ trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size_t nfields
     }
     free(stored);
     json_decref(doc);
-    return rc;
+    return settle(w, rc);
 }
 
 /* Records a deletion of id (len bytes) before the documents added so far. */
@@ -692,11 +745,12 @@ static int record_delete(trawl_writer *w, const char *id, size_t len) {
 trawl_rc trawl_writer_delete(trawl_writer *w, const char *id) {
     if (!w || !id) return TRAWL_EINVAL;
     if (failed(w)) return w->fail;
+    tw_err_clear(w->errmsg, sizeof w->errmsg);
     size_t len = strlen(id);
     if (len == 0) return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EINVAL, "the id is empty");
     if (len > ID_MAX_BYTES)
         return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "id longer than %u bytes", ID_MAX_BYTES);
-    return record_delete(w, id, len);
+    return settle(w, record_delete(w, id, len));
 }
 
 typedef struct query_del {
@@ -717,6 +771,7 @@ trawl_rc trawl_writer_delete_query(trawl_writer *w, const char *query, uint64_t 
     if (count) *count = 0;
     if (!w || !query) return TRAWL_EINVAL;
     if (failed(w)) return w->fail;
+    tw_err_clear(w->errmsg, sizeof w->errmsg);
     if (w->man.generation == 0) return 0; /* nothing committed: nothing matches */
     /* The writer holds the lock, so the directory's commit is w->man. */
     trawl_index *idx;
@@ -737,7 +792,7 @@ trawl_rc trawl_writer_delete_query(trawl_writer *w, const char *query, uint64_t 
     if (rc) { /* all or nothing */
         for (size_t i = before; i < w->ndels; i++) free(w->dels[i].id);
         w->ndels = before;
-        return rc;
+        return settle(w, rc);
     }
     if (count) *count = q.n;
     return 0;
@@ -881,6 +936,8 @@ static int commit_pending(trawl_writer *w) {
 
 trawl_rc trawl_writer_commit(trawl_writer *w) {
     if (!w) return TRAWL_EINVAL;
+    if (failed(w)) return w->fail;
+    tw_err_clear(w->errmsg, sizeof w->errmsg);
     int rc = commit_pending(w);
     if (rc == 0 && w->auto_merge) {
         tw_mp_params p;
@@ -891,7 +948,7 @@ trawl_rc trawl_writer_commit(trawl_writer *w) {
         memcpy(keep, w->errmsg, sizeof keep);
         if (merge_commit(w, &p) != 0) memcpy(w->errmsg, keep, sizeof keep);
     }
-    return rc;
+    return settle(w, rc);
 }
 
 void trawl_writer_set_auto_merge(trawl_writer *w, int on) {
@@ -900,13 +957,15 @@ void trawl_writer_set_auto_merge(trawl_writer *w, int on) {
 
 trawl_rc trawl_writer_merge(trawl_writer *w, size_t max_segments) {
     if (!w) return TRAWL_EINVAL;
+    if (failed(w)) return w->fail;
+    tw_err_clear(w->errmsg, sizeof w->errmsg);
     int rc = commit_pending(w);
-    if (rc) return rc;
+    if (rc) return settle(w, rc);
     tw_mp_params p;
     tw_mp_defaults(&p);
     p.max_deleted = 0; /* an explicit merge drops every deleted document */
     p.max_segments = max_segments;
-    return merge_commit(w, &p);
+    return settle(w, merge_commit(w, &p));
 }
 
 /* Appends to m (a writer without lock or manifest of its own) the live

@@ -5,9 +5,12 @@
  * trawl_ / TRAWL_ prefix; every handle is opaque. Conventions:
  *
  *  - Functions return a trawl_rc: TRAWL_OK (0) on success, a negative code on
- *    failure. trawl_strerror(rc) names a code. Handles keep the message of their
- *    last failure (trawl_writer_errmsg, trawl_index_errmsg, trawl_results_errmsg);
- *    the string is owned by the handle and valid until its next call.
+ *    failure. trawl_strerror(rc) names a code. A writer and a results object
+ *    carry the message of their last call (trawl_writer_errmsg,
+ *    trawl_results_errmsg): why it failed, or "" when it succeeded; the string
+ *    is owned by the handle and valid until its next call. A trawl_index is
+ *    shared by threads and keeps no message: the open functions hand theirs
+ *    back through a char **errmsg, the others return a code only.
  *  - Every _new or _open function has a matching _free or _close; passing NULL to a free
  *    function is a no-op. Strings returned through char** are malloc'd and freed
  *    by the caller with trawl_free().
@@ -158,7 +161,13 @@ TRAWL_API trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size
 
 /* Adds one document from parallel arrays of field names and UTF-8 values
  * (values[i] has lens[i] bytes). The id is given separately; the stored document
- * is the JSON object {"id": id, names[i]: values[i], ...}. */
+ * is the JSON object {"id": id, names[i]: values[i], ...}. The id and every
+ * name must be non-empty, valid UTF-8 and the names other than "id"
+ * (TRAWL_EDOC otherwise, and nothing is added); in values, invalid UTF-8
+ * sequences and NUL bytes are stored and indexed as U+FFFD. A name given more
+ * than once keeps all its values, in order, as a JSON array (every value is
+ * indexed, like an array in trawl_writer_add_json). TRAWL_EINVAL when id,
+ * names, values, lens, a name, or a value with lens[i] > 0 is NULL. */
 TRAWL_API trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size_t nfields, const char *const *names,
                                            const char *const *values, const size_t *lens);
 
@@ -203,6 +212,7 @@ TRAWL_API uint64_t trawl_writer_pending(const trawl_writer *w);
 /* Closes the writer; documents not committed are discarded. */
 TRAWL_API void trawl_writer_close(trawl_writer *w);
 
+/* Why the writer's last call failed, or "" when it succeeded (never NULL). */
 TRAWL_API const char *trawl_writer_errmsg(const trawl_writer *w);
 
 /* ------------------------------------------------------------------------ */
@@ -251,6 +261,8 @@ typedef struct trawl_options trawl_options;
  * threads once no one modifies it. */
 TRAWL_API trawl_options *trawl_options_new(void);
 TRAWL_API void trawl_options_free(trawl_options *o);
+/* Hits to return and hits to skip before them; offset + limit at most 1000000
+ * (trawl_search gives TRAWL_ELIMIT beyond it, except when only counting). */
 TRAWL_API void trawl_options_set_limit(trawl_options *o, size_t k);       /* [10] */
 TRAWL_API void trawl_options_set_offset(trawl_options *o, size_t offset); /* [0] */
 /* Default operator between terms: 0 = AND [default], 1 = OR. */
@@ -259,7 +271,8 @@ TRAWL_API void trawl_options_set_or(trawl_options *o, int use_or);
 TRAWL_API void trawl_options_set_explain(trawl_options *o, int on);
 /* Load titles and build snippets for hits. [1] */
 TRAWL_API void trawl_options_set_snippets(trawl_options *o, int on);
-/* Only count matches; no hits are returned. [0] */
+/* Only count matches; no hits are returned, and the limit and offset do not
+ * matter (any offset is accepted). [0] */
 TRAWL_API void trawl_options_set_count_only(trawl_options *o, int on);
 /* Score every matching document through the generic cursor executor, with no
  * bitmap fast path and no dynamic pruning (for tests and benchmarks: results
@@ -281,6 +294,7 @@ TRAWL_API trawl_rc trawl_search(const trawl_index *idx, const char *query, const
                                 trawl_results **out);
 
 TRAWL_API void trawl_results_free(trawl_results *r);
+/* Why the search failed, or "" when it succeeded. */
 TRAWL_API const char *trawl_results_errmsg(const trawl_results *r);
 /* Byte offset of a syntax error in the query, or -1. */
 TRAWL_API long trawl_results_error_offset(const trawl_results *r);
@@ -295,6 +309,7 @@ TRAWL_API uint64_t trawl_results_took_us(const trawl_results *r);
 /* Hit accessors, 0 <= i < trawl_results_count. Strings are owned by r and valid
  * until trawl_results_free; NULL for i out of range. */
 TRAWL_API const char *trawl_results_id(const trawl_results *r, size_t i);
+/* The hit's BM25 score; NaN (never a valid score) for i out of range. */
 TRAWL_API double trawl_results_score(const trawl_results *r, size_t i);
 /* The hit's "title" field ("" if none; NULL without snippets). */
 TRAWL_API const char *trawl_results_title(const trawl_results *r, size_t i);

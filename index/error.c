@@ -19,6 +19,16 @@ static void vformat(char *buf, size_t cap, const char *path, const char *section
     if (vsnprintf(buf + n, cap - (size_t)n, fmt, ap) < 0) buf[n] = 0;
 }
 
+const char *tw_strerror(int rc) {
+    switch (rc) {
+#define TW_RC_CASE_(name, value, msg)                                                                                  \
+    case value: return msg;
+        TRAWL_ERRORS(TW_RC_CASE_)
+#undef TW_RC_CASE_
+    }
+    return "unknown error";
+}
+
 int tw_err(char *buf, size_t cap, trawl_rc rc, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -20,6 +20,10 @@
 
 #include "trawl.h"
 
+/* A static string naming rc (trawl_strerror's words; "unknown error" for a
+ * value that is no trawl_rc). */
+const char *tw_strerror(int rc);
+
 /* Formats a printf-style message into buf (cut to cap bytes, always
  * NUL-terminated when cap > 0; nothing is written when buf is NULL or cap 0)
  * and returns rc. */

@@ -875,7 +875,7 @@ int tw_segment_write(const tw_accum *a, const char *lang, const char *path, tw_s
         tw_err(err, errcap, rc, "%s: %s while building the segment", path,
                rc == TRAWL_ELIMIT     ? "a limit was exceeded"
                : rc == TRAWL_ECORRUPT ? "inconsistent accumulated data"
-                                      : trawl_strerror(rc));
+                                      : tw_strerror(rc));
         free_wctx(w);
         return rc;
     }

@@ -138,8 +138,9 @@ int tw_query_run(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char 
     }
     rc = tw_plan_build(v, p, ctx->an, tw_query_root(q), &plan, err, errcap, erroff);
     if (rc) goto done;
+    /* Counting keeps no hit, so the offset does not matter. */
     size_t want = p->count_only ? 0 : p->offset + p->limit;
-    if (want < p->offset || want > TW_MAX_HITS) {
+    if (!p->count_only && (want < p->offset || want > TW_MAX_HITS)) {
         rc = tw_err(err, errcap, TRAWL_ELIMIT, "offset + limit exceeds %u", TW_MAX_HITS);
         goto done;
     }
@@ -177,7 +178,7 @@ int tw_query_run(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char 
         if (rc == 0 && p->explain && !(h->explain = explain_hit(v, plan->root, h, err, errcap))) rc = TRAWL_ENOMEM;
     }
 done:
-    if (rc == TRAWL_ENOMEM && !err[0]) tw_err(err, errcap, rc, "out of memory");
+    if (rc && !err[0]) tw_err(err, errcap, rc, "%s", tw_strerror(rc));
     if (rc) tw_hits_free(out);
     free(top.h);
     tw_plan_free(plan);
