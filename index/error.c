@@ -37,6 +37,11 @@ int tw_err(char *buf, size_t cap, trawl_rc rc, const char *fmt, ...) {
     return rc;
 }
 
+int tw_verr(char *buf, size_t cap, trawl_rc rc, const char *fmt, va_list ap) {
+    vformat(buf, cap, NULL, NULL, fmt, ap);
+    return rc;
+}
+
 int tw_err_section(char *buf, size_t cap, trawl_rc rc, const char *path, const char *section, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

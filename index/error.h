@@ -16,6 +16,7 @@
 #ifndef TW_ERROR_H
 #define TW_ERROR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "trawl.h"
@@ -28,6 +29,9 @@ const char *tw_strerror(int rc);
  * NUL-terminated when cap > 0; nothing is written when buf is NULL or cap 0)
  * and returns rc. */
 int tw_err(char *buf, size_t cap, trawl_rc rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* tw_err with the arguments of the format in ap. Returns rc. */
+int tw_verr(char *buf, size_t cap, trawl_rc rc, const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
 /* tw_err for a problem found in a section of a file: the message reads
  * "<path>: <section> section: <message>". Returns rc. */

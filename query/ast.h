@@ -38,6 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 typedef enum tw_node_kind {
     TW_Q_TERM,   /* one raw word; may analyze into 0..n terms (n>1 acts as a phrase) */
     TW_Q_PREFIX, /* word*: every indexed term starting with the folded, unstemmed word */
@@ -91,8 +93,9 @@ typedef struct tw_parse_error {
 
 /* Parses q[0..len). default_or selects the operator between juxtaposed clauses
  * (0: MUST, 1: SHOULD). On success returns 0 and *out (free with
- * tw_query_free); its root is never NULL. On a syntax error or a limit returns
- * -1 and fills *err; on out-of-memory returns -2. An empty query (or one with
+ * tw_query_free); its root is never NULL. On a syntax error returns
+ * TRAWL_ESYNTAX, on a limit TRAWL_ELIMIT (err->limit set), and fills *err; also
+ * TRAWL_ENOMEM, and TRAWL_EINVAL when out is NULL or q is NULL with len > 0. An empty query (or one with
  * only separators) is a syntax error at offset 0. err may be NULL. Any bytes are
  * accepted (q may hold NULs and invalid UTF-8); time and memory are linear in
  * len. The tree and all its strings live until tw_query_free. */

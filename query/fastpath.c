@@ -126,7 +126,8 @@ typedef struct phrase_field {
     tw_posreader rd[MAX_AND_TERMS];
 } phrase_field;
 
-/* Phrase frequency at candidate q in field pf (0 if the phrase is absent). */
+/* Phrase frequency at candidate q in field pf (0 if the phrase is absent), or
+ * TRAWL_ENOMEM, or TRAWL_ECORRUPT for a position stream that does not decode. */
 static int phrase_freq(phrase_field *pf, const tw_postings *post, size_t n, uint32_t *const *ranks, size_t q,
                        const size_t *order, uint32_t **pos, uint32_t *cap, uint32_t *cand) {
     /* Every term must be in the field at this doc. */
@@ -138,12 +139,12 @@ static int phrase_freq(phrase_field *pf, const tw_postings *post, size_t n, uint
         uint32_t tf = tw_pfield_tf(&post[i].f[pf->fi[i]], ranks[i][q]);
         if (tf > cap[i]) {
             uint32_t *np = realloc(pos[i], sizeof *np * tf);
-            if (!np) return -1;
+            if (!np) return TRAWL_ENOMEM;
             pos[i] = np;
             cap[i] = tf;
         }
         int got = tw_posreader_get(&pf->rd[i], ranks[i][q], pos[i], cap[i]);
-        if (got < 0) return -2;
+        if (got < 0) return TRAWL_ECORRUPT;
         uint32_t off = pf->s->terms[i].offset;
         if (oi == 0) {
             for (int k = 0; k < got; k++)
@@ -249,8 +250,8 @@ static int phrase_segment(const tw_view *view, tw_qctx *ctx, uint32_t si, const 
             }
             cand = nc;
             int freq = phrase_freq(&pf[j], post, n, ranks, q, order, pos, cap, cand);
-            if (freq == -1)
-                rc = TRAWL_ENOMEM;
+            if (freq == TRAWL_ENOMEM)
+                rc = freq;
             else if (freq < 0)
                 rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: positions section: stream invalid", e->seg->path);
             else if (freq > 0) {

@@ -179,7 +179,7 @@ typedef struct tw_mw {
 } tw_mw;
 
 /* Sets up mw for v[0..n) (n >= 1); scratch may be NULL to allocate when
- * need_scratch. Returns 0 or -1 when out of memory (nothing left to free). */
+ * need_scratch. Returns 0 or TRAWL_ENOMEM (nothing left to free). */
 static int tw_mw_init(tw_mw *mw, const tw_rview *const *v, size_t n, void *scratch, int need_scratch) {
     mw->n = n;
     mw->heap = mw->own_scratch = NULL;
@@ -192,9 +192,9 @@ static int tw_mw_init(tw_mw *mw, const tw_rview *const *v, size_t n, void *scrat
         }
     } else {
         size_t per = 3 * sizeof(size_t) + 2 * sizeof(const tw_container *) + sizeof(uint32_t);
-        if (n > SIZE_MAX / per) return -1;
+        if (n > SIZE_MAX / per) return TRAWL_ENOMEM;
         char *h = malloc(n * per);
-        if (!h) return -1;
+        if (!h) return TRAWL_ENOMEM;
         mw->heap = h;
         mw->oc[0] = (const tw_container **)(void *)h;
         mw->oc[1] = mw->oc[0] + n;
@@ -207,7 +207,7 @@ static int tw_mw_init(tw_mw *mw, const tw_rview *const *v, size_t n, void *scrat
         scratch = mw->own_scratch = malloc(TW_AND_SCRATCH_BYTES);
         if (!scratch) {
             free(mw->heap);
-            return -1;
+            return TRAWL_ENOMEM;
         }
     }
     if (need_scratch) {
@@ -484,7 +484,7 @@ int tw_and(const tw_kernels *k, const tw_rview *const *v, size_t n, uint32_t *ou
         const tw_rview *a = v[swap], *b = v[!swap];
         uint32_t *ra = ranks ? ranks[swap] : NULL, *rb = ranks ? ranks[!swap] : NULL;
         void *own = NULL;
-        if (!scratch && !(scratch = own = malloc(65536 * sizeof(uint16_t)))) return -1;
+        if (!scratch && !(scratch = own = malloc(65536 * sizeof(uint16_t)))) return TRAWL_ENOMEM;
         uint16_t *vals = scratch;
         size_t w = 0;
         TW_PAIRS(a, b, {
@@ -503,7 +503,7 @@ int tw_and(const tw_kernels *k, const tw_rview *const *v, size_t n, uint32_t *ou
         *nout = w;
         return 0;
     }
-    if (tw_mw_init(&mw, v, n, scratch, n > 1) != 0) return -1;
+    if (tw_mw_init(&mw, v, n, scratch, n > 1) != 0) return TRAWL_ENOMEM;
     size_t w = 0;
     if (v[mw.ord[0]]->card == 0) {
         /* empty */
@@ -543,7 +543,7 @@ int tw_and_count(const tw_kernels *k, const tw_rview *const *v, size_t n, void *
         *count = total;
         return 0;
     }
-    if (tw_mw_init(&mw, v, n, scratch, 1) != 0) return -1;
+    if (tw_mw_init(&mw, v, n, scratch, 1) != 0) return TRAWL_ENOMEM;
     int sl = 0, have = tw_mw_next_key(&mw, v, 0);
     while (have) {
         const tw_container *last = mw.oc[sl][n - 1];

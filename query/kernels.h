@@ -183,14 +183,14 @@ size_t tw_container_count(const tw_kernels *k, const tw_container *a, const tw_c
  * The ranks[i] must not overlap each other or out. scratch is NULL (the
  * function then allocates and frees its own) or TW_AND_SCRATCH_BYTES bytes
  * aligned for uint32_t (malloc'd memory is), which one thread may reuse across
- * calls; n > 32 also allocates a small cursor array. Returns 0, or -1 when out
- * of memory (then *nout = 0). */
+ * calls; n > 32 also allocates a small cursor array. Returns 0, or
+ * TRAWL_ENOMEM (then *nout = 0). */
 int tw_and(const tw_kernels *k, const tw_rview *const *v, size_t n, uint32_t *out, size_t cap, uint32_t *const *ranks,
            void *scratch, size_t *nout);
 
 /* Stores |v[0] ∩ ... ∩ v[n-1]| in *count without materializing doc ids.
- * scratch as for tw_and (only used when n > 2). Returns 0, or -1 when out of
- * memory (then *count = 0). */
+ * scratch as for tw_and (only used when n > 2). Returns 0, or TRAWL_ENOMEM
+ * (then *count = 0). */
 int tw_and_count(const tw_kernels *k, const tw_rview *const *v, size_t n, void *scratch, uint64_t *count);
 
 #endif

@@ -22,11 +22,10 @@ int tw_query_matches(const tw_view *v, tw_qctx *qc, const char *query, int use_o
     tw_plan *plan = NULL;
     tw_parse_error perr;
     int rc = tw_query_parse(query, strlen(query), prm.use_or, &q, &perr);
-    if (rc == -2)
-        rc = TRAWL_ENOMEM;
+    if (rc == TRAWL_ENOMEM)
+        tw_err(err, errcap, rc, "out of memory");
     else if (rc)
-        rc = tw_err(err, errcap, perr.limit ? TRAWL_ELIMIT : TRAWL_ESYNTAX, "%s (at byte %zu)", perr.message,
-                    (size_t)perr.offset);
+        tw_err(err, errcap, rc, "%s (at byte %zu)", perr.message, (size_t)perr.offset);
     long erroff;
     if (rc == 0) rc = tw_plan_build(v, &prm, qc->an, tw_query_root(q), &plan, err, errcap, &erroff);
     for (uint32_t s = 0; rc == 0 && plan->root && s < v->nsegs; s++) {

@@ -11,6 +11,7 @@
  * tw_query_free. Also owns tw_query_format, the canonical S-expression.
  */
 #include "ast.h"
+#include "error.h"
 #include "lexer.h"
 
 #include <stdalign.h>
@@ -103,7 +104,7 @@ typedef struct parser {
     int default_or;
     tw_query *query;
     tw_parse_error *err;
-    int rc;            /* 0, -1 (syntax or limit), -2 (out of memory); sticky */
+    int rc;            /* 0, TRAWL_ESYNTAX, TRAWL_ELIMIT or TRAWL_ENOMEM; sticky */
     size_t depth;      /* open parentheses and unary operators */
     size_t leaves;     /* leaf nodes made so far */
     const char *field; /* field of the enclosing field:( ), or NULL */
@@ -121,20 +122,20 @@ static void fail(parser *p, size_t offset, int limit, const char *fmt, ...) {
     va_list ap;
 
     if (p->rc) return;
-    p->rc = -1;
+    p->rc = limit ? TRAWL_ELIMIT : TRAWL_ESYNTAX;
     p->err->offset = offset <= p->len ? offset : p->len;
     p->err->limit = limit;
     va_start(ap, fmt);
-    vsnprintf(p->err->message, sizeof p->err->message, fmt, ap);
+    tw_verr(p->err->message, sizeof p->err->message, p->rc, fmt, ap);
     va_end(ap);
 }
 
 static void fail_oom(parser *p) {
     if (p->rc) return;
-    p->rc = -2;
+    p->rc = TRAWL_ENOMEM;
     p->err->offset = 0;
     p->err->limit = 0;
-    snprintf(p->err->message, sizeof p->err->message, "out of memory");
+    tw_err(p->err->message, sizeof p->err->message, p->rc, "out of memory");
 }
 
 /* Reads the token at p->pos without consuming it (p->pos = tok->end does).
@@ -180,7 +181,7 @@ static tw_node *new_node(parser *p, tw_node_kind kind, size_t offset) {
 static int enter(parser *p, size_t offset) {
     if (p->depth >= TW_QUERY_MAX_DEPTH) {
         fail(p, offset, 1, "query nests deeper than %d levels", TW_QUERY_MAX_DEPTH);
-        return -1;
+        return p->rc;
     }
     p->depth++;
     return 0;
@@ -192,7 +193,7 @@ static int push(parser *p, const item *it) {
         item *s = realloc(p->stack, cap * sizeof *s);
         if (!s) {
             fail_oom(p);
-            return -1;
+            return p->rc;
         }
         p->stack = s;
         p->capstack = cap;
@@ -449,7 +450,7 @@ static int parse_unary(parser *p, before ctx, item *out) {
     lex(p, TW_QLEX_CLAUSE, &t);
     start = t.offset;
     while (t.kind == TW_QTOK_MINUS || t.kind == TW_QTOK_PLUS || t.kind == TW_QTOK_NOT) {
-        if (enter(p, t.offset)) return -1;
+        if (enter(p, t.offset)) return p->rc;
         ops[nops] = t.kind == TW_QTOK_PLUS ? OP_PLUS : OP_MINUS;
         offs[nops++] = t.offset;
         ctx.what = tok_name(&t);
@@ -458,12 +459,12 @@ static int parse_unary(parser *p, before ctx, item *out) {
         lex(p, TW_QLEX_CLAUSE, &t);
     }
     n = parse_primary(p, ctx);
-    if (!n) return -1;
+    if (!n) return p->rc;
     p->depth -= nops;
     for (i = nops; i > 1; i--) {
         if (ops[i - 1] == OP_MINUS) {
             n = make_not(p, offs[i - 1], n);
-            if (!n) return -1;
+            if (!n) return p->rc;
         }
     }
     out->node = n;
@@ -557,18 +558,18 @@ int tw_query_parse(const char *q, size_t len, int default_or, tw_query **out, tw
     if (out) *out = NULL;
     if (!out || (!q && len)) {
         fail(&p, 0, 0, "invalid arguments");
-        return -1;
+        return TRAWL_EINVAL;
     }
     if (len > TW_QUERY_MAX_BYTES) {
         fail(&p, TW_QUERY_MAX_BYTES, 1, "query is longer than %d bytes", TW_QUERY_MAX_BYTES);
-        return -1;
+        return p.rc;
     }
     p.q = q ? q : "";
     p.default_or = default_or != 0;
     p.query = malloc(sizeof *p.query);
     if (!p.query) {
         fail_oom(&p);
-        return -2;
+        return p.rc;
     }
     p.query->root = NULL;
     p.query->chunks = NULL;

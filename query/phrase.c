@@ -35,17 +35,20 @@ typedef struct phrase_cursor {
     int *err_flag;
 } phrase_cursor;
 
+/* Reads the positions of t at its current doc into t->pos. 0, TRAWL_ENOMEM,
+ * or TRAWL_ECORRUPT (no tf where the doc list has the doc, or a position
+ * stream that does not decode). */
 static int load_positions(phrase_cursor *p, pterm *t) {
     uint32_t tf = tw_postings_tf(&t->post, t->it.rank);
-    if (tf == 0) return -1;
+    if (tf == 0) return TRAWL_ECORRUPT;
     if (tf > t->cap) {
         uint32_t *np = realloc(t->pos, sizeof *np * tf);
-        if (!np) return -1;
+        if (!np) return TRAWL_ENOMEM;
         t->pos = np;
         t->cap = tf;
     }
     int n = tw_posreader_get(&t->reader, t->it.rank, t->pos, t->cap);
-    if (n < 0) return -1;
+    if (n < 0) return n;
     t->npos = (uint32_t)n;
     return 0;
 }

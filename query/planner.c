@@ -66,14 +66,16 @@ static int tokvec_init(tokvec *v) {
     v->terms = calloc(TW_MAX_PHRASE_TERMS, sizeof *v->terms);
     v->lens = calloc(TW_MAX_PHRASE_TERMS, sizeof *v->lens);
     v->pos = calloc(TW_MAX_PHRASE_TERMS, sizeof *v->pos);
-    return v->terms && v->lens && v->pos ? 0 : -1;
+    return v->terms && v->lens && v->pos ? 0 : TRAWL_ENOMEM;
 }
 
+/* Records the first failure: rc, the query offset it concerns (-1: none) and
+ * the message fmt with its one string argument. Returns rc. */
 static int fail(planner *p, int rc, long off, const char *fmt, const char *arg) {
     if (!p->rc) {
         p->rc = rc;
         p->erroff = off;
-        snprintf(p->err, p->errcap, fmt, arg);
+        tw_err(p->err, p->errcap, rc, fmt, arg);
     }
     return rc;
 }
@@ -105,13 +107,14 @@ static void pnode_free(pnode *n, uint32_t nsegs) {
     free(n);
 }
 
+/* Adds a copy of s to the set *arr of *n strings. 0 or TRAWL_ENOMEM. */
 static int add_highlight(char ***arr, size_t *n, const char *s) {
     for (size_t i = 0; i < *n; i++)
         if (strcmp((*arr)[i], s) == 0) return 0;
     char **na = realloc(*arr, sizeof *na * (*n + 1));
-    if (!na) return -1;
+    if (!na) return TRAWL_ENOMEM;
     *arr = na;
-    if (!(na[*n] = strdup(s))) return -1;
+    if (!(na[*n] = strdup(s))) return TRAWL_ENOMEM;
     (*n)++;
     return 0;
 }
@@ -356,6 +359,7 @@ typedef struct prefix_ctx {
     char **seen;
     size_t nseen, cap;
     int over;      /* 1: this prefix's limit, 2: the query's total */
+    int oom;       /* out of memory */
     size_t *total; /* the planner's expansion count over all prefixes */
 } prefix_ctx;
 
@@ -374,11 +378,11 @@ static int on_prefix(void *c, const char *term, size_t len, const tw_term_ref *r
     if (x->nseen == x->cap) {
         size_t nc = x->cap ? 2 * x->cap : 16;
         char **ns = realloc(x->seen, sizeof *ns * nc);
-        if (!ns) return -1000;
+        if (!ns) return x->oom = 1;
         x->seen = ns;
         x->cap = nc;
     }
-    if (!(x->seen[x->nseen] = strndup(term, len))) return -1000;
+    if (!(x->seen[x->nseen] = strndup(term, len))) return x->oom = 1;
     x->nseen++;
     ++*x->total;
     return 0;
@@ -423,18 +427,16 @@ static pnode *plan_prefix(planner *p, const tw_node *n, const uint32_t *fields, 
     if (!p->rc && v.n == 1 && (leaf = new_node(p, P_LEAF))) {
         if (positive && add_highlight(&p->hl.prefixes, &p->hl.nprefixes, v.terms[0])) OOM(p);
         /* Expansions over every segment, in the leaf's fields. */
-        prefix_ctx x = {NULL, 0, 0, 0, &p->expansions};
-        for (uint32_t s = 0; s < p->view->nsegs && !p->rc && !x.over; s++)
-            for (uint32_t k = 0; k < nf && !p->rc && !x.over; k++) {
+        prefix_ctx x = {NULL, 0, 0, 0, 0, &p->expansions};
+        for (uint32_t s = 0; s < p->view->nsegs && !p->rc && !x.over && !x.oom; s++)
+            for (uint32_t k = 0; k < nf && !p->rc && !x.over && !x.oom; k++) {
                 int lf = p->view->segs[s].field_map[fields[k]];
                 if (lf < 0) continue;
                 int r = tw_segment_prefix(p->view->segs[s].seg, (uint32_t)lf, v.terms[0], v.lens[0], on_prefix, &x,
                                           p->err, p->errcap);
-                if (r == -1000)
-                    OOM(p);
-                else if (r < 0)
-                    p->rc = r;
+                if (r < 0) p->rc = r;
             }
+        if (x.oom && !p->rc) OOM(p);
         if (x.over == 1)
             fail(p, TRAWL_ELIMIT, (long)n->offset, "prefix '%s*' matches too many terms (limit 1024)", n->text);
         else if (x.over)

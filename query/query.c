@@ -127,13 +127,9 @@ int tw_query_run(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char 
     tw_plan *plan = NULL;
     tw_topk top = {NULL, 0, 0};
     int rc = tw_query_parse(text, len, p->use_or, &q, &perr);
-    if (rc == -2) {
-        rc = TRAWL_ENOMEM;
-        goto done;
-    }
     if (rc) {
-        rc = tw_err(err, errcap, perr.limit ? TRAWL_ELIMIT : TRAWL_ESYNTAX, "%s", perr.message);
-        *erroff = (long)perr.offset;
+        tw_err(err, errcap, rc, "%s", perr.message);
+        if (rc != TRAWL_ENOMEM) *erroff = (long)perr.offset;
         goto done;
     }
     rc = tw_plan_build(v, p, ctx->an, tw_query_root(q), &plan, err, errcap, erroff);

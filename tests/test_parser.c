@@ -261,7 +261,7 @@ static void test_table(stats *st) {
             free(got);
             tw_query_free(q);
         } else {
-            if (rc != -1) {
+            if (rc != TRAWL_ESYNTAX) {
                 char *got = rc == 0 ? format_alloc(st, tw_query_root(q)) : NULL;
                 failf(st, "[%s]: want a syntax error at %zu, got rc %d %s", shown, c->err_offset, rc, got ? got : "");
                 free(got);
@@ -297,9 +297,9 @@ static void expect(stats *st, const char *q, size_t len, int default_or, const c
         if (strcmp(got, want) != 0) failf(st, "[%s] len %zu:\n  want %s\n  got  %s", shown, len, want, got);
         free(got);
         tw_query_free(tq);
-    } else if (rc != -1 || err.offset != err_off || err.limit != limit) {
-        failf(st, "[%s] len %zu: want rc -1 at %zu limit %d, got rc %d at %zu limit %d: %s", shown, len, err_off, limit,
-              rc, err.offset, err.limit, rc ? err.message : "");
+    } else if (rc != (limit ? TRAWL_ELIMIT : TRAWL_ESYNTAX) || err.offset != err_off || err.limit != limit) {
+        failf(st, "[%s] len %zu: want rc %d at %zu limit %d, got rc %d at %zu limit %d: %s", shown, len,
+              limit ? TRAWL_ELIMIT : TRAWL_ESYNTAX, err_off, limit, rc, err.offset, err.limit, rc ? err.message : "");
         tw_query_free(tq);
     }
 }
@@ -374,10 +374,10 @@ static void test_bytes(stats *st) {
         tw_parse_error err;
         int rc = tw_query_parse(NULL, 3, 0, &q, &err);
         st->checks++;
-        if (rc != -1 || q != NULL) failf(st, "NULL text with len 3: rc %d", rc);
+        if (rc != TRAWL_EINVAL || q != NULL) failf(st, "NULL text with len 3: rc %d", rc);
         /* err may be NULL */
         rc = tw_query_parse("a OR", 4, 0, &q, NULL);
-        if (rc != -1 || q != NULL) failf(st, "err NULL: rc %d", rc);
+        if (rc != TRAWL_ESYNTAX || q != NULL) failf(st, "err NULL: rc %d", rc);
         rc = tw_query_parse("a", 1, 0, &q, NULL);
         if (rc != 0 || q == NULL) failf(st, "err NULL on success: rc %d", rc);
         tw_query_free(q);
@@ -700,8 +700,10 @@ static void test_soup(stats *st, uint64_t seed, long iterations) {
         show(text, b.len < 90 ? b.len : 90, shown, sizeof shown);
         rc = tw_query_parse(text, b.len, mode, &q, &err);
         st->checks++;
-        if (rc == -1) {
+        if (rc == TRAWL_ESYNTAX || rc == TRAWL_ELIMIT) {
             errors++;
+            if ((rc == TRAWL_ELIMIT) != (err.limit != 0))
+                failf(st, "[%s]: rc %d with limit flag %d", shown, rc, err.limit);
             if (err.offset > b.len || err.message[0] == '\0' || memchr(err.message, 0, sizeof err.message) == NULL)
                 failf(st, "[%s]: bad error: offset %zu len %zu msg %s", shown, err.offset, b.len, err.message);
             if (q) failf(st, "[%s]: *out set on error", shown);
@@ -724,7 +726,7 @@ static void test_soup(stats *st, uint64_t seed, long iterations) {
                     failf(st, "[%s] reprinted as [%s]:\n  want %s\n  got  %s", shown, r.p, want, got);
                 free(got);
                 tw_query_free(q2);
-            } else if (!(rc == -1 && err.limit)) { /* explicit text may nest deeper */
+            } else if (!(rc == TRAWL_ELIMIT && err.limit)) { /* explicit text may nest deeper */
                 failf(st, "[%s] reprinted as [%s]: error at %zu: %s", shown, r.p, err.offset, err.message);
             }
             free(want);

@@ -61,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         tw_parse_error err;
         int rc = tw_query_parse((const char *)data, size, mode, &q, &err);
 
-        if (rc == -1) {
+        if (rc == TRAWL_ESYNTAX || rc == TRAWL_ELIMIT) {
+            if ((rc == TRAWL_ELIMIT) != (err.limit != 0)) abort();
             if (q || err.offset > size || !memchr(err.message, '\0', sizeof err.message) || !err.message[0]) abort();
             if (err.limit && size <= TW_QUERY_MAX_BYTES && err.offset >= size) abort();
         } else if (rc == 0) {
@@ -76,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 free(buf);
             }
             tw_query_free(q);
-        } else if (rc != -2) {
+        } else if (rc != TRAWL_ENOMEM) {
             abort();
         }
     }
