@@ -131,11 +131,16 @@ class ErrorTest(unittest.TestCase):
         return os.path.join(self.idx, segs[0])
 
     def test_corrupt(self):
+        self.assertEqual(trawl.check(self.idx), [])
+        self.assertRaises(trawl.NotFoundError, trawl.check, os.path.join(self.dir, "nothing"))
         seg = self.segment()
         data = bytearray(read(seg))
         data[len(data) // 2] ^= 0x40
         write(seg, data)
         self.assertTrawlError(trawl.CorruptError, -4, trawl.Index, self.idx, contains=os.path.basename(seg))
+        problems = trawl.check(self.idx)
+        self.assertTrue(problems)
+        self.assertTrue(all(os.path.basename(seg) in p for p in problems), problems)
         # The manifest is read first: a changed generation fails its checksum.
         man = os.path.join(self.idx, "MANIFEST")
         text = read(man)

@@ -56,6 +56,7 @@ const char *trawl_index_simd(const trawl_index *idx);
 uint64_t trawl_index_doc_count(const trawl_index *idx);
 trawl_rc trawl_index_get(const trawl_index *idx, const char *id, char **json);
 trawl_rc trawl_index_stats(const trawl_index *idx, char **json);
+trawl_rc trawl_index_check(const char *dir, char **report);
 
 trawl_options *trawl_options_new(void);
 void trawl_options_free(trawl_options *o);

@@ -1,6 +1,6 @@
 """index.py — trawl.Index: an opened index (a read-only snapshot of its last
 commit), searched with Index.search, plus the result types Hit and
-SearchResult."""
+SearchResult, and trawl.check, the deep verification of an index directory."""
 
 import json
 import threading
@@ -229,3 +229,19 @@ class Index:
                 snippet = text(lib.trawl_results_snippet(r, i, style))
             hits.append(Hit(text(lib.trawl_results_id(r, i)), lib.trawl_results_score(r, i), title, snippet))
         return SearchResult(lib.trawl_results_total(r), lib.trawl_results_took_us(r), hits)
+
+
+def check(path):
+    """Verifies every checksum and structure of the index in path, deeper than
+    opening it (every posting list, dictionary block and stored block is
+    decoded). Returns the problems found, one str each: [] when the index is
+    sound. Raises NotFoundError when path holds no index, and the matching
+    trawl.Error when the check itself cannot run (I/O, memory, version)."""
+    report = ffi.new("char **")
+    rc = lib.trawl_index_check(encode_path(path), report)  # runs without the GIL
+    report_text = take_string(report[0]) or ""
+    if rc == lib.TRAWL_OK:
+        return []
+    if rc == lib.TRAWL_ECORRUPT:
+        return [line for line in report_text.splitlines() if line.strip()] or [make_error(rc).message]
+    raise make_error(rc, report_text.strip() or None)
