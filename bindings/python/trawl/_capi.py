@@ -45,6 +45,10 @@ trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const trawl_ope
                               trawl_writer **out, char **errmsg);
 trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len);
 trawl_rc trawl_writer_commit(trawl_writer *w);
+trawl_rc trawl_writer_delete(trawl_writer *w, const char *id);
+trawl_rc trawl_writer_delete_query(trawl_writer *w, const char *query, uint64_t *count);
+trawl_rc trawl_writer_merge(trawl_writer *w, size_t max_segments);
+void trawl_writer_set_auto_merge(trawl_writer *w, int on);
 uint64_t trawl_writer_pending(const trawl_writer *w);
 void trawl_writer_close(trawl_writer *w);
 const char *trawl_writer_errmsg(const trawl_writer *w);
