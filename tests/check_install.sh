@@ -37,6 +37,9 @@ for f in "$P/include/trawl.h" "$libdir/libtrawl.a" "$libdir/libtrawl.so.$version
          "$libdir/cmake/trawl/trawlConfig.cmake" "$libdir/cmake/trawl/trawlConfigVersion.cmake"; do
     [ -f "$f" ] || fail "not installed: $f"
 done
+# The installed program runs from the prefix and reports the same version.
+[ "$("$P/bin/trawl" --version 2>&1)" = "trawl $version (library $version)" ] ||
+    fail "$P/bin/trawl --version: $("$P/bin/trawl" --version 2>&1)"
 [ "$(readlink "$libdir/libtrawl.so")" = "libtrawl.so.$major" ] || fail "libtrawl.so -> $(readlink "$libdir/libtrawl.so")"
 [ "$(readlink "$libdir/libtrawl.so.$major")" = "libtrawl.so.$version" ] ||
     fail "libtrawl.so.$major -> $(readlink "$libdir/libtrawl.so.$major")"
