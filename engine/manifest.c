@@ -208,7 +208,10 @@ int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap) 
         }
     }
     json_decref(root);
-    if (rc) tw_manifest_free(m);
+    if (rc) {
+        tw_manifest_free(m);
+        memset(m, 0, sizeof *m); /* a failed read leaves no generation behind */
+    }
 out:
     free(text);
     free(path);

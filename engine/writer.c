@@ -110,6 +110,7 @@ struct trawl_writer {
     int creating;     /* a new index: the CREATING marker is to go with the first commit */
     unsigned threads; /* analysis threads of the pipe */
     int auto_merge;   /* run the merge policy after each commit */
+    int opened;       /* trawl_writer_open succeeded (the lock and the manifest are ours) */
     int fail;         /* sticky failure of the accumulation, or 0 */
     char failmsg[1024];
     char errmsg[1024];
@@ -239,6 +240,7 @@ trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const trawl_ope
     if ((rc = writer_start(w)) != 0) goto fail;
     if (!w->creating) tw_indexdir_unmark_creating(dir); /* left by a crash just after a first commit */
     collect_garbage(w);
+    w->opened = 1;
     *out = w;
     return 0;
 fail:
@@ -327,7 +329,7 @@ void trawl_writer_close(trawl_writer *w) {
     free_dels(w);
     /* Files a reader of this process mapped at the last collection may be
      * free now (a writer with a lock and a commit only). */
-    if (w->lockfd >= 0 && w->man.generation > 0 && !w->fail) collect_garbage(w);
+    if (w->opened && w->man.generation > 0 && !w->fail) collect_garbage(w);
     tw_pipe_free(w->pipe);
     remove_pending(w);
     tw_accum_free(w->acc);
@@ -900,6 +902,23 @@ out:
 
 static int merge_commit(trawl_writer *w, const tw_mp_params *p);
 
+/* After tw_manifest_write failed: is the MANIFEST of generation gen in place
+ * all the same (the rename done, a later step failed)? Then the commit is
+ * visible and its files must be kept as committed ones. */
+static int manifest_installed(const trawl_writer *w, uint64_t gen) {
+    tw_manifest disk;
+    char err[256];
+    int in = tw_manifest_read(w->dir, &disk, err, sizeof err) == 0 && disk.generation == gen;
+    tw_manifest_free(&disk);
+    return in;
+}
+
+/* Notes in errmsg that the failed write of the manifest still installed it. */
+static void note_installed(trawl_writer *w) {
+    size_t n = strlen(w->errmsg);
+    snprintf(w->errmsg + n, sizeof w->errmsg - n, " (the commit is in place but may not be durable)");
+}
+
 /* Commits what was added and deleted (the body of trawl_writer_commit, without
  * the merge after it). */
 static int commit_pending(trawl_writer *w) {
@@ -914,7 +933,13 @@ static int commit_pending(trawl_writer *w) {
     next.generation = w->man.generation + 1;
     memcpy(next.lang, w->man.lang, sizeof next.lang);
     rc = compute_deletes(w, &next);
-    if (rc == 0) rc = tw_manifest_write(w->dir, &next, w->errmsg, sizeof w->errmsg);
+    int wrc = 0;
+    if (rc == 0 && (wrc = tw_manifest_write(w->dir, &next, w->errmsg, sizeof w->errmsg)) != 0) {
+        if (manifest_installed(w, next.generation))
+            note_installed(w); /* adopt it below, and report the failure */
+        else
+            rc = wrc;
+    }
     if (rc) {
         tw_manifest_free(&next);
         return rc;
@@ -930,8 +955,8 @@ static int commit_pending(trawl_writer *w) {
     free_dels(w);
     if (w->creating) tw_indexdir_unmark_creating(w->dir);
     w->creating = 0;
-    collect_garbage(w);
-    return 0;
+    if (wrc == 0) collect_garbage(w);
+    return wrc;
 }
 
 trawl_rc trawl_writer_commit(trawl_writer *w) {
@@ -1001,7 +1026,7 @@ static int merge_commit(trawl_writer *w, const tw_mp_params *p) {
     trawl_writer *m = NULL;
     tw_manifest next;
     memset(&next, 0, sizeof next);
-    int rc = segs && del && shape && plan ? 0 : TRAWL_ENOMEM;
+    int rc = segs && del && shape && plan ? 0 : TRAWL_ENOMEM, installed = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         char *path = tw_path_join(w->dir, w->man.segs[i].name);
         rc = path ? tw_segment_open(path, &segs[i], w->errmsg, sizeof w->errmsg) : TRAWL_ENOMEM;
@@ -1048,7 +1073,11 @@ static int merge_commit(trawl_writer *w, const tw_mp_params *p) {
             }
         }
         if (rc && m && m->errmsg[0]) snprintf(w->errmsg, sizeof w->errmsg, "merge: %.900s", m->errmsg);
-        if (rc == 0) rc = tw_manifest_write(w->dir, &next, w->errmsg, sizeof w->errmsg);
+        if (rc == 0 && (rc = tw_manifest_write(w->dir, &next, w->errmsg, sizeof w->errmsg)) != 0 &&
+            manifest_installed(w, next.generation)) {
+            note_installed(w);
+            installed = 1; /* the merge is in place: keep its files */
+        }
     }
     for (size_t i = 0; i < n; i++) {
         if (segs) tw_segment_close(segs[i]);
@@ -1058,7 +1087,7 @@ static int merge_commit(trawl_writer *w, const tw_mp_params *p) {
     free(del);
     free(shape);
     free(plan);
-    if (rc == 0 && nm > 0) {
+    if ((rc == 0 || installed) && nm > 0) {
         tw_manifest_free(&w->man);
         w->man = next;
         for (size_t i = 0; i < m->npend; i++) free(m->pend[i].name);
