@@ -77,7 +77,7 @@ typedef struct srv_index {
     pthread_mutex_t reopen_mu; /* one reopen at a time */
     int64_t dir_mtime_ns;      /* of dir at the last reopen (commits by others) */
     srv_ingester *ingester;    /* created with the index */
-    atomic_uint_fast64_t commits, ingest_bytes, docs_added, docs_replaced, docs_failed;
+    atomic_uint_fast64_t commits, ingest_bytes, docs_added, docs_replaced, docs_failed, docs_deleted;
 } srv_index;
 
 /* Opens the index in dir under name (validated by the caller) and adds it to
@@ -127,14 +127,21 @@ typedef void (*srv_batch_done_fn)(srv_batch *b, void *arg);
 
 /* One POST of documents: its body is owned by the batch, its results are set
  * by the ingester before done is called (from the ingester's thread). */
+/* What a batch asks for. */
+enum { SRV_BATCH_ADD = 0, SRV_BATCH_DELETE_IDS, SRV_BATCH_DELETE_QUERY };
+
 struct srv_batch {
-    char *body;
-    size_t len;
-    srv_index *ix; /* referenced */
+    int kind;
+    char *body;     /* ADD: the documents */
+    size_t len;     /* bytes of body (or of the request, for deletes) */
+    json_t *target; /* DELETE_IDS: array of id strings; DELETE_QUERY: the query string */
+    int want_found; /* DELETE_IDS of one id: 404 when it was not there */
+    srv_index *ix;  /* referenced */
     /* results */
-    int status; /* 200, or an HTTP error status with message */
+    int status;       /* 200, or an HTTP error status with message */
+    const char *code; /* error code for status != 200 (NULL: from the status) */
     char message[256];
-    uint64_t added, replaced, generation;
+    uint64_t added, replaced, deleted, generation;
     json_t *failed; /* [{"line", "error"}] */
     srv_batch_done_fn done;
     void *done_arg;
@@ -160,6 +167,12 @@ int srv_ingest_admit(srv_index *ix, size_t len);
 /* A new batch taking ownership of body (malloc'd), or NULL when body is NULL
  * or memory is short (the body is then freed and the reservation returned). */
 srv_batch *srv_batch_new(srv_index *ix, char *body, size_t len);
+
+/* A new deletion batch: kind SRV_BATCH_DELETE_IDS with target an array of id
+ * strings, or SRV_BATCH_DELETE_QUERY with target a query string (a reference
+ * is taken). len is what was admitted. NULL when memory is short (the
+ * reservation is returned). */
+srv_batch *srv_batch_new_delete(srv_index *ix, int kind, json_t *target, size_t len);
 
 /* Queues b; done(b, arg) is called once b is durable (or failed). */
 void srv_ingest_enqueue(srv_batch *b, srv_batch_done_fn done, void *arg);

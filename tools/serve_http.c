@@ -214,7 +214,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         x->h = h;
         x->conn = conn;
         x->start_ns = now_ns();
-        x->route = SRV_ROUTE_OTHER;
+        int st;
+        const char *allow;
+        int ri = srv_match(method, url, NULL, &st, &allow); /* the metrics label of early answers */
+        x->route = ri >= 0 ? ri : SRV_ROUTE_OTHER;
         snprintf(x->method, sizeof x->method, "%s", method);
         arg_collect a = {NULL, x, 0};
         int n = snprintf(x->logpath, sizeof x->logpath, "%s", url);

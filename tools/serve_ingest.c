@@ -64,9 +64,26 @@ srv_batch *srv_batch_new(srv_index *ix, char *body, size_t len) {
     return b;
 }
 
+srv_batch *srv_batch_new_delete(srv_index *ix, int kind, json_t *target, size_t len) {
+    srv_batch *b = calloc(1, sizeof *b);
+    if (!b) {
+        unreserve(ix->ingester, len);
+        return NULL;
+    }
+    b->kind = kind;
+    b->target = json_incref(target);
+    b->len = len;
+    b->ix = ix;
+    atomic_fetch_add(&ix->refs, 1);
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    return b;
+}
+
 void srv_batch_free(srv_batch *b) {
     if (!b) return;
     free(b->body);
+    json_decref(b->target);
     json_decref(b->failed);
     srv_index_release(b->ix);
     pthread_mutex_destroy(&b->mu);
@@ -122,12 +139,15 @@ json_t *srv_batch_result(const srv_batch *b, int *status) {
     if (b->status != 200) {
         srv_response r = {0};
         srv_error(&r, b->status,
-                  b->status == 400   ? "malformed_json"
+                  b->code            ? b->code
+                  : b->status == 400 ? "malformed_json"
                   : b->status == 409 ? "index_locked"
                                      : "ingest",
                   -1, "%s", b->message);
         return r.json;
     }
+    if (b->kind != SRV_BATCH_ADD)
+        return json_pack("{s:I, s:I}", "deleted", (json_int_t)b->deleted, "generation", (json_int_t)b->generation);
     return json_pack("{s:I, s:I, s:o, s:I}", "added", (json_int_t)b->added, "replaced", (json_int_t)b->replaced,
                      "failed", b->failed ? json_incref(b->failed) : json_array(), "generation",
                      (json_int_t)b->generation);
@@ -143,11 +163,70 @@ static void fail_line(srv_batch *b, size_t line, const char *msg) {
 
 typedef struct group {
     srv_ingester *g;
-    srv_snap *snap; /* the commit before this group: was an id there? */
-    json_t *seen;   /* ids added in this group (a set) */
-    int fatal;      /* the writer failed: the whole group fails */
+    srv_snap *snap;   /* the commit before this group: was an id there? */
+    json_t *state;    /* ids touched in this group: true added, false deleted */
+    uint64_t changes; /* adds and deletes given to the writer */
+    int fatal;        /* the writer failed: the whole group fails */
     char fatal_msg[256];
 } group;
+
+/* Is id live at this point of the group (added in it, or in the last commit
+ * and not deleted in it)? */
+static int is_live(group *gr, const char *id) {
+    json_t *st = json_object_get(gr->state, id);
+    if (st) return json_is_true(st);
+    char *old = NULL;
+    int live = trawl_index_get(gr->snap->idx, id, &old) == TRAWL_OK;
+    trawl_free(old);
+    return live;
+}
+
+/* Records a writer failure: the whole group fails. */
+static void writer_failed(group *gr) {
+    gr->fatal = 500;
+    snprintf(gr->fatal_msg, sizeof gr->fatal_msg, "writer: %s", trawl_writer_errmsg(gr->g->w));
+}
+
+/* Deletes the ids of b (an array of strings checked by the handler). */
+static void delete_ids(group *gr, srv_batch *b) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(b->target, i, v) {
+        const char *id = json_string_value(v);
+        if (!id || !*id || gr->fatal) continue;
+        int live = is_live(gr, id);
+        if (trawl_writer_delete(gr->g->w, id) != TRAWL_OK) {
+            writer_failed(gr);
+            return;
+        }
+        gr->changes++;
+        b->deleted += live;
+        json_object_set_new(gr->state, id, json_false());
+    }
+    if (b->want_found && b->deleted == 0) {
+        b->status = 404;
+        b->code = "document_not_found";
+        snprintf(b->message, sizeof b->message, "no document with this id");
+    }
+}
+
+/* Deletes what the query of b matches in the last commit. */
+static void delete_query(group *gr, srv_batch *b) {
+    uint64_t n = 0;
+    int rc = trawl_writer_delete_query(gr->g->w, json_string_value(b->target), &n);
+    if (rc == TRAWL_ESYNTAX || rc == TRAWL_ELIMIT || rc == TRAWL_EINVAL) {
+        b->status = 400;
+        b->code = rc == TRAWL_ESYNTAX ? "query_syntax" : rc == TRAWL_ELIMIT ? "query_limit" : "bad_query";
+        snprintf(b->message, sizeof b->message, "%s", trawl_writer_errmsg(gr->g->w));
+        return;
+    }
+    if (rc != TRAWL_OK) {
+        writer_failed(gr);
+        return;
+    }
+    b->deleted = n;
+    gr->changes += n;
+}
 
 /* Adds one document (text[0..len)) of batch b; line numbers count from 1. */
 static void add_doc(group *gr, srv_batch *b, const char *text, size_t len, size_t line) {
@@ -158,23 +237,17 @@ static void add_doc(group *gr, srv_batch *b, const char *text, size_t len, size_
         return;
     }
     if (rc != TRAWL_OK) {
-        gr->fatal = 1;
-        snprintf(gr->fatal_msg, sizeof gr->fatal_msg, "writer: %s", trawl_writer_errmsg(gr->g->w));
+        writer_failed(gr);
         return;
     }
+    gr->changes++;
     /* The writer accepted it, so it is an object with a string id. */
     json_t *doc = json_loadb(text, len, 0, NULL);
     const char *id = json_string_value(json_object_get(doc, "id"));
     int replaced = 0;
     if (id) {
-        if (json_object_get(gr->seen, id))
-            replaced = 1;
-        else {
-            char *old = NULL;
-            replaced = trawl_index_get(gr->snap->idx, id, &old) == TRAWL_OK;
-            trawl_free(old);
-            json_object_set_new(gr->seen, id, json_true());
-        }
+        replaced = is_live(gr, id);
+        json_object_set_new(gr->state, id, json_true());
     }
     json_decref(doc);
     if (replaced)
@@ -230,7 +303,7 @@ static void add_batch(group *gr, srv_batch *b) {
 /* Processes one group of batches (a list linked by next). */
 static void run_group(srv_ingester *g, srv_batch *list) {
     srv_index *ix = g->ix;
-    group gr = {g, NULL, NULL, 0, {0}};
+    group gr = {g, NULL, NULL, 0, 0, {0}};
     if (!g->w) {
         char *msg = NULL;
         int rc = trawl_writer_open_v2(ix->dir, NULL, g->s->cfg.open_options, &g->w, &msg);
@@ -243,16 +316,22 @@ static void run_group(srv_ingester *g, srv_batch *list) {
         trawl_free(msg);
     }
     gr.snap = srv_snap_get(ix);
-    gr.seen = json_object();
+    gr.state = json_object();
     uint64_t bytes = 0, added = 0;
     for (srv_batch *b = list; b && !gr.fatal; b = b->next) {
         b->status = 200;
-        add_batch(&gr, b);
-        bytes += b->len;
-        added += b->added + b->replaced;
+        if (b->kind == SRV_BATCH_ADD) {
+            add_batch(&gr, b);
+            bytes += b->len;
+        } else if (b->kind == SRV_BATCH_DELETE_IDS) {
+            delete_ids(&gr, b);
+        } else {
+            delete_query(&gr, b);
+        }
     }
+    added = gr.changes;
     srv_snap_release(gr.snap);
-    json_decref(gr.seen);
+    json_decref(gr.state);
     if (!gr.fatal && added > 0 && trawl_writer_commit(g->w) != TRAWL_OK) {
         gr.fatal = 500;
         snprintf(gr.fatal_msg, sizeof gr.fatal_msg, "commit failed: %s", trawl_writer_errmsg(g->w));
@@ -275,9 +354,11 @@ static void run_group(srv_ingester *g, srv_batch *list) {
         b->next = NULL;
         if (gr.fatal) {
             b->status = gr.fatal == 409 ? 409 : 500;
+            b->code = NULL;
             snprintf(b->message, sizeof b->message, "%s", gr.fatal_msg);
-            b->added = b->replaced = 0;
+            b->added = b->replaced = b->deleted = 0;
         } else if (b->status == 200) {
+            atomic_fetch_add(&ix->docs_deleted, b->deleted);
             b->generation = gen;
             atomic_fetch_add(&ix->docs_added, b->added);
             atomic_fetch_add(&ix->docs_replaced, b->replaced);

@@ -146,6 +146,8 @@ char *srv_metrics_text(srv_server *s, size_t *len) {
                     (unsigned long long)atomic_load(&list[i]->docs_replaced));
             fprintf(f, "trawl_ingest_documents_total{index=\"%s\",result=\"failed\"} %llu\n", list[i]->name,
                     (unsigned long long)atomic_load(&list[i]->docs_failed));
+            fprintf(f, "trawl_ingest_documents_total{index=\"%s\",result=\"deleted\"} %llu\n", list[i]->name,
+                    (unsigned long long)atomic_load(&list[i]->docs_deleted));
         }
         for (size_t i = 0; i < n; i++) srv_snap_release(snaps[i]);
     }

@@ -83,6 +83,11 @@ static json_t *operation(const srv_route *r, size_t i) {
                             json_pack("{s:b, s:{s:{s:{s:s}}, s:{s:{s:s, s:{s:s}}}}}", "required", 1, "content",
                                       "application/x-ndjson", "schema", "type", "string", "application/json", "schema",
                                       "type", "array", "items", "type", "object"));
+    if (strcmp(r->metric, "documents_delete") == 0 && strcmp(r->method, "POST") == 0)
+        json_object_set_new(op, "requestBody",
+                            json_pack("{s:b, s:{s:{s:{s:s, s:{s:{s:s, s:{s:s}}, s:{s:s}}}}}}", "required", 1, "content",
+                                      "application/json", "schema", "type", "object", "properties", "ids", "type",
+                                      "array", "items", "type", "string", "query", "type", "string"));
     json_t *ok = json_pack("{s:s}", "description", "success");
     if (search)
         json_object_set_new(ok, "content", json_pack("{s:{s:o}}", "application/json", "schema", search_answer()));
@@ -90,7 +95,7 @@ static json_t *operation(const srv_route *r, size_t i) {
     json_object_set_new(resp, "default",
                         json_pack("{s:s, s:{s:{s:o}}}", "description",
                                   "an error: 400 bad input, 401 no key, 403 wrong key, 404, 405, 409, 413 body too "
-                                  "large, 414 query too long, 415, 429 queue full (Retry-After), 500, 501, 503",
+                                  "large, 414 query too long, 415, 429 queue full (Retry-After), 500, 503",
                                   "content", "application/json", "schema", error_schema()));
     if (r->key != SRV_KEY_NONE) json_object_set_new(op, "security", json_pack("[{s:[]}]", "bearer"));
     return op;

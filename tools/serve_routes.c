@@ -32,10 +32,10 @@ const srv_route srv_routes[] = {
     {"POST", "/indexes/{name}/documents", srv_h_add_documents, SRV_KEY_ADMIN, "documents_add",
      "Add or replace documents (JSON Lines or a JSON array); answers when durable"},
     {"POST", "/indexes/{name}/documents/delete", srv_h_delete_documents, SRV_KEY_ADMIN, "documents_delete",
-     "Delete documents (not implemented yet: 501)"},
+     "Delete documents: {\"ids\": [...]} or {\"query\": \"...\"}; answers {deleted, generation} when durable"},
     {"GET", "/indexes/{name}/documents/{id}", srv_h_document, SRV_KEY_READ, "document", "One stored document"},
     {"DELETE", "/indexes/{name}/documents/{id}", srv_h_delete_documents, SRV_KEY_ADMIN, "documents_delete",
-     "Delete documents (not implemented yet: 501)"},
+     "Delete one document (404 if there is none); answers {deleted, generation} when durable"},
 };
 const size_t srv_nroutes = sizeof srv_routes / sizeof srv_routes[0];
 

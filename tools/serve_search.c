@@ -7,7 +7,8 @@
  * the index's current snapshot and answers {hits, total, offset, limit,
  * took_us}. Documents: GET one stored document, POST a batch for ingestion
  * (answered later by the ingester, see serve_ingest.c), delete (not in the
- * library's API yet: 501).
+ * the documents of a list of ids or matched by a query, through the same
+ * queue and group commit as additions).
  */
 #include "serve.h"
 
@@ -326,7 +327,73 @@ void srv_h_add_documents(srv_server *s, srv_request *rq, srv_response *rs) {
     rs->status = 202;
 }
 
+/* Queues a deletion batch for the index of rq (404, 429 answered here). */
+static void queue_delete(srv_server *s, srv_request *rq, srv_response *rs, int kind, json_t *target, int want_found) {
+    srv_index *ix = srv_index_get(s, rq->name);
+    if (!ix) {
+        srv_error(rs, 404, "index_not_found", -1, "no index named '%s'", rq->name);
+        return;
+    }
+    size_t len = rq->body_len + 64;
+    if (srv_ingest_admit(ix, len) != 0) {
+        srv_index_release(ix);
+        srv_error(rs, 429, "queue_full", -1, "the ingestion queue of '%s' is full; retry later", rq->name);
+        rs->retry_after = 1;
+        return;
+    }
+    srv_batch *b = srv_batch_new_delete(ix, kind, target, len);
+    srv_index_release(ix);
+    if (!b) {
+        srv_error(rs, 500, "internal", -1, "out of memory");
+        return;
+    }
+    b->want_found = want_found;
+    rs->pending = b;
+    rs->status = 202;
+}
+
 void srv_h_delete_documents(srv_server *s, srv_request *rq, srv_response *rs) {
-    (void)s, (void)rq;
-    srv_error(rs, 501, "not_implemented", -1, "deleting documents is not in the library's API yet");
+    if (rq->id) { /* DELETE /indexes/{name}/documents/{id} */
+        json_t *id = json_string(rq->id);
+        if (!id) {
+            srv_error(rs, 400, "bad_utf8", -1, "the id is not valid UTF-8");
+            return;
+        }
+        json_t *ids = json_array();
+        json_array_append_new(ids, id);
+        queue_delete(s, rq, rs, SRV_BATCH_DELETE_IDS, ids, 1);
+        json_decref(ids);
+        return;
+    }
+    /* POST /indexes/{name}/documents/delete {"ids": [...]} or {"query": "..."} */
+    if (check_content_type(rq, rs, 0) != 0) return;
+    json_error_t err;
+    json_t *body = json_loadb(rq->body ? rq->body : "", rq->body_len, JSON_REJECT_DUPLICATES, &err);
+    if (!body) {
+        srv_error(rs, 400, "malformed_json", err.position, "malformed JSON: %s", err.text);
+        return;
+    }
+    json_t *ids = json_object_get(body, "ids"), *query = json_object_get(body, "query");
+    if (!json_is_object(body) || json_object_size(body) != 1 || (!ids && !query)) {
+        srv_error(rs, 400, "bad_request", -1, "the body must be {\"ids\": [...]} or {\"query\": \"...\"}");
+    } else if (ids) {
+        size_t i;
+        json_t *v;
+        int ok = json_is_array(ids) && json_array_size(ids) > 0 && json_array_size(ids) <= 100000;
+        json_array_foreach(ids, i, v) ok &=
+            json_is_string(v) && json_string_length(v) > 0 && strlen(json_string_value(v)) == json_string_length(v);
+        if (!ok)
+            srv_error(rs, 400, "bad_parameter", -1, "'ids' must be an array of 1 to 100000 non-empty strings");
+        else
+            queue_delete(s, rq, rs, SRV_BATCH_DELETE_IDS, ids, 0);
+    } else {
+        const char *q = json_string_value(query);
+        if (!q || !*q || strlen(q) != json_string_length(query))
+            srv_error(rs, 400, "bad_parameter", -1, "'query' must be a non-empty string");
+        else if (strlen(q) > s->cfg.max_query)
+            srv_error(rs, 414, "query_too_long", -1, "the query is longer than %zu bytes", s->cfg.max_query);
+        else
+            queue_delete(s, rq, rs, SRV_BATCH_DELETE_QUERY, query, 0);
+    }
+    json_decref(body);
 }

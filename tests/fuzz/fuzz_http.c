@@ -13,8 +13,8 @@
  * Oracle: every answer is a status the API documents; an error answer
  * (>= 400) is {"error": {"code": string, "message": string}}; a route that
  * srv_match finds for the method and path is the route that answered; a
- * successful search has at most limit hits and total >= hits; a successful
- * ingestion reports added + replaced + failed lines <= lines (or array
+ * successful search has at most limit hits and total >= hits; a deletion
+ * reports a count; a successful ingestion reports added + replaced + failed lines <= lines (or array
  * elements: commas + 1) in the body.
  *
  * State: the server lives across inputs (libFuzzer gives no context); after
@@ -160,6 +160,11 @@ static void check_answer(const srv_request *rq, int route, int status, json_t *j
         json_int_t limit = json_integer_value(json_object_get(j, "limit"));
         if ((json_int_t)hits > limit || (json_int_t)hits > total) die("search counts", rq->path);
     }
+    if (strcmp(metric, "documents_delete") == 0 && j) {
+        json_t *d = json_object_get(j, "deleted");
+        if (!json_is_integer(d) || json_integer_value(d) < 0 || json_integer_value(d) > 100000)
+            die("deletion count", rq->path);
+    }
     if (strcmp(metric, "documents_add") == 0 && j) {
         json_int_t n = json_integer_value(json_object_get(j, "added")) +
                        json_integer_value(json_object_get(j, "replaced")) +
@@ -268,7 +273,9 @@ static const char *const seeds[] = {
     "GET /openapi.json\n\n",
     "GET /\n\n",
     "BREW /indexes/f/documents/delete\n\n",
-    "POST /indexes/f/documents/delete\nAuthorization: Bearer " ADMIN "\n\n{\"ids\": [\"a\"]}",
+    "POST /indexes/f/documents/delete\nAuthorization: Bearer " ADMIN "\n\n{\"ids\": [\"a\", \"zz\"]}",
+    "POST /indexes/f/documents/delete\nAuthorization: Bearer " ADMIN "\n\n{\"query\": \"gamma OR epsilon\"}",
+    "DELETE /indexes/f/documents/b/c\nAuthorization: Bearer " ADMIN "\n\n",
     "GET /indexes\nAuthorization: Bearer wrong\n\n",
 };
 

@@ -157,8 +157,18 @@ try:
         ("DELETE", S, None, 405, "method_not_allowed"),
         ("PATCH", "/indexes/main/documents/doc-001", None, 405, "method_not_allowed"),
         ("BREW", "/", None, 405, "method_not_allowed"),
-        ("DELETE", "/indexes/main/documents/doc-001", None, 501, "not_implemented"),
-        ("POST", "/indexes/main/documents/delete", b'{"ids": ["doc-001"]}', 501, "not_implemented"),
+        ("DELETE", "/indexes/main/documents/no-such-doc", None, 404, "document_not_found"),
+        ("DELETE", "/indexes/nope/documents/x", None, 404, "index_not_found"),
+        ("POST", "/indexes/main/documents/delete", b'{"ids": []}', 400, "bad_parameter"),
+        ("POST", "/indexes/main/documents/delete", b'{"ids": ["a", 5]}', 400, "bad_parameter"),
+        ("POST", "/indexes/main/documents/delete", b'{"ids": [""]}', 400, "bad_parameter"),
+        ("POST", "/indexes/main/documents/delete", b'{"query": ""}', 400, "bad_parameter"),
+        ("POST", "/indexes/main/documents/delete", b'{"query": 3}', 400, "bad_parameter"),
+        ("POST", "/indexes/main/documents/delete", b'{"query": "a", "ids": ["b"]}', 400, "bad_request"),
+        ("POST", "/indexes/main/documents/delete", b'{}', 400, "bad_request"),
+        ("POST", "/indexes/main/documents/delete", b'{"ids": ["a"]', 400, "malformed_json"),
+        ("POST", "/indexes/main/documents/delete", b'{"query": "(unclosed"}', 400, "query_syntax"),
+        ("POST", "/indexes/main/documents/delete", json.dumps({"query": "c" * 300}).encode(), 414, "query_too_long"),
     ]
     for method, path, body, want, code in cases:
         st, j, h = srv.json(method, path, body, {"Content-Type": "application/json"} if body is not None else None)
@@ -209,6 +219,20 @@ try:
         s.close()
     st, j, h = srv.json("GET", "/health")
     check(st == 200, "server alive after malformed requests: %s" % st)
+    # Deletes: one id, a list, a query; each answered when durable, then gone.
+    st, j, h = srv.json("DELETE", "/indexes/main/documents/" + q("a/b c"))
+    check(st == 200 and j["deleted"] == 1 and j["generation"] > 1, "DELETE one document: %s %r" % (st, j))
+    st, j, h = srv.json("GET", "/indexes/main/documents/" + q("a/b c"))
+    check(st == 404, "a deleted document is still there: %s" % st)
+    st, j, h = srv.json("POST", "/indexes/main/documents/delete", {"ids": ["doc-000", "doc-001", "nope", "doc-000"]})
+    check(st == 200 and j["deleted"] == 2, "delete by ids: %s %r" % (st, j))
+    ref = oracle_search(idx, "snowman", 100)
+    st, j, h = srv.json("POST", "/indexes/main/documents/delete", {"query": "snowman"})
+    check(st == 200 and j["deleted"] == ref["total"], "delete by query: %s %r (oracle %d)" % (st, j, ref["total"]))
+    st, j, h = srv.json("GET", "/indexes/main/search?q=snowman&limit=0")
+    check(st == 200 and j["total"] == 0, "documents deleted by query still found: %r" % j)
+    st, j, h = srv.json("GET", "/health")
+    check(j["indexes"]["main"]["documents"] == len(by_id) - 3 - ref["total"], "documents after deletes: %r" % j)
     # Metrics count what happened.
     st, h, body = srv.request("GET", "/metrics")
     text = body.decode()
@@ -216,7 +240,9 @@ try:
     check('trawl_http_requests_total{route="search",status="200"}' in text and
           'trawl_http_requests_total{route="search",status="400"}' in text and
           'trawl_http_request_duration_seconds_bucket{route="search",le="+Inf"}' in text and
-          'trawl_index_documents{index="main"} %d' % len(by_id) in text and "trawl_http_requests_in_flight 1" in text,
+          'trawl_index_documents{index="main"} %d' % j["indexes"]["main"]["documents"] in text and
+          'trawl_ingest_documents_total{index="main",result="deleted"} %d' % (3 + ref["total"]) in text and
+          'trawl_http_requests_total{route="documents_add",status="413"} 2' in text and "trawl_http_requests_in_flight 1" in text,
           "metrics content:\n" + text[:1500])
     # Every metrics line is a comment or NAME{labels} VALUE.
     for line in text.splitlines():

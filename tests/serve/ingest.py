@@ -131,6 +131,44 @@ try:
     for d in rng.sample(list(final.values()), 20):
         st, j, h = srv.json("GET", "/indexes/live/documents/" + q(d["id"]))
         check(st == 200 and j == d, "document %s after ingestion: %r" % (d["id"], j))
+    # Deletes by id and by query, concurrent with additions, against an oracle index of what remains.
+    gone = rng.sample(sorted(final), 60)
+    by_query = [x["id"] for x in oracle_search(oracle, "title:amber title:basil", 10000)["hits"]]
+    extra = make_docs("late", 80)
+    res = {}
+
+    def late_adds():
+        res["add"] = srv.json("POST", "/indexes/live/documents", json.dumps(extra).encode(),
+                              {"Content-Type": "application/json"})
+    t = threading.Thread(target=late_adds)
+    t.start()
+    st, j, h = srv.json("POST", "/indexes/live/documents/delete", {"ids": gone[:50]})
+    check(st == 200 and j["deleted"] == 50, "delete 50 ids: %s %r" % (st, j))
+    for did in gone[50:]:
+        st, j, h = srv.json("DELETE", "/indexes/live/documents/" + q(did))
+        check(st == 200 and j["deleted"] == 1, "DELETE %s: %s %r" % (did, st, j))
+    st, j, h = srv.json("POST", "/indexes/live/documents/delete", {"query": "title:amber title:basil"})
+    t.join()
+    check(res["add"][0] == 200 and res["add"][1]["added"] == 80, "additions during deletes: %r" % (res["add"],))
+    expect_q = len(set(by_query) - set(gone))
+    check(st == 200 and j["deleted"] == expect_q, "delete by query: %s %r, expected %d" % (st, j, expect_q))
+    for d in extra:
+        final[d["id"]] = d
+    for did in set(gone) | set(by_query):
+        final.pop(did, None)
+    oracle2 = os.path.join(T, "oracle2")
+    build_index(oracle2, list(final.values()))
+    st, j, h = srv.json("GET", "/indexes/live/stats")
+    check(st == 200 and j["documents"] == len(final), "documents after deletes: %r, expected %d" %
+          (j.get("documents"), len(final)))
+    for qq in ["amber", "cedar dune", "title:amber", "basil OR moss"]:
+        ref = oracle_search(oracle2, qq, 1000)
+        st, j, h = srv.json("POST", "/indexes/live/search", {"q": qq, "limit": 1000})
+        if check(st == 200 and ref, "search %r: %s" % (qq, st)):
+            got = sorted((x["id"], round(x["score"], 6)) for x in j["hits"])
+            want = sorted((x["id"], round(x["score"], 6)) for x in ref["hits"])
+            check(j["total"] == ref["total"] and got == want, "search %r after deletes: total %d, oracle %d" %
+                  (qq, j["total"], ref["total"]))
 finally:
     check(srv.stop() == 0, "SIGTERM exit code")
     srv.close()
