@@ -5,10 +5,15 @@
  * A cursor walks the matching documents of one segment in increasing doc-id
  * order. `doc` is the current document (TW_DOC_END when exhausted); next moves
  * to the following match, seek to the first match >= target (never backward);
- * score is the BM25 contribution at the current doc; cost estimates how many
- * documents the cursor may visit (leaders in a conjunction are the cheapest).
- * Posting lists, Boolean operators, phrases and (later) SIMD-intersected
- * conjunctions all sit behind this contract.
+ * score is the BM25 contribution at the current doc; max_score is an upper
+ * bound of score over every document the cursor can match in its segment
+ * (the pruning executors skip what cannot beat the k-th best hit); cost
+ * estimates how many documents the cursor may visit (leaders in a conjunction
+ * are the cheapest). A cursor that meets a malformed stream (positions) or
+ * runs out of memory stops (doc becomes TW_DOC_END) and reports it through
+ * tw_cursor_status — a composite reports the first failure of its children —
+ * so a walk ends, then the executor asks for the status once. Posting lists,
+ * Boolean operators and phrases all sit behind this contract.
  */
 #ifndef TW_CURSOR_H
 #define TW_CURSOR_H
@@ -25,6 +30,11 @@ typedef struct tw_cursor_ops {
     uint32_t (*next)(tw_cursor *c);
     uint32_t (*seek)(tw_cursor *c, uint32_t target);
     double (*score)(tw_cursor *c);
+    /* Upper bound of score at any document of the segment (>= 0). */
+    double (*max_score)(tw_cursor *c);
+    /* 0, or the trawl_rc that stopped this cursor or one of its children;
+     * NULL for a cursor without children: its `rc` is the status. */
+    int (*status)(const tw_cursor *c);
     /* Appends one line per matching leaf at the current doc to out. */
     void (*explain)(tw_cursor *c, tw_buf *out);
     void (*free)(tw_cursor *c);
@@ -34,6 +44,7 @@ struct tw_cursor {
     const tw_cursor_ops *ops;
     uint32_t doc;
     uint64_t cost;
+    int rc; /* 0, or why this cursor stopped early (TRAWL_ECORRUPT, TRAWL_ENOMEM) */
 };
 
 static inline uint32_t tw_next(tw_cursor *c) {
@@ -44,6 +55,13 @@ static inline uint32_t tw_seek(tw_cursor *c, uint32_t t) {
 }
 static inline double tw_score(tw_cursor *c) {
     return c->ops->score(c);
+}
+static inline double tw_max_score(tw_cursor *c) {
+    return c->ops->max_score(c);
+}
+/* 0, or the trawl_rc that cut the walk short (see the contract above). */
+static inline int tw_cursor_status(const tw_cursor *c) {
+    return c->ops->status ? c->ops->status(c) : c->rc;
 }
 static inline void tw_cursor_free(tw_cursor *c) {
     if (c) c->ops->free(c);
@@ -73,6 +91,13 @@ typedef struct tw_fscore {
 
 #define TW_MAX_SCORED_FIELDS 64u
 
+/* Upper bound of a term's score (the sum over fs[0..nfs) of each field's
+ * BM25) over the docs of block b of its list *p in segment seg, from the
+ * block maxima, with a margin for rounding. */
+double tw_term_block_bound(const tw_segment *seg, const tw_postings *p, const tw_fscore *fs, size_t nfs, uint32_t b);
+/* Largest tw_term_block_bound over every block of the list. */
+double tw_term_bound(const tw_segment *seg, const tw_postings *p, const tw_fscore *fs, size_t nfs);
+
 /* A term's posting list in segment s: visits the docs of *post (all of them,
  * or those of its filter field), scoring the sum over fs[0..n) (n <=
  * TW_MAX_SCORED_FIELDS) of each field's BM25. Borrows what *post points to
@@ -84,9 +109,29 @@ uint32_t tw_term_cursor_rank(const tw_cursor *c);
 
 /* Documents matching a phrase: terms[i] must occur at position p + offsets[i]
  * for some p, all in `field`; posts[i] are opened with that field as filter.
- * Takes ownership of the postings. The phrase frequency plays the role of tf. */
+ * Takes ownership of the postings. The phrase frequency plays the role of tf.
+ * A malformed position stream stops it with status TRAWL_ECORRUPT. */
 tw_cursor *tw_phrase_cursor(const tw_segment *s, uint32_t field, size_t n, tw_postings *posts, const uint32_t *offsets,
-                            const tw_bm25 *bm, int *err_flag);
+                            const tw_bm25 *bm);
+
+/* Phrase verification, the one routine behind the phrase cursor and the
+ * phrase executor. Scratch buffers it grows (zero-initialize; free with
+ * tw_phrase_buf_free). */
+typedef struct tw_phrase_buf {
+    uint32_t *pos, *cand;
+    uint32_t pos_cap, cand_cap;
+} tw_phrase_buf;
+void tw_phrase_buf_free(tw_phrase_buf *b);
+
+/* Phrase frequency at one document: the number of start positions p such
+ * that term k occurs at p + off[k] for every k < n. Terms come in the order to
+ * check them (rarest first): rd[k] reads the positions of term k in the
+ * field, rank[k] is the document's rank in term k's list and tf[k] the term's
+ * frequency there (0: no phrase). Readers move forward only: call with
+ * increasing ranks. Returns the frequency (>= 0), TRAWL_ECORRUPT when a
+ * position stream is malformed, or TRAWL_ENOMEM. */
+int tw_phrase_freq(size_t n, tw_posreader *const *rd, const uint32_t *rank, const uint32_t *tf, const uint32_t *off,
+                   tw_phrase_buf *b);
 
 /* Boolean operators; they take ownership of their children (also on failure). */
 tw_cursor *tw_and_cursor(tw_cursor **kids, size_t n);

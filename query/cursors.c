@@ -1,6 +1,6 @@
 /*
- * cursors.c — the basic cursors: a term's posting list with BM25 scoring, the
- * Boolean operators (AND by leapfrogging from the cheapest child, OR by a
+ * cursors.c — the basic cursors: a term's posting list with BM25 scoring
+ * (and its score bounds from the block maxima), the Boolean operators (AND by leapfrogging from the cheapest child, OR by a
  * min-heap over children, required+optional, exclusion), all and empty.
  */
 #include <stdio.h>
@@ -17,8 +17,31 @@ typedef struct term_cursor {
     tw_postings post;
     tw_piter it;
     size_t n;
+    int have_ub;
+    double ub; /* tw_term_bound, once asked for */
     tw_fscore fs[TW_MAX_SCORED_FIELDS];
 } term_cursor;
+
+double tw_term_block_bound(const tw_segment *seg, const tw_postings *p, const tw_fscore *fs, size_t nfs, uint32_t b) {
+    double ub = 0;
+    for (size_t j = 0; j < nfs; j++) {
+        uint32_t maxtf, mindl;
+        tw_pfield_block_bound(&p->f[fs[j].fi], b, seg->fields[fs[j].field].min_len, &maxtf, &mindl);
+        ub += tw_bm25_score(&fs[j].bm, maxtf, mindl);
+    }
+    /* Margin for rounding: sums taken in another order may differ by an ulp. */
+    return ub * (1 + 1e-9) + 1e-12;
+}
+
+double tw_term_bound(const tw_segment *seg, const tw_postings *p, const tw_fscore *fs, size_t nfs) {
+    uint32_t nblocks = (p->df + TW_BLOCK - 1) / TW_BLOCK;
+    double ub = 0;
+    for (uint32_t b = 0; b < nblocks; b++) {
+        double x = tw_term_block_bound(seg, p, fs, nfs, b);
+        if (x > ub) ub = x;
+    }
+    return ub;
+}
 
 static uint32_t term_next(tw_cursor *c) {
     term_cursor *t = (term_cursor *)c;
@@ -38,6 +61,15 @@ static double term_score(tw_cursor *c) {
         if (tf) s += tw_bm25_score(&t->fs[i].bm, tf, tw_segment_doclen(t->seg, t->fs[i].field, c->doc));
     }
     return s;
+}
+
+static double term_max_score(tw_cursor *c) {
+    term_cursor *t = (term_cursor *)c;
+    if (!t->have_ub) {
+        t->ub = tw_term_bound(t->seg, &t->post, t->fs, t->n);
+        t->have_ub = 1;
+    }
+    return t->ub;
 }
 
 static void explain_line(tw_buf *out, const tw_bm25 *bm, uint32_t tf, uint32_t dl) {
@@ -60,7 +92,7 @@ static void term_free(tw_cursor *c) {
     free(c);
 }
 
-static const tw_cursor_ops term_ops = {term_next, term_seek, term_score, term_explain, term_free};
+static const tw_cursor_ops term_ops = {term_next, term_seek, term_score, term_max_score, NULL, term_explain, term_free};
 
 tw_cursor *tw_term_cursor(const tw_segment *s, tw_postings *post, const tw_fscore *fs, size_t n) {
     term_cursor *t = n <= TW_MAX_SCORED_FIELDS ? calloc(1, sizeof *t) : NULL;
@@ -89,6 +121,22 @@ void tw_explain_bm25(tw_buf *out, const tw_bm25 *bm, uint32_t tf, uint32_t dl) {
 
 static void free_kids(tw_cursor **kids, size_t n) {
     for (size_t i = 0; i < n; i++) tw_cursor_free(kids[i]);
+}
+
+/* Sum of the children's bounds, in the order their scores are summed. */
+static double sum_max(tw_cursor **kids, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += tw_max_score(kids[i]);
+    return s;
+}
+
+/* The first failure among the children, or 0. */
+static int kids_status(tw_cursor *const *kids, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        int rc = tw_cursor_status(kids[i]);
+        if (rc) return rc;
+    }
+    return 0;
 }
 
 /* ---- and ---- */
@@ -135,6 +183,16 @@ static double and_score(tw_cursor *c) {
     return s;
 }
 
+static double and_max_score(tw_cursor *c) {
+    and_cursor *a = (and_cursor *)c;
+    return sum_max(a->order, a->n);
+}
+
+static int and_status(const tw_cursor *c) {
+    const and_cursor *a = (const and_cursor *)c;
+    return kids_status(a->order, a->n);
+}
+
 static void and_explain(tw_cursor *c, tw_buf *out) {
     and_cursor *a = (and_cursor *)c;
     for (size_t i = 0; i < a->n; i++) a->order[i]->ops->explain(a->order[i], out);
@@ -148,7 +206,7 @@ static void and_free(tw_cursor *c) {
     free(a);
 }
 
-static const tw_cursor_ops and_ops = {and_next, and_seek, and_score, and_explain, and_free};
+static const tw_cursor_ops and_ops = {and_next, and_seek, and_score, and_max_score, and_status, and_explain, and_free};
 
 static int by_cost(const void *x, const void *y) {
     const tw_cursor *a = *(tw_cursor *const *)x, *b = *(tw_cursor *const *)y;
@@ -245,6 +303,16 @@ static double or_score(tw_cursor *c) {
     return s;
 }
 
+static double or_max_score(tw_cursor *c) {
+    or_cursor *o = (or_cursor *)c;
+    return sum_max(o->order, o->total);
+}
+
+static int or_status(const tw_cursor *c) {
+    const or_cursor *o = (const or_cursor *)c;
+    return kids_status(o->order, o->total);
+}
+
 static void or_explain(tw_cursor *c, tw_buf *out) {
     or_cursor *o = (or_cursor *)c;
     for (size_t i = 0; i < o->total; i++)
@@ -259,7 +327,7 @@ static void or_free(tw_cursor *c) {
     free(o);
 }
 
-static const tw_cursor_ops or_ops = {or_next, or_seek, or_score, or_explain, or_free};
+static const tw_cursor_ops or_ops = {or_next, or_seek, or_score, or_max_score, or_status, or_explain, or_free};
 
 tw_cursor *tw_or_cursor(tw_cursor **kids, size_t n) {
     if (n == 0) return tw_empty_cursor();
@@ -309,6 +377,17 @@ static double reqopt_score(tw_cursor *c) {
     return s;
 }
 
+static double reqopt_max_score(tw_cursor *c) {
+    pair_cursor *p = (pair_cursor *)c;
+    return tw_max_score(p->req) + tw_max_score(p->other);
+}
+
+static int pair_status(const tw_cursor *c) {
+    const pair_cursor *p = (const pair_cursor *)c;
+    int rc = tw_cursor_status(p->req);
+    return rc ? rc : tw_cursor_status(p->other);
+}
+
 static void reqopt_explain(tw_cursor *c, tw_buf *out) {
     pair_cursor *p = (pair_cursor *)c;
     p->req->ops->explain(p->req, out);
@@ -322,7 +401,8 @@ static void pair_free(tw_cursor *c) {
     free(p);
 }
 
-static const tw_cursor_ops reqopt_ops = {reqopt_next, reqopt_seek, reqopt_score, reqopt_explain, pair_free};
+static const tw_cursor_ops reqopt_ops = {reqopt_next, reqopt_seek,    reqopt_score, reqopt_max_score,
+                                         pair_status, reqopt_explain, pair_free};
 
 static tw_cursor *make_pair(const tw_cursor_ops *ops, tw_cursor *req, tw_cursor *other) {
     pair_cursor *p = calloc(1, sizeof *p);
@@ -365,12 +445,17 @@ static double excl_score(tw_cursor *c) {
     return tw_score(((pair_cursor *)c)->req);
 }
 
+static double excl_max_score(tw_cursor *c) {
+    return tw_max_score(((pair_cursor *)c)->req);
+}
+
 static void excl_explain(tw_cursor *c, tw_buf *out) {
     pair_cursor *p = (pair_cursor *)c;
     p->req->ops->explain(p->req, out);
 }
 
-static const tw_cursor_ops excl_ops = {excl_next, excl_seek, excl_score, excl_explain, pair_free};
+static const tw_cursor_ops excl_ops = {excl_next,   excl_seek,    excl_score, excl_max_score,
+                                       pair_status, excl_explain, pair_free};
 
 tw_cursor *tw_excl_cursor(tw_cursor *req, tw_cursor *excl) {
     tw_cursor *c = make_pair(&excl_ops, req, excl);
@@ -404,7 +489,7 @@ static void plain_free(tw_cursor *c) {
     free(c);
 }
 
-static const tw_cursor_ops all_ops = {all_next, all_seek, zero_score, no_explain, plain_free};
+static const tw_cursor_ops all_ops = {all_next, all_seek, zero_score, zero_score, NULL, no_explain, plain_free};
 
 tw_cursor *tw_all_cursor(uint32_t ndocs) {
     all_cursor *a = calloc(1, sizeof *a);
@@ -422,7 +507,7 @@ static uint32_t end_move(tw_cursor *c) {
 static uint32_t end_seek(tw_cursor *c, uint32_t t) {
     return c->doc = TW_DOC_END;
 }
-static const tw_cursor_ops empty_ops = {end_move, end_seek, zero_score, no_explain, plain_free};
+static const tw_cursor_ops empty_ops = {end_move, end_seek, zero_score, zero_score, NULL, no_explain, plain_free};
 
 tw_cursor *tw_empty_cursor(void) {
     tw_cursor *c = calloc(1, sizeof *c);

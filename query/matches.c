@@ -29,14 +29,14 @@ int tw_query_matches(const tw_view *v, tw_qctx *qc, const char *query, int use_o
     long erroff;
     if (rc == 0) rc = tw_plan_build(v, &prm, qc->an, tw_query_root(q), &plan, err, errcap, &erroff);
     for (uint32_t s = 0; rc == 0 && plan->root && s < v->nsegs; s++) {
-        int phrase_err = 0;
-        tw_cursor *cur = tw_plan_cursor(v, s, plan->root, &rc, &phrase_err, err, errcap);
+        tw_cursor *cur = tw_plan_cursor(v, s, plan->root, &rc, err, errcap);
         if (!cur) break;
         const roaring_bitmap_t *del = v->segs[s].deleted;
         for (uint32_t d = cur->doc; d != TW_DOC_END && rc == 0; d = tw_next(cur))
             if (!del || !roaring_bitmap_contains(del, d)) rc = fn(ctx, s, d);
+        if (rc == 0) rc = tw_cursor_status(cur);
         tw_cursor_free(cur);
-        if (rc == 0 && phrase_err)
+        if (rc == TRAWL_ECORRUPT)
             rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: positions section: stream invalid", v->segs[s].seg->path);
     }
     if (rc == TRAWL_ENOMEM) tw_err(err, errcap, rc, "out of memory");

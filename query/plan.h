@@ -2,8 +2,8 @@
  * plan.h — the query plan: a parsed query with every word analyzed, every
  * field resolved, every term looked up in every segment and its global BM25
  * statistics computed. Built once per search (planner.c); executed per
- * segment, either as a cursor tree (tw_plan_cursor) or by the bitmap fast
- * paths (fastpath.c).
+ * segment by an executor (exec.h): the bitmap executors, or the cursor tree
+ * of tw_plan_cursor.
  */
 #ifndef TW_PLAN_H
 #define TW_PLAN_H
@@ -83,10 +83,9 @@ int tw_plan_build(const tw_view *v, const tw_params *prm, tw_analyzer *an, const
 void tw_plan_free(tw_plan *p);
 
 /* The cursor tree of the plan node n for segment si. On failure returns NULL
- * and sets *rc (message in err). *phrase_err is cleared, and set later if a
- * phrase cursor meets a malformed position stream: it must outlive the cursor. */
-tw_cursor *tw_plan_cursor(const tw_view *v, uint32_t si, const pnode *n, int *rc, int *phrase_err, char *err,
-                          size_t errcap);
+ * and sets *rc (message in err). A failure met while walking it is the
+ * tree's tw_cursor_status. */
+tw_cursor *tw_plan_cursor(const tw_view *v, uint32_t si, const pnode *n, int *rc, char *err, size_t errcap);
 
 /* The posting list of a term spec in segment si (iterating only its field
  * when qualified), borrowed from the plan: *post is a copy that must not be

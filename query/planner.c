@@ -574,7 +574,6 @@ typedef struct seg_ctx {
     const tw_view *view;
     uint32_t si;
     int rc;
-    int *phrase_err; /* outlives the cursors: set when a phrase meets bad positions */
     char *err;
     size_t errcap;
 } seg_ctx;
@@ -638,7 +637,7 @@ static tw_cursor *build_phrase(seg_ctx *c, const spec *s) {
         }
         offs[i] = s->terms[i].offset;
     }
-    tw_cursor *cur = tw_phrase_cursor(e->seg, (uint32_t)lf, s->nterms, posts, offs, &s->fields[0].bm, c->phrase_err);
+    tw_cursor *cur = tw_phrase_cursor(e->seg, (uint32_t)lf, s->nterms, posts, offs, &s->fields[0].bm);
     if (!cur) c->rc = TRAWL_ENOMEM;
     return cur;
 }
@@ -701,10 +700,8 @@ static tw_cursor *build(seg_ctx *c, const pnode *n) {
     return r;
 }
 
-tw_cursor *tw_plan_cursor(const tw_view *view, uint32_t si, const pnode *n, int *rc, int *phrase_err, char *err,
-                          size_t errcap) {
-    *phrase_err = 0;
-    seg_ctx c = {view, si, 0, phrase_err, err, errcap};
+tw_cursor *tw_plan_cursor(const tw_view *view, uint32_t si, const pnode *n, int *rc, char *err, size_t errcap) {
+    seg_ctx c = {view, si, 0, err, errcap};
     tw_cursor *cur = build(&c, n);
     *rc = cur ? 0 : (c.rc ? c.rc : TRAWL_ENOMEM);
     return cur;

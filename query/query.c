@@ -3,8 +3,9 @@
  *
  * Pipeline: parse (parser.c) → plan (analyze every leaf with the view's
  * analyzer, resolve fields, look terms up in every segment once, compute global
- * BM25 statistics) → per segment, run the plan on the bitmap executors
- * (fastpath.c) or, for the shapes they do not take, as a cursor tree, counting
+ * BM25 statistics) → per segment, run the plan on the executor fit for its
+ * shape (exec.h: bitmap conjunction, MaxScore disjunction, phrase, or the
+ * cursor tree for every other shape), counting
  * every match and keeping the best offset+limit in a heap → load ids, titles,
  * snippets and explanations for the hits returned.
  */
@@ -19,7 +20,7 @@
 #include "ast.h"
 #include "cursor.h"
 #include "error.h"
-#include "fastpath.h"
+#include "exec.h"
 #include "plan.h"
 #include "snippet.h"
 #include "trawl.h"
@@ -29,31 +30,10 @@ static int cmp_hits(const void *x, const void *y) {
     return tw_hit_better(a, b) ? -1 : tw_hit_better(b, a) ? 1 : 0;
 }
 
-/* Runs the cursor tree of root on segment si: adds its matches to *total and
- * offers its hits to top. Returns 0 or a trawl_rc with a message in err. */
-static int search_segment(const tw_view *v, uint32_t si, const pnode *root, tw_topk *top, uint64_t *total, char *err,
-                          size_t errcap) {
-    int rc, phrase_err;
-    tw_cursor *cur = tw_plan_cursor(v, si, root, &rc, &phrase_err, err, errcap);
-    if (!cur) return rc;
-    const roaring_bitmap_t *del = v->segs[si].deleted;
-    uint64_t n = 0;
-    for (uint32_t d = cur->doc; d != TW_DOC_END; d = tw_next(cur)) {
-        if (del && roaring_bitmap_contains(del, d)) continue;
-        n++;
-        if (top->want) tw_topk_push(top, tw_score(cur), si, d);
-    }
-    tw_cursor_free(cur);
-    *total += n;
-    if (phrase_err)
-        return tw_err(err, errcap, TRAWL_ECORRUPT, "%s: positions section: stream invalid", v->segs[si].seg->path);
-    return 0;
-}
-
 /* The explanation of hit h (malloc'd text), or NULL when out of memory. */
 static char *explain_hit(const tw_view *v, const pnode *root, const tw_hit *h, char *err, size_t errcap) {
-    int rc, phrase_err;
-    tw_cursor *cur = tw_plan_cursor(v, h->seg, root, &rc, &phrase_err, err, errcap);
+    int rc;
+    tw_cursor *cur = tw_plan_cursor(v, h->seg, root, &rc, err, errcap);
     if (!cur) return NULL;
     tw_buf out = {0};
     char head[128];
@@ -147,12 +127,8 @@ int tw_query_run(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char 
         goto done;
     }
     for (uint32_t s = 0; plan->root && s < v->nsegs && rc == 0; s++) {
-        uint64_t total = 0;
-        rc = p->exhaustive ? TW_FAST_NO : tw_fast_segment(v, ctx, s, plan->root, &top, &total, err, errcap);
-        if (rc == TW_FAST_NO)
-            rc = search_segment(v, s, plan->root, &top, &out->total, err, errcap);
-        else
-            out->total += total;
+        tw_exec x = {v, ctx, s, plan->root, &top, &out->total, err, errcap};
+        rc = tw_exec_segment(&x, p->exhaustive);
     }
     if (rc) goto done;
     qsort(top.h, top.n, sizeof *top.h, cmp_hits);
