@@ -5,6 +5,7 @@
  */
 #include "openopts.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -59,7 +60,8 @@ unsigned tw_open_threads(const trawl_open_options *o) {
 }
 
 size_t tw_open_ram_bytes(const trawl_open_options *o) {
-    return (o ? o->ram_mb : TW_DEFAULT_RAM_MB) << 20;
+    size_t mb = o ? o->ram_mb : TW_DEFAULT_RAM_MB;
+    return mb > SIZE_MAX >> 20 ? SIZE_MAX : mb << 20; /* a 32-bit size_t holds less than 1 TiB */
 }
 
 tw_simd_level tw_open_simd(const trawl_open_options *o) {
