@@ -8,11 +8,14 @@
 # with the same -fsanitize flags (which trawl.pc does not carry).
 set -u
 : "${TRAWL_BIN:?}" "${TRAWL_SOURCE_DIR:?}" "${TRAWL_BUILD_DIR:?}"
+# Consumers use the build's C compiler (a sanitizer runtime is the compiler's).
+CC=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$TRAWL_BUILD_DIR/CMakeCache.txt")
+[ -n "$CC" ] || CC=cc
 SAN=""
 if grep -q '^TRAWL_SANITIZE:BOOL=ON' "$TRAWL_BUILD_DIR/CMakeCache.txt"; then
     SAN="-fsanitize=address,undefined"
 fi
-for tool in cc cmake pkg-config readelf nm /usr/bin/python3; do
+for tool in "$CC" cmake pkg-config readelf nm /usr/bin/python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is needed" >&2; exit 77; }
 done
 . "$TRAWL_SOURCE_DIR/tests/examplelib.sh"
@@ -78,7 +81,7 @@ mkdir "$T/pc" && cd "$T/pc" || exit 1
 export PKG_CONFIG_PATH="$pcdir"
 [ "$(pkg-config --modversion trawl)" = "$version" ] || fail "pkg-config --modversion trawl: $(pkg-config --modversion trawl 2>&1)"
 # shellcheck disable=SC2046
-if cc $SAN -o embed_pc "$SRC" $(pkg-config --cflags --libs trawl) 2>"$T/cc.err"; then
+if "$CC" $SAN -o embed_pc "$SRC" $(pkg-config --cflags --libs trawl) 2>"$T/cc.err"; then
     run_embed "pkg-config shared" ./embed_pc LD_LIBRARY_PATH="$libdir"
     uses_installed "pkg-config shared" ./embed_pc LD_LIBRARY_PATH="$libdir"
 else
@@ -87,7 +90,7 @@ fi
 # Static: libtrawl.a with Libs.private and Requires.private must resolve.
 static_libs=$(pkg-config --static --libs trawl | sed 's/-ltrawl\b/-l:libtrawl.a/')
 # shellcheck disable=SC2086
-if cc $SAN -o embed_pc_static "$SRC" $(pkg-config --cflags trawl) $static_libs 2>"$T/cc.err"; then
+if "$CC" $SAN -o embed_pc_static "$SRC" $(pkg-config --cflags trawl) $static_libs 2>"$T/cc.err"; then
     readelf -d embed_pc_static | grep -q 'NEEDED.*libtrawl' && fail "pkg-config static build needs libtrawl.so"
     run_embed "pkg-config static" ./embed_pc_static
 else
@@ -104,7 +107,7 @@ target_link_libraries(embed_shared PRIVATE trawl::trawl)
 add_executable(embed_static "$SRC")
 target_link_libraries(embed_static PRIVATE trawl::trawl_static)
 CMAKE
-if cmake -S "$T/cm" -B "$T/cm/build" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_FLAGS="$SAN" >"$T/cm.log" 2>&1 &&
+if cmake -S "$T/cm" -B "$T/cm/build" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$SAN" >"$T/cm.log" 2>&1 &&
     cmake --build "$T/cm/build" >>"$T/cm.log" 2>&1; then
     run_embed "find_package trawl::trawl" "$T/cm/build/embed_shared"
     uses_installed "find_package trawl::trawl" "$T/cm/build/embed_shared"
