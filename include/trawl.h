@@ -246,6 +246,15 @@ TRAWL_API trawl_rc trawl_index_get(const trawl_index *idx, const char *id, char 
  * postings, bytes per section, bits per posting) in *json (trawl_free it). */
 TRAWL_API trawl_rc trawl_index_stats(const trawl_index *idx, char **json);
 
+/* Copies the current commit of the index in dir into dest (a new or empty
+ * directory), consistently even while a writer keeps committing or merging:
+ * the files the commit's MANIFEST names are hard-linked where the file system
+ * allows (committed files are never modified in place), copied and fsynced
+ * otherwise, and the MANIFEST is written last, durably. The copy is an index
+ * of its own (trawl_index_check passes on it). On failure *errmsg (if not
+ * NULL) receives a message to trawl_free. */
+TRAWL_API trawl_rc trawl_backup(const char *dir, const char *dest, char **errmsg);
+
 /* Validates every checksum and structure of the index in dir, deeper than
  * trawl_index_open: every posting list, dictionary block and stored block is
  * decoded. Returns TRAWL_OK when sound; otherwise an error code and, in

@@ -55,6 +55,7 @@ extern const cli_command cli_cmd_get;     /* cli_misc.c */
 extern const cli_command cli_cmd_serve;   /* serve.c */
 extern const cli_command cli_cmd_delete;  /* cli_live.c */
 extern const cli_command cli_cmd_merge;   /* cli_live.c */
+extern const cli_command cli_cmd_backup;  /* cli_live.c */
 
 /* ------------------------------------------------------------------------ */
 /* Argument parsing (cli_args.c)                                             */

@@ -1,6 +1,7 @@
 /*
  * cli_live.c — the commands that change an existing index without adding
- * documents: `trawl delete` (by id or by query) and `trawl merge`. Each opens a writer on an
+ * documents: `trawl delete` (by id or by query) and `trawl merge`, and
+ * `trawl backup`, which copies one. Each of the first two opens a writer on an
  * existing index (never creates one), does its work and commits once; on any
  * failure nothing is committed.
  */
@@ -155,4 +156,39 @@ const cli_command cli_cmd_merge = {
     "      --max-segments N   leave at most N segments\n"
     "  -h, --help             show this help\n",
     run_merge,
+};
+
+/* ------------------------------------------------------------------------ */
+/* backup                                                                    */
+
+/* The option handler of a command without options (never called). */
+static int no_option(void *ctx, const cli_command *cmd, int key, const char *value) {
+    (void)ctx, (void)key, (void)value;
+    return cli_usage_error(cmd, "takes no options");
+}
+
+static int run_backup(const cli_command *cmd, int argc, char **argv) {
+    size_t npos;
+    int st = cli_parse(cmd, argc, argv, NULL, 0, no_option, NULL, &npos);
+    if (st == CLI_CONTINUE) st = cli_want_positionals(cmd, npos, 2, 2);
+    if (st != CLI_CONTINUE) return st;
+    char *errmsg = NULL;
+    trawl_rc rc = trawl_backup(argv[1], argv[2], &errmsg);
+    if (rc != TRAWL_OK) return cli_lib_error(argv[1], rc, errmsg);
+    return CLI_EXIT_OK;
+}
+
+const cli_command cli_cmd_backup = {
+    "backup",
+    "copy the current commit of an index",
+    "usage: trawl backup INDEX DEST\n"
+    "\n"
+    "Copies the current commit of INDEX into DEST (a new or empty directory),\n"
+    "consistently even while documents are being added or merged: hard links\n"
+    "where the file system allows (committed files never change), copies\n"
+    "otherwise; the MANIFEST is written last. DEST is an index of its own.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help     show this help\n",
+    run_backup,
 };
