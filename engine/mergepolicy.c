@@ -15,6 +15,7 @@ void tw_mp_defaults(tw_mp_params *p) {
     p->max_deleted = 0.3;
     p->max_segments = 0;
     p->max_seg_bytes = (uint64_t)4 << 30;
+    p->max_merge_bytes = 0;
 }
 
 /* Bytes of the live documents of s (the file size scaled by the live share). */
@@ -56,11 +57,22 @@ size_t tw_merge_plan(const tw_mp_seg *segs, size_t n, const tw_mp_params *p, tw_
             i++;
             continue;
         }
+        /* A full tier: merge `factor` at a time, fewer (at least two) when
+         * the group would outgrow max_merge_bytes; a segment that cannot
+         * pair with its neighbour stays as it is. */
         while (j - i >= p->factor) {
-            uint64_t sum = 0;
-            for (size_t k = i; k < i + p->factor; k++) sum += live_bytes(&segs[k]);
-            start[ng] = i, len[ng] = p->factor, size[ng] = sum, merge[ng] = 1, ng++;
-            i += p->factor;
+            uint64_t sum = live_bytes(&segs[i]);
+            size_t k = i + 1;
+            while (k < j && k - i < p->factor &&
+                   (!p->max_merge_bytes || sum + live_bytes(&segs[k]) <= p->max_merge_bytes))
+                sum += live_bytes(&segs[k++]);
+            if (k - i >= 2) {
+                start[ng] = i, len[ng] = k - i, size[ng] = sum, merge[ng] = 1, ng++;
+                i = k;
+            } else {
+                start[ng] = i, len[ng] = 1, size[ng] = sum, merge[ng] = 0, ng++;
+                i++;
+            }
         }
         for (; i < j; i++) start[ng] = i, len[ng] = 1, size[ng] = live_bytes(&segs[i]), merge[ng] = 0, ng++;
     }

@@ -967,6 +967,9 @@ trawl_rc trawl_writer_commit(trawl_writer *w) {
     if (rc == 0 && w->auto_merge) {
         tw_mp_params p;
         tw_mp_defaults(&p);
+        /* Within the memory budget: a merged segment is built in memory like
+         * any other, and takes about three times its file size there. */
+        p.max_merge_bytes = w->ram_budget / 4;
         /* The commit is durable whatever the merge does: a failed merge
          * leaves it as it is, and a later one tries again. */
         char keep[sizeof w->errmsg];
@@ -1051,6 +1054,14 @@ static int merge_commit(trawl_writer *w, const tw_mp_params *p) {
             m->man.generation = w->man.generation;
             memcpy(m->man.lang, w->man.lang, sizeof m->man.lang);
             m->ram_budget = w->ram_budget;
+            /* An explicit merge builds each merged segment whole: memory of
+             * about three times its size (automatic merges stay within the
+             * budget through max_merge_bytes). */
+            for (size_t q = 0; q < nm && !p->max_merge_bytes; q++) {
+                uint64_t sum = 0;
+                for (size_t j = plan[q].first; j < plan[q].first + plan[q].count; j++) sum += shape[j].bytes;
+                if (sum * 4 + ((size_t)16 << 20) > m->ram_budget) m->ram_budget = sum * 4 + ((size_t)16 << 20);
+            }
             m->threads = w->threads;
             for (unsigned k = 0; k < FIELD_CACHE; k++) m->fcache[k] = -1;
             rc = writer_start(m);

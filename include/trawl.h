@@ -197,12 +197,16 @@ TRAWL_API trawl_rc trawl_writer_delete_query(trawl_writer *w, const char *query,
  * most max_segments remain (1: one segment). Documents keep their order (and so
  * their tie order). Crash-safe like any commit: on failure the previous commit
  * stays intact. Files of replaced segments are removed once no trawl_index of
- * this process maps them (readers of other processes keep working). */
+ * this process maps them (readers of other processes keep working). Each
+ * merged segment is built in memory whole: this takes about three times the
+ * size of the segments it joins, beyond the writer's memory budget when they
+ * are large. */
 TRAWL_API trawl_rc trawl_writer_merge(trawl_writer *w, size_t max_segments);
 
 /* After each successful commit the writer merges per the tiered policy (at
  * most ten segments of one size tier; segments over 30% deleted rewritten), in
- * the committing thread [on]. A failure of that merge does not fail the commit
+ * the committing thread, within its memory budget: a merge takes in at most a
+ * quarter of the budget, so segments stop growing there [on]. A failure of that merge does not fail the commit
  * (whose documents are durable) and is retried after the next one. */
 TRAWL_API void trawl_writer_set_auto_merge(trawl_writer *w, int on);
 

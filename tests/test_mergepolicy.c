@@ -75,6 +75,17 @@ static void shapes(void) {
     expect("max three", s, 5, &p, "1+2 3+2");
     p.max_segments = 5;
     expect("bound already met", s, 5, &p, "");
+    /* A merge limited in size (the writer's memory): 100 KB segments, at most
+     * 330 KB per merge, so three at a time while `factor` or more segments of
+     * the run are left. */
+    tw_mp_defaults(&p);
+    p.max_merge_bytes = 330 << 10;
+    for (int i = 0; i < 21; i++) s[i] = (tw_mp_seg){100 << 10, 100, 0};
+    expect("limited merges", s, 12, &p, "0+3");
+    expect("limited merges, a tier of 21", s, 21, &p, "0+3 3+3 6+3 9+3");
+    /* segments over half the limit cannot pair: nothing to do */
+    for (int i = 0; i < 12; i++) s[i] = (tw_mp_seg){200 << 10, 100, 0};
+    expect("cannot pair", s, 12, &p, "");
 }
 
 static rng R = {0x5eed5eedull};
@@ -98,6 +109,7 @@ static void properties(void) {
         p.factor = 2 + (uint32_t)(rnd(&R) % 9);
         p.floor_bytes = MB;
         p.max_segments = rnd(&R) % 3 == 0 ? 1 + rnd(&R) % 12 : 0;
+        p.max_merge_bytes = rnd(&R) % 3 == 0 ? MB + rnd(&R) % (100 * MB) : 0;
         size_t n = rnd(&R) % 60;
         tw_mp_seg s[64];
         int equal = rnd(&R) % 4 == 0;
@@ -121,13 +133,22 @@ static void properties(void) {
         }
         if (p.max_segments)
             CHECK(left <= p.max_segments, "shape %d: %zu segments left, bound %zu", t, left, p.max_segments);
-        if (equal && !p.max_segments) {
+        /* Without a bound, a merge of two or more stays within max_merge_bytes. */
+        for (size_t i = 0; i < nm && p.max_merge_bytes && !p.max_segments; i++) {
+            uint64_t sum = 0;
+            for (size_t j = m[i].first; j < m[i].first + m[i].count; j++)
+                sum += s[j].docs ? (uint64_t)((double)s[j].bytes * (s[j].docs - s[j].deleted) / s[j].docs) : 0;
+            CHECK(m[i].count == 1 || sum <= p.max_merge_bytes, "shape %d: merge of %zu takes %llu bytes, limit %llu", t,
+                  m[i].count, (unsigned long long)sum, (unsigned long long)p.max_merge_bytes);
+        }
+        if (equal && !p.max_segments && !p.max_merge_bytes) {
             /* n equal segments: floor(n / factor) merges of factor each */
             CHECK(nm == n / p.factor, "shape %d: %zu equal segments, factor %u: %zu merges", t, n, p.factor, nm);
         }
         /* Applied until nothing is left to merge (merged segments keep
-         * only live documents and bytes): this ends, and then no run of
-         * `factor` adjacent segments of one tier remains. */
+         * only live documents and bytes): this ends, and then (merges not
+         * limited in size) no run of `factor` adjacent segments of one tier
+         * remains. */
         if (!p.max_segments) {
             tw_mp_seg cur[64];
             size_t nc = n, rounds = 0;
@@ -155,6 +176,7 @@ static void properties(void) {
                 rounds++;
             }
             CHECK(rounds < 64, "shape %d: merging does not settle", t);
+            if (p.max_merge_bytes) continue; /* limited merges settle with pairs that do not fit */
             for (size_t i = 0; i < nc;) {
                 size_t j = i;
                 int ti = tier_of(cur[i].bytes, cur[i].docs ? (double)cur[i].deleted / cur[i].docs : 0, &p);
