@@ -8,6 +8,7 @@
  * such care: an unlinked file stays readable through their mappings.)
  */
 #include "mapreg.h"
+#include "error.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ int tw_mapreg_hold(dev_t dev, ino_t ino) {
             size_t nc = cap ? cap * 2 : 64;
             mapent *ne = realloc(ents, nc * sizeof *ne);
             if (!ne)
-                rc = -1;
+                rc = TRAWL_ENOMEM;
             else
                 ents = ne, cap = nc;
         }

@@ -7,7 +7,7 @@
 
 #include <sys/types.h>
 
-/* Counts one more mapping of the file. 0, or -1 when out of memory. */
+/* Counts one more mapping of the file. 0 or TRAWL_ENOMEM. */
 int tw_mapreg_hold(dev_t dev, ino_t ino);
 /* Counts one mapping less. */
 void tw_mapreg_release(dev_t dev, ino_t ino);

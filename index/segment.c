@@ -274,8 +274,8 @@ int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap
             s->map = m;
             s->size = (size_t)st.st_size;
             s->mapped = 1;
-            if (tw_mapreg_hold(st.st_dev, st.st_ino) != 0)
-                rc = tw_err_section(err, errcap, TRAWL_ENOMEM, path, "header", "out of memory");
+            if ((rc = tw_mapreg_hold(st.st_dev, st.st_ino)) != 0)
+                tw_err_section(err, errcap, rc, path, "header", "out of memory");
             else
                 s->dev = st.st_dev, s->ino = st.st_ino, s->held = 1;
         }
