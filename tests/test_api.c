@@ -15,6 +15,8 @@
  *  - Counting accepts any offset and gives the exact total (oracle: the
  *    number of documents built to match); a search with limit 0 and an offset
  *    does too.
+ *  - trawl_analyze stops on any non-zero return of the callback, negative
+ *    ones included, and still returns TRAWL_OK.
  *  - Open options: bad values are refused; a 1 MiB budget writes several
  *    segments where the default writes one (stats), with the same results.
  */
@@ -238,6 +240,29 @@ static void test_count_offset(void) {
     trawl_index_close(idx);
 }
 
+/* ---- trawl_analyze: a callback stops with any non-zero value ---- */
+
+typedef struct stop_ctx {
+    int ret, calls;
+} stop_ctx;
+
+static int stop_at_second(void *ctx, const char *term, size_t len, uint32_t pos, size_t start, size_t end) {
+    stop_ctx *c = ctx;
+    return ++c->calls == 2 ? c->ret : 0;
+}
+
+static void test_analyze_stop(void) {
+    /* Negative values too: they must not read as the library's own failures. */
+    static const int rets[] = {1, -1, -2, -9, 77};
+    for (size_t i = 0; i < sizeof rets / sizeof rets[0]; i++) {
+        stop_ctx c = {rets[i], 0};
+        int rc = trawl_analyze("english", "one two three four", 18, stop_at_second, &c);
+        CHECK(rc == TRAWL_OK && c.calls == 2, "callback stopping with %d: rc %d after %d calls", rets[i], rc, c.calls);
+    }
+    stop_ctx c = {0, 0};
+    CHECK(trawl_analyze("klingon", "x", 1, stop_at_second, &c) == TRAWL_EINVAL, "unknown language");
+}
+
 /* ---- open options ---- */
 
 static void test_open_options(void) {
@@ -316,6 +341,7 @@ int main(void) {
     }
     test_add_fields();
     test_count_offset();
+    test_analyze_stop();
     test_open_options();
     rm_rf(root);
     if (failures) {
