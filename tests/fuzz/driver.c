@@ -9,7 +9,10 @@
  *     int fuzz_seed(size_t i, const uint8_t **data, size_t *len);
  *
  * which returns 0 and points *data and *len at seed i, or -1 when i is past the
- * last seed (the driver declares it weak: without it, generic seeds are used).
+ * last seed (the driver declares it weak). The files of the target's committed
+ * seed corpus, $TRAWL_SOURCE_DIR/tests/fuzz/corpus/NAME for the program
+ * NAME_smoke, are seeds too (so every regression input there runs in ctest);
+ * without any seed, generic ones are used.
  * Each input is passed in a malloc'd buffer of exactly its size, so that the
  * sanitizers catch reads past the end. A crash, a sanitizer report or an
  * abort() in the target fails the test; reproduce it with the same seed, find
@@ -22,6 +25,7 @@
  *   -d FILE     write every input to FILE before running it (slow; after a
  *               crash FILE holds the input that crashed)
  */
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +34,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int fuzz_seed(size_t i, const uint8_t **data, size_t *len) __attribute__((weak));
 
-#define MAX_INPUT 65536    /* mutations never grow an input past this */
-#define RESTART_ABOVE 8192 /* larger inputs are usually dropped for a fresh seed */
+#define FUZZ_MAX_INPUT 65536 /* mutations never grow an input past this */
+#define RESTART_ABOVE 8192   /* larger inputs are usually dropped for a fresh seed */
 #define MAX_SEEDS 256
 
 typedef struct input {
@@ -41,6 +45,7 @@ typedef struct input {
 
 typedef struct seeds {
     input s[MAX_SEEDS];
+    int owned[MAX_SEEDS]; /* s[i].p is malloc'd (read from a file) */
     size_t n;
 } seeds;
 
@@ -56,15 +61,15 @@ static size_t below(uint64_t *s, size_t n) {
 }
 
 /* Makes room for n more bytes at offset at (shifting the tail); returns 0, or
- * -1 if the input would exceed MAX_INPUT. cur->p has MAX_INPUT bytes. */
+ * -1 if the input would exceed FUZZ_MAX_INPUT. cur->p has FUZZ_MAX_INPUT bytes. */
 static int open_gap(input *cur, size_t at, size_t n) {
-    if (cur->len + n > MAX_INPUT) return -1;
+    if (cur->len + n > FUZZ_MAX_INPUT) return -1;
     memmove(cur->p + at + n, cur->p + at, cur->len - at);
     cur->len += n;
     return 0;
 }
 
-/* Applies one random mutation to cur (whose buffer holds MAX_INPUT bytes). */
+/* Applies one random mutation to cur (whose buffer holds FUZZ_MAX_INPUT bytes). */
 static void mutate(uint64_t *rs, input *cur, const seeds *sd) {
     static const uint8_t interesting[] = {0,   0xff, 0x7f, 0x80, ' ', '\t', '\n', '(', ')', '"', ':', '*',
                                           '-', '+',  '\\', '{',  '}', '[',  ']',  ',', '.', '0', '9', 'A'};
@@ -189,12 +194,50 @@ static int read_file(const char *path, uint8_t **data, size_t *len) {
     return 0;
 }
 
-static void collect_seeds(seeds *sd) {
+/* Adds every file of dir (the target's committed seed corpus, see
+ * tests/fuzz/corpus/), in name order so runs repeat; a missing directory adds
+ * nothing. */
+static void corpus_seeds(seeds *sd, const char *dir) {
+    struct dirent **names = NULL;
+    char path[4096];
+    int n = scandir(dir, &names, NULL, alphasort), k;
+
+    for (k = 0; k < n; k++) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        if (names[k]->d_name[0] != '.' && sd->n < MAX_SEEDS) {
+            snprintf(path, sizeof path, "%s/%s", dir, names[k]->d_name);
+            if (read_file(path, &data, &len) == 0 && len <= FUZZ_MAX_INPUT) {
+                sd->owned[sd->n] = 1;
+                sd->s[sd->n].p = data;
+                sd->s[sd->n++].len = len;
+            } else {
+                free(data); /* NULL when unreadable */
+            }
+        }
+        free(names[k]);
+    }
+    free(names);
+}
+
+static void collect_seeds(seeds *sd, const char *argv0) {
     static const char *const generic[] = {"", "a", "{\"a\": [1, 2.5, \"x\"]}", "hello world", "\x00\x01\xff"};
     const uint8_t *data;
     size_t len, i;
 
+    const char *src = getenv("TRAWL_SOURCE_DIR"), *base = strrchr(argv0, '/');
+    char dir[4096];
+    size_t n;
+
     sd->n = 0;
+    /* The seed corpus of this target: TRAWL_SOURCE_DIR/tests/fuzz/corpus/NAME
+     * for a program NAME_smoke (so committed regression inputs run here too). */
+    base = base ? base + 1 : argv0;
+    n = strlen(base);
+    if (src && n > 6 && strcmp(base + n - 6, "_smoke") == 0) {
+        snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/%.*s", src, (int)(n - 6), base);
+        corpus_seeds(sd, dir);
+    }
     if (fuzz_seed)
         for (i = 0; sd->n < MAX_SEEDS && fuzz_seed(i, &data, &len) == 0; i++) {
             sd->s[sd->n].p = (uint8_t *)data;
@@ -252,8 +295,8 @@ int main(int argc, char **argv) {
         return 0;
     }
 
-    collect_seeds(sd);
-    cur.p = malloc(MAX_INPUT);
+    collect_seeds(sd, argv[0]);
+    cur.p = malloc(FUZZ_MAX_INPUT);
     cur.len = 0;
     if (!cur.p) return 2;
     for (i = 0; i < sd->n; i++) /* every seed as it is, first */
@@ -262,8 +305,8 @@ int main(int argc, char **argv) {
         size_t m;
         if (it % 8 == 0 || (cur.len > RESTART_ABOVE && below(&seed, 4))) {
             const input *s = &sd->s[below(&seed, sd->n)];
-            memcpy(cur.p, s->p, s->len < MAX_INPUT ? s->len : MAX_INPUT);
-            cur.len = s->len < MAX_INPUT ? s->len : MAX_INPUT;
+            memcpy(cur.p, s->p, s->len < FUZZ_MAX_INPUT ? s->len : FUZZ_MAX_INPUT);
+            cur.len = s->len < FUZZ_MAX_INPUT ? s->len : FUZZ_MAX_INPUT;
         }
         for (m = 1 + below(&seed, 4); m > 0; m--) mutate(&seed, &cur, sd);
         if (cur.len > longest) longest = cur.len;
@@ -271,6 +314,8 @@ int main(int argc, char **argv) {
     }
     printf("fuzz smoke: %llu inputs from %zu seeds, longest %zu bytes: no crash\n", iterations, sd->n, longest);
     free(cur.p);
+    for (i = 0; i < sd->n; i++)
+        if (sd->owned[i]) free(sd->s[i].p);
     free(sd);
     return 0;
 }
