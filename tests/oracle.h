@@ -860,6 +860,8 @@ OR_API int or_eval_leaf(const or_corpus *c, const or_opts *o, int kind, const ch
     tw_analyze(c->an, text, strlen(text), 0, kind != OR_L_PREFIX, or_on_query_token, &q, NULL);
     if (q.n == 0) {
         rc = OR_DROPPED;
+    } else if (kind != OR_L_PREFIX && q.n >= OR_MAX_QTOKS) {
+        rc = TRAWL_ELIMIT; /* a word or phrase of 64 tokens or more: the limit is 63 */
     } else if (kind == OR_L_PREFIX) {
         if (q.n > 1) {
             rc = TRAWL_ESYNTAX;

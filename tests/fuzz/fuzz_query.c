@@ -1,14 +1,28 @@
 /*
- * fuzz_query.c — fuzz target for the query parser (query/parser.c, lexer.c).
+ * fuzz_query.c — fuzz target for the query parser (query/parser.c, lexer.c)
+ * and, differentially, for query execution (planner, cursors, fast paths,
+ * kernels, phrase matching).
  *
  * Feeds arbitrary bytes to tw_query_parse in both default-operator modes and
  * formats every tree it returns. Besides crashes and sanitizer reports it
  * checks the parser's contract (return codes, error offsets <= size, AST
  * invariants, tw_query_format's length) and abort()s when one is broken.
+ *
+ * Then every query that parses (and has no NUL byte) is searched with
+ * trawl_search on a small index (built once, on the first call: 160 documents
+ * over a 30-word vocabulary in two commits, so lists are both bitmaps and
+ * varint lists across two segments), and the result is compared with the
+ * brute-force oracle of tests/oracle.h evaluating the very tree the parser
+ * returned: the exact total, every hit, its score and the ranking (or_check),
+ * or the same error code. So a mismatch points at execution, not at parsing.
+ *
  * Built as a real libFuzzer binary (clang, TRAWL_BUILD_FUZZERS) and, always,
- * with driver.c as the ctest smoke test fuzz_query_smoke.
+ * with driver.c as the ctest smoke test fuzz_query_smoke. State: the index
+ * and the oracle corpus live in statics made on the first call; the scratch
+ * directory is removed at exit.
  */
 #include "ast.h"
+#include "oracle.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,8 +67,154 @@ static size_t check(const tw_node *n, size_t size, int level) {
     return 1;
 }
 
+/* The index and its oracle (see the header note). */
+static struct {
+    int ready;
+    char dir[512];
+    or_corpus c;
+    trawl_index *ix;
+} ex;
+
+static const char *const vocab[] = {"the",         "quick",        "brown",
+                                    "fox",         "alpha",        "beta",
+                                    "gamma",       "delta",        "run",
+                                    "running",     "runs",         "runner",
+                                    "connect",     "connected",    "search",
+                                    "searching",   "index",        "indexing",
+                                    "caf\xc3\xa9", "na\xc3\xafve", "stra\xc3\x9f\x65",
+                                    "e-mail",      "c++",          "42",
+                                    "one",         "two",          "three",
+                                    "rare",        "zeta",         "\xe6\x97\xa5\xe6\x9c\xac"};
+
+static void remove_index(void) {
+    trawl_index_close(ex.ix);
+    ex.ix = NULL;
+    if (ex.dir[0]) or_rmtree(ex.dir);
+    or_corpus_free(&ex.c);
+}
+
+/* Text of n words drawn with a skew towards the first words of vocab. */
+static void words(or_buf *b, or_rng *r, size_t n) {
+    const size_t nv = sizeof vocab / sizeof vocab[0];
+    or_buf_reset(b);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = or_below(r, nv);
+        if (or_chance(r, 0.5)) k = or_below(r, k + 1);
+        if (i) or_buf_put(b, " ", 1);
+        or_buf_puts(b, vocab[k]);
+    }
+}
+
+static void build_index(void) {
+    const char *tmp = getenv("TMPDIR");
+    or_rng r = {0x71756572ull};
+    or_buf t = {0}, b = {0};
+    char id[32], *err = NULL;
+    snprintf(ex.dir, sizeof ex.dir, "%s/trawl-fuzz-query-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(ex.dir)) or_die("mkdtemp");
+    or_corpus_init(&ex.c, NULL);
+    atexit(remove_index);
+    for (int commit = 0; commit < 2; commit++) {
+        or_rdoc *docs[80];
+        for (size_t i = 0; i < 80; i++) {
+            docs[i] = or_xcalloc(1, sizeof **docs);
+            snprintf(id, sizeof id, "q%03zu", (size_t)commit * 80 + i);
+            docs[i]->id = or_xstrdup(id);
+            words(&t, &r, 1 + or_below(&r, 4));
+            or_rdoc_add_str(docs[i], "title", t.p);
+            words(&b, &r, 3 + or_below(&r, 25));
+            or_rdoc_add_str(docs[i], "body", b.p);
+            if (or_chance(&r, 0.3)) {
+                const char *tags[2];
+                words(&t, &r, 1);
+                tags[0] = or_xstrdup(t.p);
+                words(&t, &r, 2);
+                tags[1] = t.p;
+                or_rdoc_add(docs[i], "tags", OR_V_ARR, 2, tags);
+                free((char *)tags[0]);
+            }
+        }
+        if (or_index_docs(ex.dir, docs, 80, &r) != 0) or_die("indexing the fuzz_query corpus");
+        for (size_t i = 0; i < 80; i++) {
+            or_add(&ex.c, docs[i]);
+            free(docs[i]);
+        }
+    }
+    or_finish(&ex.c);
+    or_buf_free(&t);
+    or_buf_free(&b);
+    if (trawl_index_open(ex.dir, &ex.ix, &err) != TRAWL_OK) or_die(err ? err : "trawl_index_open");
+    ex.ready = 1;
+}
+
+/* The parser's tree as an oracle query: each BOOL a group whose clauses carry
+ * their occur as an operator (MUST +, MUST_NOT -, SHOULD none, evaluated in
+ * OR mode), each leaf as it is. */
+static or_q *to_oracle(const tw_node *n) {
+    if (n->kind != TW_Q_BOOL)
+        return or_q_leaf(n->kind == TW_Q_PREFIX   ? OR_L_PREFIX
+                         : n->kind == TW_Q_PHRASE ? OR_L_PHRASE
+                                                  : OR_L_TERM,
+                         n->field, n->text);
+    or_q *g = or_q_new(OR_Q_GROUP, NULL);
+    for (size_t i = 0; i < n->nclauses; i++)
+        or_q_add(g, to_oracle(n->clauses[i]),
+                 n->occurs[i] == TW_MUST       ? OR_OP_PLUS
+                 : n->occurs[i] == TW_MUST_NOT ? OR_OP_MINUS
+                                               : OR_OP_NONE,
+                 0);
+    return g;
+}
+
+/* Searches the query text (mode: default OR) and compares with the oracle on
+ * the parsed tree; abort()s on a difference. */
+static void execute(const char *text, const tw_query *q, int mode) {
+    or_opts o;
+    or_stats st;
+    or_q *oq = to_oracle(tw_query_root(q));
+    size_t nd = ex.c.ndocs;
+    double *score = or_xcalloc(nd, sizeof *score);
+    uint8_t *match = or_xcalloc(nd, 1);
+    trawl_options *to = trawl_options_new();
+    trawl_results *res = NULL;
+
+    if (!to) or_die("trawl_options_new");
+    memset(&st, 0, sizeof st);
+    or_opts_default(&o);
+    o.use_or = 1; /* SHOULD clauses are unmarked: see to_oracle */
+    trawl_options_set_or(to, mode);
+    trawl_options_set_limit(to, nd + 10);
+    int orc = or_q_eval(&ex.c, &o, oq, NULL, score, match);
+    int rc = trawl_search(ex.ix, text, to, &res);
+    if (orc < 0) {
+        if (rc != orc) or_fail(&st, "trawl_search gives %d (%s), the oracle %d", rc, trawl_results_errmsg(res), orc);
+    } else if (rc != TRAWL_OK) {
+        or_fail(&st, "trawl_search fails (%s: %s), the oracle does not", trawl_strerror(rc), trawl_results_errmsg(res));
+    } else {
+        or_check(&st, &ex.c, "fuzz_query", res, score, match, 0, nd + 10);
+    }
+    trawl_results_free(res);
+    trawl_options_free(to);
+    or_q_free(oq);
+    free(score);
+    free(match);
+    if (st.failures) {
+        fprintf(stderr, "fuzz_query: mode %s, query [%s]: engine and oracle differ\n", mode ? "OR" : "AND", text);
+        abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int mode;
+    /* The query as a C string, when it has no NUL byte (trawl_search's input);
+     * long ones are left to the parser (the oracle is quadratic at worst). */
+    char *text = NULL;
+    if (size <= 2048 && !memchr(data, 0, size)) {
+        text = or_xmalloc(size + 1);
+        memcpy(text, data, size);
+        text[size] = 0;
+        if (!ex.ready) build_index();
+    }
 
     for (mode = 0; mode < 2; mode++) {
         tw_query *q = NULL;
@@ -76,10 +236,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (got != need || strlen(buf) != need) abort();
                 free(buf);
             }
+            if (text) execute(text, q, mode);
             tw_query_free(q);
         } else if (rc != TRAWL_ENOMEM) {
             abort();
         }
     }
+    free(text);
     return 0;
 }
