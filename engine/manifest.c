@@ -180,7 +180,7 @@ int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap) 
         goto out;
     }
     m->generation = (uint64_t)json_integer_value(gen);
-    strcpy(m->lang, json_string_value(lang));
+    snprintf(m->lang, sizeof m->lang, "%s", json_string_value(lang)); /* (a known language: it fits) */
     size_t i;
     json_t *e;
     json_array_foreach(segs, i, e) {

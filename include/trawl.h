@@ -61,7 +61,7 @@ TRAWL_API const char *trawl_version(void);
     X(ELOCKED, -10, "index is locked by another writer")
 
 typedef enum trawl_rc {
-#define TRAWL_RC_ENUM_(name, value, msg) TRAWL_##name = value,
+#define TRAWL_RC_ENUM_(name, value, msg) TRAWL_##name = (value),
     TRAWL_ERRORS(TRAWL_RC_ENUM_)
 #undef TRAWL_RC_ENUM_
 } trawl_rc;

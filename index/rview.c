@@ -183,9 +183,7 @@ static int enter(tw_riter *it, uint32_t ci) {
     }
     const tw_container *c = &it->v->c[ci];
     uint32_t hi = (uint32_t)c->key << 16;
-    if (c->type == TW_C_ARRAY) {
-        it->value = hi | tw_ld16(c->data);
-    } else if (c->type == TW_C_RUN) {
+    if (c->type == TW_C_ARRAY || c->type == TW_C_RUN) { /* first value, or first run's start */
         it->value = hi | tw_ld16(c->data);
     } else {
         uint32_t w = 0;

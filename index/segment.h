@@ -188,8 +188,8 @@ typedef struct tw_postings {
     tw_rview view;                  /* TW_PF_BITMAP */
     const uint8_t *gaps, *gaps_end; /* varint doc gaps otherwise */
     uint32_t nf;
-    tw_pfield *f; /* nf fields, ascending field number */
     int filter;   /* index in f of the field iterators keep to, or < 0 for none */
+    tw_pfield *f; /* nf fields, ascending field number */
 } tw_postings;
 
 /* Decodes the record of ref. With ref->field set, iterators only visit the

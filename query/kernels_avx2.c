@@ -33,10 +33,10 @@ static TW_TARGET inline uint32_t tw_block_mask(__m256i x, __m256i y) {
     __m256i m1 = _mm256_setzero_si256();
 #define TW_ROT(r, acc)                                                                                                 \
     do {                                                                                                               \
-        const __m256i idx = _mm256_setr_epi32(r, (r + 1) & 7, (r + 2) & 7, (r + 3) & 7, (r + 4) & 7, (r + 5) & 7,      \
-                                              (r + 6) & 7, (r + 7) & 7);                                               \
-        acc = _mm256_or_si256(acc, _mm256_or_si256(_mm256_cmpeq_epi16(x, _mm256_permutevar8x32_epi32(y, idx)),         \
-                                                   _mm256_cmpeq_epi16(x, _mm256_permutevar8x32_epi32(ys, idx))));      \
+        const __m256i idx = _mm256_setr_epi32((r), ((r) + 1) & 7, ((r) + 2) & 7, ((r) + 3) & 7, ((r) + 4) & 7,         \
+                                              ((r) + 5) & 7, ((r) + 6) & 7, ((r) + 7) & 7);                            \
+        (acc) = _mm256_or_si256((acc), _mm256_or_si256(_mm256_cmpeq_epi16(x, _mm256_permutevar8x32_epi32(y, idx)),     \
+                                                       _mm256_cmpeq_epi16(x, _mm256_permutevar8x32_epi32(ys, idx))));  \
     } while (0)
     TW_ROT(1, m1);
     TW_ROT(2, m0);

@@ -187,7 +187,8 @@ static void table_add(stat_table *t, const char *key, const char *value) {
         t->failed = 1;
         return;
     }
-    t->rows[t->n++] = (stat_row){k, v};
+    t->rows[t->n].key = k; /* (not a compound literal: cppcheck lost track of k and v in one) */
+    t->rows[t->n++].value = v;
 }
 
 /* Flattens v into rows: nested keys joined with '.', array items as [i]. */

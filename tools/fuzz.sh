@@ -55,7 +55,10 @@ if [ "${1:-}" = "--ci" ]; then
     [ -x "$bin" ] || { echo "fuzz: $bin not built (configure with -DTRAWL_BUILD_FUZZERS=ON)" >&2; exit 1; }
     mkdir -p "$tmp/$t"
     seeds=tests/fuzz/corpus/$t
-    [ -d "$seeds" ] || { echo "fuzz: no seed corpus $seeds" >&2; exit 1; }
+    if [ ! -d "$seeds" ]; then # every target should have one: run it anyway
+      echo "fuzz: WARNING: no seed corpus $seeds" >&2
+      seeds=$tmp/$t
+    fi
     echo "-- $t: ${secs}s from $(ls "$seeds" | wc -l) seeds"
     # shellcheck disable=SC2046
     if ! "$bin" $(fuzz_opts "$t") -max_total_time="$secs" -artifact_prefix="$tmp/$t/" \

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Installs every Debian 12 package trawl needs to build, test and benchmark.
 # Run as root on a fresh machine; safe to run again (apt-get skips what is there).
-# clang and libclang-rt-14-dev (libFuzzer) serve only -DTRAWL_BUILD_FUZZERS=ON;
-# python3-cffi serves the Python binding (bindings/python).
+# clang builds the sanitizer suite of tools/test.sh, and with libclang-rt-14-dev
+# (libFuzzer) the fuzz targets; clang-tidy and cppcheck serve tools/lint.sh,
+# clang-format the style check, gcovr tools/coverage.sh; python3-cffi serves
+# the Python binding (bindings/python).
 # chromium, chromium-driver and python3-selenium drive the search page of
 # `trawl serve` in its end-to-end test; nginx is the HTTP ceiling in bench/serve_load.sh.
 set -eu
@@ -11,7 +13,7 @@ PKGS="build-essential cmake pkg-config python3 python3-cffi curl
   libroaring-dev libstemmer-dev libxxhash-dev liblz4-dev libutf8proc-dev
   libjansson-dev libyajl-dev libmicrohttpd-dev
   sqlite3 libsqlite3-dev libxapian-dev wrk
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-tidy clang-format cppcheck gcovr
   chromium chromium-driver python3-selenium nginx-light"
 missing=""
 for p in $PKGS; do

@@ -1,9 +1,13 @@
 #!/bin/sh
 # What CI runs (.ci/run). Installs the dependencies, then:
 #   1. GCC, optimized (RelWithDebInfo): build and the whole ctest suite;
-#   2. Clang, AddressSanitizer + UndefinedBehaviorSanitizer (Debug): build
-#      (with the libFuzzer targets) and the whole ctest suite.
-# Exits non-zero if anything fails.
+#   2. Clang, AddressSanitizer + UndefinedBehaviorSanitizer (Debug): build,
+#      the whole ctest suite, and every libFuzzer target (tests/fuzz/) for
+#      TRAWL_FUZZ_SECONDS (default 45) from its seed corpus with its
+#      dictionary — any crash, leak or sanitizer report fails;
+#   3. static analysis (tools/lint.sh: clang-tidy and cppcheck) on the
+#      compilation database of build 2.
+# Exits non-zero if anything fails. About 20 minutes on 2 cores.
 set -eu
 cd "$(dirname "$0")/.."
 sh tools/setup.sh
@@ -20,4 +24,10 @@ cmake -S . -B build-clang-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang
   -DTRAWL_SANITIZE=ON -DTRAWL_BUILD_BENCH=OFF -DTRAWL_BUILD_FUZZERS=ON >/dev/null
 cmake --build build-clang-asan -j"$jobs"
 ctest --test-dir build-clang-asan --output-on-failure -j"$jobs"
+
+echo "== fuzzing: each libFuzzer target, bounded, from its seed corpus =="
+sh tools/fuzz.sh --ci build-clang-asan "${TRAWL_FUZZ_SECONDS:-45}"
+
+echo "== static analysis =="
+sh tools/lint.sh build-clang-asan
 echo "== all passed =="
