@@ -16,13 +16,18 @@ command -v gcovr >/dev/null 2>&1 || { echo "coverage: gcovr not installed (sh to
 html=${1:-}
 build=build-coverage
 jobs=$(nproc 2>/dev/null || echo 2)
+# -fprofile-update=atomic: the writer's threads would otherwise race on the
+# counters (gcov then reports negative counts).
+cov="--coverage -fprofile-update=atomic"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ \
-  -DTRAWL_BUILD_BENCH=OFF -DCMAKE_C_FLAGS="--coverage" -DCMAKE_CXX_FLAGS="--coverage" \
+  -DTRAWL_BUILD_BENCH=OFF -DCMAKE_C_FLAGS="$cov" -DCMAKE_CXX_FLAGS="$cov" \
   -DCMAKE_EXE_LINKER_FLAGS="--coverage" -DCMAKE_SHARED_LINKER_FLAGS="--coverage" >/dev/null
 cmake --build "$build" -j"$jobs" >/dev/null
 find "$build" -name '*.gcda' -delete
 status=0
-ctest --test-dir "$build" -j"$jobs" --output-on-failure >"$build/ctest.log" 2>&1 || status=$?
+# check_install is left out: it checks the installed library's exported
+# symbols, and an instrumented library also exports gcov's.
+ctest --test-dir "$build" -j"$jobs" -E '^check_install$' --output-on-failure >"$build/ctest.log" 2>&1 || status=$?
 tail -n 3 "$build/ctest.log"
 # Library and CLI sources only: tests, bench, bindings and examples are the
 # measuring instruments, not the measured.

@@ -199,14 +199,15 @@ static int read_file(const char *path, uint8_t **data, size_t *len) {
  * nothing. */
 static void corpus_seeds(seeds *sd, const char *dir) {
     struct dirent **names = NULL;
-    char path[4096];
     int n = scandir(dir, &names, NULL, alphasort), k;
 
     for (k = 0; k < n; k++) {
         uint8_t *data = NULL;
         size_t len = 0;
-        if (names[k]->d_name[0] != '.' && sd->n < MAX_SEEDS) {
-            snprintf(path, sizeof path, "%s/%s", dir, names[k]->d_name);
+        size_t plen = strlen(dir) + strlen(names[k]->d_name) + 2;
+        char *path = malloc(plen);
+        if (path && names[k]->d_name[0] != '.' && sd->n < MAX_SEEDS) {
+            snprintf(path, plen, "%s/%s", dir, names[k]->d_name);
             if (read_file(path, &data, &len) == 0 && len <= FUZZ_MAX_INPUT) {
                 sd->owned[sd->n] = 1;
                 sd->s[sd->n].p = data;
@@ -215,6 +216,7 @@ static void corpus_seeds(seeds *sd, const char *dir) {
                 free(data); /* NULL when unreadable */
             }
         }
+        free(path);
         free(names[k]);
     }
     free(names);
