@@ -95,14 +95,16 @@ while :; do
   "$bin" $(fuzz_opts "$target") -max_total_time="$left" -artifact_prefix="$work/artifacts/" \
     "$work/corpus" tests/fuzz/corpus/"$target" >>"$log" 2>&1 || echo "fuzz: libFuzzer stopped (crash?), restarting" >>"$log"
 done
-# Summary from libFuzzer's own lines.
-start=$(grep -m1 -E "^#[0-9]+ +INITED" "$log" || true)
-last=$(grep -E "^#[0-9]+ +(DONE|pulse|NEW|REDUCE|INITED)" "$log" | tail -n 1 || true)
+# Summary from libFuzzer's own lines (cov: edges, ft: features, corp: corpus).
+start=$(grep -m1 -E "^#[0-9]+[[:space:]]+INITED" "$log" | grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9a-zA-Z]+" || true)
+last=$(grep -E "^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)" "$log" | tail -n 1 |
+  grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9a-zA-Z]+" || true)
 runs=$(grep "stat::number_of_executed_units" "$log" | awk '{s += $2} END {print s + 0}')
 secs=$((minutes * 60))
+crashes_after=$(ls "$work/artifacts" | wc -l)
 echo "target:      $target"
-echo "inputs run:  $runs in ${minutes} min ($((runs / secs)) per second)"
-echo "crashes:     $(($(ls "$work/artifacts" | wc -l) - crashes_before)) new ($(ls "$work/artifacts" | wc -l) in $work/artifacts)"
-echo "start:       $(echo "$start" | grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9a-zA-Z]+" || echo '?')"
-echo "end:         $(echo "$last" | grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9a-zA-Z]+" || echo '?')"
+echo "inputs run:  $runs in $minutes min ($((runs / secs)) per second)"
+echo "crashes:     $((crashes_after - crashes_before)) new ($crashes_after in $work/artifacts)"
+echo "start:       ${start:-?}"
+echo "end:         ${last:-?}"
 echo "corpus:      $(ls "$work/corpus" | wc -l) inputs in $work/corpus"
