@@ -7,6 +7,7 @@
 
 #include "analyzer.h"
 #include "engine.h"
+#include "gstats.h"
 
 const char *trawl_version(void) {
     return TRAWL_VERSION_STRING;
@@ -56,6 +57,8 @@ void trawl_options_free(trawl_options *o) {
     if (!o) return;
     for (size_t i = 0; i < o->p.nweights; i++) free(o->p.weights[i].field);
     free(o->p.weights);
+    if (o->stats) tw_gstats_clear(o->stats);
+    free(o->stats);
     free(o);
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "gstats.h"
 #include "params.h"
 #include "qctx.h"
 #include "segment.h"
@@ -88,6 +89,7 @@ void tw_index_qctx_release(const struct trawl_index *idx, tw_qctx *c);
  * parameters, which own their field-weight names. */
 struct trawl_options {
     tw_params p;
+    tw_gstats *stats; /* trawl_options_set_stats (p.gstats points to it), or NULL */
 };
 
 /* An index over segments already open (e.g. with tw_segment_open_mem), with

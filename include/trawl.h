@@ -296,6 +296,30 @@ TRAWL_API trawl_rc trawl_options_set_bm25(trawl_options *o, double k1, double b)
 /* Weight of a field in unqualified terms (title 2, others 1 by default); w >= 0. */
 TRAWL_API trawl_rc trawl_options_set_field_weight(trawl_options *o, const char *field, double w);
 
+/* Collection-wide statistics, so that an index holding one partition of a
+ * collection scores like the whole collection in one index (BM25's document
+ * counts, document frequencies and average field lengths). The statistics are
+ * JSON: {"documents": N, "fields": {F: {"documents": D, "tokens": T}, ...},
+ * "terms": {F: {TERM: DF, ...}, ...}}, counting live documents: D those with
+ * field F, T their tokens in F, DF those with the analyzed TERM in F. */
+
+/* *json (free with trawl_free) = the statistics of idx that query needs under
+ * options (NULL: defaults; its default operator matters): every field, and
+ * every (field, term) whose document frequency in idx is not zero. On
+ * failure returns a trawl_rc and, if errmsg, a message in *errmsg (free with
+ * trawl_free). */
+TRAWL_API trawl_rc trawl_index_query_stats(const trawl_index *idx, const char *query, const trawl_options *options,
+                                           char **json, char **errmsg);
+/* *out (free with trawl_free) = the sum of n statistics documents (e.g. one
+ * per partition). TRAWL_EINVAL for a malformed one, TRAWL_ENOMEM. */
+TRAWL_API trawl_rc trawl_stats_sum(const char *const *jsons, size_t n, char **out);
+/* Scores searches with the statistics json (e.g. trawl_stats_sum of every
+ * partition's trawl_index_query_stats for the same query) instead of the
+ * index's own; a field or term they lack keeps the index's value. NULL goes
+ * back to the index's own. TRAWL_EINVAL for malformed JSON (the options are
+ * then unchanged). Matching, totals and the tie order are not affected. */
+TRAWL_API trawl_rc trawl_options_set_stats(trawl_options *o, const char *json);
+
 typedef struct trawl_results trawl_results;
 
 /* Runs query against idx (options may be NULL for defaults). On success *out

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+struct tw_gstats;
+
 typedef struct tw_field_weight {
     char *field;
     double weight;
@@ -23,6 +25,13 @@ typedef struct tw_params {
     double k1, b;             /* BM25 */
     tw_field_weight *weights; /* per-field weights for unqualified terms */
     size_t nweights;
+    /* Collection-wide statistics replacing the view's in BM25 (NULL: the
+     * view's); entries they lack take the view's values. */
+    const struct tw_gstats *gstats;
+    /* When set, planning records there every (field, term) document frequency
+     * BM25 would use (the view's, over live documents; only those > 0) and
+     * plans a phrase's every word even when one is missing. */
+    struct tw_gstats *collect;
 } tw_params;
 
 /* Fills *p with the defaults: limit 10, offset 0, AND, snippets on, explain,

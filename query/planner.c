@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gstats.h"
 #include "kernels.h"
 #include "plan.h"
 #include "trawl.h"
@@ -123,11 +124,33 @@ static double idf(uint64_t n, uint64_t df) {
     return log(1.0 + ((double)n - (double)df + 0.5) / ((double)df + 0.5));
 }
 
+/* Live documents with global field g and their tokens: the supplied
+ * statistics' when they have the field, else the view's. */
+static void field_stats(const planner *p, uint32_t g, uint64_t *docs, uint64_t *tokens) {
+    const tw_gfield *f = p->opt->gstats ? tw_gstats_field(p->opt->gstats, p->view->field_names[g]) : NULL;
+    *docs = f ? f->docs : p->view->field_docs[g];
+    *tokens = f ? f->tokens : p->view->field_tokens[g];
+}
+
+/* The idf of term[0..len) in global field g whose live document frequency
+ * in the view is df (> 0): recorded when collecting, and computed from the
+ * supplied statistics where they have the term and field. Sets p->rc on
+ * failure (out of memory while recording). */
+static double term_idf(planner *p, uint32_t g, const char *term, size_t len, uint64_t df) {
+    const char *fname = p->view->field_names[g];
+    if (p->opt->collect && tw_gstats_add_term(p->opt->collect, fname, term, len, df)) OOM(p);
+    const tw_gterm *t = p->opt->gstats ? tw_gstats_term(p->opt->gstats, fname, term, len) : NULL;
+    uint64_t n, tokens;
+    field_stats(p, g, &n, &tokens);
+    return idf(n, t ? t->df : df);
+}
+
 /* Fills a field's BM25 constants; idf_sum is the (summed) idf. */
 static void finish_field(planner *p, sfield *f, double idf_sum) {
     const tw_view *view = p->view;
-    uint64_t n = view->field_docs[f->gfield];
-    double avgdl = n ? (double)view->field_tokens[f->gfield] / (double)n : 1.0;
+    uint64_t n, tokens;
+    field_stats(p, f->gfield, &n, &tokens);
+    double avgdl = n ? (double)tokens / (double)n : 1.0;
     double k1 = p->opt->k1, b = p->opt->b, fw = tw_params_weight(p->opt, view->field_names[f->gfield]);
     f->bm.k1 = k1;
     f->bm.weight = fw * idf_sum * (k1 + 1);
@@ -272,9 +295,14 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
             spec_free(&s, p->view->nsegs);
             return OOM(p);
         }
-        finish_field(p, f, idf(view->field_docs[f->gfield], f->df));
+        finish_field(p, f, term_idf(p, f->gfield, term, len, f->df));
         for (uint32_t si = 0; si < view->nsegs; si++) s.fdf[(size_t)si * nf + keep] = s.fdf[(size_t)si * nf + j];
         keep++;
+        if (p->rc) {
+            s.nfields = keep;
+            spec_free(&s, p->view->nsegs);
+            return p->rc;
+        }
     }
     /* fdf rows keep their stride nf; only the first `keep` columns are used. */
     s.nfields = keep;
@@ -303,6 +331,7 @@ static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokve
     s.nfields = 1;
     s.fields[0].gfield = gfield;
     double idf_sum = 0;
+    int missing = 0;
     for (size_t i = 0; i < v->n; i++) {
         pterm_ref *t = &s.terms[i];
         if (init_term(p, t, v->terms[i], v->lens[i], v->pos[i] - v->pos[0])) {
@@ -342,10 +371,15 @@ static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokve
             }
         }
         if (df == 0) {
-            spec_free(&s, p->view->nsegs);
-            return 0;
+            missing = 1;
+            if (!p->opt->collect) break;
+            continue;
         }
-        idf_sum += idf(view->field_docs[gfield], df);
+        idf_sum += term_idf(p, gfield, t->text, t->len, df);
+    }
+    if (missing || p->rc) { /* a missing word: no match */
+        spec_free(&s, p->view->nsegs);
+        return p->rc;
     }
     if (!(s.fields[0].label = make_label(view->field_names[gfield], v))) {
         spec_free(&s, p->view->nsegs);
