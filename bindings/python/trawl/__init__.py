@@ -16,12 +16,12 @@ from ._capi import ffi as _ffi
 from ._capi import lib as _lib
 from .errors import (CorruptError, DocumentError, Error, InputOutputError, InvalidArgumentError, LimitError,
                      LockedError, NotFoundError, OutOfMemoryError, QuerySyntaxError, VersionError)
-from .index import Hit, Index, SearchResult, check
+from .index import Hit, Index, SearchResult, check, sum_stats
 from .writer import Writer
 
 #: The version of the loaded libtrawl ("MAJOR.MINOR.PATCH").
 library_version = _ffi.string(_lib.trawl_version()).decode()
 
-__all__ = ["Index", "Writer", "check", "SearchResult", "Hit", "Error", "OutOfMemoryError", "InvalidArgumentError",
+__all__ = ["Index", "Writer", "check", "sum_stats", "SearchResult", "Hit", "Error", "OutOfMemoryError", "InvalidArgumentError",
            "InputOutputError", "CorruptError", "QuerySyntaxError", "NotFoundError", "VersionError", "LimitError",
            "DocumentError", "LockedError", "library_version"]

@@ -61,6 +61,9 @@ uint64_t trawl_index_doc_count(const trawl_index *idx);
 trawl_rc trawl_index_get(const trawl_index *idx, const char *id, char **json);
 trawl_rc trawl_index_stats(const trawl_index *idx, char **json);
 trawl_rc trawl_index_check(const char *dir, char **report);
+trawl_rc trawl_index_query_stats(const trawl_index *idx, const char *query, const trawl_options *options,
+                                 char **json, char **errmsg);
+trawl_rc trawl_stats_sum(const char *const *jsons, size_t n, char **out);
 
 trawl_options *trawl_options_new(void);
 void trawl_options_free(trawl_options *o);
@@ -69,6 +72,7 @@ void trawl_options_set_offset(trawl_options *o, size_t offset);
 void trawl_options_set_or(trawl_options *o, int use_or);
 void trawl_options_set_snippets(trawl_options *o, int on);
 void trawl_options_set_count_only(trawl_options *o, int on);
+trawl_rc trawl_options_set_stats(trawl_options *o, const char *json);
 
 trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_options *options, trawl_results **out);
 void trawl_results_free(trawl_results *r);

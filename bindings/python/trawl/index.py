@@ -163,7 +163,40 @@ class Index:
             raise make_error(rc)
         return json.loads(text)
 
-    def search(self, query, limit=10, offset=0, op="and", snippets="plain"):
+    def query_stats(self, query, op="and"):
+        """The collection statistics of this index that query needs (with op
+        as the default operator), as a dict: {"documents": N, "fields": {F:
+        {"documents": D, "tokens": T}}, "terms": {F: {TERM: DF}}} over live
+        documents (see trawl_index_query_stats in the README). Summed over
+        the partitions of a collection (trawl.sum_stats) and handed to
+        search(stats=...), they make each partition score as the whole
+        collection in one index would. Raises QuerySyntaxError for a
+        malformed query."""
+        qbytes = _query_bytes(query)
+        if op not in ("and", "or"):
+            raise ValueError('op must be "and" or "or", not %r' % (op,))
+        opts = lib.trawl_options_new()
+        if opts == ffi.NULL:
+            raise make_error(lib.TRAWL_ENOMEM)
+        out = ffi.new("char **")
+        msg = ffi.new("char **")
+        try:
+            lib.trawl_options_set_or(opts, 1 if op == "or" else 0)
+            h = self._enter()
+            try:
+                rc = lib.trawl_index_query_stats(h, qbytes, opts, out, msg)
+            finally:
+                self._leave()
+        finally:
+            lib.trawl_options_free(opts)
+        result, message = take_string(out[0]), take_string(msg[0])
+        if rc == lib.TRAWL_ESYNTAX:
+            raise QuerySyntaxError(message or "query syntax error", rc)
+        if rc != lib.TRAWL_OK:
+            raise make_error(rc, message)
+        return json.loads(result)
+
+    def search(self, query, limit=10, offset=0, op="and", snippets="plain", stats=None):
         """Runs query (trawl's query language, see the README) and returns a
         SearchResult with the exact total and the hits ranked offset+1 ..
         offset+limit. op is "and" or "or": the operator between terms that
@@ -171,7 +204,8 @@ class Index:
         matches in <mark>), "ansi" (matches in bold) or None (no titles or
         snippets: faster). Raises QuerySyntaxError (with .offset) for a
         malformed query, LimitError when offset + limit exceeds the library's
-        limit."""
+        limit. stats (a dict from query_stats / sum_stats, or its JSON text)
+        replaces this index's own statistics in the scores."""
         if not isinstance(query, str):
             raise TypeError("query must be a str, not %s" % type(query).__name__)
         count("limit", limit)
@@ -195,6 +229,11 @@ class Index:
                 lib.trawl_options_set_offset(opts, offset)
             lib.trawl_options_set_or(opts, 1 if op == "or" else 0)
             lib.trawl_options_set_snippets(opts, 1 if snippets is not None else 0)
+            if stats is not None:
+                sbytes = (stats if isinstance(stats, str) else json.dumps(stats)).encode("utf-8")
+                rc = lib.trawl_options_set_stats(opts, sbytes)
+                if rc != lib.TRAWL_OK:
+                    raise make_error(rc, "malformed statistics")
             h = self._enter()
             try:
                 rc = lib.trawl_search(h, qbytes, opts, out)  # runs without the GIL
@@ -229,6 +268,29 @@ class Index:
                 snippet = text(lib.trawl_results_snippet(r, i, style))
             hits.append(Hit(text(lib.trawl_results_id(r, i)), lib.trawl_results_score(r, i), title, snippet))
         return SearchResult(lib.trawl_results_total(r), lib.trawl_results_took_us(r), hits)
+
+
+def _query_bytes(query):
+    """query as NUL-free UTF-8 bytes (TypeError, ValueError otherwise)."""
+    if not isinstance(query, str):
+        raise TypeError("query must be a str, not %s" % type(query).__name__)
+    qbytes = query.encode("utf-8")
+    if b"\0" in qbytes:
+        raise ValueError("query contains a NUL character")
+    return qbytes
+
+
+def sum_stats(stats):
+    """The sum of several statistics dicts (Index.query_stats of each
+    partition of a collection), computed by the library (trawl_stats_sum)."""
+    texts = [ffi.new("char[]", json.dumps(s).encode("utf-8")) for s in stats]
+    arr = ffi.new("const char *[]", texts) if texts else ffi.NULL
+    out = ffi.new("char **")
+    rc = lib.trawl_stats_sum(arr, len(texts), out)
+    result = take_string(out[0])
+    if rc != lib.TRAWL_OK:
+        raise make_error(rc, "malformed statistics" if rc == lib.TRAWL_EINVAL else None)
+    return json.loads(result)
 
 
 def check(path):

@@ -1,0 +1,329 @@
+"""dask.py — trawl.dask: a collection partitioned into P trawl indexes, built
+and searched on Dask distributed, ranked exactly as one index would rank it.
+
+Layout of a collection directory (on storage every worker can read):
+
+    OUT/trawl-collection.json   {"format": "trawl-collection", "version": 1,
+                                 "partitions": P, "hash": "blake2b-64", "lang": L}
+    OUT/part-000 ... part-P-1   one trawl index each
+
+A document belongs to partition blake2b(id UTF-8, digest_size=8) read as a
+big-endian unsigned 64-bit integer, modulo P (partition_of), so an update or a
+delete of an id goes to the partition that holds it.
+
+build() reads JSON Lines inputs in byte-range chunks as tasks, routes each line
+by its id, and writes each partition with one writer task at a time (a chain
+of tasks per partition), each task one atomic commit; a re-run task re-adds the
+same documents, which replace themselves by id, so nothing is duplicated.
+
+Collection.search() runs a statistics round (each partition's
+Index.query_stats, summed with trawl.sum_stats) and then searches every
+partition with the summed statistics, so scores equal those of a single index
+holding the whole collection; the partial top-k lists are merged by score,
+ties by partition number then rank in the partition, and totals are summed.
+Every partition's answer is required: a lost worker's task is re-run by Dask
+elsewhere, and a search that cannot complete within its timeout raises
+SearchError (never a partial result).
+
+    python3 -m trawl.dask build --scheduler ADDR --partitions P OUT INPUT...
+    python3 -m trawl.dask search --scheduler ADDR [-k N] [--or] OUT QUERY
+"""
+
+import argparse
+import hashlib
+import json
+import operator
+import os
+import sys
+import threading
+
+from .errors import Error
+from .index import Hit, Index, SearchResult, sum_stats
+from .writer import Writer
+
+MANIFEST = "trawl-collection.json"
+HASH = "blake2b-64"
+CHUNK_BYTES = 8 << 20
+
+
+class SearchError(Error):
+    """A distributed search or build that could not complete: a partition's
+    task failed for good (e.g. its workers kept dying) or the timeout passed."""
+
+    def __init__(self, message):
+        super().__init__(message)
+
+
+def partition_of(doc_id, partitions):
+    """The partition (0 .. partitions-1) of the document id doc_id (a str)."""
+    digest = hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % partitions
+
+
+def part_path(out_dir, i):
+    """The directory of partition i of the collection in out_dir."""
+    return os.path.join(out_dir, "part-%03d" % i)
+
+
+def read_manifest(out_dir):
+    """The collection manifest of out_dir as a dict (FileNotFoundError when
+    there is none, ValueError when it is not one this module wrote)."""
+    with open(os.path.join(out_dir, MANIFEST), encoding="utf-8") as f:
+        m = json.load(f)
+    if m.get("format") != "trawl-collection" or m.get("hash") != HASH or not isinstance(m.get("partitions"), int) \
+            or m["partitions"] < 1:
+        raise ValueError("%s: not a trawl collection manifest" % os.path.join(out_dir, MANIFEST))
+    return m
+
+
+def create(out_dir, partitions, lang=None):
+    """Makes out_dir a collection of `partitions` partitions (or checks that it
+    already is one with that many) and returns its manifest. The manifest is
+    written atomically (temporary file, fsync, rename)."""
+    try:
+        m = read_manifest(out_dir)
+    except FileNotFoundError:
+        m = None
+    if m is not None:
+        if m["partitions"] != partitions:
+            raise ValueError("%s has %d partitions, not %d" % (out_dir, m["partitions"], partitions))
+        return m
+    os.makedirs(out_dir, exist_ok=True)
+    m = {"format": "trawl-collection", "version": 1, "partitions": partitions, "hash": HASH,
+         "lang": lang or "english"}
+    tmp = os.path.join(out_dir, MANIFEST + ".tmp.%d" % os.getpid())
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(m, f)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, os.path.join(out_dir, MANIFEST))
+    dfd = os.open(out_dir, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    return m
+
+
+# ---------------------------------------------------------------------------
+# Building
+
+def _chunks(inputs, chunk_bytes):
+    """(path, start, end) byte ranges covering every input; a line belongs to
+    the range its first byte is in."""
+    out = []
+    for path in inputs:
+        size = os.path.getsize(path)
+        for start in range(0, max(size, 1), chunk_bytes):
+            out.append((os.path.abspath(path), start, min(start + chunk_bytes, size)))
+    return out
+
+
+def _route(path, start, end, partitions):
+    """Task: reads the lines starting in path[start, end) and returns, per
+    partition, the list of (line number in the range, document dict) it
+    holds. A line that is not a JSON object with a non-empty str id raises."""
+    parts = [[] for _ in range(partitions)]
+    with open(path, "rb") as f:
+        if start > 0:
+            f.seek(start - 1)
+            if f.read(1) != b"\n":
+                f.readline()  # the line under way belongs to the previous range
+        pos = f.tell()
+        n = 0
+        while pos < end:
+            line = f.readline()
+            if not line:
+                break
+            pos += len(line)
+            n += 1
+            if not line.strip():
+                continue
+            doc = json.loads(line)
+            if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not doc["id"]:
+                raise ValueError("%s: byte %d: a document needs a non-empty string id" % (path, pos - len(line)))
+            parts[partition_of(doc["id"], partitions)].append(doc)
+    return parts
+
+
+def _write(part_dir, lang, previous, *batches):
+    """Task: adds the documents of batches (lists, in order) to the index in
+    part_dir and commits them at once. previous (the partition's earlier
+    write task) only orders the chain. Returns the number added."""
+    n = 0
+    with Writer(part_dir, lang=lang) as w:
+        for batch in batches:
+            n += w.add_many(batch)
+    return n
+
+
+def build(client, inputs, out_dir, partitions=4, lang=None, chunk_bytes=CHUNK_BYTES, chunks_per_commit=4,
+          retries=3):
+    """Adds the JSON Lines files inputs (paths every worker can read) to the
+    collection in out_dir (created with `partitions` partitions if new) on the
+    Dask client's cluster. Returns the number of documents added (an id seen
+    again replaces its earlier document, as in trawl index). Each partition
+    commits once per group of chunks_per_commit chunks; at most two groups are
+    in flight, which bounds memory. A failed task is retried `retries` times
+    (a commit re-run is harmless); a document error raises."""
+    from distributed import wait
+
+    m = create(out_dir, partitions, lang)
+    lang = m["lang"]
+    for i in range(partitions):
+        os.makedirs(part_path(out_dir, i), exist_ok=True)
+    chunks = _chunks(inputs, chunk_bytes)
+    last = [None] * partitions
+    pending = []
+    total = 0
+    for g in range(0, len(chunks), chunks_per_commit):
+        routed = [client.submit(_route, p, s, e, partitions, pure=False, retries=retries)
+                  for p, s, e in chunks[g:g + chunks_per_commit]]
+        writes = []
+        for i in range(partitions):
+            slices = [client.submit(operator.getitem, r, i, pure=False, retries=retries) for r in routed]
+            last[i] = client.submit(_write, part_path(out_dir, i), lang, last[i], *slices, pure=False,
+                                    retries=retries)
+            writes.append(last[i])
+        pending.append(writes)
+        if len(pending) > 2:  # bound what is in memory: wait for the group before last
+            done = pending.pop(0)
+            wait(done)
+            total += sum(client.gather(done))
+    for writes in pending:
+        wait(writes)
+        total += sum(client.gather(writes))
+    return total
+
+
+# ---------------------------------------------------------------------------
+# Searching
+
+_cache = {}
+_cache_lock = threading.Lock()
+
+
+def _open(part_dir):
+    """The worker process's open Index of part_dir, reopened when the
+    partition's MANIFEST changed (a new commit)."""
+    st = os.stat(os.path.join(part_dir, "MANIFEST"))
+    key = (st.st_ino, st.st_mtime_ns, st.st_size)
+    with _cache_lock:
+        entry = _cache.get(part_dir)
+        if entry is not None and entry[0] == key:
+            return entry[1]
+        idx = Index(part_dir)
+        if entry is not None:
+            entry[1].close()
+        _cache[part_dir] = (key, idx)
+        return idx
+
+
+def _part_stats(part_dir, query, op):
+    """Task: the query's statistics in one partition."""
+    return _open(part_dir).query_stats(query, op=op)
+
+
+def _part_search(part_dir, query, want, op, stats, snippets):
+    """Task: the top `want` hits of one partition scored with stats, as
+    (total, [(id, score, title, snippet), ...])."""
+    r = _open(part_dir).search(query, limit=want, op=op, snippets=snippets, stats=stats)
+    return r.total, [tuple(h) for h in r.hits]
+
+
+class Collection:
+    """A partitioned collection in out_dir searched on the Dask client's
+    cluster: Collection(client, out_dir). Partition i's tasks prefer one
+    worker (so its open index is reused) but may run on any."""
+
+    def __init__(self, client, out_dir, timeout=60.0, retries=2):
+        self.client = client
+        self.dir = os.path.abspath(out_dir)
+        self.manifest = read_manifest(self.dir)
+        self.partitions = self.manifest["partitions"]
+        self.timeout = timeout
+        self.retries = retries
+
+    def _home(self, i):
+        workers = sorted(self.client.scheduler_info().get("workers", {}))
+        return [workers[i % len(workers)]] if workers else None
+
+    def _run(self, fn, args):
+        """Runs fn(part_dir(i), *args) for every partition; every result or
+        SearchError."""
+        from distributed import wait
+
+        futs = [self.client.submit(fn, part_path(self.dir, i), *args, pure=False, retries=self.retries,
+                                   workers=self._home(i), allow_other_workers=True)
+                for i in range(self.partitions)]
+        try:
+            wait(futs, timeout=self.timeout)
+            return self.client.gather(futs)
+        except Error:
+            raise
+        except Exception as e:  # TimeoutError, KilledWorker, CancelledError, ...
+            raise SearchError("search of %s failed: %s: %s" % (self.dir, type(e).__name__, e)) from e
+        finally:
+            self.client.cancel([f for f in futs if not f.done()])
+
+    def stats(self, query, op="and"):
+        """The query's statistics summed over every partition."""
+        return sum_stats(self._run(_part_stats, (query, op)))
+
+    def search(self, query, limit=10, offset=0, op="and", snippets=None):
+        """Ranks the whole collection for query like Index.search on one index
+        holding every document would: returns a SearchResult whose hits are
+        ranks offset+1 .. offset+limit (ties by partition, then rank within
+        it), total the exact number of matches, took_us 0. snippets as for
+        Index.search (None: ids and scores only, the fastest)."""
+        stats = self.stats(query, op)
+        want = offset + limit
+        parts = self._run(_part_search, (query, max(want, 0), op, stats, snippets))
+        total = sum(t for t, _ in parts)
+        merged = [(-h[1], i, rank, h) for i, (_, hits) in enumerate(parts) for rank, h in enumerate(hits)]
+        merged.sort(key=lambda x: x[:3])
+        hits = [Hit(*h) for _, _, _, h in merged[offset:want]] if limit else []
+        return SearchResult(total, 0, hits)
+
+
+# ---------------------------------------------------------------------------
+# Command line
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python3 -m trawl.dask",
+                                 description="Partitioned trawl collections on Dask distributed.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="add JSON Lines inputs to a partitioned collection")
+    b.add_argument("--scheduler", required=True, help="Dask scheduler address (tcp://host:8786)")
+    b.add_argument("--partitions", type=int, default=4)
+    b.add_argument("--lang", default=None)
+    b.add_argument("--chunk-mb", type=int, default=CHUNK_BYTES >> 20)
+    b.add_argument("out")
+    b.add_argument("inputs", nargs="+")
+    s = sub.add_parser("search", help="search a partitioned collection")
+    s.add_argument("--scheduler", required=True)
+    s.add_argument("-k", type=int, default=10)
+    s.add_argument("--offset", type=int, default=0)
+    s.add_argument("--or", dest="use_or", action="store_true")
+    s.add_argument("out")
+    s.add_argument("query")
+    a = ap.parse_args(argv)
+    from distributed import Client
+
+    with Client(a.scheduler) as client:
+        if a.cmd == "build":
+            if a.partitions < 1:
+                ap.error("--partitions must be at least 1")
+            n = build(client, a.inputs, a.out, partitions=a.partitions, lang=a.lang, chunk_bytes=a.chunk_mb << 20)
+            print("%d documents added to %s (%d partitions)" % (n, a.out, a.partitions))
+        else:
+            r = Collection(client, a.out).search(a.query, limit=a.k, offset=a.offset, op="or" if a.use_or else "and")
+            print("%d matches" % r.total)
+            for h in r.hits:
+                print("%.6f\t%s" % (h.score, h.id))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
