@@ -73,7 +73,8 @@ void tw_indexdir_unmark_creating(const char *dir);
 struct trawl_index {
     char *dir;
     uint64_t generation;
-    tw_view view; /* segments, deletions, global fields, kernels (trawl_open_options_set_simd) */
+    tw_view view;                  /* segments, deletions, global fields, kernels (trawl_open_options_set_simd) */
+    char **seg_names, **del_names; /* per view segment: its file and deletion file (or NULL) names */
     /* Idle query contexts (a search takes one; they are costly to make). */
     pthread_mutex_t pool_lock;
     tw_qctx *pool[8];

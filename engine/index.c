@@ -15,6 +15,7 @@
 
 #include "engine.h"
 #include "kernels.h"
+#include "mergepolicy.h"
 #include "openopts.h"
 
 tw_qctx *tw_index_qctx_acquire(const trawl_index *cidx) {
@@ -42,6 +43,12 @@ void trawl_index_close(trawl_index *idx) {
     if (!idx) return;
     for (int k = 0; k < idx->npool; k++) tw_qctx_free(idx->pool[k]);
     pthread_mutex_destroy(&idx->pool_lock);
+    for (uint32_t i = 0; i < idx->view.nsegs && idx->seg_names; i++) {
+        free(idx->seg_names[i]);
+        free(idx->del_names[i]);
+    }
+    free(idx->seg_names);
+    free(idx->del_names);
     tw_view_clear(&idx->view);
     free(idx->dir);
     free(idx);
@@ -49,48 +56,81 @@ void trawl_index_close(trawl_index *idx) {
 
 /* A new, empty index named dir (for messages) with room for nsegs segments in
  * language lang, searched with the kernels o selects. NULL when out of memory. */
-static trawl_index *index_new(const char *dir, const trawl_open_options *o, const char *lang, uint32_t nsegs) {
+static trawl_index *index_new_k(const char *dir, const struct tw_kernels *k, const char *lang, uint32_t nsegs) {
     trawl_index *idx = calloc(1, sizeof *idx);
     if (!idx) return NULL;
     pthread_mutex_init(&idx->pool_lock, NULL);
-    if (!(idx->dir = strdup(dir)) || tw_view_init(&idx->view, tw_kernels_get(tw_open_simd(o)), lang, nsegs) != 0) {
+    if (!(idx->dir = strdup(dir)) || !(idx->seg_names = calloc(nsegs ? nsegs : 1, sizeof *idx->seg_names)) ||
+        !(idx->del_names = calloc(nsegs ? nsegs : 1, sizeof *idx->del_names)) ||
+        tw_view_init(&idx->view, k, lang, nsegs) != 0) {
         trawl_index_close(idx);
         return NULL;
     }
     return idx;
 }
 
-/* Opens the commit dir/MANIFEST names, with the settings of o. Sets *retry
- * when a file it names is gone (a writer replaced the commit meanwhile). */
-static int open_once(const char *dir, const trawl_open_options *o, trawl_index **out, char *err, size_t errcap,
-                     int *retry) {
+static trawl_index *index_new(const char *dir, const trawl_open_options *o, const char *lang, uint32_t nsegs) {
+    return index_new_k(dir, tw_kernels_get(tw_open_simd(o)), lang, nsegs);
+}
+
+/* The view segment of old (may be NULL) made from the file `name`, or -1. */
+static int64_t old_segment(const trawl_index *old, const char *name) {
+    for (uint32_t i = 0; old && i < old->view.nsegs; i++)
+        if (strcmp(old->seg_names[i], name) == 0) return i;
+    return -1;
+}
+
+/* Opens the commit dir/MANIFEST names, searched with kernels k. Segments that
+ * `old` (may be NULL) has open are shared with it, as are their deletions
+ * when the same file holds them. Sets *retry when a file it names is gone (a
+ * writer replaced the commit meanwhile). *out is NULL (and 0 returned) when
+ * `old` is given and the commit is still its own. */
+static int open_once(const char *dir, const struct tw_kernels *k, const trawl_index *old, trawl_index **out, char *err,
+                     size_t errcap, int *retry) {
     tw_manifest m;
+    *out = NULL;
     int rc = tw_manifest_read(dir, &m, err, errcap);
     if (rc == TRAWL_ENOTFOUND)
         return tw_err(err, errcap, rc, "%s: not an index (no %s): %s", dir, TW_MANIFEST,
                       errno == ENOENT ? "no such file" : strerror(errno));
     if (rc) return rc;
-    trawl_index *idx = index_new(dir, o, m.lang, (uint32_t)m.nsegs);
+    if (old && m.generation == old->generation) {
+        tw_manifest_free(&m);
+        return 0;
+    }
+    trawl_index *idx = index_new_k(dir, k, m.lang, (uint32_t)m.nsegs);
     if (!idx) {
         tw_manifest_free(&m);
         return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     }
     idx->generation = m.generation;
     for (size_t i = 0; i < m.nsegs && rc == 0; i++) {
-        char *path = tw_path_join(dir, m.segs[i].name);
-        if (!path) {
-            rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
-            break;
-        }
+        int64_t o = old_segment(old, m.segs[i].name);
         tw_segment *seg;
-        rc = tw_segment_open(path, &seg, err, errcap);
-        if (rc == TRAWL_EIO && errno == ENOENT) *retry = 1;
-        free(path);
-        if (rc) break;
         roaring_bitmap_t *deleted = NULL;
-        if (seg->ndocs != m.segs[i].docs || strcmp(seg->lang, m.lang) != 0) {
+        if (o >= 0) { /* unchanged: shared */
+            seg = old->view.segs[o].seg;
+            tw_segment_ref(seg);
+        } else {
+            char *path = tw_path_join(dir, m.segs[i].name);
+            if (!path) {
+                rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+                break;
+            }
+            rc = tw_segment_open(path, &seg, err, errcap);
+            if (rc == TRAWL_EIO && errno == ENOENT) *retry = 1;
+            free(path);
+            if (rc) break;
+        }
+        if (!(idx->seg_names[i] = strdup(m.segs[i].name)) ||
+            (m.segs[i].del && !(idx->del_names[i] = strdup(m.segs[i].del)))) {
+            rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+        } else if (seg->ndocs != m.segs[i].docs || strcmp(seg->lang, m.lang) != 0) {
             rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s/%s: meta section: does not match the manifest", dir,
                         m.segs[i].name);
+        } else if (m.segs[i].del && o >= 0 && old->del_names[o] && strcmp(old->del_names[o], m.segs[i].del) == 0) {
+            if (!(deleted = roaring_bitmap_copy(old->view.segs[o].deleted)))
+                rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
         } else if (m.segs[i].del) {
             char *dp = tw_path_join(dir, m.segs[i].del);
             rc = dp ? tw_deletes_read(dp, seg->ndocs, &deleted, err, errcap)
@@ -164,10 +204,23 @@ trawl_rc trawl_index_open_v2(const char *dir, const trawl_open_options *options,
      * reading the manifest and opening them: read it again. */
     for (int attempt = 0; attempt < 5; attempt++) {
         int retry = 0;
-        rc = open_once(dir, options, out, err, sizeof err, &retry);
+        rc = open_once(dir, tw_kernels_get(tw_open_simd(options)), NULL, out, err, sizeof err, &retry);
         if (rc == 0 || !retry) break;
     }
     if (rc && errmsg) *errmsg = strdup(err[0] ? err : trawl_strerror(rc));
+    return rc;
+}
+
+trawl_rc trawl_index_reopen(const trawl_index *idx, trawl_index **newer) {
+    if (newer) *newer = NULL;
+    if (!idx || !newer) return TRAWL_EINVAL;
+    char err[1024] = "";
+    int rc = 0;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        int retry = 0;
+        rc = open_once(idx->dir, idx->view.kernels, idx, newer, err, sizeof err, &retry);
+        if (rc == 0 || !retry) break;
+    }
     return rc;
 }
 
@@ -240,6 +293,40 @@ trawl_rc trawl_index_stats(const trawl_index *idx, char **out) {
         json_array_append_new(fields, e);
     }
     json_object_set_new(root, "fields", fields);
+    /* Per segment, in doc order: file, documents, deleted, bytes; and what
+     * the default merge policy (tiers of ten, 30% deleted) would do now. */
+    json_t *segl = json_array();
+    tw_mp_seg *shape = calloc(v->nsegs ? v->nsegs : 1, sizeof *shape);
+    tw_mp_merge *plan = calloc(v->nsegs ? v->nsegs : 1, sizeof *plan);
+    if (!segl || !shape || !plan) {
+        json_decref(segl);
+        free(shape);
+        free(plan);
+        json_decref(root);
+        return TRAWL_ENOMEM;
+    }
+    for (uint32_t i = 0; i < v->nsegs; i++) {
+        const tw_segment *sg = v->segs[i].seg;
+        uint64_t del = v->segs[i].deleted ? roaring_bitmap_get_cardinality(v->segs[i].deleted) : 0;
+        shape[i] = (tw_mp_seg){sg->size, sg->ndocs, (uint32_t)del};
+        json_t *e = json_object();
+        json_object_set_new(e, "name", json_string(idx->seg_names && idx->seg_names[i] ? idx->seg_names[i] : ""));
+        json_object_set_new(e, "documents", json_integer((json_int_t)sg->ndocs));
+        json_object_set_new(e, "deleted", json_integer((json_int_t)del));
+        json_object_set_new(e, "bytes", json_integer((json_int_t)sg->size));
+        json_array_append_new(segl, e);
+    }
+    tw_mp_params mp;
+    tw_mp_defaults(&mp);
+    size_t nm = tw_merge_plan(shape, v->nsegs, &mp, plan), joined = 0;
+    for (size_t k = 0; k < nm; k++) joined += plan[k].count;
+    free(shape);
+    free(plan);
+    json_object_set_new(root, "segment_list", segl);
+    json_t *ms = json_object();
+    json_object_set_new(ms, "pending_merges", json_integer((json_int_t)nm));
+    json_object_set_new(ms, "segments_to_merge", json_integer((json_int_t)joined));
+    json_object_set_new(root, "merge", ms);
     (void)docs;
     *out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);

@@ -239,6 +239,14 @@ TRAWL_API void trawl_index_close(trawl_index *idx);
  * "avx2" or "avx512" (static string). */
 TRAWL_API const char *trawl_index_simd(const trawl_index *idx);
 
+/* Opens the latest commit of idx's directory into *newer, sharing with idx
+ * every segment the two commits have in common (only new segments are opened
+ * and validated; deletions are reread where they changed), so it is cheap.
+ * When the commit is still idx's own, *newer is NULL and TRAWL_OK returned.
+ * idx stays open and valid, at its own commit; close both independently.
+ * Thread-safe with searches on idx. */
+TRAWL_API trawl_rc trawl_index_reopen(const trawl_index *idx, trawl_index **newer);
+
 /* Number of live documents. */
 TRAWL_API uint64_t trawl_index_doc_count(const trawl_index *idx);
 
@@ -247,7 +255,9 @@ TRAWL_API uint64_t trawl_index_doc_count(const trawl_index *idx);
 TRAWL_API trawl_rc trawl_index_get(const trawl_index *idx, const char *id, char **json);
 
 /* Index statistics as a JSON object text (documents, segments, terms,
- * postings, bytes per section, bits per posting) in *json (trawl_free it). */
+ * postings, bytes per section, bits per posting; "segment_list": per segment
+ * its file name, documents, deleted documents and bytes; "merge": the merges
+ * the default policy would run now) in *json (trawl_free it). */
 TRAWL_API trawl_rc trawl_index_stats(const trawl_index *idx, char **json);
 
 /* Copies the current commit of the index in dir into dest (a new or empty

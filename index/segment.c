@@ -14,6 +14,7 @@
 #include "mapreg.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <lz4.h>
 #include <stdio.h>
@@ -40,8 +41,13 @@ const char *tw_section_name(unsigned id) {
 /* (The comma expression shows the static analyzer that the result is never 0.) */
 #define CORRUPT(s, sec, ...) (tw_err_section(err, errcap, TRAWL_ECORRUPT, (s)->path, sec, __VA_ARGS__), TRAWL_ECORRUPT)
 
+void tw_segment_ref(tw_segment *s) {
+    atomic_fetch_add(&s->extra_refs, 1);
+}
+
 void tw_segment_close(tw_segment *s) {
     if (!s) return;
+    if (atomic_load(&s->extra_refs) > 0 && atomic_fetch_sub(&s->extra_refs, 1) > 0) return;
     if (s->mapped && s->map && s->size) munmap((void *)s->map, s->size);
     if (s->held) tw_mapreg_release(s->dev, s->ino);
     if (s->fields)

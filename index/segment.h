@@ -99,6 +99,9 @@ typedef struct tw_segment {
     dev_t dev;
     ino_t ino;
     int held;
+    /* References beyond the first (tw_segment_ref): indexes reopened from one
+     * another share their unchanged segments. */
+    _Atomic unsigned extra_refs;
 } tw_segment;
 
 /* Maps and validates the segment file at path: header, footer, section table,
@@ -112,6 +115,9 @@ int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap
  * name stands for the path in messages. For tests and fuzzing, which would
  * otherwise write every input to a file and reopen it. */
 int tw_segment_open_mem(const uint8_t *data, size_t size, const char *name, tw_segment **out, char *err, size_t errcap);
+/* One more reference to s: tw_segment_close releases one, the last one
+ * unmaps and frees. Thread-safe. */
+void tw_segment_ref(tw_segment *s);
 void tw_segment_close(tw_segment *s);
 
 /* Field number of name in this segment, or TRAWL_ENOTFOUND. */

@@ -31,6 +31,21 @@ expect_rc 0 delete "$I" --query vector
 [ "$(docs "$I")" = $((n0 - 2 - nvec)) ] || fail "delete --query: wrong document count"
 expect_rc 0 check "$I"
 
+# --- stats: deleted documents per segment add up; a merge drops them -------
+segstats() { "$TRAWL_BIN" stats --json "$1" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+segs = s["segment_list"]
+print(len(segs), sum(x["deleted"] for x in segs), s["deleted"], sum(x["documents"] - x["deleted"] for x in segs), s["documents"], s["merge"]["pending_merges"])'; }
+set -- $(segstats "$I")
+[ "$2" = "$3" ] && [ "$2" -gt 0 ] || fail "stats: per-segment deleted $2, total deleted $3"
+[ "$4" = "$5" ] || fail "stats: per-segment live $4, documents $5"
+expect_rc 0 merge "$I"
+set -- $(segstats "$I")
+[ "$2" = 0 ] && [ "$3" = 0 ] && [ "$6" = 0 ] || fail "after merge: deleted $2/$3, pending merges $6"
+[ "$4" = "$5" ] && [ "$5" = $((n0 - 2 - nvec)) ] || fail "after merge: $5 documents"
+expect_rc 0 check "$I"
+
 # --- re-adding a deleted id brings it back ----------------------------------
 head -n 1 "$S" >"$T/first.jsonl"
 expect_rc 0 index -q -o "$I" "$T/first.jsonl"
