@@ -71,6 +71,7 @@ static int take(const char *dir, const char *dest, const char *name, int *linked
         e = ENOMEM;
     else if (link(src, dst) != 0) {
         e = errno;
+        // NOLINTNEXTLINE(misc-redundant-expression): ENOTSUP and EOPNOTSUPP are one value on Linux only
         if (e == EXDEV || e == EPERM || e == EMLINK || e == ENOTSUP || e == EOPNOTSUPP) {
             *linked = 0;
             e = copy_file(src, dst);

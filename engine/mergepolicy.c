@@ -32,7 +32,7 @@ static int tier(uint64_t bytes, const tw_mp_params *p) {
 }
 
 size_t tw_merge_plan(const tw_mp_seg *segs, size_t n, const tw_mp_params *p, tw_mp_merge *out) {
-    if (n == 0 || !p || p->factor < 2) return 0;
+    if (n == 0 || !p || p->factor < 2 || p->floor_bytes == 0) return 0; /* (tier divides by both) */
     /* group[i]: the group segment i belongs to (groups are runs); start with
      * one group per segment and mark which groups are merges. */
     size_t *start = malloc(sizeof *start * n), *len = malloc(sizeof *len * n);

@@ -740,7 +740,9 @@ static int record_delete(trawl_writer *w, const char *id, size_t len) {
     if (!copy) return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
     memcpy(copy, id, len);
     copy[len] = 0;
-    w->dels[w->ndels++] = (pending_del){copy, len, w->pending_docs};
+    w->dels[w->ndels].id = copy; /* (field by field: cppcheck lost copy in a compound literal) */
+    w->dels[w->ndels].len = len;
+    w->dels[w->ndels++].before = w->pending_docs;
     return 0;
 }
 

@@ -44,6 +44,7 @@ static inline int tw_buf_reserve(tw_buf *b, size_t extra) {
 
 static inline void tw_buf_put(tw_buf *b, const void *src, size_t n) {
     if (n == 0 || tw_buf_reserve(b, n)) return;
+    // NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): tw_buf_reserve gave room
     memcpy(b->p + b->len, src, n);
     b->len += n;
 }

@@ -184,6 +184,7 @@ int tw_exec_and(const tw_exec *x) {
                     cur_block[i] = b;
                     cur_bound[i] = tw_term_block_bound(e->seg, &t[i].post, t[i].fs, t[i].nfs, b);
                 }
+                // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign): cur_block starts at UINT32_MAX
                 bound += cur_bound[i];
             }
             if (bound <= theta) continue;

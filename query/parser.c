@@ -540,6 +540,7 @@ static tw_node *parse_or(parser *p, before ctx) {
         p->pos = t.end;
     }
     n = p->nstack - base;
+    // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): p->stack is the parser's, freed with it (as in parse_and)
     res = n == 1 ? p->stack[base].node : make_bool(p, p->stack[base].offset, p->stack + base, n);
     p->nstack = base;
     return res;

@@ -581,8 +581,9 @@ static pnode *plan(planner *p, const tw_node *n, int positive) {
         for (size_t i = 0; i < n->nclauses && !p->rc; i++) {
             pnode *k = plan(p, n->clauses[i], positive && n->occurs[i] != TW_MUST_NOT);
             if (!k) continue;
-            b->kids[b->n] = k;
-            b->occ[b->n++] = n->occurs[i];
+            // OOM sets p->rc, which ends the loop: kids and occ are not NULL here.
+            b->kids[b->n] = k;             // NOLINT(clang-analyzer-core.NullDereference)
+            b->occ[b->n++] = n->occurs[i]; // NOLINT(clang-analyzer-core.NullDereference)
         }
         if (p->rc || b->n == 0) {
             pnode_free(b, p->view->nsegs);

@@ -87,7 +87,10 @@ bin=build-fuzz/tests/$target
 log=$work/campaign-$(date -u +%Y%m%dT%H%M%SZ).log
 end=$(($(date +%s) + minutes * 60))
 echo "fuzz: $target for $minutes min; corpus $work/corpus; log $log"
-crashes_before=$(ls "$work/artifacts" | wc -l)
+# Findings: crash-, leak-, timeout- and oom- files (slow-unit- files are
+# inputs that took over 10 s, often a stall of a loaded machine: listed apart).
+findings() { ls "$work/artifacts" | grep -cE '^(crash|leak|timeout|oom)-' || true; }
+crashes_before=$(findings)
 while :; do
   left=$((end - $(date +%s)))
   [ "$left" -gt 5 ] || break
@@ -101,10 +104,11 @@ last=$(grep -E "^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)" "$log" | tai
   grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9a-zA-Z]+" || true)
 runs=$(grep "stat::number_of_executed_units" "$log" | awk '{s += $2} END {print s + 0}')
 secs=$((minutes * 60))
-crashes_after=$(ls "$work/artifacts" | wc -l)
+crashes_after=$(findings)
+slow=$(ls "$work/artifacts" | grep -c '^slow-unit-' || true)
 echo "target:      $target"
 echo "inputs run:  $runs in $minutes min ($((runs / secs)) per second)"
-echo "crashes:     $((crashes_after - crashes_before)) new ($crashes_after in $work/artifacts)"
+echo "crashes:     $((crashes_after - crashes_before)) new ($crashes_after in $work/artifacts; $slow slow inputs)"
 echo "start:       ${start:-?}"
 echo "end:         ${last:-?}"
 echo "corpus:      $(ls "$work/corpus" | wc -l) inputs in $work/corpus"

@@ -128,7 +128,7 @@ static int next_line(linereader *r, uint64_t *consumed) {
                 r->line = nb;
                 r->cap = ncap;
             }
-            memcpy(r->line + r->len, p, take);
+            if (take) memcpy(r->line + r->len, p, take); /* (r->line is NULL until the first byte) */
             r->len += take;
         }
         if (nl) return 1 + over;

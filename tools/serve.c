@@ -189,6 +189,7 @@ static int open_listener(const char *spec, int have_admin_key, int *usage, char 
     char addr[INET6_ADDRSTRLEN] = "?";
     unsigned p = 0;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): getsockname filled ss
         if (ss.ss_family == AF_INET) {
             inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof addr);
             p = ntohs(((struct sockaddr_in *)&ss)->sin_port);

@@ -112,7 +112,7 @@ json_t *srv_openapi(void) {
         }
         char m[16];
         size_t k = 0;
-        for (; r->method[k] && k < sizeof m - 1; k++) m[k] = (char)tolower((unsigned char)r->method[k]);
+        for (; k < sizeof m - 1 && r->method[k]; k++) m[k] = (char)tolower((unsigned char)r->method[k]);
         m[k] = '\0';
         json_object_set_new(item, m, operation(r, i));
     }

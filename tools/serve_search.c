@@ -76,7 +76,7 @@ static int params_from_args(const srv_request *rq, search_params *p, srv_respons
         } else if (!strcmp(k, "offset")) {
             if (parse_count(v, SRV_MAX_OFFSET, &p->offset) != 0) goto range;
         } else if (!strcmp(k, "op")) {
-            if (strcmp(v, "and") && strcmp(v, "or")) goto bad;
+            if (strcmp(v, "and") != 0 && strcmp(v, "or") != 0) goto bad;
             p->use_or = !strcmp(v, "or");
         } else if (!strcmp(k, "highlight")) {
             if (parse_bool(v, &p->highlight) != 0) goto bad;
@@ -126,7 +126,7 @@ static int params_from_json(json_t *body, search_params *p, srv_response *rs) {
             *(!strcmp(k, "limit") ? &p->limit : &p->offset) = (size_t)json_integer_value(v);
         } else if (!strcmp(k, "op")) {
             const char *s = json_string_value(v);
-            if (!s || (strcmp(s, "and") && strcmp(s, "or"))) {
+            if (!s || (strcmp(s, "and") != 0 && strcmp(s, "or") != 0)) {
                 srv_error(rs, 400, "bad_parameter", -1, "'op' must be \"and\" or \"or\"");
                 return -1;
             }
