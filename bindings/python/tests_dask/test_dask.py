@@ -149,6 +149,36 @@ class DaskCollectionTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             td.build(self.client, [self.input], out, partitions=4)
 
+    def test_add_to_collection_with_cached_statistics(self):
+        """A second build into the same collection (new commits) is seen by
+        a Collection whose statistics cache holds the first answers: equal to
+        a single index of both inputs."""
+        rng = random.Random(41)
+        more = os.path.join(self.tmp, "more.jsonl")
+        with open(more, "w", encoding="utf-8") as f:
+            for i in range(400):
+                n = self.NDOCS + i if i % 2 else rng.randrange(self.NDOCS)
+                f.write(json.dumps({"id": "d%d" % n, "title": text(rng, 2, 6), "body": text(rng, 5, 70)}) + "\n")
+        out = os.path.join(self.tmp, "grow")
+        td.build(self.client, [self.input], out, partitions=2)
+        coll = td.Collection(self.client, out)
+        queries = [make_query(rng, i % 6) for i in range(24)]
+        for q in queries:
+            self.assert_same(coll, *q)
+        td.build(self.client, [more], out, partitions=2)
+        both = os.path.join(self.tmp, "both")
+        with trawl.Writer(both) as w:
+            for path in (self.input, more):
+                with open(path, encoding="utf-8") as f:
+                    w.add_many(json.loads(line) for line in f)
+        saved, self.single = self.single, trawl.Index(both)
+        try:
+            for q in queries:
+                self.assert_same(coll, *q)
+        finally:
+            self.single.close()
+            self.single = saved
+
     def test_errors(self):
         with self.assertRaises(trawl.QuerySyntaxError):
             self.colls[2].search('"unclosed')

@@ -235,10 +235,16 @@ def _part_search(part_dir, query, want, op, stats, snippets):
 class Collection:
     """A partitioned collection in out_dir searched on the Dask client's
     cluster: Collection(client, out_dir). Partition i's tasks prefer one
-    worker (so its open index is reused) but may run on any."""
+    worker (so its open index is reused) but may run on any. The summed
+    statistics of up to stats_cache recent (query, op) pairs are kept and
+    reused while no partition has a new commit (the client stats every
+    partition's MANIFEST, which a commit replaces), which saves the first
+    round for a repeated query; 0 turns the cache off."""
 
-    def __init__(self, client, out_dir, timeout=60.0, retries=2):
+    def __init__(self, client, out_dir, timeout=60.0, retries=2, stats_cache=1024):
         self.client = client
+        self.stats_cache = stats_cache
+        self._stats = {}
         self.dir = os.path.abspath(out_dir)
         self.manifest = read_manifest(self.dir)
         self.partitions = self.manifest["partitions"]
@@ -267,9 +273,26 @@ class Collection:
         finally:
             self.client.cancel([f for f in futs if not f.done()])
 
+    def _generation(self):
+        """What identifies every partition's current commit."""
+        out = []
+        for i in range(self.partitions):
+            st = os.stat(os.path.join(part_path(self.dir, i), "MANIFEST"))
+            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        return tuple(out)
+
     def stats(self, query, op="and"):
         """The query's statistics summed over every partition."""
-        return sum_stats(self._run(_part_stats, (query, op)))
+        gen = self._generation() if self.stats_cache else None
+        hit = self._stats.get((query, op))
+        if hit is not None and hit[0] == gen:
+            return hit[1]
+        summed = sum_stats(self._run(_part_stats, (query, op)))
+        if self.stats_cache:
+            if len(self._stats) >= self.stats_cache:
+                self._stats.pop(next(iter(self._stats)))  # the oldest entry
+            self._stats[(query, op)] = (gen, summed)
+        return summed
 
     def search(self, query, limit=10, offset=0, op="and", snippets=None):
         """Ranks the whole collection for query like Index.search on one index
