@@ -23,9 +23,11 @@ int tw_gstats_set_field(tw_gstats *g, const char *name, uint64_t docs, uint64_t 
         g->fields = nf;
         g->fcap = nc;
     }
-    char *n = strdup(name);
-    if (!n) return TRAWL_ENOMEM;
-    g->fields[g->nfields++] = (tw_gfield){n, docs, tokens};
+    tw_gfield *e = &g->fields[g->nfields];
+    if (!(e->name = strdup(name))) return TRAWL_ENOMEM;
+    e->docs = docs;
+    e->tokens = tokens;
+    g->nfields++;
     return 0;
 }
 
@@ -43,7 +45,10 @@ int tw_gstats_add_term(tw_gstats *g, const char *field, const char *term, size_t
         free(t);
         return TRAWL_ENOMEM;
     }
-    g->terms[g->nterms++] = (tw_gterm){f, t, df};
+    tw_gterm *e = &g->terms[g->nterms++];
+    e->field = f;
+    e->term = t;
+    e->df = df;
     return 0;
 }
 
