@@ -52,7 +52,8 @@ trap 'exit 1' INT TERM
 now() { date +%s.%N; }
 # start_server DIR NAME: starts trawl serve -q on a free loopback port; sets SERVER_PID and PORT.
 start_server() {
-  "$TRAWL" serve -q --listen 127.0.0.1:0 "$2=$1" 2>"$T/serve.log" &
+  : >"$T/serve.log"
+  "$TRAWL" serve -q --listen 127.0.0.1:0 "$2=$1" 2>>"$T/serve.log" &
   SERVER_PID=$!
   for _ in $(seq 100); do
     PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$T/serve.log")

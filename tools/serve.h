@@ -77,7 +77,7 @@ typedef struct srv_index {
     pthread_mutex_t reopen_mu; /* one reopen at a time */
     int64_t dir_mtime_ns;      /* of dir at the last reopen (commits by others) */
     srv_ingester *ingester;    /* created with the index */
-    atomic_uint_fast64_t commits, ingest_bytes, docs_added, docs_replaced, docs_failed, docs_deleted;
+    atomic_uint_fast64_t commits, ingest_bytes, docs_added, docs_replaced, docs_failed, docs_deleted, merges;
 } srv_index;
 
 /* Opens the index in dir under name (validated by the caller) and adds it to

@@ -8,7 +8,8 @@
  * documents, commits once — one fsync for the whole group — reopens the
  * index so new searches see the commit, and only then completes each batch
  * with its counts and the new generation. A request is thus answered only
- * when its documents are durable. The queue is bounded in bytes: a batch that
+ * when its documents are durable. Segments are merged (the library's tiered
+ * policy) once the queue has been idle for a moment, not after every commit. The queue is bounded in bytes: a batch that
  * does not fit is refused (429) before it is read into the queue.
  */
 #include "serve.h"
@@ -29,7 +30,11 @@ struct srv_ingester {
     int stop, joined;
     pthread_t thread;
     trawl_writer *w; /* the ingester thread's only */
+    int merge_due;   /* commits since the last merge (ingester thread only) */
 };
+
+/* How long the queue must stay empty before segments are merged (ms). */
+#define SRV_MERGE_IDLE_MS 250
 
 int srv_ingest_admit(srv_index *ix, size_t len) {
     srv_ingester *g = ix->ingester;
@@ -314,6 +319,9 @@ static void run_group(srv_ingester *g, srv_batch *list) {
             g->w = NULL;
         }
         trawl_free(msg);
+        /* Merges wait until the queue is idle (merge_when_idle), not in the
+         * acknowledgement path of every commit. */
+        if (g->w) trawl_writer_set_auto_merge(g->w, 0);
     }
     gr.snap = srv_snap_get(ix);
     gr.state = json_object();
@@ -342,6 +350,7 @@ static void run_group(srv_ingester *g, srv_batch *list) {
         g->w = NULL;
     } else if (added > 0) {
         atomic_fetch_add(&ix->commits, 1);
+        g->merge_due = 1;
         srv_index_reopen(ix, 1);
     }
     srv_snap *sn = srv_snap_get(ix);
@@ -368,8 +377,35 @@ static void run_group(srv_ingester *g, srv_batch *list) {
     }
 }
 
+/* Called with g->mu held after a group: when commits were made and no batch
+ * arrives for SRV_MERGE_IDLE_MS, merges segments by the library's tiered
+ * policy (a commit of its own) and reopens the index. Returns with g->mu held. */
+static void merge_when_idle(srv_ingester *g) {
+    if (!g->merge_due || !g->w || g->stop) return;
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_nsec += (long)SRV_MERGE_IDLE_MS * 1000000L;
+    dl.tv_sec += dl.tv_nsec / 1000000000L;
+    dl.tv_nsec %= 1000000000L;
+    while (!g->head && !g->stop && pthread_cond_timedwait(&g->cv, &g->mu, &dl) != ETIMEDOUT) {}
+    if (g->head || g->stop) return;
+    g->merge_due = 0;
+    pthread_mutex_unlock(&g->mu);
+    if (trawl_writer_merge(g->w, 0) == TRAWL_OK) {
+        atomic_fetch_add(&g->ix->merges, 1);
+        srv_index_reopen(g->ix, 1);
+    } else {
+        /* The commits are durable; a writer that failed can only be closed. */
+        fprintf(stderr, "trawl serve: merging %s: %s\n", g->ix->name, trawl_writer_errmsg(g->w));
+        trawl_writer_close(g->w);
+        g->w = NULL;
+    }
+    pthread_mutex_lock(&g->mu);
+}
+
 /* The ingester thread: waits for batches, lets more join for a bounded
- * delay, runs them as one group; on stop, drains the queue first. */
+ * delay, runs them as one group, merges when idle; on stop, drains the
+ * queue first. */
 static void *ingester_main(void *arg) {
     srv_ingester *g = arg;
     unsigned delay = g->s->cfg.commit_delay_ms;
@@ -390,6 +426,7 @@ static void *ingester_main(void *arg) {
         pthread_mutex_unlock(&g->mu);
         run_group(g, list);
         pthread_mutex_lock(&g->mu);
+        merge_when_idle(g);
     }
     pthread_mutex_unlock(&g->mu);
     return NULL;

@@ -110,6 +110,7 @@ static void write_index_family(FILE *f, srv_index **list, size_t n, srv_snap **s
             case 3: v = snaps[i]->generation; break;
             case 4: v = atomic_load(&list[i]->commits); break;
             case 5: v = atomic_load(&list[i]->ingest_bytes); break;
+            case 6: v = atomic_load(&list[i]->merges); break;
         }
         fprintf(f, "%s{index=\"%s\"} %llu\n", name, list[i]->name, (unsigned long long)v);
     }
@@ -134,6 +135,8 @@ char *srv_metrics_text(srv_server *s, size_t *len) {
         write_index_family(f, list, n, snaps, "trawl_index_generation", "gauge", "Generation of the served commit.", 3);
         write_index_family(f, list, n, snaps, "trawl_index_commits_total", "counter",
                            "Commits made by this server's ingestion.", 4);
+        write_index_family(f, list, n, snaps, "trawl_index_merges_total", "counter",
+                           "Merges made by this server's ingester when idle.", 6);
         write_index_family(f, list, n, snaps, "trawl_ingest_bytes_total", "counter",
                            "Bytes of document batches ingested.", 5);
         fputs("# HELP trawl_ingest_documents_total Documents ingested, by result.\n"

