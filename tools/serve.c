@@ -185,6 +185,7 @@ static int open_listener(const char *spec, int have_admin_key, int *usage, char 
     }
     freeaddrinfo(res);
     struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
     socklen_t sl = sizeof ss;
     char addr[INET6_ADDRSTRLEN] = "?";
     unsigned p = 0;
