@@ -75,6 +75,7 @@ struct trawl_index {
     uint64_t generation;
     tw_view view;                  /* segments, deletions, global fields, kernels (trawl_open_options_set_simd) */
     char **seg_names, **del_names; /* per view segment: its file and deletion file (or NULL) names */
+    uint32_t names_cap;            /* entries allocated in seg_names and del_names (NULL when unset) */
     /* Idle query contexts (a search takes one; they are costly to make). */
     pthread_mutex_t pool_lock;
     tw_qctx *pool[8];

@@ -43,7 +43,9 @@ void trawl_index_close(trawl_index *idx) {
     if (!idx) return;
     for (int k = 0; k < idx->npool; k++) tw_qctx_free(idx->pool[k]);
     pthread_mutex_destroy(&idx->pool_lock);
-    for (uint32_t i = 0; i < idx->view.nsegs && idx->seg_names; i++) {
+    /* Every allocated entry: an open that failed part-way has named more
+     * segments than its view holds. */
+    for (uint32_t i = 0; i < idx->names_cap; i++) {
         free(idx->seg_names[i]);
         free(idx->del_names[i]);
     }
@@ -66,6 +68,7 @@ static trawl_index *index_new_k(const char *dir, const struct tw_kernels *k, con
         trawl_index_close(idx);
         return NULL;
     }
+    idx->names_cap = nsegs;
     return idx;
 }
 
