@@ -111,7 +111,7 @@ static int open_once(const char *dir, const struct tw_kernels *k, const trawl_in
         int64_t o = old_segment(old, m.segs[i].name);
         tw_segment *seg;
         roaring_bitmap_t *deleted = NULL;
-        if (o >= 0) { /* unchanged: shared */
+        if (old && o >= 0) { /* unchanged: shared (o >= 0 only when there is an old snapshot) */
             seg = old->view.segs[o].seg;
             tw_segment_ref(seg);
         } else {
@@ -131,7 +131,8 @@ static int open_once(const char *dir, const struct tw_kernels *k, const trawl_in
         } else if (seg->ndocs != m.segs[i].docs || strcmp(seg->lang, m.lang) != 0) {
             rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s/%s: meta section: does not match the manifest", dir,
                         m.segs[i].name);
-        } else if (m.segs[i].del && o >= 0 && old->del_names[o] && strcmp(old->del_names[o], m.segs[i].del) == 0) {
+        } else if (m.segs[i].del && old && o >= 0 && old->del_names[o] &&
+                   strcmp(old->del_names[o], m.segs[i].del) == 0) {
             if (!(deleted = roaring_bitmap_copy(old->view.segs[o].deleted)))
                 rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
         } else if (m.segs[i].del) {

@@ -43,6 +43,7 @@ void srv_error(srv_response *rs, int status, const char *code, long position, co
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): started on the line above (checker false positive)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     json_decref(rs->json);
