@@ -7,6 +7,7 @@
  * error goes through (srv_error) and small request/JSON helpers.
  */
 #include "serve.h"
+#include "jsonstr.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -85,52 +86,8 @@ int srv_key_equal(const char *given, size_t given_len, const char *want) {
     return diff == 0;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..len), or 0 if none starts there. */
-static size_t utf8_len(const unsigned char *s, size_t len) {
-    unsigned char c = s[0];
-    if (c < 0x80) return 1;
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (len < n) return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return n;
-}
-
 json_t *srv_json_stringn(const char *s, size_t len) {
-    if (!s) return json_null();
-    json_t *v = json_stringn(s, len);
-    if (v || len > (SIZE_MAX - 1) / 3) return v;
-    char *buf = malloc(len * 3 + 1);
-    if (!buf) return NULL;
-    size_t o = 0;
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_len(u + i, len - i);
-        if (n == 0) {
-            memcpy(buf + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            i++;
-        } else {
-            memcpy(buf + o, u + i, n);
-            o += n;
-            i += n;
-        }
-    }
-    v = json_stringn(buf, o);
-    free(buf);
-    return v;
+    return json_text(s, len);
 }
 
 /* Does path match pattern? Fills rq->name / rq->id from {name} / {id}. */
