@@ -52,6 +52,11 @@ typedef struct bench_queries {
  * skipped). Returns 0, or -1 with a message in err. Free with bench_queries_free. */
 int bench_queries_load(const char *path, bench_queries *out, char *err, size_t errlen);
 void bench_queries_free(bench_queries *qs);
+/* Splits line[0..len) into q's words as bench_queries_load does (q->nwords
+ * may be 0). Returns 0, or -1 when out of memory (q then holds what was split;
+ * free it with bench_query_free either way). */
+int bench_query_split(const char *line, size_t len, bench_query *q);
+void bench_query_free(bench_query *q);
 
 /* The answer to one query: the exact total and up to K external ids, best
  * first. Adapters append ids with bench_result_add; the buffers are reused
@@ -132,6 +137,13 @@ void bench_seterr(char *err, size_t errlen, const char *fmt, ...)
 int bench_cmd_gen(int argc, char **argv);
 int bench_cmd_genq(int argc, char **argv);
 int bench_cmd_kernels(int argc, char **argv);
+int bench_cmd_relevance(int argc, char **argv);
+
+/* Configures the trawl adapter's handle h (from its open) for the `or` class
+ * with spec, a comma list of key=value: op=or|and|auto, ranking=bm25|bm25f,
+ * k1=X, b=X, w.FIELD=X (field weight); "" restores the defaults (OR, BM25).
+ * Returns 0, or -1 with a message in err. */
+int bench_trawl_configure(void *h, const char *spec, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -170,6 +170,54 @@ static int tr_run(void *h, bench_class cls, const bench_query *q, size_t k, benc
     return 0;
 }
 
+int bench_trawl_configure(void *h, const char *spec, char *err, size_t errlen) {
+    trawl_handle *t = h;
+    trawl_options *o = trawl_options_new();
+    char buf[1024];
+    if (!o) {
+        bench_seterr(err, errlen, "out of memory");
+        return -1;
+    }
+    trawl_options_set_snippets(o, 0);
+    trawl_options_set_or(o, 1);
+    snprintf(buf, sizeof buf, "%s", spec ? spec : "");
+    double k1 = 1.2, b = 0.75;
+    int rc = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq) {
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        const char *key = tok, *val = eq + 1;
+        char *end;
+        double x = strtod(val, &end);
+        int num = end != val && *end == '\0';
+        if (strcmp(key, "op") == 0 && strcmp(val, "or") == 0)
+            trawl_options_set_or(o, 1);
+        else if (strcmp(key, "op") == 0 && strcmp(val, "and") == 0)
+            trawl_options_set_or(o, 0);
+        else if (strcmp(key, "k1") == 0 && num)
+            k1 = x;
+        else if (strcmp(key, "b") == 0 && num)
+            b = x;
+        else if (strncmp(key, "w.", 2) == 0 && num)
+            rc = trawl_options_set_field_weight(o, key + 2, x) == TRAWL_OK ? 0 : -1;
+        else
+            rc = -1;
+    }
+    if (rc == 0 && trawl_options_set_bm25(o, k1, b) != TRAWL_OK) rc = -1;
+    if (rc != 0) {
+        bench_seterr(err, errlen, "bad trawl variant '%s'", spec);
+        trawl_options_free(o);
+        return -1;
+    }
+    trawl_options_free(t->any);
+    t->any = o;
+    return 0;
+}
+
 static const bench_engine trawl_engine = {"trawl", trawl_version, tr_build, tr_open, tr_run, tr_close};
 
 const bench_engine *bench_engine_trawl(void) {

@@ -7,6 +7,7 @@
  *   trawl-bench query [--engine E] INDEX_DIR QUERIES.txt CLASS K
  *   trawl-bench compare CORPUS.jsonl QUERY_DIR
  *   trawl-bench kernels                         kernel micro-benchmark (kernels_bench.c)
+ *   trawl-bench relevance [SETS_DIR [SET...]]   ranking quality (relevance.c)
  *
  * E is trawl (default), fts5 (alias sqlite) or xapian. Figures go to stdout as
  * one JSON object a line; compare ends with a Markdown table of trawl's ratio
@@ -70,7 +71,8 @@ static void usage(void) {
           "       trawl-bench index [--engine trawl|fts5|xapian] CORPUS.jsonl INDEX_DIR\n"
           "       trawl-bench query [--engine trawl|fts5|xapian] INDEX_DIR QUERIES.txt and|or|phrase|count K\n"
           "       trawl-bench compare CORPUS.jsonl QUERY_DIR\n"
-          "       trawl-bench kernels\n",
+          "       trawl-bench kernels\n"
+          "       trawl-bench relevance [SETS_DIR [SET...]]\n",
           stderr);
 }
 
@@ -594,6 +596,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "query") == 0) return cmd_query(argc, argv);
     if (strcmp(cmd, "compare") == 0) return cmd_compare(argc, argv);
     if (strcmp(cmd, "kernels") == 0) return bench_cmd_kernels(argc, argv);
+    if (strcmp(cmd, "relevance") == 0) return bench_cmd_relevance(argc, argv);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage();
         return 0;

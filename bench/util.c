@@ -42,7 +42,7 @@ static int word_byte(unsigned char c) {
 }
 
 /* Splits line[0..len) into lowercased words appended to q. Returns 0 or -1 (OOM). */
-static int split_words(const char *line, size_t len, bench_query *q) {
+int bench_query_split(const char *line, size_t len, bench_query *q) {
     size_t i = 0, cap = 0;
     while (i < len) {
         while (i < len && !word_byte((unsigned char)line[i])) i++;
@@ -68,7 +68,7 @@ static int split_words(const char *line, size_t len, bench_query *q) {
     return 0;
 }
 
-static void query_free(bench_query *q) {
+void bench_query_free(bench_query *q) {
     for (size_t i = 0; i < q->nwords; i++) free(q->words[i]);
     free(q->words);
     q->words = NULL;
@@ -90,21 +90,21 @@ int bench_queries_load(const char *path, bench_queries *out, char *err, size_t e
     int rc = 0;
     while ((len = getline(&line, &linecap, f)) >= 0) {
         bench_query q = {NULL, 0};
-        if (split_words(line, (size_t)len, &q) != 0) {
-            query_free(&q);
+        if (bench_query_split(line, (size_t)len, &q) != 0) {
+            bench_query_free(&q);
             rc = -1;
             bench_seterr(err, errlen, "out of memory");
             break;
         }
         if (q.nwords == 0) {
-            query_free(&q);
+            bench_query_free(&q);
             continue;
         }
         if (out->n == cap) {
             size_t ncap = cap ? cap * 2 : 256;
             bench_query *nq = realloc(out->q, ncap * sizeof *nq);
             if (!nq) {
-                query_free(&q);
+                bench_query_free(&q);
                 rc = -1;
                 bench_seterr(err, errlen, "out of memory");
                 break;
@@ -125,7 +125,7 @@ int bench_queries_load(const char *path, bench_queries *out, char *err, size_t e
 }
 
 void bench_queries_free(bench_queries *qs) {
-    for (size_t i = 0; i < qs->n; i++) query_free(&qs->q[i]);
+    for (size_t i = 0; i < qs->n; i++) bench_query_free(&qs->q[i]);
     free(qs->q);
     qs->q = NULL;
     qs->n = 0;
