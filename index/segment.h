@@ -19,6 +19,8 @@
 
 #include "error.h"
 #include "rview.h"
+#include "schema.h"
+#include "typed.h"
 
 #define TW_SEG_MAGIC "TRAWLSEG"
 #define TW_SEG_END_MAGIC "TRAWLEND"
@@ -102,6 +104,14 @@ typedef struct tw_segment {
     /* References beyond the first (tw_segment_ref): indexes reopened from one
      * another share their unchanged segments. */
     _Atomic unsigned extra_refs;
+    /* Typed fields (format version 2; none in version 1): the schema the
+     * segment was written with (NULL in version 1), its keyword fields and
+     * its date/number columns (typed.h). */
+    tw_schema *schema;
+    tw_kwfield *kw;
+    uint32_t nkw;
+    tw_colfield *cols;
+    uint32_t ncols;
 } tw_segment;
 
 /* Maps and validates the segment file at path: header, footer, section table,
