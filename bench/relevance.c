@@ -30,7 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_VARIANTS "or:op=or;and:op=and"
+#define DEFAULT_VARIANTS "or:op=or;and:op=and;auto:op=auto"
 #define K 10
 #define MAX_ROWS 4096
 

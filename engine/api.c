@@ -69,7 +69,16 @@ void trawl_options_set_offset(trawl_options *o, size_t off) {
     if (o) o->p.offset = off;
 }
 void trawl_options_set_or(trawl_options *o, int on) {
-    if (o) o->p.use_or = on != 0;
+    if (!o) return;
+    o->p.use_or = on != 0;
+    o->p.auto_op = 0;
+}
+trawl_rc trawl_options_set_op(trawl_options *o, trawl_op op) {
+    if (!o || (op != TRAWL_OP_AND && op != TRAWL_OP_OR && op != TRAWL_OP_AUTO)) return TRAWL_EINVAL;
+    /* AUTO parses as OR where one parse serves (statistics). */
+    o->p.use_or = op != TRAWL_OP_AND;
+    o->p.auto_op = op == TRAWL_OP_AUTO;
+    return TRAWL_OK;
 }
 void trawl_options_set_explain(trawl_options *o, int on) {
     if (o) o->p.explain = on != 0;

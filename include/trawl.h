@@ -290,6 +290,16 @@ TRAWL_API void trawl_options_set_limit(trawl_options *o, size_t k);       /* [10
 TRAWL_API void trawl_options_set_offset(trawl_options *o, size_t offset); /* [0] */
 /* Default operator between terms: 0 = AND [default], 1 = OR. */
 TRAWL_API void trawl_options_set_or(trawl_options *o, int use_or);
+/* Default operator between terms, a superset of trawl_options_set_or (the
+ * later of the two calls wins): TRAWL_OP_AND [default], TRAWL_OP_OR, or
+ * TRAWL_OP_AUTO — the documents matching the query with AND first, ranked
+ * among themselves, then the other documents matching it with OR, ranked among
+ * themselves, so that a long query does not come back empty. With AUTO the
+ * total counts every document of both parts (the OR total: the AND matches are
+ * among the OR ones) and trawl_index_query_stats gives the statistics of the
+ * OR query (a superset of the AND one's). TRAWL_EINVAL for another value. */
+typedef enum trawl_op { TRAWL_OP_AND = 0, TRAWL_OP_OR = 1, TRAWL_OP_AUTO = 2 } trawl_op;
+TRAWL_API trawl_rc trawl_options_set_op(trawl_options *o, trawl_op op);
 /* Collect a per-hit score breakdown (trawl_results_explain). [0] */
 TRAWL_API void trawl_options_set_explain(trawl_options *o, int on);
 /* Load titles and build snippets for hits. [1] */

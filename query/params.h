@@ -18,6 +18,7 @@ typedef struct tw_field_weight {
 typedef struct tw_params {
     size_t limit, offset;     /* hits offset..offset+limit of the ranking */
     int use_or;               /* juxtaposed clauses are SHOULD (else MUST) */
+    int auto_op;              /* `auto`: the AND ranking first, then the rest of the OR one (query.c) */
     int explain;              /* produce a score explanation per hit */
     int snippets;             /* produce title and snippets per hit */
     int count_only;           /* only the total: no hits */

@@ -8,6 +8,10 @@
  * cursor tree for every other shape), counting
  * every match and keeping the best offset+limit in a heap → load ids, titles,
  * snippets and explanations for the hits returned.
+ *
+ * The `auto` operator (p->auto_op) runs the query twice: with AND as the
+ * default operator, then with OR, and returns the AND ranking followed by the
+ * documents of the OR ranking that the AND one lacks (run_auto).
  */
 #include "query.h"
 
@@ -86,19 +90,147 @@ static int load_stored(const tw_view *v, tw_analyzer *an, const highlight *hl, t
     return rc;
 }
 
+static void hit_free(tw_hit *h) {
+    free(h->id);
+    free(h->title);
+    for (int k = 0; k < 3; k++) free(h->snip[k]);
+    free(h->explain);
+    memset(h, 0, sizeof *h);
+}
+
 void tw_hits_free(tw_hits *r) {
-    for (size_t i = 0; i < r->n; i++) {
-        free(r->hits[i].id);
-        free(r->hits[i].title);
-        for (int k = 0; k < 3; k++) free(r->hits[i].snip[k]);
-        free(r->hits[i].explain);
-    }
+    for (size_t i = 0; i < r->n; i++) hit_free(&r->hits[i]);
     free(r->hits);
     memset(r, 0, sizeof *r);
 }
 
+static int cmp_place(const void *x, const void *y) {
+    const tw_hit *a = x, *b = y;
+    if (a->seg != b->seg) return a->seg < b->seg ? -1 : 1;
+    return a->doc < b->doc ? -1 : a->doc > b->doc;
+}
+
+typedef struct auto_sets {
+    roaring_bitmap_t **or_set; /* per segment: the live OR matches */
+    uint64_t outside;          /* AND matches not among them */
+} auto_sets;
+
+static int add_or_match(void *c, uint32_t si, uint32_t d) {
+    roaring_bitmap_add(((auto_sets *)c)->or_set[si], d);
+    return 0;
+}
+
+static int count_outside(void *c, uint32_t si, uint32_t d) {
+    auto_sets *x = c;
+    x->outside += !roaring_bitmap_contains(x->or_set[si], d);
+    return 0;
+}
+
+/* How many documents match text[0..len) with AND but not with OR, into *n.
+ * Without a negation (no '-' and no NOT in the text) that is none: turning
+ * MUST clauses into SHOULD ones only widens a Boolean without negations.
+ * Otherwise both match sets are walked. 0 or a trawl_rc. */
+static int and_outside_or(const tw_view *v, tw_qctx *ctx, const char *text, size_t len, uint64_t *n, char *err,
+                          size_t errcap) {
+    *n = 0;
+    int neg = memchr(text, '-', len) != NULL;
+    for (size_t i = 0; i + 3 <= len && !neg; i++) neg = memcmp(text + i, "NOT", 3) == 0;
+    if (!neg) return 0;
+    char *q = strndup(text, len);
+    auto_sets x = {calloc(v->nsegs ? v->nsegs : 1, sizeof *x.or_set), 0};
+    int rc = q && x.or_set ? 0 : TRAWL_ENOMEM;
+    for (uint32_t s = 0; s < v->nsegs && rc == 0; s++)
+        if (!(x.or_set[s] = roaring_bitmap_create())) rc = TRAWL_ENOMEM;
+    if (rc == 0) rc = tw_query_matches(v, ctx, q, 1, add_or_match, &x, err, errcap);
+    if (rc == 0) rc = tw_query_matches(v, ctx, q, 0, count_outside, &x, err, errcap);
+    for (uint32_t s = 0; x.or_set && s < v->nsegs; s++)
+        if (x.or_set[s]) roaring_bitmap_free(x.or_set[s]);
+    free(x.or_set);
+    free(q);
+    *n = x.outside;
+    return rc;
+}
+
+/* The `auto` operator: documents matching the query with AND as the default
+ * operator first, in their AND ranking, then the other documents matching it
+ * with OR, in their OR ranking. The exact total is the size of the union:
+ * the OR total plus the AND matches outside the OR set (none unless the query
+ * has a negation: and_outside_or). Both rankings are exact (each executor's
+ * pruning is), so the merged one is too. */
+static int run_auto(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char *text, size_t len, tw_hits *out,
+                    char *err, size_t errcap, long *erroff) {
+    tw_params pa = *p, po;
+    pa.auto_op = 0;
+    pa.use_or = 0;
+    size_t want = p->offset + p->limit;
+    if (!p->count_only && (want < p->offset || want > TW_MAX_HITS))
+        return tw_err(err, errcap, TRAWL_ELIMIT, "offset + limit exceeds %u", TW_MAX_HITS);
+    pa.offset = 0;
+    pa.limit = want;
+    po = pa;
+    po.use_or = 1;
+    uint64_t outside = 0;
+    tw_hits all, some;
+    if (p->count_only) {
+        int rc = tw_query_run(v, &po, ctx, text, len, out, err, errcap, erroff);
+        if (rc == 0) rc = and_outside_or(v, ctx, text, len, &outside, err, errcap);
+        if (rc) tw_hits_free(out);
+        out->total += outside;
+        return rc;
+    }
+    memset(&some, 0, sizeof some);
+    int rc = tw_query_run(v, &pa, ctx, text, len, &all, err, errcap, erroff);
+    if (rc) return rc;
+    /* Every AND match is held when fewer than want came back. */
+    if (all.n >= want) {
+        po.count_only = 1;
+        po.snippets = po.explain = 0;
+    }
+    rc = tw_query_run(v, &po, ctx, text, len, &some, err, errcap, erroff);
+    if (rc == 0) rc = and_outside_or(v, ctx, text, len, &outside, err, errcap);
+    tw_hit *place = NULL, *merged = NULL;
+    if (rc == 0 && !(place = malloc(sizeof *place * (all.n ? all.n : 1)))) rc = TRAWL_ENOMEM;
+    if (rc == 0 && !(merged = calloc(want ? want : 1, sizeof *merged))) rc = TRAWL_ENOMEM;
+    if (rc) {
+        if (rc == TRAWL_ENOMEM && !err[0]) tw_err(err, errcap, rc, "out of memory");
+        free(place);
+        tw_hits_free(&all);
+        tw_hits_free(&some);
+        return rc;
+    }
+    memcpy(place, all.hits, sizeof *place * all.n);
+    qsort(place, all.n, sizeof *place, cmp_place);
+    size_t n = 0;
+    for (size_t i = 0; i < all.n && n < want; i++) {
+        merged[n++] = all.hits[i];
+        memset(&all.hits[i], 0, sizeof all.hits[i]);
+    }
+    for (size_t i = 0; i < some.n && n < want; i++)
+        if (!bsearch(&some.hits[i], place, all.n, sizeof *place, cmp_place)) {
+            merged[n++] = some.hits[i];
+            memset(&some.hits[i], 0, sizeof some.hits[i]);
+        }
+    free(place);
+    memset(out, 0, sizeof *out);
+    out->total = some.total + outside;
+    size_t first = p->offset < n ? p->offset : n;
+    for (size_t i = 0; i < first; i++) hit_free(&merged[i]);
+    memmove(merged, merged + first, sizeof *merged * (n - first));
+    out->hits = merged;
+    out->n = n - first;
+    tw_hits_free(&all);
+    tw_hits_free(&some);
+    return 0;
+}
+
 int tw_query_run(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char *text, size_t len, tw_hits *out,
                  char *err, size_t errcap, long *erroff) {
+    if (p->auto_op) {
+        memset(out, 0, sizeof *out);
+        *erroff = -1;
+        tw_err_clear(err, errcap);
+        return run_auto(v, p, ctx, text, len, out, err, errcap, erroff);
+    }
     memset(out, 0, sizeof *out);
     *erroff = -1;
     tw_err_clear(err, errcap);

@@ -718,7 +718,7 @@ OR_API void or_finish(or_corpus *c) {
 /* Scoring                                                                   */
 
 typedef struct or_opts {
-    int use_or;
+    int use_or; /* 0 AND, 1 OR, 2 auto (AND matches first, then the other OR matches) */
     double k1, b;
     size_t nw;
     const char *wname[OR_MAX_FIELDS];
@@ -740,13 +740,13 @@ OR_API double or_weight(const or_opts *o, const char *field) {
 /* Sets the search options that o describes (besides limit/offset). */
 OR_API int or_opts_apply(const or_opts *o, trawl_options *t) {
     int rc = trawl_options_set_bm25(t, o->k1, o->b);
-    trawl_options_set_or(t, o->use_or);
+    if (rc == 0) rc = trawl_options_set_op(t, (trawl_op)o->use_or);
     for (size_t i = 0; i < o->nw && rc == 0; i++) rc = trawl_options_set_field_weight(t, o->wname[i], o->w[i]);
     return rc;
 }
 
 OR_API void or_opts_describe(const or_opts *o, or_buf *b) {
-    or_buf_printf(b, "mode=%s k1=%g b=%g", o->use_or ? "OR" : "AND", o->k1, o->b);
+    or_buf_printf(b, "mode=%s k1=%g b=%g", o->use_or == 2 ? "AUTO" : o->use_or ? "OR" : "AND", o->k1, o->b);
     for (size_t i = 0; i < o->nw; i++) or_buf_printf(b, " w[%s]=%g", o->wname[i], o->w[i]);
 }
 
@@ -1080,6 +1080,32 @@ OR_API int or_q_eval(const or_corpus *c, const or_opts *o, const or_q *q, const 
     return rc;
 }
 
+/* or_q_eval of the whole query under o's operator. For auto (use_or 2), the
+ * query is evaluated with AND and with OR: a document matches when either
+ * matches, takes the AND score and tier 1 where AND matches, else the OR
+ * score and tier 0 (tier may be NULL otherwise; zeroed, ndocs long). */
+OR_API int or_q_eval_op(const or_corpus *c, const or_opts *o, const or_q *q, double *score, uint8_t *match,
+                        uint8_t *tier) {
+    if (o->use_or != 2) return or_q_eval(c, o, q, NULL, score, match);
+    or_opts oa = *o, oo = *o;
+    oa.use_or = 0;
+    oo.use_or = 1;
+    double *sa = or_xcalloc(c->ndocs, sizeof *sa);
+    uint8_t *ma = or_xcalloc(c->ndocs, 1);
+    int ra = or_q_eval(c, &oa, q, NULL, sa, ma);
+    int rc = or_q_eval(c, &oo, q, NULL, score, match);
+    if (ra < 0 && rc >= 0) rc = ra;
+    for (size_t d = 0; d < c->ndocs && rc >= 0; d++)
+        if (ma[d]) {
+            match[d] = 1;
+            score[d] = sa[d];
+            tier[d] = 1;
+        }
+    free(sa);
+    free(ma);
+    return rc;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Comparing results                                                         */
 
@@ -1089,9 +1115,10 @@ OR_API int or_close(double a, double b, double rel) {
     return fabs(a - b) <= rel * m || fabs(a - b) <= 1e-12;
 }
 
-/* Sorts idx[0..n) by score descending, then index ascending (insertion order):
- * a bottom-up merge sort, since qsort has no context argument for score. */
-OR_API void or_rank(size_t *idx, size_t n, const double *score) {
+/* Sorts idx[0..n) by tier descending (tier may be NULL: all equal), then
+ * score descending, then index ascending (insertion order): a bottom-up merge
+ * sort, since qsort has no context argument for score. */
+OR_API void or_rank(size_t *idx, size_t n, const double *score, const uint8_t *tier) {
     size_t *tmp, width, i;
     if (n < 2) return;
     tmp = or_xmalloc(n * sizeof *tmp);
@@ -1100,7 +1127,9 @@ OR_API void or_rank(size_t *idx, size_t n, const double *score) {
             size_t lo = i, mid = i + width < n ? i + width : n, hi = i + 2 * width < n ? i + 2 * width : n;
             size_t a = lo, b = mid, k = lo;
             while (a < mid && b < hi) {
-                int take_b = score[idx[b]] > score[idx[a]] || (score[idx[b]] == score[idx[a]] && idx[b] < idx[a]);
+                int ta = tier ? tier[idx[a]] : 0, tb = tier ? tier[idx[b]] : 0;
+                int take_b = tb > ta || (tb == ta && (score[idx[b]] > score[idx[a]] ||
+                                                      (score[idx[b]] == score[idx[a]] && idx[b] < idx[a])));
                 tmp[k++] = take_b ? idx[b++] : idx[a++];
             }
             while (a < mid) tmp[k++] = idx[a++];
@@ -1134,19 +1163,22 @@ OR_API void or_fail(or_stats *st, const char *fmt, ...) {
  * live matching document, returned once, with a score within 1e-6 relative of
  * the oracle's; the hit at rank offset+i has the oracle score expected at that
  * rank (within 1e-9 relative: near-ties may come in either order); hits with
- * bit-identical engine scores come in insertion order. label describes the
- * query. Returns the number of failures found. */
+ * bit-identical engine scores come in insertion order. With tier (auto; may
+ * be NULL) documents of a higher tier come first and the order checks apply
+ * within a tier. label describes the query. Returns the number of failures
+ * found. */
 OR_API long or_check(or_stats *st, const or_corpus *c, const char *label, const trawl_results *r, const double *score,
-                     const uint8_t *match, size_t offset, size_t limit) {
+                     const uint8_t *match, const uint8_t *tier, size_t offset, size_t limit) {
     size_t nexp = 0, d, i, want, got;
     size_t *exp = or_xmalloc(c->ndocs * sizeof *exp);
     uint8_t *seen = or_xcalloc(c->ndocs, 1);
     long before = st->failures, prev = -1;
     double prev_score = 0;
+    int last_tier = 1;
 
     for (d = 0; d < c->ndocs; d++)
         if (c->docs[d].live && match[d]) exp[nexp++] = d;
-    or_rank(exp, nexp, score);
+    or_rank(exp, nexp, score, tier);
     st->checks++;
     if (trawl_results_total(r) != nexp)
         or_fail(st, "%s: total: engine %llu, oracle %zu", label, (unsigned long long)trawl_results_total(r), nexp);
@@ -1173,6 +1205,11 @@ OR_API long or_check(or_stats *st, const or_corpus *c, const char *label, const 
         if (!or_close(os, xs, 1e-9))
             or_fail(st, "%s: rank %zu: engine has '%s' (oracle score %.15g), oracle expects '%s' (score %.15g)", label,
                     offset + i, id, os, c->docs[exp[offset + i]].raw.id, xs);
+        if (tier && i > 0 && tier[di] > last_tier)
+            or_fail(st, "%s: rank %zu: '%s' has every word but comes after a document that lacks some", label,
+                    offset + i, id);
+        if (tier) last_tier = tier[di];
+        if (prev >= 0 && tier && tier[prev] != tier[di]) prev = -1; /* a new tier */
         if (prev >= 0 && es == prev_score && di < prev)
             or_fail(st, "%s: rank %zu: equal scores %.15g but '%s' (inserted later) comes before '%s'", label,
                     offset + i, es, c->docs[prev].raw.id, id);

@@ -4,8 +4,8 @@
  * A seeded synthetic corpus (oracle.h: Zipfian words with English suffixes,
  * titles, bodies, tags arrays, a summary field in one commit only, values that
  * are not text) is indexed in three commits, so three segments whose
- * statistics must be combined. Random queries of 1-4 words, in AND and OR
- * mode, with limits 10 and 50, offsets and non-default BM25 parameters and
+ * statistics must be combined. Random queries of 1-4 words, in AND, OR and auto
+ * mode (auto: the AND ranking, then the rest of the OR one), with limits 10 and 50, offsets and non-default BM25 parameters and
  * field weights, are run through trawl_search and compared with the oracle's
  * exhaustive ranking (oracle.h or_check): same total, same ids in order (near
  * ties in either order), scores within 1e-6 relative. Explanations must be
@@ -82,7 +82,7 @@ static void pick_opts(ctx *x, or_opts *o) {
     static const double k1s[] = {0.5, 0.9, 2.0, 0.0};
     static const double bs[] = {0.3, 1.0, 0.0, 0.6};
     or_opts_default(o);
-    o->use_or = or_chance(&x->r, 0.5);
+    o->use_or = (int)or_below(&x->r, 3); /* AND, OR, auto */
     if (or_chance(&x->r, 0.35)) {
         o->k1 = k1s[or_below(&x->r, 4)];
         o->b = bs[or_below(&x->r, 4)];
@@ -117,7 +117,7 @@ static void run_query(ctx *x, const trawl_index *idx, const char *phase, long qn
     trawl_options *to = trawl_options_new();
     trawl_results *res = NULL;
     double *score = or_xcalloc(x->c.ndocs, sizeof *score);
-    uint8_t *match = or_xcalloc(x->c.ndocs, 1);
+    uint8_t *match = or_xcalloc(x->c.ndocs, 1), *tier = or_xcalloc(x->c.ndocs, 1);
 
     pick_opts(x, &o);
     for (i = 0; i < nwords; i++) {
@@ -138,7 +138,7 @@ static void run_query(ctx *x, const trawl_index *idx, const char *phase, long qn
     trawl_options_set_explain(to, explain);
     trawl_options_set_snippets(to, snippets);
 
-    orc = or_q_eval(&x->c, &o, g, NULL, score, match);
+    orc = or_q_eval_op(&x->c, &o, g, score, match, tier);
     rc = trawl_search(idx, qtext.p, to, &res);
     x->queries++;
     if (orc < 0) {
@@ -147,7 +147,7 @@ static void run_query(ctx *x, const trawl_index *idx, const char *phase, long qn
         or_fail(&x->st, "%s: trawl_search: %s (%s), oracle expects success", label.p, trawl_strerror(rc),
                 trawl_results_errmsg(res));
     } else {
-        or_check(&x->st, &x->c, label.p, res, score, match, offset, limit);
+        or_check(&x->st, &x->c, label.p, res, score, match, tier, offset, limit);
         if (trawl_results_total(res) > 0) x->with_hits++;
         if (trawl_results_count(res) > 0) x->nonempty_pages++;
         for (i = 0; i < trawl_results_count(res); i++) {
@@ -166,6 +166,7 @@ static void run_query(ctx *x, const trawl_index *idx, const char *phase, long qn
     or_buf_free(&label);
     free(score);
     free(match);
+    free(tier);
 }
 
 /* Generates n documents: fresh ids, or (replace) ids already used. */

@@ -7,6 +7,7 @@
  * same total and the very same hits — ids, order and bit-identical scores —
  * on a corpus built for ties: a tiny vocabulary, short fields and many
  * duplicate documents, over several segments with replaced documents.
+ * Queries run with AND, OR and auto as the default operator.
  * Every dispatch level of the kernels is exercised by re-opening the index
  * with trawl_open_options_set_simd scalar, sse4.1, avx2 and avx512.
  */
@@ -72,7 +73,7 @@ static void make_query(char *q, size_t cap, int *use_or) {
         case 1: /* AND */
         case 2: /* OR */
             for (int i = 0; i < n; i++) len += (size_t)snprintf(q + len, cap - len, "%s%s", i ? " " : "", word());
-            *use_or = kind == 2;
+            *use_or = kind == 2 ? 1 : rnd(3) == 0 ? 2 : 0; /* 2: auto */
             break;
         case 3: /* phrase, maybe in a field */
             snprintf(q, cap, "%s\"%s %s\"", rnd(3) == 0 ? "body:" : "", word(), word());
@@ -81,6 +82,10 @@ static void make_query(char *q, size_t cap, int *use_or) {
         case 5: /* a field */ snprintf(q, cap, "title:%s %s", word(), word()); break;
         default: /* three-word phrase */ snprintf(q, cap, "\"%s %s %s\"", word(), word(), word()); break;
     }
+}
+
+static const char *mode_name(int op) {
+    return op == 2 ? " (auto)" : op ? " (or)" : "";
 }
 
 typedef struct out {
@@ -94,7 +99,7 @@ static int search(trawl_index *idx, const char *q, int use_or, size_t k, size_t 
     trawl_options *opt = trawl_options_new();
     trawl_options_set_limit(opt, k);
     trawl_options_set_offset(opt, off);
-    trawl_options_set_or(opt, use_or);
+    trawl_options_set_op(opt, (trawl_op)use_or);
     trawl_options_set_snippets(opt, 0);
     trawl_options_set_exhaustive(opt, exhaustive);
     trawl_results *r;
@@ -127,8 +132,8 @@ static int run_queries(trawl_index *idx, const char *level, int nq) {
         if (search(idx, q, use_or, k, off, 0, &fast) || search(idx, q, use_or, k, off, 1, &slow)) return -1;
         if (fast.total != slow.total || fast.n != slow.n) {
             fprintf(stderr, "[%s] '%s'%s k=%zu off=%zu: total %llu hits %zu, exhaustive %llu hits %zu\n", level, q,
-                    use_or ? " (or)" : "", k, off, (unsigned long long)fast.total, fast.n,
-                    (unsigned long long)slow.total, slow.n);
+                    mode_name(use_or), k, off, (unsigned long long)fast.total, fast.n, (unsigned long long)slow.total,
+                    slow.n);
             bad++;
             continue;
         }
@@ -136,7 +141,7 @@ static int run_queries(trawl_index *idx, const char *level, int nq) {
             if (h > 0 && fast.scores[h] == fast.scores[h - 1]) ties++;
             if (strcmp(fast.ids[h], slow.ids[h]) != 0 || fast.scores[h] != slow.scores[h]) {
                 fprintf(stderr, "[%s] '%s'%s k=%zu off=%zu hit %zu: %s %.17g, exhaustive %s %.17g\n", level, q,
-                        use_or ? " (or)" : "", k, off, h, fast.ids[h], fast.scores[h], slow.ids[h], slow.scores[h]);
+                        mode_name(use_or), k, off, h, fast.ids[h], fast.scores[h], slow.ids[h], slow.scores[h]);
                 bad++;
                 break;
             }

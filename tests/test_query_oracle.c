@@ -7,7 +7,7 @@
  * two elements of an array, which must not match), prefixes, words that
  * analyze to nothing, field-qualified leaves and field:( ) groups, +x, -x,
  * NOT x, explicit AND, OR and parentheses — printed as query text, searched
- * in AND and OR mode with a limit above the number of documents, and compared
+ * in AND, OR and auto mode with a limit above the number of documents, and compared
  * with the oracle's evaluation of the same tree (oracle.h or_q_eval): the exact
  * set of matching ids (= total), every score within 1e-6 relative, the order.
  * Unknown fields (and the id and non-text fields, which are not text fields)
@@ -252,7 +252,7 @@ static or_q *gen_expr(ctx *x, int depth, const char *scope, int allow_bad) {
 static uint64_t check_query(ctx *x, const char *what, const or_q *q, const or_opts *o, size_t limit, size_t offset) {
     or_buf text = {0}, label = {0};
     double *score = or_xcalloc(x->c.ndocs, sizeof *score);
-    uint8_t *match = or_xcalloc(x->c.ndocs, 1);
+    uint8_t *match = or_xcalloc(x->c.ndocs, 1), *tier = or_xcalloc(x->c.ndocs, 1);
     trawl_options *to = trawl_options_new();
     trawl_results *res = NULL;
     uint64_t total = 0;
@@ -268,7 +268,7 @@ static uint64_t check_query(ctx *x, const char *what, const or_q *q, const or_op
     trawl_options_set_offset(to, offset);
     trawl_options_set_snippets(to, 0);
 
-    orc = or_q_eval(&x->c, o, q, NULL, score, match);
+    orc = or_q_eval_op(&x->c, o, q, score, match, tier);
     rc = trawl_search(x->ix, text.p, to, &res);
     x->queries++;
     if (orc < 0) {
@@ -284,7 +284,7 @@ static uint64_t check_query(ctx *x, const char *what, const or_q *q, const or_op
                 trawl_results_errmsg(res));
     } else {
         if (orc == OR_DROPPED) x->dropped++; /* match[] is all zero: nothing may match */
-        or_check(&x->st, &x->c, label.p, res, score, match, offset, limit);
+        or_check(&x->st, &x->c, label.p, res, score, match, tier, offset, limit);
         total = trawl_results_total(res);
         x->with_hits += total > 0;
         x->partial += total > 0 && total < x->c.nlive;
@@ -295,12 +295,13 @@ static uint64_t check_query(ctx *x, const char *what, const or_q *q, const or_op
     or_buf_free(&label);
     free(score);
     free(match);
+    free(tier);
     return total;
 }
 
 static void random_opts(ctx *x, or_opts *o) {
     or_opts_default(o);
-    o->use_or = or_chance(&x->r, 0.5);
+    o->use_or = (int)or_below(&x->r, 3); /* AND, OR, auto */
     if (or_chance(&x->r, 0.25)) {
         o->k1 = or_chance(&x->r, 0.5) ? 0.7 : 1.9;
         o->b = or_chance(&x->r, 0.5) ? 0.4 : 1.0;
@@ -384,7 +385,7 @@ static void fixed_cases(ctx *x) {
     body_phrase(x, ph, sizeof ph);
     snprintf(pre, sizeof pre, "%.3s", x->v.words[2]);
     snprintf(hy, sizeof hy, "%s-%s", a, c);
-    for (mode = 0; mode < 2; mode++) {
+    for (mode = 0; mode < 3; mode++) {
         or_q *cases[64];
         size_t n = 0, i, nested = 0;
         or_opts_default(&o);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_LIMIT = 1, OPT_OFFSET, OPT_OR, OPT_JSON, OPT_EXPLAIN, OPT_K1, OPT_B, OPT_WEIGHT };
+enum { OPT_LIMIT = 1, OPT_OFFSET, OPT_OR, OPT_JSON, OPT_EXPLAIN, OPT_K1, OPT_B, OPT_WEIGHT, OPT_OP };
 
 #define MAX_LIMIT 10000
 #define MAX_OFFSET 100000000
@@ -17,8 +17,9 @@ enum { OPT_LIMIT = 1, OPT_OFFSET, OPT_OR, OPT_JSON, OPT_EXPLAIN, OPT_K1, OPT_B, 
 #define MAX_WEIGHT 1e6
 
 static const cli_opt search_opts[] = {
-    {OPT_LIMIT, 'k', "limit", 1},   {OPT_OFFSET, 0, "offset", 1}, {OPT_OR, 0, "or", 0}, {OPT_JSON, 0, "json", 0},
-    {OPT_EXPLAIN, 0, "explain", 0}, {OPT_K1, 0, "k1", 1},         {OPT_B, 0, "b", 1},   {OPT_WEIGHT, 0, "weight", 1},
+    {OPT_LIMIT, 'k', "limit", 1}, {OPT_OFFSET, 0, "offset", 1},   {OPT_OR, 0, "or", 0},
+    {OPT_JSON, 0, "json", 0},     {OPT_EXPLAIN, 0, "explain", 0}, {OPT_K1, 0, "k1", 1},
+    {OPT_B, 0, "b", 1},           {OPT_WEIGHT, 0, "weight", 1},   {OPT_OP, 0, "op", 1},
 };
 
 typedef struct search_args {
@@ -67,6 +68,16 @@ static int on_option(void *ctx, const cli_command *cmd, int key, const char *val
                 return cli_usage_error(cmd, "--b wants a number from 0 to 1, not '%s'", value);
             return CLI_CONTINUE;
         case OPT_WEIGHT: return set_weight(a, cmd, value);
+        case OPT_OP:
+            if (strcmp(value, "and") == 0)
+                trawl_options_set_op(a->opts, TRAWL_OP_AND);
+            else if (strcmp(value, "or") == 0)
+                trawl_options_set_op(a->opts, TRAWL_OP_OR);
+            else if (strcmp(value, "auto") == 0)
+                trawl_options_set_op(a->opts, TRAWL_OP_AUTO);
+            else
+                return cli_usage_error(cmd, "--op wants and, or or auto, not '%s'", value);
+            return CLI_CONTINUE;
     }
     return cli_usage_error(cmd, "internal: unhandled option");
 }
@@ -216,7 +227,9 @@ const cli_command cli_cmd_search = {
     "Options:\n"
     "  -k, --limit N       hits to print, 0..10000 (default 10; 0 only counts)\n"
     "      --offset N      skip the first N hits (paging)\n"
-    "      --or            OR the terms instead of ANDing them\n"
+    "      --or            OR the terms instead of ANDing them (= --op or)\n"
+    "      --op OP         default operator: and (default), or, or auto (documents\n"
+    "                      with every term first, then those with some)\n"
     "      --json          print one JSON object {query, total, took_us, offset,\n"
     "                      hits: [{id, score, title, snippet, explain?}]}\n"
     "      --explain       show how each score was computed\n"

@@ -23,7 +23,7 @@ static json_t *search_query_params(void) {
         {"q", "string", "the query (required): words, \"phrases\", field:word, AND OR NOT, prefix*"},
         {"limit", "integer", "hits to return, 0-1000 (default 10; 0 only counts)"},
         {"offset", "integer", "hits to skip, 0-100000 (default 0)"},
-        {"op", "string", "and (default) or or: the operator between bare terms"},
+        {"op", "string", "and (default), or, or auto: the operator between bare terms"},
         {"highlight", "boolean", "snippets HTML-escaped with matches in <mark> (default true)"},
         {"explain", "boolean", "add each hit's score breakdown (default false)"},
     };
@@ -36,11 +36,11 @@ static json_t *search_query_params(void) {
 
 /* The JSON body of POST search. */
 static json_t *search_body(void) {
-    return json_pack("{s:b, s:{s:{s:{s:s, s:[s], s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s, s:[s, s]}, s:{s:s}, "
+    return json_pack("{s:b, s:{s:{s:{s:s, s:[s], s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s, s:[s, s, s]}, s:{s:s}, "
                      "s:{s:s}, s:{s:s, s:{s:s}}}}}}}",
                      "required", 1, "content", "application/json", "schema", "type", "object", "required", "q",
                      "properties", "q", "type", "string", "limit", "type", "integer", "offset", "type", "integer", "op",
-                     "type", "string", "enum", "and", "or", "highlight", "type", "boolean", "explain", "type",
+                     "type", "string", "enum", "and", "or", "auto", "highlight", "type", "boolean", "explain", "type",
                      "boolean", "fields", "type", "array", "items", "type", "string");
 }
 

@@ -76,8 +76,8 @@ static int params_from_args(const srv_request *rq, search_params *p, srv_respons
         } else if (!strcmp(k, "offset")) {
             if (parse_count(v, SRV_MAX_OFFSET, &p->offset) != 0) goto range;
         } else if (!strcmp(k, "op")) {
-            if (strcmp(v, "and") != 0 && strcmp(v, "or") != 0) goto bad;
-            p->use_or = !strcmp(v, "or");
+            if (strcmp(v, "and") != 0 && strcmp(v, "or") != 0 && strcmp(v, "auto") != 0) goto bad;
+            p->use_or = !strcmp(v, "or") ? TRAWL_OP_OR : !strcmp(v, "auto") ? TRAWL_OP_AUTO : TRAWL_OP_AND;
         } else if (!strcmp(k, "highlight")) {
             if (parse_bool(v, &p->highlight) != 0) goto bad;
         } else if (!strcmp(k, "explain")) {
@@ -126,11 +126,11 @@ static int params_from_json(json_t *body, search_params *p, srv_response *rs) {
             *(!strcmp(k, "limit") ? &p->limit : &p->offset) = (size_t)json_integer_value(v);
         } else if (!strcmp(k, "op")) {
             const char *s = json_string_value(v);
-            if (!s || (strcmp(s, "and") != 0 && strcmp(s, "or") != 0)) {
-                srv_error(rs, 400, "bad_parameter", -1, "'op' must be \"and\" or \"or\"");
+            if (!s || (strcmp(s, "and") != 0 && strcmp(s, "or") != 0 && strcmp(s, "auto") != 0)) {
+                srv_error(rs, 400, "bad_parameter", -1, "'op' must be \"and\", \"or\" or \"auto\"");
                 return -1;
             }
-            p->use_or = !strcmp(s, "or");
+            p->use_or = !strcmp(s, "or") ? TRAWL_OP_OR : !strcmp(s, "auto") ? TRAWL_OP_AUTO : TRAWL_OP_AND;
         } else if (!strcmp(k, "highlight") || !strcmp(k, "explain")) {
             if (!json_is_boolean(v)) goto type;
             *(!strcmp(k, "highlight") ? &p->highlight : &p->explain) = json_is_true(v);
@@ -249,7 +249,7 @@ void srv_h_search(srv_server *s, srv_request *rq, srv_response *rs) {
     }
     trawl_options_set_limit(o, p.limit);
     trawl_options_set_offset(o, p.offset);
-    trawl_options_set_or(o, p.use_or);
+    trawl_options_set_op(o, (trawl_op)p.use_or);
     trawl_options_set_explain(o, p.explain);
     if (p.limit == 0) trawl_options_set_count_only(o, 1);
     srv_snap *sn = srv_snap_get(ix);

@@ -191,7 +191,7 @@ static void execute(const char *text, const tw_query *q, int mode) {
     } else if (rc != TRAWL_OK) {
         or_fail(&st, "trawl_search fails (%s: %s), the oracle does not", trawl_strerror(rc), trawl_results_errmsg(res));
     } else {
-        or_check(&st, &ex.c, "fuzz_query", res, score, match, 0, nd + 10);
+        or_check(&st, &ex.c, "fuzz_query", res, score, match, NULL, 0, nd + 10);
     }
     trawl_results_free(res);
     trawl_options_free(to);
