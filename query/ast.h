@@ -10,7 +10,19 @@
  *   or_expr := and_expr ( "OR" and_expr )*
  *   and_expr:= unary ( ["AND"] unary )*
  *   unary   := ("-" | "NOT" | "+") unary | primary
- *   primary := "(" or_expr ")" | [FIELD ":"] ( WORD | WORD "*" | PHRASE | "(" or_expr ")" )
+ *   primary := "(" or_expr ")" | [FIELD ":"] ( WORD | WORD "*" | PHRASE | "(" or_expr ")" ) | filter
+ *   filter  := FIELD ":=" VALUE                       keyword equality (tags:=ai, source:="The Register")
+ *            | FIELD ":[" BOUND "TO" BOUND "]"         inclusive range, BOUND = VALUE | "*" (open end)
+ *            | NAME ("<" | "<=" | ">" | ">=") VALUE    one-sided range (date>=2025-03)
+ *            | "year:" DDDD                            the year DDDD of the date field "date"
+ *   VALUE   := WORD | PHRASE  (taken as is: no analysis, no operators, no '*' meaning)
+ * A filter restricts without scoring (its score is 0). In a filter every part
+ * follows the previous one directly (no space after ':=', '<=' ...), except
+ * inside [ ]: there separators split the bounds and "TO" (upper case) between
+ * them; a bound is a phrase or the bytes up to a separator, ']' or '"'.
+ * "year:" followed by anything other than exactly four digits is an ordinary
+ * field term. Filters cannot appear inside field:( ). Values stay text here;
+ * the planner converts them against the field's type (filter.h).
  * AND, OR, NOT are operators only in upper case. A field prefix applies to every
  * term inside it, e.g. title:(a OR b); field prefixes do not nest.
  *
@@ -45,7 +57,19 @@ typedef enum tw_node_kind {
     TW_Q_PREFIX, /* word*: every indexed term starting with the folded, unstemmed word */
     TW_Q_PHRASE, /* "quoted words": terms at consecutive positions in one field */
     TW_Q_BOOL,   /* clauses with occur MUST / SHOULD / MUST_NOT */
+    TW_Q_FILTER, /* a typed-field filter (fop): matches without scoring */
 } tw_node_kind;
+
+/* The operator of a TW_Q_FILTER node. */
+typedef enum tw_filter_op {
+    TW_F_EQ = 1, /* field:=value */
+    TW_F_LT,     /* field<value */
+    TW_F_LE,     /* field<=value */
+    TW_F_GT,     /* field>value */
+    TW_F_GE,     /* field>=value */
+    TW_F_RANGE,  /* field:[text TO hi] (inclusive; NULL text or hi: open end) */
+    TW_F_YEAR    /* year:DDDD (field is "year"; text the four digits) */
+} tw_filter_op;
 
 typedef enum tw_occur {
     TW_MUST = 0,    /* the clause must match (AND, +x, default operator AND) */
@@ -64,9 +88,16 @@ struct tw_node {
                         * word or opening quote; a BOOL's first operand or operator */
     /* TW_Q_TERM, TW_Q_PREFIX, TW_Q_PHRASE: the raw text (NUL-terminated; for a
      * prefix without the '*'; for a phrase the bytes between the quotes, which
-     * may include NUL bytes: use text_len). Never empty. */
+     * may include NUL bytes: use text_len). Never empty.
+     * TW_Q_FILTER: the value (EQ, LT..GE, YEAR) or the range's lower bound
+     * (RANGE; NULL for '*'); never empty when not NULL. */
     const char *text;
     size_t text_len;
+    /* TW_Q_FILTER only: the operator, and the range's upper bound (RANGE;
+     * NULL for '*'). field is always set on a filter. */
+    tw_filter_op fop;
+    const char *hi;
+    size_t hi_len;
     /* TW_Q_BOOL: nclauses children with their occur. A BOOL is satisfied when all
      * MUST clauses match, no MUST_NOT clause matches, and (if there is no MUST
      * clause) at least one SHOULD clause matches. A BOOL of MUST_NOT clauses only
@@ -109,6 +140,9 @@ void tw_query_free(tw_query *query);
  * Grammar:
  *   node   := "(" kind [" " FIELD] " " STRING ")"            kind: term prefix phrase
  *           | "(bool" (" (" occur " " node ")")+ ")"       occur: must should must_not
+ *           | "(filter " FIELD " " fop " " VALUE [" " VALUE] ")"
+ *             fop: eq lt le gt ge range year; VALUE := STRING | "*" (an open range end);
+ *             a range has both bounds, e.g. (filter date range "2024" *)
  *   STRING := '"' bytes '"', where '"' is written \", '\' is written \\, and
  *             bytes 0x00-0x1f and 0x7f are written \xHH (lower-case hex);
  *             all other bytes (UTF-8 included) are written as they are.

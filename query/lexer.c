@@ -8,6 +8,8 @@
  */
 #include "lexer.h"
 
+#include "ast.h"
+
 #include <string.h>
 
 int tw_qlex_is_sep(unsigned char c) {
@@ -84,6 +86,18 @@ void tw_qlex(const char *q, size_t len, size_t pos, tw_qlex_mode mode, tw_qtok *
             }
             break;
         default: break;
+    }
+    if (mode == TW_QLEX_CLAUSE && is_name_start(s[pos])) {
+        for (i = pos + 1; i < len && is_name_char(s[i]); i++)
+            ;
+        if (i < len && (s[i] == '<' || s[i] == '>')) {
+            int eq = i + 1 < len && s[i + 1] == '=';
+            tok->kind = TW_QTOK_CMP;
+            tok->text_len = i - pos;
+            tok->cmp = s[i] == '<' ? (eq ? TW_F_LE : TW_F_LT) : (eq ? TW_F_GE : TW_F_GT);
+            tok->end = i + 1 + (size_t)eq;
+            return;
+        }
     }
     colon = field_colon(s, len, pos);
     if (colon) {

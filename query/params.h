@@ -33,6 +33,19 @@ typedef struct tw_params {
      * BM25 would use (the view's, over live documents; only those > 0) and
      * plans a phrase's every word even when one is missing. */
     struct tw_gstats *collect;
+
+    /* ---- filters, sort and the match set (owned by filters; filter.h, matchset.h) ---- */
+    /* A filter expression in the query language (any query text: its filter
+     * clauses restrict, its terms must match; no scoring) ANDed with the
+     * query; NULL or "" for none. Errors in it are reported with offset -1. */
+    const char *filter;
+    /* Sort by the values of a date/number/keyword field (ascending unless
+     * sort_desc), then score, then index order; NULL: by relevance. */
+    const char *sort_field;
+    int sort_desc;
+    /* Also build the match set (tw_hits.matches) for facets and histograms. */
+    int want_matches;
+    /* ---- end of filters' block ---- */
 } tw_params;
 
 /* Fills *p with the defaults: limit 10, offset 0, AND, snippets on, explain,

@@ -364,6 +364,168 @@ static tw_node *phrase_leaf(parser *p, const tw_qtok *t, size_t offset, const ch
     return make_leaf(p, TW_Q_PHRASE, offset, field, t->text, t->text_len);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Filters                                                                   */
+
+#define NO_VALUE ((size_t)-1)
+
+/* A filter leaf on field with operator fop, value q[vs, vs+vl) and (ranges)
+ * upper bound q[hs, hs+hl); NO_VALUE for an open range end. */
+static tw_node *make_filter(parser *p, tw_filter_op fop, size_t offset, const char *field, size_t vs, size_t vl,
+                            size_t hs, size_t hl) {
+    tw_node *n;
+
+    if (++p->leaves > TW_QUERY_MAX_CLAUSES) {
+        fail(p, offset, 1, "query has more than %d terms", TW_QUERY_MAX_CLAUSES);
+        return NULL;
+    }
+    n = new_node(p, TW_Q_FILTER, offset);
+    if (!n) return NULL;
+    n->field = field;
+    n->fop = fop;
+    if (vs != NO_VALUE) {
+        if (!(n->text = arena_str(p, vs, vl))) return NULL;
+        n->text_len = vl;
+    }
+    if (hs != NO_VALUE) {
+        if (!(n->hi = arena_str(p, hs, hl))) return NULL;
+        n->hi_len = hl;
+    }
+    return n;
+}
+
+/* The value of a filter, which must start at pos (right after its operator,
+ * spelled op for messages, of the filter at offset): a word or a non-empty
+ * phrase. Sets *vs, *vl and moves p->pos past it; returns 0 or the error. */
+static int filter_value(parser *p, size_t pos, size_t offset, const char *field, const char *op, size_t *vs,
+                        size_t *vl) {
+    tw_qtok t;
+
+    p->pos = pos;
+    lex(p, TW_QLEX_VALUE, &t);
+    if (t.offset != pos) t.kind = TW_QTOK_EOF;
+    switch (t.kind) {
+        case TW_QTOK_WORD: break;
+        case TW_QTOK_PHRASE:
+            if (t.text_len == 0) {
+                fail(p, t.offset, 0, "empty value after '%.40s%s'", field, op);
+                return p->rc;
+            }
+            break;
+        case TW_QTOK_BADQUOTE: fail(p, t.offset, 0, "'\"' is never closed"); return p->rc;
+        default: fail(p, offset, 0, "a value must follow '%.40s%s' directly", field, op); return p->rc;
+    }
+    *vs = t.text;
+    *vl = t.text_len;
+    p->pos = t.end;
+    return 0;
+}
+
+/* Can byte c end a bound inside [ ]? */
+static int ends_bound(unsigned char c) {
+    return tw_qlex_is_sep(c) || c == ']' || c == '"';
+}
+
+/* One bound of a range at or after pos (separators skipped): a phrase or
+ * the bytes up to a separator, ']' or '"'; "*" alone is an open end (*vs =
+ * NO_VALUE). Sets *at to where the bound starts. Returns 0, or 1 when no
+ * bound starts there (*at is then the next byte: len, ']' ...), or the error. */
+static int range_bound(parser *p, size_t pos, size_t *at, size_t *vs, size_t *vl, size_t *end) {
+    const unsigned char *s = (const unsigned char *)p->q;
+    size_t i;
+
+    while (pos < p->len && tw_qlex_is_sep(s[pos])) pos++;
+    *at = pos;
+    if (pos >= p->len || s[pos] == ']') return 1;
+    if (s[pos] == '"') {
+        const unsigned char *close = memchr(s + pos + 1, '"', p->len - pos - 1);
+        if (!close) {
+            fail(p, pos, 0, "'\"' is never closed");
+            return p->rc;
+        }
+        if ((size_t)(close - s) == pos + 1) {
+            fail(p, pos, 0, "empty value in a range");
+            return p->rc;
+        }
+        *vs = pos + 1;
+        *vl = (size_t)(close - s) - pos - 1;
+        *end = (size_t)(close - s) + 1;
+        return 0;
+    }
+    for (i = pos; i < p->len && !ends_bound(s[i]); i++)
+        ;
+    *vs = pos;
+    *vl = i - pos;
+    *end = i;
+    if (*vl == 1 && s[pos] == '*') *vs = NO_VALUE;
+    return 0;
+}
+
+/* After "field:" (the token f) at '[': BOUND "TO" BOUND "]". */
+static tw_node *parse_range(parser *p, const tw_qtok *f, const char *name) {
+    const unsigned char *s = (const unsigned char *)p->q;
+    size_t lb = f->end, at, lo = 0, lol = 0, hi = 0, hil = 0, end = 0, to;
+    int r;
+
+    r = range_bound(p, lb + 1, &at, &lo, &lol, &end);
+    if (r > 1 || r < 0) return NULL;
+    if (r == 1) {
+        if (at < p->len)
+            fail(p, lb, 0, "empty range");
+        else
+            fail(p, lb, 0, "'[' is never closed");
+        return NULL;
+    }
+    to = end;
+    while (to < p->len && tw_qlex_is_sep(s[to])) to++;
+    if (to >= p->len) {
+        fail(p, lb, 0, "'[' is never closed");
+        return NULL;
+    }
+    if (!(to + 2 <= p->len && s[to] == 'T' && s[to + 1] == 'O' && (to + 2 == p->len || ends_bound(s[to + 2])))) {
+        fail(p, to, 0, "expected 'TO' between the bounds of a range");
+        return NULL;
+    }
+    r = range_bound(p, to + 2, &at, &hi, &hil, &end);
+    if (r > 1 || r < 0) return NULL;
+    if (r == 1) {
+        if (at < p->len)
+            fail(p, to, 0, "nothing after 'TO'");
+        else
+            fail(p, lb, 0, "'[' is never closed");
+        return NULL;
+    }
+    while (end < p->len && tw_qlex_is_sep(s[end])) end++;
+    if (end >= p->len) {
+        fail(p, lb, 0, "'[' is never closed");
+        return NULL;
+    }
+    if (s[end] != ']') {
+        fail(p, end, 0, "expected ']' after the range's upper bound");
+        return NULL;
+    }
+    p->pos = end + 1;
+    return make_filter(p, TW_F_RANGE, f->offset, name, lo, lol, hi, hil);
+}
+
+/* Is the token t a word of exactly four ASCII digits? */
+static int four_digits(const parser *p, const tw_qtok *t) {
+    if (t->kind != TW_QTOK_WORD || t->text_len != 4) return 0;
+    for (size_t i = 0; i < 4; i++)
+        if (p->q[t->text + i] < '0' || p->q[t->text + i] > '9') return 0;
+    return 1;
+}
+
+/* After the comparison token c (name and operator, not consumed): the value. */
+static tw_node *parse_cmp(parser *p, const tw_qtok *c) {
+    static const char *const ops[] = {"", "", "<", "<=", ">", ">="};
+    const char *name = arena_str(p, c->text, c->text_len);
+    size_t vs, vl;
+
+    if (!name || filter_value(p, c->end, c->offset, name, ops[c->cmp], &vs, &vl)) return NULL;
+    return make_filter(p, (tw_filter_op)c->cmp, c->offset, name, vs, vl, NO_VALUE, 0);
+}
+
 /* After '(' at lparen (already consumed, depth entered): or_expr ")". */
 static tw_node *parse_group(parser *p, size_t lparen) {
     tw_node *n;
@@ -393,7 +555,17 @@ static tw_node *parse_field_value(parser *p, const tw_qtok *f) {
 
     name = arena_str(p, f->text, f->text_len);
     if (!name) return NULL;
+    if (f->end < p->len && p->q[f->end] == '=') {
+        size_t vs, vl;
+        if (filter_value(p, f->end + 1, f->offset, name, ":=", &vs, &vl)) return NULL;
+        return make_filter(p, TW_F_EQ, f->offset, name, vs, vl, NO_VALUE, 0);
+    }
+    if (f->end < p->len && p->q[f->end] == '[') return parse_range(p, f, name);
     lex(p, TW_QLEX_VALUE, &t);
+    if (t.offset == f->end && f->text_len == 4 && memcmp(name, "year", 4) == 0 && four_digits(p, &t)) {
+        p->pos = t.end;
+        return make_filter(p, TW_F_YEAR, f->offset, name, t.text, t.text_len, NO_VALUE, 0);
+    }
     if (t.offset != f->end) /* the value must follow the ':' directly */
         t.kind = TW_QTOK_EOF;
     switch (t.kind) {
@@ -433,6 +605,13 @@ static tw_node *parse_primary(parser *p, before ctx) {
             }
             p->pos = t.end;
             return parse_field_value(p, &t);
+        case TW_QTOK_CMP:
+            if (p->field) {
+                fail(p, t.offset, 0, "filter on '%.*s' inside field '%.40s'", t.text_len < 40 ? (int)t.text_len : 40,
+                     p->q + t.text, p->field);
+                return NULL;
+            }
+            return parse_cmp(p, &t);
         default: fail_no_clause(p, ctx, &t); return NULL;
     }
 }
@@ -656,6 +835,28 @@ static void format_node(writer *w, const tw_node *n) {
             put_string(w, n->text ? n->text : "", n->text ? n->text_len : 0);
             put(w, ")", 1);
             break;
+        case TW_Q_FILTER: {
+            static const char *const fops[] = {"?", "eq", "lt", "le", "gt", "ge", "range", "year"};
+            unsigned op = (unsigned)n->fop;
+            puts_(w, "(filter ");
+            puts_(w, n->field ? n->field : "?");
+            put(w, " ", 1);
+            puts_(w, op < 8 ? fops[op] : "?");
+            put(w, " ", 1);
+            if (n->text)
+                put_string(w, n->text, n->text_len);
+            else
+                put(w, "*", 1);
+            if (n->fop == TW_F_RANGE) {
+                put(w, " ", 1);
+                if (n->hi)
+                    put_string(w, n->hi, n->hi_len);
+                else
+                    put(w, "*", 1);
+            }
+            put(w, ")", 1);
+            break;
+        }
         case TW_Q_BOOL:
             puts_(w, "(bool");
             for (i = 0; i < n->nclauses; i++) {

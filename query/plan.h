@@ -70,12 +70,27 @@ typedef struct highlight {
 } highlight;
 
 typedef struct tw_plan {
-    pnode *root; /* NULL when the query analyzes to nothing: no match */
+    pnode *root; /* NULL when the query analyzes to nothing: no match (unless match_all) */
     uint32_t nsegs;
     highlight hl;
+    /* ---- filters (filter.h) ---- */
+    /* The query alone matches every document (it was only filters, now in
+     * filt, or empty); root is then NULL. */
+    int match_all;
+    /* NULL, or per segment the documents the root-level filter clauses and the
+     * filter parameter allow (deletions not removed): every executor ANDs it. */
+    roaring_bitmap_t **filt;
+    tw_rview *filt_view;  /* the same as zero-copy views, for the SIMD kernels */
+    uint8_t **filt_bytes; /* their portable serializations */
 } tw_plan;
 
-/* Plans the parsed query q against v with parameters prm. Returns 0 and *out (free with
+/* Builds the match set of a plan over v (matchset.h): every live document
+ * that its root (or match_all) and its filter accept. Returns 0 and fills
+ * *out (release with tw_matchset_free), or a trawl_rc with a message. */
+struct tw_matchset;
+int tw_matchset_build(const tw_view *v, const tw_plan *plan, struct tw_matchset *out, char *err, size_t errcap);
+
+/* Plans the parsed query q (NULL: every document) against v with parameters prm. Returns 0 and *out (free with
  * tw_plan_free), or a trawl_rc with a message in err and, for errors tied to
  * a place in the query, its byte offset in *erroff (else -1). */
 int tw_plan_build(const tw_view *v, const tw_params *prm, tw_analyzer *an, const tw_node *q, tw_plan **out, char *err,

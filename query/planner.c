@@ -572,6 +572,10 @@ static void merge_and_groups(planner *p, pnode *b) {
 
 static pnode *plan(planner *p, const tw_node *n, int positive) {
     if (p->rc) return NULL;
+    if (n->kind == TW_Q_FILTER) {
+        fail(p, TRAWL_ESYNTAX, (long)n->offset, "filter on '%s': this index has no typed fields", n->field);
+        return NULL;
+    }
     if (n->kind == TW_Q_BOOL) {
         pnode *b = new_node(p, P_BOOL);
         if (!b) return NULL;
@@ -745,6 +749,14 @@ tw_cursor *tw_plan_cursor(const tw_view *view, uint32_t si, const pnode *n, int 
 void tw_plan_free(tw_plan *p) {
     if (!p) return;
     pnode_free(p->root, p->nsegs);
+    for (uint32_t s = 0; s < p->nsegs && p->filt; s++) {
+        roaring_bitmap_free(p->filt[s]);
+        if (p->filt_view) tw_rview_free(&p->filt_view[s]);
+        if (p->filt_bytes) free(p->filt_bytes[s]);
+    }
+    free(p->filt);
+    free(p->filt_view);
+    free(p->filt_bytes);
     for (size_t i = 0; i < p->hl.nterms; i++) free(p->hl.terms[i]);
     for (size_t i = 0; i < p->hl.nprefixes; i++) free(p->hl.prefixes[i]);
     free(p->hl.terms);
@@ -767,7 +779,10 @@ int tw_plan_build(const tw_view *view, const tw_params *prm, tw_analyzer *an, co
     p.errcap = errcap;
     p.erroff = -1;
     pl->nsegs = view->nsegs;
-    pl->root = plan(&p, q, 1);
+    if (q)
+        pl->root = plan(&p, q, 1);
+    else
+        pl->match_all = 1; /* no query: every document */
     pl->hl = p.hl;
     if (p.rc) {
         *erroff = p.erroff;

@@ -25,6 +25,7 @@
 #include "cursor.h"
 #include "error.h"
 #include "exec.h"
+#include "lexer.h"
 #include "plan.h"
 #include "snippet.h"
 #include "trawl.h"
@@ -101,6 +102,7 @@ static void hit_free(tw_hit *h) {
 void tw_hits_free(tw_hits *r) {
     for (size_t i = 0; i < r->n; i++) hit_free(&r->hits[i]);
     free(r->hits);
+    tw_matchset_free(&r->matches);
     memset(r, 0, sizeof *r);
 }
 
@@ -263,6 +265,7 @@ int tw_query_run(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char 
         rc = tw_exec_segment(&x, p->exhaustive);
     }
     if (rc) goto done;
+    if (p->want_matches && (rc = tw_matchset_build(v, plan, &out->matches, err, errcap)) != 0) goto done;
     qsort(top.h, top.n, sizeof *top.h, cmp_hits);
     size_t first = p->offset < top.n ? p->offset : top.n;
     size_t n = top.n - first;
@@ -285,6 +288,31 @@ done:
     if (rc && !err[0]) tw_err(err, errcap, rc, "%s", tw_strerror(rc));
     if (rc) tw_hits_free(out);
     free(top.h);
+    tw_plan_free(plan);
+    tw_query_free(q);
+    return rc;
+}
+
+int tw_query_matchset(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char *text, size_t len,
+                      tw_matchset *out, char *err, size_t errcap, long *erroff) {
+    memset(out, 0, sizeof *out);
+    *erroff = -1;
+    tw_err_clear(err, errcap);
+    tw_query *q = NULL;
+    tw_parse_error perr;
+    tw_plan *plan = NULL;
+    int rc = 0, all = 1;
+    for (size_t i = 0; text && i < len; i++)
+        if (!tw_qlex_is_sep((unsigned char)text[i])) all = 0;
+    if (!all && (rc = tw_query_parse(text, len, p->use_or, &q, &perr)) != 0) {
+        tw_err(err, errcap, rc, "%s", perr.message);
+        if (rc != TRAWL_ENOMEM) *erroff = (long)perr.offset;
+        goto done;
+    }
+    rc = tw_plan_build(v, p, ctx->an, q ? tw_query_root(q) : NULL, &plan, err, errcap, erroff);
+    if (rc == 0) rc = tw_matchset_build(v, plan, out, err, errcap);
+done:
+    if (rc && !err[0]) tw_err(err, errcap, rc, "%s", tw_strerror(rc));
     tw_plan_free(plan);
     tw_query_free(q);
     return rc;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "matchset.h"
 #include "params.h"
 #include "qctx.h"
 #include "topk.h"
@@ -21,7 +22,8 @@
 typedef struct tw_hits {
     uint64_t total; /* matching live documents */
     size_t n;
-    tw_hit *hits; /* ranks offset.. offset+n-1, best first */
+    tw_hit *hits;        /* ranks offset.. offset+n-1, best first */
+    tw_matchset matches; /* when the parameters ask for it (want_matches), else empty */
 } tw_hits;
 
 /* Runs query text[0..len) over v with parameters p, using ctx (an analyzer

@@ -191,6 +191,65 @@ static const tcase cases[] = {
         "(bool (must (term title \"a\")) (must (phrase title \"b c\")) (must (prefix title \"d\")) "
         "(must_not (term title \"e\")))"),
     T_A("-title:(a)", "(bool (must_not (term title \"a\")))"),
+    /* filters: keyword equality, ranges, comparisons, year */
+    T_A("tags:=ai", "(filter tags eq \"ai\")"),
+    T_A("source:=\"The Register\"", "(filter source eq \"The Register\")"),
+    T_A("tags:=a*b-c", "(filter tags eq \"a*b-c\")"),
+    T_A("tags:=OR", "(filter tags eq \"OR\")"),
+    T_A("tags:=-x", "(filter tags eq \"-x\")"),
+    T_A("date:[2024-01-01 TO 2024-06-30]", "(filter date range \"2024-01-01\" \"2024-06-30\")"),
+    T_A("date:[ 2024  TO\t2025 ]", "(filter date range \"2024\" \"2025\")"),
+    T_A("date:[* TO 2020]", "(filter date range * \"2020\")"),
+    T_A("n:[-5 TO *]", "(filter n range \"-5\" *)"),
+    T_A("n:[* TO *]", "(filter n range * *)"),
+    T_A("n:[\"*\" TO \"a b\"]", "(filter n range \"*\" \"a b\")"),
+    T_A("d:[2024-01-01T10:00+02:00 TO 2024-02]", "(filter d range \"2024-01-01T10:00+02:00\" \"2024-02\")"),
+    T_A("date>=2025-03", "(filter date ge \"2025-03\")"),
+    T_A("date>2025", "(filter date gt \"2025\")"),
+    T_A("date<=2025", "(filter date le \"2025\")"),
+    T_A("date<2020", "(filter date lt \"2020\")"),
+    T_A("n<-1.5e3", "(filter n lt \"-1.5e3\")"),
+    T_A("f.x_1>=\"a b\"", "(filter f.x_1 ge \"a b\")"),
+    T_A("year:2024", "(filter year year \"2024\")"),
+    T_A("year:202", "(term year \"202\")"),
+    T_A("year:20245", "(term year \"20245\")"),
+    T_A("year:2024*", "(prefix year \"2024\")"),
+    T_A("year:(2024)", "(term year \"2024\")"),
+    T_A("title:a<b", "(term title \"a<b\")"),
+    T_A("9<3 <x", "(bool (must (term \"9<3\")) (must (term \"<x\")))"),
+    T_A("vector date>=2025 -tags:=ai",
+        "(bool (must (term \"vector\")) (must (filter date ge \"2025\")) (must_not (filter tags eq \"ai\")))"),
+    T_A("a OR year:2024", "(bool (should (term \"a\")) (should (filter year year \"2024\")))"),
+    T_A("(tags:=a OR tags:=b) NOT date<2020",
+        "(bool (must (bool (should (filter tags eq \"a\")) (should (filter tags eq \"b\")))) "
+        "(must_not (filter date lt \"2020\")))"),
+    T_A("date:[2024 TO 2025]x", "(bool (must (filter date range \"2024\" \"2025\")) (must (term \"x\")))"),
+    /* filter errors with their offsets */
+    E_A("tags:=", 0),
+    E_A("x tags:= ai", 2),
+    E_A("tags:=\"\"", 6),
+    E_A("tags:=\"ab", 6),
+    E_A("tags:=(a)", 0),
+    E_A("date>=", 0),
+    E_A("a date> 2020", 2),
+    E_A("date<\"\"", 5),
+    E_A("date:[", 5),
+    E_A("date:[]", 5),
+    E_A("date:[ ]", 5),
+    E_A("date:[2024", 5),
+    E_A("date:[2024]", 10),
+    E_A("date:[2024 2025]", 11),
+    E_A("date:[2024 to 2025]", 11),
+    E_A("date:[2024 TOx 2025]", 11),
+    E_A("date:[2024 TO]", 11),
+    E_A("date:[2024 TO ", 5),
+    E_A("date:[2024 TO 2025", 5),
+    E_A("date:[2024 TO 2025 x]", 19),
+    E_A("date:[\"\" TO 2025]", 6),
+    E_A("date:[2024 TO \"x]", 14),
+    E_A("title:(a date>2020)", 9),
+    E_A("title:(tags:=a)", 7),
+    E_A("tags:=a)", 7),
     /* syntax errors with their offsets */
     E_A("", 0),
     E_A("   ", 0),
@@ -612,6 +671,16 @@ static int check_tree(stats *st, const tw_node *n, size_t len, size_t *leaves, i
         }
         return 0;
     }
+    if (n->kind == TW_Q_FILTER) {
+        if (!n->field || n->fop < TW_F_EQ || n->fop > TW_F_YEAR || (n->fop != TW_F_RANGE && !n->text) ||
+            (n->text && (n->text_len == 0 || n->text[n->text_len] != '\0')) ||
+            (n->hi && (n->hi_len == 0 || n->hi[n->hi_len] != '\0')) || (n->fop != TW_F_RANGE && n->hi)) {
+            failf(st, "[%s]: malformed filter", shown);
+            return -1;
+        }
+        (*leaves)++;
+        return 0;
+    }
     if (n->kind != TW_Q_TERM && n->kind != TW_Q_PREFIX && n->kind != TW_Q_PHRASE) {
         failf(st, "[%s]: bad kind %d", shown, (int)n->kind);
         return -1;
@@ -647,9 +716,38 @@ static void reprint(sbuf *b, const tw_node *n, int top) {
             }
             if (!top) sb_puts(b, ")");
             break;
+        case TW_Q_FILTER: {
+            static const char *const cmp[] = {"", ":=", "<", "<=", ">", ">=", ":[", ":"};
+            sb_puts(b, n->field);
+            sb_puts(b, cmp[n->fop]);
+            if (n->fop == TW_F_YEAR) {
+                sb_put(b, n->text, n->text_len);
+            } else if (n->fop == TW_F_RANGE) {
+                const char *v[2] = {n->text, n->hi};
+                size_t l[2] = {n->text_len, n->hi_len};
+                for (i = 0; i < 2; i++) {
+                    if (i) sb_puts(b, " TO ");
+                    if (!v[i]) {
+                        sb_puts(b, "*");
+                        continue;
+                    }
+                    sb_puts(b, "\"");
+                    sb_put(b, v[i], l[i]);
+                    sb_puts(b, "\"");
+                }
+                sb_puts(b, "]");
+            } else {
+                sb_puts(b, "\"");
+                sb_put(b, n->text, n->text_len);
+                sb_puts(b, "\"");
+            }
+            break;
+        }
         default: {
-            /* field:(:x) cannot be written field::x, which is the word "field::x" */
-            int group = n->field && n->kind != TW_Q_PHRASE && (n->text[0] == ':' || n->text[0] == '/');
+            /* field:(:x) cannot be written field::x, which is the word "field::x";
+             * field:[x and field:=x start filters */
+            int group = n->field && n->kind != TW_Q_PHRASE &&
+                        (n->text[0] == ':' || n->text[0] == '/' || n->text[0] == '[' || n->text[0] == '=');
             if (n->field) {
                 sb_puts(b, n->field);
                 sb_puts(b, group ? ":(" : ":");
@@ -665,10 +763,11 @@ static void reprint(sbuf *b, const tw_node *n, int top) {
 
 static void test_soup(stats *st, uint64_t seed, long iterations) {
     static const char *const alphabet[] = {
-        "a",    "foo", "OR",     "AND",      "NOT",    "and",     "-",        "+",     "\"", "(",  ")",
-        ":",    "*",   "title:", "x*",       "e-mail", "\"a b\"", "http://x", "10:30", " ",  " ",  " ",
-        "\t",   "\n",  "\xff",   "\xc3\xa9", "body:(", "-a",      "+b",       "a:b:c", "**", "\\", "\x7f",
-        "\x01", "c++", "f.g:",   "::",       "\"\"",   "((",      "))",       "NOT(",
+        "a",    "foo", "OR",     "AND",       "NOT",    "and",     "-",        "+",     "\"",     "(",   ")",
+        ":",    "*",   "title:", "x*",        "e-mail", "\"a b\"", "http://x", "10:30", " ",      " ",   " ",
+        "\t",   "\n",  "\xff",   "\xc3\xa9",  "body:(", "-a",      "+b",       "a:b:c", "**",     "\\",  "\x7f",
+        "\x01", "c++", "f.g:",   "::",        "\"\"",   "((",      "))",       "NOT(",  "tags:=", "d:[", " TO ",
+        "]",    "d>=", "n<",     "year:2024", "=",      "[",       "*",        "x>",
     };
     const size_t nalpha = sizeof alphabet / sizeof alphabet[0];
     uint64_t rs = seed;
@@ -803,6 +902,7 @@ static gnode *gen_leaf(gen *g, const char *field) {
     if (k < 5) {
         n->kind = TW_Q_TERM;
         n->text = n->own_field && below(&g->rs, 3) == 0 ? PICK(g, gen_value_words) : PICK(g, gen_words);
+        if (n->own_field && n->text[0] == '[') n->text = "y]"; /* field:[ starts a range filter */
     } else if (k < 7) {
         n->kind = TW_Q_PREFIX;
         n->text = PICK(g, gen_prefixes);

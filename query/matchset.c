@@ -1,0 +1,77 @@
+/*
+ * matchset.c — the match set of a search (matchset.h): per segment, the
+ * bitmap of live matching documents after filters.
+ *
+ * tw_matchset_build fills it from a plan: a filter-only plan is the filter
+ * bitmap itself; otherwise each segment's cursor tree is walked and its
+ * documents added in runs (roaring_bitmap_add_many), then the filter bitmap
+ * is intersected and the deletions removed.
+ */
+#include "matchset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ast.h"
+#include "cursor.h"
+#include "error.h"
+#include "plan.h"
+#include "trawl.h"
+
+void tw_matchset_free(tw_matchset *m) {
+    if (!m) return;
+    for (uint32_t i = 0; i < m->nsegs && m->segs; i++) roaring_bitmap_free(m->segs[i]);
+    free(m->segs);
+    memset(m, 0, sizeof *m);
+}
+
+/* The matches of plan node root in segment si (deletions included) into b,
+ * by walking its cursor tree. Returns 0 or a trawl_rc with a message. */
+static int walk_segment(const tw_view *v, uint32_t si, const pnode *root, roaring_bitmap_t *b, char *err,
+                        size_t errcap) {
+    int rc;
+    tw_cursor *cur = tw_plan_cursor(v, si, root, &rc, err, errcap);
+    if (!cur) return rc;
+    uint32_t batch[256];
+    size_t n = 0;
+    for (uint32_t d = cur->doc; d != TW_DOC_END; d = tw_next(cur)) {
+        batch[n++] = d;
+        if (n == 256) {
+            roaring_bitmap_add_many(b, n, batch);
+            n = 0;
+        }
+    }
+    roaring_bitmap_add_many(b, n, batch);
+    rc = tw_cursor_status(cur);
+    tw_cursor_free(cur);
+    if (rc == TRAWL_ECORRUPT)
+        return tw_err(err, errcap, rc, "%s: positions section: stream invalid", v->segs[si].seg->path);
+    if (rc) return tw_err(err, errcap, rc, "out of memory");
+    return 0;
+}
+
+int tw_matchset_build(const tw_view *v, const tw_plan *plan, tw_matchset *out, char *err, size_t errcap) {
+    memset(out, 0, sizeof *out);
+    out->segs = calloc(v->nsegs ? v->nsegs : 1, sizeof *out->segs);
+    if (!out->segs) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+    out->nsegs = v->nsegs;
+    int rc = 0;
+    for (uint32_t si = 0; si < v->nsegs && rc == 0; si++) {
+        const tw_vseg *e = &v->segs[si];
+        roaring_bitmap_t *b = roaring_bitmap_create();
+        if (!b) {
+            rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+            break;
+        }
+        out->segs[si] = b;
+        if (plan->match_all)
+            roaring_bitmap_add_range(b, 0, e->seg->ndocs);
+        else if (plan->root)
+            rc = walk_segment(v, si, plan->root, b, err, errcap);
+        if (rc == 0 && plan->filt) roaring_bitmap_and_inplace(b, plan->filt[si]);
+        if (rc == 0 && e->deleted) roaring_bitmap_andnot_inplace(b, e->deleted);
+        if (rc == 0) out->total += roaring_bitmap_get_cardinality(b);
+    }
+    if (rc) tw_matchset_free(out);
+    return rc;
+}
