@@ -6,12 +6,21 @@
 
 #include "cursor.h"
 #include "error.h"
+#include "filter.h"
 #include "trawl.h"
 
 int tw_exec_cursor(const tw_exec *x) {
     int rc;
     tw_cursor *cur = tw_plan_cursor(x->v, x->si, x->root, &rc, x->err, x->errcap);
     if (!cur) return rc;
+    if (x->filt) { /* the filter scores 0: sums stay the root's */
+        tw_cursor *kids[2] = {cur, tw_bitmap_cursor(x->filt)};
+        if (!kids[1]) {
+            tw_cursor_free(cur);
+            return tw_err(x->err, x->errcap, TRAWL_ENOMEM, "out of memory");
+        }
+        if (!(cur = tw_and_cursor(kids, 2))) return tw_err(x->err, x->errcap, TRAWL_ENOMEM, "out of memory");
+    }
     const roaring_bitmap_t *del = x->v->segs[x->si].deleted;
     tw_topk *top = x->top;
     uint64_t n = 0;
@@ -29,8 +38,42 @@ int tw_exec_cursor(const tw_exec *x) {
     return 0;
 }
 
+int tw_exec_all(const tw_exec *x) {
+    const tw_vseg *e = &x->v->segs[x->si];
+    uint32_t ndocs = e->seg->ndocs;
+    tw_topk *top = x->top;
+    uint64_t n;
+    if (x->filt) {
+        n = roaring_bitmap_get_cardinality(x->filt);
+        if (e->deleted) n -= roaring_bitmap_and_cardinality(x->filt, e->deleted);
+    } else {
+        n = ndocs - (e->deleted ? roaring_bitmap_get_cardinality(e->deleted) : 0);
+    }
+    *x->total += n;
+    /* Equal scores rank by segment then doc: the first `want` live documents
+     * of the segment are the only ones that can enter. */
+    size_t pushed = 0;
+    if (x->filt) {
+        roaring_uint32_iterator_t it;
+        for (roaring_init_iterator(x->filt, &it); it.has_value && pushed < top->want;
+             roaring_advance_uint32_iterator(&it)) {
+            if (e->deleted && roaring_bitmap_contains(e->deleted, it.current_value)) continue;
+            tw_topk_push(top, 0.0, x->si, it.current_value);
+            pushed++;
+        }
+    } else {
+        for (uint32_t d = 0; d < ndocs && pushed < top->want; d++) {
+            if (e->deleted && roaring_bitmap_contains(e->deleted, d)) continue;
+            tw_topk_push(top, 0.0, x->si, d);
+            pushed++;
+        }
+    }
+    return 0;
+}
+
 int tw_exec_segment(const tw_exec *x, int exhaustive) {
     const pnode *r = x->root;
+    if (x->match_all) return tw_exec_all(x);
     tw_exec_fn fn = tw_exec_and;
     if (r->kind == P_LEAF && r->nspecs > 0 && r->specs[0].phrase)
         fn = tw_exec_phrase;

@@ -41,6 +41,13 @@ typedef struct tw_exec {
     uint64_t *total; /* live matches are added here */
     char *err;       /* message of a failure */
     size_t errcap;
+    /* ---- filters (filter.h): NULL, or the documents the plan's filter
+     * allows in this segment; every executor ANDs it (filt_view is the same
+     * set as a view for the SIMD kernels). match_all: the query is only a
+     * filter (root is NULL): every allowed document matches, score 0. */
+    const roaring_bitmap_t *filt;
+    const tw_rview *filt_view;
+    int match_all;
 } tw_exec;
 
 /* Every executor: returns 0 (matches added to *x->total, hits offered to
@@ -53,6 +60,9 @@ int tw_exec_or(const tw_exec *x);
 int tw_exec_phrase(const tw_exec *x);
 /* The cursor executor: never declines. */
 int tw_exec_cursor(const tw_exec *x);
+/* A filter-only query (match_all): counts the allowed live documents and
+ * offers them in index order, score 0. */
+int tw_exec_all(const tw_exec *x);
 
 /* Runs x on the executor fit for its shape (only the cursor executor when
  * exhaustive), falling back to the cursor executor when one declines. */

@@ -3,8 +3,9 @@
  * term, or a Boolean of MUST clauses that are each one term (MUST_NOT terms
  * allowed), when every MUST term's doc list in the segment is a bitmap (short
  * varint-coded lists go to the cursor executor, which leads with them).
- * Counting: tw_and_count over the term bitmaps, minus the count that also
- * intersects the segment's deletions. Ranking: tw_and materializes the common
+ * Counting: tw_and_count over the term bitmaps (and the plan's filter
+ * bitmap, a filter being one more list to intersect), minus the count that
+ * also intersects the segment's deletions. Ranking: tw_and materializes the common
  * doc ids with each list's rank, from which each field's tf is one lookup;
  * candidates whose block bounds cannot beat the heap's threshold are skipped,
  * the others are scored in batches with vector division.
@@ -131,22 +132,25 @@ int tw_exec_and(const tw_exec *x) {
     }
     if (rc == 0 && !absent && !bitmaps) rc = TW_EXEC_DECLINE;
     if (rc || absent) goto out;
-    const tw_rview *views[TW_EXEC_MAX_TERMS + 1];
+    /* The term lists, then the filter's bitmap (a list with no term data). */
+    const tw_rview *views[TW_EXEC_MAX_TERMS + 2];
     for (size_t i = 0; i < n; i++) views[i] = &t[i].post.view;
+    size_t nv = n;
+    if (x->filt_view) views[nv++] = x->filt_view;
     const tw_kernels *k = view->kernels;
     if (top->want == 0 && !filters && nexcl == 0) {
         uint64_t c = 0, dc = 0;
-        if (tw_and_count(k, views, n, ctx->and_scratch, &c)) rc = TRAWL_ENOMEM;
+        if (tw_and_count(k, views, nv, ctx->and_scratch, &c)) rc = TRAWL_ENOMEM;
         if (rc == 0 && e->deleted && c) {
-            views[n] = &e->del_view;
-            if (tw_and_count(k, views, n + 1, ctx->and_scratch, &dc)) rc = TRAWL_ENOMEM;
+            views[nv] = &e->del_view;
+            if (tw_and_count(k, views, nv + 1, ctx->and_scratch, &dc)) rc = TRAWL_ENOMEM;
         }
         *total += c - dc;
         goto out;
     }
-    uint32_t *buf, *ranks[TW_EXEC_MAX_TERMS];
+    uint32_t *buf, *ranks[TW_EXEC_MAX_TERMS + 1];
     size_t nout = 0;
-    if ((rc = tw_exec_intersect(k, ctx, views, n, &buf, ranks, &nout)) != 0) goto out;
+    if ((rc = tw_exec_intersect(k, ctx, views, nv, &buf, ranks, &nout)) != 0) goto out;
     /* Every candidate is counted; those whose block bounds can beat the heap's
      * threshold are scored, a batch at a time. A term's bound changes only
      * when its rank enters a new 128-doc block. */

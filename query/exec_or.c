@@ -2,7 +2,8 @@
  * exec_or.c — the disjunction executor: a plan whose root is a Boolean of
  * SHOULD clauses, each one term without a field filter. The exact total is
  * the size of the union of the doc lists (one 16-bit container at a time
- * through a bitset), minus the deleted documents in it; the top hits come
+ * through a bitset, ANDed with the plan's filter bitmap when there is one),
+ * minus the deleted documents in it; the top hits come
  * from MaxScore over the terms' cursors: their max_score bounds split the
  * terms into essential and non-essential ones, and block bounds skip the
  * documents that cannot beat the k-th best score so far.
@@ -36,10 +37,11 @@ static void or_container(uint64_t *bs, const tw_container *c) {
  * one 16-bit key at a time through a bitset. Short (varint) lists come as
  * sorted arrays small[i][0..nsmall[i]). */
 static int union_count(const tw_rview *const *v, size_t n, const uint32_t *const *small, const uint32_t *nsmall,
-                       size_t ns, const tw_rview *del, uint64_t *count, uint64_t *deleted) {
-    /* One bitset for the union of a key's containers, one for its deletions. */
+                       size_t ns, const tw_rview *del, const tw_rview *keep, uint64_t *count, uint64_t *deleted) {
+    /* One bitset for the union of a key's containers, one for its deletions
+     * (then for the filter's documents). */
     uint64_t *bs = malloc(2 * 8192);
-    uint32_t ci[TW_EXEC_MAX_TERMS + 1] = {0}, si[TW_EXEC_MAX_TERMS] = {0}, dci = 0;
+    uint32_t ci[TW_EXEC_MAX_TERMS + 1] = {0}, si[TW_EXEC_MAX_TERMS] = {0}, dci = 0, kci = 0;
     if (!bs) return TRAWL_ENOMEM;
     uint64_t *dm = bs + 1024;
     uint64_t c = 0, dc = 0;
@@ -59,6 +61,12 @@ static int union_count(const tw_rview *const *v, size_t n, const uint32_t *const
                 uint32_t lo = small[i][si[i]] & 0xFFFF;
                 bs[lo >> 6] |= 1ULL << (lo & 63);
             }
+        if (keep) { /* only the filter's documents count */
+            while (kci < keep->n && keep->c[kci].key < key) kci++;
+            memset(dm, 0, 8192);
+            if (kci < keep->n && keep->c[kci].key == key) or_container(dm, &keep->c[kci]);
+            for (uint32_t w = 0; w < 1024; w++) bs[w] &= dm[w];
+        }
         for (uint32_t w = 0; w < 1024; w++) c += (uint64_t)__builtin_popcountll(bs[w]);
         if (del) {
             while (dci < del->n && del->c[dci].key < key) dci++;
@@ -143,7 +151,7 @@ int tw_exec_or(const tw_exec *x) {
         return TW_EXEC_DECLINE;
     }
     uint64_t count = 0, dcount = 0;
-    rc = union_count(views, nv, small, nsmall, ns, e->deleted ? &e->del_view : NULL, &count, &dcount);
+    rc = union_count(views, nv, small, nsmall, ns, e->deleted ? &e->del_view : NULL, x->filt_view, &count, &dcount);
     if (rc == 0) *total += count - dcount;
     if (rc || top->want == 0 || n == 0) {
         free(fs);
@@ -180,6 +188,11 @@ int tw_exec_or(const tw_exec *x) {
         for (size_t i = ess; i < n; i++)
             if (m[i].cur->doc < doc) doc = m[i].cur->doc;
         if (doc == TW_DOC_END) break;
+        if (x->filt && !roaring_bitmap_contains(x->filt, doc)) { /* not allowed by the filter */
+            for (size_t i = ess; i < n; i++)
+                if (m[i].cur->doc == doc) tw_next(m[i].cur);
+            continue;
+        }
         /* Block-max check: the essential terms' bounds over their current
          * blocks plus every non-essential term's bound. */
         if (theta >= 0) {

@@ -1,8 +1,8 @@
 /*
  * exec_phrase.c — the two-phase phrase executor: a plan whose root is one
  * phrase (in one field, or the same words in every field) whose terms' doc
- * lists are all bitmaps in the segment. The terms' lists are intersected with
- * the SIMD kernels; then, for each candidate and field, the shared phrase
+ * lists are all bitmaps in the segment. The terms' lists (and the plan's
+ * filter bitmap) are intersected with the SIMD kernels; then, for each candidate and field, the shared phrase
  * verification (tw_phrase_freq, phrase.c) reads positions rarest term first.
  * The score sums the fields' BM25 of the phrase frequency in spec order, as
  * the cursor tree does.
@@ -70,10 +70,10 @@ int tw_exec_phrase(const tw_exec *x) {
         return rc ? rc : opened < n ? 0 : TW_EXEC_DECLINE;
     }
     phrase_field *pf = calloc(nspec, sizeof *pf);
-    uint32_t *buf = NULL, *ranks[TW_EXEC_MAX_TERMS], rank[TW_EXEC_MAX_TERMS], tf[TW_EXEC_MAX_TERMS];
+    uint32_t *buf = NULL, *ranks[TW_EXEC_MAX_TERMS + 1], rank[TW_EXEC_MAX_TERMS], tf[TW_EXEC_MAX_TERMS];
     tw_phrase_buf pb = {0};
     size_t npf = 0, nout = 0, order[TW_EXEC_MAX_TERMS];
-    const tw_rview *views[TW_EXEC_MAX_TERMS];
+    const tw_rview *views[TW_EXEC_MAX_TERMS + 1]; /* the terms' lists, then the filter's bitmap */
     if (!pf) rc = TRAWL_ENOMEM;
     for (size_t j = 0; j < nspec && rc == 0; j++) {
         const spec *s = &root->specs[j];
@@ -104,7 +104,9 @@ int tw_exec_phrase(const tw_exec *x) {
             pf[j].rdo[k] = &pf[j].rd[order[k]];
             pf[j].off[k] = pf[j].s->terms[order[k]].offset;
         }
-    if (rc == 0 && npf > 0) rc = tw_exec_intersect(view->kernels, ctx, views, n, &buf, ranks, &nout);
+    size_t nv = n;
+    if (x->filt_view) views[nv++] = x->filt_view;
+    if (rc == 0 && npf > 0) rc = tw_exec_intersect(view->kernels, ctx, views, nv, &buf, ranks, &nout);
     uint64_t count = 0;
     for (size_t q = 0; q < nout && rc == 0; q++) {
         uint32_t doc = buf[q];

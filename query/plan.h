@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "analyzer.h"
+#include <roaring/roaring.h>
+
 #include "ast.h"
 #include "cursor.h"
 #include "params.h"
@@ -51,11 +53,12 @@ typedef struct spec {
     uint32_t fdf_stride;
 } spec;
 
-enum { P_LEAF, P_BOOL, P_EMPTY };
+enum { P_LEAF, P_BOOL, P_EMPTY, P_FILTER };
 
 typedef struct pnode {
     int kind;
-    spec *specs; /* P_LEAF: OR of these */
+    roaring_bitmap_t **fbm; /* P_FILTER: per segment, the documents it allows (owned) */
+    spec *specs;            /* P_LEAF: OR of these */
     size_t nspecs;
     struct pnode **kids; /* P_BOOL */
     tw_occur *occ;
@@ -101,6 +104,11 @@ void tw_plan_free(tw_plan *p);
  * and sets *rc (message in err). A failure met while walking it is the
  * tree's tw_cursor_status. */
 tw_cursor *tw_plan_cursor(const tw_view *v, uint32_t si, const pnode *n, int *rc, char *err, size_t errcap);
+
+/* The cursor of the whole plan for segment si: its root ANDed with its
+ * filter (or the filter alone, or every document, for match_all). Same
+ * failure contract as tw_plan_cursor. */
+tw_cursor *tw_plan_seg_cursor(const tw_view *v, const tw_plan *plan, uint32_t si, int *rc, char *err, size_t errcap);
 
 /* The posting list of a term spec in segment si (iterating only its field
  * when qualified), borrowed from the plan: *post is a copy that must not be

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filter.h"
 #include "gstats.h"
 #include "kernels.h"
 #include "plan.h"
@@ -102,6 +103,7 @@ static void pnode_free(pnode *n, uint32_t nsegs) {
     if (!n) return;
     for (size_t i = 0; i < n->nspecs; i++) spec_free(&n->specs[i], nsegs);
     free(n->specs);
+    tw_filter_free(n->fbm, nsegs);
     for (size_t i = 0; i < n->n; i++) pnode_free(n->kids[i], nsegs);
     free(n->kids);
     free(n->occ);
@@ -573,8 +575,23 @@ static void merge_and_groups(planner *p, pnode *b) {
 static pnode *plan(planner *p, const tw_node *n, int positive) {
     if (p->rc) return NULL;
     if (n->kind == TW_Q_FILTER) {
-        fail(p, TRAWL_ESYNTAX, (long)n->offset, "filter on '%s': this index has no typed fields", n->field);
-        return NULL;
+        roaring_bitmap_t **bm = NULL;
+        int rc = tw_filter_eval(p->view, n, &bm, p->err, p->errcap);
+        if (rc < 0) {
+            p->rc = rc;
+            p->erroff = (long)n->offset;
+            return NULL;
+        }
+        if (rc == 0) {
+            pnode *f = new_node(p, P_FILTER);
+            if (!f) {
+                tw_filter_free(bm, p->view->nsegs);
+                return NULL;
+            }
+            f->fbm = bm;
+            return f;
+        }
+        /* else year:DDDD on an index with a text field "year": a term */
     }
     if (n->kind == TW_Q_BOOL) {
         pnode *b = new_node(p, P_BOOL);
@@ -684,6 +701,11 @@ static tw_cursor *build_phrase(seg_ctx *c, const spec *s) {
 static tw_cursor *build(seg_ctx *c, const pnode *n) {
     if (c->rc) return NULL;
     if (n->kind == P_EMPTY) return tw_empty_cursor();
+    if (n->kind == P_FILTER) {
+        tw_cursor *f = tw_bitmap_cursor(n->fbm[c->si]);
+        if (!f) c->rc = TRAWL_ENOMEM;
+        return f;
+    }
     if (n->kind == P_LEAF) {
         tw_cursor **kids = malloc(sizeof *kids * n->nspecs);
         size_t k = 0;
@@ -764,6 +786,227 @@ void tw_plan_free(tw_plan *p) {
     free(p);
 }
 
+tw_cursor *tw_plan_seg_cursor(const tw_view *view, const tw_plan *plan, uint32_t si, int *rc, char *err,
+                              size_t errcap) {
+    tw_cursor *cur;
+    *rc = 0;
+    if (plan->match_all)
+        cur = plan->filt ? tw_bitmap_cursor(plan->filt[si]) : tw_all_cursor(view->segs[si].seg->ndocs);
+    else if (!plan->root)
+        cur = tw_empty_cursor();
+    else {
+        cur = tw_plan_cursor(view, si, plan->root, rc, err, errcap);
+        if (!cur) return NULL;
+        if (plan->filt) {
+            /* The filter scores 0: the sum is the root's score exactly. */
+            tw_cursor *kids[2] = {cur, tw_bitmap_cursor(plan->filt[si])};
+            if (!kids[1]) {
+                tw_cursor_free(cur);
+                cur = NULL;
+            } else {
+                cur = tw_and_cursor(kids, 2);
+            }
+        }
+    }
+    if (!cur && !*rc) *rc = TRAWL_ENOMEM;
+    return cur;
+}
+
+/* The documents of segment si that plan node n matches (deleted ones
+ * included), as a new bitmap: filters and Booleans on bitmaps, term and
+ * phrase leaves by walking their cursors. NULL with p->rc set on failure. */
+static roaring_bitmap_t *node_bitmap(planner *p, uint32_t si, const pnode *n) {
+    const tw_view *v = p->view;
+    roaring_bitmap_t *b = NULL;
+    if (p->rc) return NULL;
+    if (n->kind == P_FILTER) {
+        b = roaring_bitmap_copy(n->fbm[si]);
+    } else if (n->kind == P_EMPTY) {
+        b = roaring_bitmap_create();
+    } else if (n->kind == P_LEAF) {
+        int rc;
+        tw_cursor *cur = tw_plan_cursor(v, si, n, &rc, p->err, p->errcap);
+        if (!cur) {
+            p->rc = rc;
+            return NULL;
+        }
+        b = roaring_bitmap_create();
+        for (uint32_t d = cur->doc; b && d != TW_DOC_END; d = tw_next(cur)) roaring_bitmap_add(b, d);
+        if ((rc = tw_cursor_status(cur)) != 0) fail(p, rc, -1, "%s", "a positions stream is invalid");
+        tw_cursor_free(cur);
+        if (p->rc) {
+            roaring_bitmap_free(b);
+            return NULL;
+        }
+    } else {
+        roaring_bitmap_t *must = NULL, *should = NULL, *nots = NULL;
+        for (size_t i = 0; i < n->n && !p->rc; i++) {
+            roaring_bitmap_t *k = node_bitmap(p, si, n->kids[i]);
+            if (!k) break;
+            roaring_bitmap_t **acc = n->occ[i] == TW_MUST ? &must : n->occ[i] == TW_SHOULD ? &should : &nots;
+            if (!*acc)
+                *acc = k;
+            else {
+                if (n->occ[i] == TW_MUST)
+                    roaring_bitmap_and_inplace(*acc, k);
+                else
+                    roaring_bitmap_or_inplace(*acc, k);
+                roaring_bitmap_free(k);
+            }
+        }
+        if (!p->rc) {
+            if (must)
+                b = must, must = NULL;
+            else if (should)
+                b = should, should = NULL;
+            else if ((b = roaring_bitmap_create()) != NULL)
+                roaring_bitmap_add_range(b, 0, v->segs[si].seg->ndocs);
+            if (b && nots) roaring_bitmap_andnot_inplace(b, nots);
+        }
+        roaring_bitmap_free(must);
+        roaring_bitmap_free(should);
+        roaring_bitmap_free(nots);
+        if (p->rc) {
+            roaring_bitmap_free(b);
+            return NULL;
+        }
+    }
+    if (!b) OOM(p);
+    return b;
+}
+
+/* ANDs (or, with negate, ANDs NOT) the per-segment bitmaps add into the
+ * plan's filter, which starts as every document. */
+static int filt_combine(planner *p, tw_plan *pl, roaring_bitmap_t **add, int negate) {
+    const tw_view *v = p->view;
+    if (!pl->filt) {
+        if (!(pl->filt = calloc(v->nsegs ? v->nsegs : 1, sizeof *pl->filt))) return OOM(p);
+        for (uint32_t s = 0; s < v->nsegs; s++) {
+            if (!negate) {
+                pl->filt[s] = roaring_bitmap_copy(add[s]);
+            } else if ((pl->filt[s] = roaring_bitmap_create()) != NULL) {
+                roaring_bitmap_add_range(pl->filt[s], 0, v->segs[s].seg->ndocs);
+                roaring_bitmap_andnot_inplace(pl->filt[s], add[s]);
+            }
+            if (!pl->filt[s]) return OOM(p);
+        }
+        return 0;
+    }
+    for (uint32_t s = 0; s < v->nsegs; s++) {
+        if (negate)
+            roaring_bitmap_andnot_inplace(pl->filt[s], add[s]);
+        else
+            roaring_bitmap_and_inplace(pl->filt[s], add[s]);
+    }
+    return 0;
+}
+
+/* Moves the root-level filter clauses into the plan's filter: a filter root
+ * (the query matches what the filter allows), the MUST filters of a BOOL
+ * root (unless they are its only MUST clauses and it has SHOULD ones: those
+ * must then match) and its MUST_NOT filters. What remains runs on the
+ * executors, which AND the filter. */
+static void extract_filters(planner *p, tw_plan *pl) {
+    pnode *r = pl->root;
+    uint32_t ns = p->view->nsegs;
+    if (!r) return;
+    if (r->kind == P_FILTER) {
+        filt_combine(p, pl, r->fbm, 0);
+        pnode_free(r, ns);
+        pl->root = NULL;
+        pl->match_all = 1;
+        return;
+    }
+    if (r->kind != P_BOOL) return;
+    size_t must = 0, mustf = 0, should = 0, kept = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        must += r->occ[i] == TW_MUST;
+        mustf += r->occ[i] == TW_MUST && r->kids[i]->kind == P_FILTER;
+        should += r->occ[i] == TW_SHOULD;
+    }
+    int take_must = must > mustf || should == 0;
+    for (size_t i = 0; i < r->n && !p->rc; i++) {
+        pnode *k = r->kids[i];
+        if (k->kind == P_FILTER && ((r->occ[i] == TW_MUST && take_must) || r->occ[i] == TW_MUST_NOT)) {
+            filt_combine(p, pl, k->fbm, r->occ[i] == TW_MUST_NOT);
+            pnode_free(k, ns);
+        } else {
+            r->kids[kept] = k;
+            r->occ[kept++] = r->occ[i];
+        }
+    }
+    if (p->rc) { /* the clauses not yet moved stay in the tree, freed with it */
+        r->n = kept;
+        return;
+    }
+    r->n = kept;
+    if (kept == 0) {
+        pnode_free(r, ns);
+        pl->root = NULL;
+        pl->match_all = 1;
+    } else if (kept == 1 && r->occ[0] != TW_MUST_NOT) {
+        pl->root = r->kids[0];
+        r->n = 0;
+        pnode_free(r, ns);
+    }
+}
+
+/* Plans the filter parameter (query text, AND) and ANDs what it matches
+ * into the plan's filter. Its errors carry no offset into the query. */
+static void add_filter_param(planner *p, tw_plan *pl, const char *text) {
+    tw_query *fq = NULL;
+    tw_parse_error perr;
+    int rc = tw_query_parse(text, strlen(text), 0, &fq, &perr);
+    if (rc) {
+        if (rc == TRAWL_ENOMEM)
+            OOM(p);
+        else {
+            p->rc = rc;
+            tw_err(p->err, p->errcap, rc, "filter: %s (at byte %zu of the filter)", perr.message, perr.offset);
+        }
+        return;
+    }
+    pnode *root = plan(p, tw_query_root(fq), 0);
+    if (p->rc) {
+        p->erroff = -1;
+        if (strncmp(p->err, "filter: ", 8) != 0) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", p->err);
+            tw_err(p->err, p->errcap, p->rc, "filter: %s", msg);
+        }
+    }
+    roaring_bitmap_t **bm = p->rc ? NULL : calloc(p->view->nsegs ? p->view->nsegs : 1, sizeof *bm);
+    if (!p->rc && !bm) OOM(p);
+    for (uint32_t s = 0; bm && s < p->view->nsegs && !p->rc; s++)
+        bm[s] = root ? node_bitmap(p, s, root) : roaring_bitmap_create(); /* no words: nothing */
+    if (!p->rc) filt_combine(p, pl, bm, 0);
+    tw_filter_free(bm, p->view->nsegs);
+    pnode_free(root, p->view->nsegs);
+    tw_query_free(fq);
+}
+
+/* Serializes the plan's filter bitmaps and parses them as views for the
+ * bitmap executors' SIMD kernels. */
+static void filt_views(planner *p, tw_plan *pl) {
+    uint32_t ns = p->view->nsegs;
+    pl->filt_view = calloc(ns ? ns : 1, sizeof *pl->filt_view);
+    pl->filt_bytes = calloc(ns ? ns : 1, sizeof *pl->filt_bytes);
+    if (!pl->filt_view || !pl->filt_bytes) {
+        OOM(p);
+        return;
+    }
+    for (uint32_t s = 0; s < ns && !p->rc; s++) {
+        roaring_bitmap_run_optimize(pl->filt[s]);
+        size_t len = roaring_bitmap_portable_size_in_bytes(pl->filt[s]), used;
+        if (!(pl->filt_bytes[s] = malloc(len ? len : 1))) {
+            OOM(p);
+            return;
+        }
+        roaring_bitmap_portable_serialize(pl->filt[s], (char *)pl->filt_bytes[s]);
+        if (tw_rview_parse(pl->filt_bytes[s], len, 0, &pl->filt_view[s], &used, NULL)) OOM(p);
+    }
+}
+
 int tw_plan_build(const tw_view *view, const tw_params *prm, tw_analyzer *an, const tw_node *q, tw_plan **out,
                   char *err, size_t errcap, long *erroff) {
     *out = NULL;
@@ -783,6 +1026,9 @@ int tw_plan_build(const tw_view *view, const tw_params *prm, tw_analyzer *an, co
         pl->root = plan(&p, q, 1);
     else
         pl->match_all = 1; /* no query: every document */
+    if (!p.rc) extract_filters(&p, pl);
+    if (!p.rc && prm->filter && prm->filter[0]) add_filter_param(&p, pl, prm->filter);
+    if (!p.rc && pl->filt) filt_views(&p, pl);
     pl->hl = p.hl;
     if (p.rc) {
         *erroff = p.erroff;

@@ -1,0 +1,55 @@
+/*
+ * filter.h — typed-field filters (the TW_Q_FILTER nodes of ast.h) evaluated
+ * per segment to Roaring bitmaps, and the cursor that walks such a bitmap.
+ *
+ * Conversion of the text values happens here, against the field's type as
+ * the segments record it (typed.h): a field is a keyword field, a date or a
+ * number field when some segment of the view has it as one; a segment
+ * without the field has no values for it (its bitmap is empty).
+ *
+ *   keyword  f:=v      the documents having the value v exactly (bytes, case kept)
+ *            f:[a TO b], f<v ...   values in that byte-order range (an ordinal
+ *                      range of the dictionary: the union of the values' bitmaps)
+ *   date     every value names a span (datetime.h): 2024 the whole year,
+ *            2024-03 the month, 2024-03-05 the day, a time its minute or second.
+ *            f>=v from the span's start; f>v from its end; f<v before its
+ *            start; f<=v up to its end; f:=v within the span; f:[a TO b]
+ *            from a's start to b's end (so the whole last day is in);
+ *            year:2024 is date:=2024 on the field named "date".
+ *   number   an integer (int64) or a decimal number (finite double),
+ *            compared exactly; f:=v equals v.
+ * Date and number ranges scan the field's column block by block (blocks
+ * whose key bounds lie outside the range are skipped, blocks inside it are
+ * taken whole), then intersect the column's presence.
+ * f:[* TO *] is every document with a value. Errors (TRAWL_ESYNTAX): unknown
+ * field, a text-only field, a value that does not parse for the type,
+ * year:DDDD without a date field "date", an inverted range is not an error
+ * (it matches nothing).
+ */
+#ifndef TW_FILTER_H
+#define TW_FILTER_H
+
+#include <roaring/roaring.h>
+#include <stddef.h>
+
+#include "ast.h"
+#include "cursor.h"
+#include "view.h"
+
+/* Evaluates filter node n over every segment of v. Returns 0 and *out, an
+ * array of v->nsegs bitmaps (deleted documents included; free with
+ * tw_filter_free); or TRAWL_ESYNTAX with a message in err for a filter that
+ * does not fit the index (see above), TRAWL_ECORRUPT, TRAWL_ENOMEM. When n is
+ * year:DDDD and the index has no date field "date" but a text field "year",
+ * returns TW_FILTER_NOT_TYPED (> 0) and the caller treats it as a term. */
+#define TW_FILTER_NOT_TYPED 1
+int tw_filter_eval(const tw_view *v, const tw_node *n, roaring_bitmap_t ***out, char *err, size_t errcap);
+
+/* Frees an array of nsegs bitmaps (NULL entries and NULL allowed). */
+void tw_filter_free(roaring_bitmap_t **b, uint32_t nsegs);
+
+/* A cursor over the documents of b (borrowed: must outlive the cursor),
+ * score 0, max_score 0, no explanation line. NULL when out of memory. */
+tw_cursor *tw_bitmap_cursor(const roaring_bitmap_t *b);
+
+#endif
