@@ -104,13 +104,31 @@ const bench_engine *bench_engine_xapian(void);
 const bench_engine *bench_engine_find(const char *name);
 
 /* One document of a corpus, as the peers need it. Strings are valid only during
- * the callback; missing fields are "" (title, body). line is the raw JSON text. */
+ * the callback; missing fields are "" (title, body). line is the raw JSON text.
+ * The fields of dated documents (gen --dated, sample/trends.jsonl): has_date is
+ * 1 when "date" is an ISO 8601 string (YYYY-MM-DD, optionally Thh:mm[:ss[.f]]
+ * and Z or +-hh:mm) or an integer (epoch seconds), date then holds it in epoch
+ * seconds UTC; source and author are "" when missing; tags holds the strings
+ * of a "tags" array (or the one string of a "tags" string). */
 typedef struct bench_doc {
     const char *id, *title, *body;
     size_t id_len, title_len, body_len;
     const char *line;
     size_t line_len;
+    int has_date;
+    int64_t date;
+    const char *source, *author;
+    size_t source_len, author_len;
+    const char *const *tags;
+    const size_t *tag_len;
+    size_t ntags;
 } bench_doc;
+
+/* Parses an ISO 8601 date or date-time s (as for bench_doc.date) into epoch
+ * seconds. Returns 0, or -1 when s is not such a date. */
+int bench_parse_date(const char *s, int64_t *out);
+/* Formats epoch seconds t as "YYYY-MM" (UTC) into buf (at least 8 bytes). */
+void bench_month(int64_t t, char *buf);
 
 /* Calls fn for every line of the JSON Lines file at path, in order. Stops at the
  * first non-zero return of fn (returned, with fn's message left in err). Returns
@@ -136,6 +154,7 @@ void bench_seterr(char *err, size_t errlen, const char *fmt, ...)
 /* Subcommands in their own files. argc/argv start after the subcommand name. */
 int bench_cmd_gen(int argc, char **argv);
 int bench_cmd_genq(int argc, char **argv);
+int bench_cmd_topics(int argc, char **argv);
 int bench_cmd_kernels(int argc, char **argv);
 int bench_cmd_relevance(int argc, char **argv);
 

@@ -253,6 +253,218 @@ static int gen_doc(const zipf *z, uint64_t seed, uint64_t i, sbuf *title, sbuf *
     return 0;
 }
 
+/* ---- dated documents (gen --dated) -------------------------------------- */
+
+/* Days since 1970-01-01 of the civil date y-m-d (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* The civil date of day z since 1970-01-01. */
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d) {
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
+}
+
+/* Formats epoch seconds t (>= 0) as YYYY-MM-DDThh:mm:ssZ into buf (>= 21 bytes). */
+static void fmt_iso(int64_t t, char *buf, size_t cap) {
+    int64_t days = t / 86400, s = t % 86400;
+    int y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    snprintf(buf, cap, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
+}
+
+/* A topic planted in the dated corpus: its share of the documents of day t is
+ * GEN_TOPIC_BASE + peak * exp(-((t - center) / sigma)^2 / 2). A document about
+ * the topic gets the topic's first word appended to its title, a sentence of
+ * 2-4 of the topic's words appended to its body, and the topic's tag. */
+typedef struct gen_topic {
+    const char *center; /* YYYY-MM-DD */
+    double sigma_days;
+    double peak;
+} gen_topic;
+
+/* The planted bursts (fixed: the same for every seed; `trawl-bench topics`
+ * prints them with their words and tags). */
+static const gen_topic gen_topics[] = {
+    {"2010-04-01", 300, 0.05}, /* 0: falling from the start */
+    {"2012-06-15", 60, 0.05},  /* 1: spike */
+    {"2014-01-01", 365, 0.03}, /* 2: slow wave */
+    {"2016-03-01", 30, 0.08},  /* 3: sharp spike */
+    {"2017-09-01", 180, 0.04}, /* 4 */
+    {"2019-01-15", 90, 0.06},  /* 5 */
+    {"2020-04-01", 45, 0.10},  /* 6: sharp, high spike */
+    {"2021-06-01", 400, 0.02}, /* 7: broad and low */
+    {"2022-11-15", 120, 0.05}, /* 8 */
+    {"2023-06-01", 30, 0.07},  /* 9: spike */
+    {"2024-09-01", 240, 0.04}, /* 10 */
+    {"2025-10-01", 200, 0.06}, /* 11: still rising at the end */
+};
+#define GEN_NTOPICS (sizeof gen_topics / sizeof gen_topics[0])
+#define GEN_TOPIC_WORDS 4
+#define GEN_TOPIC_BASE 0.0005
+/* Topic words are vocabulary ranks far in the tail (each occurs by chance in
+ * about one document in 10^5). */
+#define GEN_TOPIC_RANK0 900000u
+/* Vocabulary rank of word j of topic k (spread out so that topics' words do
+ * not look alike). */
+static uint32_t topic_rank(size_t k, size_t j) {
+    return GEN_TOPIC_RANK0 + (uint32_t)(k * GEN_TOPIC_WORDS + j) * 1543u;
+}
+/* Topic k's tag is t99KK (so tags t9900..t9911 belong to the topics). */
+#define GEN_TOPIC_TAG0 9900u
+
+#define GEN_DATE_FIRST_YEAR 2010
+#define GEN_DATE_YEARS 16 /* 2010-01-01 .. 2025-12-31 */
+#define GEN_NSOURCES 300
+#define GEN_NTAGS 10000
+#define GEN_NAUTHORS 2000
+#define GEN_TAGS_MAX 5
+
+/* A small Zipfian law over n values by its cumulative table (binary search). */
+typedef struct zsmall {
+    double *cdf;
+    size_t n;
+} zsmall;
+
+static int zsmall_init(zsmall *z, size_t n, double s) {
+    z->n = n;
+    z->cdf = malloc(n * sizeof *z->cdf);
+    if (!z->cdf) return -1;
+    double acc = 0;
+    for (size_t i = 0; i < n; i++) z->cdf[i] = acc += pow((double)(i + 1), -s);
+    for (size_t i = 0; i < n; i++) z->cdf[i] /= acc;
+    return 0;
+}
+
+static size_t zsmall_draw(const zsmall *z, rng *r) {
+    double u = rng_unit(r);
+    size_t lo = 0, hi = z->n - 1;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (z->cdf[mid] <= u)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Everything the dated generator needs besides the word law. */
+typedef struct dated {
+    zsmall sources, tags, authors;
+    int64_t first, span; /* epoch seconds of the first day, seconds covered */
+    int64_t center[GEN_NTOPICS];
+} dated;
+
+static void dated_free(dated *d) {
+    free(d->sources.cdf);
+    free(d->tags.cdf);
+    free(d->authors.cdf);
+    memset(d, 0, sizeof *d);
+}
+
+/* Parses the gen_topics center "YYYY-MM-DD" into epoch seconds. */
+static int64_t ymd_epoch(const char *s) {
+    int y = atoi(s);
+    unsigned m = (unsigned)atoi(s + 5), d = (unsigned)atoi(s + 8);
+    return days_from_civil(y, m, d) * 86400;
+}
+
+static int dated_init(dated *d) {
+    memset(d, 0, sizeof *d);
+    if (zsmall_init(&d->sources, GEN_NSOURCES, 1.1) != 0 || zsmall_init(&d->tags, GEN_NTAGS, 1.0) != 0 ||
+        zsmall_init(&d->authors, GEN_NAUTHORS, 0.8) != 0) {
+        dated_free(d);
+        return -1;
+    }
+    d->first = days_from_civil(GEN_DATE_FIRST_YEAR, 1, 1) * 86400;
+    d->span = days_from_civil(GEN_DATE_FIRST_YEAR + GEN_DATE_YEARS, 1, 1) * 86400 - d->first;
+    for (size_t k = 0; k < GEN_NTOPICS; k++) d->center[k] = ymd_epoch(gen_topics[k].center);
+    return 0;
+}
+
+/* The metadata of one dated document. */
+typedef struct dmeta {
+    int64_t date;
+    unsigned source, author;
+    unsigned tags[GEN_TAGS_MAX + 1];
+    size_t ntags;
+    int topic; /* -1 when about no planted topic */
+} dmeta;
+
+/* Draws document i's metadata from its own stream (seed, i): the title and
+ * body drawn by gen_doc are those of the undated corpus. The date has density
+ * rising linearly over the span (3x more documents at the end than at the
+ * start): x = (sqrt(1 + 8u) - 1) / 2 inverts F(x) = (x + x^2) / 2. */
+static void dated_meta(const dated *dd, uint64_t seed, uint64_t i, dmeta *m) {
+    rng r;
+    rng_seed(&r, seed ^ 0x5eedda7eu, i + 1);
+    double u = rng_unit(&r);
+    double x = (sqrt(1.0 + 8.0 * u) - 1.0) / 2.0;
+    m->date = dd->first + (int64_t)(x * (double)dd->span);
+    if (m->date >= dd->first + dd->span) m->date = dd->first + dd->span - 1;
+    m->source = (unsigned)zsmall_draw(&dd->sources, &r);
+    m->author = (unsigned)zsmall_draw(&dd->authors, &r);
+    size_t want = (size_t)rng_range(&r, 1, GEN_TAGS_MAX);
+    m->ntags = 0;
+    for (size_t tries = 0; m->ntags < want && tries < 50; tries++) {
+        unsigned t = (unsigned)zsmall_draw(&dd->tags, &r);
+        int dup = 0;
+        for (size_t j = 0; j < m->ntags; j++) dup |= m->tags[j] == t;
+        if (!dup) m->tags[m->ntags++] = t;
+    }
+    /* At most one topic: the first k (in table order) whose share draw hits. */
+    m->topic = -1;
+    for (size_t k = 0; k < GEN_NTOPICS && m->topic < 0; k++) {
+        double z = (double)(m->date - dd->center[k]) / (86400.0 * gen_topics[k].sigma_days);
+        double share = GEN_TOPIC_BASE + gen_topics[k].peak * exp(-0.5 * z * z);
+        if (rng_unit(&r) < share) m->topic = (int)k;
+    }
+    if (m->topic >= 0) {
+        unsigned tt = GEN_TOPIC_TAG0 + (unsigned)m->topic;
+        int dup = 0;
+        for (size_t j = 0; j < m->ntags; j++) dup |= m->tags[j] == tt;
+        if (!dup) m->tags[m->ntags++] = tt;
+    }
+}
+
+/* Appends topic k's words to title (its first word) and body (a sentence of 2-4
+ * of its words, drawn from r). Returns 0 or -1 (OOM). */
+static int plant_topic(int k, rng *r, sbuf *title, sbuf *body) {
+    char w[GEN_WORD_MAX];
+    if (sb_reserve(title, GEN_WORD_MAX + 2) != 0) return -1;
+    size_t wl = spell(topic_rank((size_t)k, 0), w);
+    if (title->len) title->p[title->len++] = ' ';
+    memcpy(title->p + title->len, w, wl);
+    title->len += wl;
+    size_t n = (size_t)rng_range(r, 2, 4);
+    if (sb_reserve(body, n * (GEN_WORD_MAX + 1) + 4) != 0) return -1;
+    if (body->len) body->p[body->len++] = ' ';
+    for (size_t j = 0; j < n; j++) {
+        wl = spell(topic_rank((size_t)k, (size_t)rng_range(r, 0, GEN_TOPIC_WORDS - 1)), w);
+        if (j == 0) w[0] = (char)(w[0] - 'a' + 'A');
+        if (j) body->p[body->len++] = ' ';
+        memcpy(body->p + body->len, w, wl);
+        body->len += wl;
+    }
+    body->p[body->len++] = '.';
+    return 0;
+}
+
 /* Parses a seed or count argument. */
 static int parse_u64(const char *s, uint64_t *out) {
     char *end;
@@ -274,10 +486,29 @@ static void json_text(FILE *f, const sbuf *b) {
     fputc('"', f);
 }
 
+/* Writes the dated fields of document i (date, source, author, tags) as JSON
+ * members followed by a comma. */
+static void write_meta(FILE *f, const dmeta *m) {
+    char date[32];
+    fmt_iso(m->date, date, sizeof date);
+    fprintf(f, "\"date\":\"%s\",\"source\":\"Source %03u\",\"author\":\"a%04u\",\"tags\":[", date, m->source,
+            m->author);
+    for (size_t j = 0; j < m->ntags; j++) fprintf(f, "%s\"t%04u\"", j ? "," : "", m->tags[j]);
+    fputs("],", f);
+}
+
 int bench_cmd_gen(int argc, char **argv) {
     uint64_t n, seed = GEN_DEFAULT_SEED;
+    int dated_mode = 0, out = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--dated") == 0)
+            dated_mode = 1;
+        else
+            argv[out++] = argv[i];
+    }
+    argc = out;
     if (argc < 2 || argc > 3 || parse_u64(argv[0], &n) != 0 || (argc == 3 && parse_u64(argv[2], &seed) != 0)) {
-        fputs("usage: trawl-bench gen N OUT.jsonl [SEED]\n", stderr);
+        fputs("usage: trawl-bench gen [--dated] N OUT.jsonl [SEED]\n", stderr);
         return 2;
     }
     FILE *f = strcmp(argv[1], "-") == 0 ? stdout : fopen(argv[1], "w");
@@ -288,15 +519,31 @@ int bench_cmd_gen(int argc, char **argv) {
     char *obuf = f != stdout ? malloc(1 << 20) : NULL;
     if (obuf) setvbuf(f, obuf, _IOFBF, 1 << 20);
     zipf z = {NULL, NULL};
+    dated dd;
+    memset(&dd, 0, sizeof dd);
     sbuf title = {NULL, 0, 0}, body = {NULL, 0, 0};
     int rc = 0;
-    if (zipf_init(&z) != 0) rc = -1;
+    if (zipf_init(&z) != 0 || (dated_mode && dated_init(&dd) != 0)) rc = -1;
     for (uint64_t i = 0; i < n && rc == 0; i++) {
         if (gen_doc(&z, seed, i, &title, &body) != 0) {
             rc = -1;
             break;
         }
-        fprintf(f, "{\"id\":\"g%llu\",\"title\":", (unsigned long long)i);
+        fprintf(f, "{\"id\":\"g%llu\",", (unsigned long long)i);
+        if (dated_mode) {
+            dmeta m;
+            dated_meta(&dd, seed, i, &m);
+            if (m.topic >= 0) {
+                rng r;
+                rng_seed(&r, seed ^ 0x7091c5u, i + 1);
+                if (plant_topic(m.topic, &r, &title, &body) != 0) {
+                    rc = -1;
+                    break;
+                }
+            }
+            write_meta(f, &m);
+        }
+        fputs("\"title\":", f);
         json_text(f, &title);
         fputs(",\"body\":", f);
         json_text(f, &body);
@@ -308,9 +555,30 @@ int bench_cmd_gen(int argc, char **argv) {
     if (rc == -2) fprintf(stderr, "trawl-bench: %s: write error\n", argv[1]);
     free(obuf);
     zipf_free(&z);
+    dated_free(&dd);
     free(title.p);
     free(body.p);
     return rc == 0 ? 0 : 1;
+}
+
+int bench_cmd_topics(int argc, char **argv) {
+    (void)argv;
+    if (argc != 0) {
+        fputs("usage: trawl-bench topics\n", stderr);
+        return 2;
+    }
+    for (size_t k = 0; k < GEN_NTOPICS; k++) {
+        printf("{\"topic\":%zu,\"center\":\"%s\",\"sigma_days\":%.0f,\"peak_share\":%.3f,\"tag\":\"t%04u\",\"words\":[",
+               k, gen_topics[k].center, gen_topics[k].sigma_days, gen_topics[k].peak, GEN_TOPIC_TAG0 + (unsigned)k);
+        for (unsigned j = 0; j < GEN_TOPIC_WORDS; j++) {
+            char w[GEN_WORD_MAX + 1];
+            size_t wl = spell(topic_rank(k, j), w);
+            w[wl] = '\0';
+            printf("%s\"%s\"", j ? "," : "", w);
+        }
+        printf("]}\n");
+    }
+    return 0;
 }
 
 /* ---- queries ------------------------------------------------------------ */

@@ -1,7 +1,8 @@
 /*
  * main.c — trawl-bench: the benchmark harness's command line, timing and report.
  *
- *   trawl-bench gen N OUT.jsonl [SEED]          synthetic corpus (gen.c)
+ *   trawl-bench gen [--dated] N OUT.jsonl [SEED]  synthetic corpus (gen.c)
+ *   trawl-bench topics                          the bursts planted by gen --dated
  *   trawl-bench genq CORPUS.jsonl|SEED OUT_DIR [N]   and/or/phrase.txt (gen.c)
  *   trawl-bench index [--engine E] CORPUS.jsonl INDEX_DIR
  *   trawl-bench query [--engine E] INDEX_DIR QUERIES.txt CLASS K
@@ -66,7 +67,8 @@ typedef struct engine_stats {
 } engine_stats;
 
 static void usage(void) {
-    fputs("usage: trawl-bench gen N OUT.jsonl [SEED]\n"
+    fputs("usage: trawl-bench gen [--dated] N OUT.jsonl [SEED]\n"
+          "       trawl-bench topics\n"
           "       trawl-bench genq CORPUS.jsonl|SEED OUT_DIR [N]\n"
           "       trawl-bench index [--engine trawl|fts5|xapian] CORPUS.jsonl INDEX_DIR\n"
           "       trawl-bench query [--engine trawl|fts5|xapian] INDEX_DIR QUERIES.txt and|or|phrase|count K\n"
@@ -592,6 +594,7 @@ int main(int argc, char **argv) {
     argv += 2;
     if (strcmp(cmd, "gen") == 0) return bench_cmd_gen(argc, argv);
     if (strcmp(cmd, "genq") == 0) return bench_cmd_genq(argc, argv);
+    if (strcmp(cmd, "topics") == 0) return bench_cmd_topics(argc, argv);
     if (strcmp(cmd, "index") == 0) return cmd_index(argc, argv);
     if (strcmp(cmd, "query") == 0) return cmd_query(argc, argv);
     if (strcmp(cmd, "compare") == 0) return cmd_compare(argc, argv);

@@ -179,6 +179,118 @@ static const char *str_field(json_t *o, const char *name, size_t *len) {
     return json_string_value(v);
 }
 
+/* Days since 1970-01-01 of the civil date y-m-d (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, int m, int d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Reads exactly n decimal digits at *p (advancing it) into *v; -1 if not digits. */
+static int digits(const char **p, int n, int *v) {
+    *v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9') return -1;
+        *v = *v * 10 + (c - '0');
+    }
+    *p += n;
+    return 0;
+}
+
+int bench_parse_date(const char *s, int64_t *out) {
+    int y, mo, d, h = 0, mi = 0, se = 0;
+    const char *p = s;
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d)) return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31) return -1;
+    int64_t off = 0;
+    if (*p == 'T' || *p == ' ') {
+        p++;
+        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi)) return -1;
+        if (*p == ':') {
+            p++;
+            if (digits(&p, 2, &se)) return -1;
+            if (*p == '.')
+                for (p++; *p >= '0' && *p <= '9'; p++) {}
+        }
+        if (*p == 'Z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int sign = *p++ == '-' ? -1 : 1, oh, om;
+            if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om)) return -1;
+            off = sign * (oh * 3600 + om * 60);
+        }
+    }
+    if (*p) return -1;
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+    return 0;
+}
+
+void bench_month(int64_t t, char *buf) {
+    int64_t z = (t >= 0 ? t : t - 86399) / 86400 + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    int64_t y = yoe + era * 400 + (m <= 2);
+    unsigned yy = (unsigned)((y % 10000 + 10000) % 10000), mm = (unsigned)m;
+    buf[0] = (char)('0' + yy / 1000);
+    buf[1] = (char)('0' + yy / 100 % 10);
+    buf[2] = (char)('0' + yy / 10 % 10);
+    buf[3] = (char)('0' + yy % 10);
+    buf[4] = '-';
+    buf[5] = (char)('0' + mm / 10);
+    buf[6] = (char)('0' + mm % 10);
+    buf[7] = '\0';
+}
+
+/* Fills d's dated fields from the JSON object o (see bench_doc); the tag
+ * pointer arrays are grown in *tv, *tl (capacity *cap) and reused. Returns 0 or
+ * -1 (out of memory). A field of the wrong type is treated as missing. */
+static int doc_meta(json_t *o, bench_doc *d, const char ***tv, size_t **tl, size_t *cap) {
+    json_t *v = json_object_get(o, "date");
+    if (json_is_integer(v)) {
+        d->has_date = 1;
+        d->date = (int64_t)json_integer_value(v);
+    } else if (json_is_string(v) && bench_parse_date(json_string_value(v), &d->date) == 0) {
+        d->has_date = 1;
+    }
+    size_t len;
+    const char *s = str_field(o, "source", &len);
+    d->source = s ? s : "";
+    d->source_len = s ? len : 0;
+    s = str_field(o, "author", &len);
+    d->author = s ? s : "";
+    d->author_len = s ? len : 0;
+    json_t *t = json_object_get(o, "tags");
+    size_t n = json_is_array(t) ? json_array_size(t) : json_is_string(t) ? 1 : 0;
+    if (n > *cap) {
+        size_t ncap = n * 2;
+        const char **nv = realloc((void *)*tv, ncap * sizeof *nv);
+        if (!nv) return -1;
+        *tv = nv;
+        size_t *nl = realloc(*tl, ncap * sizeof *nl);
+        if (!nl) return -1;
+        *tl = nl;
+        *cap = ncap;
+    }
+    d->ntags = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_is_array(t) ? json_array_get(t, i) : t;
+        if (!json_is_string(e)) continue;
+        (*tv)[d->ntags] = json_string_value(e);
+        (*tl)[d->ntags++] = json_string_length(e);
+    }
+    d->tags = *tv;
+    d->tag_len = *tl;
+    return 0;
+}
+
 int bench_corpus_each(const char *path, bench_doc_fn fn, void *ctx, char *err, size_t errlen) {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -190,6 +302,8 @@ int bench_corpus_each(const char *path, bench_doc_fn fn, void *ctx, char *err, s
     ssize_t len;
     int rc = 0;
     uint64_t lineno = 0;
+    const char **tagv = NULL;
+    size_t *taglen = NULL, tagcap = 0;
     while (rc == 0 && (len = getline(&line, &linecap, f)) >= 0) {
         lineno++;
         size_t n = (size_t)len;
@@ -205,6 +319,13 @@ int bench_corpus_each(const char *path, bench_doc_fn fn, void *ctx, char *err, s
             break;
         }
         bench_doc d;
+        memset(&d, 0, sizeof d);
+        if (doc_meta(o, &d, &tagv, &taglen, &tagcap) != 0) {
+            bench_seterr(err, errlen, "out of memory");
+            json_decref(o);
+            rc = -1;
+            break;
+        }
         d.id = str_field(o, "id", &d.id_len);
         d.title = str_field(o, "title", &d.title_len);
         d.body = str_field(o, "body", &d.body_len);
@@ -224,6 +345,8 @@ int bench_corpus_each(const char *path, bench_doc_fn fn, void *ctx, char *err, s
         rc = -1;
     }
     free(line);
+    free(tagv);
+    free(taglen);
     fclose(f);
     return rc;
 }
