@@ -95,6 +95,50 @@ typedef struct bench_engine {
     void (*close)(void *h);
 } bench_engine;
 
+/* ---- analytics workloads (issue 8 item 12; analytics.c) ----------------
+ *
+ * On a dated corpus: a month histogram of a query (number of matching
+ * documents per calendar month, UTC), the top-N values of the keyword field
+ * "tags" over all matches, an AND query ranked top-K with the exact total (with
+ * and without a date-range filter), and an AND query sorted by date, newest
+ * first, top-K with the exact total. */
+typedef enum bench_an_kind {
+    BENCH_AN_HIST = 0, /* q's words ANDed; res: total, then "YYYY-MM COUNT" per non-empty month, ascending */
+    BENCH_AN_FACET,    /* q's words ANDed; res: total, then "TAG COUNT" top facet_n, count desc then tag asc */
+    BENCH_AN_AND,      /* q's words ANDed, BM25 top k; res: total, then ids */
+    BENCH_AN_FILTER,   /* same, only documents with lo <= date <= hi */
+    BENCH_AN_SORT,     /* q's words ANDed, by date descending, top k; res: total, then the dates (epoch seconds) */
+    BENCH_AN_NKINDS
+} bench_an_kind;
+
+/* "histogram", "facets", "and", "and+filter", "sort". */
+const char *bench_an_kind_name(bench_an_kind k);
+
+typedef struct bench_an_params {
+    size_t k;       /* top K of AND / FILTER / SORT */
+    size_t facet_n; /* values of FACET */
+    int64_t lo, hi; /* FILTER's inclusive date range, epoch seconds */
+} bench_an_params;
+
+/* An engine adapter for the analytics workloads; the same contract as
+ * bench_engine. build indexes title and body as text (as bench_engine does)
+ * and the dated fields as each engine's users would store them. */
+typedef struct bench_an_engine {
+    const char *name;
+    const char *(*version)(void);
+    int (*build)(const char *corpus, const char *dir, uint64_t *docs, char *err, size_t errlen);
+    int (*open)(const char *dir, void **h, char *err, size_t errlen);
+    int (*run)(void *h, bench_an_kind kind, const bench_query *q, const bench_an_params *p, bench_result *res,
+               char *err, size_t errlen);
+    void (*close)(void *h);
+} bench_an_engine;
+
+/* The analytics adapters compiled in; NULL when not available (trawl's until
+ * the library has filters, sort, facets and histograms). */
+const bench_an_engine *bench_an_trawl(void);
+const bench_an_engine *bench_an_fts5(void);
+const bench_an_engine *bench_an_xapian(void);
+
 /* The adapters compiled in; NULL when the engine is not available. */
 const bench_engine *bench_engine_trawl(void);
 const bench_engine *bench_engine_fts5(void);
@@ -163,6 +207,7 @@ int bench_cmd_relevance(int argc, char **argv);
  * k1=X, b=X, w.FIELD=X (field weight); "" restores the defaults (OR, BM25).
  * Returns 0, or -1 with a message in err. */
 int bench_trawl_configure(void *h, const char *spec, char *err, size_t errlen);
+int bench_cmd_analytics(int argc, char **argv);
 
 #ifdef __cplusplus
 }

@@ -265,7 +265,7 @@ static int step_error(fts5_handle *f, sqlite3_stmt *st, char *err, size_t errlen
     return -1;
 }
 
-static int run_scan(fts5_handle *f, size_t k, bench_result *res, char *err, size_t errlen) {
+static int run_scan(fts5_handle *f, sqlite3_stmt *scan, size_t k, bench_result *res, char *err, size_t errlen) {
     if (k > f->heapcap) {
         struct hit *nh = realloc(f->heap, k * sizeof *nh);
         if (!nh) {
@@ -275,13 +275,13 @@ static int run_scan(fts5_handle *f, size_t k, bench_result *res, char *err, size
         f->heap = nh;
         f->heapcap = k;
     }
-    sqlite3_bind_text(f->scan, 1, f->qbuf, -1, SQLITE_STATIC);
+    sqlite3_bind_text(scan, 1, f->qbuf, -1, SQLITE_STATIC);
     size_t n = 0;
     uint64_t total = 0;
     int rc;
-    while ((rc = sqlite3_step(f->scan)) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(scan)) == SQLITE_ROW) {
         total++;
-        struct hit h = {sqlite3_column_double(f->scan, 1), sqlite3_column_int64(f->scan, 0)};
+        struct hit h = {sqlite3_column_double(scan, 1), sqlite3_column_int64(scan, 0)};
         if (n < k) {
             f->heap[n] = h;
             heap_sift_up(f->heap, n++);
@@ -290,8 +290,8 @@ static int run_scan(fts5_handle *f, size_t k, bench_result *res, char *err, size
             heap_sift_down(f->heap, n, 0);
         }
     }
-    if (rc != SQLITE_DONE) return step_error(f, f->scan, err, errlen);
-    sqlite3_reset(f->scan);
+    if (rc != SQLITE_DONE) return step_error(f, scan, err, errlen);
+    sqlite3_reset(scan);
     qsort(f->heap, n, sizeof *f->heap, cmp_hit);
     res->total = total;
     for (size_t i = 0; i < n; i++) {
@@ -354,7 +354,7 @@ static int fts5_run(void *h, bench_class cls, const bench_query *q, size_t k, be
             sqlite3_bind_int64(f->topk, 2, (sqlite3_int64)k);
             if (collect_ids(f, f->topk, 0, res, err, errlen) != 0) return -1;
             return run_count(f, res, err, errlen);
-        default: return run_scan(f, k, res, err, errlen);
+        default: return run_scan(f, f->scan, k, res, err, errlen);
     }
 }
 
@@ -368,9 +368,260 @@ const bench_engine *bench_engine_fts5(void) {
     return &fts5_engine;
 }
 
+/* ---- analytics (trawl-bench analytics) ----------------------------------
+ *
+ * Index: INDEX_DIR/fts5.db holding the text in an FTS5 table and the dated
+ * fields in ordinary tables joined on rowid, as SQLite's users keep them:
+ *   CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize='porter unicode61')
+ *   CREATE TABLE meta(rowid INTEGER PRIMARY KEY, id TEXT, date INTEGER, source TEXT, author TEXT)
+ *   CREATE TABLE tags(doc INTEGER, tag TEXT, PRIMARY KEY(doc, tag)) WITHOUT ROWID
+ *   CREATE INDEX meta_date ON meta(date)      -- for date ranges and sort
+ * date is epoch seconds. One transaction, then FTS5 'optimize' (all counted);
+ * no ANALYZE (not a default step). Queries (MATCH as in the FTS5 peer, "w1" "w2"):
+ *   histogram  SELECT strftime('%Y-%m', m.date, 'unixepoch') AS mon, count(*)
+ *              FROM docs JOIN meta m ON m.rowid = docs.rowid WHERE docs MATCH ?1
+ *              GROUP BY mon ORDER BY mon
+ *   facets     SELECT t.tag, count(*) AS c FROM docs JOIN tags t ON t.doc = docs.rowid
+ *              WHERE docs MATCH ?1 GROUP BY t.tag ORDER BY c DESC, t.tag LIMIT ?2
+ *              plus SELECT count(*) ... MATCH ?1 for the total
+ *   and        the FTS5 peer's default plan (every match with its bm25, top K in C)
+ *   and+filter the same plan over SELECT docs.rowid, bm25(...) FROM docs JOIN meta m
+ *              ON m.rowid = docs.rowid WHERE docs MATCH ?1 AND m.date BETWEEN ?2 AND ?3
+ *   sort       SELECT m.date FROM docs JOIN meta m ON m.rowid = docs.rowid
+ *              WHERE docs MATCH ?1 ORDER BY m.date DESC LIMIT ?2, plus the count
+ */
+
+#define AN_RANK "bm25(docs, 2.0, 1.0)"
+
+typedef struct an_handle {
+    fts5_handle f; /* scan, by_rowid (id from meta) and count, as the FTS5 peer */
+    sqlite3_stmt *hist, *facet, *filter, *sort;
+} an_handle;
+
+typedef struct an_build_ctx {
+    sqlite3 *db;
+    sqlite3_stmt *ins_text, *ins_meta, *ins_tag;
+    uint64_t docs;
+} an_build_ctx;
+
+static int an_add_doc(void *vctx, const bench_doc *d, char *err, size_t errlen) {
+    an_build_ctx *c = vctx;
+    sqlite3_int64 rowid = (sqlite3_int64)c->docs + 1;
+    sqlite3_bind_int64(c->ins_text, 1, rowid);
+    sqlite3_bind_text(c->ins_text, 2, d->title, (int)d->title_len, SQLITE_STATIC);
+    sqlite3_bind_text(c->ins_text, 3, d->body, (int)d->body_len, SQLITE_STATIC);
+    int rc = sqlite3_step(c->ins_text);
+    sqlite3_reset(c->ins_text);
+    sqlite3_bind_int64(c->ins_meta, 1, rowid);
+    sqlite3_bind_text(c->ins_meta, 2, d->id, (int)d->id_len, SQLITE_STATIC);
+    if (d->has_date)
+        sqlite3_bind_int64(c->ins_meta, 3, (sqlite3_int64)d->date);
+    else
+        sqlite3_bind_null(c->ins_meta, 3);
+    sqlite3_bind_text(c->ins_meta, 4, d->source, (int)d->source_len, SQLITE_STATIC);
+    sqlite3_bind_text(c->ins_meta, 5, d->author, (int)d->author_len, SQLITE_STATIC);
+    if (rc == SQLITE_DONE) rc = sqlite3_step(c->ins_meta);
+    sqlite3_reset(c->ins_meta);
+    for (size_t i = 0; i < d->ntags && rc == SQLITE_DONE; i++) {
+        sqlite3_bind_int64(c->ins_tag, 1, rowid);
+        sqlite3_bind_text(c->ins_tag, 2, d->tags[i], (int)d->tag_len[i], SQLITE_STATIC);
+        rc = sqlite3_step(c->ins_tag);
+        sqlite3_reset(c->ins_tag);
+    }
+    if (rc != SQLITE_DONE) {
+        bench_seterr(err, errlen, "sqlite insert: %s", sqlite3_errmsg(c->db));
+        return -1;
+    }
+    c->docs++;
+    return 0;
+}
+
+static int an_build(const char *corpus, const char *dir, uint64_t *docs, char *err, size_t errlen) {
+    char path[4096];
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        bench_seterr(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (db_path(dir, path, sizeof path) != 0) {
+        bench_seterr(err, errlen, "path too long");
+        return -1;
+    }
+    remove(path);
+    an_build_ctx c;
+    memset(&c, 0, sizeof c);
+    int rc = -1;
+    if (sqlite3_open(path, &c.db) != SQLITE_OK) {
+        bench_seterr(err, errlen, "%s: %s", path, c.db ? sqlite3_errmsg(c.db) : "cannot open");
+        goto done;
+    }
+    if (exec(c.db,
+             "CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize='porter unicode61');"
+             "CREATE TABLE meta(rowid INTEGER PRIMARY KEY, id TEXT, date INTEGER, source TEXT, author TEXT);"
+             "CREATE TABLE tags(doc INTEGER, tag TEXT, PRIMARY KEY(doc, tag)) WITHOUT ROWID;"
+             "BEGIN",
+             err, errlen) != 0)
+        goto done;
+    if (sqlite3_prepare_v2(c.db, "INSERT INTO docs(rowid, title, body) VALUES(?1, ?2, ?3)", -1, &c.ins_text, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(c.db, "INSERT INTO meta(rowid, id, date, source, author) VALUES(?1, ?2, ?3, ?4, ?5)", -1,
+                           &c.ins_meta, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c.db, "INSERT OR IGNORE INTO tags(doc, tag) VALUES(?1, ?2)", -1, &c.ins_tag, NULL) !=
+            SQLITE_OK) {
+        bench_seterr(err, errlen, "sqlite prepare: %s", sqlite3_errmsg(c.db));
+        goto done;
+    }
+    if (bench_corpus_each(corpus, an_add_doc, &c, err, errlen) != 0) goto done;
+    if (exec(c.db,
+             "INSERT INTO docs(docs) VALUES('optimize');"
+             "CREATE INDEX meta_date ON meta(date);"
+             "COMMIT",
+             err, errlen) != 0)
+        goto done;
+    *docs = c.docs;
+    rc = 0;
+done:
+    sqlite3_finalize(c.ins_text);
+    sqlite3_finalize(c.ins_meta);
+    sqlite3_finalize(c.ins_tag);
+    sqlite3_close(c.db);
+    return rc;
+}
+
+static void an_close(void *h) {
+    an_handle *a = h;
+    if (!a) return;
+    sqlite3_finalize(a->hist);
+    sqlite3_finalize(a->facet);
+    sqlite3_finalize(a->filter);
+    sqlite3_finalize(a->sort);
+    sqlite3_finalize(a->f.scan);
+    sqlite3_finalize(a->f.by_rowid);
+    sqlite3_finalize(a->f.count);
+    sqlite3_close(a->f.db);
+    free(a->f.qbuf);
+    free(a->f.heap);
+    free(a);
+}
+
+static int an_open(const char *dir, void **h, char *err, size_t errlen) {
+    char path[4096];
+    *h = NULL;
+    if (db_path(dir, path, sizeof path) != 0) {
+        bench_seterr(err, errlen, "path too long");
+        return -1;
+    }
+    an_handle *a = calloc(1, sizeof *a);
+    if (!a) {
+        bench_seterr(err, errlen, "out of memory");
+        return -1;
+    }
+    if (sqlite3_open_v2(path, &a->f.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        bench_seterr(err, errlen, "%s: %s", path, a->f.db ? sqlite3_errmsg(a->f.db) : "cannot open");
+        an_close(a);
+        return -1;
+    }
+    static const char *const sql[7] = {
+        "SELECT rowid, " AN_RANK " FROM docs WHERE docs MATCH ?1",
+        "SELECT id FROM meta WHERE rowid = ?1",
+        "SELECT count(*) FROM docs WHERE docs MATCH ?1",
+        "SELECT strftime('%Y-%m', m.date, 'unixepoch') AS mon, count(*) FROM docs JOIN meta m ON m.rowid = "
+        "docs.rowid WHERE docs MATCH ?1 GROUP BY mon ORDER BY mon",
+        "SELECT t.tag, count(*) AS c FROM docs JOIN tags t ON t.doc = docs.rowid WHERE docs MATCH ?1"
+        " GROUP BY t.tag ORDER BY c DESC, t.tag LIMIT ?2",
+        "SELECT docs.rowid, " AN_RANK " FROM docs JOIN meta m ON m.rowid = docs.rowid"
+        " WHERE docs MATCH ?1 AND m.date BETWEEN ?2 AND ?3",
+        "SELECT m.date FROM docs JOIN meta m ON m.rowid = docs.rowid WHERE docs MATCH ?1"
+        " ORDER BY m.date DESC LIMIT ?2",
+    };
+    sqlite3_stmt **st[7] = {&a->f.scan, &a->f.by_rowid, &a->f.count, &a->hist, &a->facet, &a->filter, &a->sort};
+    for (int i = 0; i < 7; i++) {
+        if (sqlite3_prepare_v3(a->f.db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, st[i], NULL) != SQLITE_OK) {
+            bench_seterr(err, errlen, "sqlite prepare %s: %s", sql[i], sqlite3_errmsg(a->f.db));
+            an_close(a);
+            return -1;
+        }
+    }
+    *h = a;
+    return 0;
+}
+
+/* Steps st (bound already): column 0 text and column 1 count become "KEY COUNT"
+ * items; res->total gets the sum of the counts. */
+static int collect_pairs(fts5_handle *f, sqlite3_stmt *st, bench_result *res, char *err, size_t errlen) {
+    int rc;
+    char item[512];
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(st, 0);
+        int n = snprintf(item, sizeof item, "%s %lld", key ? key : "", (long long)sqlite3_column_int64(st, 1));
+        if (n < 0 || (size_t)n >= sizeof item || bench_result_add(res, item, (size_t)n) != 0) {
+            sqlite3_reset(st);
+            bench_seterr(err, errlen, "out of memory or key too long");
+            return -1;
+        }
+        res->total += (uint64_t)sqlite3_column_int64(st, 1);
+    }
+    if (rc != SQLITE_DONE) return step_error(f, st, err, errlen);
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int an_run(void *h, bench_an_kind kind, const bench_query *q, const bench_an_params *p, bench_result *res,
+                  char *err, size_t errlen) {
+    an_handle *a = h;
+    fts5_handle *f = &a->f;
+    if (build_match(f, BENCH_AND, q) != 0) {
+        bench_seterr(err, errlen, "out of memory");
+        return -1;
+    }
+    switch (kind) {
+        case BENCH_AN_HIST:
+            /* The total is the sum of the buckets (every document has a date). */
+            sqlite3_bind_text(a->hist, 1, f->qbuf, -1, SQLITE_STATIC);
+            return collect_pairs(f, a->hist, res, err, errlen);
+        case BENCH_AN_FACET:
+            sqlite3_bind_text(a->facet, 1, f->qbuf, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(a->facet, 2, (sqlite3_int64)p->facet_n);
+            if (collect_pairs(f, a->facet, res, err, errlen) != 0) return -1;
+            return run_count(f, res, err, errlen);
+        case BENCH_AN_AND: return run_scan(f, f->scan, p->k, res, err, errlen);
+        case BENCH_AN_FILTER:
+            sqlite3_bind_int64(a->filter, 2, (sqlite3_int64)p->lo);
+            sqlite3_bind_int64(a->filter, 3, (sqlite3_int64)p->hi);
+            return run_scan(f, a->filter, p->k, res, err, errlen);
+        case BENCH_AN_SORT: {
+            sqlite3_bind_text(a->sort, 1, f->qbuf, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(a->sort, 2, (sqlite3_int64)p->k);
+            int rc;
+            char item[32];
+            while ((rc = sqlite3_step(a->sort)) == SQLITE_ROW) {
+                int n = snprintf(item, sizeof item, "%lld", (long long)sqlite3_column_int64(a->sort, 0));
+                if (bench_result_add(res, item, (size_t)n) != 0) {
+                    sqlite3_reset(a->sort);
+                    bench_seterr(err, errlen, "out of memory");
+                    return -1;
+                }
+            }
+            if (rc != SQLITE_DONE) return step_error(f, a->sort, err, errlen);
+            sqlite3_reset(a->sort);
+            return run_count(f, res, err, errlen);
+        }
+        default: bench_seterr(err, errlen, "sqlite: unknown workload"); return -1;
+    }
+}
+
+static const bench_an_engine fts5_an = {"fts5", fts5_version, an_build, an_open, an_run, an_close};
+
+const bench_an_engine *bench_an_fts5(void) {
+    return &fts5_an;
+}
+
 #else /* !TRAWL_BENCH_HAVE_SQLITE */
 
 const bench_engine *bench_engine_fts5(void) {
+    return NULL;
+}
+
+const bench_an_engine *bench_an_fts5(void) {
     return NULL;
 }
 

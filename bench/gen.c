@@ -26,6 +26,20 @@
  * content words. and.txt / or.txt: 2-4 distinct content words of one sampled
  * title, in title order. phrase.txt: 2-3 consecutive content words of one
  * sampled body, so every phrase occurs in the corpus. Queries are distinct.
+ * half.txt: single words in 35%..65% of the sampled documents (closest to half
+ * first, at most 100), for the analytics workloads on large result sets.
+ *
+ * Dated documents (gen --dated). The same title and body as the undated
+ * document i (so the two corpora share their words), plus "date" (ISO 8601,
+ * UTC, 2010-01-01..2025-12-31, density rising linearly to three times the
+ * first day's at the end), "source" ("Source 000".."Source 299", Zipf 1.1: the
+ * first has ~20%), "author" ("a0000".."a1999", Zipf 0.8), "tags" (1-5 distinct
+ * of "t0000".."t9999", Zipf 1.0), drawn from the stream (SEED, i) of their
+ * own. Keyword values contain digits, so no query word from genq (letters
+ * only) matches them as text. Twelve topics rise and fall over time (table
+ * gen_topics, printed by `trawl-bench topics`): a document about topic k has
+ * its first word at the end of the title, a sentence of 2-4 of its words at
+ * the end of the body, and the tag t99KK.
  */
 #include "bench.h"
 
@@ -45,6 +59,7 @@
 #define GENQ_SAMPLE 4000u
 #define GENQ_PER_CLASS 1000u
 #define GENQ_STOP_DF 0.10
+#define GENQ_HALF_MAX 100u
 #define GEN_WORD_MAX 16
 
 /* ---- random numbers ------------------------------------------------------ */
@@ -877,6 +892,52 @@ static long phrase_queries(sample *s, rng *r, FILE *f) {
     return out;
 }
 
+/* A word with its sampled document frequency, for half.txt. */
+typedef struct wdf {
+    const char *w;
+    double dist; /* |df / n - 0.5| */
+} wdf;
+
+static int cmp_wdf(const void *a, const void *b) {
+    const wdf *x = a, *y = b;
+    return x->dist < y->dist ? -1 : x->dist > y->dist ? 1 : strcmp(x->w, y->w);
+}
+
+/* Writes OUT_DIR/half.txt: one-word queries matching about half the corpus —
+ * the words in 35%..65% of the sampled documents, closest to 50% first, at most
+ * GENQ_HALF_MAX. Returns 0, or -1 with a message on stderr. */
+static int half_queries(sample *s, const char *outdir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/half.txt", outdir);
+    wdf *v = malloc((s->df.n ? s->df.n : 1) * sizeof *v);
+    if (!v) {
+        fputs("trawl-bench: out of memory\n", stderr);
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < s->df.cap; i++) {
+        if (!s->df.key[i]) continue;
+        double share = (double)s->df.val[i] / (double)s->n;
+        if (share >= 0.35 && share <= 0.65) v[n++] = (wdf){s->df.key[i], fabs(share - 0.5)};
+    }
+    qsort(v, n, sizeof *v, cmp_wdf);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "trawl-bench: %s: %s\n", path, strerror(errno));
+        free(v);
+        return -1;
+    }
+    size_t out = n < GENQ_HALF_MAX ? n : GENQ_HALF_MAX;
+    for (size_t i = 0; i < out; i++) fprintf(f, "%s\n", v[i].w);
+    free(v);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "trawl-bench: %s: write error\n", path);
+        return -1;
+    }
+    printf("%s %zu\n", path, out);
+    return 0;
+}
+
 int bench_cmd_genq(int argc, char **argv) {
     uint64_t seed = 0, n = 1000;
     struct stat st;
@@ -927,6 +988,7 @@ int bench_cmd_genq(int argc, char **argv) {
         goto done;
     }
     if (sample_df(&s) != 0) goto oom;
+    if (half_queries(&s, outdir) != 0) goto done;
     static const char *const files[3] = {"and.txt", "or.txt", "phrase.txt"};
     for (int i = 0; i < 3; i++) {
         char path[4096];
