@@ -28,7 +28,8 @@
  * BENCH_FACET_N (10), BENCH_AN_AND (AND queries used, default 300),
  * BENCH_AN_ROUNDS (passes over half.txt, default 3), BENCH_AN_RANGE (the
  * filter, default 2022-01-01..2023-12-31, each end a date, inclusive of the
- * whole last day).
+ * whole last day), DUMP=PREFIX (each timed answer to PREFIX.ENGINE.WORKLOAD, a
+ * line per query: the total, then the items, tab-separated).
  */
 #include "bench.h"
 
@@ -102,9 +103,10 @@ static double pct_us(const uint64_t *sorted, size_t n, double p) {
 }
 
 /* Runs workload kind over qs[0..n) (query i is qs[i % nq]) on an open engine;
- * fills s and prints its JSON line. Returns 0 or -1 (message on stderr). */
+ * fills s and prints its JSON line; writes each timed answer to dump (if not
+ * NULL) as a line: the total, then the items, tab-separated. Returns 0 or -1 (message on stderr). */
 static int run_workload(const bench_an_engine *e, void *h, bench_an_kind kind, const bench_queries *qs, size_t n,
-                        const bench_an_params *p, an_stats *s) {
+                        const bench_an_params *p, FILE *dump, an_stats *s) {
     char err[1024] = "";
     bench_result res;
     memset(&res, 0, sizeof res);
@@ -128,6 +130,11 @@ static int run_workload(const bench_an_engine *e, void *h, bench_an_kind kind, c
         sum += lat[i];
         total += res.total;
         hash = hash_result(hash, kind, &res);
+        if (dump && rc == 0) {
+            fprintf(dump, "%llu", (unsigned long long)res.total);
+            for (size_t j = 0; j < res.n; j++) fprintf(dump, "\t%s", bench_result_id(&res, j));
+            fputc('\n', dump);
+        }
     }
     if (rc != 0) {
         fprintf(stderr, "trawl-bench: %s %s: %s\n", e->name, bench_an_kind_name(kind), err);
@@ -364,7 +371,20 @@ int bench_cmd_analytics(int argc, char **argv) {
         int r = 0;
         for (int k = 0; k < BENCH_AN_NKINDS && r == 0; k++) {
             int on_half = k == BENCH_AN_HIST || k == BENCH_AN_FACET;
-            r = run_workload(e, h, (bench_an_kind)k, on_half ? &half : &andq, on_half ? nhalf : nand, &p, &st[i].w[k]);
+            FILE *dump = NULL;
+            const char *dp = getenv("DUMP");
+            if (dp && *dp) {
+                char dpath[4200];
+                snprintf(dpath, sizeof dpath, "%s.%s.%s", dp, e->name, bench_an_kind_name((bench_an_kind)k));
+                if (!(dump = fopen(dpath, "w"))) {
+                    fprintf(stderr, "trawl-bench: %s: %s\n", dpath, strerror(errno));
+                    r = -1;
+                    break;
+                }
+            }
+            r = run_workload(e, h, (bench_an_kind)k, on_half ? &half : &andq, on_half ? nhalf : nand, &p, dump,
+                             &st[i].w[k]);
+            if (dump && fclose(dump) != 0) r = -1;
             if (r == 0 && i > 0 && st[0].w[k].done && st[i].w[k].hash != st[0].w[k].hash && ++disagree)
                 fprintf(stderr, "trawl-bench: %s %s: answers differ from %s's\n", e->name,
                         bench_an_kind_name((bench_an_kind)k), st[0].e->name);
