@@ -62,6 +62,7 @@ typedef struct srv_snap {
     trawl_index *idx;
     atomic_uint refs;
     uint64_t generation, documents, segments, bytes;
+    atomic_uint *live; /* the owning index's count of open snapshots */
 } srv_snap;
 
 typedef struct srv_ingester srv_ingester;
@@ -77,7 +78,9 @@ typedef struct srv_index {
     pthread_mutex_t reopen_mu; /* one reopen at a time */
     int64_t dir_mtime_ns;      /* of dir at the last reopen (commits by others) */
     srv_ingester *ingester;    /* created with the index */
-    atomic_uint_fast64_t commits, ingest_bytes, docs_added, docs_replaced, docs_failed, docs_deleted, merges;
+    atomic_uint_fast64_t commits, ingest_bytes, docs_added, docs_replaced, docs_failed, docs_deleted, merges,
+        reopens;            /* reopens: new commits installed */
+    atomic_uint snaps_live; /* snapshots open: the current one plus older ones searches still hold */
 } srv_index;
 
 /* Opens the index in dir under name (validated by the caller) and adds it to
@@ -93,12 +96,15 @@ void srv_index_release(srv_index *ix);
  * array of *n references (release each, then free the array). */
 int srv_index_list(srv_server *s, srv_index ***out, size_t *n);
 
-/* The current snapshot with a reference taken; release with srv_snap_release. */
+/* The current snapshot with a reference taken; release with srv_snap_release
+ * (before the index's own reference: the snapshot counts itself in it). */
 srv_snap *srv_snap_get(srv_index *ix);
 void srv_snap_release(srv_snap *sn);
 
-/* Opens the index directory again and installs the new commit if it differs
- * from the current one (force: even when the directory looks unchanged).
+/* Opens the latest commit of the index directory with trawl_index_reopen
+ * (unchanged segments shared) and installs it if it differs from the current
+ * one (force: look even when the directory's mtime is unchanged). Searches
+ * holding the old snapshot keep it; the last one closes it.
  * Returns TRAWL_OK or a code (the old snapshot stays). */
 int srv_index_reopen(srv_index *ix, int force);
 

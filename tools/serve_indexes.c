@@ -6,7 +6,8 @@
  * A search takes a reference to the current snapshot and keeps it to the end;
  * a reopen (SIGHUP, a commit by the server's own ingester, or a commit by
  * another process noticed through the directory's modification time) opens
- * the directory again and swaps the pointer, and the old commit is closed when
+ * the new commit with trawl_index_reopen (sharing every unchanged segment with
+ * the current one) and swaps the pointer, and the old commit is closed when
  * its last search releases it. Indexes themselves are refcounted too, so that
  * DELETE /indexes/{name} may run while requests still use the index.
  * Also the handlers of the registry's routes: list, create, remove, stats,
@@ -40,17 +41,15 @@ static int64_t dir_mtime(const char *dir) {
     return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-/* Opens the current commit of dir as a snapshot with one reference, with
- * the server's open options. */
-static int snap_open(const srv_server *s, const char *dir, srv_snap **out, char **errmsg) {
-    *out = NULL;
+/* A snapshot with one reference over idx (taken over; closed on failure), its
+ * figures read once. NULL when memory is short. */
+static srv_snap *snap_wrap(srv_index *ix, trawl_index *idx) {
     srv_snap *sn = calloc(1, sizeof *sn);
-    if (!sn) return TRAWL_ENOMEM;
-    int rc = trawl_index_open_v2(dir, s->cfg.open_options, &sn->idx, errmsg);
-    if (rc != TRAWL_OK) {
-        free(sn);
-        return rc;
+    if (!sn) {
+        trawl_index_close(idx);
+        return NULL;
     }
+    sn->idx = idx;
     char *stats = NULL;
     if (trawl_index_stats(sn->idx, &stats) == TRAWL_OK) {
         json_t *j = json_loads(stats, 0, NULL);
@@ -62,8 +61,19 @@ static int snap_open(const srv_server *s, const char *dir, srv_snap **out, char 
     trawl_free(stats);
     sn->documents = trawl_index_doc_count(sn->idx);
     atomic_init(&sn->refs, 1);
-    *out = sn;
-    return TRAWL_OK;
+    sn->live = &ix->snaps_live;
+    atomic_fetch_add(sn->live, 1);
+    return sn;
+}
+
+/* Opens the current commit of dir as a snapshot with one reference, with
+ * the server's open options. */
+static int snap_open(srv_index *ix, const srv_server *s, const char *dir, srv_snap **out, char **errmsg) {
+    trawl_index *idx = NULL;
+    *out = NULL;
+    int rc = trawl_index_open_v2(dir, s->cfg.open_options, &idx, errmsg);
+    if (rc != TRAWL_OK) return rc;
+    return (*out = snap_wrap(ix, idx)) ? TRAWL_OK : TRAWL_ENOMEM;
 }
 
 srv_snap *srv_snap_get(srv_index *ix) {
@@ -76,6 +86,7 @@ srv_snap *srv_snap_get(srv_index *ix) {
 
 void srv_snap_release(srv_snap *sn) {
     if (sn && atomic_fetch_sub(&sn->refs, 1) == 1) {
+        atomic_fetch_sub(sn->live, 1);
         trawl_index_close(sn->idx);
         free(sn);
     }
@@ -86,20 +97,27 @@ int srv_index_reopen(srv_index *ix, int force) {
     int64_t mt = dir_mtime(ix->dir);
     int rc = TRAWL_OK;
     if (force || mt != ix->dir_mtime_ns) {
-        srv_snap *sn = NULL;
-        char *msg = NULL;
-        rc = snap_open(ix->server, ix->dir, &sn, &msg);
+        /* trawl_index_reopen shares every unchanged segment with the current
+         * snapshot, which stays valid for the searches holding it: they keep
+         * their commit, and the last one to finish closes it. */
+        srv_snap *cur = srv_snap_get(ix), *sn = NULL;
+        trawl_index *newer = NULL;
+        rc = trawl_index_reopen(cur->idx, &newer);
+        if (rc == TRAWL_OK && newer && !(sn = snap_wrap(ix, newer))) rc = TRAWL_ENOMEM;
+        srv_snap_release(cur);
         if (rc == TRAWL_OK) {
             ix->dir_mtime_ns = mt;
-            pthread_mutex_lock(&ix->snap_mu);
-            srv_snap *old = ix->snap;
-            ix->snap = sn;
-            pthread_mutex_unlock(&ix->snap_mu);
-            srv_snap_release(old);
+            if (sn) { /* NULL: the commit is still the current one */
+                pthread_mutex_lock(&ix->snap_mu);
+                srv_snap *old = ix->snap;
+                ix->snap = sn;
+                pthread_mutex_unlock(&ix->snap_mu);
+                srv_snap_release(old);
+                atomic_fetch_add(&ix->reopens, 1);
+            }
         } else {
-            fprintf(stderr, "trawl serve: reopening %s: %s\n", ix->name, msg ? msg : trawl_strerror(rc));
+            fprintf(stderr, "trawl serve: reopening %s: %s\n", ix->name, trawl_strerror(rc));
         }
-        trawl_free(msg);
     }
     pthread_mutex_unlock(&ix->reopen_mu);
     return rc;
@@ -118,7 +136,7 @@ int srv_index_add(srv_server *s, const char *name, const char *dir, char **errms
     atomic_init(&ix->refs, 1);
     ix->dir_mtime_ns = dir_mtime(dir);
     ix->server = s;
-    int rc = snap_open(s, dir, &ix->snap, errmsg);
+    int rc = snap_open(ix, s, dir, &ix->snap, errmsg);
     if (rc == TRAWL_OK && srv_ingester_start(s, ix) != 0) rc = TRAWL_ENOMEM;
     if (rc == TRAWL_OK) {
         pthread_rwlock_wrlock(&s->reg_lock);

@@ -111,6 +111,8 @@ static void write_index_family(FILE *f, srv_index **list, size_t n, srv_snap **s
             case 4: v = atomic_load(&list[i]->commits); break;
             case 5: v = atomic_load(&list[i]->ingest_bytes); break;
             case 6: v = atomic_load(&list[i]->merges); break;
+            case 7: v = atomic_load(&list[i]->reopens); break;
+            case 8: v = atomic_load(&list[i]->snaps_live); break;
         }
         fprintf(f, "%s{index=\"%s\"} %llu\n", name, list[i]->name, (unsigned long long)v);
     }
@@ -137,6 +139,10 @@ char *srv_metrics_text(srv_server *s, size_t *len) {
                            "Commits made by this server's ingestion.", 4);
         write_index_family(f, list, n, snaps, "trawl_index_merges_total", "counter",
                            "Merges made by this server's ingester when idle.", 6);
+        write_index_family(f, list, n, snaps, "trawl_index_reopens_total", "counter",
+                           "Newer commits installed (searches already running keep theirs).", 7);
+        write_index_family(f, list, n, snaps, "trawl_index_snapshots", "gauge",
+                           "Commits open: the served one and older ones still held by running searches.", 8);
         write_index_family(f, list, n, snaps, "trawl_ingest_bytes_total", "counter",
                            "Bytes of document batches ingested.", 5);
         fputs("# HELP trawl_ingest_documents_total Documents ingested, by result.\n"
