@@ -26,6 +26,7 @@
 #include <xxhash.h>
 
 #include "error.h"
+#include "storecache.h"
 #include "varint.h"
 
 #define IDX_ENTRY 24u
@@ -55,6 +56,7 @@ void tw_segment_close(tw_segment *s) {
     free(s->fields);
     free(s->blocks);
     free((void *)s->checked);
+    tw_scache_free(s->scache);
     free(s->path);
     free(s);
 }
@@ -197,7 +199,8 @@ static int parse_store(tw_segment *s, char *err, size_t errcap) {
 /* A new segment named path, or NULL (message in err) when out of memory. */
 static tw_segment *segment_new(const char *path, char *err, size_t errcap) {
     tw_segment *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = strdup(path))) {
+    if (!s || !(s->path = strdup(path)) || !(s->scache = tw_scache_new())) {
+        if (s) free(s->path);
         free(s);
         tw_err_section(err, errcap, TRAWL_ENOMEM, path, "header", "out of memory");
         return NULL;
@@ -869,20 +872,39 @@ int64_t tw_segment_find_id(const tw_segment *s, const char *id, size_t len) {
     return TRAWL_ENOTFOUND;
 }
 
-/* Decompresses store block b into a malloc'd buffer. */
-static int load_block(const tw_segment *s, uint32_t b, char **raw, uint32_t *rawlen, char *err, size_t errcap) {
+/* Decompresses store block b into a new tw_sblock (one reference) and
+ * indexes where each of its entries (length prefix, then the document's
+ * bytes) starts; a block whose entries do not
+ * add up to its documents exactly is corrupt. */
+static int load_block(const tw_segment *s, uint32_t b, tw_sblock **out, char *err, size_t errcap) {
     const uint8_t *e = s->store_index + (size_t)b * STORE_ENTRY;
     uint32_t clen = tw_ld32(e + 4), ulen = tw_ld32(e + 8);
     uint64_t off = tw_ld64(e + 16);
-    char *buf = malloc(ulen);
-    if (!buf) return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "store", "out of memory");
-    int got = LZ4_decompress_safe((const char *)s->store_data + off, buf, (int)clen, (int)ulen);
+    uint32_t first = tw_ld32(e), next = b + 1 < s->store_nblocks ? tw_ld32(e + STORE_ENTRY) : s->ndocs;
+    if (next < first || next > s->ndocs) return CORRUPT(s, "store", "block %u starts at the wrong document", b);
+    tw_sblock *blk = tw_sblock_new(b, ulen, next - first);
+    if (!blk) return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "store", "out of memory");
+    int got = LZ4_decompress_safe((const char *)s->store_data + off, blk->data, (int)clen, (int)ulen);
     if (got != (int)ulen) {
-        free(buf);
+        tw_sblock_release(blk);
         return CORRUPT(s, "store", "block %u does not decompress", b);
     }
-    *raw = buf;
-    *rawlen = ulen;
+    const uint8_t *p = (const uint8_t *)blk->data, *end = p + ulen;
+    for (uint32_t i = 0; i < blk->ndocs; i++) {
+        uint64_t n;
+        blk->off[i] = (uint32_t)(p - (const uint8_t *)blk->data);
+        if (tw_get_varint(&p, end, &n) || n > (size_t)(end - p)) {
+            tw_sblock_release(blk);
+            return CORRUPT(s, "store", "block %u entry invalid", b);
+        }
+        p += n;
+    }
+    blk->off[blk->ndocs] = (uint32_t)(p - (const uint8_t *)blk->data);
+    if (p != end) {
+        tw_sblock_release(blk);
+        return CORRUPT(s, "store", "block %u holds more than its %u documents", b, blk->ndocs);
+    }
+    *out = blk;
     return 0;
 }
 
@@ -897,58 +919,57 @@ int tw_segment_stored(const tw_segment *s, uint32_t doc, char **json, size_t *le
         else
             hi = mid;
     }
-    char *raw = NULL; /* (set by load_block when it returns 0) */
-    uint32_t rawlen = 0;
-    int rc = load_block(s, lo, &raw, &rawlen, err, errcap);
-    if (rc) return rc;
-    const uint8_t *p = (const uint8_t *)raw, *end = p + rawlen;
-    uint32_t d = tw_ld32(s->store_index + (size_t)lo * STORE_ENTRY);
-    for (;;) {
-        uint64_t n;
-        if (tw_get_varint(&p, end, &n) || n > (size_t)(end - p)) {
-            free(raw);
-            return CORRUPT(s, "store", "block %u entry invalid", lo);
-        }
-        if (d == doc) {
-            char *out = malloc(n + 1);
-            if (!out) {
-                free(raw);
-                return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "store", "out of memory");
-            }
-            memcpy(out, p, n);
-            out[n] = 0;
-            free(raw);
-            *json = out;
-            *len = n;
-            return 0;
-        }
-        p += n;
-        d++;
+    /* From the segment's cache of decompressed blocks, else decompressed
+     * here and offered to it. */
+    tw_sblock *blk = s->scache ? tw_scache_get(s->scache, lo) : NULL;
+    if (!blk) {
+        int rc = load_block(s, lo, &blk, err, errcap);
+        if (rc) return rc;
+        if (s->scache) tw_scache_put(s->scache, blk);
     }
+    uint32_t k = doc - tw_ld32(s->store_index + (size_t)lo * STORE_ENTRY);
+    /* Entry k: its length prefix at off[k] (checked by load_block), then the bytes. */
+    const uint8_t *p = (const uint8_t *)blk->data, *end = p;
+    uint64_t n = 0;
+    if (k < blk->ndocs) p += blk->off[k], end += blk->off[k + 1];
+    if (k >= blk->ndocs || tw_get_varint(&p, end, &n) || n != (size_t)(end - p)) {
+        tw_sblock_release(blk);
+        return CORRUPT(s, "store", "block %u entry invalid", lo);
+    }
+    char *out = malloc(n + 1);
+    if (!out) {
+        tw_sblock_release(blk);
+        return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "store", "out of memory");
+    }
+    memcpy(out, p, n);
+    out[n] = 0;
+    tw_sblock_release(blk);
+    *json = out;
+    *len = n;
+    return 0;
 }
 
 int tw_segment_check_store(const tw_segment *s, char *err, size_t errcap) {
     uint32_t d = 0;
     for (uint32_t b = 0; b < s->store_nblocks; b++) {
-        char *raw = NULL;
-        uint32_t rawlen = 0;
-        int rc = load_block(s, b, &raw, &rawlen, err, errcap);
+        tw_sblock *blk = NULL; /* not through the cache: every block once */
+        int rc = load_block(s, b, &blk, err, errcap);
         if (rc) return rc;
         if (tw_ld32(s->store_index + (size_t)b * STORE_ENTRY) != d) {
-            free(raw);
+            tw_sblock_release(blk);
             return CORRUPT(s, "store", "block %u starts at the wrong document", b);
         }
-        const uint8_t *p = (const uint8_t *)raw, *end = p + rawlen;
+        const uint8_t *p = (const uint8_t *)blk->data, *end = p + blk->len;
         while (p < end) {
             uint64_t n;
             if (tw_get_varint(&p, end, &n) || n > (size_t)(end - p)) {
-                free(raw);
+                tw_sblock_release(blk);
                 return CORRUPT(s, "store", "block %u entry invalid", b);
             }
             p += n;
             d++;
         }
-        free(raw);
+        tw_sblock_release(blk);
     }
     if (d != s->ndocs) return CORRUPT(s, "store", "holds %u documents, expected %u", d, s->ndocs);
     return 0;

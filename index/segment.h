@@ -112,6 +112,9 @@ typedef struct tw_segment {
     uint32_t nkw;
     tw_colfield *cols;
     uint32_t ncols;
+    /* Decompressed store blocks recently read, shared by every thread (and by
+     * every index sharing the segment); see storecache.h. */
+    struct tw_scache *scache;
 } tw_segment;
 
 /* Maps and validates the segment file at path: header, footer, section table,
