@@ -200,6 +200,10 @@ int bench_trawl_configure(void *h, const char *spec, char *err, size_t errlen) {
             trawl_options_set_or(o, 0);
         else if (strcmp(key, "op") == 0 && strcmp(val, "auto") == 0)
             trawl_options_set_op(o, TRAWL_OP_AUTO);
+        else if (strcmp(key, "ranking") == 0 && strcmp(val, "bm25") == 0)
+            rc = trawl_options_set_ranking(o, TRAWL_RANKING_BM25) == TRAWL_OK ? 0 : -1;
+        else if (strcmp(key, "ranking") == 0 && strcmp(val, "bm25f") == 0)
+            rc = trawl_options_set_ranking(o, TRAWL_RANKING_BM25F) == TRAWL_OK ? 0 : -1;
         else if (strcmp(key, "k1") == 0 && num)
             k1 = x;
         else if (strcmp(key, "b") == 0 && num)

@@ -100,6 +100,12 @@ trawl_rc trawl_options_set_bm25(trawl_options *o, double k1, double b) {
     return TRAWL_OK;
 }
 
+trawl_rc trawl_options_set_ranking(trawl_options *o, trawl_ranking r) {
+    if (!o || (r != TRAWL_RANKING_BM25 && r != TRAWL_RANKING_BM25F)) return TRAWL_EINVAL;
+    o->p.bm25f = r == TRAWL_RANKING_BM25F;
+    return TRAWL_OK;
+}
+
 trawl_rc trawl_options_set_field_weight(trawl_options *o, const char *field, double w) {
     if (!o || !field || !(w >= 0 && w <= 1e6)) return TRAWL_EINVAL;
     for (size_t i = 0; i < o->p.nweights; i++)

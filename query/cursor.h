@@ -67,19 +67,36 @@ static inline void tw_cursor_free(tw_cursor *c) {
     if (c) c->ops->free(c);
 }
 
-/* BM25 parameters of one (field, term-or-phrase) leaf in a segment. */
+/* BM25 parameters of one (field, term-or-phrase) leaf in a segment. With
+ * bm25f set (terms only, every field of the term alike) the fields of a term
+ * are combined as BM25F instead of summed: tw_bm25f_tf per field, summed,
+ * then saturated once by tw_bm25f_sat. */
 typedef struct tw_bm25 {
-    double weight; /* field weight × idf × (k1 + 1) */
+    double weight; /* BM25: field weight × idf × (k1 + 1); BM25F: idf × (k1 + 1) */
     double k1;
-    double norm0; /* k1 × (1 − b) */
-    double norm1; /* k1 × b / avgdl */
+    double norm0; /* BM25: k1 × (1 − b); BM25F: 1 − b */
+    double norm1; /* BM25: k1 × b / avgdl; BM25F: b / avgdl */
+    int bm25f;
+    double field_weight; /* BM25F: w_f; BM25: for explain */
     /* for explain */
-    double field_weight, idf, avgdl;
+    double idf, avgdl;
     const char *label; /* "field:term" text, owned by the plan */
 } tw_bm25;
 
 static inline double tw_bm25_score(const tw_bm25 *p, uint32_t tf, uint32_t dl) {
     return p->weight * tf / (tf + p->norm0 + p->norm1 * dl);
+}
+
+/* BM25F: one field's weighted, length-normalized frequency
+ * w_f · tf / (1 − b + b · dl / avgdl_f). */
+static inline double tw_bm25f_tf(const tw_bm25 *p, uint32_t tf, uint32_t dl) {
+    return p->field_weight * tf / (p->norm0 + p->norm1 * dl);
+}
+
+/* BM25F: the term's score from its summed frequency x > 0:
+ * idf · x · (k1 + 1) / (x + k1). */
+static inline double tw_bm25f_sat(const tw_bm25 *p, double x) {
+    return p->weight * x / (x + p->k1);
 }
 
 /* How a term cursor scores one field: fi indexes post->f, field is the local
@@ -91,8 +108,13 @@ typedef struct tw_fscore {
 
 #define TW_MAX_SCORED_FIELDS 64u
 
-/* Upper bound of a term's score (the sum over fs[0..nfs) of each field's
- * BM25) over the docs of block b of its list *p in segment seg, from the
+/* A term's score at one document from its frequencies tf[j] (0: absent) and
+ * lengths dl[j] in the fields fs[0..nfs): the sum of each field's BM25, or
+ * their BM25F when fs[0].bm.bm25f. Every executor scores terms with the same
+ * operations in the same order as this. */
+double tw_term_fields_score(const tw_fscore *fs, size_t nfs, const uint32_t *tf, const uint32_t *dl);
+
+/* Upper bound of a term's score (tw_term_fields_score) over the docs of block b of its list *p in segment seg, from the
  * block maxima, with a margin for rounding. */
 double tw_term_block_bound(const tw_segment *seg, const tw_postings *p, const tw_fscore *fs, size_t nfs, uint32_t b);
 /* Largest tw_term_block_bound over every block of the list. */

@@ -22,13 +22,30 @@ typedef struct term_cursor {
     tw_fscore fs[TW_MAX_SCORED_FIELDS];
 } term_cursor;
 
+double tw_term_fields_score(const tw_fscore *fs, size_t nfs, const uint32_t *tf, const uint32_t *dl) {
+    double s = 0;
+    if (nfs > 0 && fs[0].bm.bm25f) {
+        for (size_t j = 0; j < nfs; j++)
+            if (tf[j]) s += tw_bm25f_tf(&fs[j].bm, tf[j], dl[j]);
+        return s > 0 ? tw_bm25f_sat(&fs[0].bm, s) : 0;
+    }
+    for (size_t j = 0; j < nfs; j++)
+        if (tf[j]) s += tw_bm25_score(&fs[j].bm, tf[j], dl[j]);
+    return s;
+}
+
+/* Each field's BM25 grows with tf and shrinks with dl, and so does each
+ * field's BM25F frequency (whose saturation grows with their sum): the
+ * block's largest tf and smallest length of every field bound the score. */
 double tw_term_block_bound(const tw_segment *seg, const tw_postings *p, const tw_fscore *fs, size_t nfs, uint32_t b) {
-    double ub = 0;
+    int f = nfs > 0 && fs[0].bm.bm25f;
+    double s = 0;
     for (size_t j = 0; j < nfs; j++) {
         uint32_t maxtf, mindl;
         tw_pfield_block_bound(&p->f[fs[j].fi], b, seg->fields[fs[j].field].min_len, &maxtf, &mindl);
-        ub += tw_bm25_score(&fs[j].bm, maxtf, mindl);
+        if (maxtf) s += f ? tw_bm25f_tf(&fs[j].bm, maxtf, mindl) : tw_bm25_score(&fs[j].bm, maxtf, mindl);
     }
+    double ub = f ? (s > 0 ? tw_bm25f_sat(&fs[0].bm, s) : 0) : s;
     /* Margin for rounding: sums taken in another order may differ by an ulp. */
     return ub * (1 + 1e-9) + 1e-12;
 }
@@ -53,14 +70,19 @@ static uint32_t term_seek(tw_cursor *c, uint32_t target) {
     return c->doc = tw_piter_seek(&t->it, target);
 }
 
+/* The term's frequency and length in each scored field at the current doc. */
+static void term_freqs(term_cursor *t, uint32_t *tf, uint32_t *dl) {
+    for (size_t i = 0; i < t->n; i++) {
+        tf[i] = tw_pfield_tf(&t->post.f[t->fs[i].fi], t->it.rank);
+        dl[i] = tf[i] ? tw_segment_doclen(t->seg, t->fs[i].field, t->base.doc) : 0;
+    }
+}
+
 static double term_score(tw_cursor *c) {
     term_cursor *t = (term_cursor *)c;
-    double s = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        uint32_t tf = tw_pfield_tf(&t->post.f[t->fs[i].fi], t->it.rank);
-        if (tf) s += tw_bm25_score(&t->fs[i].bm, tf, tw_segment_doclen(t->seg, t->fs[i].field, c->doc));
-    }
-    return s;
+    uint32_t tf[TW_MAX_SCORED_FIELDS], dl[TW_MAX_SCORED_FIELDS];
+    term_freqs(t, tf, dl);
+    return tw_term_fields_score(t->fs, t->n, tf, dl);
 }
 
 static double term_max_score(tw_cursor *c) {
@@ -80,12 +102,35 @@ static void explain_line(tw_buf *out, const tw_bm25 *bm, uint32_t tf, uint32_t d
     if (n > 0) tw_buf_put(out, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
+/* BM25F: a line for the term, then one per field it occurs in. */
+static void explain_bm25f(tw_buf *out, const tw_fscore *fs, size_t n, const uint32_t *tf, const uint32_t *dl) {
+    char line[512];
+    double x = 0;
+    for (size_t i = 0; i < n; i++)
+        if (tf[i]) x += tw_bm25f_tf(&fs[i].bm, tf[i], dl[i]);
+    const char *label = fs[0].bm.label ? strchr(fs[0].bm.label, ':') : NULL;
+    int len = snprintf(line, sizeof line, "%.6f  BM25F %s  [idf %.6f × x·(k1+1) / (x + k1 %g), x = %.6f = Σ fields:]\n",
+                       tw_term_fields_score(fs, n, tf, dl), label ? label + 1 : "", fs[0].bm.idf, fs[0].bm.k1, x);
+    if (len > 0) tw_buf_put(out, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
+    for (size_t i = 0; i < n; i++) {
+        if (!tf[i]) continue;
+        const tw_bm25 *bm = &fs[i].bm;
+        len = snprintf(line, sizeof line, "    %.6f  %s  [weight %g × tf %u / (1 − b + b·dl %u / avgdl %.4f)]\n",
+                       tw_bm25f_tf(bm, tf[i], dl[i]), bm->label, bm->field_weight, tf[i], dl[i], bm->avgdl);
+        if (len > 0) tw_buf_put(out, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
+    }
+}
+
 static void term_explain(tw_cursor *c, tw_buf *out) {
     term_cursor *t = (term_cursor *)c;
-    for (size_t i = 0; i < t->n; i++) {
-        uint32_t tf = tw_pfield_tf(&t->post.f[t->fs[i].fi], t->it.rank);
-        if (tf) explain_line(out, &t->fs[i].bm, tf, tw_segment_doclen(t->seg, t->fs[i].field, c->doc));
+    uint32_t tf[TW_MAX_SCORED_FIELDS], dl[TW_MAX_SCORED_FIELDS];
+    term_freqs(t, tf, dl);
+    if (t->n > 0 && t->fs[0].bm.bm25f) {
+        explain_bm25f(out, t->fs, t->n, tf, dl);
+        return;
     }
+    for (size_t i = 0; i < t->n; i++)
+        if (tf[i]) explain_line(out, &t->fs[i].bm, tf[i], dl[i]);
 }
 
 static void term_free(tw_cursor *c) {

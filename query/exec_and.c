@@ -66,9 +66,21 @@ TW_VECTORIZE static void bm25_batch(double *restrict sc, const double *restrict 
     }
 }
 
+/* BM25F: x[i] += w·tf[i]/(n0 + n1·dl[i]) wherever tf[i] > 0, the operations
+ * of tw_bm25f_tf. */
+TW_TARGET_CLONES("avx512f", "avx2", "default")
+TW_VECTORIZE static void bm25f_batch(double *restrict x, const double *restrict tf, const double *restrict dl, size_t n,
+                                     double w, double n0, double n1) {
+    for (size_t i = 0; i < n; i++) {
+        double y = w * tf[i] / (n0 + n1 * dl[i]);
+        x[i] += tf[i] > 0 ? y : 0.0;
+    }
+}
+
 /* Scores candidates cq[0..m) (indices into the intersection) into sc: each
- * term's fields summed first, then the terms in query order — the order the
- * cursor executor adds them in, so scores are bit-identical. */
+ * term's fields summed first (BM25F: their frequencies summed, then
+ * saturated as tw_bm25f_sat does), then the terms in query order — the order
+ * the cursor executor adds them in, so scores are bit-identical. */
 static void score_batch(const fterm *t, size_t n, const tw_segment *seg, const uint32_t *docs, uint32_t *const *ranks,
                         const uint32_t *cq, size_t m, double *sc) {
     double tf[BATCH], dl[BATCH], ts[BATCH];
@@ -82,8 +94,13 @@ static void score_batch(const fterm *t, size_t n, const tw_segment *seg, const u
                 tf[c] = tw_pfield_tf(pf, ranks[i][cq[c]]);
                 dl[c] = tw_segment_doclen(seg, f->field, docs[cq[c]]);
             }
-            bm25_batch(ts, tf, dl, m, f->bm.weight, f->bm.norm0, f->bm.norm1);
+            if (f->bm.bm25f)
+                bm25f_batch(ts, tf, dl, m, f->bm.field_weight, f->bm.norm0, f->bm.norm1);
+            else
+                bm25_batch(ts, tf, dl, m, f->bm.weight, f->bm.norm0, f->bm.norm1);
         }
+        if (t[i].nfs > 0 && t[i].fs[0].bm.bm25f)
+            for (size_t c = 0; c < m; c++) ts[c] = ts[c] > 0 ? tw_bm25f_sat(&t[i].fs[0].bm, ts[c]) : 0;
         for (size_t c = 0; c < m; c++) sc[c] += ts[c];
     }
 }

@@ -24,6 +24,7 @@ typedef struct tw_params {
     int count_only;           /* only the total: no hits */
     int exhaustive;           /* cursor executor only (no pruning, no bitmap paths) */
     double k1, b;             /* BM25 */
+    int bm25f;                /* terms score their fields as BM25F instead of a sum of BM25s (planner.c) */
     tw_field_weight *weights; /* per-field weights for unqualified terms */
     size_t nweights;
     /* Collection-wide statistics replacing the view's in BM25 (NULL: the

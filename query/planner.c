@@ -147,6 +147,34 @@ static double term_idf(planner *p, uint32_t g, const char *term, size_t len, uin
     return idf(n, t ? t->df : df);
 }
 
+/* Fills a field's BM25F constants for a term of idf term_idf. */
+static void finish_field_bm25f(planner *p, sfield *f, double term_idf) {
+    uint64_t n, tokens;
+    field_stats(p, f->gfield, &n, &tokens);
+    double avgdl = n ? (double)tokens / (double)n : 1.0;
+    double k1 = p->opt->k1, b = p->opt->b;
+    f->bm.k1 = k1;
+    f->bm.weight = term_idf * (k1 + 1);
+    f->bm.norm0 = 1 - b;
+    f->bm.norm1 = avgdl > 0 ? b / avgdl : 0;
+    f->bm.bm25f = 1;
+    f->bm.field_weight = tw_params_weight(p->opt, p->view->field_names[f->gfield]);
+    f->bm.idf = term_idf;
+    f->bm.avgdl = avgdl;
+    f->bm.label = f->label;
+}
+
+/* BM25F's idf of an unqualified term[0..len) found in dfany live documents
+ * of the view (in any field): from N live documents, or the supplied
+ * statistics' documents and their entry for the term under the pseudo-field
+ * "*" where they have one; recorded under "*" when collecting. */
+static double term_idf_any(planner *p, const char *term, size_t len, uint64_t dfany) {
+    if (p->opt->collect && tw_gstats_add_term(p->opt->collect, "*", term, len, dfany)) OOM(p);
+    const tw_gterm *t = p->opt->gstats ? tw_gstats_term(p->opt->gstats, "*", term, len) : NULL;
+    uint64_t n = p->opt->gstats && p->opt->gstats->docs ? p->opt->gstats->docs : p->view->live_docs;
+    return idf(n, t ? t->df : dfany);
+}
+
 /* Fills a field's BM25 constants; idf_sum is the (summed) idf. */
 static void finish_field(planner *p, sfield *f, double idf_sum) {
     const tw_view *view = p->view;
@@ -204,10 +232,11 @@ static int init_term(planner *p, pterm_ref *t, const char *text, size_t len, uin
 /* For each field index fis[j] of the open record post (or -1), how many of
  * the segment's deleted documents have the term in that field: document
  * frequencies count live documents only. */
-static int deleted_in_fields(planner *p, uint32_t si, const tw_postings *post, const int *fis, size_t nf,
-                             uint32_t *dd) {
+static int deleted_in_fields(planner *p, uint32_t si, const tw_postings *post, const int *fis, size_t nf, uint32_t *dd,
+                             uint32_t *dany) {
     const tw_vseg *e = &p->view->segs[si];
     memset(dd, 0, sizeof *dd * nf);
+    if (dany) *dany = 0;
     if (!e->deleted) return 0;
     if (post->flags & TW_PF_BITMAP) {
         const tw_rview *v[2] = {&post->view, &e->del_view};
@@ -223,13 +252,16 @@ static int deleted_in_fields(planner *p, uint32_t si, const tw_postings *post, c
         }
         for (size_t q = 0; q < nout; q++)
             for (size_t j = 0; j < nf; j++) dd[j] += fis[j] >= 0 && tw_pfield_tf(&post->f[fis[j]], ranks[0][q]) > 0;
+        if (dany) *dany = (uint32_t)nout;
         free(buf);
         return 0;
     }
     tw_piter it;
     for (tw_piter_init(&it, post); it.doc != TW_DOC_END; tw_piter_next(&it))
-        if (roaring_bitmap_contains(e->deleted, it.doc))
+        if (roaring_bitmap_contains(e->deleted, it.doc)) {
             for (size_t j = 0; j < nf; j++) dd[j] += fis[j] >= 0 && tw_pfield_tf(&post->f[fis[j]], it.rank) > 0;
+            if (dany) ++*dany;
+        }
     return 0;
 }
 
@@ -252,6 +284,7 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
     s.nfields = nf;
     for (uint32_t j = 0; j < nf; j++) s.fields[j].gfield = fields[j];
     pterm_ref *t = &s.terms[0];
+    uint64_t dfany = 0; /* live documents with the term in any field */
     for (uint32_t si = 0; si < view->nsegs; si++) {
         const tw_vseg *e = &view->segs[si];
         int r = tw_segment_lookup(e->seg, TW_ANY_FIELD, term, len, &t->refs[si], p->err, p->errcap);
@@ -272,7 +305,8 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
             int lf = e->field_map[fields[j]];
             fis[j] = lf < 0 ? -1 : tw_postings_field(&post, (uint32_t)lf);
         }
-        if (deleted_in_fields(p, si, &post, fis, nf, dd)) {
+        uint32_t dany = 0;
+        if (deleted_in_fields(p, si, &post, fis, nf, dd, &dany)) {
             tw_postings_close(&t->posts[si]);
             spec_free(&s, p->view->nsegs);
             return p->rc;
@@ -283,8 +317,16 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
             s.fields[j].df += df;
             t->found[si] |= df > 0;
         }
+        if (t->found[si]) dfany += post.df - dany;
         if (!t->found[si]) tw_postings_close(&t->posts[si]);
     }
+    /* BM25F: one idf for the term, from the live documents having it in any
+     * field; a qualified term has its field's idf, as in BM25. */
+    double fidf = 0;
+    if (p->opt->bm25f && qualified && nf == 1 && s.fields[0].df > 0 && view->field_docs[fields[0]] > 0)
+        fidf = term_idf(p, fields[0], term, len, s.fields[0].df);
+    else if (p->opt->bm25f && !qualified && dfany > 0)
+        fidf = term_idf_any(p, term, len, dfany);
     /* Keep the fields that have the term. */
     size_t keep = 0;
     for (uint32_t j = 0; j < nf; j++) {
@@ -297,7 +339,10 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
             spec_free(&s, p->view->nsegs);
             return OOM(p);
         }
-        finish_field(p, f, term_idf(p, f->gfield, term, len, f->df));
+        if (p->opt->bm25f)
+            finish_field_bm25f(p, f, fidf);
+        else
+            finish_field(p, f, term_idf(p, f->gfield, term, len, f->df));
         for (uint32_t si = 0; si < view->nsegs; si++) s.fdf[(size_t)si * nf + keep] = s.fdf[(size_t)si * nf + j];
         keep++;
         if (p->rc) {
@@ -360,7 +405,7 @@ static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokve
                     return p->rc = r;
                 }
                 int fi = post.filter;
-                r = deleted_in_fields(p, si, &post, &fi, 1, &dd);
+                r = deleted_in_fields(p, si, &post, &fi, 1, &dd, NULL);
                 tw_postings_close(&post);
                 if (r) {
                     spec_free(&s, p->view->nsegs);

@@ -719,6 +719,7 @@ OR_API void or_finish(or_corpus *c) {
 
 typedef struct or_opts {
     int use_or; /* 0 AND, 1 OR, 2 auto (AND matches first, then the other OR matches) */
+    int bm25f;  /* single-word terms score as BM25F (or_score_term_bm25f) */
     double k1, b;
     size_t nw;
     const char *wname[OR_MAX_FIELDS];
@@ -741,12 +742,17 @@ OR_API double or_weight(const or_opts *o, const char *field) {
 OR_API int or_opts_apply(const or_opts *o, trawl_options *t) {
     int rc = trawl_options_set_bm25(t, o->k1, o->b);
     if (rc == 0) rc = trawl_options_set_op(t, (trawl_op)o->use_or);
+    if (rc == 0) rc = trawl_options_set_ranking(t, o->bm25f ? TRAWL_RANKING_BM25F : TRAWL_RANKING_BM25);
     for (size_t i = 0; i < o->nw && rc == 0; i++) rc = trawl_options_set_field_weight(t, o->wname[i], o->w[i]);
     return rc;
 }
 
 OR_API void or_opts_describe(const or_opts *o, or_buf *b) {
-    or_buf_printf(b, "mode=%s k1=%g b=%g", o->use_or == 2 ? "AUTO" : o->use_or ? "OR" : "AND", o->k1, o->b);
+    or_buf_printf(b, "mode=%s%s k1=%g b=%g",
+                  o->use_or == 2 ? "AUTO"
+                  : o->use_or    ? "OR"
+                                 : "AND",
+                  o->bm25f ? " bm25f" : "", o->k1, o->b);
     for (size_t i = 0; i < o->nw; i++) or_buf_printf(b, " w[%s]=%g", o->wname[i], o->w[i]);
 }
 
@@ -815,6 +821,57 @@ OR_API void or_score_field(const or_corpus *c, const or_opts *o, size_t f, const
     }
 }
 
+/* BM25F of one term (Robertson, Zaragoza & Taylor 2004), written from the
+ * specification: for every live document holding the term in one of
+ * fields[0..nf),
+ *   x = Σ_f w_f · tf_f / (1 − b + b · dl_f / avgdl_f)   (fields holding it)
+ *   score += idf · x · (k1 + 1) / (x + k1)
+ * where idf = ln(1 + (N − df + 0.5) / (df + 0.5)) with N the live documents
+ * and df those holding the term in any field — or, for a term qualified by
+ * one field (qualified), N_f and df_f of that field. */
+OR_API void or_score_term_bm25f(const or_corpus *c, const or_opts *o, const size_t *fields, size_t nf, int qualified,
+                                long id, double *score, uint8_t *match) {
+    uint32_t uid, zero = 0;
+    double idf;
+    size_t d, k;
+    if (id < 0 || (size_t)id >= c->nstat) return;
+    uid = (uint32_t)id;
+    if (qualified) {
+        size_t f = fields[0];
+        if (c->N[f] == 0 || c->df[f][uid] == 0) return;
+        idf = or_idf(c->N[f], c->df[f][uid]);
+    } else {
+        uint64_t df = 0;
+        for (d = 0; d < c->ndocs; d++) {
+            int has = 0;
+            if (!c->docs[d].live) continue;
+            for (k = 0; k < c->nfields && !has; k++) has = or_phrase_tf(&c->docs[d].f[k], &uid, &zero, 1) > 0;
+            df += (uint64_t)has;
+        }
+        if (df == 0) return;
+        idf = or_idf(c->nlive, df);
+    }
+    for (d = 0; d < c->ndocs; d++) {
+        double x = 0;
+        int has = 0;
+        if (!c->docs[d].live) continue;
+        for (k = 0; k < nf; k++) {
+            size_t f = fields[k];
+            const or_dfield *fx = &c->docs[d].f[f];
+            uint32_t tf;
+            if (fx->n == 0 || c->N[f] == 0) continue;
+            tf = or_phrase_tf(fx, &uid, &zero, 1);
+            if (tf == 0) continue;
+            has = 1;
+            x += or_weight(o, c->fields[f]) * (double)tf /
+                 (1.0 - o->b + o->b * (double)fx->n / ((double)c->T[f] / (double)c->N[f]));
+        }
+        if (!has) continue;
+        score[d] += x > 0 ? idf * x * (o->k1 + 1.0) / (x + o->k1) : 0.0;
+        match[d] = 1;
+    }
+}
+
 typedef struct or_qtoks {
     char *term[OR_MAX_QTOKS];
     size_t len[OR_MAX_QTOKS];
@@ -866,6 +923,7 @@ OR_API int or_eval_leaf(const or_corpus *c, const or_opts *o, int kind, const ch
         if (q.n > 1) {
             rc = TRAWL_ESYNTAX;
         } else {
+            uint8_t *seen = or_xcalloc(c->nstat, 1); /* BM25F: expansions, scored as terms below */
             for (k = 0; k < nf && rc == OR_OK; k++) {
                 size_t f = fields[k], count = 0;
                 uint32_t zero = 0;
@@ -880,10 +938,16 @@ OR_API int or_eval_leaf(const or_corpus *c, const or_opts *o, int kind, const ch
                     if (c->df[f][i] > 0 && c->term_len[i] >= q.len[0] &&
                         memcmp(c->terms[i], q.term[0], q.len[0]) == 0) {
                         long id = (long)i;
-                        or_score_field(c, o, f, &id, &zero, 1, score, match);
+                        if (o->bm25f)
+                            seen[i] = 1;
+                        else
+                            or_score_field(c, o, f, &id, &zero, 1, score, match);
                     }
                 }
             }
+            for (i = 0; i < c->nstat && rc == OR_OK; i++)
+                if (seen[i]) or_score_term_bm25f(c, o, fields, nf, field != NULL, (long)i, score, match);
+            free(seen);
         }
     } else {
         long ids[OR_MAX_QTOKS];
@@ -892,7 +956,10 @@ OR_API int or_eval_leaf(const or_corpus *c, const or_opts *o, int kind, const ch
             ids[i] = or_term_find(c, q.term[i], q.len[i]);
             offs[i] = q.pos[i] - q.pos[0];
         }
-        for (k = 0; k < nf; k++) or_score_field(c, o, fields[k], ids, offs, q.n, score, match);
+        if (o->bm25f && q.n == 1)
+            or_score_term_bm25f(c, o, fields, nf, field != NULL, ids[0], score, match);
+        else
+            for (k = 0; k < nf; k++) or_score_field(c, o, fields[k], ids, offs, q.n, score, match);
     }
     or_qtoks_free(&q);
     return rc;

@@ -83,6 +83,7 @@ static void pick_opts(ctx *x, or_opts *o) {
     static const double bs[] = {0.3, 1.0, 0.0, 0.6};
     or_opts_default(o);
     o->use_or = (int)or_below(&x->r, 3); /* AND, OR, auto */
+    o->bm25f = or_chance(&x->r, 0.5);
     if (or_chance(&x->r, 0.35)) {
         o->k1 = k1s[or_below(&x->r, 4)];
         o->b = bs[or_below(&x->r, 4)];

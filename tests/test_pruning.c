@@ -7,7 +7,8 @@
  * same total and the very same hits — ids, order and bit-identical scores —
  * on a corpus built for ties: a tiny vocabulary, short fields and many
  * duplicate documents, over several segments with replaced documents.
- * Queries run with AND, OR and auto as the default operator.
+ * Queries run with AND, OR and auto as the default operator, each with BM25
+ * (per-field sum) or BM25F ranking: block-max bounds must hold for both.
  * Every dispatch level of the kernels is exercised by re-opening the index
  * with trawl_open_options_set_simd scalar, sse4.1, avx2 and avx512.
  */
@@ -84,8 +85,9 @@ static void make_query(char *q, size_t cap, int *use_or) {
     }
 }
 
-static const char *mode_name(int op) {
-    return op == 2 ? " (auto)" : op ? " (or)" : "";
+static const char *mode_name(int op, int bm25f) {
+    static const char *const names[2][3] = {{"", " (or)", " (auto)"}, {" (bm25f)", " (or, bm25f)", " (auto, bm25f)"}};
+    return names[bm25f != 0][op];
 }
 
 typedef struct out {
@@ -95,8 +97,10 @@ typedef struct out {
     double scores[64];
 } out;
 
-static int search(trawl_index *idx, const char *q, int use_or, size_t k, size_t off, int exhaustive, out *o) {
+static int search(trawl_index *idx, const char *q, int use_or, int bm25f, size_t k, size_t off, int exhaustive,
+                  out *o) {
     trawl_options *opt = trawl_options_new();
+    trawl_options_set_ranking(opt, bm25f ? TRAWL_RANKING_BM25F : TRAWL_RANKING_BM25);
     trawl_options_set_limit(opt, k);
     trawl_options_set_offset(opt, off);
     trawl_options_set_op(opt, (trawl_op)use_or);
@@ -127,13 +131,15 @@ static int run_queries(trawl_index *idx, const char *level, int nq) {
         char q[512];
         int use_or;
         make_query(q, sizeof q, &use_or);
+        int bm25f = (int)rnd(2);
         size_t k = ks[rnd(5)], off = rnd(4) == 0 ? rnd(20) : 0;
         out fast, slow;
-        if (search(idx, q, use_or, k, off, 0, &fast) || search(idx, q, use_or, k, off, 1, &slow)) return -1;
+        if (search(idx, q, use_or, bm25f, k, off, 0, &fast) || search(idx, q, use_or, bm25f, k, off, 1, &slow))
+            return -1;
         if (fast.total != slow.total || fast.n != slow.n) {
             fprintf(stderr, "[%s] '%s'%s k=%zu off=%zu: total %llu hits %zu, exhaustive %llu hits %zu\n", level, q,
-                    mode_name(use_or), k, off, (unsigned long long)fast.total, fast.n, (unsigned long long)slow.total,
-                    slow.n);
+                    mode_name(use_or, bm25f), k, off, (unsigned long long)fast.total, fast.n,
+                    (unsigned long long)slow.total, slow.n);
             bad++;
             continue;
         }
@@ -141,7 +147,7 @@ static int run_queries(trawl_index *idx, const char *level, int nq) {
             if (h > 0 && fast.scores[h] == fast.scores[h - 1]) ties++;
             if (strcmp(fast.ids[h], slow.ids[h]) != 0 || fast.scores[h] != slow.scores[h]) {
                 fprintf(stderr, "[%s] '%s'%s k=%zu off=%zu hit %zu: %s %.17g, exhaustive %s %.17g\n", level, q,
-                        mode_name(use_or), k, off, h, fast.ids[h], fast.scores[h], slow.ids[h], slow.scores[h]);
+                        mode_name(use_or, bm25f), k, off, h, fast.ids[h], fast.scores[h], slow.ids[h], slow.scores[h]);
                 bad++;
                 break;
             }

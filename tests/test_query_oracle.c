@@ -302,6 +302,7 @@ static uint64_t check_query(ctx *x, const char *what, const or_q *q, const or_op
 static void random_opts(ctx *x, or_opts *o) {
     or_opts_default(o);
     o->use_or = (int)or_below(&x->r, 3); /* AND, OR, auto */
+    o->bm25f = or_chance(&x->r, 0.5);
     if (or_chance(&x->r, 0.25)) {
         o->k1 = or_chance(&x->r, 0.5) ? 0.7 : 1.9;
         o->b = or_chance(&x->r, 0.5) ? 0.4 : 1.0;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_LIMIT = 1, OPT_OFFSET, OPT_OR, OPT_JSON, OPT_EXPLAIN, OPT_K1, OPT_B, OPT_WEIGHT, OPT_OP };
+enum { OPT_LIMIT = 1, OPT_OFFSET, OPT_OR, OPT_JSON, OPT_EXPLAIN, OPT_K1, OPT_B, OPT_WEIGHT, OPT_OP, OPT_RANKING };
 
 #define MAX_LIMIT 10000
 #define MAX_OFFSET 100000000
@@ -17,9 +17,9 @@ enum { OPT_LIMIT = 1, OPT_OFFSET, OPT_OR, OPT_JSON, OPT_EXPLAIN, OPT_K1, OPT_B, 
 #define MAX_WEIGHT 1e6
 
 static const cli_opt search_opts[] = {
-    {OPT_LIMIT, 'k', "limit", 1}, {OPT_OFFSET, 0, "offset", 1},   {OPT_OR, 0, "or", 0},
-    {OPT_JSON, 0, "json", 0},     {OPT_EXPLAIN, 0, "explain", 0}, {OPT_K1, 0, "k1", 1},
-    {OPT_B, 0, "b", 1},           {OPT_WEIGHT, 0, "weight", 1},   {OPT_OP, 0, "op", 1},
+    {OPT_LIMIT, 'k', "limit", 1},   {OPT_OFFSET, 0, "offset", 1},   {OPT_OR, 0, "or", 0}, {OPT_JSON, 0, "json", 0},
+    {OPT_EXPLAIN, 0, "explain", 0}, {OPT_K1, 0, "k1", 1},           {OPT_B, 0, "b", 1},   {OPT_WEIGHT, 0, "weight", 1},
+    {OPT_OP, 0, "op", 1},           {OPT_RANKING, 0, "ranking", 1},
 };
 
 typedef struct search_args {
@@ -77,6 +77,14 @@ static int on_option(void *ctx, const cli_command *cmd, int key, const char *val
                 trawl_options_set_op(a->opts, TRAWL_OP_AUTO);
             else
                 return cli_usage_error(cmd, "--op wants and, or or auto, not '%s'", value);
+            return CLI_CONTINUE;
+        case OPT_RANKING:
+            if (strcmp(value, "bm25") == 0)
+                trawl_options_set_ranking(a->opts, TRAWL_RANKING_BM25);
+            else if (strcmp(value, "bm25f") == 0)
+                trawl_options_set_ranking(a->opts, TRAWL_RANKING_BM25F);
+            else
+                return cli_usage_error(cmd, "--ranking wants bm25 or bm25f, not '%s'", value);
             return CLI_CONTINUE;
     }
     return cli_usage_error(cmd, "internal: unhandled option");
@@ -237,6 +245,7 @@ const cli_command cli_cmd_search = {
     "      --b X           BM25 length normalization, 0..1 (default 0.75)\n"
     "      --weight F=W    weight of field F in unqualified terms (repeatable;\n"
     "                      default title=2, others 1)\n"
+    "      --ranking R     bm25 (default: a sum of per-field BM25s) or bm25f\n"
     "  -h, --help          show this help\n",
     run_search,
 };
