@@ -8,7 +8,8 @@
  * same scores (1e-9 relative), each merged id's own score in the single
  * index equal to its merged score (ids equal up to the order of equal
  * scores), and the summed totals equal the single total. Queries of every
- * class: AND, OR (option and operator), phrase, prefix, field, exclusion.
+ * class: AND, OR (option and operator), phrase, prefix, field, exclusion,
+ * every other one ranked with BM25F.
  * The corpus has several commits, updates of existing ids and deletes, so
  * statistics count live documents only. A control checks that without the
  * supplied statistics P = 7 does give different scores (the test can fail).
@@ -22,6 +23,7 @@
 #include "trawl.h"
 
 static int failures;
+static trawl_ranking ranking; /* every other query: BM25F (its df comes from the "*" entries) */
 #include "testutil.h"
 
 #define NDOCS 1600
@@ -176,6 +178,7 @@ static uint64_t merged(trawl_index **parts, unsigned p, const char *q, int use_o
     trawl_options *o = trawl_options_new();
     trawl_options_set_snippets(o, 0);
     trawl_options_set_or(o, use_or);
+    trawl_options_set_ranking(o, ranking);
     trawl_options_set_limit(o, K);
     if (stats) {
         char *js[MAXP], *sum = NULL;
@@ -241,9 +244,11 @@ int main(void) {
         char q[256];
         int use_or;
         make_query(&r, qi % 7, q, sizeof q, &use_or);
+        ranking = qi % 2 ? TRAWL_RANKING_BM25F : TRAWL_RANKING_BM25;
         trawl_options *o = trawl_options_new();
         trawl_options_set_snippets(o, 0);
         trawl_options_set_or(o, use_or);
+        trawl_options_set_ranking(o, ranking);
         trawl_options_set_limit(o, 1000);
         trawl_results *s = NULL;
         int rc = trawl_search(single, q, o, &s);
