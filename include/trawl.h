@@ -390,6 +390,137 @@ TRAWL_API const char *trawl_results_snippet(const trawl_results *r, size_t i, tr
 /* Multi-line score breakdown (NULL unless explain was set). */
 TRAWL_API const char *trawl_results_explain(const trawl_results *r, size_t i);
 
+/* ------------------------------------------------------------------------ */
+/* Analytics: facets, date histograms, emerging terms, bursts, more like this */
+
+/* Facets: asks the search for the n (1..10000) most frequent values of
+ * `field` over ALL matching documents (not only the hits returned), with
+ * exact counts, when field is a keyword field; for a date or number field,
+ * the smallest and largest value among the matching documents. Values with
+ * equal counts come in byte order. Facets come back in the order they were
+ * added; adding a field again changes its n. At most 64 facets. TRAWL_EINVAL
+ * for a NULL or empty field, n out of range or too many facets. A field that
+ * is not keyword, date or number in the index makes trawl_search fail with
+ * TRAWL_EINVAL. */
+TRAWL_API trawl_rc trawl_options_add_facet(trawl_options *o, const char *field, size_t n);
+/* Removes every facet. */
+TRAWL_API void trawl_options_clear_facets(trawl_options *o);
+
+/* Date histogram: asks the search for, per calendar bucket of the date field
+ * `field` (unit "year", "quarter", "month", "week" — ISO 8601, Monday first —
+ * or "day"), the number of matching documents and of all live documents in
+ * the bucket. Buckets are read at the fixed offset tz from UTC ("+05:30",
+ * "-08:00", "+0200", "Z"; NULL or "" = UTC; named zones are not supported).
+ * Buckets run from the first to the last bucket holding a matching document,
+ * empty ones included; no matching document with the field, no buckets. A
+ * NULL field switches the histogram off. TRAWL_EINVAL for an unknown unit or
+ * a bad offset (the options are then unchanged). */
+TRAWL_API trawl_rc trawl_options_set_histogram(trawl_options *o, const char *field, const char *unit, const char *tz);
+
+/* Facet accessors, 0 <= f < trawl_results_facet_count (in the order added).
+ * Strings are owned by r. */
+TRAWL_API size_t trawl_results_facet_count(const trawl_results *r);
+/* The facet's field name (NULL for f out of range). */
+TRAWL_API const char *trawl_results_facet_field(const trawl_results *r, size_t f);
+/* "keyword", "date" or "number" (NULL for f out of range). */
+TRAWL_API const char *trawl_results_facet_type(const trawl_results *r, size_t f);
+/* Matching documents that have at least one value of the field. */
+TRAWL_API uint64_t trawl_results_facet_docs(const trawl_results *r, size_t f);
+/* Keyword facets: the number of values held (at most the facet's n), and
+ * value i (most frequent first) with its count of matching documents. */
+TRAWL_API size_t trawl_results_facet_values(const trawl_results *r, size_t f);
+TRAWL_API const char *trawl_results_facet_value(const trawl_results *r, size_t f, size_t i);
+TRAWL_API uint64_t trawl_results_facet_value_count(const trawl_results *r, size_t f, size_t i);
+/* Date and number facets: the smallest and largest value among the matching
+ * documents as text — a date as "YYYY-MM-DDThh:mm:ssZ", an integer in
+ * decimal, a double as the shortest text that reads back exactly — or NULL
+ * when no matching document has the field (or the facet is a keyword one). */
+TRAWL_API const char *trawl_results_facet_min(const trawl_results *r, size_t f);
+TRAWL_API const char *trawl_results_facet_max(const trawl_results *r, size_t f);
+
+/* Histogram accessors, 0 <= i < trawl_results_histogram_count, oldest first. */
+TRAWL_API size_t trawl_results_histogram_count(const trawl_results *r);
+/* The bucket's label: "2024", "2024-Q2", "2024-05", "2024-W07" (ISO
+ * week-numbering year), "2024-05-03" (NULL out of range). */
+TRAWL_API const char *trawl_results_histogram_label(const trawl_results *r, size_t i);
+/* The bucket's first instant, seconds since 1970-01-01T00:00:00Z (0 out of range). */
+TRAWL_API int64_t trawl_results_histogram_start(const trawl_results *r, size_t i);
+/* Matching documents, and all live documents, whose date falls in the bucket. */
+TRAWL_API uint64_t trawl_results_histogram_matches(const trawl_results *r, size_t i);
+TRAWL_API uint64_t trawl_results_histogram_docs(const trawl_results *r, size_t i);
+
+/* Emerging terms and bursts are asked for with a trends request. */
+typedef struct trawl_trends trawl_trends;
+
+/* A new request with the defaults in brackets, or NULL when out of memory. */
+TRAWL_API trawl_trends *trawl_trends_new(void);
+TRAWL_API void trawl_trends_free(trawl_trends *t);
+/* The date field windows are read on ["date"]. */
+TRAWL_API trawl_rc trawl_trends_set_field(trawl_trends *t, const char *field);
+/* The window (required for emerging terms) and the background [every live
+ * document]: from..to, each a date as the query language reads it (YYYY,
+ * YYYY-MM, YYYY-MM-DD, a date-time); a partial date stands for its whole
+ * span, so "2025-01".."2025-06" is from 2025-01-01T00:00:00Z to the end of
+ * June. Either end may be NULL or "" (open). TRAWL_EINVAL for a bad date or
+ * from after to. */
+TRAWL_API trawl_rc trawl_trends_set_window(trawl_trends *t, const char *from, const char *to);
+TRAWL_API trawl_rc trawl_trends_set_background(trawl_trends *t, const char *from, const char *to);
+/* Terms to list, 1..10000 [20]. */
+TRAWL_API trawl_rc trawl_trends_set_limit(trawl_trends *t, size_t n);
+/* Fewest window documents a term must be in to be listed, >= 1 [3]. */
+TRAWL_API trawl_rc trawl_trends_set_min_docs(trawl_trends *t, uint64_t m);
+/* The score terms are ranked by: "jlh" [default] or "chi2" (both are
+ * reported; formulas in the README). */
+TRAWL_API trawl_rc trawl_trends_set_score(trawl_trends *t, const char *name);
+/* Bursts: the calendar unit of the term's histogram ["month"], the offset
+ * from UTC its buckets are read at [UTC], and the automaton's state ratio
+ * s > 1 [2] and transition cost factor gamma >= 0 [1]. */
+TRAWL_API trawl_rc trawl_trends_set_unit(trawl_trends *t, const char *unit, const char *tz);
+TRAWL_API trawl_rc trawl_trends_set_burst_params(trawl_trends *t, double s, double gamma);
+
+/* Emerging terms of idx: the terms (analyzed, any text field) most
+ * over-represented in the window's documents — those of them that match
+ * query, when query is neither NULL nor empty (AND as the default operator)
+ * — against the background's documents, as a JSON object text in *json
+ * (trawl_free it):
+ *   {"field": F, "window": {"from": ISO|null, "to": ISO|null, "docs": N},
+ *    "background": {"from": .., "to": .., "docs": N}, "score": "jlh"|"chi2",
+ *    "terms": [{"term": T, "window_docs": a, "background_docs": b,
+ *               "jlh": x, "chi2": y}, ...]}
+ * ranked by the chosen score, then window_docs, then term bytes; only terms
+ * with window_docs >= min_docs and a positive score. On failure returns a
+ * trawl_rc and, if errmsg is not NULL, a message in *errmsg (trawl_free it):
+ * TRAWL_EINVAL without a window or when the field is not a date field,
+ * TRAWL_ESYNTAX for a bad query. */
+TRAWL_API trawl_rc trawl_index_trends(const trawl_index *idx, const char *query, const trawl_trends *t, char **json,
+                                      char **errmsg);
+
+/* Bursts of term (analyzed like a query word; any text field) over time:
+ * per calendar bucket of the field the live documents with the term and all
+ * live documents, then Kleinberg's two-state automaton (README). *json:
+ *   {"term": T, "field": F, "unit": U, "s": s, "gamma": g,
+ *    "histogram": [{"bucket": LABEL, "start": ISO, "docs": d, "term_docs": r}, ...],
+ *    "bursts": [{"start": LABEL, "end": LABEL, "from": ISO, "to": ISO,
+ *                "weight": w, "term_docs": n, "docs": n}, ...]}
+ * "to" is the first instant after the burst. Errors as trawl_index_trends
+ * (the window and background are not used). */
+TRAWL_API trawl_rc trawl_index_bursts(const trawl_index *idx, const char *term, const trawl_trends *t, char **json,
+                                      char **errmsg);
+
+/* More like this: the live document with external id `id`, its most
+ * characteristic terms by tf-idf over its stored text fields (tf: the term's
+ * occurrences in the document; idf: ln(1 + N / df), N live documents, df the
+ * live documents with the term in any field; only terms some other document
+ * has), the nterms (1..100) best run as an OR query, the document itself left
+ * out of the hits and the total. options as for trawl_search (its default
+ * operator is ignored). Returns as trawl_search; TRAWL_ENOTFOUND (in the
+ * results' message) when no live document has the id. */
+TRAWL_API trawl_rc trawl_similar(const trawl_index *idx, const char *id, size_t nterms, const trawl_options *options,
+                                 trawl_results **out);
+/* The OR query trawl_similar runs for id (the terms' words as they appear in
+ * the document, quoted, best first) in *query (trawl_free it). */
+TRAWL_API trawl_rc trawl_similar_query(const trawl_index *idx, const char *id, size_t nterms, char **query);
+
 #ifdef __cplusplus
 }
 #endif
