@@ -57,6 +57,7 @@ void trawl_options_free(trawl_options *o) {
     if (!o) return;
     for (size_t i = 0; i < o->p.nweights; i++) free(o->p.weights[i].field);
     free(o->p.weights);
+    tw_params_analytics_free(&o->p);
     if (o->stats) tw_gstats_clear(o->stats);
     free(o->stats);
     free(o);

@@ -13,7 +13,9 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "facets.h"
 #include "gstats.h"
+#include "histogram.h"
 #include "params.h"
 #include "qctx.h"
 #include "segment.h"
@@ -107,5 +109,50 @@ int tw_index_from_segments(tw_segment **segs, uint32_t n, const char *lang, cons
  * one line per problem to *report (malloc'd, may stay NULL); returns 0 or the
  * first problem's trawl_rc. */
 int tw_index_check_open(const trawl_index *idx, char **report);
+
+/* ---- analytics (owned by analytics: engine/analytics.c, engine/similar.c) ---- */
+
+/* What a search computed over its whole match set besides the hits. */
+typedef struct tw_analytics_out {
+    tw_facet_result *facets;
+    size_t nfacets;
+    tw_histogram hist; /* hist.n == 0 when none was asked for or nothing matched */
+} tw_analytics_out;
+
+/* Does p ask for facets or a histogram? */
+int tw_analytics_wanted(const tw_params *p);
+/* Computes p's facets and histogram over the match set of query (parsed as
+ * the search parses it) with the context ctx into *out. Returns 0 or a
+ * trawl_rc with a message (and a query offset in *erroff where one applies). */
+int tw_analytics_run(const trawl_index *idx, const tw_params *p, tw_qctx *ctx, const char *query, tw_analytics_out *out,
+                     char *err, size_t errcap, long *erroff);
+void tw_analytics_out_free(tw_analytics_out *o);
+/* The analytics of a results object (search.c). */
+const tw_analytics_out *tw_results_analytics(const trawl_results *r);
+/* Per segment of idx's view, a new bitmap of the live documents query
+ * matches under p (its default operator; every live document when query is
+ * NULL or blank) in *out (free with tw_match_sets_free). Returns 0 or a
+ * trawl_rc with a message. */
+int tw_match_sets(const trawl_index *idx, const tw_params *p, tw_qctx *ctx, const char *query, roaring_bitmap_t ***out,
+                  char *err, size_t errcap, long *erroff);
+void tw_match_sets_free(roaring_bitmap_t **m, uint32_t n);
+/* Frees the analytics part of search parameters (trawl_options_free). */
+void tw_params_analytics_free(tw_params *p);
+
+/* A document to leave out of a search's hits and total (trawl_similar), and
+ * the page wanted once it is out. */
+typedef struct tw_exclude {
+    uint32_t seg, doc;
+    size_t offset, limit;
+} tw_exclude;
+
+/* trawl_search with parameters instead of options, leaving out ex's document
+ * when ex is not NULL (its offset/limit then replace p's). */
+trawl_rc tw_search_params(const trawl_index *idx, const char *query, const tw_params *p, const tw_exclude *ex,
+                          trawl_results **out);
+/* A results object holding only the failure rc with message msg (NULL when
+ * out of memory). */
+trawl_results *tw_results_failed(int rc, const char *msg);
+/* ---- end analytics ---- */
 
 #endif

@@ -19,6 +19,8 @@ struct trawl_results {
     long erroff;
     uint64_t took_us;
     tw_hits hits;
+    tw_hits dropped;     /* hits ranked but not returned (trawl_similar's own document and paging) */
+    tw_analytics_out an; /* facets and histogram (analytics.c) */
 };
 
 static uint64_t now_us(void) {
@@ -27,7 +29,19 @@ static uint64_t now_us(void) {
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_options *options, trawl_results **out) {
+/* Moves hits[i] out of h into d (appended; d grows as needed). 0 or TRAWL_ENOMEM. */
+static int drop_hit(tw_hits *h, size_t i, tw_hits *d) {
+    tw_hit *nh = realloc(d->hits, (d->n + 1) * sizeof *nh);
+    if (!nh) return TRAWL_ENOMEM;
+    d->hits = nh;
+    d->hits[d->n++] = h->hits[i];
+    memmove(&h->hits[i], &h->hits[i + 1], (h->n - i - 1) * sizeof *h->hits);
+    h->n--;
+    return 0;
+}
+
+trawl_rc tw_search_params(const trawl_index *idx, const char *query, const tw_params *p, const tw_exclude *ex,
+                          trawl_results **out) {
     uint64_t t0 = now_us();
     if (out) *out = NULL;
     if (!out) return TRAWL_EINVAL;
@@ -35,32 +49,76 @@ trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_opt
     if (!res) return TRAWL_ENOMEM;
     res->erroff = -1;
     *out = res;
-    if (!idx || !query) {
+    if (!idx || !query || !p) {
         return res->rc = tw_err(res->errmsg, sizeof res->errmsg, TRAWL_EINVAL, "no index or query");
     }
-    trawl_options *dflt = NULL;
-    if (!options) {
-        if (!(dflt = trawl_options_new()))
-            return res->rc = tw_err(res->errmsg, sizeof res->errmsg, TRAWL_ENOMEM, "out of memory");
-        options = dflt;
+    tw_params pe;
+    if (ex) {
+        /* One more hit from the top, so that the excluded one can be left out. */
+        pe = *p;
+        pe.offset = 0;
+        pe.limit = ex->offset + ex->limit + 1;
+        p = &pe;
     }
     int rc;
     tw_qctx *ctx = tw_index_qctx_acquire(idx);
     if (!ctx)
         rc = tw_err(res->errmsg, sizeof res->errmsg, TRAWL_ENOMEM, "cannot make an analyzer for '%s'", idx->view.lang);
     else
-        rc = tw_query_run(&idx->view, &options->p, ctx, query, strlen(query), &res->hits, res->errmsg,
-                          sizeof res->errmsg, &res->erroff);
+        rc = tw_query_run(&idx->view, p, ctx, query, strlen(query), &res->hits, res->errmsg, sizeof res->errmsg,
+                          &res->erroff);
+    if (!rc && ex) {
+        if (res->hits.total) res->hits.total--; /* the document matches its own terms */
+        for (size_t i = 0; i < res->hits.n && !rc; i++)
+            if (res->hits.hits[i].seg == ex->seg && res->hits.hits[i].doc == ex->doc)
+                rc = drop_hit(&res->hits, i, &res->dropped);
+        while (!rc && res->hits.n && pe.offset < ex->offset) {
+            rc = drop_hit(&res->hits, 0, &res->dropped);
+            pe.offset++;
+        }
+        while (!rc && res->hits.n > ex->limit) rc = drop_hit(&res->hits, res->hits.n - 1, &res->dropped);
+        if (rc) tw_err(res->errmsg, sizeof res->errmsg, rc, "out of memory");
+    }
+    if (!rc && ctx && tw_analytics_wanted(p))
+        rc = tw_analytics_run(idx, p, ctx, query, &res->an, res->errmsg, sizeof res->errmsg, &res->erroff);
     tw_index_qctx_release(idx, ctx);
-    trawl_options_free(dflt);
     res->rc = rc;
     res->took_us = now_us() - t0;
     return rc;
 }
 
+trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_options *options, trawl_results **out) {
+    trawl_options *dflt = NULL;
+    if (!options) {
+        if (!(dflt = trawl_options_new())) {
+            if (out) *out = NULL;
+            return TRAWL_ENOMEM;
+        }
+        options = dflt;
+    }
+    trawl_rc rc = tw_search_params(idx, query, &options->p, NULL, out);
+    trawl_options_free(dflt);
+    return rc;
+}
+
+trawl_results *tw_results_failed(int rc, const char *msg) {
+    trawl_results *res = calloc(1, sizeof *res);
+    if (!res) return NULL;
+    res->erroff = -1;
+    res->rc = rc;
+    snprintf(res->errmsg, sizeof res->errmsg, "%s", msg);
+    return res;
+}
+
+const tw_analytics_out *tw_results_analytics(const trawl_results *r) {
+    return r ? &r->an : NULL;
+}
+
 void trawl_results_free(trawl_results *r) {
     if (!r) return;
     tw_hits_free(&r->hits);
+    tw_hits_free(&r->dropped);
+    tw_analytics_out_free(&r->an);
     free(r);
 }
 

@@ -508,11 +508,12 @@ TRAWL_API trawl_rc trawl_index_bursts(const trawl_index *idx, const char *term, 
                                       char **errmsg);
 
 /* More like this: the live document with external id `id`, its most
- * characteristic terms by tf-idf over its stored text fields (tf: the term's
- * occurrences in the document; idf: ln(1 + N / df), N live documents, df the
- * live documents with the term in any field; only terms some other document
- * has), the nterms (1..100) best run as an OR query, the document itself left
- * out of the hits and the total. options as for trawl_search (its default
+ * characteristic terms by tf-idf over its stored text fields — score
+ * (1 + ln tf) * ln(N / df), tf the term's occurrences in the document, N the
+ * live documents, df the live documents with the term in any field; only
+ * terms of two bytes or more that some other document has and some document
+ * lacks (1 < df < N); ties by term bytes — the nterms (1..100) best run as an
+ * OR query, the document itself left out of the hits and the total. options as for trawl_search (its default
  * operator is ignored). Returns as trawl_search; TRAWL_ENOTFOUND (in the
  * results' message) when no live document has the id. */
 TRAWL_API trawl_rc trawl_similar(const trawl_index *idx, const char *id, size_t nterms, const trawl_options *options,

@@ -7,6 +7,7 @@
 #define TW_PARAMS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct tw_gstats;
 
@@ -14,6 +15,13 @@ typedef struct tw_field_weight {
     char *field;
     double weight;
 } tw_field_weight;
+
+/* ---- analytics (owned by analytics) ---- */
+typedef struct tw_facet_req {
+    char *field;
+    size_t n; /* values wanted (keyword fields) */
+} tw_facet_req;
+/* ---- end analytics ---- */
 
 typedef struct tw_params {
     size_t limit, offset;     /* hits offset..offset+limit of the ranking */
@@ -47,6 +55,13 @@ typedef struct tw_params {
     /* Also build the match set (tw_hits.matches) for facets and histograms. */
     int want_matches;
     /* ---- end of filters' block ---- */
+    /* ---- analytics (owned by analytics: facets.h, histogram.h) ---- */
+    tw_facet_req *facets; /* facets to compute over the whole match set */
+    size_t nfacets;
+    char *hist_field; /* date histogram of this field, or NULL */
+    int hist_unit;    /* tw_cal_unit */
+    int32_t hist_tz;  /* offset from UTC, seconds */
+    /* ---- end analytics ---- */
 } tw_params;
 
 /* Fills *p with the defaults: limit 10, offset 0, AND, snippets on, explain,

@@ -56,6 +56,8 @@ extern const cli_command cli_cmd_serve;   /* serve.c */
 extern const cli_command cli_cmd_delete;  /* cli_live.c */
 extern const cli_command cli_cmd_merge;   /* cli_live.c */
 extern const cli_command cli_cmd_backup;  /* cli_live.c */
+extern const cli_command cli_cmd_trends;  /* cli_trends.c */
+extern const cli_command cli_cmd_similar; /* cli_similar.c */
 
 /* ------------------------------------------------------------------------ */
 /* Argument parsing (cli_args.c)                                             */
@@ -143,5 +145,22 @@ int cli_json_print(const json_t *v, int indent);
 /* Writes s to out with each line prefixed by indent spaces; a final newline is
  * added when s lacks one. */
 void cli_print_indented(FILE *out, const char *s, int indent);
+
+/* ------------------------------------------------------------------------ */
+/* Facets and histograms (cli_analytics.c)                                   */
+
+/* Applies --facet FIELD[:N] (N 1..10000, default 10) to o; CLI_CONTINUE or a
+ * usage error. */
+int cli_add_facet(const cli_command *cmd, trawl_options *o, const char *value);
+/* Applies --histogram FIELD[:UNIT] (default month) with --tz tz (NULL: UTC)
+ * to o; CLI_CONTINUE or a usage error. */
+int cli_set_histogram(const cli_command *cmd, trawl_options *o, const char *spec, const char *tz);
+/* Prints r's facets / histogram (bars scaled to the largest bucket, and a
+ * sparkline on a terminal) as text on stdout; nothing when there are none. */
+void cli_print_facets_text(const trawl_results *r);
+void cli_print_histogram_text(const trawl_results *r);
+/* Adds "facets" (when any) and, with with_histogram, "histogram" to root.
+ * Returns 0 or -1 when out of memory. */
+int cli_analytics_json(json_t *root, const trawl_results *r, int with_histogram);
 
 #endif

@@ -9,7 +9,21 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_LIMIT = 1, OPT_OFFSET, OPT_OR, OPT_JSON, OPT_EXPLAIN, OPT_K1, OPT_B, OPT_WEIGHT, OPT_OP, OPT_RANKING };
+enum {
+    OPT_LIMIT = 1,
+    OPT_OFFSET,
+    OPT_OR,
+    OPT_JSON,
+    OPT_EXPLAIN,
+    OPT_K1,
+    OPT_B,
+    OPT_WEIGHT,
+    OPT_OP,
+    OPT_RANKING,
+    OPT_FACET,
+    OPT_HIST,
+    OPT_TZ
+};
 
 #define MAX_LIMIT 10000
 #define MAX_OFFSET 100000000
@@ -17,9 +31,19 @@ enum { OPT_LIMIT = 1, OPT_OFFSET, OPT_OR, OPT_JSON, OPT_EXPLAIN, OPT_K1, OPT_B, 
 #define MAX_WEIGHT 1e6
 
 static const cli_opt search_opts[] = {
-    {OPT_LIMIT, 'k', "limit", 1},   {OPT_OFFSET, 0, "offset", 1},   {OPT_OR, 0, "or", 0}, {OPT_JSON, 0, "json", 0},
-    {OPT_EXPLAIN, 0, "explain", 0}, {OPT_K1, 0, "k1", 1},           {OPT_B, 0, "b", 1},   {OPT_WEIGHT, 0, "weight", 1},
-    {OPT_OP, 0, "op", 1},           {OPT_RANKING, 0, "ranking", 1},
+    {OPT_LIMIT, 'k', "limit", 1},
+    {OPT_OFFSET, 0, "offset", 1},
+    {OPT_OR, 0, "or", 0},
+    {OPT_JSON, 0, "json", 0},
+    {OPT_EXPLAIN, 0, "explain", 0},
+    {OPT_K1, 0, "k1", 1},
+    {OPT_B, 0, "b", 1},
+    {OPT_WEIGHT, 0, "weight", 1},
+    {OPT_OP, 0, "op", 1},
+    {OPT_RANKING, 0, "ranking", 1},
+    {OPT_FACET, 0, "facet", 1},
+    {OPT_HIST, 0, "histogram", 1},
+    {OPT_TZ, 0, "tz", 1},
 };
 
 typedef struct search_args {
@@ -27,6 +51,7 @@ typedef struct search_args {
     size_t limit, offset;
     double k1, b;
     int json, explain;
+    const char *hist, *tz; /* --histogram, --tz (applied once all options are read) */
 } search_args;
 
 /* Applies --weight FIELD=W. */
@@ -86,6 +111,9 @@ static int on_option(void *ctx, const cli_command *cmd, int key, const char *val
             else
                 return cli_usage_error(cmd, "--ranking wants bm25 or bm25f, not '%s'", value);
             return CLI_CONTINUE;
+        case OPT_FACET: return cli_add_facet(cmd, a->opts, value);
+        case OPT_HIST: a->hist = value; return CLI_CONTINUE;
+        case OPT_TZ: a->tz = value; return CLI_CONTINUE;
     }
     return cli_usage_error(cmd, "internal: unhandled option");
 }
@@ -162,6 +190,7 @@ static int print_json(const trawl_results *r, const char *query, const search_ar
         if (!bad && a->explain) bad = put(hit, "explain", cli_json_string(trawl_results_explain(r, i)));
         if (!hit || json_array_append_new(hits, hit) != 0) bad = 1;
     }
+    if (!bad) bad = cli_analytics_json(root, r, a->hist != NULL) != 0;
     if (!bad) {
         bad = json_object_set(root, "hits", hits) != 0;
         if (!bad) bad = cli_json_print(root, 0) != 0;
@@ -184,6 +213,8 @@ static int run_search(const cli_command *cmd, int argc, char **argv) {
     if (st == CLI_CONTINUE && (a.k1 >= 0 || a.b >= 0) &&
         trawl_options_set_bm25(a.opts, a.k1 >= 0 ? a.k1 : 1.2, a.b >= 0 ? a.b : 0.75) != TRAWL_OK)
         st = cli_usage_error(cmd, "invalid BM25 parameters");
+    if (st == CLI_CONTINUE && a.tz && !a.hist) st = cli_usage_error(cmd, "--tz goes with --histogram");
+    if (st == CLI_CONTINUE && a.hist) st = cli_set_histogram(cmd, a.opts, a.hist, a.tz);
     if (st != CLI_CONTINUE) {
         trawl_options_free(a.opts);
         return st;
@@ -214,6 +245,8 @@ static int run_search(const cli_command *cmd, int argc, char **argv) {
         if (print_json(r, query, &a) != 0) code = cli_error("cannot write the JSON output");
     } else {
         print_text(r, &a);
+        cli_print_facets_text(r);
+        cli_print_histogram_text(r);
     }
     trawl_results_free(r);
     trawl_index_close(idx);
@@ -246,6 +279,14 @@ const cli_command cli_cmd_search = {
     "      --weight F=W    weight of field F in unqualified terms (repeatable;\n"
     "                      default title=2, others 1)\n"
     "      --ranking R     bm25 (default: a sum of per-field BM25s) or bm25f\n"
+    "      --facet F[:N]   the N (default 10) most frequent values of keyword\n"
+    "                      field F over all matches, or the min and max of a\n"
+    "                      date or number field (repeatable); JSON: facets\n"
+    "      --histogram F[:UNIT]  per year, quarter, month (default), week or day\n"
+    "                      of date field F: matches and all documents, drawn as\n"
+    "                      bars under the hits; JSON: histogram\n"
+    "      --tz OFFSET     read --histogram's buckets at a fixed offset from\n"
+    "                      UTC, e.g. +05:30 or -08:00 (default UTC)\n"
     "  -h, --help          show this help\n",
     run_search,
 };
