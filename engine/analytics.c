@@ -140,7 +140,8 @@ int tw_analytics_run(const trawl_index *idx, const tw_params *p, tw_qctx *ctx, c
         if (!rc) out->nfacets++;
     }
     if (!rc && p->hist_field)
-        rc = tw_histogram_compute(v, cm, p->hist_field, (tw_cal_unit)p->hist_unit, p->hist_tz, &out->hist, err, errcap);
+        rc = tw_histogram_compute(v, cm, p->hist_field, (tw_cal_unit)p->hist_unit, p->hist_tz, 0, &out->hist, err,
+                                  errcap);
     tw_match_sets_free(m, v->nsegs);
     return rc;
 }

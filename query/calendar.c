@@ -1,14 +1,14 @@
 /*
- * calendar.c — calendar bucketing (calendar.h): civil dates from day counts
- * by the era arithmetic of the proleptic Gregorian calendar (400-year cycles
- * of 146097 days), buckets as consecutive integers, their first instants and
- * their labels.
+ * calendar.c — calendar bucketing (calendar.h) on the civil-date arithmetic
+ * of index/datetime.h: buckets as consecutive integers, their first instants
+ * and their labels.
  */
 #include "calendar.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "datetime.h"
 #include "error.h"
 
 static int64_t floordiv(int64_t a, int64_t b) {
@@ -46,63 +46,12 @@ const char *tw_cal_unit_name(tw_cal_unit u) {
     return "?";
 }
 
-static int digits(const char *s, int n) {
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
 int tw_cal_offset_parse(const char *s, int32_t *seconds) {
-    if (!s || !*s || !strcmp(s, "Z") || !strcmp(s, "UTC") || !strcmp(s, "utc") || !strcmp(s, "z")) {
+    if (!s || !*s || !strcmp(s, "UTC") || !strcmp(s, "utc")) {
         *seconds = 0;
         return 0;
     }
-    if (s[0] != '+' && s[0] != '-') return TRAWL_EINVAL;
-    int sign = s[0] == '-' ? -1 : 1;
-    const char *p = s + 1;
-    size_t n = strlen(p);
-    int h, m = 0;
-    if (n == 2) {
-        h = digits(p, 2);
-    } else if (n == 4) {
-        h = digits(p, 2);
-        m = digits(p + 2, 2);
-    } else if (n == 5 && p[2] == ':') {
-        h = digits(p, 2);
-        m = digits(p + 3, 2);
-    } else {
-        return TRAWL_EINVAL;
-    }
-    if (h < 0 || m < 0 || m > 59) return TRAWL_EINVAL;
-    int32_t v = h * 3600 + m * 60;
-    if (v > TW_CAL_MAX_OFFSET) return TRAWL_EINVAL;
-    *seconds = sign * v;
-    return 0;
-}
-
-int64_t tw_cal_days_from_civil(int64_t y, unsigned m, unsigned d) {
-    /* Years start in March so that the leap day ends the year. */
-    y -= m <= 2;
-    int64_t era = floordiv(y, 400);
-    int64_t yoe = y - era * 400;                                   /* 0..399 */
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* 0..365 */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* 0..146096 */
-    return era * 146097 + doe - 719468;
-}
-
-void tw_cal_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d) {
-    days += 719468;
-    int64_t era = floordiv(days, 146097);
-    int64_t doe = days - era * 146097;                                   /* 0..146096 */
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* 0..399 */
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* 0..365 */
-    int64_t mp = (5 * doy + 2) / 153;                                    /* 0..11, March first */
-    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
+    return tw_tz_parse(s, strlen(s), seconds) ? TRAWL_EINVAL : 0;
 }
 
 static int64_t clamp(int64_t t) {
@@ -117,7 +66,7 @@ int64_t tw_cal_bucket(int64_t t, tw_cal_unit u, int32_t off) {
         case TW_CAL_WEEK: return floordiv(days + 3, 7); /* 1970-01-01 was a Thursday */
         default: break;
     }
-    tw_cal_civil_from_days(days, &y, &m, &d);
+    tw_civil_from_days(days, &y, &m, &d);
     if (u == TW_CAL_YEAR) return y;
     if (u == TW_CAL_QUARTER) return 4 * y + (m - 1) / 3;
     return 12 * y + (m - 1);
@@ -126,10 +75,10 @@ int64_t tw_cal_bucket(int64_t t, tw_cal_unit u, int32_t off) {
 /* First day (days since the epoch, local) of bucket b. */
 static int64_t first_day(int64_t b, tw_cal_unit u) {
     switch (u) {
-        case TW_CAL_YEAR: return tw_cal_days_from_civil(b, 1, 1);
+        case TW_CAL_YEAR: return tw_days_from_civil(b, 1, 1);
         case TW_CAL_QUARTER:
-            return tw_cal_days_from_civil(floordiv(b, 4), (unsigned)(3 * (b - 4 * floordiv(b, 4)) + 1), 1);
-        case TW_CAL_MONTH: return tw_cal_days_from_civil(floordiv(b, 12), (unsigned)(b - 12 * floordiv(b, 12) + 1), 1);
+            return tw_days_from_civil(floordiv(b, 4), (unsigned)(3 * (b - 4 * floordiv(b, 4)) + 1), 1);
+        case TW_CAL_MONTH: return tw_days_from_civil(floordiv(b, 12), (unsigned)(b - 12 * floordiv(b, 12) + 1), 1);
         case TW_CAL_WEEK: return 7 * b - 3;
         case TW_CAL_DAY: return b;
     }
@@ -156,13 +105,13 @@ size_t tw_cal_bucket_label(int64_t b, tw_cal_unit u, char *buf, size_t cap) {
             /* The ISO year is the year of the week's Thursday; week 1 holds
              * the year's first Thursday. */
             int64_t thu = 7 * b;
-            tw_cal_civil_from_days(thu, &y, &m, &d);
-            int64_t week = (thu - tw_cal_days_from_civil(y, 1, 1)) / 7 + 1;
+            tw_civil_from_days(thu, &y, &m, &d);
+            int64_t week = (thu - tw_days_from_civil(y, 1, 1)) / 7 + 1;
             n = snprintf(buf, cap, "%04lld-W%02d", (long long)y, (int)week);
             break;
         }
         case TW_CAL_DAY:
-            tw_cal_civil_from_days(b, &y, &m, &d);
+            tw_civil_from_days(b, &y, &m, &d);
             n = snprintf(buf, cap, "%04lld-%02u-%02u", (long long)y, m, d);
             break;
     }

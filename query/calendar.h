@@ -26,8 +26,8 @@ typedef enum tw_cal_unit {
  * are clamped to it before bucketing. */
 #define TW_CAL_MAX ((int64_t)3155695200000)
 #define TW_CAL_MIN (-TW_CAL_MAX)
-/* Largest accepted offset from UTC, in seconds (18 hours). */
-#define TW_CAL_MAX_OFFSET (18 * 3600)
+/* Largest accepted offset from UTC, in seconds (23:59, as index/datetime.h). */
+#define TW_CAL_MAX_OFFSET (23 * 3600 + 59 * 60)
 
 /* Parses "year", "quarter", "month", "week" or "day" (ASCII case-insensitive)
  * into *u. Returns 0 or TRAWL_EINVAL. */
@@ -35,15 +35,10 @@ int tw_cal_unit_parse(const char *s, tw_cal_unit *u);
 /* Lower-case name of u ("?" when out of range). */
 const char *tw_cal_unit_name(tw_cal_unit u);
 
-/* Parses a fixed offset from UTC: "Z", "UTC", "+hh:mm", "-hh:mm", "+hhmm",
- * "+hh" (at most TW_CAL_MAX_OFFSET) into *seconds east of UTC. NULL or ""
- * means UTC. Returns 0 or TRAWL_EINVAL. */
+/* Parses a fixed offset from UTC: "Z", "UTC", "+hh:mm", "-hh:mm", "+hh",
+ * "-hh" (tw_tz_parse of index/datetime.h, at most TW_CAL_MAX_OFFSET) into
+ * *seconds east of UTC. NULL or "" means UTC. Returns 0 or TRAWL_EINVAL. */
 int tw_cal_offset_parse(const char *s, int32_t *seconds);
-
-/* Days since 1970-01-01 of the proleptic Gregorian date y-m-d (m 1..12,
- * d 1..31), and back. */
-int64_t tw_cal_days_from_civil(int64_t y, unsigned m, unsigned d);
-void tw_cal_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 /* Number of the bucket of unit u holding instant t read at offset off
  * (seconds east of UTC, |off| <= TW_CAL_MAX_OFFSET): year → y, quarter →

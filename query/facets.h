@@ -45,7 +45,8 @@ int tw_facet_compute(const tw_view *v, const roaring_bitmap_t *const *match, con
                      tw_facet_result *out, char *err, size_t errcap);
 void tw_facet_result_free(tw_facet_result *r);
 
-/* Writes a date (epoch seconds) as "YYYY-MM-DDThh:mm:ssZ" into buf (cap >= 32). */
+/* Writes a date (epoch seconds) as "YYYY-MM-DDThh:mm:ssZ" into buf (cap >=
+ * 32; tw_date_format of index/datetime.h). */
 void tw_facet_date_text(int64_t t, char *buf, size_t cap);
 
 #endif

@@ -36,10 +36,12 @@ typedef struct tw_histogram {
 
 /* Computes the histogram of date field `field` over v for the subset
  * sub[0..v->nsegs) (live documents) into *out (free with tw_histogram_free).
- * Returns 0; TRAWL_EINVAL (message) when no segment has a date field by that
- * name; TRAWL_ELIMIT beyond TW_HIST_MAX_BUCKETS; TRAWL_ENOMEM. */
+ * The buckets run from the first to the last bucket of the subset's
+ * documents, or with range_all of all live documents with a date. Returns 0;
+ * TRAWL_EINVAL (message) when no segment has a date field by that name;
+ * TRAWL_ELIMIT beyond TW_HIST_MAX_BUCKETS; TRAWL_ENOMEM. */
 int tw_histogram_compute(const tw_view *v, const roaring_bitmap_t *const *sub, const char *field, tw_cal_unit u,
-                         int32_t tz, tw_histogram *out, char *err, size_t errcap);
+                         int32_t tz, int range_all, tw_histogram *out, char *err, size_t errcap);
 void tw_histogram_free(tw_histogram *h);
 
 /* Per segment of v, the live documents whose date in field lies in

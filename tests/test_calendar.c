@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "calendar.h"
+#include "datetime.h"
 #include "error.h"
 
 static int failures;
@@ -37,11 +38,12 @@ static void test_parse(void) {
     CHECK(tw_cal_unit_parse("months", &u) == TRAWL_EINVAL, "months");
     CHECK(tw_cal_unit_parse("", &u) == TRAWL_EINVAL, "empty");
     CHECK(tw_cal_offset_parse("+05:30", &off) == 0 && off == 19800, "+05:30 %d", off);
-    CHECK(tw_cal_offset_parse("-0800", &off) == 0 && off == -28800, "-0800 %d", off);
+    CHECK(tw_cal_offset_parse("-08:00", &off) == 0 && off == -28800, "-08:00 %d", off);
     CHECK(tw_cal_offset_parse("+02", &off) == 0 && off == 7200, "+02 %d", off);
     CHECK(tw_cal_offset_parse("Z", &off) == 0 && off == 0, "Z");
     CHECK(tw_cal_offset_parse(NULL, &off) == 0 && off == 0, "NULL");
-    CHECK(tw_cal_offset_parse("+19:00", &off) == TRAWL_EINVAL, "+19:00");
+    CHECK(tw_cal_offset_parse("+24:00", &off) == TRAWL_EINVAL, "+24:00");
+    CHECK(tw_cal_offset_parse("UTC", &off) == 0 && off == 0, "UTC");
     CHECK(tw_cal_offset_parse("+05:60", &off) == TRAWL_EINVAL, "+05:60");
     CHECK(tw_cal_offset_parse("05:00", &off) == TRAWL_EINVAL, "05:00");
     CHECK(tw_cal_offset_parse("Europe/Paris", &off) == TRAWL_EINVAL, "zone name");
@@ -50,12 +52,12 @@ static void test_parse(void) {
 int main(void) {
     test_parse();
     /* Civil dates round-trip over every day of 1500..2500 and against gmtime. */
-    int64_t lo = tw_cal_days_from_civil(1500, 1, 1), hi = tw_cal_days_from_civil(2500, 12, 31);
+    int64_t lo = tw_days_from_civil(1500, 1, 1), hi = tw_days_from_civil(2500, 12, 31);
     for (int64_t dd = lo; dd <= hi; dd++) {
         int64_t y;
         unsigned m, d;
-        tw_cal_civil_from_days(dd, &y, &m, &d);
-        CHECK(tw_cal_days_from_civil(y, m, d) == dd, "round trip %lld", (long long)dd);
+        tw_civil_from_days(dd, &y, &m, &d);
+        CHECK(tw_days_from_civil(y, m, d) == dd, "round trip %lld", (long long)dd);
         if (dd % 97 == 0) {
             time_t tt = (time_t)(dd * 86400);
             struct tm tm;
@@ -65,12 +67,12 @@ int main(void) {
         }
     }
     rng r = {42};
-    const int64_t tmin = tw_cal_days_from_civil(1600, 1, 1) * 86400, tmax = tw_cal_days_from_civil(2400, 1, 1) * 86400;
+    const int64_t tmin = tw_days_from_civil(1600, 1, 1) * 86400, tmax = tw_days_from_civil(2400, 1, 1) * 86400;
     for (int i = 0; i < 200000; i++) {
         int64_t t = tmin + (int64_t)(rnd(&r) % (uint64_t)(tmax - tmin));
         if (i % 4 == 0) t -= t % 86400; /* many instants on midnights */
         int32_t off = 0;
-        if (i % 3 == 1) off = (int32_t)(rnd(&r) % (2 * TW_CAL_MAX_OFFSET / 900 + 1)) * 900 - TW_CAL_MAX_OFFSET;
+        if (i % 3 == 1) off = (int32_t)(rnd(&r) % (2 * 18 * 4 + 1)) * 900 - 18 * 3600;
         for (int u = TW_CAL_YEAR; u <= TW_CAL_DAY; u++) {
             char want[40], got[40];
             ref_label(t, off, (tw_cal_unit)u, want, sizeof want);

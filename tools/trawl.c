@@ -11,7 +11,7 @@
 /* The subcommands, in the order `trawl help` lists them. */
 static const cli_command *const commands[] = {
     &cli_cmd_index, &cli_cmd_search, &cli_cmd_get,   &cli_cmd_stats,  &cli_cmd_check,   &cli_cmd_analyze,
-    &cli_cmd_serve, &cli_cmd_delete, &cli_cmd_merge, &cli_cmd_backup, &cli_cmd_similar,
+    &cli_cmd_serve, &cli_cmd_delete, &cli_cmd_merge, &cli_cmd_backup, &cli_cmd_similar, &cli_cmd_trends,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
