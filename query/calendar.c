@@ -76,8 +76,7 @@ int64_t tw_cal_bucket(int64_t t, tw_cal_unit u, int32_t off) {
 static int64_t first_day(int64_t b, tw_cal_unit u) {
     switch (u) {
         case TW_CAL_YEAR: return tw_days_from_civil(b, 1, 1);
-        case TW_CAL_QUARTER:
-            return tw_days_from_civil(floordiv(b, 4), (unsigned)(3 * (b - 4 * floordiv(b, 4)) + 1), 1);
+        case TW_CAL_QUARTER: return tw_days_from_civil(floordiv(b, 4), (unsigned)(3 * (b - 4 * floordiv(b, 4)) + 1), 1);
         case TW_CAL_MONTH: return tw_days_from_civil(floordiv(b, 12), (unsigned)(b - 12 * floordiv(b, 12) + 1), 1);
         case TW_CAL_WEEK: return 7 * b - 3;
         case TW_CAL_DAY: return b;
