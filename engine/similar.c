@@ -206,6 +206,7 @@ trawl_rc trawl_similar(const trawl_index *idx, const char *id, size_t nterms, co
     if (!options && !(options = dflt = trawl_options_new())) return TRAWL_ENOMEM;
     tw_params p = options->p;
     p.use_or = 1;
+    p.auto_op = 0;
     tw_exclude ex = {0, 0, p.offset, p.limit};
     char *query = NULL, err[512] = "";
     int rc = 0;
