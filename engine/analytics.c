@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "matchset.h"
 #include "query.h"
 
 #define MAX_FACETS 64
@@ -76,21 +77,6 @@ void tw_analytics_out_free(tw_analytics_out *o) {
     memset(o, 0, sizeof *o);
 }
 
-typedef struct collect {
-    roaring_bitmap_t **segs;
-} collect;
-
-static int on_match(void *ctx, uint32_t si, uint32_t d) {
-    roaring_bitmap_add(((collect *)ctx)->segs[si], d);
-    return 0;
-}
-
-static int blank(const char *q) {
-    for (; *q; q++)
-        if ((unsigned char)*q > 0x20 && *q != 0x7f) return 0;
-    return 1;
-}
-
 void tw_match_sets_free(roaring_bitmap_t **m, uint32_t n) {
     for (uint32_t s = 0; m && s < n; s++) roaring_bitmap_free(m[s]);
     free(m);
@@ -98,41 +84,20 @@ void tw_match_sets_free(roaring_bitmap_t **m, uint32_t n) {
 
 int tw_match_sets(const trawl_index *idx, const tw_params *p, tw_qctx *ctx, const char *query, roaring_bitmap_t ***out,
                   char *err, size_t errcap, long *erroff) {
-    const tw_view *v = &idx->view;
     *out = NULL;
-    *erroff = -1;
-    roaring_bitmap_t **m = calloc(v->nsegs ? v->nsegs : 1, sizeof *m);
-    if (!m) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
-    for (uint32_t s = 0; s < v->nsegs; s++)
-        if (!(m[s] = roaring_bitmap_create())) {
-            tw_match_sets_free(m, v->nsegs);
-            return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
-        }
-    int rc = 0;
-    if (!query || blank(query)) {
-        for (uint32_t s = 0; s < v->nsegs; s++) {
-            roaring_bitmap_add_range(m[s], 0, v->segs[s].seg->ndocs);
-            if (v->segs[s].deleted) roaring_bitmap_andnot_inplace(m[s], v->segs[s].deleted);
-        }
-    } else {
-        collect c = {m};
-        rc = tw_query_matches(v, ctx, query, p->use_or, on_match, &c, err, errcap);
-    }
-    if (rc) {
-        tw_match_sets_free(m, v->nsegs);
-        return rc;
-    }
-    *out = m;
+    tw_matchset ms;
+    int rc = tw_query_matchset(&idx->view, p, ctx, query, query ? strlen(query) : 0, &ms, err, errcap, erroff);
+    if (rc) return rc;
+    *out = ms.segs; /* taken over: tw_match_sets_free frees what tw_matchset_free would */
+    if (!ms.segs && !(*out = calloc(1, sizeof **out))) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     return 0;
 }
 
-int tw_analytics_run(const trawl_index *idx, const tw_params *p, tw_qctx *ctx, const char *query, tw_analytics_out *out,
-                     char *err, size_t errcap, long *erroff) {
+int tw_analytics_run(const trawl_index *idx, const tw_params *p, const tw_matchset *ms, tw_analytics_out *out,
+                     char *err, size_t errcap) {
     const tw_view *v = &idx->view;
-    roaring_bitmap_t **m;
-    int rc = tw_match_sets(idx, p, ctx, query, &m, err, errcap, erroff);
-    if (rc) return rc;
-    const roaring_bitmap_t *const *cm = (const roaring_bitmap_t *const *)m;
+    int rc = 0;
+    const roaring_bitmap_t *const *cm = (const roaring_bitmap_t *const *)ms->segs;
     if (p->nfacets && !(out->facets = calloc(p->nfacets, sizeof *out->facets)))
         rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < p->nfacets; i++) {
@@ -142,7 +107,6 @@ int tw_analytics_run(const trawl_index *idx, const tw_params *p, tw_qctx *ctx, c
     if (!rc && p->hist_field)
         rc = tw_histogram_compute(v, cm, p->hist_field, (tw_cal_unit)p->hist_unit, p->hist_tz, 0, &out->hist, err,
                                   errcap);
-    tw_match_sets_free(m, v->nsegs);
     return rc;
 }
 

@@ -16,6 +16,7 @@
 #include "facets.h"
 #include "gstats.h"
 #include "histogram.h"
+#include "matchset.h"
 #include "params.h"
 #include "qctx.h"
 #include "segment.h"
@@ -121,11 +122,10 @@ typedef struct tw_analytics_out {
 
 /* Does p ask for facets or a histogram? */
 int tw_analytics_wanted(const tw_params *p);
-/* Computes p's facets and histogram over the match set of query (parsed as
- * the search parses it) with the context ctx into *out. Returns 0 or a
- * trawl_rc with a message (and a query offset in *erroff where one applies). */
-int tw_analytics_run(const trawl_index *idx, const tw_params *p, tw_qctx *ctx, const char *query, tw_analytics_out *out,
-                     char *err, size_t errcap, long *erroff);
+/* Computes p's facets and histogram over the match set ms (of the view of
+ * idx) into *out. Returns 0 or a trawl_rc with a message. */
+int tw_analytics_run(const trawl_index *idx, const tw_params *p, const tw_matchset *ms, tw_analytics_out *out,
+                     char *err, size_t errcap);
 void tw_analytics_out_free(tw_analytics_out *o);
 /* The analytics of a results object (search.c). */
 const tw_analytics_out *tw_results_analytics(const trawl_results *r);

@@ -52,7 +52,13 @@ trawl_rc tw_search_params(const trawl_index *idx, const char *query, const tw_pa
     if (!idx || !query || !p) {
         return res->rc = tw_err(res->errmsg, sizeof res->errmsg, TRAWL_EINVAL, "no index or query");
     }
-    tw_params pe;
+    tw_params pe, pa;
+    if (tw_analytics_wanted(p)) {
+        /* Facets and histograms read the whole match set. */
+        pa = *p;
+        pa.want_matches = 1;
+        p = &pa;
+    }
     if (ex) {
         /* One more hit from the top, so that the excluded one can be left out. */
         pe = *p;
@@ -79,8 +85,8 @@ trawl_rc tw_search_params(const trawl_index *idx, const char *query, const tw_pa
         while (!rc && res->hits.n > ex->limit) rc = drop_hit(&res->hits, res->hits.n - 1, &res->dropped);
         if (rc) tw_err(res->errmsg, sizeof res->errmsg, rc, "out of memory");
     }
-    if (!rc && ctx && tw_analytics_wanted(p))
-        rc = tw_analytics_run(idx, p, ctx, query, &res->an, res->errmsg, sizeof res->errmsg, &res->erroff);
+    if (!rc && tw_analytics_wanted(p))
+        rc = tw_analytics_run(idx, p, &res->hits.matches, &res->an, res->errmsg, sizeof res->errmsg);
     tw_index_qctx_release(idx, ctx);
     res->rc = rc;
     res->took_us = now_us() - t0;
