@@ -268,8 +268,13 @@ int bench_cmd_relevance(int argc, char **argv) {
                 break;
             }
             int is_trawl = strcmp(e->name, "trawl") == 0;
-            char vbuf[4096];
-            snprintf(vbuf, sizeof vbuf, "%s", is_trawl ? variants : "");
+            char *vbuf = strdup(is_trawl ? variants : "");
+            if (!vbuf) {
+                fputs("trawl-bench: out of memory\n", stderr);
+                e->close(h);
+                rc = 1;
+                break;
+            }
             char *vsave = NULL, *v = is_trawl ? strtok_r(vbuf, ";", &vsave) : NULL;
             do {
                 if (nrows == MAX_ROWS) break;
@@ -298,6 +303,7 @@ int bench_cmd_relevance(int argc, char **argv) {
                 }
                 nrows++;
             } while (v && (v = strtok_r(NULL, ";", &vsave)) != NULL);
+            free(vbuf);
             e->close(h);
             if (!keep_indexes) bench_rmtree(idx);
         }
