@@ -13,8 +13,8 @@
  *   or     w1 w2                     with trawl_options_set_or(1)
  *   phrase "w1 w2"
  *   count  w1 w2                     with trawl_options_set_count_only(1)
- * Snippets are off, the limit is K, BM25 and field weights are trawl's defaults
- * (k1 1.2, b 0.75, title 2, body 1). The total is trawl_results_total (exact).
+ * Snippets are off, the limit is K, the ranking (BM25F) and field weights are
+ * trawl's defaults (k1 1.2, b 0.75, title 2, body 1). The total is trawl_results_total (exact).
  */
 #include "bench.h"
 

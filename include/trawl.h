@@ -313,11 +313,12 @@ TRAWL_API void trawl_options_set_count_only(trawl_options *o, int on);
 TRAWL_API void trawl_options_set_exhaustive(trawl_options *o, int on);
 /* BM25 parameters: k1 >= 0 [1.2], 0 <= b <= 1 [0.75]. TRAWL_EINVAL otherwise. */
 TRAWL_API trawl_rc trawl_options_set_bm25(trawl_options *o, double k1, double b);
-/* How a term's fields combine into its score: TRAWL_RANKING_BM25 [default],
- * the sum over fields of each field's BM25 (own statistics, weight outside),
- * or TRAWL_RANKING_BM25F (Robertson, Zaragoza & Taylor 2004): the term's
- * frequencies in its fields, each weighted and length-normalized, summed and
- * then saturated once with one idf over all fields — formulas in the README.
+/* How a term's fields combine into its score: TRAWL_RANKING_BM25F [default]
+ * (Robertson, Zaragoza & Taylor 2004): the term's frequencies in its fields,
+ * each weighted and length-normalized, summed and then saturated once with
+ * one idf over all fields; or TRAWL_RANKING_BM25, the sum over fields of each
+ * field's BM25 (own statistics, weight outside; the default before BM25F
+ * was measured better) — formulas in the README.
  * Phrases score as BM25 either way. TRAWL_EINVAL for another value. */
 typedef enum trawl_ranking { TRAWL_RANKING_BM25 = 0, TRAWL_RANKING_BM25F = 1 } trawl_ranking;
 TRAWL_API trawl_rc trawl_options_set_ranking(trawl_options *o, trawl_ranking r);

@@ -11,6 +11,7 @@ void tw_params_default(tw_params *p) {
     p->snippets = 1;
     p->k1 = 1.2;
     p->b = 0.75;
+    p->bm25f = 1; /* chosen on the relevance benchmark's tune split (BENCHMARKS.md) */
 }
 
 double tw_params_weight(const tw_params *p, const char *field) {

@@ -65,7 +65,7 @@ typedef struct tw_params {
 } tw_params;
 
 /* Fills *p with the defaults: limit 10, offset 0, AND, snippets on, explain,
- * count_only and exhaustive off, k1 1.2, b 0.75, no field weights. */
+ * count_only and exhaustive off, k1 1.2, b 0.75, BM25F, no field weights. */
 void tw_params_default(tw_params *p);
 
 /* Weight of field for unqualified terms: the parameter if set, else 2 for

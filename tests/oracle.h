@@ -728,6 +728,7 @@ typedef struct or_opts {
 
 OR_API void or_opts_default(or_opts *o) {
     memset(o, 0, sizeof *o);
+    o->bm25f = 1; /* trawl's default ranking */
     o->k1 = 1.2;
     o->b = 0.75;
 }

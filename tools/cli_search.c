@@ -278,7 +278,7 @@ const cli_command cli_cmd_search = {
     "      --b X           BM25 length normalization, 0..1 (default 0.75)\n"
     "      --weight F=W    weight of field F in unqualified terms (repeatable;\n"
     "                      default title=2, others 1)\n"
-    "      --ranking R     bm25 (default: a sum of per-field BM25s) or bm25f\n"
+    "      --ranking R     bm25f (default) or bm25 (a sum of per-field BM25s)\n"
     "      --facet F[:N]   the N (default 10) most frequent values of keyword\n"
     "                      field F over all matches, or the min and max of a\n"
     "                      date or number field (repeatable); JSON: facets\n"

@@ -1,6 +1,6 @@
 """oracle.py — what the binding's tests compare trawl against: a generated
 corpus and a brute-force reimplementation, in plain Python, of the matching and
-BM25 ranking the README specifies, for indexes built with lang="none" (no
+BM25F ranking (the default) the README specifies, for indexes built with lang="none" (no
 stemming, so a term is the lower-cased ASCII token)."""
 
 import math
@@ -74,13 +74,20 @@ class Oracle:
         return math.log(1 + (self.n[field] - df + 0.5) / (df + 0.5))
 
     def bm25(self, i, words):
-        """BM25 of document i for the unqualified terms words (README, Ranking)."""
+        """The default ranking's score (BM25F) of document i for the
+        unqualified terms words (README, Ranking): per term, the weighted,
+        length-normalized frequencies of its fields summed into x, then
+        idf · x · (k1 + 1) / (x + k1) with one idf over all documents."""
         score = 0.0
         for w in words:
+            x = 0.0
             for f in FIELDS:
                 t = self.toks[i][f]
                 tf = t.count(w)
                 if tf:
-                    norm = K1 * (1 - B + B * len(t) / self.avgdl[f])
-                    score += WEIGHTS[f] * self.idf(w, f) * tf * (K1 + 1) / (tf + norm)
+                    x += WEIGHTS[f] * tf / (1 - B + B * len(t) / self.avgdl[f])
+            if x > 0:
+                df = sum(1 for j in range(len(self.docs)) if self.has(j, w))
+                idf = math.log(1 + (len(self.docs) - df + 0.5) / (df + 0.5))
+                score += idf * x * (K1 + 1) / (x + K1)
         return score
