@@ -28,6 +28,7 @@
 #include "lexer.h"
 #include "plan.h"
 #include "snippet.h"
+#include "storedoc.h"
 #include "trawl.h"
 
 static int cmp_hits(const void *x, const void *y) {
@@ -56,38 +57,16 @@ static char *explain_hit(const tw_view *v, const pnode *root, const tw_hit *h, c
 
 /* Loads title and snippets of a hit from its stored document. */
 static int load_stored(const tw_view *v, tw_analyzer *an, const highlight *hl, tw_hit *h, char *err, size_t errcap) {
-    char *json;
-    size_t len;
+    char *json, *body;
+    size_t len, body_len;
     int rc = tw_segment_stored(v->segs[h->seg].seg, h->doc, &json, &len, err, errcap);
     if (rc) return rc;
-    json_t *doc = json_loadb(json, len, 0, NULL);
+    rc = tw_storedoc_texts(json, len, &h->title, &body, &body_len);
     free(json);
-    const char *title = "", *body = NULL;
-    size_t body_len = 0;
-    json_t *t = doc ? json_object_get(doc, "title") : NULL;
-    if (json_is_string(t)) title = json_string_value(t);
-    json_t *b = doc ? json_object_get(doc, "body") : NULL;
-    if (!json_is_string(b) && doc) {
-        /* No body: the first other text field. */
-        const char *key;
-        json_t *val;
-        b = NULL;
-        json_object_foreach(doc, key, val) {
-            if (json_is_string(val) && strcmp(key, "id") != 0 && strcmp(key, "title") != 0) {
-                b = val;
-                break;
-            }
-        }
-    }
-    if (b) {
-        body = json_string_value(b);
-        body_len = json_string_length(b);
-    }
-    h->title = strdup(title);
-    rc = h->title ? tw_snippet(an, body ? body : "", body_len, (const char *const *)hl->terms, hl->nterms,
-                               (const char *const *)hl->prefixes, hl->nprefixes, h->snip)
-                  : TRAWL_ENOMEM;
-    json_decref(doc);
+    if (rc == 0)
+        rc = tw_snippet(an, body ? body : "", body_len, (const char *const *)hl->terms, hl->nterms,
+                        (const char *const *)hl->prefixes, hl->nprefixes, h->snip);
+    free(body);
     return rc;
 }
 
