@@ -276,8 +276,8 @@ static int deliver(tw_analyzer *a, const char *term, size_t tlen, int stem, tw_t
  * dropped ones included, from pos_base (uint32_t arithmetic: they wrap after
  * 2^32 tokens). On a stop, *npos counts the token that stopped the analysis.
  */
-int tw_analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, int stem, tw_token_fn fn, void *ctx,
-               uint32_t *npos) {
+static int analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, int stem, const uint64_t *first,
+                   tw_token_fn fn, void *ctx, uint32_t *npos) {
     const unsigned char *s = (const unsigned char *)text;
     uint32_t count = 0;
     int rc = 0;
@@ -333,9 +333,31 @@ int tw_analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, 
             if (tlen == 0) continue;
             term = (const char *)a->fold;
         }
-        rc = deliver(a, term, tlen, stem, &tok, fn, ctx);
+        /* An ASCII token that cannot stem to a wanted term (see
+         * tw_analyze_first) is handed over folded only. */
+        int st =
+            stem && !(first && ascii && !(first[(unsigned char)term[0] >> 6] >> ((unsigned char)term[0] & 63) & 1));
+        rc = deliver(a, term, tlen, st, &tok, fn, ctx);
         if (rc != 0) break;
     }
     if (npos) *npos = count;
     return rc;
+}
+
+int tw_analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, int stem, tw_token_fn fn, void *ctx,
+               uint32_t *npos) {
+    return analyze(a, text, len, pos_base, stem, NULL, fn, ctx, npos);
+}
+
+int tw_analyze_first(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, const uint64_t first[4],
+                     tw_token_fn fn, void *ctx, uint32_t *npos) {
+    return analyze(a, text, len, pos_base, 1, tw_analyzer_keeps_first(a) ? first : NULL, fn, ctx, npos);
+}
+
+/* Snowball's english and porter algorithms only rewrite a word's ending (and
+ * english's exceptional forms, such as "skies" -> "sky" or "dying" -> "die",
+ * keep the first letter); "none" does not stem. tests/test_analyzer.c checks
+ * the property over word lists and random ASCII words. */
+int tw_analyzer_keeps_first(const tw_analyzer *a) {
+    return !strcmp(a->lang, "english") || !strcmp(a->lang, "porter") || !strcmp(a->lang, "none");
 }

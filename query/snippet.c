@@ -2,7 +2,7 @@
  * snippet.c — picks and formats the snippet shown under a hit.
  *
  * The text is analyzed again (positions and byte offsets come from the
- * analyzer); each token that matches a query term or prefix is marked; a
+ * analyzer; only words that may stem to a query term are stemmed); each token that matches a query term or prefix is marked; a
  * window of SNIPPET_TOKENS tokens slides over the text and the one with the
  * most distinct matched terms (then most matches, then earliest) wins. The
  * window is printed from the original bytes, whitespace folded, matches
@@ -112,7 +112,14 @@ int tw_snippet(tw_analyzer *an, const char *text, size_t len, const char *const 
     out[0] = out[1] = out[2] = NULL;
     size_t scan = len < SNIPPET_SCAN_BYTES ? len : utf8_cut(text, SNIPPET_SCAN_BYTES);
     sctx x = {NULL, 0, 0, terms, nterms, prefixes, nprefixes, 0, 0, 0};
-    tw_analyze(an, text, scan, 0, 1, on_tok, &x, NULL);
+    /* Only tokens that stem to a query term matter in this pass: the
+     * analyzer may skip stemming the others (tw_analyze_first). */
+    uint64_t firsts[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < nterms; i++) {
+        unsigned char c = (unsigned char)terms[i][0];
+        firsts[c >> 6] |= (uint64_t)1 << (c & 63);
+    }
+    tw_analyze_first(an, text, scan, 0, firsts, on_tok, &x, NULL);
     if (!x.oom && nprefixes) {
         x.pass = 1;
         tw_analyze(an, text, scan, 0, 0, on_tok, &x, NULL);

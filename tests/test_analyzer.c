@@ -862,6 +862,89 @@ static void test_stop_early(void) {
     tw_analyzer_free(a);
 }
 
+/* ---- tw_analyze_first ----------------------------------------------------- */
+
+/* The property tw_analyzer_keeps_first claims, checked on libstemmer itself:
+ * the stem of an ASCII word (letters and digits) starts with the word's first
+ * byte, or is empty. Words: Snowball english's exceptional forms, and random
+ * words built from pieces that trigger the suffix rules. */
+static void keeps_first_property(const char *lang) {
+    struct sb_stemmer *st = sb_stemmer_new(lang, "UTF_8");
+    CHECK(st != NULL, "stemmer %s", lang);
+    if (!st) return;
+    static const char *const fixed[] = {
+        "skis", "skies",  "sky",        "dying",     "lying",   "tying",  "idly",    "gently", "ugly", "early",
+        "only", "singly", "news",       "howe",      "atlas",   "cosmos", "bias",    "andes",  "y",    "yy",
+        "yyy",  "ys",     "ies",        "sses",      "eed",     "ing",    "ed",      "s",      "e",    "ly",
+        "yes",  "yield",  "generously", "communism", "arsenal", "past",   "universe"};
+    static const char *const pieces[] = {
+        "a",       "e",       "i",    "o",   "u",     "y",      "s",     "b",    "c",      "d",       "l",
+        "n",       "r",       "t",    "ing", "ed",    "ies",    "ly",    "sses", "eed",    "ational", "ization",
+        "fulness", "iveness", "ment", "ous", "ive",   "ize",    "al",    "er",   "ic",     "able",    "ion",
+        "y",       "yy",      "1",    "9",   "gener", "commun", "arsen", "past", "univers"};
+    char w[64];
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] + 300000; i++) {
+        if (i < sizeof fixed / sizeof fixed[0]) {
+            snprintf(w, sizeof w, "%s", fixed[i]);
+        } else {
+            w[0] = 0;
+            size_t k = 1 + rnd() % 5;
+            for (size_t j = 0; j < k; j++) strncat(w, pieces[rnd() % (sizeof pieces / sizeof pieces[0])], 8);
+        }
+        size_t n = strlen(w);
+        const sb_symbol *out = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n);
+        int ol = sb_stemmer_length(st);
+        CHECK(out && (ol == 0 || out[0] == (sb_symbol)w[0]), "%s: '%s' stems to '%.*s'", lang, w, ol,
+              out ? (const char *)out : "");
+    }
+    sb_stemmer_delete(st);
+}
+
+/* tw_analyze_first against tw_analyze on random text: the same tokens
+ * (positions, offsets); a token whose term starts with a byte of the set has
+ * the same term; no other token's term starts with a byte of the set. In a
+ * language without the property, exactly tw_analyze's tokens. */
+static void analyze_first_differential(const char *lang, int rounds) {
+    tw_analyzer *a;
+    CHECK(tw_analyzer_new(lang, &a) == 0, "new %s", lang);
+    int keeps = tw_analyzer_keeps_first(a);
+    CHECK(keeps == (!strcmp(lang, "english") || !strcmp(lang, "porter") || !strcmp(lang, "none")), "%s: keeps_first %d",
+          lang, keeps);
+    unsigned char *buf = malloc(512);
+    toks got = {0}, want = {0};
+    for (int r = 0; r < rounds; r++) {
+        size_t n = random_string(buf, 512);
+        uint64_t first[4] = {0, 0, 0, 0};
+        for (int k = 0, m = (int)(rnd() % 6); k < m; k++) {
+            unsigned c = rnd() % 3 ? 'a' + rnd() % 26 : rnd() % 256;
+            first[c >> 6] |= (uint64_t)1 << (c & 63);
+        }
+        toks_reset(&got);
+        uint32_t np_got, np_want;
+        int rc = tw_analyze_first(a, (const char *)buf, n, 0, first, collect, &got, &np_got);
+        run(a, (const char *)buf, n, 0, 1, &want, &np_want);
+        int same = rc == 0 && np_got == np_want && got.n == want.n;
+        for (size_t i = 0; same && i < got.n; i++) {
+            const tok *x = &got.v[i], *y = &want.v[i];
+            unsigned cx = (unsigned char)x->term[0], cy = (unsigned char)y->term[0];
+            int inx = (int)(first[cx >> 6] >> (cx & 63) & 1), iny = (int)(first[cy >> 6] >> (cy & 63) & 1);
+            int eq = x->len == y->len && memcmp(x->term, y->term, x->len) == 0;
+            same = x->pos == y->pos && x->start == y->start && x->end == y->end && inx == iny && (!iny || eq) &&
+                   (keeps || eq);
+        }
+        CHECK(same, "analyze_first %s round %d differs from analyze", lang, r);
+        if (!same) {
+            dump_input(buf, n);
+            dump("first", &got);
+            dump("analyze", &want);
+        }
+    }
+    free(got.v);
+    free(want.v);
+    free(buf);
+    tw_analyzer_free(a);
+}
+
 int main(void) {
     test_languages();
     test_fixed_cases();
@@ -877,6 +960,12 @@ int main(void) {
     differential("none", 1, 300, 8192);
     static const char *const more[] = {"german", "russian", "greek", "porter", "turkish", "french", "hindi", "arabic"};
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) differential(more[i], 1, 300, 512);
+    keeps_first_property("english");
+    keeps_first_property("porter");
+    analyze_first_differential("english", 3000);
+    analyze_first_differential("porter", 500);
+    analyze_first_differential("none", 300);
+    analyze_first_differential("german", 500);
     if (failures) {
         fprintf(stderr, "%d failure(s)\n", failures);
         return 1;
