@@ -902,7 +902,7 @@ static int load_block(const tw_segment *s, uint32_t b, tw_sblock **out, char *er
     blk->off[blk->ndocs] = (uint32_t)(p - (const uint8_t *)blk->data);
     if (p != end) {
         tw_sblock_release(blk);
-        return CORRUPT(s, "store", "block %u holds more than its %u documents", b, blk->ndocs);
+        return CORRUPT(s, "store", "block %u holds more than its %u documents", b, next - first);
     }
     *out = blk;
     return 0;
