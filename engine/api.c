@@ -60,7 +60,45 @@ void trawl_options_free(trawl_options *o) {
     tw_params_analytics_free(&o->p);
     if (o->stats) tw_gstats_clear(o->stats);
     free(o->stats);
+    free(o->filter);
+    free(o->sort_field);
     free(o);
+}
+
+trawl_rc trawl_options_set_filter(trawl_options *o, const char *expr) {
+    if (!o) return TRAWL_EINVAL;
+    char *copy = expr && expr[0] ? strdup(expr) : NULL;
+    if (expr && expr[0] && !copy) return TRAWL_ENOMEM;
+    free(o->filter);
+    o->filter = copy;
+    o->p.filter = copy;
+    return TRAWL_OK;
+}
+
+trawl_rc trawl_options_set_sort(trawl_options *o, const char *spec) {
+    if (!o) return TRAWL_EINVAL;
+    if (!spec || !spec[0]) {
+        free(o->sort_field);
+        o->sort_field = NULL;
+        o->p.sort_field = NULL;
+        o->p.sort_desc = 0;
+        return TRAWL_OK;
+    }
+    const char *colon = strrchr(spec, ':');
+    size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+    int desc = 0;
+    if (colon && strcmp(colon + 1, "desc") == 0)
+        desc = 1;
+    else if (colon && strcmp(colon + 1, "asc") != 0)
+        return TRAWL_EINVAL;
+    if (len == 0) return TRAWL_EINVAL;
+    char *f = strndup(spec, len);
+    if (!f) return TRAWL_ENOMEM;
+    free(o->sort_field);
+    o->sort_field = f;
+    o->p.sort_field = f;
+    o->p.sort_desc = desc;
+    return TRAWL_OK;
 }
 
 void trawl_options_set_limit(trawl_options *o, size_t k) {

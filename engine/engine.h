@@ -95,6 +95,8 @@ void tw_index_qctx_release(const struct trawl_index *idx, tw_qctx *c);
 struct trawl_options {
     tw_params p;
     tw_gstats *stats; /* trawl_options_set_stats (p.gstats points to it), or NULL */
+    char *filter;     /* trawl_options_set_filter (p.filter points to it), or NULL */
+    char *sort_field; /* trawl_options_set_sort (p.sort_field points to it), or NULL */
 };
 
 /* An index over segments already open (e.g. with tw_segment_open_mem), with

@@ -160,6 +160,9 @@ const char *trawl_results_title(const trawl_results *r, size_t i) {
 const char *trawl_results_explain(const trawl_results *r, size_t i) {
     return hit(r, i) ? hit(r, i)->explain : NULL;
 }
+const char *trawl_results_sort_value(const trawl_results *r, size_t i) {
+    return hit(r, i) ? hit(r, i)->sort_value : NULL;
+}
 
 const char *trawl_results_snippet(const trawl_results *r, size_t i, trawl_snippet_style style) {
     if (!hit(r, i) || (unsigned)style > 2) return NULL;

@@ -324,6 +324,20 @@ typedef enum trawl_ranking { TRAWL_RANKING_BM25 = 0, TRAWL_RANKING_BM25F = 1 } t
 TRAWL_API trawl_rc trawl_options_set_ranking(trawl_options *o, trawl_ranking r);
 /* Weight of a field in unqualified terms (title 2, others 1 by default); w >= 0. */
 TRAWL_API trawl_rc trawl_options_set_field_weight(trawl_options *o, const char *field, double w);
+/* A filter ANDed with every query: an expression of the query language
+ * (typically filters such as "date>=2024 tags:=ai"; terms in it must match
+ * too but never score). Copied. NULL or "" removes it. Its errors make
+ * trawl_search fail with a message starting "filter: " and no offset.
+ * TRAWL_EINVAL without options, TRAWL_ENOMEM. [none] */
+TRAWL_API trawl_rc trawl_options_set_filter(trawl_options *o, const char *expr);
+/* Rank by the value of a keyword, date or number field instead of
+ * relevance: "field", "field:asc" or "field:desc". Documents with a value
+ * come first, by value (a keyword field: by its smallest value, bytewise),
+ * then by score, then in index order; documents without a value last. NULL
+ * or "" goes back to relevance. TRAWL_EINVAL for another form (a field the
+ * index lacks or that is text only fails trawl_search with TRAWL_ESYNTAX).
+ * [relevance] */
+TRAWL_API trawl_rc trawl_options_set_sort(trawl_options *o, const char *spec);
 
 /* Collection-wide statistics, so that an index holding one partition of a
  * collection scores like the whole collection in one index (BM25's document
@@ -379,6 +393,10 @@ TRAWL_API const char *trawl_results_id(const trawl_results *r, size_t i);
 TRAWL_API double trawl_results_score(const trawl_results *r, size_t i);
 /* The hit's "title" field ("" if none; NULL without snippets). */
 TRAWL_API const char *trawl_results_title(const trawl_results *r, size_t i);
+/* With a sort field (trawl_options_set_sort): the hit's value as text — a
+ * date as 2024-03-05T10:20:30Z (UTC), a number as an integer or in %.17g, a
+ * keyword value as is; NULL when the hit has no value or without a sort. */
+TRAWL_API const char *trawl_results_sort_value(const trawl_results *r, size_t i);
 
 typedef enum trawl_snippet_style {
     TRAWL_SNIPPET_PLAIN = 0, /* text only */

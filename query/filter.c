@@ -28,9 +28,7 @@ void tw_filter_free(roaring_bitmap_t **b, uint32_t nsegs) {
     free(b);
 }
 
-/* The type of field name in v: TW_FT_KEYWORD, TW_FT_DATE or TW_FT_NUMBER
- * when some segment has it as such, else 0. */
-static unsigned field_type(const tw_view *v, const char *name) {
+unsigned tw_filter_field_type(const tw_view *v, const char *name) {
     for (uint32_t s = 0; s < v->nsegs; s++) {
         const tw_colfield *c;
         if (tw_segment_keyword(v->segs[s].seg, name)) return TW_FT_KEYWORD;
@@ -236,7 +234,7 @@ static void kw_range(const tw_kwfield *f, const tw_node *n, uint32_t *lo, uint32
 int tw_filter_eval(const tw_view *v, const tw_node *n, roaring_bitmap_t ***out, char *err, size_t errcap) {
     const char *field = n->fop == TW_F_YEAR ? "date" : n->field;
     *out = NULL;
-    unsigned type = field_type(v, field);
+    unsigned type = tw_filter_field_type(v, field);
     if (n->fop == TW_F_YEAR && type != TW_FT_DATE) {
         if (tw_view_field(v, "year") >= 0) return TW_FILTER_NOT_TYPED;
         return tw_err(err, errcap, TRAWL_ESYNTAX, "year:%s needs a date field named 'date'", n->text);

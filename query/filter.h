@@ -45,6 +45,10 @@
 #define TW_FILTER_NOT_TYPED 1
 int tw_filter_eval(const tw_view *v, const tw_node *n, roaring_bitmap_t ***out, char *err, size_t errcap);
 
+/* The type of field name in v: TW_FT_KEYWORD, TW_FT_DATE or TW_FT_NUMBER
+ * when some segment has it as such, else 0. */
+unsigned tw_filter_field_type(const tw_view *v, const char *name);
+
 /* Frees an array of nsegs bitmaps (NULL entries and NULL allowed). */
 void tw_filter_free(roaring_bitmap_t **b, uint32_t nsegs);
 

@@ -28,6 +28,7 @@
 #include "lexer.h"
 #include "plan.h"
 #include "snippet.h"
+#include "sort.h"
 #include "storedoc.h"
 #include "trawl.h"
 
@@ -75,6 +76,7 @@ static void hit_free(tw_hit *h) {
     free(h->title);
     for (int k = 0; k < 3; k++) free(h->snip[k]);
     free(h->explain);
+    free(h->sort_value);
     memset(h, 0, sizeof *h);
 }
 
@@ -239,6 +241,14 @@ int tw_query_run(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char 
         rc = TRAWL_ENOMEM;
         goto done;
     }
+    if (p->sort_field && p->sort_field[0] && !p->count_only) { /* by a field's value (sort.h) */
+        rc = tw_sort_run(v, plan, p, want, top.h, &top.n, &out->total, err, errcap);
+        if (rc) {
+            for (size_t i = 0; i < top.n; i++) free(top.h[i].sort_value);
+            goto done;
+        }
+        goto ranked;
+    }
     for (uint32_t s = 0; (plan->root || plan->match_all) && s < v->nsegs && rc == 0; s++) {
         tw_exec x = {v,
                      ctx,
@@ -254,9 +264,14 @@ int tw_query_run(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char 
         rc = tw_exec_segment(&x, p->exhaustive);
     }
     if (rc) goto done;
-    if (p->want_matches && (rc = tw_matchset_build(v, plan, &out->matches, err, errcap)) != 0) goto done;
     qsort(top.h, top.n, sizeof *top.h, cmp_hits);
+ranked:
+    if (p->want_matches && (rc = tw_matchset_build(v, plan, &out->matches, err, errcap)) != 0) {
+        for (size_t i = 0; i < top.n; i++) free(top.h[i].sort_value);
+        goto done;
+    }
     size_t first = p->offset < top.n ? p->offset : top.n;
+    for (size_t i = 0; i < first; i++) free(top.h[i].sort_value);
     size_t n = top.n - first;
     out->hits = calloc(n ? n : 1, sizeof *out->hits);
     if (!out->hits) {

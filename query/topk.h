@@ -16,6 +16,7 @@ typedef struct tw_hit {
     double score;
     uint32_t seg, doc;
     char *id, *title, *snip[3], *explain;
+    char *sort_value; /* with a sort field: the hit's value as text (NULL: none) */
 } tw_hit;
 
 typedef struct tw_topk {
@@ -44,7 +45,7 @@ static inline void tw_topk_down(tw_hit *h, size_t n, size_t i) {
 
 /* Offers a hit; keeps it if it is among the best `want`. */
 static inline void tw_topk_push(tw_topk *k, double score, uint32_t seg, uint32_t doc) {
-    tw_hit x = {score, seg, doc, NULL, NULL, {NULL, NULL, NULL}, NULL};
+    tw_hit x = {score, seg, doc, NULL, NULL, {NULL, NULL, NULL}, NULL, NULL};
     if (k->n < k->want) {
         size_t i = k->n++;
         k->h[i] = x;

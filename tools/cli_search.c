@@ -22,7 +22,9 @@ enum {
     OPT_RANKING,
     OPT_FACET,
     OPT_HIST,
-    OPT_TZ
+    OPT_TZ,
+    OPT_FILTER,
+    OPT_SORT
 };
 
 #define MAX_LIMIT 10000
@@ -44,6 +46,8 @@ static const cli_opt search_opts[] = {
     {OPT_FACET, 0, "facet", 1},
     {OPT_HIST, 0, "histogram", 1},
     {OPT_TZ, 0, "tz", 1},
+    {OPT_FILTER, 0, "filter", 1},
+    {OPT_SORT, 0, "sort", 1},
 };
 
 typedef struct search_args {
@@ -52,7 +56,20 @@ typedef struct search_args {
     double k1, b;
     int json, explain;
     const char *hist, *tz; /* --histogram, --tz (applied once all options are read) */
+    char *filter;          /* every --filter, each in parentheses, ANDed (malloc'd) */
+    int sorted;            /* --sort given */
 } search_args;
+
+/* Adds --filter EXPR to the filters so far: "(f1) (f2)" (ANDed). */
+static int add_filter(search_args *a, const cli_command *cmd, const char *value) {
+    size_t old = a->filter ? strlen(a->filter) : 0, len = old + strlen(value) + 4;
+    char *f = realloc(a->filter, len);
+    if (!f) return cli_usage_error(cmd, "--filter: out of memory");
+    snprintf(f + old, len - old, "%s(%s)", old ? " " : "", value);
+    a->filter = f;
+    if (trawl_options_set_filter(a->opts, f) != TRAWL_OK) return cli_usage_error(cmd, "--filter: out of memory");
+    return CLI_CONTINUE;
+}
 
 /* Applies --weight FIELD=W. */
 static int set_weight(search_args *a, const cli_command *cmd, const char *value) {
@@ -93,6 +110,12 @@ static int on_option(void *ctx, const cli_command *cmd, int key, const char *val
                 return cli_usage_error(cmd, "--b wants a number from 0 to 1, not '%s'", value);
             return CLI_CONTINUE;
         case OPT_WEIGHT: return set_weight(a, cmd, value);
+        case OPT_FILTER: return add_filter(a, cmd, value);
+        case OPT_SORT:
+            if (trawl_options_set_sort(a->opts, value) != TRAWL_OK)
+                return cli_usage_error(cmd, "--sort wants FIELD, FIELD:asc or FIELD:desc, not '%s'", value);
+            a->sorted = 1;
+            return CLI_CONTINUE;
         case OPT_OP:
             if (strcmp(value, "and") == 0)
                 trawl_options_set_op(a->opts, TRAWL_OP_AND);
@@ -151,6 +174,12 @@ static void print_text(const trawl_results *r, const search_args *a) {
     for (size_t i = 0; i < n; i++) {
         const char *title = trawl_results_title(r, i);
         printf("%zu. %.4f  ", a->offset + i + 1, trawl_results_score(r, i));
+        if (a->sorted) {
+            const char *sv = trawl_results_sort_value(r, i);
+            putchar('[');
+            print_oneline(sv ? sv : "-");
+            fputs("]  ", stdout);
+        }
         print_oneline(trawl_results_id(r, i));
         if (title && *title) {
             fputs("  ", stdout);
@@ -188,6 +217,10 @@ static int print_json(const trawl_results *r, const char *query, const search_ar
               put(hit, "title", cli_json_string(title ? title : "")) ||
               put(hit, "snippet", cli_json_string(trawl_results_snippet(r, i, TRAWL_SNIPPET_HTML)));
         if (!bad && a->explain) bad = put(hit, "explain", cli_json_string(trawl_results_explain(r, i)));
+        if (!bad && a->sorted) {
+            const char *sv = trawl_results_sort_value(r, i);
+            bad = put(hit, "sort_value", sv ? cli_json_string(sv) : json_null());
+        }
         if (!hit || json_array_append_new(hits, hit) != 0) bad = 1;
     }
     if (!bad) bad = cli_analytics_json(root, r, a->hist != NULL) != 0;
@@ -217,6 +250,7 @@ static int run_search(const cli_command *cmd, int argc, char **argv) {
     if (st == CLI_CONTINUE && a.hist) st = cli_set_histogram(cmd, a.opts, a.hist, a.tz);
     if (st != CLI_CONTINUE) {
         trawl_options_free(a.opts);
+        free(a.filter);
         return st;
     }
     const char *dir = argv[1], *query = argv[2];
@@ -228,6 +262,7 @@ static int run_search(const cli_command *cmd, int argc, char **argv) {
     trawl_index *idx;
     if ((st = cli_open_index(dir, &idx)) != CLI_CONTINUE) {
         trawl_options_free(a.opts);
+        free(a.filter);
         return st;
     }
     trawl_results *r = NULL;
@@ -236,8 +271,8 @@ static int run_search(const cli_command *cmd, int argc, char **argv) {
     if (rc != TRAWL_OK) {
         const char *msg = r ? trawl_results_errmsg(r) : NULL;
         if (!msg || !*msg) msg = trawl_strerror(rc);
-        if (rc == TRAWL_ESYNTAX)
-            print_syntax_error(query, r ? trawl_results_error_offset(r) : -1, msg);
+        if (rc == TRAWL_ESYNTAX && r && trawl_results_error_offset(r) >= 0) /* else: in --filter */
+            print_syntax_error(query, trawl_results_error_offset(r), msg);
         else
             cli_error("%s", msg);
         code = CLI_EXIT_ERROR;
@@ -251,6 +286,7 @@ static int run_search(const cli_command *cmd, int argc, char **argv) {
     trawl_results_free(r);
     trawl_index_close(idx);
     trawl_options_free(a.opts);
+    free(a.filter);
     return code;
 }
 
@@ -262,6 +298,9 @@ const cli_command cli_cmd_search = {
     "Prints the best hits for QUERY in INDEX, ranked by BM25. Query syntax:\n"
     "  word  word*  \"a phrase\"  field:word  title:(a OR b)  a AND b  a OR b\n"
     "  -word  NOT word  +word  (grouping)\n"
+    "Filters on keyword, date and number fields (no score):\n"
+    "  tags:=ai  source:=\"The Register\"  date:[2024-01 TO 2024-06]  date>=2025-03\n"
+    "  date<2020  n:[10 TO *]  year:2024\n"
     "Terms are ANDed unless --or is given. Put -- before a QUERY that starts\n"
     "with '-': trawl search INDEX -- '-draft report'.\n"
     "\n"
@@ -272,8 +311,12 @@ const cli_command cli_cmd_search = {
     "      --op OP         default operator: and (default), or, or auto (documents\n"
     "                      with every term first, then those with some)\n"
     "      --json          print one JSON object {query, total, took_us, offset,\n"
-    "                      hits: [{id, score, title, snippet, explain?}]}\n"
+    "                      hits: [{id, score, title, snippet, explain?, sort_value?}]}\n"
     "      --explain       show how each score was computed\n"
+    "      --filter EXPR   only documents EXPR matches (filters, query syntax),\n"
+    "                      ANDed with QUERY; repeatable\n"
+    "      --sort F[:asc|desc]  rank by the value of keyword/date/number field F\n"
+    "                      (then score, then index order; no value last)\n"
     "      --k1 X          BM25 term-frequency saturation (default 1.2)\n"
     "      --b X           BM25 length normalization, 0..1 (default 0.75)\n"
     "      --weight F=W    weight of field F in unqualified terms (repeatable;\n"
