@@ -24,7 +24,8 @@
 
 void tw_filter_free(roaring_bitmap_t **b, uint32_t nsegs) {
     if (!b) return;
-    for (uint32_t i = 0; i < nsegs; i++) roaring_bitmap_free(b[i]);
+    for (uint32_t i = 0; i < nsegs; i++)
+        if (b[i]) roaring_bitmap_free(b[i]); /* CRoaring 0.2 does not take NULL */
     free(b);
 }
 

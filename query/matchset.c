@@ -3,9 +3,10 @@
  * bitmap of live matching documents after filters.
  *
  * tw_matchset_build fills it from a plan: a filter-only plan is the filter
- * bitmap itself; otherwise each segment's cursor tree is walked and its
- * documents added in runs (roaring_bitmap_add_many), then the filter bitmap
- * is intersected and the deletions removed.
+ * bitmap itself; a term or a conjunction of terms is the SIMD intersection
+ * of their bitmaps and the filter's (conj_fast); otherwise each segment's
+ * cursor tree is walked and its documents added in batches. Then the filter
+ * bitmap is intersected and the deletions removed.
  */
 #include "matchset.h"
 
@@ -15,12 +16,14 @@
 #include "ast.h"
 #include "cursor.h"
 #include "error.h"
+#include "exec.h"
 #include "plan.h"
 #include "trawl.h"
 
 void tw_matchset_free(tw_matchset *m) {
     if (!m) return;
-    for (uint32_t i = 0; i < m->nsegs && m->segs; i++) roaring_bitmap_free(m->segs[i]);
+    for (uint32_t i = 0; i < m->nsegs && m->segs; i++)
+        if (m->segs[i]) roaring_bitmap_free(m->segs[i]); /* CRoaring 0.2 does not take NULL */
     free(m->segs);
     memset(m, 0, sizeof *m);
 }
@@ -50,7 +53,51 @@ static int walk_segment(const tw_view *v, uint32_t si, const pnode *root, roarin
     return 0;
 }
 
-int tw_matchset_build(const tw_view *v, const tw_plan *plan, tw_matchset *out, char *err, size_t errcap) {
+#define DECLINE 1
+
+/* The fast path: a root that is one term or a conjunction of terms (no
+ * field restriction, every list a bitmap in the segment) is the SIMD
+ * intersection of the lists and the filter's bitmap, added to b at once.
+ * Returns 0, DECLINE (another shape: walk the cursors), or a trawl_rc. */
+static int conj_fast(const tw_view *v, tw_qctx *ctx, uint32_t si, const tw_plan *plan, roaring_bitmap_t *b, char *err,
+                     size_t errcap) {
+    const pnode *r = plan->root;
+    const spec *specs[TW_EXEC_MAX_TERMS];
+    size_t n = 0;
+    if (!ctx) return DECLINE;
+    if (r->kind == P_LEAF) {
+        if (r->nspecs != 1 || r->specs[0].phrase) return DECLINE;
+        specs[n++] = &r->specs[0];
+    } else if (r->kind == P_BOOL && r->n <= TW_EXEC_MAX_TERMS) {
+        for (size_t i = 0; i < r->n; i++) {
+            const pnode *k = r->kids[i];
+            if (r->occ[i] != TW_MUST || k->kind != P_LEAF || k->nspecs != 1 || k->specs[0].phrase) return DECLINE;
+            specs[n++] = &k->specs[0];
+        }
+    } else {
+        return DECLINE;
+    }
+    tw_postings post[TW_EXEC_MAX_TERMS];
+    tw_fscore fs[TW_MAX_SCORED_FIELDS];
+    const tw_rview *views[TW_EXEC_MAX_TERMS + 1];
+    size_t nfs;
+    for (size_t i = 0; i < n; i++) {
+        int rc = tw_plan_open_term(v, si, specs[i], &post[i], fs, &nfs, err, errcap);
+        if (rc < 0) return rc;
+        if (rc == 0) return 0; /* a term absent here: nothing matches */
+        if (post[i].filter >= 0 || !(post[i].flags & TW_PF_BITMAP)) return DECLINE;
+        views[i] = &post[i].view;
+    }
+    size_t nv = n, nout = 0;
+    if (plan->filt_view) views[nv++] = &plan->filt_view[si];
+    uint32_t *ids, *ranks[TW_EXEC_MAX_TERMS + 1];
+    if (tw_exec_intersect(v->kernels, ctx, views, nv, &ids, ranks, &nout))
+        return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+    roaring_bitmap_add_many(b, nout, ids);
+    return 0;
+}
+
+int tw_matchset_build(const tw_view *v, const tw_plan *plan, tw_qctx *ctx, tw_matchset *out, char *err, size_t errcap) {
     memset(out, 0, sizeof *out);
     out->segs = calloc(v->nsegs ? v->nsegs : 1, sizeof *out->segs);
     if (!out->segs) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
@@ -66,7 +113,7 @@ int tw_matchset_build(const tw_view *v, const tw_plan *plan, tw_matchset *out, c
         out->segs[si] = b;
         if (plan->match_all)
             roaring_bitmap_add_range(b, 0, e->seg->ndocs);
-        else if (plan->root)
+        else if (plan->root && (rc = conj_fast(v, ctx, si, plan, b, err, errcap)) == DECLINE)
             rc = walk_segment(v, si, plan->root, b, err, errcap);
         if (rc == 0 && plan->filt) roaring_bitmap_and_inplace(b, plan->filt[si]);
         if (rc == 0 && e->deleted) roaring_bitmap_andnot_inplace(b, e->deleted);

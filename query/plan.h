@@ -88,10 +88,13 @@ typedef struct tw_plan {
 } tw_plan;
 
 /* Builds the match set of a plan over v (matchset.h): every live document
- * that its root (or match_all) and its filter accept. Returns 0 and fills
+ * that its root (or match_all) and its filter accept, with the scratch of
+ * ctx (NULL: no bitmap fast path). Returns 0 and fills
  * *out (release with tw_matchset_free), or a trawl_rc with a message. */
 struct tw_matchset;
-int tw_matchset_build(const tw_view *v, const tw_plan *plan, struct tw_matchset *out, char *err, size_t errcap);
+struct tw_qctx;
+int tw_matchset_build(const tw_view *v, const tw_plan *plan, struct tw_qctx *ctx, struct tw_matchset *out, char *err,
+                      size_t errcap);
 
 /* Plans the parsed query q (NULL: every document) against v with parameters prm. Returns 0 and *out (free with
  * tw_plan_free), or a trawl_rc with a message in err and, for errors tied to

@@ -817,7 +817,7 @@ void tw_plan_free(tw_plan *p) {
     if (!p) return;
     pnode_free(p->root, p->nsegs);
     for (uint32_t s = 0; s < p->nsegs && p->filt; s++) {
-        roaring_bitmap_free(p->filt[s]);
+        if (p->filt[s]) roaring_bitmap_free(p->filt[s]); /* CRoaring 0.2 does not take NULL */
         if (p->filt_view) tw_rview_free(&p->filt_view[s]);
         if (p->filt_bytes) free(p->filt_bytes[s]);
     }
@@ -880,7 +880,7 @@ static roaring_bitmap_t *node_bitmap(planner *p, uint32_t si, const pnode *n) {
         if ((rc = tw_cursor_status(cur)) != 0) fail(p, rc, -1, "%s", "a positions stream is invalid");
         tw_cursor_free(cur);
         if (p->rc) {
-            roaring_bitmap_free(b);
+            if (b) roaring_bitmap_free(b);
             return NULL;
         }
     } else {
@@ -908,11 +908,11 @@ static roaring_bitmap_t *node_bitmap(planner *p, uint32_t si, const pnode *n) {
                 roaring_bitmap_add_range(b, 0, v->segs[si].seg->ndocs);
             if (b && nots) roaring_bitmap_andnot_inplace(b, nots);
         }
-        roaring_bitmap_free(must);
-        roaring_bitmap_free(should);
-        roaring_bitmap_free(nots);
+        if (must) roaring_bitmap_free(must);
+        if (should) roaring_bitmap_free(should);
+        if (nots) roaring_bitmap_free(nots);
         if (p->rc) {
-            roaring_bitmap_free(b);
+            if (b) roaring_bitmap_free(b);
             return NULL;
         }
     }

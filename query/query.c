@@ -266,7 +266,7 @@ int tw_query_run(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char 
     if (rc) goto done;
     qsort(top.h, top.n, sizeof *top.h, cmp_hits);
 ranked:
-    if (p->want_matches && (rc = tw_matchset_build(v, plan, &out->matches, err, errcap)) != 0) {
+    if (p->want_matches && (rc = tw_matchset_build(v, plan, ctx, &out->matches, err, errcap)) != 0) {
         for (size_t i = 0; i < top.n; i++) free(top.h[i].sort_value);
         goto done;
     }
@@ -314,7 +314,7 @@ int tw_query_matchset(const tw_view *v, const tw_params *p, tw_qctx *ctx, const 
         goto done;
     }
     rc = tw_plan_build(v, p, ctx->an, q ? tw_query_root(q) : NULL, &plan, err, errcap, erroff);
-    if (rc == 0) rc = tw_matchset_build(v, plan, out, err, errcap);
+    if (rc == 0) rc = tw_matchset_build(v, plan, ctx, out, err, errcap);
 done:
     if (rc && !err[0]) tw_err(err, errcap, rc, "%s", tw_strerror(rc));
     tw_plan_free(plan);
