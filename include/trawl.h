@@ -348,9 +348,10 @@ TRAWL_API trawl_rc trawl_options_set_sort(trawl_options *o, const char *spec);
 
 /* *json (free with trawl_free) = the statistics of idx that query needs under
  * options (NULL: defaults; its default operator matters): every field, and
- * every (field, term) whose document frequency in idx is not zero. On
- * failure returns a trawl_rc and, if errmsg, a message in *errmsg (free with
- * trawl_free). */
+ * every (field, term) whose document frequency in idx is not zero. A field
+ * the query names and idx lacks is no error here (another partition may have
+ * it): it adds nothing. On failure returns a trawl_rc and, if errmsg, a
+ * message in *errmsg (free with trawl_free). */
 TRAWL_API trawl_rc trawl_index_query_stats(const trawl_index *idx, const char *query, const trawl_options *options,
                                            char **json, char **errmsg);
 /* *out (free with trawl_free) = the sum of n statistics documents (e.g. one
@@ -360,7 +361,9 @@ TRAWL_API trawl_rc trawl_stats_sum(const char *const *jsons, size_t n, char **ou
  * partition's trawl_index_query_stats for the same query) instead of the
  * index's own; a field or term they lack keeps the index's value. NULL goes
  * back to the index's own. TRAWL_EINVAL for malformed JSON (the options are
- * then unchanged). Matching, totals and the tie order are not affected. */
+ * then unchanged). Matching, totals and the tie order are not affected,
+ * except that a field the query names which the index lacks but the
+ * statistics have matches nothing instead of failing (unknown field). */
 TRAWL_API trawl_rc trawl_options_set_stats(trawl_options *o, const char *json);
 
 typedef struct trawl_results trawl_results;

@@ -469,15 +469,36 @@ static int on_prefix(void *c, const char *term, size_t len, const tw_term_ref *r
     return 0;
 }
 
-/* Fields a leaf applies to: the named one, or every text field. */
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Fields a leaf applies to: the named one, or every text field. A named
+ * field this index lacks is an error, except when it is known to the
+ * collection: while recording statistics (the collection is the sum of
+ * indexes, one of which may have the field), or when the supplied statistics
+ * have it. Then the leaf applies to no field here and matches nothing. */
 static int leaf_fields(planner *p, const tw_node *n, uint32_t *out, uint32_t *count) {
     if (n->field) {
         int f = tw_view_field(p->view, n->field);
+        if (f < 0 && (p->opt->collect || (p->opt->gstats && tw_gstats_field(p->opt->gstats, n->field)))) {
+            *count = 0;
+            return 0;
+        }
         if (f < 0) return fail(p, TRAWL_ESYNTAX, (long)n->offset, "unknown field '%s'", n->field);
         out[0] = (uint32_t)f;
         *count = 1;
     } else {
-        for (uint32_t f = 0; f < p->view->nfields; f++) out[f] = f;
+        /* By name: scores are summed over fields in this order, and the
+         * view numbers fields in the order its segments first name them, so
+         * this makes a document's score the same bits in any index holding
+         * it (partitions of a collection tie exactly as one index does). */
+        for (uint32_t f = 0; f < p->view->nfields; f++) {
+            uint32_t j = f;
+            for (; j > 0 && strcmp(p->view->field_names[out[j - 1]], p->view->field_names[f]) > 0; j--)
+                out[j] = out[j - 1];
+            out[j] = f;
+        }
         *count = p->view->nfields;
     }
     return 0;
@@ -523,6 +544,9 @@ static pnode *plan_prefix(planner *p, const tw_node *n, const uint32_t *fields, 
         else if (x.over)
             fail(p, TRAWL_ELIMIT, (long)n->offset,
                  "prefixes match too many terms in all (limit 4096 per query), the last being '%s*'", n->text);
+        /* In byte order, the order their scores are summed in: the order the
+         * segments yield them in depends on how the index is divided. */
+        if (x.nseen > 1) qsort(x.seen, x.nseen, sizeof *x.seen, cmp_str);
         for (size_t i = 0; i < x.nseen && !p->rc; i++)
             add_term_spec(p, leaf, x.seen[i], strlen(x.seen[i]), fields, nf, n->field != NULL);
         for (size_t i = 0; i < x.nseen; i++) free(x.seen[i]);

@@ -3,16 +3,32 @@
  * generated corpus is indexed once whole and once split by a hash of the id
  * into P = 1, 2, 3 and 7 indexes. For each query, every partition's
  * trawl_index_query_stats are summed (trawl_stats_sum) and every partition is
- * searched with the sum (trawl_options_set_stats); the merged top 10 (by
- * score, ties by partition then rank) must equal the single index's: the
- * same scores (1e-9 relative), each merged id's own score in the single
- * index equal to its merged score (ids equal up to the order of equal
- * scores), and the summed totals equal the single total. Queries of every
- * class: AND, OR (option and operator), phrase, prefix, field, exclusion,
- * every other one ranked with BM25F.
- * The corpus has several commits, updates of existing ids and deletes, so
- * statistics count live documents only. A control checks that without the
- * supplied statistics P = 7 does give different scores (the test can fail).
+ * searched with the sum (trawl_options_set_stats); the merged top 10 must
+ * equal the single index's: the same ids in the same order, the same scores
+ * (bit for bit: a document's score does not depend on how the collection is
+ * divided into indexes and segments, which here differs: partitions commit at
+ * their own points, and documents name their fields in different orders) and
+ * the summed totals equal the single total.
+ *
+ * Tie order: every document carries its global order key "_trawl_order" (a
+ * JSON number: stored, not indexed), increasing in the order documents are
+ * added to the collection (trawl.dask writes the byte position of the
+ * document's line in its inputs; here a count). The partitions' lists are
+ * merged by score, then order key. Each partition is written in the
+ * collection's order, so within a partition index order is order-key order
+ * and the merge reproduces the single index's tie order (segment order, then
+ * document number). A quarter of the documents copy the text of an earlier
+ * one, so many hits tie; the test counts the ties across partitions it saw.
+ *
+ * Queries of every class: AND, OR (option and operator), phrase, prefix,
+ * field, exclusion, single frequent words (ties), every other one ranked
+ * with BM25F, and on a field ("note")
+ * that few documents have, so that most partitions lack it: there it matches
+ * nothing instead of failing, and a field that no partition has fails as in
+ * the single index. The corpus has several commits, updates of existing ids
+ * and deletes, so statistics count live documents only. A control checks
+ * that without the supplied statistics P = 7 does give different scores (the
+ * test can fail).
  */
 #include <math.h>
 #include <stdio.h>
@@ -28,7 +44,9 @@ static trawl_ranking ranking; /* every other query: BM25F (its df comes from the
 
 #define NDOCS 1600
 #define NWORDS 240
-#define NQUERIES 330
+#define NQUERIES 360
+#define NCLASSES 9
+#define NPOOL 64 /* recent texts that later documents copy */
 #define K 10
 #define MAXP 7
 
@@ -96,7 +114,11 @@ static void build(const char *dir, unsigned p) {
         w[i] = wopen(path);
     }
     rng r = {12345};
-    char title[256], body[2048], tags[128], doc[3000], id[32];
+    static char pool[NPOOL][3][2048];
+    char title[2048], body[2048], tags[2048], note[128], doc[12000], id[32];
+    uint64_t order = 0;
+    unsigned added[MAXP] = {0};
+    memset(pool, 0, sizeof pool); /* every build draws the same corpus */
     for (int round = 0; round < 3; round++) {
         int n = round == 0 ? NDOCS : NDOCS / 5;
         for (int d = 0; d < n; d++) {
@@ -108,14 +130,34 @@ static void build(const char *dir, unsigned p) {
                 CHECK(rc == TRAWL_OK, "delete %s", id);
                 continue;
             }
-            text(&r, title, sizeof title, 2 + (int)below(&r, 5));
+            text(&r, title, 256, 2 + (int)below(&r, 5));
             text(&r, body, sizeof body, 5 + (int)below(&r, 80));
-            int has_tags = below(&r, 3) == 0;
-            text(&r, tags, sizeof tags, 1 + (int)below(&r, 3));
-            snprintf(doc, sizeof doc, "{\"id\":\"%s\",\"title\":\"%s\",\"body\":\"%s\"%s%s%s}", id, title, body,
-                     has_tags ? ",\"tags\":\"" : "", has_tags ? tags : "", has_tags ? "\"" : "");
+            text(&r, tags, 128, 1 + (int)below(&r, 3));
+            if (below(&r, 3) != 0) tags[0] = 0;
+            size_t slot = below(&r, NPOOL);
+            if (order >= NPOOL && below(&r, 4) == 0) { /* a copy: it ties with its original */
+                memcpy(title, pool[slot][0], sizeof title);
+                memcpy(body, pool[slot][1], sizeof body);
+                memcpy(tags, pool[slot][2], sizeof tags);
+            } else {
+                memcpy(pool[slot][0], title, sizeof title);
+                memcpy(pool[slot][1], body, sizeof body);
+                memcpy(pool[slot][2], tags, sizeof tags);
+            }
+            text(&r, note, sizeof note, 1 + (int)below(&r, 2));
+            int has_note = below(&r, 700) == 0, tags_first = below(&r, 2) == 0;
+            char notef[256] = "", tagsf[2100] = "";
+            if (has_note) snprintf(notef, sizeof notef, "\"note\":\"%s\",", note);
+            if (tags[0]) snprintf(tagsf, sizeof tagsf, "\"tags\":\"%s\",", tags);
+            /* Tags first in some documents: indexes number their fields in
+             * different orders. */
+            snprintf(doc, sizeof doc, "{\"id\":\"%s\",\"_trawl_order\":%llu,%s%s\"title\":\"%s\",%s\"body\":\"%s\"}",
+                     id, (unsigned long long)order++, tags_first ? tagsf : "", notef, title, tags_first ? "" : tagsf,
+                     body);
             int rc = trawl_writer_add_json(w[t], doc, strlen(doc));
             CHECK(rc == TRAWL_OK, "add %s: %s", id, trawl_writer_errmsg(w[t]));
+            /* Partitions also commit at their own points: other segments. */
+            if (p && ++added[t] % (5 + 4 * t) == 0) CHECK(trawl_writer_commit(w[t]) == TRAWL_OK, "commit");
         }
         for (unsigned i = 0; i < nw; i++) {
             int rc = trawl_writer_commit(w[i]);
@@ -136,7 +178,7 @@ static trawl_index *iopen(const char *dir) {
     return idx;
 }
 
-/* A random query of class c (0..6); *use_or for the OR option. */
+/* A random query of class c (0 .. NCLASSES-1); *use_or for the OR option. */
 static void make_query(rng *r, int c, char *q, size_t cap, int *use_or) {
     *use_or = 0;
     const char *a = word(r), *b = word(r), *d = words[below(r, NWORDS)];
@@ -150,7 +192,20 @@ static void make_query(rng *r, int c, char *q, size_t cap, int *use_or) {
         case 3: snprintf(q, cap, "\"%s %s\" OR \"%s %s\"", a, b, b, a); break;
         case 4: snprintf(q, cap, "%.3s* %s", d, below(r, 2) ? a : ""); break;
         case 5: snprintf(q, cap, "title:%s OR tags:%s %s", a, b, below(r, 2) ? d : ""); break;
-        default: snprintf(q, cap, "%s -%s", a, b); break;
+        case 6: snprintf(q, cap, "%s -%s", a, b); break;
+        case 7: /* frequent: many ties; short prefixes: many terms summed */
+            if (below(r, 2))
+                snprintf(q, cap, "%s", words[below(r, 12)]);
+            else
+                snprintf(q, cap, "%.2s* %.2s*", a, b);
+            break;
+        default: {
+            static const char *forms[] = {
+                "note:%s",         "note:%s OR %s", "%s -note:%s", "note:(%s OR %s)", "note:\"%s %s\" OR note:%s",
+                "note:%.3s* OR %s"};
+            snprintf(q, cap, forms[below(r, 6)], a, b, d);
+            break;
+        }
     }
 }
 
@@ -158,14 +213,39 @@ typedef struct hit {
     char id[32];
     double score;
     unsigned part;
-    size_t rank;
+    unsigned long long order; /* the document's "_trawl_order" */
 } hit;
 
+/* By score, then global order key (partitions hold disjoint documents, so
+ * two hits never have the same key). */
 static int cmp_hit(const void *x, const void *y) {
     const hit *a = x, *b = y;
     if (a->score != b->score) return a->score > b->score ? -1 : 1;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* The control order: score, then partition (then the order key, which is
+ * rank order within a partition). */
+static int cmp_by_part(const void *x, const void *y) {
+    const hit *a = x, *b = y;
+    if (a->score != b->score) return a->score > b->score ? -1 : 1;
     if (a->part != b->part) return a->part < b->part ? -1 : 1;
-    return a->rank < b->rank ? -1 : a->rank > b->rank;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Merged lists whose top K would differ if ties went by partition. */
+static size_t order_matters;
+
+/* The order key of the stored document id in idx (failure counted). */
+static unsigned long long order_of(const trawl_index *idx, const char *id) {
+    char *json = NULL;
+    int rc = trawl_index_get(idx, id, &json);
+    CHECK(rc == TRAWL_OK, "get %s: %d", id, rc);
+    const char *k = json ? strstr(json, "\"_trawl_order\":") : NULL;
+    CHECK(k != NULL, "%s has no order key: %s", id, json ? json : "");
+    unsigned long long v = k ? strtoull(k + strlen("\"_trawl_order\":"), NULL, 10) : 0;
+    trawl_free(json);
+    return v;
 }
 
 static int close_enough(double a, double b) {
@@ -205,16 +285,89 @@ static uint64_t merged(trawl_index **parts, unsigned p, const char *q, int use_o
             snprintf(all[na].id, sizeof all[na].id, "%s", trawl_results_id(r, k));
             all[na].score = trawl_results_score(r, k);
             all[na].part = i;
-            all[na].rank = k;
+            all[na].order = order_of(parts[i], all[na].id);
             na++;
         }
         trawl_results_free(r);
     }
     trawl_options_free(o);
+    hit alt[MAXP * K];
+    memcpy(alt, all, sizeof *all * na);
     qsort(all, na, sizeof *all, cmp_hit);
+    qsort(alt, na, sizeof *alt, cmp_by_part);
     *n = na < K ? na : K;
+    int differ = 0;
+    for (size_t k = 0; k < *n; k++) differ |= strcmp(all[k].id, alt[k].id) != 0;
+    order_matters += stats && differ;
     memcpy(out, all, sizeof *out * *n);
     return total;
+}
+
+/* The score of id for query q in idx (NaN when not in the top 1000). */
+static double score_of(trawl_index *idx, const char *q, const char *id) {
+    trawl_options *o = trawl_options_new();
+    trawl_options_set_snippets(o, 0);
+    trawl_options_set_ranking(o, ranking);
+    trawl_options_set_limit(o, 1000);
+    trawl_results *r = NULL;
+    double v = NAN;
+    CHECK(trawl_search(idx, q, o, &r) == TRAWL_OK, "'%s': %s", q, trawl_results_errmsg(r));
+    for (size_t i = 0; i < trawl_results_count(r); i++)
+        if (strcmp(trawl_results_id(r, i), id) == 0) v = trawl_results_score(r, i);
+    trawl_results_free(r);
+    trawl_options_free(o);
+    return v;
+}
+
+/* A document's score is the same bits however its index is divided: two
+ * indexes of the same documents, one in a single commit, the other with a
+ * first commit holding a document with only a few of the terms and the
+ * fields in another order (so its view numbers fields and its first segment
+ * yields prefix expansions in other orders). Returns the variants compared. */
+static int same_bits_any_division(void) {
+    rng r = {4242};
+    int compared = 0;
+    for (int round = 0; round < 30; round++) {
+        char da[4200], db[4200];
+        snprintf(da, sizeof da, "%s/div-a%d", root, round);
+        snprintf(db, sizeof db, "%s/div-b%d", root, round);
+        trawl_writer *a = wopen(da), *b = wopen(db);
+        char first[512], second[8400], part[64];
+        /* first: tags before title, a few expansions, late in byte order */
+        snprintf(first, sizeof first, "{\"id\":\"f\",\"tags\":\"zq%02d zq%02d\",\"title\":\"zq%02d\",\"body\":\"x\"}",
+                 20 + (int)below(&r, 10), 20 + (int)below(&r, 10), 20 + (int)below(&r, 10));
+        char title[2048] = "", body[4096] = "", tags[2048] = "";
+        for (int i = 0; i < 30; i++) {
+            int n = 1 + (int)below(&r, 3);
+            for (int k = 0; k < n; k++) {
+                snprintf(part, sizeof part, "zq%02d ", i);
+                strcat(below(&r, 3) == 0 ? title : below(&r, 2) ? body : tags, part);
+            }
+        }
+        snprintf(second, sizeof second, "{\"id\":\"s\",\"title\":\"%s\",\"body\":\"%s x\",\"tags\":\"%s\"}", title,
+                 body, tags);
+        CHECK(trawl_writer_add_json(a, first, strlen(first)) == TRAWL_OK, "add");
+        CHECK(trawl_writer_commit(a) == TRAWL_OK, "commit");
+        CHECK(trawl_writer_add_json(a, second, strlen(second)) == TRAWL_OK, "add");
+        CHECK(trawl_writer_commit(a) == TRAWL_OK, "commit");
+        CHECK(trawl_writer_add_json(b, second, strlen(second)) == TRAWL_OK, "add");
+        CHECK(trawl_writer_add_json(b, first, strlen(first)) == TRAWL_OK, "add");
+        CHECK(trawl_writer_commit(b) == TRAWL_OK, "commit");
+        trawl_writer_close(a);
+        trawl_writer_close(b);
+        trawl_index *ia = iopen(da), *ib = iopen(db);
+        static const char *queries[] = {"zq*", "zq0* OR zq2*", "zq05 zq21 zq12", "title:zq* OR tags:zq1*"};
+        for (size_t q = 0; q < 2 * sizeof queries / sizeof *queries; q++) {
+            ranking = q % 2 ? TRAWL_RANKING_BM25F : TRAWL_RANKING_BM25;
+            double x = score_of(ia, queries[q / 2], "s"), y = score_of(ib, queries[q / 2], "s");
+            CHECK(x == y, "'%s' (%s): %.17g in one division, %.17g in the other", queries[q / 2],
+                  q % 2 ? "bm25f" : "bm25", x, y);
+            compared++;
+        }
+        trawl_index_close(ia);
+        trawl_index_close(ib);
+    }
+    return compared;
 }
 
 int main(void) {
@@ -239,11 +392,11 @@ int main(void) {
             parts[pi][i] = iopen(pd);
         }
     }
-    size_t compared = 0, nonempty = 0, same_order = 0, differ_without = 0;
+    size_t compared = 0, nonempty = 0, differ_without = 0, ties = 0, cross_ties = 0, note_hits = 0;
     for (int qi = 0; qi < NQUERIES; qi++) {
         char q[256];
-        int use_or;
-        make_query(&r, qi % 7, q, sizeof q, &use_or);
+        int use_or, cls = qi % NCLASSES;
+        make_query(&r, cls, q, sizeof q, &use_or);
         ranking = qi % 2 ? TRAWL_RANKING_BM25F : TRAWL_RANKING_BM25;
         trawl_options *o = trawl_options_new();
         trawl_options_set_snippets(o, 0);
@@ -254,6 +407,7 @@ int main(void) {
         int rc = trawl_search(single, q, o, &s);
         CHECK(rc == TRAWL_OK, "single '%s': %s", q, trawl_results_errmsg(s));
         nonempty += trawl_results_count(s) > 0;
+        note_hits += cls == 8 && trawl_results_count(s) > 0;
         for (int pi = 0; pi < 4; pi++) {
             hit m[K];
             size_t n;
@@ -263,21 +417,18 @@ int main(void) {
                   (unsigned long long)total, (unsigned long long)trawl_results_total(s));
             size_t want = trawl_results_count(s) < K ? trawl_results_count(s) : K;
             CHECK(n == want, "P=%u '%s': %zu hits, single %zu", ps[pi], q, n, want);
-            int order = n == want;
             for (size_t k = 0; k < n && k < want; k++) {
-                CHECK(close_enough(m[k].score, trawl_results_score(s, k)),
-                      "P=%u '%s' rank %zu: score %.17g, single %.17g", ps[pi], q, k, m[k].score,
-                      trawl_results_score(s, k));
-                order &= strcmp(m[k].id, trawl_results_id(s, k)) == 0;
-                double own = NAN;
-                for (size_t j = 0; j < trawl_results_count(s); j++)
-                    if (strcmp(trawl_results_id(s, j), m[k].id) == 0) own = trawl_results_score(s, j);
-                CHECK(close_enough(own, m[k].score), "P=%u '%s': %s scores %.17g merged, %.17g single", ps[pi], q,
-                      m[k].id, m[k].score, own);
-                for (size_t j = 0; j < k; j++) CHECK(strcmp(m[j].id, m[k].id) != 0, "duplicate %s", m[k].id);
+                /* The same bits: ties must be ties. */
+                CHECK(m[k].score == trawl_results_score(s, k), "P=%u '%s' rank %zu: score %.17g, single %.17g", ps[pi],
+                      q, k, m[k].score, trawl_results_score(s, k));
+                CHECK(strcmp(m[k].id, trawl_results_id(s, k)) == 0, "P=%u '%s' rank %zu: %s (%.17g), single %s (%.17g)",
+                      ps[pi], q, k, m[k].id, m[k].score, trawl_results_id(s, k), trawl_results_score(s, k));
+                if (k > 0 && m[k].score == m[k - 1].score) {
+                    ties++;
+                    cross_ties += m[k].part != m[k - 1].part;
+                }
             }
-            same_order += order;
-            if (ps[pi] == 7) {
+            if (ps[pi] == 7 && cls != 8) { /* a partition without "note" fails without the statistics */
                 hit u[K];
                 size_t un;
                 merged(parts[pi], ps[pi], q, use_or, 0, u, &un);
@@ -293,17 +444,60 @@ int main(void) {
     CHECK(nonempty > NQUERIES * 3 / 4, "only %zu of %d queries match anything", nonempty, NQUERIES);
     CHECK(differ_without > NQUERIES / 4, "without statistics only %zu queries scored differently at P=7",
           differ_without);
+    CHECK(order_matters >= NQUERIES / 10, "ties by partition would change only %zu merged lists", order_matters);
+    CHECK(cross_ties >= 200, "only %zu ties between partitions in the merged lists", cross_ties);
+    CHECK(note_hits >= 5, "only %zu queries on the rare field match", note_hits);
+    /* The rare field: most partitions lack it, and alone they refuse it. */
+    size_t lacking = 0;
+    for (unsigned i = 0; i < 7; i++) {
+        trawl_results *x = NULL;
+        lacking += trawl_search(parts[3][i], "note:a", NULL, &x) == TRAWL_ESYNTAX;
+        trawl_results_free(x);
+    }
+    CHECK(lacking >= 2, "only %zu of 7 partitions lack the field note", lacking);
+    /* A field no partition has: the same error as the single index, from the
+     * search with summed statistics (the statistics round succeeds). */
+    {
+        trawl_results *x = NULL;
+        CHECK(trawl_search(single, "nofield:a", NULL, &x) == TRAWL_ESYNTAX, "single accepts an unknown field");
+        trawl_results_free(x);
+        char *js[MAXP], *sum = NULL;
+        for (unsigned i = 0; i < 7; i++) {
+            char *msg = NULL;
+            CHECK(trawl_index_query_stats(parts[3][i], "nofield:a OR b", NULL, &js[i], &msg) == TRAWL_OK,
+                  "query_stats of an unknown field: %s", msg ? msg : "");
+            trawl_free(msg);
+        }
+        CHECK(trawl_stats_sum((const char *const *)js, 7, &sum) == TRAWL_OK, "stats_sum");
+        CHECK(sum && !strstr(sum, "nofield"), "summed statistics name nofield: %s", sum ? sum : "");
+        trawl_options *so = trawl_options_new();
+        CHECK(trawl_options_set_stats(so, sum) == TRAWL_OK, "set_stats");
+        for (unsigned i = 0; i < 7; i++) {
+            x = NULL;
+            CHECK(trawl_search(parts[3][i], "nofield:a OR b", so, &x) == TRAWL_ESYNTAX,
+                  "partition %u accepts a field no partition has", i);
+            CHECK(x && strstr(trawl_results_errmsg(x), "nofield") && trawl_results_error_offset(x) == 0, "message %s",
+                  x ? trawl_results_errmsg(x) : "");
+            trawl_results_free(x);
+            trawl_free(js[i]);
+        }
+        trawl_options_free(so);
+        trawl_free(sum);
+    }
     trawl_options *o = trawl_options_new();
     CHECK(trawl_options_set_stats(o, "{\"documents\":1}") == TRAWL_EINVAL, "malformed statistics accepted");
     CHECK(trawl_options_set_stats(o, "not json") == TRAWL_EINVAL, "bad JSON accepted");
     CHECK(trawl_options_set_stats(o, NULL) == TRAWL_OK, "clearing");
     trawl_options_free(o);
+    int divisions = same_bits_any_division();
     trawl_index_close(single);
     for (int pi = 0; pi < 4; pi++)
         for (unsigned i = 0; i < ps[pi]; i++) trawl_index_close(parts[pi][i]);
     rm_rf(root);
-    printf("%zu comparisons of %d queries (%zu with hits): %zu in identical id order, %zu differ at P=7 without "
-           "statistics; %d failures\n",
-           compared, NQUERIES, nonempty, same_order, differ_without, failures);
+    printf("%zu comparisons of %d queries (%zu with hits, %zu on the rare field): %zu ties in merged lists, %zu "
+           "between partitions (%zu lists ordered otherwise by partition); %zu differ at P=7 without statistics; %d "
+           "failures; %d scores compared over two divisions of one index\n",
+           compared, NQUERIES, nonempty, note_hits, ties, cross_ties, order_matters, differ_without, failures,
+           divisions);
     return failures ? 1 : 0;
 }

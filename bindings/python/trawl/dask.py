@@ -3,8 +3,9 @@ and searched on Dask distributed, ranked exactly as one index would rank it.
 
 Layout of a collection directory (on storage every worker can read):
 
-    OUT/trawl-collection.json   {"format": "trawl-collection", "version": 1,
-                                 "partitions": P, "hash": "blake2b-64", "lang": L}
+    OUT/trawl-collection.json   {"format": "trawl-collection", "version": 2,
+                                 "partitions": P, "hash": "blake2b-64", "lang": L,
+                                 "next_order": K}
     OUT/part-000 ... part-P-1   one trawl index each
 
 A document belongs to partition blake2b(id UTF-8, digest_size=8) read as a
@@ -16,12 +17,31 @@ by its id, and writes each partition with one writer task at a time (a chain
 of tasks per partition), each task one atomic commit; a re-run task re-adds the
 same documents, which replace themselves by id, so nothing is duplicated.
 
+Order keys (the tie order): a single index ranks equal scores in index order,
+the order documents were added (segment order, then document number; merges
+keep it). build() gives every document its place in the collection's order as
+the number "_trawl_order" (ORDER_FIELD, a reserved name: a value already there
+is replaced): the byte position of its line in the concatenation of every
+input ever added to the collection, in the order given. A build reserves its
+range [next_order, next_order + the inputs' bytes) in the manifest before it
+writes anything, so later builds (and re-runs of a build) come after it; a
+failed build leaves a gap, never a repeated key. A JSON number is stored but
+not indexed, so the key changes no statistic, match or score. Every partition
+is written in that order (its writes are chained), so its own index order is
+order-key order, and merging the partitions' top lists by (score, order key)
+gives exactly the ranking, ties included, of one index to which the same
+inputs were added in the same order. A document without a key (a partition
+written otherwise) ranks after the keyed ones of its score, by partition then
+rank.
+
 Collection.search() runs a statistics round (each partition's
 Index.query_stats, summed with trawl.sum_stats) and then searches every
 partition with the summed statistics, so scores equal those of a single index
-holding the whole collection; the partial top-k lists are merged by score,
-ties by partition number then rank in the partition, and totals are summed.
-Every partition's answer is required: a lost worker's task is re-run by Dask
+holding the whole collection; the partial top-k lists are merged by score then
+order key, and totals are summed. A field-qualified query on a field that some
+partitions lack matches nothing there (the statistics say that the collection
+has it); on a field no partition has it fails as one index would. Every
+partition's answer is required: a lost worker's task is re-run by Dask
 elsewhere, and a search that cannot complete within its timeout raises
 SearchError (never a partial result).
 
@@ -42,6 +62,7 @@ from .index import Hit, Index, SearchResult, sum_stats
 from .writer import Writer
 
 MANIFEST = "trawl-collection.json"
+ORDER_FIELD = "_trawl_order"
 HASH = "blake2b-64"
 CHUNK_BYTES = 8 << 20
 
@@ -89,8 +110,26 @@ def create(out_dir, partitions, lang=None):
             raise ValueError("%s has %d partitions, not %d" % (out_dir, m["partitions"], partitions))
         return m
     os.makedirs(out_dir, exist_ok=True)
-    m = {"format": "trawl-collection", "version": 1, "partitions": partitions, "hash": HASH,
-         "lang": lang or "english"}
+    m = {"format": "trawl-collection", "version": 2, "partitions": partitions, "hash": HASH,
+         "lang": lang or "english", "next_order": 0}
+    _write_manifest(out_dir, m)
+    return m
+
+
+def _reserve_order(out_dir, nbytes):
+    """Reserves the order keys [K, K + nbytes) of a build in the manifest of
+    out_dir (K its next_order; a version 1 manifest starts at 0) and returns
+    K. One build at a time per collection (not locked)."""
+    m = read_manifest(out_dir)
+    base = m.get("next_order", 0)
+    m["next_order"] = base + nbytes
+    m["version"] = 2
+    _write_manifest(out_dir, m)
+    return base
+
+
+def _write_manifest(out_dir, m):
+    """Replaces the manifest of out_dir by m, atomically and durably."""
     tmp = os.path.join(out_dir, MANIFEST + ".tmp.%d" % os.getpid())
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(m, f)
@@ -103,27 +142,30 @@ def create(out_dir, partitions, lang=None):
         os.fsync(dfd)
     finally:
         os.close(dfd)
-    return m
 
 
 # ---------------------------------------------------------------------------
 # Building
 
 def _chunks(inputs, chunk_bytes):
-    """(path, start, end) byte ranges covering every input; a line belongs to
-    the range its first byte is in."""
+    """(path, start, end, base) byte ranges covering every input, base being
+    the bytes of the inputs before path; a line belongs to the range its first
+    byte is in. Also returns the inputs' total bytes."""
     out = []
+    base = 0
     for path in inputs:
         size = os.path.getsize(path)
         for start in range(0, max(size, 1), chunk_bytes):
-            out.append((os.path.abspath(path), start, min(start + chunk_bytes, size)))
-    return out
+            out.append((os.path.abspath(path), start, min(start + chunk_bytes, size), base))
+        base += size
+    return out, base
 
 
-def _route(path, start, end, partitions):
+def _route(path, start, end, partitions, order_base=0):
     """Task: reads the lines starting in path[start, end) and returns, per
-    partition, the list of (line number in the range, document dict) it
-    holds. A line that is not a JSON object with a non-empty str id raises."""
+    partition, the list of the document dicts it holds, in input order, each
+    given its order key (ORDER_FIELD): order_base + the line's byte offset in
+    path. A line that is not a JSON object with a non-empty str id raises."""
     parts = [[] for _ in range(partitions)]
     with open(path, "rb") as f:
         if start > 0:
@@ -143,6 +185,7 @@ def _route(path, start, end, partitions):
             doc = json.loads(line)
             if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not doc["id"]:
                 raise ValueError("%s: byte %d: a document needs a non-empty string id" % (path, pos - len(line)))
+            doc[ORDER_FIELD] = order_base + pos - len(line)
             parts[partition_of(doc["id"], partitions)].append(doc)
     return parts
 
@@ -166,20 +209,23 @@ def build(client, inputs, out_dir, partitions=4, lang=None, chunk_bytes=CHUNK_BY
     again replaces its earlier document, as in trawl index). Each partition
     commits once per group of chunks_per_commit chunks; at most two groups are
     in flight, which bounds memory. A failed task is retried `retries` times
-    (a commit re-run is harmless); a document error raises."""
+    (a commit re-run is harmless); a document error raises. Every document
+    gets its order key (see the module comment); run one build at a time on
+    a collection."""
     from distributed import wait
 
     m = create(out_dir, partitions, lang)
     lang = m["lang"]
     for i in range(partitions):
         os.makedirs(part_path(out_dir, i), exist_ok=True)
-    chunks = _chunks(inputs, chunk_bytes)
+    chunks, nbytes = _chunks(inputs, chunk_bytes)
+    order = _reserve_order(out_dir, nbytes)
     last = [None] * partitions
     pending = []
     total = 0
     for g in range(0, len(chunks), chunks_per_commit):
-        routed = [client.submit(_route, p, s, e, partitions, pure=False, retries=retries)
-                  for p, s, e in chunks[g:g + chunks_per_commit]]
+        routed = [client.submit(_route, p, s, e, partitions, order + b, pure=False, retries=retries)
+                  for p, s, e, b in chunks[g:g + chunks_per_commit]]
         writes = []
         for i in range(partitions):
             slices = [client.submit(operator.getitem, r, i, pure=False, retries=retries) for r in routed]
@@ -225,11 +271,33 @@ def _part_stats(part_dir, query, op):
     return _open(part_dir).query_stats(query, op=op)
 
 
+def _order_key(idx, doc_id):
+    """The order key of the live document doc_id in idx, or None."""
+    key = idx.get(doc_id).get(ORDER_FIELD)
+    return key if isinstance(key, int) and not isinstance(key, bool) else None
+
+
 def _part_search(part_dir, query, want, op, stats, snippets):
     """Task: the top `want` hits of one partition scored with stats, as
-    (total, [(id, score, title, snippet), ...])."""
-    r = _open(part_dir).search(query, limit=want, op=op, snippets=snippets, stats=stats)
-    return r.total, [tuple(h) for h in r.hits]
+    (total, [(id, score, title, snippet, order key or None), ...])."""
+    idx = _open(part_dir)
+    r = idx.search(query, limit=want, op=op, snippets=snippets, stats=stats)
+    return r.total, [tuple(h) + (_order_key(idx, h.id),) for h in r.hits]
+
+
+def merge_hits(parts, offset, limit):
+    """The hits ranked offset+1 .. offset+limit of the partitions' lists
+    parts[i] = [(id, score, title, snippet, order key or None), ...] (each
+    list in its partition's rank order): by score, then order key; hits
+    without a key after the keyed ones of their score, by partition then
+    rank. Returns Hit tuples."""
+    merged = []
+    for i, hits in enumerate(parts):
+        for rank, h in enumerate(hits):
+            key = (0, h[4], 0, 0) if h[4] is not None else (1, 0, i, rank)
+            merged.append(((-h[1],) + key, h))
+    merged.sort(key=lambda x: x[0])
+    return [Hit(*h[:4]) for _, h in merged[offset:offset + limit]]
 
 
 class Collection:
@@ -297,16 +365,15 @@ class Collection:
     def search(self, query, limit=10, offset=0, op="and", snippets=None):
         """Ranks the whole collection for query like Index.search on one index
         holding every document would: returns a SearchResult whose hits are
-        ranks offset+1 .. offset+limit (ties by partition, then rank within
-        it), total the exact number of matches, took_us 0. snippets as for
-        Index.search (None: ids and scores only, the fastest)."""
+        ranks offset+1 .. offset+limit (ties in the collection's order, see
+        the module comment), total the exact number of matches, took_us 0.
+        snippets as for Index.search (None: ids and scores only, the
+        fastest)."""
         stats = self.stats(query, op)
         want = offset + limit
         parts = self._run(_part_search, (query, max(want, 0), op, stats, snippets))
         total = sum(t for t, _ in parts)
-        merged = [(-h[1], i, rank, h) for i, (_, hits) in enumerate(parts) for rank, h in enumerate(hits)]
-        merged.sort(key=lambda x: x[:3])
-        hits = [Hit(*h) for _, _, _, h in merged[offset:want]] if limit else []
+        hits = merge_hits([h for _, h in parts], offset, limit) if limit else []
         return SearchResult(total, 0, hits)
 
 
