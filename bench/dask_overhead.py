@@ -9,7 +9,8 @@ Index.search of the single index in this process, p50/p99 per query class.
 
 QUERIES_DIR holds and.txt, or.txt, phrase.txt (one query a line, as
 ../shared/corpora/make_queries.py writes them). Hits and totals of both paths
-are compared (scores 1e-9 relative) on every query measured."""
+are compared on every query measured: totals, ids in order (ties included),
+scores (1e-9 relative)."""
 
 import argparse
 import math
@@ -76,6 +77,7 @@ def main():
                         ts.append((t1 - t0) * 1e6)
                         td_.append((t2 - t1) * 1e6)
                         assert r.total == s.total, q
+                        assert [h.id for h in r.hits] == [h.id for h in s.hits], q  # ties included
                         assert all(math.isclose(x.score, y.score, rel_tol=1e-9) for x, y in zip(r.hits, s.hits)), q
                     print("| %s | %d | %.0f | %.0f | %.0f | %.0f |" %
                           (cls, p, pct(ts, 50), pct(ts, 99), pct(td_, 50), pct(td_, 99)))

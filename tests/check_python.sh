@@ -9,5 +9,7 @@ if grep -q '^TRAWL_SANITIZE:BOOL=ON' "$TRAWL_BUILD_DIR/CMakeCache.txt"; then
     exit 77
 fi
 /usr/bin/python3 -c 'import cffi' 2>/dev/null || { echo "SKIP: python3-cffi is not installed (tools/setup.sh)" >&2; exit 77; }
-TRAWL_LIBRARY="$TRAWL_BUILD_DIR/libtrawl.so.0" PYTHONPATH="$TRAWL_SOURCE_DIR/bindings/python" PYTHONDONTWRITEBYTECODE=1 \
+probe="$TRAWL_BUILD_DIR/libtrawl_gilprobe.so" # tests/gilprobe.c: see test_threads.py
+[ -f "$probe" ] || { echo "check_python: $probe is missing (build the trawl_gilprobe target)" >&2; exit 1; }
+TRAWL_GILPROBE="$probe" TRAWL_LIBRARY="$TRAWL_BUILD_DIR/libtrawl.so.0" PYTHONPATH="$TRAWL_SOURCE_DIR/bindings/python" PYTHONDONTWRITEBYTECODE=1 \
     exec /usr/bin/python3 -m unittest discover -s "$TRAWL_SOURCE_DIR/bindings/python/tests" -t "$TRAWL_SOURCE_DIR/bindings/python/tests" -v
