@@ -93,10 +93,18 @@ int tw_match_sets(const trawl_index *idx, const tw_params *p, tw_qctx *ctx, cons
     return 0;
 }
 
-int tw_analytics_run(const trawl_index *idx, const tw_params *p, const tw_matchset *ms, tw_analytics_out *out,
-                     char *err, size_t errcap) {
+int tw_analytics_run(const trawl_index *idx, const tw_params *p, tw_qctx *ctx, const char *query, const tw_matchset *ms,
+                     tw_analytics_out *out, char *err, size_t errcap) {
     const tw_view *v = &idx->view;
     int rc = 0;
+    tw_matchset own = {0, NULL, 0};
+    if (ms->nsegs != v->nsegs || (!ms->segs && v->nsegs)) {
+        /* The search kept no match set (the auto operator merges two runs):
+         * build it alone. */
+        long erroff;
+        if ((rc = tw_query_matchset(v, p, ctx, query, strlen(query), &own, err, errcap, &erroff))) return rc;
+        ms = &own;
+    }
     const roaring_bitmap_t *const *cm = (const roaring_bitmap_t *const *)ms->segs;
     if (p->nfacets && !(out->facets = calloc(p->nfacets, sizeof *out->facets)))
         rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
@@ -107,6 +115,7 @@ int tw_analytics_run(const trawl_index *idx, const tw_params *p, const tw_matchs
     if (!rc && p->hist_field)
         rc = tw_histogram_compute(v, cm, p->hist_field, (tw_cal_unit)p->hist_unit, p->hist_tz, 0, &out->hist, err,
                                   errcap);
+    tw_matchset_free(&own);
     return rc;
 }
 

@@ -124,10 +124,11 @@ typedef struct tw_analytics_out {
 
 /* Does p ask for facets or a histogram? */
 int tw_analytics_wanted(const tw_params *p);
-/* Computes p's facets and histogram over the match set ms (of the view of
- * idx) into *out. Returns 0 or a trawl_rc with a message. */
-int tw_analytics_run(const trawl_index *idx, const tw_params *p, const tw_matchset *ms, tw_analytics_out *out,
-                     char *err, size_t errcap);
+/* Computes p's facets and histogram over the match set ms of query (of the
+ * view of idx; when ms is empty, the match set is built here with ctx) into
+ * *out. Returns 0 or a trawl_rc with a message. */
+int tw_analytics_run(const trawl_index *idx, const tw_params *p, tw_qctx *ctx, const char *query, const tw_matchset *ms,
+                     tw_analytics_out *out, char *err, size_t errcap);
 void tw_analytics_out_free(tw_analytics_out *o);
 /* The analytics of a results object (search.c). */
 const tw_analytics_out *tw_results_analytics(const trawl_results *r);

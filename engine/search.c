@@ -86,7 +86,7 @@ trawl_rc tw_search_params(const trawl_index *idx, const char *query, const tw_pa
         if (rc) tw_err(res->errmsg, sizeof res->errmsg, rc, "out of memory");
     }
     if (!rc && tw_analytics_wanted(p))
-        rc = tw_analytics_run(idx, p, &res->hits.matches, &res->an, res->errmsg, sizeof res->errmsg);
+        rc = tw_analytics_run(idx, p, ctx, query, &res->hits.matches, &res->an, res->errmsg, sizeof res->errmsg);
     tw_index_qctx_release(idx, ctx);
     res->rc = rc;
     res->took_us = now_us() - t0;

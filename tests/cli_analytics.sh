@@ -74,6 +74,11 @@ for q in ["cloud", "ai OR rust", "data*", "source:=\"Query Plan Weekly\" OR kube
     got = [(h["bucket"], h["matches"], h["docs"]) for h in r["histogram"]]
     check(got == want, "%s: month histogram %s, want %s" % (q, got, want))
 
+# The auto operator matches what OR matches: the same facets and histogram.
+a = tj("search", "--json", "-k", "1", "--op", "auto", "--facet", "tags", "--histogram", "date:year", idx, "ai rust")
+o = tj("search", "--json", "-k", "1", "--op", "or", "--facet", "tags", "--histogram", "date:year", idx, "ai rust")
+check(a["facets"] == o["facets"] and a["histogram"] == o["histogram"], "--op auto facets differ from --op or")
+
 # ISO weeks read at -05:00: midnight UTC dates fall on the previous day.
 r = tj("search", "--json", "-k", "1000", "--histogram", "date:week", "--tz", "-05:00", idx, "ai")
 tz = datetime.timezone(datetime.timedelta(hours=-5))
