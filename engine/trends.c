@@ -238,8 +238,9 @@ trawl_rc trawl_index_trends(const trawl_index *idx, const char *query, const tra
     }
     json_t *root = NULL;
     if (!rc) {
-        tw_trend_terms_sort(terms, nterms, t->chi2);
-        root = json_object();
+        size_t nsel = 0;
+        if (tw_trend_terms_select(terms, nterms, t->chi2, t->limit, &nsel)) rc = TRAWL_ENOMEM;
+        root = rc ? NULL : json_object();
         json_t *w = json_object(), *b = json_object(), *arr = json_array();
         if (!root || !w || !b || !arr) {
             json_decref(w);
@@ -261,7 +262,7 @@ trawl_rc trawl_index_trends(const trawl_index *idx, const char *query, const tra
             json_object_set_new(root, "min_docs", json_integer((json_int_t)t->min_docs));
             json_object_set_new(root, "terms", arr);
             size_t listed = 0;
-            for (size_t i = 0; i < nterms && listed < t->limit; i++) {
+            for (size_t i = 0; i < nsel && listed < t->limit; i++) {
                 double sc = t->chi2 ? terms[i].chi2 : terms[i].jlh;
                 if (!(sc > 0) || !isfinite(sc)) continue;
                 json_t *e = json_object();

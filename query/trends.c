@@ -59,16 +59,65 @@ typedef struct walk {
     const tw_docset *fg, *bg, *fgbg;
     table *t;
     uint64_t min_docs;
-    int skip_small; /* pass 1 with one segment: skip df < min_docs */
-    int pass;
+    int pass; /* 1, 2: the two passes of several segments; 0: one segment, one pass */
     int rc;
+    uint64_t fgs, bgs, fgbgs; /* set sizes (pass 0 drops terms no score lists) */
+    entry *direct;            /* pass 0: the terms kept, in dictionary order */
+    size_t ndirect, capdirect;
     char *err;
     size_t errcap;
 } walk;
 
+/* Does either score list a term with these counts (a positive JLH or chi-square)? */
+static int positive(uint64_t fg, uint64_t bg, uint64_t fgbg, uint64_t fgs, uint64_t bgs, uint64_t fgbgs) {
+    return tw_sig_jlh(fg, fgs, bg, bgs) > 0 || tw_sig_chi2(fg, fgs, bg - fgbg, bgs - fgbgs) > 0;
+}
+
+/* One segment: the foreground count of every term with df >= min_docs,
+ * then the background counts of those that reach min_docs, kept in order. */
+static int on_term_direct(walk *w, const char *term, size_t len, const tw_term_ref *ref) {
+    if (ref->df < w->min_docs) return 0;
+    tw_doclist dl;
+    int rc = tw_doclist_open(w->vs->seg, ref, &dl, w->err, w->errcap);
+    if (rc) return w->rc = rc;
+    uint64_t c = tw_doclist_count(w->v->kernels, &dl, w->fg);
+    uint64_t bg = 0, fgbg = c;
+    if (c >= w->min_docs) {
+        bg = tw_doclist_count(w->v->kernels, &dl, w->bg);
+        if (w->fgbg) fgbg = tw_doclist_count(w->v->kernels, &dl, w->fgbg);
+    }
+    if (c >= w->min_docs && positive(c, bg, fgbg, w->fgs, w->bgs, w->fgbgs)) {
+        if (w->ndirect == w->capdirect) {
+            size_t nc = w->capdirect ? 2 * w->capdirect : 1024;
+            entry *ne = realloc(w->direct, nc * sizeof *ne);
+            if (!ne) {
+                tw_doclist_close(&dl);
+                return w->rc = TRAWL_ENOMEM;
+            }
+            w->direct = ne;
+            w->capdirect = nc;
+        }
+        entry *e = &w->direct[w->ndirect];
+        memset(e, 0, sizeof *e);
+        if (!(e->term = malloc(len + 1))) {
+            tw_doclist_close(&dl);
+            return w->rc = TRAWL_ENOMEM;
+        }
+        memcpy(e->term, term, len);
+        e->term[len] = 0;
+        e->len = (uint32_t)len;
+        e->fg = c;
+        e->bg = bg;
+        e->fgbg = fgbg;
+        w->ndirect++;
+    }
+    tw_doclist_close(&dl);
+    return 0;
+}
+
 static int on_term(void *ctx, const char *term, size_t len, const tw_term_ref *ref) {
     walk *w = ctx;
-    if (w->pass == 1 && w->skip_small && ref->df < w->min_docs) return 0;
+    if (w->pass == 0) return on_term_direct(w, term, len, ref);
     uint64_t h = XXH3_64bits(term, len);
     entry *e = NULL;
     if (w->pass == 2) {
@@ -116,9 +165,27 @@ int tw_trend_terms(const tw_view *v, const tw_trend_sets *sets, uint64_t min_doc
     *bg_size = bgs;
     table t = {0};
     walk w = {.v = v, .t = &t, .min_docs = min_docs, .err = err, .errcap = errcap};
-    w.skip_small = v->nsegs == 1;
     int rc = 0;
-    for (int pass = 1; pass <= 2 && !rc; pass++) {
+    if (v->nsegs == 1) {
+        /* One segment: no merging, one walk. */
+        w.pass = 0;
+        w.fgs = fgs;
+        w.bgs = bgs;
+        w.fgbgs = fgbgs;
+        w.vs = &v->segs[0];
+        w.fg = &sets->fg[0];
+        w.bg = &sets->bg[0];
+        w.fgbg = sets->fgbg ? &sets->fgbg[0] : NULL;
+        if (sets->fg[0].card) rc = tw_segment_each_term(v->segs[0].seg, on_term, &w, err, errcap);
+        if (w.rc) rc = w.rc;
+        t.e = w.direct;
+        t.cap = t.n = w.ndirect;
+        if (rc) {
+            table_free(&t);
+            return rc == TRAWL_ENOMEM ? tw_err(err, errcap, rc, "out of memory") : rc;
+        }
+    }
+    for (int pass = 1; pass <= 2 && !rc && v->nsegs != 1; pass++) {
         w.pass = pass;
         if (pass == 2) {
             /* Keep only the terms that reached min_docs. */
@@ -161,6 +228,8 @@ int tw_trend_terms(const tw_view *v, const tw_trend_sets *sets, uint64_t min_doc
     for (size_t i = 0; i < t.cap; i++) {
         entry *e = &t.e[i];
         if (!e->term) continue;
+        uint64_t in_both0 = sets->fgbg ? e->fgbg : e->fg;
+        if (!positive(e->fg, e->bg, in_both0, fgs, bgs, fgbgs)) continue;
         tw_trend_term *x = &r[k++];
         x->term = e->term;
         e->term = NULL;
@@ -193,6 +262,68 @@ static int by_chi2(const void *a, const void *b) {
 
 void tw_trend_terms_sort(tw_trend_term *t, size_t n, int chi2) {
     if (n > 1) qsort(t, n, sizeof *t, chi2 ? by_chi2 : by_jlh);
+}
+
+typedef int (*cmp_fn)(const void *, const void *);
+
+/* Sift-down of a heap of indexes into t whose root is the worst kept term. */
+static void sift(const tw_trend_term *t, size_t *h, size_t n, size_t i, cmp_fn cmp) {
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < n && cmp(&t[h[l]], &t[h[w]]) > 0) w = l;
+        if (r < n && cmp(&t[h[r]], &t[h[w]]) > 0) w = r;
+        if (w == i) return;
+        size_t x = h[i];
+        h[i] = h[w];
+        h[w] = x;
+        i = w;
+    }
+}
+
+int tw_trend_terms_select(tw_trend_term *t, size_t n, int chi2, size_t k, size_t *nsel) {
+    cmp_fn cmp = chi2 ? by_chi2 : by_jlh;
+    *nsel = 0;
+    if (k > n) k = n;
+    if (!k) return 0;
+    size_t *h = malloc(k * sizeof *h), m = 0;
+    tw_trend_term *out = malloc(n * sizeof *out);
+    uint8_t *taken = calloc(n, 1);
+    if (!h || !out || !taken) {
+        free(h);
+        free(out);
+        free(taken);
+        return TRAWL_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double sc = chi2 ? t[i].chi2 : t[i].jlh;
+        if (!(sc > 0)) continue;
+        if (m < k) {
+            /* Push, then restore the heap from the bottom. */
+            h[m] = i;
+            for (size_t c = m++; c > 0 && cmp(&t[h[(c - 1) / 2]], &t[h[c]]) < 0; c = (c - 1) / 2) {
+                size_t x = h[c];
+                h[c] = h[(c - 1) / 2];
+                h[(c - 1) / 2] = x;
+            }
+        } else if (cmp(&t[i], &t[h[0]]) < 0) {
+            h[0] = i;
+            sift(t, h, m, 0, cmp);
+        }
+    }
+    for (size_t i = 0; i < m; i++) {
+        out[i] = t[h[i]];
+        taken[h[i]] = 1;
+    }
+    qsort(out, m, sizeof *out, cmp);
+    size_t at = m;
+    for (size_t i = 0; i < n; i++)
+        if (!taken[i]) out[at++] = t[i];
+    memcpy(t, out, n * sizeof *t);
+    free(h);
+    free(out);
+    free(taken);
+    *nsel = m;
+    return 0;
 }
 
 void tw_trend_terms_free(tw_trend_term *t, size_t n) {

@@ -146,10 +146,24 @@ static void run(const char *dir, uint64_t seed) {
         char err[256];
         CHECK(tw_trend_terms(v, &sets, min_docs, &t, &n, &fs, &bs, err, sizeof err) == 0, "trend terms: %s", err);
         CHECK(fs == fgs && bs == bgs, "sizes %llu %llu", (unsigned long long)fs, (unsigned long long)bs);
-        tw_trend_terms_sort(t, n, (int)(min_docs & 1));
+        /* The heap selection of the best 5 equals the head of the full sort. */
+        int use_chi = (int)(min_docs & 1);
+        size_t nsel;
+        char sel[5][64];
+        CHECK(tw_trend_terms_select(t, n, use_chi, 5, &nsel) == 0 && nsel <= 5, "select");
+        for (size_t j = 0; j < nsel; j++) snprintf(sel[j], sizeof sel[j], "%s", t[j].term);
+        tw_trend_terms_sort(t, n, use_chi);
+        size_t npos = 0;
+        while (npos < n && npos < 5 && (use_chi ? t[npos].chi2 : t[npos].jlh) > 0) npos++;
+        CHECK(nsel == npos, "selected %zu, want %zu", nsel, npos);
+        for (size_t j = 0; j < nsel && j < npos; j++) CHECK(!strcmp(sel[j], t[j].term), "selection %zu", j);
         size_t want = 0;
         for (size_t i = 0; i < m; i++) {
             if (b.r[i].fg < min_docs) continue;
+            uint64_t rest0 = b.r[i].bg - b.r[i].fgbg;
+            if (!(tw_sig_jlh(b.r[i].fg, fgs, b.r[i].bg, bgs) > 0 ||
+                  tw_sig_chi2(b.r[i].fg, fgs, rest0, bgs - fgbgs) > 0))
+                continue; /* listed by neither score */
             want++;
             size_t j = 0;
             while (j < n && strcmp(t[j].term, b.r[i].term)) j++;
