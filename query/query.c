@@ -93,53 +93,36 @@ static int cmp_place(const void *x, const void *y) {
     return a->doc < b->doc ? -1 : a->doc > b->doc;
 }
 
-typedef struct auto_sets {
-    roaring_bitmap_t **or_set; /* per segment: the live OR matches */
-    uint64_t outside;          /* AND matches not among them */
-} auto_sets;
-
-static int add_or_match(void *c, uint32_t si, uint32_t d) {
-    roaring_bitmap_add(((auto_sets *)c)->or_set[si], d);
+/* Does text[0..len) hold a negation ('-' or NOT)? Without one, every AND
+ * match is an OR match: turning MUST clauses into SHOULD ones only widens a
+ * Boolean without negations. */
+static int has_negation(const char *text, size_t len) {
+    if (memchr(text, '-', len)) return 1;
+    for (size_t i = 0; i + 3 <= len; i++)
+        if (memcmp(text + i, "NOT", 3) == 0) return 1;
     return 0;
 }
 
-static int count_outside(void *c, uint32_t si, uint32_t d) {
-    auto_sets *x = c;
-    x->outside += !roaring_bitmap_contains(x->or_set[si], d);
-    return 0;
-}
-
-/* How many documents match text[0..len) with AND but not with OR, into *n.
- * Without a negation (no '-' and no NOT in the text) that is none: turning
- * MUST clauses into SHOULD ones only widens a Boolean without negations.
- * Otherwise both match sets are walked. 0 or a trawl_rc. */
-static int and_outside_or(const tw_view *v, tw_qctx *ctx, const char *text, size_t len, uint64_t *n, char *err,
-                          size_t errcap) {
-    *n = 0;
-    int neg = memchr(text, '-', len) != NULL;
-    for (size_t i = 0; i + 3 <= len && !neg; i++) neg = memcmp(text + i, "NOT", 3) == 0;
-    if (!neg) return 0;
-    char *q = strndup(text, len);
-    auto_sets x = {calloc(v->nsegs ? v->nsegs : 1, sizeof *x.or_set), 0};
-    int rc = q && x.or_set ? 0 : TRAWL_ENOMEM;
-    for (uint32_t s = 0; s < v->nsegs && rc == 0; s++)
-        if (!(x.or_set[s] = roaring_bitmap_create())) rc = TRAWL_ENOMEM;
-    if (rc == 0) rc = tw_query_matches(v, ctx, q, 1, add_or_match, &x, err, errcap);
-    if (rc == 0) rc = tw_query_matches(v, ctx, q, 0, count_outside, &x, err, errcap);
-    for (uint32_t s = 0; x.or_set && s < v->nsegs; s++)
-        if (x.or_set[s]) roaring_bitmap_free(x.or_set[s]);
-    free(x.or_set);
-    free(q);
-    *n = x.outside;
-    return rc;
+/* Adds to the match set *or the documents of *and it lacks, and returns how
+ * many there were. */
+static uint64_t union_matches(tw_matchset * or, const tw_matchset *and) {
+    uint64_t added = 0;
+    for (uint32_t s = 0; s < or->nsegs && s < and->nsegs; s++) {
+        uint64_t n = roaring_bitmap_andnot_cardinality(and->segs[s], or->segs[s]);
+        if (n) roaring_bitmap_or_inplace(or->segs[s], and->segs[s]);
+        added += n;
+    }
+    or->total += added;
+    return added;
 }
 
 /* The `auto` operator: documents matching the query with AND as the default
  * operator first, in their AND ranking, then the other documents matching it
  * with OR, in their OR ranking. The exact total is the size of the union:
- * the OR total plus the AND matches outside the OR set (none unless the query
- * has a negation: and_outside_or). Both rankings are exact (each executor's
- * pruning is), so the merged one is too. */
+ * the OR total plus the AND matches outside the OR set — none unless the
+ * query has a negation, when both match sets (filters applied) are built to
+ * count them. The match set handed out (want_matches) is the union. Both
+ * rankings are exact (each executor's pruning is), so the merged one is too. */
 static int run_auto(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char *text, size_t len, tw_hits *out,
                     char *err, size_t errcap, long *erroff) {
     tw_params pa = *p, po;
@@ -150,27 +133,27 @@ static int run_auto(const tw_view *v, const tw_params *p, tw_qctx *ctx, const ch
         return tw_err(err, errcap, TRAWL_ELIMIT, "offset + limit exceeds %u", TW_MAX_HITS);
     pa.offset = 0;
     pa.limit = want;
+    int neg = has_negation(text, len);
+    pa.want_matches = p->want_matches || neg;
     po = pa;
     po.use_or = 1;
-    uint64_t outside = 0;
     tw_hits all, some;
-    if (p->count_only) {
-        int rc = tw_query_run(v, &po, ctx, text, len, out, err, errcap, erroff);
-        if (rc == 0) rc = and_outside_or(v, ctx, text, len, &outside, err, errcap);
-        if (rc) tw_hits_free(out);
-        out->total += outside;
-        return rc;
-    }
     memset(&some, 0, sizeof some);
-    int rc = tw_query_run(v, &pa, ctx, text, len, &all, err, errcap, erroff);
+    if (p->count_only) po.count_only = pa.count_only = 1;
+    int rc = 0;
+    if (!p->count_only || neg)
+        rc = tw_query_run(v, &pa, ctx, text, len, &all, err, errcap, erroff);
+    else
+        memset(&all, 0, sizeof all);
     if (rc) return rc;
     /* Every AND match is held when fewer than want came back. */
-    if (all.n >= want) {
+    if (p->count_only || all.n >= want) {
         po.count_only = 1;
         po.snippets = po.explain = 0;
     }
     rc = tw_query_run(v, &po, ctx, text, len, &some, err, errcap, erroff);
-    if (rc == 0) rc = and_outside_or(v, ctx, text, len, &outside, err, errcap);
+    uint64_t outside = 0;
+    if (rc == 0 && neg) outside = union_matches(&some.matches, &all.matches);
     tw_hit *place = NULL, *merged = NULL;
     if (rc == 0 && !(place = malloc(sizeof *place * (all.n ? all.n : 1)))) rc = TRAWL_ENOMEM;
     if (rc == 0 && !(merged = calloc(want ? want : 1, sizeof *merged))) rc = TRAWL_ENOMEM;
@@ -196,6 +179,10 @@ static int run_auto(const tw_view *v, const tw_params *p, tw_qctx *ctx, const ch
     free(place);
     memset(out, 0, sizeof *out);
     out->total = some.total + outside;
+    if (p->want_matches) {
+        out->matches = some.matches;
+        memset(&some.matches, 0, sizeof some.matches);
+    }
     size_t first = p->offset < n ? p->offset : n;
     for (size_t i = 0; i < first; i++) hit_free(&merged[i]);
     memmove(merged, merged + first, sizeof *merged * (n - first));
