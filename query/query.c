@@ -164,7 +164,7 @@ static int run_auto(const tw_view *v, const tw_params *p, tw_qctx *ctx, const ch
         tw_hits_free(&some);
         return rc;
     }
-    memcpy(place, all.hits, sizeof *place * all.n);
+    if (all.n) memcpy(place, all.hits, sizeof *place * all.n);
     qsort(place, all.n, sizeof *place, cmp_place);
     size_t n = 0;
     for (size_t i = 0; i < all.n && n < want; i++) {
