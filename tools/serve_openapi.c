@@ -26,6 +26,12 @@ static json_t *search_query_params(void) {
         {"op", "string", "and (default), or, or auto: the operator between bare terms"},
         {"highlight", "boolean", "snippets HTML-escaped with matches in <mark> (default true)"},
         {"explain", "boolean", "add each hit's score breakdown (default false)"},
+        {"facets", "string",
+         "facets over all matches: FIELD or FIELD:N (top N values of a keyword field, default 10; min/max of a date or "
+         "number field), comma-separated; repeatable, also as 'facet'"},
+        {"facet", "string", "same as facets"},
+        {"histogram", "string", "date histogram FIELD[:UNIT], UNIT year, quarter, month (default), week or day"},
+        {"tz", "string", "fixed UTC offset of the histogram's buckets, e.g. +05:30 (default UTC)"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         json_array_append_new(a,
@@ -36,22 +42,57 @@ static json_t *search_query_params(void) {
 
 /* The JSON body of POST search. */
 static json_t *search_body(void) {
-    return json_pack("{s:b, s:{s:{s:{s:s, s:[s], s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s, s:[s, s, s]}, s:{s:s}, "
-                     "s:{s:s}, s:{s:s, s:{s:s}}}}}}}",
-                     "required", 1, "content", "application/json", "schema", "type", "object", "required", "q",
-                     "properties", "q", "type", "string", "limit", "type", "integer", "offset", "type", "integer", "op",
-                     "type", "string", "enum", "and", "or", "auto", "highlight", "type", "boolean", "explain", "type",
-                     "boolean", "fields", "type", "array", "items", "type", "string");
+    json_t *b = json_pack("{s:b, s:{s:{s:{s:s, s:[s], s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s, s:[s, s, s]}, s:{s:s}, "
+                          "s:{s:s}, s:{s:s, s:{s:s}}}}}}}",
+                          "required", 1, "content", "application/json", "schema", "type", "object", "required", "q",
+                          "properties", "q", "type", "string", "limit", "type", "integer", "offset", "type", "integer",
+                          "op", "type", "string", "enum", "and", "or", "auto", "highlight", "type", "boolean",
+                          "explain", "type", "boolean", "fields", "type", "array", "items", "type", "string");
+    json_t *props = json_object_get(
+        json_object_get(json_object_get(json_object_get(b, "content"), "application/json"), "schema"), "properties");
+    json_object_set_new(props, "facets",
+                        json_pack("{s:s, s:s, s:{s:[{s:s}, {s:s, s:[s], s:{s:{s:s}, s:{s:s, s:i, s:i}}}]}}",
+                                  "description", "FIELD[:N] strings or {field, size} objects", "type", "array", "items",
+                                  "oneOf", "type", "string", "type", "object", "required", "field", "properties",
+                                  "field", "type", "string", "size", "type", "integer", "minimum", 1, "maximum",
+                                  10000));
+    json_object_set_new(props, "histogram",
+                        json_pack("{s:s, s:[{s:s}, {s:s, s:[s], s:{s:{s:s}, s:{s:s, s:[s, s, s, s, s]}, s:{s:s}}}]}",
+                                  "description", "a date histogram: FIELD[:UNIT] or {field, unit, tz}", "oneOf", "type",
+                                  "string", "type", "object", "required", "field", "properties", "field", "type",
+                                  "string", "unit", "type", "string", "enum", "year", "quarter", "month", "week", "day",
+                                  "tz", "type", "string"));
+    json_object_set_new(props, "tz", json_pack("{s:s}", "type", "string"));
+    return b;
 }
 
 /* The answer of a search. */
 static json_t *search_answer(void) {
-    return json_pack("{s:s, s:{s:{s:s, s:{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}}, "
-                     "s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}",
-                     "type", "object", "properties", "hits", "type", "array", "items", "type", "object", "properties",
-                     "id", "type", "string", "score", "type", "number", "title", "type", "string", "snippet", "type",
-                     "string", "fields", "type", "object", "explain", "type", "string", "total", "type", "integer",
-                     "offset", "type", "integer", "limit", "type", "integer", "took_us", "type", "integer");
+    json_t *a =
+        json_pack("{s:s, s:{s:{s:s, s:{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}}, "
+                  "s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}",
+                  "type", "object", "properties", "hits", "type", "array", "items", "type", "object", "properties",
+                  "id", "type", "string", "score", "type", "number", "title", "type", "string", "snippet", "type",
+                  "string", "fields", "type", "object", "explain", "type", "string", "total", "type", "integer",
+                  "offset", "type", "integer", "limit", "type", "integer", "took_us", "type", "integer");
+    json_t *props = json_object_get(a, "properties");
+    json_object_set_new(
+        props, "facets",
+        json_pack("{s:s, s:s, s:{s:s, s:{s:{s:s}, s:{s:s, s:[s, s, s]}, s:{s:s}, s:{s:s, s:{s:s, s:{s:{s:s}, "
+                  "s:{s:s}}}}, s:{}, s:{}}}}",
+                  "description",
+                  "when asked: per facet its field, type, matching documents with a value, top values "
+                  "(keyword) or min and max (date, number)",
+                  "type", "array", "items", "type", "object", "properties", "field", "type", "string", "type", "type",
+                  "string", "enum", "keyword", "date", "number", "docs", "type", "integer", "values", "type", "array",
+                  "items", "type", "object", "properties", "value", "type", "string", "count", "type", "integer", "min",
+                  "max"));
+    json_object_set_new(props, "histogram",
+                        json_pack("{s:s, s:s, s:{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}}", "description",
+                                  "when asked: buckets oldest first, matching and all documents in each", "type",
+                                  "array", "items", "type", "object", "properties", "bucket", "type", "string", "start",
+                                  "type", "integer", "matches", "type", "integer", "docs", "type", "integer"));
+    return a;
 }
 
 /* The operation object of route r. */

@@ -2,10 +2,10 @@
  * serve_search.c — the search and document handlers of `trawl serve`.
  *
  * Search takes its parameters from a JSON body (POST) or the query string
- * (GET), checks every one (type, range, unknown names; facets, filters,
- * histograms and sort are refused as not supported yet), runs the query on
- * the index's current snapshot and answers {hits, total, offset, limit,
- * took_us}. Documents: GET one stored document, POST a batch for ingestion
+ * (GET), checks every one (type, range, unknown names; filters and sort
+ * are refused as not supported yet), runs the query on the index's current
+ * snapshot and answers {hits, total, offset, limit, took_us}, plus facets
+ * and a date histogram when asked (in the shape of `trawl search --json`). Documents: GET one stored document, POST a batch for ingestion
  * (answered later by the ingester, see serve_ingest.c), delete (not in the
  * the documents of a list of ids or matched by a query, through the same
  * queue and group commit as additions).
@@ -16,12 +16,25 @@
 #include <string.h>
 #include <strings.h>
 
+#define SRV_MAX_FACETS 64     /* facets per search (the library's limit) */
+#define SRV_MAX_FACET_N 10000 /* values per keyword facet */
+#define SRV_FIELD_NAME 256    /* bytes of a facet or histogram field name */
+
+typedef struct facet_spec {
+    char field[SRV_FIELD_NAME];
+    size_t n;
+} facet_spec;
+
 typedef struct search_params {
     const char *q;
     size_t limit, offset;
     int use_or, highlight, explain;
     const char *fields[SRV_MAX_FIELDS];
     size_t nfields;
+    facet_spec facets[SRV_MAX_FACETS];
+    size_t nfacets;
+    char hist_field[SRV_FIELD_NAME];
+    const char *hist_unit, *tz; /* hist_field[0] == 0: no histogram */
 } search_params;
 
 /* Is the request's Content-Type acceptable for a JSON body (ndjson: JSON Lines
@@ -62,7 +75,47 @@ static int parse_bool(const char *s, int *out) {
 
 /* Parameters that belong to work not done yet: a clear 400. */
 static int unsupported(const char *key) {
-    return !strcmp(key, "filter") || !strcmp(key, "sort") || !strcmp(key, "facets") || !strcmp(key, "histogram");
+    return !strcmp(key, "filter") || !strcmp(key, "sort");
+}
+
+/* Copies field[0..len) into out (SRV_FIELD_NAME bytes); 0, or -1 when empty,
+ * too long or holding a NUL. */
+static int copy_field(char *out, const char *field, size_t len) {
+    if (len == 0 || len >= SRV_FIELD_NAME || memchr(field, 0, len)) return -1;
+    memcpy(out, field, len);
+    out[len] = 0;
+    return 0;
+}
+
+/* Adds the facet FIELD[:N] (N from 1 to SRV_MAX_FACET_N, default 10; as the
+ * CLI's --facet reads it, the last colon separates N). 0, or -1 with the 400
+ * in rs. */
+static int add_facet_spec(search_params *p, const char *spec, srv_response *rs) {
+    const char *colon = strrchr(spec, ':');
+    size_t n = 10;
+    if (p->nfacets == SRV_MAX_FACETS) {
+        srv_error(rs, 400, "bad_parameter", -1, "at most %d facets", SRV_MAX_FACETS);
+        return -1;
+    }
+    if ((colon && parse_count(colon + 1, SRV_MAX_FACET_N, &n) != 0) || n == 0 ||
+        copy_field(p->facets[p->nfacets].field, spec, colon ? (size_t)(colon - spec) : strlen(spec)) != 0) {
+        srv_error(rs, 400, "bad_parameter", -1, "a facet is FIELD or FIELD:N with 1 <= N <= %d", SRV_MAX_FACET_N);
+        return -1;
+    }
+    p->facets[p->nfacets++].n = n;
+    return 0;
+}
+
+/* Sets the histogram FIELD[:UNIT] (unit checked by the library later). 0 or
+ * -1 with the 400 in rs. */
+static int set_hist_spec(search_params *p, const char *spec, srv_response *rs) {
+    const char *colon = strrchr(spec, ':');
+    p->hist_unit = colon ? colon + 1 : "month";
+    if (copy_field(p->hist_field, spec, colon ? (size_t)(colon - spec) : strlen(spec)) != 0) {
+        srv_error(rs, 400, "bad_parameter", -1, "'histogram' is FIELD or FIELD:UNIT");
+        return -1;
+    }
+    return 0;
 }
 
 /* Reads the GET form. 0, or -1 with the error in rs. */
@@ -82,6 +135,22 @@ static int params_from_args(const srv_request *rq, search_params *p, srv_respons
             if (parse_bool(v, &p->highlight) != 0) goto bad;
         } else if (!strcmp(k, "explain")) {
             if (parse_bool(v, &p->explain) != 0) goto bad;
+        } else if (!strcmp(k, "facets") || !strcmp(k, "facet")) {
+            /* Repeatable, and a comma-separated list. */
+            char spec[SRV_FIELD_NAME + 16];
+            for (const char *at = v;;) {
+                size_t n = strcspn(at, ",");
+                if (n >= sizeof spec) goto bad;
+                memcpy(spec, at, n);
+                spec[n] = 0;
+                if (add_facet_spec(p, spec, rs) != 0) return -1;
+                if (!at[n]) break;
+                at += n + 1;
+            }
+        } else if (!strcmp(k, "histogram")) {
+            if (set_hist_spec(p, v, rs) != 0) return -1;
+        } else if (!strcmp(k, "tz")) {
+            p->tz = v;
         } else if (unsupported(k)) {
             srv_error(rs, 400, "not_supported", -1, "'%s' is not supported yet", k);
             return -1;
@@ -149,6 +218,49 @@ static int params_from_json(json_t *body, search_params *p, srv_response *rs) {
                 }
                 p->fields[p->nfields++] = json_string_value(f);
             }
+        } else if (!strcmp(k, "facets")) {
+            /* ["F", "F:N", {"field": "F", "size": N}, ...] */
+            size_t i;
+            json_t *f;
+            if (!json_is_array(v)) goto type;
+            json_array_foreach(v, i, f) {
+                if (json_is_string(f)) {
+                    if (add_facet_spec(p, json_string_value(f), rs) != 0) return -1;
+                    continue;
+                }
+                json_t *fld = json_object_get(f, "field"), *size = json_object_get(f, "size");
+                json_int_t n = size ? (json_is_integer(size) ? json_integer_value(size) : -1) : 10;
+                if (!json_is_object(f) || !json_is_string(fld) || json_object_size(f) != 1u + (size != NULL) || n < 1 ||
+                    n > SRV_MAX_FACET_N || p->nfacets == SRV_MAX_FACETS ||
+                    copy_field(p->facets[p->nfacets].field, json_string_value(fld), json_string_length(fld)) != 0) {
+                    srv_error(rs, 400, "bad_parameter", -1,
+                              "'facets' must be an array of at most %d \"FIELD[:N]\" strings or {\"field\", "
+                              "\"size\"} objects (1 <= size <= %d)",
+                              SRV_MAX_FACETS, SRV_MAX_FACET_N);
+                    return -1;
+                }
+                p->facets[p->nfacets++].n = (size_t)n;
+            }
+        } else if (!strcmp(k, "histogram")) {
+            /* "F[:UNIT]" or {"field": "F", "unit": "month", "tz": "+01:00"} */
+            if (json_is_string(v)) {
+                if (set_hist_spec(p, json_string_value(v), rs) != 0) return -1;
+                continue;
+            }
+            json_t *fld = json_object_get(v, "field"), *unit = json_object_get(v, "unit"),
+                   *tz = json_object_get(v, "tz");
+            if (!json_is_object(v) || !json_is_string(fld) || (unit && !json_is_string(unit)) ||
+                (tz && !json_is_string(tz)) || json_object_size(v) != 1u + (unit != NULL) + (tz != NULL) ||
+                copy_field(p->hist_field, json_string_value(fld), json_string_length(fld)) != 0) {
+                srv_error(rs, 400, "bad_parameter", -1,
+                          "'histogram' must be \"FIELD[:UNIT]\" or {\"field\", \"unit\", \"tz\"}");
+                return -1;
+            }
+            p->hist_unit = unit ? json_string_value(unit) : "month";
+            if (tz) p->tz = json_string_value(tz);
+        } else if (!strcmp(k, "tz")) {
+            if (!json_is_string(v)) goto type;
+            p->tz = json_string_value(v);
         } else if (unsupported(k)) {
             srv_error(rs, 400, "not_supported", -1, "'%s' is not supported yet", k);
             return -1;
@@ -179,6 +291,61 @@ static json_t *hit_fields(const trawl_index *idx, const char *id, const search_p
     return out;
 }
 
+/* Sets o's value only when v is not NULL (jansson's reference is stolen). */
+static int put(json_t *o, const char *key, json_t *v) {
+    return v ? json_object_set_new(o, key, v) : -1;
+}
+
+/* Adds "facets" and "histogram" to root as asked by p, in the shape of
+ * `trawl search --json` (tools/cli_analytics.c): facets [{field, type, docs,
+ * values: [{value, count}], min, max (date and number facets)}], histogram
+ * [{bucket, start, matches, docs}]. 0 or -1 (out of memory). */
+static int analytics_json(json_t *root, const trawl_results *r, const search_params *p) {
+    if (p->nfacets) {
+        json_t *facets = json_array();
+        if (put(root, "facets", facets)) return -1;
+        for (size_t f = 0; f < trawl_results_facet_count(r); f++) {
+            const char *field = trawl_results_facet_field(r, f), *type = trawl_results_facet_type(r, f);
+            json_t *o = json_object(), *vals = json_array();
+            if (!o || json_array_append_new(facets, o) || put(o, "field", srv_json_stringn(field, strlen(field))) ||
+                put(o, "type", json_string(type)) ||
+                put(o, "docs", json_integer((json_int_t)trawl_results_facet_docs(r, f))) || put(o, "values", vals))
+                return -1;
+            if (strcmp(type, "keyword") != 0) {
+                /* Numbers as JSON numbers (their text is exact), dates as strings. */
+                const char *mm[2] = {trawl_results_facet_min(r, f), trawl_results_facet_max(r, f)};
+                for (int k = 0; k < 2; k++) {
+                    json_t *x = !mm[k]                    ? json_null()
+                                : !strcmp(type, "number") ? json_loads(mm[k], JSON_DECODE_ANY, NULL)
+                                                          : json_string(mm[k]);
+                    if (put(o, k ? "max" : "min", x)) return -1;
+                }
+            }
+            for (size_t i = 0; i < trawl_results_facet_values(r, f); i++) {
+                const char *val = trawl_results_facet_value(r, f, i);
+                json_t *e = json_object();
+                if (!e || json_array_append_new(vals, e) || put(e, "value", srv_json_stringn(val, strlen(val))) ||
+                    put(e, "count", json_integer((json_int_t)trawl_results_facet_value_count(r, f, i))))
+                    return -1;
+            }
+        }
+    }
+    if (p->hist_field[0]) {
+        json_t *h = json_array();
+        if (put(root, "histogram", h)) return -1;
+        for (size_t i = 0; i < trawl_results_histogram_count(r); i++) {
+            json_t *e = json_object();
+            if (!e || json_array_append_new(h, e) ||
+                put(e, "bucket", json_string(trawl_results_histogram_label(r, i))) ||
+                put(e, "start", json_integer((json_int_t)trawl_results_histogram_start(r, i))) ||
+                put(e, "matches", json_integer((json_int_t)trawl_results_histogram_matches(r, i))) ||
+                put(e, "docs", json_integer((json_int_t)trawl_results_histogram_docs(r, i))))
+                return -1;
+        }
+    }
+    return 0;
+}
+
 /* The answer to a successful search. */
 static json_t *results_json(const trawl_index *idx, const trawl_results *r, const search_params *p) {
     json_t *hits = json_array();
@@ -203,13 +370,18 @@ static json_t *results_json(const trawl_index *idx, const trawl_results *r, cons
         json_array_append_new(hits, h);
     }
     if (!hits) return NULL;
-    return json_pack("{s:o, s:I, s:I, s:I, s:I}", "hits", hits, "total", (json_int_t)trawl_results_total(r), "offset",
-                     (json_int_t)p->offset, "limit", (json_int_t)p->limit, "took_us",
-                     (json_int_t)trawl_results_took_us(r));
+    json_t *root = json_pack("{s:o, s:I, s:I, s:I, s:I}", "hits", hits, "total", (json_int_t)trawl_results_total(r),
+                             "offset", (json_int_t)p->offset, "limit", (json_int_t)p->limit, "took_us",
+                             (json_int_t)trawl_results_took_us(r));
+    if (root && (p->nfacets || p->hist_field[0]) && analytics_json(root, r, p) != 0) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
 }
 
 void srv_h_search(srv_server *s, srv_request *rq, srv_response *rs) {
-    search_params p = {NULL, 10, 0, 0, 1, 0, {0}, 0};
+    search_params p = {.limit = 10, .highlight = 1};
     json_t *body = NULL;
     if (!strcmp(rq->method, "POST")) {
         if (check_content_type(rq, rs, 0) != 0) return;
@@ -252,6 +424,17 @@ void srv_h_search(srv_server *s, srv_request *rq, srv_response *rs) {
     trawl_options_set_op(o, (trawl_op)p.use_or);
     trawl_options_set_explain(o, p.explain);
     if (p.limit == 0) trawl_options_set_count_only(o, 1);
+    for (size_t i = 0; i < p.nfacets; i++) trawl_options_add_facet(o, p.facets[i].field, p.facets[i].n);
+    if ((p.hist_field[0] || p.tz) &&
+        (!p.hist_field[0] || trawl_options_set_histogram(o, p.hist_field, p.hist_unit, p.tz) != TRAWL_OK)) {
+        srv_error(rs, 400, "bad_parameter", -1,
+                  p.hist_field[0] ? "'histogram' wants FIELD[:year|quarter|month|week|day] and 'tz' a fixed offset "
+                                    "such as +05:30"
+                                  : "'tz' goes with 'histogram'");
+        trawl_options_free(o);
+        srv_index_release(ix);
+        goto out;
+    }
     srv_snap *sn = srv_snap_get(ix);
     trawl_results *r = NULL;
     int rc = trawl_search(sn->idx, p.q, o, &r);

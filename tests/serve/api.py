@@ -45,6 +45,7 @@ build_index(idx, docs)
 by_id = {d["id"]: d for d in docs}
 
 srv = Server(["--max-body", "65536", "--max-query", "200", "main=" + idx])
+S_ = "/indexes/main/search"
 try:
     # --- health, openapi, page, index list -------------------------------------------
     st, j, h = srv.json("GET", "/health")
@@ -107,6 +108,48 @@ try:
           j["hits"][0]["fields"] == {"title": "unicode id"} and j["hits"][0]["explain"],
           "highlight false, fields, explain: %r" % j)
 
+    # --- facets and histograms against `trawl search --json` -----------------------------
+    # Same options through GET (repeated and comma-separated facets) and POST (strings and
+    # objects): the same facets and histogram as the CLI prints, or, where the CLI refuses
+    # the search (a field that is not keyword/date/number in this index), a 400 with its message.
+    for qq, facets, hist, tz in (("data", ["tags:5", "source", "date"], "date:year", None),
+                                 ("kubernetes OR gpu", ["tags:3"], "date:month", "+05:30"),
+                                 ("nothingmatches", ["tags"], "date:quarter", None),
+                                 ("alpha", ["source:1"], None, None)):
+        args = ["search", "--json", "-k", "3"]
+        for f in facets:
+            args += ["--facet", f]
+        if hist:
+            args += ["--histogram", hist]
+        if tz:
+            args += ["--tz", tz]
+        rc, out, err = trawl(*(args + [idx, qq]))
+        url = "/indexes/main/search?q=%s&limit=3&facets=%s&facet=%s" % (q(qq), q(",".join(facets[:-1])), q(facets[-1]))
+        if not facets[:-1]:
+            url = "/indexes/main/search?q=%s&limit=3&facet=%s" % (q(qq), q(facets[-1]))
+        body = {"q": qq, "limit": 3, "facets": [f if i % 2 == 0 else {"field": f.split(":")[0], "size":
+                                                                          int(f.split(":")[1]) if ":" in f else 10}
+                                                for i, f in enumerate(facets)]}
+        if hist:
+            url += "&histogram=" + q(hist)
+            body["histogram"] = {"field": hist.split(":")[0], "unit": hist.split(":")[1]}
+        if tz:
+            url += "&tz=" + q(tz)
+            body["histogram"]["tz"] = tz
+        for form, (st, j, h) in (("GET", srv.json("GET", url)), ("POST", srv.json("POST", S_, body))):
+            what = "%s facets %r histogram %r of %r" % (form, facets, hist, qq)
+            if rc != 0:
+                check(st == 400 and j["error"]["code"] == "bad_query" and j["error"]["message"] in err,
+                      "%s: %s %r, CLI exit %d: %s" % (what, st, j, rc, err.strip()))
+                continue
+            ref = json.loads(out)
+            if not check(st == 200, "%s: status %s %r" % (what, st, j)):
+                continue
+            check(j["facets"] == ref["facets"] and j.get("histogram") == ref.get("histogram") and
+                  j["total"] == ref["total"] and [x["id"] for x in j["hits"]] == [x["id"] for x in ref["hits"]],
+                  "%s: %r, CLI %r" % (what, {k: j.get(k) for k in ("facets", "histogram")},
+                                      {k: ref.get(k) for k in ("facets", "histogram")}))
+
     # --- documents -------------------------------------------------------------------
     for did in ["doc-000", "doc-399", "a/b c", "naïve ☃", docs[-1]["id"]]:
         st, j, h = srv.json("GET", "/indexes/main/documents/" + q(did))
@@ -133,10 +176,16 @@ try:
         ("POST", S, b'{"q": "a", "op": "xor"}', 400, "bad_parameter"),
         ("POST", S, b'{"q": "a", "fields": [1]}', 400, "bad_parameter"),
         ("POST", S, b'{"q": "a", "bogus": 1}', 400, "unknown_parameter"),
-        ("POST", S, b'{"q": "a", "facets": ["tags"]}', 400, "not_supported"),
+        ("POST", S, b'{"q": "a", "facets": ["tags:0"]}', 400, "bad_parameter"),
+        ("POST", S, b'{"q": "a", "facets": "tags"}', 400, "bad_parameter"),
+        ("POST", S, b'{"q": "a", "facets": [{"field": "tags", "size": 10001}]}', 400, "bad_parameter"),
+        ("POST", S, b'{"q": "a", "facets": [{"field": "tags", "n": 3}]}', 400, "bad_parameter"),
+        ("POST", S, b'{"q": "a", "histogram": "date:decade"}', 400, "bad_parameter"),
+        ("POST", S, b'{"q": "a", "histogram": {"field": "date", "tz": "Mars/Olympus"}}', 400, "bad_parameter"),
+        ("POST", S, b'{"q": "a", "tz": "+01:00"}', 400, "bad_parameter"),
         ("POST", S, b'{"q": "a", "filter": "x"}', 400, "not_supported"),
         ("POST", S, b'{"q": "a", "sort": "date"}', 400, "not_supported"),
-        ("POST", S, b'{"q": "a", "histogram": {}}', 400, "not_supported"),
+        ("POST", S, b'{"q": "a", "histogram": {}}', 400, "bad_parameter"),
         ("POST", S, b'{"q": "a", "q": "b"}', 400, "malformed_json"),
         ("POST", S, b'{"limit": 3}', 400, "missing_parameter"),
         ("POST", S, b'{"q": "(alpha"}', 400, "query_syntax"),
@@ -145,7 +194,11 @@ try:
         ("GET", S + "?q=a&limit=abc", None, 400, "bad_parameter"),
         ("GET", S + "?q=a&limit=", None, 400, "bad_parameter"),
         ("GET", S + "?q=a&offset=99999999999999999999999", None, 400, "bad_parameter"),
-        ("GET", S + "?q=a&facets=tags", None, 400, "not_supported"),
+        ("GET", S + "?q=a&facets=tags:x", None, 400, "bad_parameter"),
+        ("GET", S + "?q=a&facet=tags,", None, 400, "bad_parameter"),
+        ("GET", S + "?q=a&histogram=date:fortnight", None, 400, "bad_parameter"),
+        ("GET", S + "?q=a&histogram=date&tz=1:00", None, 400, "bad_parameter"),
+        ("GET", S + "?q=a&sort=date", None, 400, "not_supported"),
         ("GET", S + "?q=a&what=1", None, 400, "unknown_parameter"),
         ("GET", S, None, 400, "missing_parameter"),
         ("GET", S + "?q=" + "a" * 201, None, 414, "query_too_long"),
