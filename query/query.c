@@ -195,7 +195,8 @@ static int run_auto(const tw_view *v, const tw_params *p, tw_qctx *ctx, const ch
 
 int tw_query_run(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char *text, size_t len, tw_hits *out,
                  char *err, size_t errcap, long *erroff) {
-    if (p->auto_op) {
+    /* Sorted by a field, auto sorts its OR matches (it parses as OR). */
+    if (p->auto_op && !(p->sort_field && p->sort_field[0])) {
         memset(out, 0, sizeof *out);
         *erroff = -1;
         tw_err_clear(err, errcap);
