@@ -27,6 +27,8 @@ typedef struct trawl_writer trawl_writer;
 typedef struct trawl_index trawl_index;
 typedef struct trawl_options trawl_options;
 typedef struct trawl_results trawl_results;
+typedef enum trawl_op { TRAWL_OP_AND = 0, TRAWL_OP_OR = 1, TRAWL_OP_AUTO = 2 } trawl_op;
+typedef enum trawl_ranking { TRAWL_RANKING_BM25 = 0, TRAWL_RANKING_BM25F = 1 } trawl_ranking;
 """
 
 # Functions, each exactly as trawl.h declares it (without TRAWL_API).
@@ -73,6 +75,10 @@ void trawl_options_set_or(trawl_options *o, int use_or);
 void trawl_options_set_snippets(trawl_options *o, int on);
 void trawl_options_set_count_only(trawl_options *o, int on);
 trawl_rc trawl_options_set_stats(trawl_options *o, const char *json);
+trawl_rc trawl_options_set_op(trawl_options *o, trawl_op op);
+trawl_rc trawl_options_set_ranking(trawl_options *o, trawl_ranking r);
+trawl_rc trawl_options_set_filter(trawl_options *o, const char *expr);
+trawl_rc trawl_options_set_sort(trawl_options *o, const char *spec);
 
 trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_options *options, trawl_results **out);
 void trawl_results_free(trawl_results *r);
@@ -85,6 +91,10 @@ const char *trawl_results_id(const trawl_results *r, size_t i);
 double trawl_results_score(const trawl_results *r, size_t i);
 const char *trawl_results_title(const trawl_results *r, size_t i);
 const char *trawl_results_snippet(const trawl_results *r, size_t i, trawl_snippet_style style);
+const char *trawl_results_sort_value(const trawl_results *r, size_t i);
+trawl_rc trawl_similar(const trawl_index *idx, const char *id, size_t nterms, const trawl_options *options,
+                       trawl_results **out);
+trawl_rc trawl_similar_query(const trawl_index *idx, const char *id, size_t nterms, char **query);
 """
 
 # The ABI this binding was written for: libtrawl.so.<SOVERSION>.

@@ -369,6 +369,10 @@ class Collection:
         the module comment), total the exact number of matches, took_us 0.
         snippets as for Index.search (None: ids and scores only, the
         fastest)."""
+        if op not in ("and", "or"):
+            # "auto" ranks each partition's AND matches first, and a hit does
+            # not say which part it is in: the lists could not be merged.
+            raise ValueError('op must be "and" or "or" on a collection, not %r' % (op,))
         stats = self.stats(query, op)
         want = offset + limit
         parts = self._run(_part_search, (query, max(want, 0), op, stats, snippets))

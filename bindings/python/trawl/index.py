@@ -18,17 +18,24 @@ and snippet are None when the search asked for no snippets)."""
 _SNIPPET_STYLES = {"plain": lib.TRAWL_SNIPPET_PLAIN, "html": lib.TRAWL_SNIPPET_HTML, "ansi": lib.TRAWL_SNIPPET_ANSI}
 
 
+_OPS = {"and": lib.TRAWL_OP_AND, "or": lib.TRAWL_OP_OR, "auto": lib.TRAWL_OP_AUTO}
+_RANKINGS = {"bm25": lib.TRAWL_RANKING_BM25, "bm25f": lib.TRAWL_RANKING_BM25F}
+
+
 class SearchResult:
     """What Index.search returns: .total (the exact number of matching
     documents), .took_us (microseconds the search took in the library) and
-    .hits (a list of Hit, best first). Iterating or len() goes over the hits."""
+    .hits (a list of Hit, best first). Iterating or len() goes over the hits.
+    With a sort field, .sort_values holds each hit's value as text (None for
+    a hit without one); otherwise it is None."""
 
-    __slots__ = ("total", "took_us", "hits")
+    __slots__ = ("total", "took_us", "hits", "sort_values")
 
-    def __init__(self, total, took_us, hits):
+    def __init__(self, total, took_us, hits, sort_values=None):
         self.total = total
         self.took_us = took_us
         self.hits = hits
+        self.sort_values = sort_values
 
     def __iter__(self):
         return iter(self.hits)
@@ -173,15 +180,15 @@ class Index:
         collection in one index would. Raises QuerySyntaxError for a
         malformed query."""
         qbytes = _query_bytes(query)
-        if op not in ("and", "or"):
-            raise ValueError('op must be "and" or "or", not %r' % (op,))
+        if op not in _OPS:
+            raise ValueError('op must be "and", "or" or "auto", not %r' % (op,))
         opts = lib.trawl_options_new()
         if opts == ffi.NULL:
             raise make_error(lib.TRAWL_ENOMEM)
         out = ffi.new("char **")
         msg = ffi.new("char **")
         try:
-            lib.trawl_options_set_or(opts, 1 if op == "or" else 0)
+            lib.trawl_options_set_op(opts, _OPS[op])
             h = self._enter()
             try:
                 rc = lib.trawl_index_query_stats(h, qbytes, opts, out, msg)
@@ -196,22 +203,30 @@ class Index:
             raise make_error(rc, message)
         return json.loads(result)
 
-    def search(self, query, limit=10, offset=0, op="and", snippets="plain", stats=None):
+    def search(self, query, limit=10, offset=0, op="and", snippets="plain", stats=None, ranking=None, filter=None,
+               sort=None):
         """Runs query (trawl's query language, see the README) and returns a
         SearchResult with the exact total and the hits ranked offset+1 ..
-        offset+limit. op is "and" or "or": the operator between terms that
-        have none. limit=0 only counts. snippets is "plain", "html" (escaped,
-        matches in <mark>), "ansi" (matches in bold) or None (no titles or
-        snippets: faster). Raises QuerySyntaxError (with .offset) for a
-        malformed query, LimitError when offset + limit exceeds the library's
-        limit. stats (a dict from query_stats / sum_stats, or its JSON text)
-        replaces this index's own statistics in the scores."""
+        offset+limit. op is "and", "or" or "auto" (AND matches first, then
+        the other OR matches): the operator between terms that have none.
+        limit=0 only counts. snippets is "plain", "html" (escaped, matches in
+        <mark>), "ansi" (matches in bold) or None (no titles or snippets:
+        faster). ranking is "bm25f" or "bm25" (None: the library's default).
+        filter is an expression ANDed with the query that matches but never
+        scores (e.g. "date>=2024 tags:=ai"); sort is "field", "field:asc" or
+        "field:desc" to rank by a keyword/date/number field's value (then
+        score, then index order). Raises QuerySyntaxError (with .offset) for
+        a malformed query, LimitError when offset + limit exceeds the
+        library's limit. stats (a dict from query_stats / sum_stats, or its
+        JSON text) replaces this index's own statistics in the scores."""
         if not isinstance(query, str):
             raise TypeError("query must be a str, not %s" % type(query).__name__)
         count("limit", limit)
         count("offset", offset)
-        if op not in ("and", "or"):
-            raise ValueError('op must be "and" or "or", not %r' % (op,))
+        if op not in _OPS:
+            raise ValueError('op must be "and", "or" or "auto", not %r' % (op,))
+        if ranking is not None and ranking not in _RANKINGS:
+            raise ValueError('ranking must be "bm25f", "bm25" or None, not %r' % (ranking,))
         if snippets is not None and snippets not in _SNIPPET_STYLES:
             raise ValueError('snippets must be "plain", "html", "ansi" or None, not %r' % (snippets,))
         qbytes = query.encode("utf-8")
@@ -227,7 +242,7 @@ class Index:
             else:
                 lib.trawl_options_set_limit(opts, limit)
                 lib.trawl_options_set_offset(opts, offset)
-            lib.trawl_options_set_or(opts, 1 if op == "or" else 0)
+            _set_common(opts, op, ranking, filter, sort)
             lib.trawl_options_set_snippets(opts, 1 if snippets is not None else 0)
             if stats is not None:
                 sbytes = (stats if isinstance(stats, str) else json.dumps(stats)).encode("utf-8")
@@ -239,13 +254,57 @@ class Index:
                 rc = lib.trawl_search(h, qbytes, opts, out)  # runs without the GIL
             finally:
                 self._leave()
-            return self._collect(rc, out[0], qbytes, snippets)
+            return self._collect(rc, out[0], qbytes, snippets, sort is not None)
         finally:
             lib.trawl_options_free(opts)
             lib.trawl_results_free(out[0])
 
+    def similar(self, id, nterms=25, limit=10, offset=0, snippets="plain", ranking=None, filter=None):
+        """More like this: the documents most like the live document `id`
+        (its nterms, 1..100, most characteristic terms by tf-idf run as an OR
+        query, the document itself left out of the hits and the total), as a
+        SearchResult; the other arguments as for search. Raises
+        NotFoundError when no live document has the id."""
+        if not isinstance(id, str):
+            raise TypeError("id must be a str, not %s" % type(id).__name__)
+        count("limit", limit)
+        count("offset", offset)
+        idbytes = _query_bytes(id)
+        opts = lib.trawl_options_new()
+        if opts == ffi.NULL:
+            raise make_error(lib.TRAWL_ENOMEM)
+        out = ffi.new("trawl_results **")
+        try:
+            lib.trawl_options_set_limit(opts, limit)
+            lib.trawl_options_set_offset(opts, offset)
+            _set_common(opts, "or", ranking, filter, None)
+            lib.trawl_options_set_snippets(opts, 1 if snippets is not None else 0)
+            h = self._enter()
+            try:
+                rc = lib.trawl_similar(h, idbytes, nterms, opts, out)  # runs without the GIL
+            finally:
+                self._leave()
+            return self._collect(rc, out[0], idbytes, snippets, False)
+        finally:
+            lib.trawl_options_free(opts)
+            lib.trawl_results_free(out[0])
+
+    def similar_query(self, id, nterms=25):
+        """The OR query similar(id, nterms) runs, as a str."""
+        idbytes = _query_bytes(id)
+        out = ffi.new("char **")
+        h = self._enter()
+        try:
+            rc = lib.trawl_similar_query(h, idbytes, nterms, out)
+        finally:
+            self._leave()
+        result = take_string(out[0])
+        if rc != lib.TRAWL_OK:
+            raise make_error(rc, "no document with id %r" % id if rc == lib.TRAWL_ENOTFOUND else None)
+        return result
+
     @staticmethod
-    def _collect(rc, r, qbytes, snippets):
+    def _collect(rc, r, qbytes, snippets, sorted_=False):
         """Turns a trawl_search outcome into a SearchResult or raises its error
         (r is freed by the caller)."""
         if rc != lib.TRAWL_OK:
@@ -267,7 +326,30 @@ class Index:
                 title = text(lib.trawl_results_title(r, i))
                 snippet = text(lib.trawl_results_snippet(r, i, style))
             hits.append(Hit(text(lib.trawl_results_id(r, i)), lib.trawl_results_score(r, i), title, snippet))
-        return SearchResult(lib.trawl_results_total(r), lib.trawl_results_took_us(r), hits)
+        values = None
+        if sorted_:
+            values = [text(lib.trawl_results_sort_value(r, i)) if lib.trawl_results_sort_value(r, i) != ffi.NULL
+                      else None for i in range(len(hits))]
+        return SearchResult(lib.trawl_results_total(r), lib.trawl_results_took_us(r), hits, values)
+
+
+def _set_common(opts, op, ranking, filter, sort):
+    """Sets the operator, ranking, filter and sort of the options opts
+    (ValueError/TypeError for bad arguments, before any library error)."""
+    for name, v in (("filter", filter), ("sort", sort)):
+        if v is not None and not isinstance(v, str):
+            raise TypeError("%s must be a str or None, not %s" % (name, type(v).__name__))
+    lib.trawl_options_set_op(opts, _OPS[op])
+    if ranking is not None:
+        lib.trawl_options_set_ranking(opts, _RANKINGS[ranking])
+    if filter:
+        rc = lib.trawl_options_set_filter(opts, _query_bytes(filter))
+        if rc != lib.TRAWL_OK:
+            raise make_error(rc)
+    if sort:
+        rc = lib.trawl_options_set_sort(opts, _query_bytes(sort))
+        if rc != lib.TRAWL_OK:
+            raise make_error(rc, "bad sort %r (field, field:asc or field:desc)" % sort)
 
 
 def _query_bytes(query):

@@ -1,0 +1,103 @@
+"""test_cli_json.py — the binding's search options of issue 8's era against the
+trawl command's --json output for the same index and queries (the CLI is the
+independent path: its own option parsing, the C API directly): the operator
+(and, or, auto), the ranking (bm25, bm25f), more like this (Index.similar and
+similar_query against `trawl similar --json`), and the errors of filters and
+sorts on a field that cannot serve (as the CLI reports them)."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import trawl
+
+SOURCE = os.environ.get("TRAWL_SOURCE_DIR")
+BIN = os.environ.get("TRAWL_BIN")
+QUERIES = ["search engine", "vector database index", "kubernetes cost", "language model", "open source license",
+           "rust", "data", "gpu scheduling nodes", "search -vector", '"search engine" OR database']
+
+
+@unittest.skipUnless(SOURCE and BIN, "needs TRAWL_SOURCE_DIR and TRAWL_BIN (the trawl command)")
+class CliJsonTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="trawl-py-")
+        cls.sample = os.path.join(SOURCE, "sample", "trends.jsonl")
+        cls.idx = os.path.join(cls.dir, "idx")
+        subprocess.run([BIN, "index", "-q", "-o", cls.idx, cls.sample], check=True)
+        with open(cls.sample, encoding="utf-8") as f:
+            cls.ids = [json.loads(line)["id"] for line in f if line.strip()]
+        cls.ix = trawl.Index(cls.idx)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ix.close()
+        shutil.rmtree(cls.dir)
+
+    def cli(self, *args):
+        p = subprocess.run([BIN] + list(args), capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def assert_same(self, got, want, msg):
+        self.assertEqual(got.total, want["total"], msg)
+        self.assertEqual([h.id for h in got.hits], [h["id"] for h in want["hits"]], msg)
+        for h, w in zip(got.hits, want["hits"]):
+            self.assertEqual(h.score, w["score"], msg)  # the CLI prints scores exactly (%.17g)
+
+    def test_operators_and_rankings(self):
+        n = 0
+        for q in QUERIES:
+            for op in ("and", "or", "auto"):
+                for ranking in ("bm25", "bm25f"):
+                    want = self.cli("search", "--json", "-k", "20", "--op", op, "--ranking", ranking, self.idx, q)
+                    got = self.ix.search(q, limit=20, op=op, ranking=ranking, snippets=None)
+                    self.assert_same(got, want, (q, op, ranking))
+                    n += want["total"] > 0
+        self.assertGreater(n, 30)
+        # auto puts the AND matches first: it differs from OR somewhere.
+        diff = [q for q in QUERIES if [h.id for h in self.ix.search(q, op="auto", limit=20, snippets=None)]
+                != [h.id for h in self.ix.search(q, op="or", limit=20, snippets=None)]]
+        self.assertTrue(diff)
+
+    def test_similar(self):
+        for doc_id in self.ids[:12]:
+            for nterms in (5, 25):
+                want = self.cli("similar", "--json", "-k", "10", "--terms", str(nterms), self.idx, doc_id)
+                got = self.ix.similar(doc_id, nterms=nterms, limit=10, snippets=None)
+                self.assert_same(got, want, (doc_id, nterms))
+                self.assertEqual(self.ix.similar_query(doc_id, nterms), want["query"])
+                self.assertNotIn(doc_id, [h.id for h in got.hits])
+        with self.assertRaises(trawl.NotFoundError):
+            self.ix.similar("no such id")
+        with self.assertRaises(trawl.NotFoundError):
+            self.ix.similar_query("no such id")
+
+    def test_sort_and_filter_errors_match_the_cli(self):
+        # "title" is a text field: no sort by it, in the CLI or the binding.
+        p = subprocess.run([BIN, "search", "--json", "--sort", "title", self.idx, "search"], capture_output=True,
+                           text=True)
+        self.assertNotEqual(p.returncode, 0)
+        with self.assertRaises(trawl.Error):
+            self.ix.search("search", sort="title")
+        with self.assertRaises(trawl.Error):
+            self.ix.search("search", sort="title:sideways")
+        with self.assertRaises(ValueError):
+            self.ix.search("search", op="xor")
+        with self.assertRaises(ValueError):
+            self.ix.search("search", ranking="tfidf")
+        # A filter of plain terms: matches like an AND, never scores.
+        want = self.cli("search", "--json", "-k", "20", "--filter", "engine", self.idx, "search")
+        got = self.ix.search("search", limit=20, filter="engine", snippets=None)
+        self.assert_same(got, want, "filter")
+        plain = {h.id: h.score for h in self.ix.search("search", limit=1000, snippets=None).hits}
+        for h in got.hits:
+            self.assertEqual(h.score, plain[h.id])
+
+
+if __name__ == "__main__":
+    unittest.main()
