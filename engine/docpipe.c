@@ -244,12 +244,18 @@ static int put_str(tw_batch *b, const tw_jdoc *d, tw_jstr s, uint32_t text_off, 
     return b->bytes.oom ? TRAWL_ENOMEM : 0;
 }
 
-int tw_batch_add(tw_batch *b, const tw_jdoc *d, const tw_jkey *id) {
-    size_t text0 = b->text.len, bytes0 = b->bytes.len;
+int tw_jkey_is_text(const tw_jdoc *d, const tw_jkey *k, const tw_jkey *id, const tw_schema *schema) {
+    if (k->kind == TW_JV_OTHER || k == id || k->name.len == 0) return 0;
+    return !schema || (tw_schema_types(schema, tw_jdoc_bytes(d, k->name), k->name.len) & TW_FT_TEXT);
+}
+
+int tw_batch_add(tw_batch *b, const tw_jdoc *d, const tw_jkey *id, const tw_schema *schema, const void *typed,
+                 size_t typed_len) {
+    size_t text0 = b->text.len, bytes0 = b->bytes.len, typed0 = b->typed.len;
     uint32_t nf = 0, ns = 0;
     for (size_t k = 0; k < d->nkeys; k++) {
         const tw_jkey *key = &d->keys[k];
-        if (key->kind == TW_JV_OTHER || key == id || key->name.len == 0) continue;
+        if (!tw_jkey_is_text(d, key, id, schema)) continue;
         nf++;
         ns += (uint32_t)key->n;
     }
@@ -263,13 +269,20 @@ int tw_batch_add(tw_batch *b, const tw_jdoc *d, const tw_jkey *id) {
     doc->text = (tw_bspan){(uint32_t)b->text.len, (uint32_t)d->input_len, 1};
     doc->first = b->nfields;
     doc->n = nf;
+    doc->typed_off = b->typed.len;
+    doc->typed_len = typed_len;
+    tw_buf_put(&b->typed, typed, typed_len);
+    if (b->typed.oom) {
+        rc = TRAWL_ENOMEM;
+        goto fail;
+    }
     tw_buf_put(&b->text, d->input, d->input_len);
     rc = b->text.oom ? TRAWL_ENOMEM : put_str(b, d, d->strs[id->first], doc->text.off, &doc->id);
     if (rc) goto fail;
     uint32_t f = b->nfields, s = b->nstrs;
     for (size_t k = 0; k < d->nkeys; k++) {
         const tw_jkey *key = &d->keys[k];
-        if (key->kind == TW_JV_OTHER || key == id || key->name.len == 0) continue;
+        if (!tw_jkey_is_text(d, key, id, schema)) continue;
         tw_bfield *bf = &b->fields[f++];
         if ((rc = put_str(b, d, key->name, doc->text.off, &bf->name)) != 0) goto fail;
         bf->first = s;
@@ -282,6 +295,8 @@ int tw_batch_add(tw_batch *b, const tw_jdoc *d, const tw_jkey *id) {
     b->nstrs = s;
     return 0;
 fail:
+    b->typed.len = typed0;
+    b->typed.oom = 0;
     b->text.len = text0;
     b->text.oom = 0;
     b->bytes.len = bytes0;
@@ -293,6 +308,7 @@ static void batch_free(tw_batch *b) {
     if (!b) return;
     tw_buf_free(&b->text);
     tw_buf_free(&b->bytes);
+    tw_buf_free(&b->typed);
     tw_buf_free(&b->out);
     free(b->docs);
     free(b->fields);
@@ -386,6 +402,7 @@ tw_batch *tw_pipe_current(tw_pipe *p) {
     b->next = NULL;
     b->text.len = 0;
     b->bytes.len = 0;
+    b->typed.len = 0;
     b->out.len = 0;
     b->ndocs = b->nfields = b->nstrs = 0;
     b->rc = 0;

@@ -20,6 +20,7 @@
 #include "accum.h"
 #include "error.h"
 #include "jsondoc.h"
+#include "schema.h"
 #include "varint.h"
 
 /* Bytes [off, off + len) of the batch's text (in_text) or of its bytes. */
@@ -36,7 +37,8 @@ typedef struct tw_bfield {
 typedef struct tw_bdoc {
     tw_bspan text; /* the stored JSON text */
     tw_bspan id;
-    uint32_t first, n; /* fields[first .. first + n) */
+    uint32_t first, n;           /* fields[first .. first + n) */
+    size_t typed_off, typed_len; /* the document's typed values: bytes of the batch's typed buffer */
 } tw_bdoc;
 
 /*
@@ -126,6 +128,7 @@ typedef struct tw_batch {
     struct tw_batch *next; /* queue link */
     tw_buf text;           /* the documents' JSON texts, back to back */
     tw_buf bytes;          /* their strings with escapes (ids, names, values) */
+    tw_buf typed;          /* the documents' typed values (the writer's encoding, opaque here) */
     tw_bdoc *docs;
     tw_bfield *fields;
     tw_bspan *strs;
@@ -148,11 +151,17 @@ void tw_pipe_free(tw_pipe *p);
 tw_batch *tw_pipe_current(tw_pipe *p);
 
 /* Appends the document just read into d (its stored text is d's input) to
- * batch b: stored text, id (the string id), and the text fields (keys of
- * kind STRING or ARRAY, except "id" and ""). Strings without escapes are
- * spans of the text. 0, TRAWL_ENOMEM, or TRAWL_ELIMIT when a batch offset
- * would pass 4 GiB (b is then unchanged). */
-int tw_batch_add(tw_batch *b, const tw_jdoc *d, const tw_jkey *id);
+ * batch b: stored text, id (the string id), the text fields (keys of kind
+ * STRING or ARRAY, except "id" and "", whose types under schema include
+ * text; schema NULL: all), and typed[0..typed_len), the document's typed
+ * values as the writer encoded them. Strings without escapes are spans of the
+ * text. 0, TRAWL_ENOMEM, or TRAWL_ELIMIT when a batch offset would pass
+ * 4 GiB (b is then unchanged). */
+int tw_batch_add(tw_batch *b, const tw_jdoc *d, const tw_jkey *id, const tw_schema *schema, const void *typed,
+                 size_t typed_len);
+
+/* Is key k of d a text field under schema (NULL: every string field)? */
+int tw_jkey_is_text(const tw_jdoc *d, const tw_jkey *k, const tw_jkey *id, const tw_schema *schema);
 
 /* The bytes of span s of b. */
 static inline const char *tw_batch_ptr(const tw_batch *b, tw_bspan s) {

@@ -35,6 +35,7 @@ typedef struct tw_manifest_seg {
 typedef struct tw_manifest {
     uint64_t generation; /* 0 = no commit yet */
     char lang[TW_LANG_MAX];
+    tw_schema *schema; /* field types (owned); NULL only before a writer sets it */
     size_t nsegs;
     tw_manifest_seg *segs;
 } tw_manifest;

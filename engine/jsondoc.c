@@ -78,7 +78,7 @@ static int push_key(tw_jdoc *d, tw_jstr name) {
         d->keys = nk;
         d->keys_cap = ncap;
     }
-    d->keys[d->nkeys++] = (tw_jkey){name, TW_JV_OTHER, d->nstrs, 0};
+    d->keys[d->nkeys++] = (tw_jkey){name, TW_JV_OTHER, d->nstrs, 0, TW_JS_NONE, {0, 0, 0}, 0, 0};
     return 0;
 }
 
@@ -249,23 +249,38 @@ static int give_up(tw_jparser *p) {
     return 0;
 }
 
-/* A scalar value (or the start of a container) at the current depth. */
-static int value(tw_jparser *p, tw_jkind kind) {
+/* A scalar value (or the start of a container) at the current depth:
+ * sc what it is (TW_JS_NONE for a container). */
+static int value(tw_jparser *p, tw_jkind kind, tw_jscalar sc) {
     if (p->depth == 0) return give_up(p); /* the top level is not an object */
-    if (p->depth == 1 && p->cur != SIZE_MAX) p->d->keys[p->cur].kind = kind;
+    if (p->depth == 1 && p->cur != SIZE_MAX) {
+        p->d->keys[p->cur].kind = kind;
+        p->d->keys[p->cur].scalar = sc;
+    }
+    /* An element of a top-level array that is no string (null aside). */
+    if (p->depth == 2 && p->serial[2] == 0 && p->cur != SIZE_MAX && sc != TW_JS_NULL) p->d->keys[p->cur].nonstr++;
     return 1;
 }
 
 static int cb_null(void *c) {
-    return value(c, TW_JV_OTHER);
+    return value(c, TW_JV_OTHER, TW_JS_NULL);
 }
 static int cb_boolean(void *c, int b) {
-    return value(c, TW_JV_OTHER);
+    return value(c, TW_JV_OTHER, TW_JS_BOOL);
 }
 
 static int cb_number(void *c, const char *s, size_t n) {
+    tw_jparser *p = c;
     if (!number_ok(s, n)) return give_up(c);
-    return value(c, TW_JV_OTHER);
+    if (p->depth == 1 && p->cur != SIZE_MAX) {
+        tw_jstr num;
+        if (make_str(p->d, s, n, &num)) {
+            p->oom = 1;
+            return 0;
+        }
+        p->d->keys[p->cur].num = num;
+    }
+    return value(c, TW_JV_OTHER, TW_JS_NUMBER);
 }
 
 static int cb_string(void *c, const unsigned char *s, size_t n) {
@@ -298,7 +313,7 @@ static int open_container(tw_jparser *p, uint32_t serial) {
 
 static int cb_start_map(void *c) {
     tw_jparser *p = c;
-    if (p->depth > 0) value(p, TW_JV_OTHER);
+    if (p->depth > 0) value(p, TW_JV_OTHER, TW_JS_OBJECT);
     return open_container(p, ++p->next_serial);
 }
 
@@ -310,7 +325,10 @@ static int cb_start_array(void *c) {
         k->kind = TW_JV_ARRAY;
         k->first = p->d->nstrs;
         k->n = 0;
+        k->array = 1;
+        k->scalar = TW_JS_NONE;
     }
+    if (p->depth == 2 && p->serial[2] == 0 && p->cur != SIZE_MAX) p->d->keys[p->cur].nonstr++; /* nested array */
     return open_container(p, 0);
 }
 
@@ -462,13 +480,30 @@ int tw_jdoc_from_tree(tw_jdoc *d, json_t *obj, const char *stored, size_t slen) 
             k->n = 1;
         } else if (json_is_array(v)) {
             k->first = d->nstrs;
+            k->array = 1;
             for (size_t i = 0; i < json_array_size(v); i++) {
                 json_t *e = json_array_get(v, i);
-                if (!json_is_string(e)) continue;
+                if (!json_is_string(e)) {
+                    k->nonstr += !json_is_null(e);
+                    continue;
+                }
                 if (tree_str(d, json_string_value(e), json_string_length(e), &s) || push_str(d, s)) return TRAWL_ENOMEM;
                 k->n++;
             }
             k->kind = k->n ? TW_JV_ARRAY : TW_JV_OTHER;
+        } else if (json_is_number(v)) {
+            char num[64];
+            int n = json_is_integer(v) ? snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v))
+                                       : snprintf(num, sizeof num, "%.17g", json_real_value(v));
+            /* A real keeps looking like one ("1e2" must not come back as an integer). */
+            if (!json_is_integer(v) && !strpbrk(num, ".eEni") && n + 2 < (int)sizeof num) {
+                memcpy(num + n, ".0", 3);
+                n += 2;
+            }
+            if (tree_str(d, num, (size_t)n, &k->num)) return TRAWL_ENOMEM;
+            k->scalar = TW_JS_NUMBER;
+        } else {
+            k->scalar = json_is_null(v) ? TW_JS_NULL : json_is_object(v) ? TW_JS_OBJECT : TW_JS_BOOL;
         }
     }
     return 0;

@@ -35,10 +35,23 @@ typedef enum tw_jkind {
     TW_JV_ARRAY = 2   /* an array; strs[first .. first + n) are its string elements in order */
 } tw_jkind;
 
+/* What a key's value is beyond its strings (for typed fields). */
+typedef enum tw_jscalar {
+    TW_JS_NONE = 0,   /* a string or an array */
+    TW_JS_NUMBER = 1, /* a number: its JSON text in num */
+    TW_JS_NULL = 2,
+    TW_JS_BOOL = 3,
+    TW_JS_OBJECT = 4
+} tw_jscalar;
+
 typedef struct tw_jkey {
     tw_jstr name;
     tw_jkind kind;
     size_t first, n;
+    tw_jscalar scalar; /* TW_JS_NONE for a string or an array */
+    tw_jstr num;       /* scalar == TW_JS_NUMBER: the number's JSON text */
+    int array;         /* the value is an array (kind may still be OTHER) */
+    size_t nonstr;     /* array elements that are neither strings nor null */
 } tw_jkey;
 
 typedef struct tw_jparser tw_jparser; /* yajl handle and duplicate-key table */

@@ -42,6 +42,8 @@ void tw_manifest_free(tw_manifest *m) {
     free(m->segs);
     m->segs = NULL;
     m->nsegs = 0;
+    tw_schema_free(m->schema);
+    m->schema = NULL;
 }
 
 int tw_manifest_add(tw_manifest *m, const char *name, const char *del, uint32_t docs) {
@@ -153,8 +155,17 @@ int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap) 
         goto out;
     }
     json_t *fmt = json_object_get(root, "format"), *gen = json_object_get(root, "generation"),
-           *lang = json_object_get(root, "lang"), *segs = json_object_get(root, "segments");
-    static const char *const top_keys[] = {"format", "generation", "lang", "segments", NULL};
+           *lang = json_object_get(root, "lang"), *segs = json_object_get(root, "segments"),
+           *schema = json_object_get(root, "schema");
+    static const char *const top_keys[] = {"format", "generation", "lang", "schema", "segments", NULL};
+    if (json_is_object(root) && json_is_integer(fmt) && json_integer_value(fmt) == 1) {
+        rc = tw_err(err, errcap, TRAWL_EVERSION,
+                    "%s: index format 1 (written before typed fields); this build reads format %u: rebuild the "
+                    "index with `trawl index`",
+                    path, TW_FORMAT_VERSION);
+        json_decref(root);
+        goto out;
+    }
     static const char *const seg_keys[] = {"name", "docs", "deletes", NULL};
     if (!json_is_object(root) || !exact_keys(root, top_keys)) {
         rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s: manifest section: unknown or missing keys", path);
@@ -178,6 +189,18 @@ int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap) 
                     json_string_value(lang));
         json_decref(root);
         goto out;
+    }
+    {
+        char *st = json_is_object(schema) ? json_dumps(schema, JSON_COMPACT) : NULL;
+        char serr[256] = "";
+        int src = st ? tw_schema_parse(st, strlen(st), &m->schema, serr, sizeof serr) : TRAWL_ECORRUPT;
+        free(st);
+        if (src) {
+            rc = tw_err(err, errcap, src == TRAWL_ENOMEM ? TRAWL_ENOMEM : TRAWL_ECORRUPT,
+                        "%s: manifest section: schema invalid%s%s", path, serr[0] ? ": " : "", serr);
+            json_decref(root);
+            goto out;
+        }
     }
     m->generation = (uint64_t)json_integer_value(gen);
     snprintf(m->lang, sizeof m->lang, "%s", json_string_value(lang)); /* (a known language: it fits) */
@@ -272,6 +295,10 @@ int tw_manifest_write(const char *dir, const tw_manifest *m, char *err, size_t e
         bad |= json_object_set_new(root, "format", json_integer(TW_FORMAT_VERSION));
         bad |= json_object_set_new(root, "generation", json_integer((json_int_t)m->generation));
         bad |= json_object_set_new(root, "lang", json_string(m->lang));
+        char *st = m->schema ? tw_schema_print(m->schema, NULL) : NULL;
+        json_t *sj = st ? json_loads(st, 0, NULL) : NULL;
+        free(st);
+        bad |= !sj || json_object_set_new(root, "schema", sj);
         for (size_t i = 0; i < m->nsegs && !bad; i++) {
             json_t *e = json_object();
             bad |= !e;

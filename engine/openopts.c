@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 trawl_open_options *trawl_open_options_new(void) {
@@ -15,11 +16,22 @@ trawl_open_options *trawl_open_options_new(void) {
     o->threads = -1;
     o->ram_mb = TW_DEFAULT_RAM_MB;
     o->simd = -1;
+    o->schema = NULL;
     return o;
 }
 
 void trawl_open_options_free(trawl_open_options *o) {
+    if (o) free(o->schema);
     free(o);
+}
+
+trawl_rc trawl_open_options_set_schema(trawl_open_options *o, const char *schema_json) {
+    if (!o) return TRAWL_EINVAL;
+    char *c = schema_json ? strdup(schema_json) : NULL;
+    if (schema_json && !c) return TRAWL_ENOMEM;
+    free(o->schema);
+    o->schema = c;
+    return TRAWL_OK;
 }
 
 trawl_rc trawl_open_options_set_threads(trawl_open_options *o, int n) {

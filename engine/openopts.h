@@ -20,6 +20,7 @@ struct trawl_open_options {
     int threads;   /* analysis threads; -1: one per online CPU when there are two or more */
     size_t ram_mb; /* writer memory budget in MiB */
     int simd;      /* a tw_simd_level, or -1 for the best the CPU has */
+    char *schema;  /* schema file text for a new index (owned), or NULL for the default */
 };
 
 /* The writer's analysis threads under o (NULL: defaults): o's count capped at

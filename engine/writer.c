@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,10 @@
 #include "mapreg.h"
 #include "mergepolicy.h"
 #include "query.h"
+#include "datetime.h"
+#include "schema.h"
 #include "segwriter.h"
+#include "typedacc.h"
 
 #define ID_MAX_BYTES 1024u
 #define DOC_MAX_BYTES TRAWL_MAX_DOC_BYTES
@@ -90,6 +94,9 @@ struct trawl_writer {
     int lockfd;
     tw_manifest man; /* the commit this writer builds on */
     tw_accum *acc;
+    tw_tacc *tacc;     /* typed values of the documents in acc */
+    char *schema_text; /* canonical JSON of w->man.schema, recorded in every segment */
+    tw_buf trec;       /* the typed values of the document being added (encoded below) */
     pending_seg *pend; /* flushed but not committed */
     size_t npend;
     uint32_t seq; /* segment counter within this generation */
@@ -161,13 +168,43 @@ trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out
  * the batches: about 1/256 of the budget each, at most 1/8 of it queued. 0 or
  * TRAWL_ENOMEM. */
 static int writer_start(trawl_writer *w) {
-    if (!(w->acc = tw_accum_new()) || !(w->pipe = tw_pipe_new(w->man.lang, w->threads))) return TRAWL_ENOMEM;
+    if (!(w->acc = tw_accum_new()) || !(w->tacc = tw_tacc_new()) || !(w->pipe = tw_pipe_new(w->man.lang, w->threads)) ||
+        !w->man.schema || !(w->schema_text = tw_schema_print(w->man.schema, NULL)))
+        return TRAWL_ENOMEM;
     w->batch_bytes = w->ram_budget / 256;
     if (w->batch_bytes < ((size_t)16 << 10)) w->batch_bytes = (size_t)16 << 10;
     if (w->batch_bytes > ((size_t)256 << 10)) w->batch_bytes = (size_t)256 << 10;
     w->max_pending = w->ram_budget / 8 / w->batch_bytes;
     if (w->max_pending > 16) w->max_pending = 16;
     if (w->max_pending < 1) w->max_pending = 1;
+    return 0;
+}
+
+/* Settles the schema of the writer's index (w->man read, or empty for a new
+ * index): the options' schema file text, if any, must parse and, for an
+ * existing index, equal the index's schema; a new index without one gets the
+ * default schema. 0 or TRAWL_EINVAL / ENOMEM with a message in err. */
+static int writer_schema(trawl_writer *w, const trawl_open_options *o, const char *dir, char *err, size_t errcap) {
+    tw_schema *given = NULL;
+    if (o && o->schema) {
+        char serr[512];
+        int rc = tw_schema_parse(o->schema, strlen(o->schema), &given, serr, sizeof serr);
+        if (rc) return tw_err(err, errcap, rc, "schema: %s", serr);
+    }
+    if (w->man.schema) {
+        int same = !given || tw_schema_equal(given, w->man.schema);
+        if (!same) {
+            char *have = tw_schema_print(w->man.schema, NULL);
+            tw_err(err, errcap, TRAWL_EINVAL,
+                   "%s: the index was created with another schema (%s); a schema cannot change", dir,
+                   have ? have : "?");
+            free(have);
+        }
+        tw_schema_free(given);
+        return same ? 0 : TRAWL_EINVAL;
+    }
+    if (!given && tw_schema_default(&given) != 0) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+    w->man.schema = given;
     return 0;
 }
 
@@ -227,6 +264,7 @@ trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const trawl_ope
             tw_err(err, sizeof err, TRAWL_EINVAL, "%s: the index uses language '%s', not '%s'", dir, w->man.lang, lang);
         goto fail;
     }
+    if ((rc = writer_schema(w, options, dir, err, sizeof err)) != 0) goto fail;
     tw_analyzer *an;
     rc = tw_analyzer_new(w->man.lang, &an);
     if (rc) {
@@ -333,6 +371,9 @@ void trawl_writer_close(trawl_writer *w) {
     tw_pipe_free(w->pipe);
     remove_pending(w);
     tw_accum_free(w->acc);
+    tw_tacc_free(w->tacc);
+    free(w->schema_text);
+    tw_buf_free(&w->trec);
     tw_jdoc_free(&w->jd);
     ns_free(&w->maybe_fields);
     free(w->post);
@@ -354,20 +395,25 @@ static int flush(trawl_writer *w) {
     w->pend = np;
     char *path = tw_path_join(w->dir, name), *nm = strdup(name);
     tw_accum *fresh = tw_accum_new();
-    if (!path || !nm || !fresh) {
+    tw_tacc *tfresh = tw_tacc_new();
+    if (!path || !nm || !fresh || !tfresh) {
         free(path);
         free(nm);
         tw_accum_free(fresh);
+        tw_tacc_free(tfresh);
         return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
     }
     unlink(path); /* a leftover of a rolled-back writer */
-    int rc = tw_segment_write(w->acc, w->man.lang, path, NULL, w->errmsg, sizeof w->errmsg);
+    int rc = tw_segment_write(w->acc, w->tacc, w->man.lang, w->schema_text, path, NULL, w->errmsg, sizeof w->errmsg);
     free(path);
     if (rc) {
         free(nm);
         tw_accum_free(fresh);
+        tw_tacc_free(tfresh);
         return rc;
     }
+    tw_tacc_free(w->tacc);
+    w->tacc = tfresh;
     w->pend[w->npend].name = nm;
     w->pend[w->npend].docs = tw_accum_docs(w->acc);
     w->npend++;
@@ -440,6 +486,62 @@ static int index_postings(trawl_writer *w, const tw_batch *b) {
     return 0;
 }
 
+/* The typed-value record of a document (built by extract_typed, read by
+ * add_typed; it never leaves memory): entries of
+ *   u8 kind ('k' keyword, 'i' int64, 'd' double), u32 name length, name,
+ *   then for 'k' u32 length + value bytes, else 8 value bytes
+ * in the machine's byte order. */
+static void trec_entry(tw_buf *r, char kind, const char *name, size_t nlen, const void *v, size_t vlen) {
+    uint32_t n32 = (uint32_t)nlen, v32 = (uint32_t)vlen;
+    tw_buf_u8(r, (uint8_t)kind);
+    tw_buf_put(r, &n32, 4);
+    tw_buf_put(r, name, nlen);
+    if (kind == 'k') tw_buf_put(r, &v32, 4);
+    tw_buf_put(r, v, vlen);
+}
+
+/* Adds the typed values of record p[0..len) to w->tacc as document doc.
+ * 0 or a sticky failure. */
+static int add_typed(trawl_writer *w, uint32_t doc, const uint8_t *p, size_t len) {
+    const uint8_t *end = p + len;
+    while (p < end) {
+        char kind = (char)*p++;
+        uint32_t nlen, vlen = 8;
+        memcpy(&nlen, p, 4);
+        const char *name = (const char *)p + 4;
+        p += 4 + nlen;
+        if (kind == 'k') {
+            memcpy(&vlen, p, 4);
+            p += 4;
+        }
+        int f = tw_tacc_field(w->tacc, name, nlen,
+                              kind == 'k'                                                ? TW_FT_KEYWORD
+                              : tw_schema_types(w->man.schema, name, nlen) == TW_FT_DATE ? TW_FT_DATE
+                                                                                         : TW_FT_NUMBER);
+        int rc = f;
+        if (f >= 0) {
+            if (kind == 'k') {
+                rc = tw_tacc_add_keyword(w->tacc, (uint32_t)f, doc, (const char *)p, vlen);
+            } else if (kind == 'i') {
+                int64_t v;
+                memcpy(&v, p, 8);
+                rc = tw_tacc_add_int(w->tacc, (uint32_t)f, doc, v);
+            } else {
+                double v;
+                memcpy(&v, p, 8);
+                rc = tw_tacc_add_double(w->tacc, (uint32_t)f, doc, v);
+            }
+        }
+        if (rc < 0)
+            return fail(w, rc,
+                        rc == TRAWL_ENOMEM   ? "out of memory"
+                        : rc == TRAWL_ELIMIT ? "too many typed values in one segment"
+                                             : "inconsistent typed values");
+        p += vlen;
+    }
+    return 0;
+}
+
 /* Feeds the analyzed batch b to the accumulator, flushing a segment after
  * any document that brings it to the budget. 0 or a sticky failure. */
 static int accumulate(trawl_writer *w, tw_batch *b) {
@@ -456,6 +558,8 @@ static int accumulate(trawl_writer *w, tw_batch *b) {
                                     : fail(w, (int)dn, "out of memory");
             break;
         }
+        if (doc->typed_len && (rc = add_typed(w, (uint32_t)dn, b->typed.p + doc->typed_off, doc->typed_len)) != 0)
+            break;
         for (uint32_t k = 0; k < doc->n && rc == 0; k++) {
             uint32_t fi = doc->first + k;
             const tw_bfield *bf = &b->fields[fi];
@@ -473,7 +577,7 @@ static int accumulate(trawl_writer *w, tw_batch *b) {
         }
         if (rc) break;
         tw_accum_end_doc(w->acc);
-        if (tw_accum_bytes(w->acc) >= w->ram_budget) {
+        if (tw_accum_bytes(w->acc) + tw_tacc_bytes(w->tacc) >= w->ram_budget) {
             if ((rc = flush(w)) != 0) {
                 rc = fail(w, rc, NULL);
                 break;
@@ -554,11 +658,110 @@ static int check_doc(trawl_writer *w, const tw_jkey **id) {
     return 0;
 }
 
+/* Parses the JSON number text s[0..len) (valid JSON syntax): an int64 when
+ * it is written as an integer that fits, else a double. 0, or TRAWL_EDOC
+ * when it is not finite. */
+static int parse_number(const char *s, size_t len, tw_num *out) {
+    char buf[512];
+    if (len >= sizeof buf) len = sizeof buf - 1; /* (jsondoc only lets shorter numbers through the fast path) */
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    memset(out, 0, sizeof *out);
+    if (!strpbrk(buf, ".eE")) {
+        errno = 0;
+        char *e;
+        long long v = strtoll(buf, &e, 10);
+        if (errno == 0 && *e == 0) {
+            out->i = v;
+            return 0;
+        }
+    }
+    char *e;
+    double d = strtod(buf, &e);
+    if (*e != 0 || !isfinite(d)) return TRAWL_EDOC;
+    out->is_double = 1;
+    out->d = d;
+    return 0;
+}
+
+/* The field name of key k, quoted for a message (cut to 80 bytes). */
+#define KEYNAME(d, k) (int)((k)->name.len > 80 ? 80 : (k)->name.len), tw_jdoc_bytes(d, (k)->name)
+
+/* Checks the typed values of the document in w->jd against the schema and
+ * encodes them into w->trec (see trec_entry). 0, or TRAWL_EDOC with a
+ * message naming the field and the value that does not fit, or TRAWL_ENOMEM. */
+static int extract_typed(trawl_writer *w, const tw_jkey *id) {
+    const tw_jdoc *d = &w->jd;
+    tw_buf *r = &w->trec;
+    r->len = 0;
+    r->oom = 0;
+    for (size_t i = 0; i < d->nkeys; i++) {
+        const tw_jkey *k = &d->keys[i];
+        if (k == id || k->name.len == 0) continue;
+        const char *name = tw_jdoc_bytes(d, k->name);
+        unsigned t = tw_schema_types(w->man.schema, name, k->name.len);
+        if (!(t & (TW_FT_KEYWORD | TW_FT_DATE | TW_FT_NUMBER)) || k->scalar == TW_JS_NULL) continue;
+        if (t & TW_FT_KEYWORD) {
+            if (k->scalar != TW_JS_NONE || k->nonstr)
+                return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EDOC,
+                              "field \"%.*s\": a keyword value must be a string or an array of strings", KEYNAME(d, k));
+            for (size_t j = 0; j < k->n; j++) {
+                tw_jstr v = d->strs[k->first + j];
+                if (v.len == 0) continue; /* an empty string is no value */
+                if (v.len > TW_KW_MAX_VALUE)
+                    return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EDOC,
+                                  "field \"%.*s\": a keyword value is longer than %u bytes", KEYNAME(d, k),
+                                  TW_KW_MAX_VALUE);
+                trec_entry(r, 'k', name, k->name.len, tw_jdoc_bytes(d, v), v.len);
+            }
+            continue;
+        }
+        const char *what = t == TW_FT_DATE ? "date" : "number";
+        if (k->array)
+            return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EDOC,
+                          "field \"%.*s\": a %s field holds one value, not an array", KEYNAME(d, k), what);
+        if (t == TW_FT_DATE && k->kind == TW_JV_STRING) {
+            tw_jstr v = d->strs[k->first];
+            int64_t at;
+            const char *why = "";
+            if (tw_date_parse(tw_jdoc_bytes(d, v), v.len, &at, NULL, NULL, &why) != 0)
+                return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "field \"%.*s\": \"%.*s\" is not a date (%s)",
+                              KEYNAME(d, k), (int)(v.len > 40 ? 40 : v.len), tw_jdoc_bytes(d, v), why);
+            trec_entry(r, 'i', name, k->name.len, &at, 8);
+            continue;
+        }
+        tw_num n;
+        if (k->scalar != TW_JS_NUMBER)
+            return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EDOC,
+                          t == TW_FT_DATE
+                              ? "field \"%.*s\": a date is an ISO 8601 string or a JSON integer (epoch seconds)"
+                              : "field \"%.*s\": a number field takes a JSON number",
+                          KEYNAME(d, k));
+        const char *txt = tw_jdoc_bytes(d, k->num);
+        if (parse_number(txt, k->num.len, &n) != 0)
+            return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EDOC, "field \"%.*s\": number %.*s out of range",
+                          KEYNAME(d, k), (int)(k->num.len > 40 ? 40 : k->num.len), txt);
+        if (t == TW_FT_DATE) {
+            if (n.is_double || n.i < TW_DATE_MIN || n.i > TW_DATE_MAX)
+                return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EDOC,
+                              "field \"%.*s\": %.*s is no epoch second of the years 0000 to 9999", KEYNAME(d, k),
+                              (int)(k->num.len > 40 ? 40 : k->num.len), txt);
+            trec_entry(r, 'i', name, k->name.len, &n.i, 8);
+        } else if (n.is_double) {
+            trec_entry(r, 'd', name, k->name.len, &n.d, 8);
+        } else {
+            trec_entry(r, 'i', name, k->name.len, &n.i, 8);
+        }
+    }
+    return r->oom ? tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory") : 0;
+}
+
 /* Checks the document in w->jd and queues it. */
 static int add_doc(trawl_writer *w) {
     const tw_jkey *id;
     int rc = check_doc(w, &id);
     if (rc) return rc;
+    if ((rc = extract_typed(w, id)) != 0) return rc;
     const tw_jdoc *d = &w->jd;
     for (size_t k = 0; k < d->nkeys; k++)
         if (is_text_field(d, &d->keys[k]) &&
@@ -575,7 +778,7 @@ static int add_doc(trawl_writer *w) {
         size_t cap = d->input_len > w->batch_bytes ? d->input_len : w->batch_bytes;
         if ((b->text.p = malloc(cap)) != NULL) b->text.cap = cap;
     }
-    rc = b && b->text.p ? tw_batch_add(b, d, id) : TRAWL_ENOMEM;
+    rc = b && b->text.p ? tw_batch_add(b, d, id, w->man.schema, w->trec.p, w->trec.len) : TRAWL_ENOMEM;
     if (rc == TRAWL_ELIMIT)
         return tw_err(w->errmsg, sizeof w->errmsg, rc, "the document does not fit in a batch (4 GiB)");
     if (rc) return tw_err(w->errmsg, sizeof w->errmsg, rc, "out of memory");
@@ -934,6 +1137,8 @@ static int commit_pending(trawl_writer *w) {
     memset(&next, 0, sizeof next);
     next.generation = w->man.generation + 1;
     memcpy(next.lang, w->man.lang, sizeof next.lang);
+    if (!(next.schema = tw_schema_copy(w->man.schema)))
+        return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
     rc = compute_deletes(w, &next);
     int wrc = 0;
     if (rc == 0 && (wrc = tw_manifest_write(w->dir, &next, w->errmsg, sizeof w->errmsg)) != 0) {
@@ -1055,6 +1260,7 @@ static int merge_commit(trawl_writer *w, const tw_mp_params *p) {
             m->lockfd = -1;
             m->man.generation = w->man.generation;
             memcpy(m->man.lang, w->man.lang, sizeof m->man.lang);
+            m->man.schema = tw_schema_copy(w->man.schema); /* (writer_start fails without it) */
             m->ram_budget = w->ram_budget;
             /* An explicit merge builds each merged segment whole: memory of
              * about three times its size (automatic merges stay within the
@@ -1070,6 +1276,7 @@ static int merge_commit(trawl_writer *w, const tw_mp_params *p) {
         }
         next.generation = w->man.generation + 1;
         memcpy(next.lang, w->man.lang, sizeof next.lang);
+        if (rc == 0 && !(next.schema = tw_schema_copy(w->man.schema))) rc = TRAWL_ENOMEM;
         size_t k = 0;
         for (size_t i = 0; i < n && rc == 0;) {
             if (k < nm && plan[k].first == i) {

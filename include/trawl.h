@@ -122,6 +122,14 @@ TRAWL_API trawl_rc trawl_open_options_set_ram_mb(trawl_open_options *o, size_t m
  * TRAWL_EINVAL for another name. */
 TRAWL_API trawl_rc trawl_open_options_set_simd(trawl_open_options *o, const char *level);
 
+/* Writer: the field types of a NEW index, as the text of a schema file (JSON,
+ * format in README "Field types and schema"; copied; NULL: the default trend
+ * schema). It is checked when the writer opens: an invalid schema fails
+ * trawl_writer_open_v2 with TRAWL_EINVAL and a message, and so does a schema
+ * that differs from the one an existing index was created with. TRAWL_EINVAL
+ * when o is NULL, TRAWL_ENOMEM. */
+TRAWL_API trawl_rc trawl_open_options_set_schema(trawl_open_options *o, const char *schema_json);
+
 /* ------------------------------------------------------------------------ */
 /* Writing                                                                   */
 
@@ -141,8 +149,12 @@ TRAWL_API trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const
                                         trawl_writer **out, char **errmsg);
 
 /* Adds one document given as a JSON object: "id" (a non-empty string) is
- * required; every other string field (or array of strings) is a text field;
- * all fields are kept in the document store. A document whose id is already in
+ * required; every other field is indexed by its type in the index's schema
+ * (text: its strings are analyzed; keyword: its strings are exact values;
+ * date and number: one value each), and all fields are kept in the document
+ * store. A value that does not fit its type (a date that is no ISO 8601
+ * date, a keyword that is no string, ...) refuses the document with
+ * TRAWL_EDOC. A document whose id is already in
  * the index replaces the earlier one when committed. On TRAWL_EDOC/ELIMIT the
  * document is not added, the writer stays usable and trawl_writer_errmsg says
  * why. json need not be NUL-terminated.

@@ -32,8 +32,8 @@
 #define IDX_ENTRY 24u
 #define STORE_ENTRY 24u
 
-static const char *const section_names[TW_SEC_COUNT] = {"header",   "meta",      "doclen", "dict", "dictidx",
-                                                        "postings", "positions", "ids",    "store"};
+static const char *const section_names[TW_SEC_COUNT] = {
+    "header", "meta", "doclen", "dict", "dictidx", "postings", "positions", "ids", "store", "keywords", "columns"};
 
 const char *tw_section_name(unsigned id) {
     return id < TW_SEC_COUNT ? section_names[id] : "unknown";
@@ -57,6 +57,7 @@ void tw_segment_close(tw_segment *s) {
     free(s->blocks);
     free((void *)s->checked);
     tw_scache_free(s->scache);
+    tw_typed_close(s);
     free(s->path);
     free(s);
 }
@@ -91,6 +92,14 @@ static int parse_meta(tw_segment *s, char *err, size_t errcap) {
         s->fields[f].docs = (uint32_t)docs;
         s->fields[f].tokens = tokens;
     }
+    /* Version 2: the schema's canonical JSON text. */
+    uint64_t sl;
+    if (tw_get_varint(&p, end, &sl) || sl == 0 || sl > (size_t)(end - p)) return CORRUPT(s, "meta", "schema truncated");
+    char serr[256];
+    int src = tw_schema_parse((const char *)p, (size_t)sl, &s->schema, serr, sizeof serr);
+    if (src == TRAWL_ENOMEM) return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "meta", "out of memory");
+    if (src) return CORRUPT(s, "meta", "schema invalid: %s", serr);
+    p += sl;
     if (p != end) return CORRUPT(s, "meta", "trailing bytes");
     if (s->sec[TW_SEC_DOCLEN].len != (uint64_t)nd * nf * 4)
         return CORRUPT(s, "doclen", "size %zu, expected %llu", s->sec[TW_SEC_DOCLEN].len,
@@ -218,6 +227,11 @@ static int segment_validate(tw_segment *s, char *err, size_t errcap) {
         return CORRUPT(s, "header", "file truncated (%llu bytes)", (unsigned long long)s->size);
     const uint8_t *m = s->map;
     if (memcmp(m, TW_SEG_MAGIC, 8) != 0) return CORRUPT(s, "header", "bad magic (not a trawl segment)");
+    if (tw_ld32(m + 8) == 1)
+        return tw_err_section(err, errcap, TRAWL_EVERSION, path, "header",
+                              "format version 1 (written before typed fields), this build reads %u: rebuild the "
+                              "index with `trawl index`",
+                              TW_FORMAT_VERSION);
     if (tw_ld32(m + 8) != TW_FORMAT_VERSION)
         return tw_err_section(err, errcap, TRAWL_EVERSION, path, "header", "format version %u, this build reads %u",
                               tw_ld32(m + 8), TW_FORMAT_VERSION);
@@ -250,7 +264,7 @@ static int segment_validate(tw_segment *s, char *err, size_t errcap) {
         prev_end = off + len;
     }
     if ((rc = parse_meta(s, err, errcap)) || (rc = parse_dictidx(s, err, errcap)) || (rc = parse_ids(s, err, errcap)) ||
-        (rc = parse_store(s, err, errcap)))
+        (rc = parse_store(s, err, errcap)) || (rc = tw_typed_open(s, err, errcap)))
         return rc;
     if ((uintptr_t)s->sec[TW_SEC_DOCLEN].p % 4 != 0) return CORRUPT(s, "doclen", "misaligned");
     return 0;

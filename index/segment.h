@@ -24,7 +24,7 @@
 
 #define TW_SEG_MAGIC "TRAWLSEG"
 #define TW_SEG_END_MAGIC "TRAWLEND"
-#define TW_FORMAT_VERSION 1u
+#define TW_FORMAT_VERSION 2u
 #define TW_HEADER_SIZE 16u
 #define TW_FOOTER_SIZE 32u
 #define TW_SECTION_ENTRY 32u
@@ -45,7 +45,9 @@ enum tw_section_id {
     TW_SEC_POSITIONS = 6, /* per term: block offsets + delta-coded positions */
     TW_SEC_IDS = 7,       /* external ids, and doc numbers sorted by id */
     TW_SEC_STORE = 8,     /* LZ4-compressed blocks of stored documents */
-    TW_SEC_COUNT = 9
+    TW_SEC_KEYWORDS = 9,  /* per keyword field: value dictionary, bitmaps, ordinal column */
+    TW_SEC_COLUMNS = 10,  /* per date/number field: values column, presence, min/max */
+    TW_SEC_COUNT = 11
 };
 
 /* Posting record flags. */
@@ -132,6 +134,13 @@ int tw_segment_open_mem(const uint8_t *data, size_t size, const char *name, tw_s
  * unmaps and frees. Thread-safe. */
 void tw_segment_ref(tw_segment *s);
 void tw_segment_close(tw_segment *s);
+
+/* Reads and validates the KEYWORDS and COLUMNS sections of s (its META
+ * already parsed) into s->kw and s->cols (typedopen.c): every offset, order,
+ * ordinal and block header is checked, the presence bitmaps deeply. 0 or a
+ * trawl_rc with a message. tw_typed_close frees what it made. */
+int tw_typed_open(tw_segment *s, char *err, size_t errcap);
+void tw_typed_close(tw_segment *s);
 
 /* Field number of name in this segment, or TRAWL_ENOTFOUND. */
 int tw_segment_field(const tw_segment *s, const char *name);

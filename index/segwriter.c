@@ -740,7 +740,8 @@ static int build_store(wctx *w, const tw_accum *a, int *borrowed) {
     return 0;
 }
 
-static void build_meta(wctx *w, const tw_accum *a, const char *lang, uint64_t npostings, uint64_t nterms) {
+static void build_meta(wctx *w, const tw_accum *a, const char *lang, const char *schema, uint64_t npostings,
+                       uint64_t nterms) {
     tw_buf *m = &w->sec[TW_SEC_META][0];
     uint32_t nd = tw_accum_docs(a), nf = tw_accum_nfields(a);
     tw_buf_varint(m, nd);
@@ -763,6 +764,8 @@ static void build_meta(wctx *w, const tw_accum *a, const char *lang, uint64_t np
         tw_buf_varint(m, docs);
         tw_buf_varint(m, tokens);
     }
+    tw_buf_varint(m, strlen(schema));
+    tw_buf_put(m, schema, strlen(schema));
 }
 
 /* Threads for a segment write: one per online CPU, at most MAX_PARTS. */
@@ -773,7 +776,8 @@ static unsigned cpu_count(void) {
 
 /* Builds every section of a in w with the calling thread and helpers.
  * Returns 0 or a trawl_rc (TRAWL_ENOMEM, ELIMIT, ECORRUPT); fills the counts. */
-static int build_all(wctx *w, const tw_accum *a, const char *lang, uint64_t *npostings, uint64_t *nterms) {
+static int build_all(wctx *w, const tw_accum *a, const tw_tacc *typed, const char *lang, const char *schema,
+                     uint64_t *npostings, uint64_t *nterms) {
     unsigned ncpu = cpu_count(), nparts = 2 * ncpu > MAX_PARTS ? MAX_PARTS : 2 * ncpu;
     pool p;
     memset(&p, 0, sizeof p);
@@ -802,7 +806,8 @@ static int build_all(wctx *w, const tw_accum *a, const char *lang, uint64_t *npo
     if (rc == 0) rc = ids.rc;
     if (rc == 0) rc = terms_finish(&t, w, npostings, nterms);
     free_terms(&t);
-    if (rc == 0) build_meta(w, a, lang, *npostings, *nterms);
+    if (rc == 0) build_meta(w, a, lang, schema, *npostings, *nterms);
+    if (rc == 0) rc = tw_typed_build(typed, tw_accum_docs(a), &w->sec[TW_SEC_KEYWORDS][0], &w->sec[TW_SEC_COLUMNS][0]);
     for (unsigned s = 1; s < TW_SEC_COUNT && rc == 0; s++)
         for (unsigned k = 0; k < MAX_PIECES; k++)
             if (w->sec[s][k].oom) rc = TRAWL_ENOMEM;
@@ -861,14 +866,14 @@ static void *write_ops(void *arg) {
     return NULL;
 }
 
-int tw_segment_write(const tw_accum *a, const char *lang, const char *path, tw_seg_summary *sum, char *err,
-                     size_t errcap) {
+int tw_segment_write(const tw_accum *a, const tw_tacc *typed, const char *lang, const char *schema, const char *path,
+                     tw_seg_summary *sum, char *err, size_t errcap) {
     wctx *w = calloc(1, sizeof *w);
     if (!w) {
         return tw_err(err, errcap, TRAWL_ENOMEM, "%s: out of memory while building the segment", path);
     }
     uint64_t npostings = 0, nterms = 0;
-    int rc = build_all(w, a, lang, &npostings, &nterms);
+    int rc = build_all(w, a, typed, lang, schema, &npostings, &nterms);
     XXH3_state_t *xs = rc ? NULL : XXH3_createState();
     if (rc || !xs) {
         if (!rc) rc = TRAWL_ENOMEM;

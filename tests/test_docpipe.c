@@ -248,7 +248,7 @@ static void test_analysis(unsigned nthreads) {
                 b->text.p = xmalloc(1 << 16);
                 b->text.cap = 1 << 16;
             }
-            CHECK(tw_batch_add(b, &jd, id) == 0, "doc %zu: batch_add", d);
+            CHECK(tw_batch_add(b, &jd, id, NULL, NULL, 0) == 0, "doc %zu: batch_add", d);
         }
         CHECK(tw_pipe_submit(p) == 0, "submit");
     }
