@@ -5,7 +5,8 @@
  * decodes every dictionary block in order, every posting record deeply (every
  * doc id, term frequency block and position stream), every stored block, and
  * cross-checks the counts: document frequencies against META, field lengths
- * against field statistics.
+ * against field statistics; and every typed field (value bitmaps against the
+ * ordinal column, column values against count, min and max).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,10 @@ int tw_index_check_open(const trawl_index *idx, char **rep) {
         }
         r = tw_segment_check_store(s, err, sizeof err);
         if (r) {
+            report(rep, &replen, err);
+            if (!first) first = r;
+        }
+        if ((r = tw_typed_check(s, err, sizeof err)) != 0) {
             report(rep, &replen, err);
             if (!first) first = r;
         }

@@ -128,7 +128,8 @@ static int open_once(const char *dir, const struct tw_kernels *k, const trawl_in
         if (!(idx->seg_names[i] = strdup(m.segs[i].name)) ||
             (m.segs[i].del && !(idx->del_names[i] = strdup(m.segs[i].del)))) {
             rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
-        } else if (seg->ndocs != m.segs[i].docs || strcmp(seg->lang, m.lang) != 0) {
+        } else if (seg->ndocs != m.segs[i].docs || strcmp(seg->lang, m.lang) != 0 ||
+                   !tw_schema_equal(seg->schema, m.schema)) {
             rc = tw_err(err, errcap, TRAWL_ECORRUPT, "%s/%s: meta section: does not match the manifest", dir,
                         m.segs[i].name);
         } else if (m.segs[i].del && old && o >= 0 && old->del_names[o] &&

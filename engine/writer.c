@@ -702,12 +702,16 @@ static int extract_typed(trawl_writer *w, const tw_jkey *id) {
         unsigned t = tw_schema_types(w->man.schema, name, k->name.len);
         if (!(t & (TW_FT_KEYWORD | TW_FT_DATE | TW_FT_NUMBER)) || k->scalar == TW_JS_NULL) continue;
         if (t & TW_FT_KEYWORD) {
-            if (k->scalar != TW_JS_NONE || k->nonstr)
+            /* A text+keyword field takes what text takes (its strings; other
+             * values are ignored, a string too long to be a keyword is text
+             * only); a keyword field takes strings only. */
+            int lenient = (t & TW_FT_TEXT) != 0;
+            if (!lenient && (k->scalar != TW_JS_NONE || k->nonstr))
                 return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EDOC,
                               "field \"%.*s\": a keyword value must be a string or an array of strings", KEYNAME(d, k));
             for (size_t j = 0; j < k->n; j++) {
                 tw_jstr v = d->strs[k->first + j];
-                if (v.len == 0) continue; /* an empty string is no value */
+                if (v.len == 0 || (lenient && v.len > TW_KW_MAX_VALUE)) continue; /* an empty string is no value */
                 if (v.len > TW_KW_MAX_VALUE)
                     return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EDOC,
                                   "field \"%.*s\": a keyword value is longer than %u bytes", KEYNAME(d, k),

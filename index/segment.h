@@ -141,6 +141,11 @@ void tw_segment_close(tw_segment *s);
  * trawl_rc with a message. tw_typed_close frees what it made. */
 int tw_typed_open(tw_segment *s, char *err, size_t errcap);
 void tw_typed_close(tw_segment *s);
+/* Deep check of the typed fields (for trawl check): every value bitmap
+ * parsed fully and equal to the ordinal column, every column value finite
+ * (dates within 0000..9999) and agreeing with the count, min and max. 0 or
+ * TRAWL_ECORRUPT / ENOMEM with a message. */
+int tw_typed_check(const tw_segment *s, char *err, size_t errcap);
 
 /* Field number of name in this segment, or TRAWL_ENOTFOUND. */
 int tw_segment_field(const tw_segment *s, const char *name);

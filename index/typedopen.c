@@ -6,9 +6,11 @@
  * ordinal-column entry, column block headers and the presence bitmap. Value
  * bitmaps are parsed deeply on first use (tw_kw_bitmap).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "datetime.h"
 #include "error.h"
 #include "segment.h"
 #include "typed.h"
@@ -273,6 +275,49 @@ int tw_typed_open(tw_segment *s, char *err, size_t errcap) {
         if (rc) return rc;
         if (tw_schema_types(s->schema, s->cols[i].name, strlen(s->cols[i].name)) != s->cols[i].type)
             return CORRUPT(s, "columns", "field %s has another type in the schema", s->cols[i].name);
+    }
+    return 0;
+}
+
+int tw_typed_check(const tw_segment *s, char *err, size_t errcap) {
+    for (uint32_t i = 0; i < s->nkw; i++) {
+        const tw_kwfield *f = &s->kw[i];
+        for (uint32_t o = 0; o < f->nvalues; o++) {
+            tw_rview v;
+            int rc = tw_kw_bitmap(f, o, &v, err, errcap);
+            if (rc) return rc;
+            tw_riter it;
+            tw_riter_init(&it, &v);
+            int bad = 0;
+            for (; !it.end && !bad; tw_riter_next(&it)) {
+                uint32_t d = it.value, n = tw_kw_doc_nvalues(f, d), k = 0;
+                while (k < n && tw_kw_doc_ord(f, d, k) != o) k++;
+                bad = k == n;
+            }
+            tw_rview_free(&v);
+            if (bad)
+                return CORRUPT(s, "keywords", "field %s: bitmap of value %u and the ordinal column disagree", f->name,
+                               o);
+        }
+    }
+    for (uint32_t i = 0; i < s->ncols; i++) {
+        const tw_colfield *c = &s->cols[i];
+        uint64_t mn = UINT64_MAX, mx = 0;
+        uint32_t n = 0;
+        for (uint32_t d = 0; d < c->ndocs; d++) {
+            if (!tw_col_has(c, d)) continue;
+            uint64_t k = tw_col_key(c, d);
+            tw_num v;
+            tw_col_num(c, k, &v);
+            if (v.is_double && !isfinite(v.d)) return CORRUPT(s, "columns", "field %s: doc %u not finite", c->name, d);
+            if (c->type == TW_FT_DATE && (v.i < TW_DATE_MIN || v.i > TW_DATE_MAX))
+                return CORRUPT(s, "columns", "field %s: doc %u: date out of range", c->name, d);
+            mn = k < mn ? k : mn;
+            mx = k > mx ? k : mx;
+            n++;
+        }
+        if (n != c->npresent || (n && (mn != c->min || mx != c->max)))
+            return CORRUPT(s, "columns", "field %s: values disagree with count, min or max", c->name);
     }
     return 0;
 }

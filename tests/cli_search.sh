@@ -87,7 +87,7 @@ docs = [json.loads(line) for line in open(jsonl, encoding="utf-8") if line.strip
 values = []  # (doc index, field, text)
 for di, d in enumerate(docs):
     for k, v in d.items():
-        if k == "id":
+        if k in ("id", "date"):  # the default schema makes "date" a date field, not text
             continue
         for x in (v if isinstance(v, list) else [v]):
             if isinstance(x, str):

@@ -484,7 +484,9 @@ static void manifest_damage(const char *dir, rng *r) {
         cases[nc].codes = (codes_);                                                                                    \
         cases[nc++].need = (need_);                                                                                    \
     } while (0)
-#define HEAD "{\"format\":1,\"generation\":9,\"lang\":\"english\",\"segments\":"
+#define HEAD                                                                                                           \
+    "{\"format\":2,\"schema\":{\"fields\":{\"author\":\"text+keyword\",\"date\":\"date\",\"source\":\"text+keyword\"," \
+    "\"tags\":\"text+keyword\"}},\"generation\":9,\"lang\":\"english\",\"segments\":"
     unsigned C = CODE(TRAWL_ECORRUPT);
     CASE(C, NULL, "%s", "");
     CASE(C, NULL, "%s", "not json");
@@ -492,15 +494,36 @@ static void manifest_damage(const char *dir, rng *r) {
     CASE(C, NULL, "%s", "{}");
     CASE(C, NULL, "%s", "null");
     CASE(C, NULL, "%s", "\"format\"");
-    CASE(C, NULL, "%s", "{\"format\":1,\"generation\":9,\"lang\":\"english\"}");
+    CASE(C, NULL, "%s",
+         "{\"format\":2,\"schema\":{\"fields\":{\"author\":\"text+keyword\",\"date\":\"date\",\"source\":\"text+"
+         "keyword\",\"tags\":\"text+keyword\"}},\"generation\":9,\"lang\":\"english\"}");
     CASE(C, NULL, "%s", HEAD "\"x\"}");
     CASE(C, NULL, "%s", HEAD "{}}");
-    CASE(CODE(TRAWL_EVERSION), NULL, "%s", "{\"format\":2,\"generation\":9,\"lang\":\"english\",\"segments\":[]}");
+    CASE(CODE(TRAWL_EVERSION), NULL, "%s",
+         "{\"format\":3,\"schema\":{\"fields\":{\"author\":\"text+keyword\",\"date\":\"date\",\"source\":\"text+"
+         "keyword\",\"tags\":\"text+keyword\"}},\"generation\":9,\"lang\":\"english\",\"segments\":[]}");
+    /* Format 1 (before typed fields) is refused, naming the remedy. */
+    CASE(CODE(TRAWL_EVERSION), "rebuild", "%s", "{\"format\":1,\"generation\":9,\"lang\":\"english\",\"segments\":[]}");
+    /* The schema: required, an object, valid. */
+    CASE(C, NULL, "%s", "{\"format\":2,\"generation\":9,\"lang\":\"english\",\"segments\":[]}");
+    CASE(C, NULL, "%s", "{\"format\":2,\"generation\":9,\"lang\":\"english\",\"schema\":\"x\",\"segments\":[]}");
+    CASE(C, "schema", "%s",
+         "{\"format\":2,\"generation\":9,\"lang\":\"english\",\"schema\":{\"fields\":{\"a\":\"bogus\"}},"
+         "\"segments\":[]}");
     CASE(C, NULL, "%s", "{\"format\":\"1\",\"generation\":9,\"lang\":\"english\",\"segments\":[]}");
-    CASE(C, NULL, "%s", "{\"format\":1,\"generation\":0,\"lang\":\"english\",\"segments\":[]}");
-    CASE(C, NULL, "%s", "{\"format\":1,\"generation\":-5,\"lang\":\"english\",\"segments\":[]}");
-    CASE(C, NULL, "%s", "{\"format\":1,\"generation\":9,\"lang\":7,\"segments\":[]}");
-    CASE(C, NULL, "{\"format\":1,\"generation\":9,\"lang\":\"%0100d\",\"segments\":[]}", 0);
+    CASE(C, NULL, "%s",
+         "{\"format\":2,\"schema\":{\"fields\":{\"author\":\"text+keyword\",\"date\":\"date\",\"source\":\"text+"
+         "keyword\",\"tags\":\"text+keyword\"}},\"generation\":0,\"lang\":\"english\",\"segments\":[]}");
+    CASE(C, NULL, "%s",
+         "{\"format\":2,\"schema\":{\"fields\":{\"author\":\"text+keyword\",\"date\":\"date\",\"source\":\"text+"
+         "keyword\",\"tags\":\"text+keyword\"}},\"generation\":-5,\"lang\":\"english\",\"segments\":[]}");
+    CASE(C, NULL, "%s",
+         "{\"format\":2,\"schema\":{\"fields\":{\"author\":\"text+keyword\",\"date\":\"date\",\"source\":\"text+"
+         "keyword\",\"tags\":\"text+keyword\"}},\"generation\":9,\"lang\":7,\"segments\":[]}");
+    CASE(C, NULL,
+         "{\"format\":2,\"schema\":{\"fields\":{\"author\":\"text+keyword\",\"date\":\"date\",\"source\":\"text+"
+         "keyword\",\"tags\":\"text+keyword\"}},\"generation\":9,\"lang\":\"%0100d\",\"segments\":[]}",
+         0);
     CASE(C, NULL, "%s", HEAD "[1]}");
     CASE(C, NULL, "%s", HEAD "[{\"name\":5,\"docs\":1}]}");
     CASE(C, NULL, HEAD "[{\"name\":\"%s\"}]}", name0);
@@ -526,7 +549,10 @@ static void manifest_damage(const char *dir, rng *r) {
     CASE(C, "MANIFEST", HEAD "[{\"name\":\"%s\",\"docs\":%lld,\"deletes\":\"MANIFEST\"}]}", name0, docs0);
     CASE(C, "missing.del", HEAD "[{\"name\":\"%s\",\"docs\":%lld,\"deletes\":\"missing.del\"}]}", name0, docs0);
     CASE(C, name0,
-         "{\"format\":1,\"generation\":9,\"lang\":\"french\",\"segments\":[{\"name\":\"%s\",\"docs\":%lld,\"deletes\":"
+         "{\"format\":2,\"schema\":{\"fields\":{\"author\":\"text+keyword\",\"date\":\"date\",\"source\":\"text+"
+         "keyword\",\"tags\":\"text+keyword\"}},\"generation\":9,\"lang\":\"french\",\"segments\":[{\"name\":\"%s\","
+         "\"docs\":%"
+         "lld,\"deletes\":"
          "null}]}",
          name0, docs0);
     /* Parsed strictly: a missing, renamed or unknown key is corruption (a
@@ -535,8 +561,12 @@ static void manifest_damage(const char *dir, rng *r) {
     CASE(C, NULL, HEAD "[{\"name\":\"%s\",\"docs\":%lld,\"deleted\":null}]}", name0, docs0);
     CASE(C, NULL, HEAD "[{\"name\":\"%s\",\"docs\":%lld,\"deletes\":null,\"x\":1}]}", name0, docs0);
     CASE(C, NULL, HEAD "[{\"name\":\"%s\",\"docs\":%lld,\"deletes\":null,\"deletes\":null}]}", name0, docs0);
-    CASE(C, NULL, "{\"format\":1,\"generation\":9,\"lang\":\"english\",\"extra\":0,\"segments\":[]}");
-    CASE(C, NULL, "{\"format\":1,\"generation\":9,\"language\":\"english\",\"segments\":[]}");
+    CASE(C, NULL,
+         "{\"format\":2,\"schema\":{\"fields\":{\"author\":\"text+keyword\",\"date\":\"date\",\"source\":\"text+"
+         "keyword\",\"tags\":\"text+keyword\"}},\"generation\":9,\"lang\":\"english\",\"extra\":0,\"segments\":[]}");
+    CASE(C, NULL,
+         "{\"format\":2,\"schema\":{\"fields\":{\"author\":\"text+keyword\",\"date\":\"date\",\"source\":\"text+"
+         "keyword\",\"tags\":\"text+keyword\"}},\"generation\":9,\"language\":\"english\",\"segments\":[]}");
     CASE(C, NULL, "%s", "[1]");
     for (size_t i = 0; i < nc; i++) {
         write_manifest(path, cases[i].line, strlen(cases[i].line));
@@ -589,7 +619,9 @@ static void manifest_damage(const char *dir, rng *r) {
     free(line);
     json_decref(twice);
     /* Unknown language without segments: opening may succeed; searching must fail cleanly. */
-    static const char klingon[] = "{\"format\":1,\"generation\":9,\"lang\":\"klingon\",\"segments\":[]}";
+    static const char klingon[] =
+        "{\"format\":2,\"schema\":{\"fields\":{\"author\":\"text+keyword\",\"date\":\"date\",\"source\":\"text+"
+        "keyword\",\"tags\":\"text+keyword\"}},\"generation\":9,\"lang\":\"klingon\",\"segments\":[]}";
     write_manifest(path, klingon, strlen(klingon));
     {
         trawl_index *idx = NULL;

@@ -136,8 +136,9 @@ static void build_base(void) {
             bl += (size_t)snprintf(body + bl, sizeof body - bl, "%s ", words[(x >> 16) % 15]);
         }
         snprintf(doc, sizeof doc,
-                 "{\"id\":\"d%u\",\"title\":\"%s\",\"body\":\"the %s\",\"tags\":[\"t%u\",\"x\"],\"n\":%u}", d, title,
-                 body, d % 5, d);
+                 "{\"id\":\"d%u\",\"title\":\"%s\",\"body\":\"the %s\",\"tags\":[\"t%u\",\"x\"],\"n\":%u,"
+                 "\"source\":\"S%u\",\"date\":%u}", /* keyword and date fields: KEYWORDS and COLUMNS sections */
+                 d, title, body, d % 5, d, d % 3, 1700000000u + d * 3600u * (d % 7 ? 1u : 40u));
         if (trawl_writer_add_json(w, doc, strlen(doc)) != TRAWL_OK) die("add_json", trawl_writer_errmsg(w));
     }
     if (trawl_writer_commit(w) != TRAWL_OK) die("commit", trawl_writer_errmsg(w));
@@ -277,6 +278,46 @@ static void edit(bytes *b, unsigned op, size_t off, unsigned arg, const uint8_t 
 
 static const char *const queries[] = {"the",         "alpha beta",           "\"quick brown\"", "ru*",
                                       "title:alpha", "alpha -beta OR gamma", "tags:t3",         "NOT fox"};
+
+/* Reads every typed value of every segment through the typed.h accessors
+ * (which must stay inside the file whatever opened): values, counts, value
+ * bitmaps (a corrupt one is reported, not crashed on), ordinals, column keys,
+ * presence, and key ranges. Returns the number of failed bitmap reads. */
+static int probe_typed(const trawl_index *idx) {
+    int failed = 0;
+    uint64_t sink = 0;
+    for (uint32_t si = 0; si < idx->view.nsegs; si++) {
+        const tw_segment *s = idx->view.segs[si].seg;
+        for (uint32_t i = 0; i < s->nkw; i++) {
+            const tw_kwfield *f = &s->kw[i];
+            for (uint32_t o = 0; o < f->nvalues; o++) {
+                size_t len;
+                const char *v = tw_kw_value(f, o, &len);
+                uint32_t found;
+                sink += tw_kw_count(f, o) + (uint64_t)tw_kw_find(f, v, len, &found);
+                tw_rview bm;
+                char err[256];
+                if (tw_kw_bitmap(f, o, &bm, err, sizeof err) != 0) {
+                    failed++;
+                    continue;
+                }
+                sink += bm.card;
+                tw_rview_free(&bm);
+            }
+            for (uint32_t d = 0; d < f->ndocs; d++)
+                for (uint32_t k = 0, n = tw_kw_doc_nvalues(f, d); k < n; k++) sink += tw_kw_doc_ord(f, d, k);
+        }
+        for (uint32_t i = 0; i < s->ncols; i++) {
+            const tw_colfield *c = &s->cols[i];
+            uint64_t lo, hi;
+            tw_num a = {0, 1700000000, 0}, b = {1, 0, 1.8e9};
+            sink += (uint64_t)tw_col_range(c, &a, 1, &b, 0, &lo, &hi);
+            for (uint32_t d = 0; d < c->ndocs; d++)
+                if (tw_col_has(c, d)) sink += tw_col_key(c, d);
+        }
+    }
+    return failed + (sink == 42);
+}
 
 /* Searches (the queries whose bit is set in qmask), gets and stats on an open
  * index. Returns the number of calls
@@ -430,6 +471,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     pool_swap(idx, 1);
     char first[1024] = "";
     int failed = probe(idx, qmask, first, sizeof first);
+    failed += probe_typed(idx);
     char *report = NULL;
     rc = failed || full_check ? tw_index_check_open(idx, &report) : TRAWL_OK;
     pool_swap(idx, 0);
