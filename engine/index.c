@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datetime.h"
 #include "engine.h"
 #include "kernels.h"
 #include "mergepolicy.h"
@@ -249,6 +250,103 @@ trawl_rc trawl_index_get(const trawl_index *idx, const char *id, char **json) {
     return TRAWL_ENOTFOUND;
 }
 
+/* Adds "schema" (the index's field types) and "typed_fields" (per keyword,
+ * date and number field: its type, live documents with a value, and distinct
+ * live values for keywords, smallest and largest value for dates and
+ * numbers, over live documents) to root. Allocation failures leave parts out. */
+static void add_typed_stats(json_t *root, const tw_view *v) {
+    const tw_schema *sc = v->segs[0].seg->schema;
+    char *st = tw_schema_print(sc, NULL);
+    json_t *sj = st ? json_loads(st, 0, NULL) : NULL;
+    free(st);
+    if (sj) json_object_set_new(root, "schema", sj);
+    json_t *typed = json_object();
+    if (!typed) return;
+    for (uint32_t i = 0; i < v->nsegs; i++) {
+        const tw_segment *s = v->segs[i].seg;
+        const roaring_bitmap_t *del = v->segs[i].deleted;
+        for (uint32_t k = 0; k < s->nkw; k++) {
+            const tw_kwfield *f = &s->kw[k];
+            json_t *e = json_object_get(typed, f->name), *vals;
+            if (!e) {
+                e = json_pack("{s:s,s:I,s:{}}", "type", tw_types_name(tw_schema_types(sc, f->name, strlen(f->name))),
+                              "documents", (json_int_t)0, "values");
+                if (!e || json_object_set_new(typed, f->name, e)) continue;
+            }
+            vals = json_object_get(e, "values");
+            uint32_t *live = calloc((size_t)f->nvalues + 1, sizeof *live);
+            if (!live) continue;
+            uint64_t with = 0;
+            for (uint32_t d = 0; d < f->ndocs; d++) {
+                uint32_t n = tw_kw_doc_nvalues(f, d);
+                if (!n || (del && roaring_bitmap_contains(del, d))) continue;
+                with++;
+                for (uint32_t q = 0; q < n; q++) live[tw_kw_doc_ord(f, d, q)]++;
+            }
+            for (uint32_t o = 0; o < f->nvalues; o++) {
+                size_t len;
+                const char *val = tw_kw_value(f, o, &len);
+                if (live[o]) json_object_setn_new(vals, val, len, json_true());
+            }
+            free(live);
+            json_object_set_new(e, "documents",
+                                json_integer(json_integer_value(json_object_get(e, "documents")) + (json_int_t)with));
+        }
+        for (uint32_t k = 0; k < s->ncols; k++) {
+            const tw_colfield *c = &s->cols[k];
+            json_t *e = json_object_get(typed, c->name);
+            if (!e) {
+                e = json_pack("{s:s,s:I}", "type", tw_types_name(c->type), "documents", (json_int_t)0);
+                if (!e || json_object_set_new(typed, c->name, e)) continue;
+            }
+            uint64_t with = 0;
+            for (uint32_t d = 0; d < c->ndocs; d++) {
+                if (!tw_col_has(c, d) || (del && roaring_bitmap_contains(del, d))) continue;
+                with++;
+                tw_num x;
+                uint64_t key = tw_col_key(c, d);
+                tw_col_num(c, key, &x);
+                json_t *mn = json_object_get(e, "min_key"), *mx = json_object_get(e, "max_key");
+                /* Across segments values are compared as numbers (a column may be int or double). */
+                if (!mn ||
+                    (json_is_integer(mn) && !x.is_double ? x.i < json_integer_value(mn)
+                                                         : (x.is_double ? x.d : (double)x.i) < json_number_value(mn)))
+                    json_object_set_new(e, "min_key", x.is_double ? json_real(x.d) : json_integer((json_int_t)x.i));
+                if (!mx ||
+                    (json_is_integer(mx) && !x.is_double ? x.i > json_integer_value(mx)
+                                                         : (x.is_double ? x.d : (double)x.i) > json_number_value(mx)))
+                    json_object_set_new(e, "max_key", x.is_double ? json_real(x.d) : json_integer((json_int_t)x.i));
+            }
+            json_object_set_new(e, "documents",
+                                json_integer(json_integer_value(json_object_get(e, "documents")) + (json_int_t)with));
+        }
+    }
+    /* Keyword value sets become counts; column extremes become values. */
+    const char *name;
+    json_t *e;
+    json_object_foreach(typed, name, e) {
+        json_t *vals = json_object_get(e, "values");
+        if (vals) {
+            json_object_set_new(e, "distinct_values", json_integer((json_int_t)json_object_size(vals)));
+            json_object_del(e, "values");
+        }
+        json_t *mn = json_object_get(e, "min_key"), *mx = json_object_get(e, "max_key");
+        if (mn && mx && strcmp(json_string_value(json_object_get(e, "type")), "date") == 0) {
+            char a[TW_DATE_TEXT_MAX], b[TW_DATE_TEXT_MAX];
+            tw_date_format(json_integer_value(mn), TW_DP_SECOND, a, sizeof a);
+            tw_date_format(json_integer_value(mx), TW_DP_SECOND, b, sizeof b);
+            json_object_set_new(e, "min", json_string(a));
+            json_object_set_new(e, "max", json_string(b));
+        } else if (mn && mx) {
+            json_object_set(e, "min", mn);
+            json_object_set(e, "max", mx);
+        }
+        json_object_del(e, "min_key");
+        json_object_del(e, "max_key");
+    }
+    json_object_set_new(root, "typed_fields", typed);
+}
+
 trawl_rc trawl_index_stats(const trawl_index *idx, char **out) {
     if (!idx || !out) return TRAWL_EINVAL;
     *out = NULL;
@@ -295,9 +393,14 @@ trawl_rc trawl_index_stats(const trawl_index *idx, char **out) {
         json_object_set_new(e, "tokens", json_integer((json_int_t)v->field_tokens[f]));
         json_object_set_new(e, "avg_length",
                             json_real(v->field_docs[f] ? (double)v->field_tokens[f] / (double)v->field_docs[f] : 0));
+        if (v->nsegs)
+            json_object_set_new(e, "types",
+                                json_string(tw_types_name(tw_schema_types(v->segs[0].seg->schema, v->field_names[f],
+                                                                          strlen(v->field_names[f])))));
         json_array_append_new(fields, e);
     }
     json_object_set_new(root, "fields", fields);
+    if (v->nsegs) add_typed_stats(root, v);
     /* Per segment, in doc order: file, documents, deleted, bytes; and what
      * the default merge policy (tiers of ten, 30% deleted) would do now. */
     json_t *segl = json_array();

@@ -222,6 +222,16 @@ trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const trawl_ope
     }
     w->lockfd = -1;
     w->ram_budget = tw_open_ram_bytes(options);
+    if (options && options->schema) { /* a bad schema leaves no directory behind */
+        tw_schema *sc = NULL;
+        char serr[512];
+        rc = tw_schema_parse(options->schema, strlen(options->schema), &sc, serr, sizeof serr);
+        tw_schema_free(sc);
+        if (rc) {
+            tw_err(err, sizeof err, rc, "schema: %s", serr);
+            goto fail;
+        }
+    }
     for (unsigned k = 0; k < FIELD_CACHE; k++) w->fcache[k] = -1;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         rc = tw_err(err, sizeof err, TRAWL_EIO, "%s: cannot create directory: %s", dir, strerror(errno));

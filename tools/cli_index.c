@@ -8,23 +8,25 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ingest.h"
 #include "progress.h"
 
-enum { OPT_LANG = 1, OPT_STRICT, OPT_OUTPUT, OPT_QUIET };
+enum { OPT_LANG = 1, OPT_STRICT, OPT_OUTPUT, OPT_QUIET, OPT_SCHEMA };
 
 static const cli_opt index_opts[] = {
-    {OPT_LANG, 0, "lang", 1},
-    {OPT_STRICT, 0, "strict", 0},
-    {OPT_OUTPUT, 'o', "output", 1},
-    {OPT_QUIET, 'q', "quiet", 0},
+    {OPT_LANG, 0, "lang", 1},     {OPT_STRICT, 0, "strict", 0}, {OPT_OUTPUT, 'o', "output", 1},
+    {OPT_QUIET, 'q', "quiet", 0}, {OPT_SCHEMA, 0, "schema", 1},
 };
 
 typedef struct index_args {
     const char *lang;   /* NULL: the index's own (english for a new one) */
     const char *output; /* the index directory */
+    const char *schema; /* schema file, or NULL */
     int strict;
     int quiet;
 } index_args;
@@ -39,8 +41,57 @@ static int on_option(void *ctx, const cli_command *cmd, int key, const char *val
             a->output = value;
             return CLI_CONTINUE;
         case OPT_QUIET: a->quiet = 1; return CLI_CONTINUE;
+        case OPT_SCHEMA:
+            if (!*value) return cli_usage_error(cmd, "the schema file (--schema) must not be empty");
+            a->schema = value;
+            return CLI_CONTINUE;
     }
     return cli_usage_error(cmd, "internal: unhandled option");
+}
+
+/* Reads the schema file path into a malloc'd NUL-terminated text, or NULL
+ * with a message printed. */
+static char *read_schema(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_error("%s: cannot read the schema file: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (len + 1 < cap) break;
+        if (cap > ((size_t)16 << 20)) {
+            free(buf);
+            fclose(f);
+            cli_error("%s: the schema file is larger than 16 MiB", path);
+            return NULL;
+        }
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        cli_error("%s: cannot read the schema file", path);
+        return NULL;
+    }
+    buf[len] = 0;
+    if (strlen(buf) != len) {
+        free(buf);
+        cli_error("%s: the schema file holds a NUL byte", path);
+        return NULL;
+    }
+    return buf;
 }
 
 /* Prints the end-of-run line. */
@@ -63,6 +114,15 @@ static int run_index(const cli_command *cmd, int argc, char **argv) {
     char *errmsg = NULL;
     trawl_open_options *o;
     if ((st = cli_open_options(&o)) != CLI_CONTINUE) return st;
+    if (a.schema) {
+        char *text = read_schema(a.schema);
+        trawl_rc src = text ? trawl_open_options_set_schema(o, text) : TRAWL_EIO;
+        free(text);
+        if (src != TRAWL_OK) {
+            trawl_open_options_free(o);
+            return src == TRAWL_EIO ? CLI_EXIT_ERROR : cli_lib_error(a.schema, src, NULL);
+        }
+    }
     trawl_rc rc = trawl_writer_open_v2(a.output, a.lang, o, &w, &errmsg);
     trawl_open_options_free(o);
     if (rc != TRAWL_OK) return cli_lib_error(a.output, rc, errmsg);
@@ -96,7 +156,7 @@ static int run_index(const cli_command *cmd, int argc, char **argv) {
 const cli_command cli_cmd_index = {
     "index",
     "add JSON Lines, text files or directories to an index",
-    "usage: trawl index [--lang L] [--strict] [-q] -o INDEX INPUT...\n"
+    "usage: trawl index [--lang L] [--schema FILE] [--strict] [-q] -o INDEX INPUT...\n"
     "\n"
     "Adds documents to the index directory INDEX (created if needed) and commits\n"
     "them at the end, all at once. Each INPUT is:\n"
@@ -106,15 +166,21 @@ const cli_command cli_cmd_index = {
     "                 Markdown heading or else first non-empty line, body = the rest\n"
     "  FILE.txt/.md   one such text document, id = the file's name\n"
     "  any other file JSON Lines: one object a line with a non-empty string \"id\";\n"
-    "                 every other string (or array of strings) field is indexed\n"
+    "                 every other field is indexed by its type in the schema\n"
     "\n"
-    "A malformed line is reported as FILE:LINE: reason and skipped; blank lines\n"
-    "are ignored. A document whose id is already indexed replaces it.\n"
+    "A malformed line (or a value that does not fit its field's type) is reported\n"
+    "as FILE:LINE: reason and skipped; blank lines are ignored. A document whose\n"
+    "id is already indexed replaces it.\n"
     "\n"
     "Options:\n"
     "  -o, --output INDEX  the index directory (required)\n"
     "      --lang L        analysis language of a new index (default english;\n"
     "                      'none' disables stemming); must match an existing index\n"
+    "      --schema FILE   field types of a new index (JSON: {\"fields\": {\"NAME\":\n"
+    "                      \"text|keyword|text+keyword|date|number|none\"}, \"default\":\n"
+    "                      \"text\"}); default: title, body text; date date; tags,\n"
+    "                      source, author text+keyword; others text. An existing\n"
+    "                      index keeps its schema (a different one is an error)\n"
     "      --strict        fail at the first malformed document or unreadable\n"
     "                      input (also inside a directory), committing nothing\n"
     "  -q, --quiet         no progress line and no summary\n"
