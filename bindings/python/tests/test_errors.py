@@ -160,7 +160,7 @@ class ErrorTest(unittest.TestCase):
         man = os.path.join(self.idx, "MANIFEST")
         line = read(man).split(b"\n")[0]
         m = json.loads(line)
-        self.assertEqual(m["format"], 1)
+        self.assertEqual(m["format"], 2)
         m["format"] = 99
         line = json.dumps(m, separators=(",", ":")).encode()
         write(man, line + b"\nxxh3 %016x\n" % xxh.XXH3_64bits(line, len(line)))
