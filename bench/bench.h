@@ -173,6 +173,9 @@ typedef struct bench_doc {
 int bench_parse_date(const char *s, int64_t *out);
 /* Formats epoch seconds t as "YYYY-MM" (UTC) into buf (at least 8 bytes). */
 void bench_month(int64_t t, char *buf);
+/* Formats epoch seconds t (years 0..9999) as "YYYY-MM-DDThh:mm:ssZ" into buf
+ * (at least 32 bytes). */
+void bench_iso(int64_t t, char *buf);
 
 /* Calls fn for every line of the JSON Lines file at path, in order. Stops at the
  * first non-zero return of fn (returned, with fn's message left in err). Returns

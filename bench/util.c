@@ -229,15 +229,25 @@ int bench_parse_date(const char *s, int64_t *out) {
     return 0;
 }
 
-void bench_month(int64_t t, char *buf) {
-    int64_t z = (t >= 0 ? t : t - 86399) / 86400 + 719468;
+/* The civil date and time of day of epoch seconds t (UTC). */
+static void civil(int64_t t, int64_t *y, int *m, int *d, int64_t *sec) {
+    int64_t days = (t >= 0 ? t : t - 86399) / 86400;
+    *sec = t - days * 86400;
+    int64_t z = days + 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     int64_t doe = z - era * 146097;
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     int64_t mp = (5 * doy + 2) / 153;
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    int64_t y = yoe + era * 400 + (m <= 2);
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+void bench_month(int64_t t, char *buf) {
+    int64_t y, sec;
+    int m, d;
+    civil(t, &y, &m, &d, &sec);
     unsigned yy = (unsigned)((y % 10000 + 10000) % 10000), mm = (unsigned)m;
     buf[0] = (char)('0' + yy / 1000);
     buf[1] = (char)('0' + yy / 100 % 10);
@@ -247,6 +257,14 @@ void bench_month(int64_t t, char *buf) {
     buf[5] = (char)('0' + mm / 10);
     buf[6] = (char)('0' + mm % 10);
     buf[7] = '\0';
+}
+
+void bench_iso(int64_t t, char *buf) {
+    int64_t y, sec;
+    int m, d;
+    civil(t, &y, &m, &d, &sec);
+    snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)(y % 10000), m % 100, d % 100, (int)(sec / 3600) % 100,
+             (int)(sec / 60 % 60), (int)(sec % 60));
 }
 
 /* Fills d's dated fields from the JSON object o (see bench_doc); the tag
