@@ -122,17 +122,14 @@ static int tr_open(const char *dir, void **h, char *err, size_t errlen) {
     return 0;
 }
 
-static int tr_run(void *h, bench_class cls, const bench_query *q, size_t k, bench_result *res, char *err,
-                  size_t errlen) {
-    trawl_handle *t = h;
+/* Writes q's words into t->qbuf: joined by spaces, or as one phrase for
+ * BENCH_PHRASE. Returns 0 or -1 (out of memory). */
+static int build_query(trawl_handle *t, bench_class cls, const bench_query *q) {
     size_t need = 3;
     for (size_t i = 0; i < q->nwords; i++) need += strlen(q->words[i]) + 1;
     if (need > t->qcap) {
         char *nb = realloc(t->qbuf, need);
-        if (!nb) {
-            bench_seterr(err, errlen, "out of memory");
-            return -1;
-        }
+        if (!nb) return -1;
         t->qbuf = nb;
         t->qcap = need;
     }
@@ -146,6 +143,16 @@ static int tr_run(void *h, bench_class cls, const bench_query *q, size_t k, benc
     }
     if (cls == BENCH_PHRASE) *p++ = '"';
     *p = '\0';
+    return 0;
+}
+
+static int tr_run(void *h, bench_class cls, const bench_query *q, size_t k, bench_result *res, char *err,
+                  size_t errlen) {
+    trawl_handle *t = h;
+    if (build_query(t, cls, q) != 0) {
+        bench_seterr(err, errlen, "out of memory");
+        return -1;
+    }
 
     trawl_options *o = cls == BENCH_OR ? t->any : cls == BENCH_COUNT ? t->count : t->ranked;
     if (cls != BENCH_COUNT) trawl_options_set_limit(o, k);
@@ -230,9 +237,180 @@ const bench_engine *bench_engine_trawl(void) {
     return &trawl_engine;
 }
 
-/* The analytics workloads (trawl-bench analytics) need trawl's filters, sort,
- * facets and histograms in the public API; until they are there, trawl has no
- * analytics adapter (the table leaves its column out). */
+/* ---- analytics (trawl-bench analytics) ----------------------------------
+ *
+ * Index: as above; a new index gets trawl's default trend schema (title, body
+ * text; date a date; tags, source, author text+keyword), so the dated fields
+ * are typed without any set-up. Queries (the words joined by spaces, AND):
+ *   histogram  trawl_options_set_histogram(o, "date", "month", NULL), limit 0
+ *   facets     trawl_options_add_facet(o, "tags", N), limit 0
+ *   and        as the `and` class
+ *   and+filter trawl_options_set_filter(o, "date:[FROM TO TO]") with the two
+ *              instants as YYYY-MM-DDThh:mm:ssZ (inclusive: a second's span)
+ *   sort       trawl_options_set_sort(o, "date:desc"), limit K
+ * Totals are exact. The histogram's buckets without a match are skipped in
+ * the answer (the peers report only months with matches); its per-bucket
+ * count of all documents is computed but not compared. */
+
+typedef struct tr_an {
+    trawl_handle t; /* idx, qbuf, and `ranked` for the and class */
+    trawl_options *hist, *facet, *filtered, *sorted;
+    int64_t lo, hi; /* the filter set in filtered */
+    size_t facet_n;
+} tr_an;
+
+static void an_close(void *h) {
+    tr_an *a = h;
+    if (!a) return;
+    trawl_options_free(a->hist);
+    trawl_options_free(a->facet);
+    trawl_options_free(a->filtered);
+    trawl_options_free(a->sorted);
+    trawl_options_free(a->t.ranked);
+    trawl_options_free(a->t.any);
+    trawl_options_free(a->t.count);
+    trawl_index_close(a->t.idx);
+    free(a->t.qbuf);
+    free(a);
+}
+
+static int an_open(const char *dir, void **h, char *err, size_t errlen) {
+    *h = NULL;
+    tr_an *a = calloc(1, sizeof *a);
+    if (!a) {
+        bench_seterr(err, errlen, "out of memory");
+        return -1;
+    }
+    char *msg = NULL;
+    trawl_rc rc = trawl_index_open(dir, &a->t.idx, &msg);
+    if (rc != TRAWL_OK) {
+        bench_seterr(err, errlen, "trawl_index_open %s: %s", dir, msg ? msg : trawl_strerror(rc));
+        trawl_free(msg);
+        an_close(a);
+        return -1;
+    }
+    a->t.ranked = trawl_options_new();
+    a->hist = trawl_options_new();
+    a->facet = trawl_options_new();
+    a->filtered = trawl_options_new();
+    a->sorted = trawl_options_new();
+    if (!a->t.ranked || !a->hist || !a->facet || !a->filtered || !a->sorted ||
+        trawl_options_set_histogram(a->hist, "date", "month", NULL) != TRAWL_OK ||
+        trawl_options_set_sort(a->sorted, "date:desc") != TRAWL_OK) {
+        bench_seterr(err, errlen, "out of memory");
+        an_close(a);
+        return -1;
+    }
+    trawl_options *all[5] = {a->t.ranked, a->hist, a->facet, a->filtered, a->sorted};
+    for (int i = 0; i < 5; i++) trawl_options_set_snippets(all[i], 0);
+    trawl_options_set_limit(a->hist, 0);
+    trawl_options_set_limit(a->facet, 0);
+    a->lo = a->hi = INT64_MIN;
+    *h = a;
+    return 0;
+}
+
+/* Appends "KEY COUNT" to res. Returns 0 or -1 (OOM, message in err). */
+static int add_pair(bench_result *res, const char *key, uint64_t count, char *err, size_t errlen) {
+    char item[512];
+    int n = snprintf(item, sizeof item, "%s %llu", key, (unsigned long long)count);
+    if (n < 0 || (size_t)n >= sizeof item || bench_result_add(res, item, (size_t)n) != 0) {
+        bench_seterr(err, errlen, "out of memory or value too long");
+        return -1;
+    }
+    return 0;
+}
+
+static int an_run(void *h, bench_an_kind kind, const bench_query *q, const bench_an_params *p, bench_result *res,
+                  char *err, size_t errlen) {
+    tr_an *a = h;
+    if (build_query(&a->t, BENCH_AND, q) != 0) {
+        bench_seterr(err, errlen, "out of memory");
+        return -1;
+    }
+    trawl_options *o = NULL;
+    switch (kind) {
+        case BENCH_AN_HIST: o = a->hist; break;
+        case BENCH_AN_FACET:
+            if (a->facet_n != p->facet_n) {
+                trawl_options_clear_facets(a->facet);
+                if (trawl_options_add_facet(a->facet, "tags", p->facet_n) != TRAWL_OK) {
+                    bench_seterr(err, errlen, "trawl_options_add_facet tags %zu failed", p->facet_n);
+                    return -1;
+                }
+                a->facet_n = p->facet_n;
+            }
+            o = a->facet;
+            break;
+        case BENCH_AN_AND: o = a->t.ranked; break;
+        case BENCH_AN_FILTER:
+            if (a->lo != p->lo || a->hi != p->hi) {
+                char from[32], to[32], expr[96];
+                bench_iso(p->lo, from);
+                bench_iso(p->hi, to);
+                snprintf(expr, sizeof expr, "date:[%s TO %s]", from, to);
+                if (trawl_options_set_filter(a->filtered, expr) != TRAWL_OK) {
+                    bench_seterr(err, errlen, "trawl_options_set_filter %s failed", expr);
+                    return -1;
+                }
+                a->lo = p->lo;
+                a->hi = p->hi;
+            }
+            o = a->filtered;
+            break;
+        case BENCH_AN_SORT: o = a->sorted; break;
+        default: bench_seterr(err, errlen, "trawl: unknown workload"); return -1;
+    }
+    if (kind == BENCH_AN_AND || kind == BENCH_AN_FILTER || kind == BENCH_AN_SORT) trawl_options_set_limit(o, p->k);
+    trawl_results *r = NULL;
+    trawl_rc rc = trawl_search(a->t.idx, a->t.qbuf, o, &r);
+    if (rc != TRAWL_OK) {
+        bench_seterr(err, errlen, "trawl_search %s: %s", a->t.qbuf, r ? trawl_results_errmsg(r) : trawl_strerror(rc));
+        trawl_results_free(r);
+        return -1;
+    }
+    res->total = trawl_results_total(r);
+    int ret = 0;
+    if (kind == BENCH_AN_HIST) {
+        size_t n = trawl_results_histogram_count(r);
+        for (size_t i = 0; i < n && ret == 0; i++) {
+            uint64_t m = trawl_results_histogram_matches(r, i);
+            if (m) ret = add_pair(res, trawl_results_histogram_label(r, i), m, err, errlen);
+        }
+    } else if (kind == BENCH_AN_FACET) {
+        size_t n = trawl_results_facet_values(r, 0);
+        for (size_t i = 0; i < n && ret == 0; i++)
+            ret = add_pair(res, trawl_results_facet_value(r, 0, i), trawl_results_facet_value_count(r, 0, i), err,
+                           errlen);
+    } else {
+        size_t n = trawl_results_count(r);
+        for (size_t i = 0; i < n && ret == 0; i++) {
+            char item[32];
+            const char *id = trawl_results_id(r, i);
+            if (kind == BENCH_AN_SORT) {
+                /* The date value as epoch seconds, as the peers report it. */
+                const char *v = trawl_results_sort_value(r, i);
+                int64_t t = 0;
+                if (!v || bench_parse_date(v, &t) != 0) {
+                    bench_seterr(err, errlen, "trawl: hit %zu has no date sort value", i);
+                    ret = -1;
+                    break;
+                }
+                snprintf(item, sizeof item, "%lld", (long long)t);
+                id = item;
+            }
+            if (bench_result_add(res, id ? id : "", id ? strlen(id) : 0) != 0) {
+                bench_seterr(err, errlen, "out of memory");
+                ret = -1;
+            }
+        }
+    }
+    trawl_results_free(r);
+    return ret;
+}
+
+static const bench_an_engine trawl_an = {"trawl", trawl_version, tr_build, an_open, an_run, an_close};
+
 const bench_an_engine *bench_an_trawl(void) {
-    return NULL;
+    return &trawl_an;
 }

@@ -4,7 +4,7 @@
 # shares its titles and bodies with `gen`; its fields follow the documented law
 # (checked by an independent Python scan of the JSON); the planted topics of
 # `trawl-bench topics` really peak where the table says; and `analytics` gives
-# the same answers on every engine it runs (it exits 1 when the totals, month
+# the same answers on every engine it runs (trawl, once it writes typed fields) (it exits 1 when the totals, month
 # buckets, facet counts or sorted dates of two engines differ), the month
 # histogram and the facets also checked against the Python brute force.
 set -eu
@@ -80,12 +80,14 @@ mkdir "$T/q1"
 head -n 1 "$T/q/half.txt" > "$T/q1/half.txt"
 head -n 30 "$T/q/and.txt" > "$T/q1/and.txt"
 engines=""
-for e in xapian fts5; do
+for e in trawl xapian fts5; do
   if BENCH_ENGINES=$e BENCH_AN_AND=1 BENCH_AN_ROUNDS=1 DUMP="$T/dump" BENCH_WORKDIR="$T/w1" \
        "$BENCH" analytics "$T/d.jsonl" "$T/q1" > /dev/null 2> "$T/err.$e"; then
     engines="$engines $e"
   elif grep -q "skipped" "$T/err.$e"; then
     echo "note: $e not compiled in"
+  elif [ $e = trawl ] && grep -qE "is text, not keyword|no date field named" "$T/err.$e"; then
+    echo "note: this trawl writes no typed fields yet; trawl left out"
   else
     cat "$T/err.$e"; fail "analytics on $e failed"
   fi
@@ -97,7 +99,8 @@ for e in $engines; do
       diff "$T/expect.$w" "$T/dump.$e.$w" | head -c 2000; fail "$e $w differs from the brute force"; }
   done
 done
-BENCH_AN_AND=60 BENCH_AN_ROUNDS=1 BENCH_WORKDIR="$T/w" "$BENCH" analytics "$T/d.jsonl" "$T/q" > "$T/an.out" 2> "$T/an.err" ||
+list=$(echo $engines | tr ' ' ',')
+BENCH_ENGINES=$list BENCH_AN_AND=60 BENCH_AN_ROUNDS=1 BENCH_WORKDIR="$T/w" "$BENCH" analytics "$T/d.jsonl" "$T/q" > "$T/an.out" 2> "$T/an.err" ||
   { cat "$T/an.err"; fail "analytics: engines disagree or failed"; }
 grep -q '^| answers agree with' "$T/an.out" || fail "no table"
 if grep '^| answers agree with' "$T/an.out" | grep -q NO; then fail "answers differ"; fi

@@ -13,18 +13,23 @@
  * are deleted and some replaced with new values. The test keeps its own copy
  * of every live document: the oracle.
  *
- * ORA_QUERIES random queries (1-3 words, AND or OR) are each compared with the
- * brute force: the exact total, and the exact set of ids when the total is
- * small enough to fetch all hits.
- *
- * The brute force also computes, for every query, what the issue-8 features
- * must answer — a random filter's matching set (keyword equality, date ranges
- * with partial-date spans, year:), the top-N facet values with counts, the
- * month histogram (matching and all documents per bucket) and the order by date
- * — and checks its own consistency (buckets sum to the total, facet counts
- * never exceed it, the sorted order is a permutation of the matches). The
- * comparison of each of these with trawl is enabled as the feature lands in
- * the public API; until then only the oracle's self-checks run for them.
+ * ORA_QUERIES random queries (1-3 words, AND or OR), two in three with a
+ * random filter (tags:="v", source:="v", date:[A TO B], date>=A, date<A,
+ * year:Y with A, B partial dates: a year, month or day standing for its whole
+ * span), given in the query text or, at random, through
+ * trawl_options_set_filter, are each run three times and compared with the
+ * brute force over the live documents:
+ *   - ranked: the exact total, and the exact set of ids when it is small;
+ *   - facets on tags (top 1-12), maybe source (top 1-12) and date (min/max):
+ *     every value and count, in order (count descending, then bytes), and the
+ *     number of matches with a value; and a histogram of date by month or year
+ *     at a random offset from UTC: every bucket from the first to the last
+ *     holding a match, its label, its matches and all live documents in it;
+ *   - sorted by date or source, ascending or descending, one random page: the
+ *     total and the sort value of every hit, position by position (ties are
+ *     the library's to break, by score then index order).
+ * The test's calendar is its own (days counted year by year), not the
+ * library's.
  *
  * Set TRAWL_ORACLE_SEED to rerun with other documents and queries.
  */
@@ -72,8 +77,8 @@ static void ym_of(int64_t t, int *y, int *m) {
 
 /* ---- the documents ------------------------------------------------------ */
 
-static const char *const sources[] = {"The Register", "the register", "Hacker News", "LWN.net",    "Ars Technica",
-                                      "Source/1",     "Source/2",     "Q&A Weekly",  "\"Quoted\"", "Zeitung für Alle"};
+static const char *const sources[] = {"The Register", "the register", "Hacker News", "LWN.net",  "Ars Technica",
+                                      "Source/1",     "Source/2",     "Q&A Weekly",  "'Quoted'", "Zeitung für Alle"};
 #define NSOURCES (sizeof sources / sizeof sources[0])
 static const char *const tags[] = {"ai",   "AI",     "ml",        "rust",     "go",    "Go",      "c++",    "k8s",
                                    "wasm", "web 3",  "cloud",     "security", "db",    "sql",     "nosql",  "linux",
@@ -90,7 +95,6 @@ typedef struct odoc {
     int source; /* -1: none */
     int ntags;
     int tag[ORA_MAX_TAGS];
-    int month; /* months since 2016-01 of the date (UTC), when has_date */
     int author;
     int nwords;
     int word[24]; /* title and body words (vocabulary indices) */
@@ -238,11 +242,6 @@ static void doc_json(ora *o, odoc *d, sbuf *b) {
     sb_printf(b, "],\"author\":\"Author %02d\",\"title\":\"", d->author);
     int nt = d->nwords < 4 ? d->nwords : 1 + d->nwords / 6;
     for (int i = 0; i < nt; i++) sb_printf(b, "%s%s", i ? " " : "", o->vocab[d->word[i]]);
-    if (d->has_date) {
-        int y, m;
-        ym_of(d->date, &y, &m);
-        d->month = (y - 2016) * 12 + (m - 1);
-    }
     sb_printf(b, "\",\"body\":\"");
     for (int i = nt; i < d->nwords; i++) sb_printf(b, "%s%s", i > nt ? " " : "", o->vocab[d->word[i]]);
     sb_printf(b, "\"}");
@@ -451,54 +450,225 @@ static int filter_matches(const ofilter *f, const odoc *d) {
     }
 }
 
-/* The month histogram of a match set: per month index since 2016-01 (0..119)
- * the matching and the live documents with a date. */
-#define NMONTHS 120
-typedef struct ohist {
-    uint64_t match[NMONTHS], all[NMONTHS];
-    int first, last; /* months of the first and last matching bucket; -1 if none */
-} ohist;
-
 /* ---- the checks --------------------------------------------------------- */
 
 typedef struct tally {
     long queries, with_hits, ids_compared, filters, facet_values, buckets, sorted;
 } tally;
 
-/* Date descending, documents without a date last, then id ascending. */
-static int cmp_date_desc(const void *a, const void *b) {
-    const odoc *x = *(const odoc *const *)a, *y = *(const odoc *const *)b;
-    if (x->has_date != y->has_date) return y->has_date - x->has_date;
-    if (x->has_date && x->date != y->date) return x->date < y->date ? 1 : -1;
-    return strcmp(x->id, y->id);
-}
-
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Runs query q (with filter f, if the library has filters) and compares what
- * the library returns with the brute force; runs the oracle's self-checks of
- * the features the library does not have yet. */
-static void check_query(ora *o, const oquery *q, const ofilter *f, tally *t) {
+/* Formats epoch seconds t as YYYY-MM-DDThh:mm:ssZ (the library's text of a
+ * date value), with this file's own calendar. */
+static void fmt_date(int64_t t, char *buf, size_t cap) {
+    int y, m;
+    ym_of(t, &y, &m);
+    int64_t day = t / 86400, sec = t % 86400;
+    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, (int)(day - days_of(y, m, 1)) + 1, (int)(sec / 3600),
+             (int)(sec / 60 % 60), (int)(sec % 60));
+}
+
+/* Runs q (text query, AND or OR) with filter f through the library: f goes
+ * into the query text (ANDed with the words) or, at random, to
+ * trawl_options_set_filter; opt carries the other options. Returns the
+ * results, or NULL after a failed CHECK. */
+static trawl_results *run(ora *o, const oquery *q, const ofilter *f, trawl_options *opt) {
+    char text[256];
+    int via_option = f->kind != F_NONE && below(&o->r, 2);
+    if (f->kind == F_NONE || via_option)
+        snprintf(text, sizeof text, "%s", q->text);
+    else if (q->use_or)
+        snprintf(text, sizeof text, "(%s) AND %s", q->text, f->text);
+    else
+        snprintf(text, sizeof text, "%s %s", q->text, f->text);
+    trawl_options_set_or(opt, q->use_or);
+    trawl_options_set_snippets(opt, 0);
+    CHECK(trawl_options_set_filter(opt, via_option ? f->text : NULL) == TRAWL_OK, "set_filter %s", f->text);
+    trawl_results *r = NULL;
+    trawl_rc rc = trawl_search(o->ix, text, opt, &r);
+    CHECK(rc == TRAWL_OK, "search [%s]%s%s: %s", text, via_option ? " filter " : "", via_option ? f->text : "",
+          r ? trawl_results_errmsg(r) : trawl_strerror(rc));
+    if (rc != TRAWL_OK) {
+        trawl_results_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* A facet value and its count. */
+typedef struct fval {
+    const char *value;
+    uint64_t count;
+} fval;
+
+static int cmp_fval(const void *a, const void *b) {
+    const fval *x = a, *y = b;
+    if (x->count != y->count) return x->count < y->count ? 1 : -1;
+    return strcmp(x->value, y->value);
+}
+
+/* Compares the library's keyword facet f of r with the brute force over the
+ * matches m[0..n): the top `want` values, by count then bytes, and the number
+ * of matching documents with a value. */
+static void check_keyword_facet(const trawl_results *r, size_t f, int is_tags, const odoc *const *m, size_t n,
+                                size_t want, const char *what, tally *t) {
+    fval v[NTAGS > NSOURCES ? NTAGS : NSOURCES];
+    size_t nv = is_tags ? NTAGS : NSOURCES;
+    uint64_t with = 0;
+    for (size_t k = 0; k < nv; k++) v[k] = (fval){is_tags ? tags[k] : sources[k], 0};
+    for (size_t i = 0; i < n; i++) {
+        if (is_tags) {
+            for (int j = 0; j < m[i]->ntags; j++) v[m[i]->tag[j]].count++;
+            with += m[i]->ntags > 0;
+        } else if (m[i]->source >= 0) {
+            v[m[i]->source].count++;
+            with++;
+        }
+    }
+    qsort(v, nv, sizeof *v, cmp_fval);
+    size_t expect = 0;
+    while (expect < nv && expect < want && v[expect].count > 0) expect++;
+    const char *field = is_tags ? "tags" : "source";
+    CHECK(trawl_results_facet_field(r, f) && strcmp(trawl_results_facet_field(r, f), field) == 0, "%s: facet %zu is %s",
+          what, f, trawl_results_facet_field(r, f));
+    CHECK(trawl_results_facet_docs(r, f) == with, "%s: facet %s docs %" PRIu64 ", brute force %" PRIu64, what, field,
+          trawl_results_facet_docs(r, f), with);
+    size_t got = trawl_results_facet_values(r, f);
+    CHECK(got == expect, "%s: facet %s:%zu has %zu values, brute force %zu", what, field, want, got, expect);
+    for (size_t i = 0; i < got && i < expect; i++) {
+        const char *val = trawl_results_facet_value(r, f, i);
+        uint64_t c = trawl_results_facet_value_count(r, f, i);
+        CHECK(val && strcmp(val, v[i].value) == 0 && c == v[i].count,
+              "%s: facet %s value %zu: [%s] %" PRIu64 ", brute force [%s] %" PRIu64, what, field, i,
+              val ? val : "(null)", c, v[i].value, v[i].count);
+    }
+    t->facet_values += (long)got;
+}
+
+/* Compares the library's date facet (min and max of the matches) with the brute force. */
+static void check_date_facet(const trawl_results *r, size_t f, const odoc *const *m, size_t n, const char *what) {
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    uint64_t with = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!m[i]->has_date) continue;
+        with++;
+        if (m[i]->date < lo) lo = m[i]->date;
+        if (m[i]->date > hi) hi = m[i]->date;
+    }
+    CHECK(trawl_results_facet_docs(r, f) == with, "%s: date facet docs %" PRIu64 ", brute force %" PRIu64, what,
+          trawl_results_facet_docs(r, f), with);
+    const char *gmin = trawl_results_facet_min(r, f), *gmax = trawl_results_facet_max(r, f);
+    if (!with) {
+        CHECK(!gmin && !gmax, "%s: date facet of no dated match is %s..%s", what, gmin, gmax);
+        return;
+    }
+    char emin[64], emax[64];
+    fmt_date(lo, emin, sizeof emin);
+    fmt_date(hi, emax, sizeof emax);
+    CHECK(gmin && gmax && strcmp(gmin, emin) == 0 && strcmp(gmax, emax) == 0,
+          "%s: date facet %s..%s, brute force %s..%s", what, gmin ? gmin : "(null)", gmax ? gmax : "(null)", emin,
+          emax);
+}
+
+/* Calendar buckets: a bucket key of instant t read at offset off seconds east
+ * of UTC; year buckets are years, month buckets are year*12 + month-1. */
+static int64_t bucket_of(int64_t t, int off, int by_year) {
+    int y, m;
+    ym_of(t + off, &y, &m);
+    return by_year ? y : (int64_t)y * 12 + (m - 1);
+}
+
+/* Compares the library's histogram (by_year or by month, read at offset off)
+ * with the brute force: buckets from the first to the last holding a match,
+ * each with its label, its matches and all live documents in it. */
+static void check_histogram(ora *o, const trawl_results *r, int by_year, int off, const odoc *const *m, size_t n,
+                            const char *what, tally *t) {
+    int64_t first = INT64_MAX, last = INT64_MIN;
+    for (size_t i = 0; i < n; i++) {
+        if (!m[i]->has_date) continue;
+        int64_t b = bucket_of(m[i]->date, off, by_year);
+        if (b < first) first = b;
+        if (b > last) last = b;
+    }
+    size_t nb = first <= last ? (size_t)(last - first + 1) : 0;
+    size_t got = trawl_results_histogram_count(r);
+    CHECK(got == nb, "%s: %zu buckets, brute force %zu", what, got, nb);
+    if (got != nb || nb == 0) return;
+    uint64_t *match = calloc(nb, sizeof *match), *all = calloc(nb, sizeof *all);
+    if (!match || !all) exit(2);
+    for (size_t i = 0; i < n; i++)
+        if (m[i]->has_date) match[bucket_of(m[i]->date, off, by_year) - first]++;
+    for (size_t i = 0; i < ORA_DOCS; i++) {
+        const odoc *d = &o->d[i];
+        if (!d->live || !d->has_date) continue;
+        int64_t b = bucket_of(d->date, off, by_year);
+        if (b >= first && b <= last) all[b - first]++;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        char label[16];
+        int64_t b = first + (int64_t)i;
+        if (by_year)
+            snprintf(label, sizeof label, "%04d", (int)b);
+        else
+            snprintf(label, sizeof label, "%04d-%02d", (int)(b / 12), (int)(b % 12) + 1);
+        const char *gl = trawl_results_histogram_label(r, i);
+        uint64_t gm = trawl_results_histogram_matches(r, i), gd = trawl_results_histogram_docs(r, i);
+        CHECK(gl && strcmp(gl, label) == 0 && gm == match[i] && gd == all[i],
+              "%s: bucket %zu [%s] %" PRIu64 "/%" PRIu64 ", brute force [%s] %" PRIu64 "/%" PRIu64, what, i,
+              gl ? gl : "(null)", gm, gd, label, match[i], all[i]);
+    }
+    t->buckets += (long)nb;
+    free(match);
+    free(all);
+}
+
+/* Sort keys of the brute force: by date or by source (a keyword: its one
+ * value), ascending or descending; documents without a value last. Ties are
+ * left to the library (score, then index order): only the values are
+ * compared, position by position. */
+static int sort_by_source, sort_desc;
+
+static int cmp_sorted(const void *a, const void *b) {
+    const odoc *x = *(const odoc *const *)a, *y = *(const odoc *const *)b;
+    int hx = sort_by_source ? x->source >= 0 : x->has_date, hy = sort_by_source ? y->source >= 0 : y->has_date;
+    if (hx != hy) return hy - hx;
+    if (!hx) return 0;
+    int c = sort_by_source ? strcmp(sources[x->source], sources[y->source]) : (x->date > y->date) - (x->date < y->date);
+    return sort_desc ? -c : c;
+}
+
+/* The sort value text of d the library must report (NULL: none). */
+static const char *sort_text(const odoc *d, char *buf, size_t cap) {
+    if (sort_by_source) return d->source >= 0 ? sources[d->source] : NULL;
+    if (!d->has_date) return NULL;
+    fmt_date(d->date, buf, cap);
+    return buf;
+}
+
+/* Runs query q with filter f and compares with the brute force: the total and
+ * ids; then, asking for them at random, facets (tags, source, date), a month
+ * or year histogram at a random offset, and a sort by date or source with a
+ * random page. */
+static void check_query(ora *o, const oquery *q, const ofilter *f, tally *t, int typed) {
     static const odoc *match[ORA_DOCS];
     size_t n = 0;
     for (size_t i = 0; i < ORA_DOCS; i++)
-        if (query_matches(q, &o->d[i])) match[n++] = &o->d[i];
+        if (query_matches(q, &o->d[i]) && filter_matches(f, &o->d[i])) match[n++] = &o->d[i];
     t->queries++;
     if (n) t->with_hits++;
+    t->filters += f->kind != F_NONE;
+    char what[256];
+    snprintf(what, sizeof what, "[%s]%s filter [%s]", q->text, q->use_or ? " (or)" : "", f->text);
 
-    /* Totals and ids of the text query. */
+    /* Totals and ids, ranked by relevance. */
     trawl_options *opt = trawl_options_new();
-    trawl_options_set_or(opt, q->use_or);
-    trawl_options_set_snippets(opt, 0);
+    if (!opt) exit(2);
     trawl_options_set_limit(opt, n <= ORA_FETCH_ALL ? ORA_FETCH_ALL + 1 : 10);
-    trawl_results *r = NULL;
-    trawl_rc rc = trawl_search(o->ix, q->text, opt, &r);
-    CHECK(rc == TRAWL_OK, "search %s: %s", q->text, r ? trawl_results_errmsg(r) : trawl_strerror(rc));
-    if (rc == TRAWL_OK) {
-        CHECK(trawl_results_total(r) == n, "%s%s: total %" PRIu64 ", brute force %zu", q->text,
-              q->use_or ? " (or)" : "", trawl_results_total(r), n);
+    trawl_results *r = run(o, q, f, opt);
+    if (r) {
+        CHECK(trawl_results_total(r) == n, "%s: total %" PRIu64 ", brute force %zu", what, trawl_results_total(r), n);
         if (n <= ORA_FETCH_ALL && trawl_results_count(r) == n) {
             const char **got = xmalloc((n ? n : 1) * sizeof *got), **want = xmalloc((n ? n : 1) * sizeof *want);
             for (size_t i = 0; i < n; i++) {
@@ -508,7 +678,7 @@ static void check_query(ora *o, const oquery *q, const ofilter *f, tally *t) {
             qsort(got, n, sizeof *got, cmp_str);
             qsort(want, n, sizeof *want, cmp_str);
             for (size_t i = 0; i < n; i++)
-                CHECK(strcmp(got[i], want[i]) == 0, "%s: id %s, want %s", q->text, got[i], want[i]);
+                CHECK(strcmp(got[i], want[i]) == 0, "%s: id %s, brute force %s", what, got[i], want[i]);
             free(got);
             free(want);
             t->ids_compared++;
@@ -517,55 +687,69 @@ static void check_query(ora *o, const oquery *q, const ofilter *f, tally *t) {
     trawl_results_free(r);
     trawl_options_free(opt);
 
-    /* The issue-8 answers, by brute force. The library's side of each joins
-     * here as its API lands in include/trawl.h. */
-    size_t nf = 0;
-    uint64_t tagcount[NTAGS] = {0};
-    ohist h;
-    memset(&h, 0, sizeof h);
-    h.first = h.last = -1;
-    int64_t prev = INT64_MAX;
-    int sorted_ok = 1;
-    static const odoc *by_date[ORA_DOCS];
-    for (size_t i = 0; i < n; i++) {
-        if (!filter_matches(f, match[i])) continue;
-        by_date[nf++] = match[i];
-        for (int j = 0; j < match[i]->ntags; j++) tagcount[match[i]->tag[j]]++;
-        if (match[i]->has_date) {
-            int b = match[i]->month;
-            h.match[b]++;
-            if (h.first < 0 || b < h.first) h.first = b;
-            if (b > h.last) h.last = b;
+    if (!typed) return;
+
+    /* Facets and a histogram. */
+    opt = trawl_options_new();
+    if (!opt) exit(2);
+    trawl_options_set_limit(opt, below(&o->r, 4) == 0 ? 0 : 3);
+    size_t ntags = 1 + below(&o->r, 12), nsrc = 1 + below(&o->r, 12);
+    int with_src = below(&o->r, 2), with_date = below(&o->r, 2), by_year = below(&o->r, 4) == 0;
+    static const int offsets[] = {0, 0, 5 * 3600 + 1800, -8 * 3600, 14 * 3600, -12 * 3600};
+    static const char *const tzs[] = {NULL, "Z", "+05:30", "-08:00", "+14:00", "-12:00"};
+    size_t tz = below(&o->r, 6);
+    CHECK(trawl_options_add_facet(opt, "tags", ntags) == TRAWL_OK, "add_facet tags");
+    if (with_src) CHECK(trawl_options_add_facet(opt, "source", nsrc) == TRAWL_OK, "add_facet source");
+    if (with_date) CHECK(trawl_options_add_facet(opt, "date", 1) == TRAWL_OK, "add_facet date");
+    CHECK(trawl_options_set_histogram(opt, "date", by_year ? "year" : "month", tzs[tz]) == TRAWL_OK, "set_histogram");
+    r = run(o, q, f, opt);
+    if (r) {
+        CHECK(trawl_results_total(r) == n, "%s: total with facets %" PRIu64 ", brute force %zu", what,
+              trawl_results_total(r), n);
+        size_t nf = 1 + (size_t)with_src + (size_t)with_date;
+        CHECK(trawl_results_facet_count(r) == nf, "%s: %zu facets, asked %zu", what, trawl_results_facet_count(r), nf);
+        if (trawl_results_facet_count(r) == nf) {
+            check_keyword_facet(r, 0, 1, match, n, ntags, what, t);
+            if (with_src) check_keyword_facet(r, 1, 0, match, n, nsrc, what, t);
+            if (with_date) check_date_facet(r, nf - 1, match, n, what);
         }
+        char hw[300];
+        snprintf(hw, sizeof hw, "%s histogram %s tz %s", what, by_year ? "year" : "month", tzs[tz] ? tzs[tz] : "UTC");
+        check_histogram(o, r, by_year, offsets[tz], match, n, hw, t);
     }
-    t->filters += f->kind != F_NONE;
-    for (size_t i = 0; i < ORA_DOCS; i++) {
-        const odoc *d = &o->d[i];
-        if (d->live && d->has_date) h.all[d->month]++;
-    }
-    /* Sort by date descending, undated last (ties by id: a stand-in for the
-     * library's tie order, compared only on dates). */
-    qsort(by_date, nf, sizeof *by_date, cmp_date_desc);
-    uint64_t bucket_sum = 0, dated = 0;
-    for (int b = 0; b < NMONTHS; b++) {
-        bucket_sum += h.match[b];
-        CHECK(h.match[b] <= h.all[b], "oracle: bucket %d has %" PRIu64 " of %" PRIu64, b, h.match[b], h.all[b]);
-    }
-    for (size_t i = 0; i < nf; i++) {
-        dated += by_date[i]->has_date;
-        if (by_date[i]->has_date) {
-            if (by_date[i]->date > prev) sorted_ok = 0;
-            prev = by_date[i]->date;
-        } else {
-            prev = INT64_MIN; /* undated documents come last */
+    trawl_results_free(r);
+    trawl_options_free(opt);
+
+    /* Sort by a field, one page. */
+    sort_by_source = below(&o->r, 4) == 0;
+    sort_desc = below(&o->r, 3) != 0;
+    size_t limit = 1 + below(&o->r, 40), offset = below(&o->r, 3) == 0 ? below(&o->r, 30) : 0;
+    char spec[32];
+    snprintf(spec, sizeof spec, "%s:%s", sort_by_source ? "source" : "date", sort_desc ? "desc" : "asc");
+    opt = trawl_options_new();
+    if (!opt) exit(2);
+    trawl_options_set_limit(opt, limit);
+    trawl_options_set_offset(opt, offset);
+    CHECK(trawl_options_set_sort(opt, spec) == TRAWL_OK, "set_sort %s", spec);
+    r = run(o, q, f, opt);
+    if (r) {
+        qsort(match, n, sizeof *match, cmp_sorted);
+        size_t expect = offset < n ? (n - offset < limit ? n - offset : limit) : 0;
+        CHECK(trawl_results_total(r) == n, "%s sort %s: total %" PRIu64 ", brute force %zu", what, spec,
+              trawl_results_total(r), n);
+        CHECK(trawl_results_count(r) == expect, "%s sort %s: %zu hits, brute force %zu", what, spec,
+              trawl_results_count(r), expect);
+        for (size_t i = 0; i < expect && i < trawl_results_count(r); i++) {
+            char buf[64];
+            const char *want = sort_text(match[offset + i], buf, sizeof buf), *got = trawl_results_sort_value(r, i);
+            CHECK((!want && !got) || (want && got && strcmp(want, got) == 0),
+                  "%s sort %s offset %zu: hit %zu has value %s, brute force %s", what, spec, offset, i,
+                  got ? got : "(none)", want ? want : "(none)");
         }
+        t->sorted++;
     }
-    CHECK(bucket_sum == dated, "oracle: buckets hold %" PRIu64 ", dated matches %" PRIu64, bucket_sum, dated);
-    CHECK(sorted_ok, "oracle: order by date is not descending");
-    for (size_t k = 0; k < NTAGS; k++) CHECK(tagcount[k] <= nf, "oracle: facet count above the total");
-    t->buckets += h.last >= 0 ? h.last - h.first + 1 : 0;
-    t->sorted += nf > 1;
-    for (size_t k = 0; k < NTAGS; k++) t->facet_values += tagcount[k] > 0;
+    trawl_results_free(r);
+    trawl_options_free(opt);
 }
 
 int main(void) {
@@ -587,6 +771,22 @@ int main(void) {
         free(o);
         return 1;
     }
+    /* Until the library writes typed fields (the default trend schema), a
+     * filter on date fails with "... is text, not keyword ...": then only the
+     * text queries are checked, and the test says so. */
+    int typed = 1;
+    {
+        trawl_results *pr = NULL;
+        trawl_options *po = trawl_options_new();
+        if (!po) return 2;
+        if (trawl_search(o->ix, "date>=2020", po, &pr) != TRAWL_OK) {
+            const char *m = pr ? trawl_results_errmsg(pr) : "";
+            typed = !(m && strstr(m, "is text, not keyword"));
+            if (!typed) printf("typed fields not written by this build (%s): only text queries checked\n", m);
+        }
+        trawl_results_free(pr);
+        trawl_options_free(po);
+    }
     tally t;
     memset(&t, 0, sizeof t);
     for (int i = 0; i < ORA_QUERIES; i++) {
@@ -596,10 +796,11 @@ int main(void) {
         f.kind = F_NONE;
         f.text[0] = '\0';
         if (below(&o->r, 3) != 0) random_filter(o, &f);
-        check_query(o, &q, &f, &t);
+        if (!typed) f.kind = F_NONE;
+        check_query(o, &q, &f, &t, typed);
     }
-    printf("seed %" PRIu64 ": %ld queries (%ld with hits, %ld id sets compared), %ld with filters; oracle: %ld "
-           "facet values, %ld buckets, %ld sorted lists\n",
+    printf("seed %" PRIu64 ": %ld queries (%ld with hits, %ld id sets compared), %ld with filters; %ld facet "
+           "values, %ld buckets, %ld sorted pages compared\n",
            seed, t.queries, t.with_hits, t.ids_compared, t.filters, t.facet_values, t.buckets, t.sorted);
     trawl_index_close(o->ix);
     rm_rf(o->dir);
