@@ -91,7 +91,7 @@ static void test_round_trip(rng *r) {
     static const unsigned all[] = {0, TW_FT_TEXT, TW_FT_KEYWORD, TW_FT_TEXT | TW_FT_KEYWORD, TW_FT_DATE, TW_FT_NUMBER};
     for (int round = 0; round < 300; round++) {
         size_t n = below(r, 40);
-        char names[40][16];
+        char names[40][48];
         unsigned types[40];
         char json[4096];
         size_t k = 0;
