@@ -32,6 +32,12 @@ static json_t *search_query_params(void) {
         {"facet", "string", "same as facets"},
         {"histogram", "string", "date histogram FIELD[:UNIT], UNIT year, quarter, month (default), week or day"},
         {"tz", "string", "fixed UTC offset of the histogram's buckets, e.g. +05:30 (default UTC)"},
+        {"filter", "string",
+         "only documents this expression matches (filters such as date>=2024 tags:=ai, query syntax; never scores); "
+         "repeatable, ANDed"},
+        {"sort", "string",
+         "rank by keyword/date/number field F: F, F:asc or F:desc (then score; no value last); each hit gets "
+         "sort_value"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         json_array_append_new(a,
@@ -63,6 +69,13 @@ static json_t *search_body(void) {
                                   "string", "unit", "type", "string", "enum", "year", "quarter", "month", "week", "day",
                                   "tz", "type", "string"));
     json_object_set_new(props, "tz", json_pack("{s:s}", "type", "string"));
+    json_object_set_new(props, "filter",
+                        json_pack("{s:s, s:[{s:s}, {s:s, s:{s:s}}]}", "description",
+                                  "a filter expression, or an array of them (ANDed); they match but never score",
+                                  "oneOf", "type", "string", "type", "array", "items", "type", "string"));
+    json_object_set_new(props, "sort",
+                        json_pack("{s:s, s:s}", "description",
+                                  "rank by a keyword/date/number field: F, F:asc or F:desc", "type", "string"));
     return b;
 }
 
@@ -76,6 +89,11 @@ static json_t *search_answer(void) {
                   "string", "fields", "type", "object", "explain", "type", "string", "total", "type", "integer",
                   "offset", "type", "integer", "limit", "type", "integer", "took_us", "type", "integer");
     json_t *props = json_object_get(a, "properties");
+    json_t *hit = json_object_get(json_object_get(json_object_get(props, "hits"), "items"), "properties");
+    json_object_set_new(hit, "sort_value",
+                        json_pack("{s:s, s:[s, s]}", "description",
+                                  "with sort: the hit's value as text (a date as 2024-03-05T10:20:30Z), null without",
+                                  "type", "string", "null"));
     json_object_set_new(
         props, "facets",
         json_pack("{s:s, s:s, s:{s:s, s:{s:{s:s}, s:{s:s, s:[s, s, s]}, s:{s:s}, s:{s:s, s:{s:s, s:{s:{s:s}, "

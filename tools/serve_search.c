@@ -2,10 +2,11 @@
  * serve_search.c — the search and document handlers of `trawl serve`.
  *
  * Search takes its parameters from a JSON body (POST) or the query string
- * (GET), checks every one (type, range, unknown names; filters and sort
- * are refused as not supported yet), runs the query on the index's current
- * snapshot and answers {hits, total, offset, limit, took_us}, plus facets
- * and a date histogram when asked (in the shape of `trawl search --json`). Documents: GET one stored document, POST a batch for ingestion
+ * (GET), checks every one (type, range, unknown names), runs the query on
+ * the index's current snapshot with its filters (ANDed) and sort, and
+ * answers {hits, total, offset, limit, took_us} (a sort_value per hit when
+ * sorted), plus facets and a date histogram when asked (in the shape of
+ * `trawl search --json`). Documents: GET one stored document, POST a batch for ingestion
  * (answered later by the ingester, see serve_ingest.c), delete (not in the
  * the documents of a list of ids or matched by a query, through the same
  * queue and group commit as additions).
@@ -35,6 +36,8 @@ typedef struct search_params {
     size_t nfacets;
     char hist_field[SRV_FIELD_NAME];
     const char *hist_unit, *tz; /* hist_field[0] == 0: no histogram */
+    char *filter;               /* every filter in parentheses, ANDed: "(f1) (f2)" (malloc'd) */
+    const char *sort;           /* "F[:asc|desc]" or NULL (relevance) */
 } search_params;
 
 /* Is the request's Content-Type acceptable for a JSON body (ndjson: JSON Lines
@@ -73,9 +76,22 @@ static int parse_bool(const char *s, int *out) {
     return -1;
 }
 
-/* Parameters that belong to work not done yet: a clear 400. */
-static int unsupported(const char *key) {
-    return !strcmp(key, "filter") || !strcmp(key, "sort");
+/* Appends the filter expr[0..len) to p->filter as " (expr)" (ANDed, as the
+ * CLI's repeated --filter). 0, or -1 with the 400/500 in rs (a NUL inside). */
+static int add_filter(search_params *p, const char *expr, size_t len, srv_response *rs) {
+    if (memchr(expr, 0, len)) {
+        srv_error(rs, 400, "bad_parameter", -1, "'filter' must not contain NUL characters");
+        return -1;
+    }
+    size_t old = p->filter ? strlen(p->filter) : 0, size = old + len + 4;
+    char *f = realloc(p->filter, size);
+    if (!f) {
+        srv_error(rs, 500, "internal", -1, "out of memory");
+        return -1;
+    }
+    snprintf(f + old, size - old, "%s(%.*s)", old ? " " : "", (int)len, expr);
+    p->filter = f;
+    return 0;
 }
 
 /* Copies field[0..len) into out (SRV_FIELD_NAME bytes); 0, or -1 when empty,
@@ -151,9 +167,10 @@ static int params_from_args(const srv_request *rq, search_params *p, srv_respons
             if (set_hist_spec(p, v, rs) != 0) return -1;
         } else if (!strcmp(k, "tz")) {
             p->tz = v;
-        } else if (unsupported(k)) {
-            srv_error(rs, 400, "not_supported", -1, "'%s' is not supported yet", k);
-            return -1;
+        } else if (!strcmp(k, "filter")) {
+            if (add_filter(p, v, strlen(v), rs) != 0) return -1;
+        } else if (!strcmp(k, "sort")) {
+            p->sort = v;
         } else {
             srv_error(rs, 400, "unknown_parameter", -1, "unknown parameter '%s'", k);
             return -1;
@@ -261,9 +278,29 @@ static int params_from_json(json_t *body, search_params *p, srv_response *rs) {
         } else if (!strcmp(k, "tz")) {
             if (!json_is_string(v)) goto type;
             p->tz = json_string_value(v);
-        } else if (unsupported(k)) {
-            srv_error(rs, 400, "not_supported", -1, "'%s' is not supported yet", k);
-            return -1;
+        } else if (!strcmp(k, "filter")) {
+            /* "EXPR" or ["EXPR", ...] (ANDed) */
+            size_t i;
+            json_t *f;
+            if (json_is_string(v)) {
+                if (add_filter(p, json_string_value(v), json_string_length(v), rs) != 0) return -1;
+                continue;
+            }
+            if (!json_is_array(v)) goto type;
+            json_array_foreach(v, i, f) {
+                if (!json_is_string(f)) {
+                    srv_error(rs, 400, "bad_parameter", -1, "'filter' must be a string or an array of strings");
+                    return -1;
+                }
+                if (add_filter(p, json_string_value(f), json_string_length(f), rs) != 0) return -1;
+            }
+        } else if (!strcmp(k, "sort")) {
+            if (!json_is_string(v)) goto type;
+            p->sort = json_string_value(v);
+            if (strlen(p->sort) != json_string_length(v)) {
+                srv_error(rs, 400, "bad_parameter", -1, "'sort' must not contain NUL characters");
+                return -1;
+            }
         } else {
             srv_error(rs, 400, "unknown_parameter", -1, "unknown parameter '%s'", k);
             return -1;
@@ -367,6 +404,10 @@ static json_t *results_json(const trawl_index *idx, const trawl_results *r, cons
             const char *e = trawl_results_explain(r, i);
             json_object_set_new(h, "explain", srv_json_stringn(e ? e : "", e ? strlen(e) : 0));
         }
+        if (p->sort && *p->sort) {
+            const char *sv = trawl_results_sort_value(r, i);
+            json_object_set_new(h, "sort_value", sv ? srv_json_stringn(sv, strlen(sv)) : json_null());
+        }
         json_array_append_new(hits, h);
     }
     if (!hits) return NULL;
@@ -393,7 +434,7 @@ void srv_h_search(srv_server *s, srv_request *rq, srv_response *rs) {
         }
         if (params_from_json(body, &p, rs) != 0) goto out;
     } else if (params_from_args(rq, &p, rs) != 0) {
-        return;
+        goto out;
     }
     if (!p.q) {
         srv_error(rs, 400, "missing_parameter", -1, "'q' (the query) is required");
@@ -406,6 +447,15 @@ void srv_h_search(srv_server *s, srv_request *rq, srv_response *rs) {
     json_t *probe = json_string(p.q); /* NULL for invalid UTF-8 */
     if (!probe) {
         srv_error(rs, 400, "bad_utf8", -1, "the query is not valid UTF-8");
+        goto out;
+    }
+    json_decref(probe);
+    if (p.filter && strlen(p.filter) > s->cfg.max_query) {
+        srv_error(rs, 414, "query_too_long", -1, "the filters are longer than %zu bytes", s->cfg.max_query);
+        goto out;
+    }
+    if (p.filter && !(probe = json_string(p.filter))) {
+        srv_error(rs, 400, "bad_utf8", -1, "the filter is not valid UTF-8");
         goto out;
     }
     json_decref(probe);
@@ -435,6 +485,18 @@ void srv_h_search(srv_server *s, srv_request *rq, srv_response *rs) {
         srv_index_release(ix);
         goto out;
     }
+    if (p.filter && trawl_options_set_filter(o, p.filter) != TRAWL_OK) {
+        srv_error(rs, 500, "internal", -1, "out of memory");
+        trawl_options_free(o);
+        srv_index_release(ix);
+        goto out;
+    }
+    if (p.sort && trawl_options_set_sort(o, p.sort) != TRAWL_OK) {
+        srv_error(rs, 400, "bad_query", -1, "'sort' wants FIELD, FIELD:asc or FIELD:desc, not '%s'", p.sort);
+        trawl_options_free(o);
+        srv_index_release(ix);
+        goto out;
+    }
     srv_snap *sn = srv_snap_get(ix);
     trawl_results *r = NULL;
     int rc = trawl_search(sn->idx, p.q, o, &r);
@@ -444,7 +506,10 @@ void srv_h_search(srv_server *s, srv_request *rq, srv_response *rs) {
     } else {
         const char *msg =
             r && trawl_results_errmsg(r) && *trawl_results_errmsg(r) ? trawl_results_errmsg(r) : trawl_strerror(rc);
-        if (rc == TRAWL_ESYNTAX)
+        int off = r ? trawl_results_error_offset(r) : -1;
+        if (rc == TRAWL_ESYNTAX && off < 0 && (p.filter || p.sort)) /* in the filter or the sort */
+            srv_error(rs, 400, "bad_query", -1, "%s", msg);
+        else if (rc == TRAWL_ESYNTAX)
             srv_error(rs, 400, "query_syntax", r ? trawl_results_error_offset(r) : -1, "%s", msg);
         else if (rc == TRAWL_ELIMIT)
             srv_error(rs, 400, "query_limit", -1, "%s", msg);
@@ -458,6 +523,7 @@ void srv_h_search(srv_server *s, srv_request *rq, srv_response *rs) {
     trawl_options_free(o);
     srv_index_release(ix);
 out:
+    free(p.filter);
     json_decref(body);
 }
 

@@ -150,6 +150,52 @@ try:
                   "%s: %r, CLI %r" % (what, {k: j.get(k) for k in ("facets", "histogram")},
                                       {k: ref.get(k) for k in ("facets", "histogram")}))
 
+    # --- filters and sort against `trawl search --json` --------------------------------
+    # GET (filter= repeated, sort=) and POST (filter as a string or an array, sort) give the
+    # CLI's ids, total, scores and sort_value for --filter ... --sort ...; a filter or sort the
+    # CLI refuses answers 400 bad_query with the CLI's (the library's) message.
+    for qq, filters, sort, limit, offset in (
+            ("data", ["date>=2024"], "date:desc", 5, 0),
+            ("kubernetes OR gpu OR ai", ["date>=2023", "tags:=kubernetes OR tags:=ai"], "date", 10, 1),
+            ("the", [], "source:desc", 4, 2),
+            ("the", ["date:[2024-01 TO 2025-06]"], None, 10, 0),
+            ("nothingmatches", ["date>=2020"], "date:asc", 10, 0),
+            ("data", [], "tags", 20, 0),
+            ("data", ["date>=zz"], None, 10, 0),
+            ("data", ["(x"], "date", 10, 0),
+            ("data", [], "body", 10, 0),
+            ("data", [], "nofield:desc", 10, 0)):
+        args = ["search", "--json", "-k", str(limit), "--offset", str(offset)]
+        for f in filters:
+            args += ["--filter", f]
+        if sort:
+            args += ["--sort", sort]
+        rc, out, err = trawl(*(args + [idx, "--", qq]))
+        url = "%s?q=%s&limit=%d&offset=%d" % (S_, q(qq), limit, offset) + "".join("&filter=" + q(f) for f in filters)
+        body = {"q": qq, "limit": limit, "offset": offset}
+        if filters:
+            body["filter"] = filters[0] if len(filters) == 1 else filters
+        if sort:
+            url += "&sort=" + q(sort)
+            body["sort"] = sort
+        for form, (st, j, h) in (("GET", srv.json("GET", url)), ("POST", srv.json("POST", S_, body))):
+            what = "%s filter %r sort %r of %r" % (form, filters, sort, qq)
+            if rc != 0:
+                check(st == 400 and j["error"]["code"] == "bad_query" and j["error"]["message"] in err and
+                      len(j["error"]["message"]) > 10, "%s: %s %r, CLI exit %d: %s" % (what, st, j, rc, err.strip()))
+                continue
+            ref = json.loads(out)
+            if not check(st == 200, "%s: status %s %r" % (what, st, j)):
+                continue
+            keys = ("id", "score", "title", "snippet") + (("sort_value",) if sort else ())
+            check(j["total"] == ref["total"] and
+                  [[x.get(k) for k in keys] for x in j["hits"]] == [[x.get(k) for k in keys] for x in ref["hits"]] and
+                  all(("sort_value" in x) == bool(sort) for x in j["hits"]),
+                  "%s: total %s %r, CLI total %s %r" % (what, j["total"], j["hits"][:3], ref["total"], ref["hits"][:3]))
+    # The filters count against --max-query (200 bytes here), the sort string is checked.
+    st, j, h = srv.json("GET", S_ + "?q=a" + "&filter=" + q("date>=2024") * 25)
+    check_error(st, j, h, 414, "query_too_long", "long filters")
+
     # --- documents -------------------------------------------------------------------
     for did in ["doc-000", "doc-399", "a/b c", "naïve ☃", docs[-1]["id"]]:
         st, j, h = srv.json("GET", "/indexes/main/documents/" + q(did))
@@ -183,8 +229,13 @@ try:
         ("POST", S, b'{"q": "a", "histogram": "date:decade"}', 400, "bad_parameter"),
         ("POST", S, b'{"q": "a", "histogram": {"field": "date", "tz": "Mars/Olympus"}}', 400, "bad_parameter"),
         ("POST", S, b'{"q": "a", "tz": "+01:00"}', 400, "bad_parameter"),
-        ("POST", S, b'{"q": "a", "filter": "x"}', 400, "not_supported"),
-        ("POST", S, b'{"q": "a", "sort": "date"}', 400, "not_supported"),
+        ("POST", S, b'{"q": "a", "filter": 5}', 400, "bad_parameter"),
+        ("POST", S, b'{"q": "a", "filter": ["date>=2024", 5]}', 400, "bad_parameter"),
+        ("POST", S, b'{"q": "a", "filter": "a\\u0000b"}', 400, "malformed_json"),
+        ("POST", S, b'{"q": "a", "filter": "date:["}', 400, "bad_query"),
+        ("POST", S, b'{"q": "a", "sort": ["date"]}', 400, "bad_parameter"),
+        ("POST", S, b'{"q": "a", "sort": "date:up"}', 400, "bad_query"),
+        ("POST", S, b'{"q": "a", "sort": "title"}', 400, "bad_query"),
         ("POST", S, b'{"q": "a", "histogram": {}}', 400, "bad_parameter"),
         ("POST", S, b'{"q": "a", "q": "b"}', 400, "malformed_json"),
         ("POST", S, b'{"limit": 3}', 400, "missing_parameter"),
@@ -198,7 +249,9 @@ try:
         ("GET", S + "?q=a&facet=tags,", None, 400, "bad_parameter"),
         ("GET", S + "?q=a&histogram=date:fortnight", None, 400, "bad_parameter"),
         ("GET", S + "?q=a&histogram=date&tz=1:00", None, 400, "bad_parameter"),
-        ("GET", S + "?q=a&sort=date", None, 400, "not_supported"),
+        ("GET", S + "?q=a&sort=date:sideways", None, 400, "bad_query"),
+        ("GET", S + "?q=a&filter=%FF", None, 400, "bad_utf8"),
+        ("GET", S + "?q=a&filter=tags:=", None, 400, "bad_query"),
         ("GET", S + "?q=a&what=1", None, 400, "unknown_parameter"),
         ("GET", S, None, 400, "missing_parameter"),
         ("GET", S + "?q=" + "a" * 201, None, 414, "query_too_long"),
