@@ -454,11 +454,14 @@ void srv_h_search(srv_server *s, srv_request *rq, srv_response *rs) {
         srv_error(rs, 414, "query_too_long", -1, "the filters are longer than %zu bytes", s->cfg.max_query);
         goto out;
     }
-    if (p.filter && !(probe = json_string(p.filter))) {
-        srv_error(rs, 400, "bad_utf8", -1, "the filter is not valid UTF-8");
-        goto out;
+    if (p.filter) {
+        json_t *fprobe = json_string(p.filter); /* NULL for invalid UTF-8 */
+        if (!fprobe) {
+            srv_error(rs, 400, "bad_utf8", -1, "the filter is not valid UTF-8");
+            goto out;
+        }
+        json_decref(fprobe);
     }
-    json_decref(probe);
     srv_index *ix = srv_index_get(s, rq->name);
     if (!ix) {
         srv_error(rs, 404, "index_not_found", -1, "no index named '%s'", rq->name);
