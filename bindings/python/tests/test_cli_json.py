@@ -98,6 +98,46 @@ class CliJsonTest(unittest.TestCase):
         for h in got.hits:
             self.assertEqual(h.score, plain[h.id])
 
+    def test_facets_and_histograms(self):
+        # The facets and histogram of Index.search against `trawl search --json` for the same
+        # options: every field of every facet and bucket, and the hits beside them.
+        cases = [("data", ["tags:5", "source", "date"], "date:year", None),
+                 ("kubernetes OR gpu OR ai", ["tags:3", "source:1"], "date:month", "+05:30"),
+                 ("the", ["tags"], "date:quarter", "-08:00"),
+                 ("the", ["date", "source:2"], "date:week", None),
+                 ("the", [], "date:day", None),
+                 ("nothingmatches", ["tags", "date"], "date", None)]
+        seen = 0
+        for q, facets, hist, tz in cases:
+            args = ["search", "--json", "-k", "3"]
+            for f in facets:
+                args += ["--facet", f]
+            args += ["--histogram", hist] + (["--tz", tz] if tz else [])
+            want = self.cli(*(args + [self.idx, q]))
+            got = self.ix.search(q, limit=3, snippets=None, facets=facets, histogram=hist, tz=tz)
+            msg = (q, facets, hist, tz)
+            self.assert_same(got, want, msg)
+            self.assertEqual(got.facets if facets else want.get("facets", []), want.get("facets", []), msg)
+            self.assertEqual(got.histogram, want["histogram"], msg)
+            seen += len(want["histogram"]) > 0 and any(f["values"] or f.get("min") for f in want.get("facets", []))
+        self.assertGreaterEqual(seen, 3)  # the cases do produce facets and buckets
+        plain = self.ix.search("data", snippets=None)
+        self.assertIsNone(plain.facets)
+        self.assertIsNone(plain.histogram)
+        # Errors: a text field (the library's message, as the CLI prints it), malformed specs.
+        p = subprocess.run([BIN, "search", "--json", "--facet", "title", self.idx, "data"], capture_output=True,
+                           text=True)
+        self.assertNotEqual(p.returncode, 0)
+        with self.assertRaises(trawl.Error) as cm:
+            self.ix.search("data", facets=["title"])
+        self.assertIn(cm.exception.message, p.stderr)
+        for bad in ({"facets": ["tags:0"]}, {"facets": ["tags:x"]}, {"facets": [":3"]},
+                    {"histogram": "date:decade"}, {"histogram": "date", "tz": "Mars/Olympus"}, {"tz": "+01:00"}):
+            with self.assertRaises(ValueError, msg=bad):
+                self.ix.search("data", **bad)
+        with self.assertRaises(TypeError):
+            self.ix.search("data", facets="tags")
+
 
 if __name__ == "__main__":
     unittest.main()

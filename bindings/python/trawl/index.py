@@ -27,15 +27,24 @@ class SearchResult:
     documents), .took_us (microseconds the search took in the library) and
     .hits (a list of Hit, best first). Iterating or len() goes over the hits.
     With a sort field, .sort_values holds each hit's value as text (None for
-    a hit without one); otherwise it is None."""
+    a hit without one); otherwise it is None. With facets asked, .facets is
+    a list of dicts in the shape of `trawl search --json`: {"field", "type"
+    ("keyword", "date" or "number"), "docs" (matches with a value), "values"
+    ([{"value", "count"}], most frequent first, keyword facets), "min", "max"
+    (date and number facets only: a date as text, a number as int or float,
+    None when no match has the field)}; with a histogram, .histogram is a
+    list of {"bucket", "start" (epoch seconds), "matches", "docs"}, oldest
+    first. Both are None when not asked."""
 
-    __slots__ = ("total", "took_us", "hits", "sort_values")
+    __slots__ = ("total", "took_us", "hits", "sort_values", "facets", "histogram")
 
-    def __init__(self, total, took_us, hits, sort_values=None):
+    def __init__(self, total, took_us, hits, sort_values=None, facets=None, histogram=None):
         self.total = total
         self.took_us = took_us
         self.hits = hits
         self.sort_values = sort_values
+        self.facets = facets
+        self.histogram = histogram
 
     def __iter__(self):
         return iter(self.hits)
@@ -204,7 +213,7 @@ class Index:
         return json.loads(result)
 
     def search(self, query, limit=10, offset=0, op="and", snippets="plain", stats=None, ranking=None, filter=None,
-               sort=None):
+               sort=None, facets=None, histogram=None, tz=None):
         """Runs query (trawl's query language, see the README) and returns a
         SearchResult with the exact total and the hits ranked offset+1 ..
         offset+limit. op is "and", "or" or "auto" (AND matches first, then
@@ -218,7 +227,14 @@ class Index:
         score, then index order). Raises QuerySyntaxError (with .offset) for
         a malformed query, LimitError when offset + limit exceeds the
         library's limit. stats (a dict from query_stats / sum_stats, or its
-        JSON text) replaces this index's own statistics in the scores."""
+        JSON text) replaces this index's own statistics in the scores.
+        facets is a list of "FIELD" or "FIELD:N" (N, default 10, the most
+        frequent values of a keyword field; the min and max of a date or
+        number field), histogram "FIELD" or "FIELD:UNIT" (year, quarter,
+        month - the default -, week or day) with tz a fixed UTC offset such
+        as "+05:30": see SearchResult.facets and .histogram. ValueError for a
+        malformed facet, unit or offset; InvalidArgumentError (the library's
+        message) for a field that cannot serve."""
         if not isinstance(query, str):
             raise TypeError("query must be a str, not %s" % type(query).__name__)
         count("limit", limit)
@@ -243,6 +259,7 @@ class Index:
                 lib.trawl_options_set_limit(opts, limit)
                 lib.trawl_options_set_offset(opts, offset)
             _set_common(opts, op, ranking, filter, sort)
+            _set_analytics(opts, facets, histogram, tz)
             lib.trawl_options_set_snippets(opts, 1 if snippets is not None else 0)
             if stats is not None:
                 sbytes = (stats if isinstance(stats, str) else json.dumps(stats)).encode("utf-8")
@@ -254,7 +271,12 @@ class Index:
                 rc = lib.trawl_search(h, qbytes, opts, out)  # runs without the GIL
             finally:
                 self._leave()
-            return self._collect(rc, out[0], qbytes, snippets, sort is not None)
+            result = self._collect(rc, out[0], qbytes, snippets, sort is not None)
+            if facets:
+                result.facets = _facets(out[0])
+            if histogram is not None:
+                result.histogram = _histogram(out[0])
+            return result
         finally:
             lib.trawl_options_free(opts)
             lib.trawl_results_free(out[0])
@@ -350,6 +372,58 @@ def _set_common(opts, op, ranking, filter, sort):
         rc = lib.trawl_options_set_sort(opts, _query_bytes(sort))
         if rc != lib.TRAWL_OK:
             raise make_error(rc, "bad sort %r (field, field:asc or field:desc)" % sort)
+
+
+def _set_analytics(opts, facets, histogram, tz):
+    """Adds the facets ("FIELD[:N]" strings) and the histogram ("FIELD[:UNIT]",
+    tz) to opts (TypeError/ValueError for bad arguments)."""
+    if facets is not None and (isinstance(facets, str) or not all(isinstance(f, str) for f in facets)):
+        raise TypeError("facets must be a list of str (\"FIELD\" or \"FIELD:N\")")
+    for f in facets or ():
+        field, _, n = f.rpartition(":") if ":" in f else (f, "", "10")
+        if not n.isdigit() or not field:
+            raise ValueError("a facet is FIELD or FIELD:N, not %r" % f)
+        rc = lib.trawl_options_add_facet(opts, _query_bytes(field), int(n))
+        if rc != lib.TRAWL_OK:
+            raise ValueError("bad facet %r (N from 1 up, a non-empty field, not too many facets)" % f)
+    if histogram is None:
+        if tz is not None:
+            raise ValueError("tz goes with histogram")
+        return
+    if not isinstance(histogram, str) or (tz is not None and not isinstance(tz, str)):
+        raise TypeError("histogram must be a str (\"FIELD\" or \"FIELD:UNIT\") and tz a str or None")
+    field, _, unit = histogram.rpartition(":") if ":" in histogram else (histogram, "", "month")
+    rc = lib.trawl_options_set_histogram(opts, _query_bytes(field), _query_bytes(unit),
+                                         _query_bytes(tz) if tz is not None else ffi.NULL)
+    if rc != lib.TRAWL_OK or not field:
+        raise ValueError("bad histogram %r / tz %r (FIELD[:year|quarter|month|week|day], tz such as +05:30)"
+                         % (histogram, tz))
+
+
+def _facets(r):
+    """The facets of the results r as dicts (see SearchResult)."""
+    out = []
+    for f in range(lib.trawl_results_facet_count(r)):
+        kind = text(lib.trawl_results_facet_type(r, f))
+        d = {"field": text(lib.trawl_results_facet_field(r, f)), "type": kind,
+             "docs": lib.trawl_results_facet_docs(r, f),
+             "values": [{"value": text(lib.trawl_results_facet_value(r, f, i)),
+                         "count": lib.trawl_results_facet_value_count(r, f, i)}
+                        for i in range(lib.trawl_results_facet_values(r, f))]}
+        if kind != "keyword":
+            for key, fn in (("min", lib.trawl_results_facet_min), ("max", lib.trawl_results_facet_max)):
+                p = fn(r, f)
+                v = text(p) if p != ffi.NULL else None
+                d[key] = json.loads(v) if v is not None and kind == "number" else v
+        out.append(d)
+    return out
+
+
+def _histogram(r):
+    """The histogram buckets of the results r as dicts (see SearchResult)."""
+    return [{"bucket": text(lib.trawl_results_histogram_label(r, i)), "start": lib.trawl_results_histogram_start(r, i),
+             "matches": lib.trawl_results_histogram_matches(r, i), "docs": lib.trawl_results_histogram_docs(r, i)}
+            for i in range(lib.trawl_results_histogram_count(r))]
 
 
 def _query_bytes(query):
