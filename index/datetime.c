@@ -50,7 +50,13 @@ unsigned tw_weekday_from_days(int64_t z) {
 }
 
 void tw_civil_from_epoch(int64_t t, tw_civil *c) {
-    int64_t days = tw_floordiv(t, 86400), secs = t - days * 86400;
+    /* t % 86400 and t / 86400 cannot overflow, unlike days * 86400 for the
+     * extreme keys a damaged segment may hold. */
+    int64_t secs = t % 86400, days = t / 86400;
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
     tw_civil_from_days(days, &c->year, &c->month, &c->day);
     c->hour = (unsigned)(secs / 3600);
     c->minute = (unsigned)(secs / 60 % 60);
@@ -113,6 +119,7 @@ int tw_tz_parse(const char *s, size_t len, int32_t *offset) {
 
 int64_t tw_date_span_end(int64_t t, tw_date_prec prec) {
     tw_civil c;
+    t = t < TW_DATE_MIN ? TW_DATE_MIN : t > TW_DATE_MAX ? TW_DATE_MAX : t;
     switch (prec) {
         case TW_DP_YEAR: tw_civil_from_epoch(t, &c); return tw_days_from_civil(c.year + 1, 1, 1) * 86400;
         case TW_DP_MONTH:

@@ -64,7 +64,8 @@ void tw_civil_from_days(int64_t z, int64_t *year, unsigned *m, unsigned *d);
 /* ISO weekday of day z since 1970-01-01: 1 = Monday .. 7 = Sunday. */
 unsigned tw_weekday_from_days(int64_t z);
 
-/* Broken-down UTC time of t (what gmtime gives, without its limits). */
+/* Broken-down UTC time of t (what gmtime gives, without its limits; defined
+ * for every int64, also the extreme keys of a damaged segment). */
 typedef struct tw_civil {
     int64_t year;
     unsigned month, day, hour, minute, second; /* 1..12, 1..31, 0..23, 0..59, 0..59 */

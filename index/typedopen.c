@@ -216,6 +216,11 @@ static int open_column(tw_segment *s, uint32_t i, const uint8_t *blob, uint64_t 
         (npresent > 0 && mn > mx) || (npresent == 0 && (mn || mx)) ||
         ((npresent == 0 || npresent == nd) != (plen == 0)))
         return CORRUPT(s, "columns", "field %s: header invalid", f->name);
+    if (type == TW_FT_DATE && npresent > 0) {
+        /* Keys of dates are v ^ 2^63 (typed.h); both ends must be dates. */
+        int64_t lo = (int64_t)(mn ^ (1ULL << 63)), hi = (int64_t)(mx ^ (1ULL << 63));
+        if (lo < TW_DATE_MIN || hi > TW_DATE_MAX) return CORRUPT(s, "columns", "field %s: dates out of range", f->name);
+    }
     f->type = type;
     f->kind = kind;
     f->ndocs = nd;

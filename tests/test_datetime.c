@@ -218,8 +218,33 @@ static void test_parse_fixed(void) {
     CHECK(tw_date_span_end(oracle(1900, 1, 1, 0, 0, 0), TW_DP_YEAR) == oracle(1901, 1, 1, 0, 0, 0), "1900");
 }
 
+/* Every int64 key (a damaged segment may hold any) converts without
+ * overflow: the civil time is in range and agrees with the day count. */
+static void test_extreme_keys(void) {
+    static const int64_t keys[] = {INT64_MIN,       INT64_MIN + 1, TW_DATE_MIN - 1,
+                                   TW_DATE_MAX + 1, INT64_MAX - 1, INT64_MAX};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        tw_civil c;
+        tw_civil_from_epoch(keys[i], &c);
+        int64_t day = keys[i] / 86400 - (keys[i] % 86400 < 0);
+        int64_t sod = keys[i] - (keys[i] / 86400) * 86400; /* |remainder| < 86400: no overflow */
+        if (sod < 0) sod += 86400;
+        CHECK(c.month >= 1 && c.month <= 12 && c.day >= 1 && c.day <= 31 && c.hour < 24 && c.minute < 60 &&
+                  c.second < 60,
+              "key %lld: fields out of range", (long long)keys[i]);
+        CHECK(tw_days_from_civil(c.year, c.month, c.day) == day, "key %lld: day mismatch", (long long)keys[i]);
+        CHECK((int64_t)c.hour * 3600 + c.minute * 60 + c.second == sod, "key %lld: time of day", (long long)keys[i]);
+        int64_t end = tw_date_span_end(keys[i], TW_DP_YEAR);
+        CHECK(end == (keys[i] < 0 ? -62135596800LL : 253402300800LL), "span end of %lld: %lld", (long long)keys[i],
+              (long long)end);
+        char buf[64];
+        tw_date_format(keys[i], TW_DP_SECOND, buf, sizeof buf);
+    }
+}
+
 int main(void) {
     rng r = {20261129};
+    test_extreme_keys();
     test_calendar(&r);
     test_parse_random(&r);
     test_parse_fixed();
