@@ -209,9 +209,10 @@ trawl_rc trawl_index_trends(const trawl_index *idx, const char *query, const tra
     tw_index_qctx_release(idx, ctx);
     if (!rc) rc = tw_date_range_docs(v, t->field, wf, wt, win, err, sizeof err);
     if (!rc && t->has_background) {
-        if (!(bg = calloc(n ? n : 1, sizeof *bg)))
-            rc = tw_err(err, sizeof err, TRAWL_ENOMEM, "out of memory");
-        else
+        if (!(bg = calloc(n ? n : 1, sizeof *bg))) {
+            rc = TRAWL_ENOMEM;
+            tw_err(err, sizeof err, rc, "out of memory");
+        } else
             rc = tw_date_range_docs(v, t->field, bf, bt, bg, err, sizeof err);
     } else if (!rc && (rc = all_live(v, &bg))) {
         tw_err(err, sizeof err, rc, "out of memory");
@@ -365,8 +366,11 @@ trawl_rc trawl_index_bursts(const trawl_index *idx, const char *term, const traw
     if (!rc) {
         r = malloc((h.n ? h.n : 1) * sizeof *r);
         d = malloc((h.n ? h.n : 1) * sizeof *d);
-        if (!r || !d) rc = tw_err(err, sizeof err, TRAWL_ENOMEM, "out of memory");
-        for (size_t i = 0; !rc && i < h.n; i++) r[i] = h.b[i].matches, d[i] = h.b[i].docs;
+        if (!r || !d) {
+            rc = TRAWL_ENOMEM;
+            tw_err(err, sizeof err, rc, "out of memory");
+        }
+        for (size_t i = 0; !rc && r && d && i < h.n; i++) r[i] = h.b[i].matches, d[i] = h.b[i].docs;
         if (!rc && (rc = tw_bursts(r, d, h.n, t->s, t->gamma, NULL, &b, &nb)))
             tw_err(err, sizeof err, rc, "burst detection failed");
     }

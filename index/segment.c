@@ -969,6 +969,7 @@ int tw_segment_check_store(const tw_segment *s, char *err, size_t errcap) {
         tw_sblock *blk = NULL; /* not through the cache: every block once */
         int rc = load_block(s, b, &blk, err, errcap);
         if (rc) return rc;
+        if (!blk) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory"); /* load_block sets it on success */
         if (tw_ld32(s->store_index + (size_t)b * STORE_ENTRY) != d) {
             tw_sblock_release(blk);
             return CORRUPT(s, "store", "block %u starts at the wrong document", b);

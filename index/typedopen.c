@@ -90,9 +90,9 @@ static char *field_name(const tw_segment *s, const uint8_t *p, uint32_t n) {
     char *name = strndup((const char *)p, n);
     if (!name) return NULL;
     for (uint32_t i = 0; i < s->nkw; i++)
-        if (strcmp(s->kw[i].name, name) == 0) goto dup;
+        if (s->kw[i].name && strcmp(s->kw[i].name, name) == 0) goto dup;
     for (uint32_t i = 0; i < s->ncols; i++)
-        if (strcmp(s->cols[i].name, name) == 0) goto dup;
+        if (s->cols[i].name && strcmp(s->cols[i].name, name) == 0) goto dup;
     return name;
 dup:
     free(name);

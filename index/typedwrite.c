@@ -70,6 +70,7 @@ static int build_keyword(const tw_tacc *t, uint32_t fi, uint32_t ndocs, tw_buf *
     for (uint32_t v = 0; v < nv; v++) order[v] = v;
     t_sort_kw = &k;
     qsort(order, nv, sizeof *order, cmp_value);
+    t_sort_kw = NULL;
     for (uint32_t o = 0; o < nv; o++) ord_of[order[o]] = o;
     /* Per document, its ordinals sorted and distinct (pairs come doc by doc). */
     ords = malloc((k.npairs ? k.npairs : 1) * sizeof *ords);

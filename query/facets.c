@@ -156,8 +156,11 @@ static int keyword_facet(const tw_view *v, const roaring_bitmap_t *const *match,
     }
     if (m > 1) qsort(all, m, sizeof *all, vc_by_count);
     if (m > n) m = n;
-    if (m && !(out->values = calloc(m, sizeof *out->values))) rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
-    for (size_t i = 0; i < m && !rc; i++) {
+    if (m && !(out->values = calloc(m, sizeof *out->values))) {
+        rc = TRAWL_ENOMEM;
+        tw_err(err, errcap, rc, "out of memory");
+    }
+    for (size_t i = 0; i < m && !rc && out->values; i++) {
         if (!(out->values[i].value = malloc(all[i].len + 1))) {
             rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
             break;

@@ -520,7 +520,7 @@ static int four_digits(const parser *p, const tw_qtok *t) {
 static tw_node *parse_cmp(parser *p, const tw_qtok *c) {
     static const char *const ops[] = {"", "", "<", "<=", ">", ">="};
     const char *name = arena_str(p, c->text, c->text_len);
-    size_t vs, vl;
+    size_t vs = 0, vl = 0;
 
     if (!name || filter_value(p, c->end, c->offset, name, ops[c->cmp], &vs, &vl)) return NULL;
     return make_filter(p, (tw_filter_op)c->cmp, c->offset, name, vs, vl, NO_VALUE, 0);
@@ -556,7 +556,7 @@ static tw_node *parse_field_value(parser *p, const tw_qtok *f) {
     name = arena_str(p, f->text, f->text_len);
     if (!name) return NULL;
     if (f->end < p->len && p->q[f->end] == '=') {
-        size_t vs, vl;
+        size_t vs = 0, vl = 0;
         if (filter_value(p, f->end + 1, f->offset, name, ":=", &vs, &vl)) return NULL;
         return make_filter(p, TW_F_EQ, f->offset, name, vs, vl, NO_VALUE, 0);
     }

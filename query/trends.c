@@ -120,7 +120,7 @@ static int on_term(void *ctx, const char *term, size_t len, const tw_term_ref *r
     if (w->pass == 0) return on_term_direct(w, term, len, ref);
     uint64_t h = XXH3_64bits(term, len);
     entry *e = NULL;
-    if (w->pass == 2) {
+    if (w->pass != 1) { /* pass 2 (pass 0 returned above) */
         e = find(w->t, term, len, h);
         if (!e->term) return 0;
     }
@@ -219,8 +219,8 @@ int tw_trend_terms(const tw_view *v, const tw_trend_sets *sets, uint64_t min_doc
         table_free(&t);
         return rc;
     }
-    tw_trend_term *r = t.n ? calloc(t.n, sizeof *r) : NULL;
-    if (t.n && !r) {
+    tw_trend_term *r = calloc(t.n ? t.n : 1, sizeof *r);
+    if (!r) {
         table_free(&t);
         return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     }

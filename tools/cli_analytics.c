@@ -131,7 +131,7 @@ int cli_analytics_json(json_t *root, const trawl_results *r, int with_histogram)
                 put(o, "type", cli_json_string(trawl_results_facet_type(r, f))) ||
                 put(o, "docs", json_integer((json_int_t)trawl_results_facet_docs(r, f))) || put(o, "values", vals))
                 return -1;
-            if (strcmp(trawl_results_facet_type(r, f), "keyword")) {
+            if (strcmp(trawl_results_facet_type(r, f), "keyword") != 0) {
                 /* Numbers as JSON numbers (their text is exact), dates as strings. */
                 json_t *jmin = !mn ? json_null() : num ? json_loads(mn, JSON_DECODE_ANY, NULL) : cli_json_string(mn);
                 json_t *jmax = !mx ? json_null() : num ? json_loads(mx, JSON_DECODE_ANY, NULL) : cli_json_string(mx);

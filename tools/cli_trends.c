@@ -47,7 +47,7 @@ static int set_range(const cli_command *cmd, trawl_trends *t, const char *opt, c
     if (!dots || (size_t)(dots - value) >= sizeof a || strlen(dots + 2) >= sizeof b)
         return cli_usage_error(cmd, "%s wants FROM..TO (dates, either may be empty), not '%s'", opt, value);
     memcpy(a, value, (size_t)(dots - value));
-    strcpy(b, dots + 2);
+    memcpy(b, dots + 2, strlen(dots + 2) + 1); /* fits: checked above */
     if (set(t, a, b) != TRAWL_OK) return cli_error("out of memory");
     return CLI_CONTINUE;
 }

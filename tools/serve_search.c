@@ -510,14 +510,14 @@ void srv_h_search(srv_server *s, srv_request *rq, srv_response *rs) {
         const char *msg =
             r && trawl_results_errmsg(r) && *trawl_results_errmsg(r) ? trawl_results_errmsg(r) : trawl_strerror(rc);
         int off = r ? trawl_results_error_offset(r) : -1;
-        if (rc == TRAWL_ESYNTAX && off < 0 && (p.filter || p.sort)) /* in the filter or the sort */
+        /* A syntax error without an offset is in the filter or the sort. */
+        int in_params = rc == TRAWL_ESYNTAX && off < 0 && (p.filter || p.sort);
+        if (rc == TRAWL_EINVAL || in_params)
             srv_error(rs, 400, "bad_query", -1, "%s", msg);
         else if (rc == TRAWL_ESYNTAX)
-            srv_error(rs, 400, "query_syntax", r ? trawl_results_error_offset(r) : -1, "%s", msg);
+            srv_error(rs, 400, "query_syntax", off, "%s", msg);
         else if (rc == TRAWL_ELIMIT)
             srv_error(rs, 400, "query_limit", -1, "%s", msg);
-        else if (rc == TRAWL_EINVAL)
-            srv_error(rs, 400, "bad_query", -1, "%s", msg);
         else
             srv_error(rs, 500, "internal", -1, "search failed: %s", msg);
     }
