@@ -11,8 +11,9 @@
  * Oracle: jansson parses each line independently (with the writer's
  * documented trimming and duplicate-key rule); a line is accepted exactly
  * when it is a JSON object with a non-empty string "id" and no raw NUL byte
- * (a limit may still
- * refuse it with TRAWL_ELIMIT). After the commit the index holds one live
+ * (a limit may still refuse it with TRAWL_ELIMIT, and a "date" that is no
+ * date under the default schema with a message naming the field; an
+ * accepted "date" is null, a string or an integer). After the commit the index holds one live
  * document per accepted id — the last one added — whose stored text is the
  * trimmed line, and the index passes trawl_index_check.
  *
@@ -146,6 +147,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 fprintf(stderr, "fuzz_docs: add_json accepted a line jansson refuses: [%.*s]\n", (int)n, line);
                 bail();
             }
+            json_t *date = json_object_get(doc, "date");
+            if (date && !json_is_null(date) && !json_is_string(date) && !json_is_integer(date)) {
+                fprintf(stderr, "fuzz_docs: add_json accepted a date that is neither text nor an integer: [%.*s]\n",
+                        (int)n, line);
+                bail();
+            }
             if (nacc == cap) {
                 cap = cap ? 2 * cap : 16;
                 accepted *na = realloc(acc, cap * sizeof *acc);
@@ -164,7 +171,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 bail();
             }
             if (!em || !*em) fail("add_json failed without a message", NULL);
-            if (valid && rc != TRAWL_ELIMIT) {
+            /* Under the default schema `date` is a date field: a value that is
+             * no date refuses the line (with a message naming the field). */
+            json_t *date = json_object_get(doc, "date");
+            int date_refusal = date && !json_is_null(date) && strncmp(em, "field \"date\":", 13) == 0;
+            if (valid && rc != TRAWL_ELIMIT && !date_refusal) {
                 fprintf(stderr, "fuzz_docs: add_json refused a line jansson accepts (%s): [%.*s]\n", em, (int)n, line);
                 bail();
             }
