@@ -7,20 +7,16 @@
 #include "cursor.h"
 #include "error.h"
 #include "filter.h"
+#include "segfilter.h"
 #include "trawl.h"
 
 int tw_exec_cursor(const tw_exec *x) {
     int rc;
     tw_cursor *cur = tw_plan_cursor(x->v, x->si, x->root, &rc, x->err, x->errcap);
     if (!cur) return rc;
-    if (x->filt) { /* the filter scores 0: sums stay the root's */
-        tw_cursor *kids[2] = {cur, tw_bitmap_cursor(x->filt)};
-        if (!kids[1]) {
-            tw_cursor_free(cur);
-            return tw_err(x->err, x->errcap, TRAWL_ENOMEM, "out of memory");
-        }
-        if (!(cur = tw_and_cursor(kids, 2))) return tw_err(x->err, x->errcap, TRAWL_ENOMEM, "out of memory");
-    }
+    /* The filter scores 0: scores stay the root's. */
+    if (x->filt && !(cur = tw_segfilter_cursor(x->filt, cur)))
+        return tw_err(x->err, x->errcap, TRAWL_ENOMEM, "out of memory");
     const roaring_bitmap_t *del = x->v->segs[x->si].deleted;
     tw_topk *top = x->top;
     uint64_t n = 0;
@@ -43,9 +39,11 @@ int tw_exec_all(const tw_exec *x) {
     uint32_t ndocs = e->seg->ndocs;
     tw_topk *top = x->top;
     uint64_t n;
-    if (x->filt) {
-        n = roaring_bitmap_get_cardinality(x->filt);
-        if (e->deleted) n -= roaring_bitmap_and_cardinality(x->filt, e->deleted);
+    const roaring_bitmap_t *filt = x->filt ? tw_segfilter_full(x->filt) : NULL;
+    if (x->filt && !filt) return tw_err(x->err, x->errcap, TRAWL_ENOMEM, "out of memory");
+    if (filt) {
+        n = roaring_bitmap_get_cardinality(filt);
+        if (e->deleted) n -= roaring_bitmap_and_cardinality(filt, e->deleted);
     } else {
         n = ndocs - (e->deleted ? roaring_bitmap_get_cardinality(e->deleted) : 0);
     }
@@ -53,9 +51,9 @@ int tw_exec_all(const tw_exec *x) {
     /* Equal scores rank by segment then doc: the first `want` live documents
      * of the segment are the only ones that can enter. */
     size_t pushed = 0;
-    if (x->filt) {
+    if (filt) {
         roaring_uint32_iterator_t it;
-        for (roaring_init_iterator(x->filt, &it); it.has_value && pushed < top->want;
+        for (roaring_init_iterator(filt, &it); it.has_value && pushed < top->want;
              roaring_advance_uint32_iterator(&it)) {
             if (e->deleted && roaring_bitmap_contains(e->deleted, it.current_value)) continue;
             tw_topk_push(top, 0.0, x->si, it.current_value);
@@ -81,6 +79,24 @@ int tw_exec_segment(const tw_exec *x, int exhaustive) {
         fn = tw_exec_or;
     int rc = exhaustive ? TW_EXEC_DECLINE : fn(x);
     return rc == TW_EXEC_DECLINE ? tw_exec_cursor(x) : rc;
+}
+
+int tw_exec_filter_plan(tw_segfilter *f, uint64_t min_card, const tw_rview **view, int *preds, char *err,
+                        size_t errcap) {
+    *view = NULL;
+    *preds = 0;
+    if (!f) return 0;
+    if (tw_segfilter_prefer_preds(f, min_card)) {
+        *preds = 1;
+        if (tw_segfilter_bm_view(f, view)) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+        return 0;
+    }
+    if (!(*view = tw_segfilter_full_view(f))) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+    return 0;
+}
+
+size_t tw_exec_filter_keep(const tw_segfilter *f, uint32_t *ids, uint32_t *const *ranks, size_t nr, size_t n) {
+    return tw_colpred_keep(f->pred, f->npred, ids, ranks, nr, n);
 }
 
 int tw_exec_intersect(const tw_kernels *k, tw_qctx *ctx, const tw_rview *const *views, size_t n, uint32_t **ids,

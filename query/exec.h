@@ -41,12 +41,12 @@ typedef struct tw_exec {
     uint64_t *total; /* live matches are added here */
     char *err;       /* message of a failure */
     size_t errcap;
-    /* ---- filters (filter.h): NULL, or the documents the plan's filter
-     * allows in this segment; every executor ANDs it (filt_view is the same
-     * set as a view for the SIMD kernels). match_all: the query is only a
-     * filter (root is NULL): every allowed document matches, score 0. */
-    const roaring_bitmap_t *filt;
-    const tw_rview *filt_view;
+    /* ---- filters (segfilter.h): NULL, or the plan's filter in this
+     * segment; every executor ANDs it, checking its column predicates per
+     * candidate or intersecting its full bitmap (built on first need) as
+     * the cost rule says. match_all: the query is only a filter (root is
+     * NULL): every allowed document matches, score 0. */
+    struct tw_segfilter *filt;
     int match_all;
 } tw_exec;
 
@@ -67,6 +67,18 @@ int tw_exec_all(const tw_exec *x);
 /* Runs x on the executor fit for its shape (only the cursor executor when
  * exhaustive), falling back to the cursor executor when one declines. */
 int tw_exec_segment(const tw_exec *x, int exhaustive);
+
+/* Shared by the bitmap executors: how to AND the filter f (NULL: none) with
+ * lists of which the smallest has min_card documents. Sets *view to the view
+ * to intersect with the lists (NULL: none) and *preds to 1 when the
+ * candidates must then pass tw_exec_filter_keep. 0 or TRAWL_ENOMEM (message
+ * in err). */
+int tw_exec_filter_plan(struct tw_segfilter *f, uint64_t min_card, const tw_rview **view, int *preds, char *err,
+                        size_t errcap);
+
+/* Keeps of the intersection ids[0..n) those f's predicates allow, compacting
+ * ranks[0..nr) alongside; returns how many remain. */
+size_t tw_exec_filter_keep(const struct tw_segfilter *f, uint32_t *ids, uint32_t *const *ranks, size_t nr, size_t n);
 
 /* Shared by the bitmap executors: the intersection of views[0..n) into the
  * context's buffer: the common ids in *ids[0..*nout), and their ranks in

@@ -149,13 +149,21 @@ int tw_exec_and(const tw_exec *x) {
     }
     if (rc == 0 && !absent && !bitmaps) rc = TW_EXEC_DECLINE;
     if (rc || absent) goto out;
-    /* The term lists, then the filter's bitmap (a list with no term data). */
-    const tw_rview *views[TW_EXEC_MAX_TERMS + 2];
-    for (size_t i = 0; i < n; i++) views[i] = &t[i].post.view;
+    /* The term lists, then the filter's bitmap (a list with no term data):
+     * its full bitmap, or its bitmap part when its column predicates are
+     * checked on the intersection (tw_exec_filter_plan's cost rule). */
+    const tw_rview *views[TW_EXEC_MAX_TERMS + 2], *fview;
+    uint64_t min_card = UINT64_MAX;
+    int preds;
+    for (size_t i = 0; i < n; i++) {
+        views[i] = &t[i].post.view;
+        if (views[i]->card < min_card) min_card = views[i]->card;
+    }
     size_t nv = n;
-    if (x->filt_view) views[nv++] = x->filt_view;
+    if ((rc = tw_exec_filter_plan(x->filt, min_card, &fview, &preds, err, errcap)) != 0) goto out;
+    if (fview) views[nv++] = fview;
     const tw_kernels *k = view->kernels;
-    if (top->want == 0 && !filters && nexcl == 0) {
+    if (top->want == 0 && !filters && nexcl == 0 && !preds) {
         uint64_t c = 0, dc = 0;
         if (tw_and_count(k, views, nv, ctx->and_scratch, &c)) rc = TRAWL_ENOMEM;
         if (rc == 0 && e->deleted && c) {
@@ -168,6 +176,8 @@ int tw_exec_and(const tw_exec *x) {
     uint32_t *buf, *ranks[TW_EXEC_MAX_TERMS + 1];
     size_t nout = 0;
     if ((rc = tw_exec_intersect(k, ctx, views, nv, &buf, ranks, &nout)) != 0) goto out;
+    /* The predicates before counting and scoring: totals stay exact. */
+    if (preds) nout = tw_exec_filter_keep(x->filt, buf, ranks, n, nout);
     /* Every candidate is counted; those whose block bounds can beat the heap's
      * threshold are scored, a batch at a time. A term's bound changes only
      * when its rank enters a new 128-doc block. */

@@ -14,6 +14,7 @@
 #include "cursor.h"
 #include "error.h"
 #include "exec.h"
+#include "segfilter.h"
 #include "trawl.h"
 
 /* Sets the bits of container c in the 1024-word bitset bs. */
@@ -151,7 +152,14 @@ int tw_exec_or(const tw_exec *x) {
         return TW_EXEC_DECLINE;
     }
     uint64_t count = 0, dcount = 0;
-    rc = union_count(views, nv, small, nsmall, ns, e->deleted ? &e->del_view : NULL, x->filt_view, &count, &dcount);
+    /* The union is large: the filter as its full bitmap. */
+    const tw_rview *fview = x->filt ? tw_segfilter_full_view(x->filt) : NULL;
+    const roaring_bitmap_t *filt = x->filt ? tw_segfilter_full(x->filt) : NULL;
+    if (x->filt && (!fview || !filt)) {
+        free(fs);
+        return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+    }
+    rc = union_count(views, nv, small, nsmall, ns, e->deleted ? &e->del_view : NULL, fview, &count, &dcount);
     if (rc == 0) *total += count - dcount;
     if (rc || top->want == 0 || n == 0) {
         free(fs);
@@ -188,7 +196,7 @@ int tw_exec_or(const tw_exec *x) {
         for (size_t i = ess; i < n; i++)
             if (m[i].cur->doc < doc) doc = m[i].cur->doc;
         if (doc == TW_DOC_END) break;
-        if (x->filt && !roaring_bitmap_contains(x->filt, doc)) { /* not allowed by the filter */
+        if (filt && !roaring_bitmap_contains(filt, doc)) { /* not allowed by the filter */
             for (size_t i = ess; i < n; i++)
                 if (m[i].cur->doc == doc) tw_next(m[i].cur);
             continue;

@@ -105,8 +105,16 @@ int tw_exec_phrase(const tw_exec *x) {
             pf[j].off[k] = pf[j].s->terms[order[k]].offset;
         }
     size_t nv = n;
-    if (x->filt_view) views[nv++] = x->filt_view;
+    const tw_rview *fview = NULL;
+    uint64_t min_card = UINT64_MAX;
+    int preds = 0;
+    for (size_t i = 0; i < n; i++)
+        if (views[i]->card < min_card) min_card = views[i]->card;
+    if (rc == 0) rc = tw_exec_filter_plan(x->filt, min_card, &fview, &preds, err, errcap);
+    if (fview) views[nv++] = fview;
     if (rc == 0 && npf > 0) rc = tw_exec_intersect(view->kernels, ctx, views, nv, &buf, ranks, &nout);
+    /* The filter's predicates before any position is read. */
+    if (rc == 0 && preds) nout = tw_exec_filter_keep(x->filt, buf, ranks, n, nout);
     uint64_t count = 0;
     for (size_t q = 0; q < nout && rc == 0; q++) {
         uint32_t doc = buf[q];

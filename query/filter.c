@@ -125,52 +125,115 @@ static int value_range(const tw_node *n, unsigned type, vrange *r, char *err, si
     return 0;
 }
 
-/* Adds to out the documents of view rv (in batches). 0 or TRAWL_ENOMEM. */
-static void add_rview(roaring_bitmap_t *out, const tw_rview *rv) {
-    tw_riter it;
-    uint32_t buf[256];
-    size_t n = 0;
-    if (rv->card == 0) return;
-    for (tw_riter_init(&it, rv); !it.end; tw_riter_next(&it)) {
-        buf[n++] = it.value;
-        if (n == 256) {
-            roaring_bitmap_add_many(out, n, buf);
-            n = 0;
-        }
-    }
-    roaring_bitmap_add_many(out, n, buf);
+/* Docs of a scan collected before one roaring_bitmap_add_many. */
+#define SCAN_BUF 4096u
+
+/* Is key k in [klo, klo + span]? (One unsigned compare.) */
+static inline int key_in(uint64_t k, uint64_t klo, uint64_t span) {
+    return k - klo <= span;
 }
 
-/* The documents of column c whose key is in [klo, khi], into out. Blocks
- * whose bounds miss the range are skipped, blocks inside it taken whole;
- * then absent documents are removed. */
-static int col_scan(const tw_colfield *c, uint64_t klo, uint64_t khi, roaring_bitmap_t *out) {
-    uint32_t nb = (c->ndocs + TW_COL_BLOCK - 1) / TW_COL_BLOCK, buf[TW_COL_BLOCK];
-    if (c->npresent == 0) return 0;
+/* The documents of column c with a value whose key is in [klo, khi], added
+ * to out. Blocks whose bounds miss the range are skipped; a block inside it
+ * is taken whole when every document has a value; otherwise each document's
+ * delta is compared with the range moved into the block's delta space
+ * (branch-free), present documents being confirmed by a forward seek in the
+ * presence bitmap. Documents are added in batches of SCAN_BUF. */
+static void col_scan(const tw_colfield *c, uint64_t klo, uint64_t khi, roaring_bitmap_t *out) {
+    uint32_t nb = (c->ndocs + TW_COL_BLOCK - 1) / TW_COL_BLOCK, buf[SCAN_BUF];
+    size_t n = 0;
+    tw_riter it;
+    memset(&it, 0, sizeof it);
+    if (c->npresent == 0 || klo > khi) return;
+    if (!c->all) tw_riter_init(&it, &c->present);
     for (uint32_t b = 0; b < nb; b++) {
         uint64_t lo, hi;
         tw_col_block_bounds(c, b, &lo, &hi);
         if (hi < klo || lo > khi) continue;
         uint32_t d0 = b * TW_COL_BLOCK, d1 = d0 + TW_COL_BLOCK < c->ndocs ? d0 + TW_COL_BLOCK : c->ndocs;
-        if (lo >= klo && hi <= khi) {
+        if (c->all && lo >= klo && hi <= khi) {
             roaring_bitmap_add_range(out, d0, d1);
             continue;
         }
-        size_t n = 0;
-        for (uint32_t d = d0; d < d1; d++) {
-            uint64_t k = tw_col_key(c, d);
-            if (k >= klo && k <= khi) buf[n++] = d;
+        const uint8_t *h = c->blocks + 16 * (size_t)b, *data = c->data + tw_ld32(h + 12);
+        unsigned w = h[8];
+        /* In delta space: base <= khi here (lo <= khi). */
+        uint64_t dlo = klo > lo ? klo - lo : 0, span = khi - lo - dlo;
+        if (n + TW_COL_BLOCK > SCAN_BUF) {
+            roaring_bitmap_add_many(out, n, buf);
+            n = 0;
         }
-        roaring_bitmap_add_many(out, n, buf);
+        size_t n0 = n;
+        for (uint32_t j = 0; j < d1 - d0; j++) {
+            buf[n] = d0 + j;
+            n += key_in(tw_unpack(data, j, w), dlo, span);
+        }
+        if (!c->all) { /* keep only the present ones */
+            size_t m = n0;
+            for (size_t i = n0; i < n; i++)
+                if (!it.end && tw_riter_seek(&it, buf[i]) && it.value == buf[i]) buf[m++] = buf[i];
+            n = m;
+        }
     }
-    if (!c->all) {
-        roaring_bitmap_t *pres = roaring_bitmap_create();
-        if (!pres) return TRAWL_ENOMEM;
-        add_rview(pres, &c->present);
-        roaring_bitmap_and_inplace(out, pres);
-        roaring_bitmap_free(pres);
-    }
+    roaring_bitmap_add_many(out, n, buf);
+}
+
+int tw_colpred_and(const tw_colpred *p, uint32_t ndocs, roaring_bitmap_t *out) {
+    roaring_bitmap_t *m = roaring_bitmap_create();
+    if (!m) return TRAWL_ENOMEM;
+    if (p->c) col_scan(p->c, p->klo, p->khi, m);
+    (void)ndocs;
+    if (p->neg)
+        roaring_bitmap_andnot_inplace(out, m);
+    else
+        roaring_bitmap_and_inplace(out, m);
+    roaring_bitmap_free(m);
     return 0;
+}
+
+/* Does predicate p allow doc? it: a forward iterator over p->c's presence
+ * (its previous targets <= doc), used only when p->c->all is 0. */
+static inline int pred_allows(const tw_colpred *p, tw_riter *it, uint32_t doc) {
+    int in = 0;
+    if (p->c && doc < p->c->ndocs) {
+        uint64_t k = tw_col_key(p->c, doc);
+        in = k >= p->klo && k <= p->khi;
+        if (in && !p->c->all) in = !it->end && tw_riter_seek(it, doc) && it->value == doc;
+    }
+    return in != p->neg;
+}
+
+size_t tw_colpred_keep(const tw_colpred *p, size_t np, uint32_t *docs, uint32_t *const *with, size_t nwith, size_t n) {
+    for (size_t i = 0; i < np && n > 0; i++) {
+        const tw_colpred *q = &p[i];
+        tw_riter it;
+        size_t m = 0;
+        memset(&it, 0, sizeof it);
+        if (!q->c) {
+            if (!q->neg) n = 0; /* nothing has a value in the range */
+            continue;
+        }
+        if (!q->c->all) tw_riter_init(&it, &q->c->present);
+        if (q->c->all && !q->neg && nwith == 0) { /* the common case: a tight loop */
+            uint64_t span = q->khi - q->klo;
+            if (q->klo > q->khi) {
+                n = 0;
+                continue;
+            }
+            for (size_t j = 0; j < n; j++) {
+                docs[m] = docs[j];
+                m += docs[j] < q->c->ndocs && key_in(tw_col_key(q->c, docs[j]), q->klo, span);
+            }
+        } else {
+            for (size_t j = 0; j < n; j++)
+                if (pred_allows(q, &it, docs[j])) {
+                    for (size_t k = 0; k < nwith; k++) with[k][m] = with[k][j];
+                    docs[m++] = docs[j];
+                }
+        }
+        n = m;
+    }
+    return n;
 }
 
 /* Adds to out the documents of keyword ordinals [olo, ohi) of f. */
@@ -232,7 +295,14 @@ static void kw_range(const tw_kwfield *f, const tw_node *n, uint32_t *lo, uint32
     if (*hi < *lo) *hi = *lo;
 }
 
-int tw_filter_eval(const tw_view *v, const tw_node *n, roaring_bitmap_t ***out, char *err, size_t errcap) {
+void tw_fprep_free(tw_fprep *f) {
+    if (!f) return;
+    tw_filter_free(f->bm, f->nsegs);
+    free(f->pred);
+    free(f);
+}
+
+int tw_filter_prepare(const tw_view *v, const tw_node *n, tw_fprep **out, char *err, size_t errcap) {
     const char *field = n->fop == TW_F_YEAR ? "date" : n->field;
     *out = NULL;
     unsigned type = tw_filter_field_type(v, field);
@@ -250,35 +320,153 @@ int tw_filter_eval(const tw_view *v, const tw_node *n, roaring_bitmap_t ***out, 
     vrange r;
     int rc = 0;
     if (type != TW_FT_KEYWORD && (rc = value_range(n, type, &r, err, errcap)) != 0) return rc;
-    roaring_bitmap_t **b = calloc(v->nsegs ? v->nsegs : 1, sizeof *b);
-    if (!b) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+    tw_fprep *f = calloc(1, sizeof *f);
+    if (!f) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+    f->nsegs = v->nsegs;
+    if (type == TW_FT_KEYWORD)
+        f->bm = calloc(v->nsegs ? v->nsegs : 1, sizeof *f->bm);
+    else
+        f->pred = calloc(v->nsegs ? v->nsegs : 1, sizeof *f->pred);
+    if (!f->bm && !f->pred) {
+        free(f);
+        return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+    }
     for (uint32_t s = 0; s < v->nsegs && rc == 0; s++) {
         const tw_segment *seg = v->segs[s].seg;
-        if (!(b[s] = roaring_bitmap_create())) {
-            rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
-            break;
-        }
         if (type == TW_FT_KEYWORD) {
-            const tw_kwfield *f = tw_segment_keyword(seg, field);
+            if (!(f->bm[s] = roaring_bitmap_create())) {
+                rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+                break;
+            }
+            const tw_kwfield *kf = tw_segment_keyword(seg, field);
             uint32_t lo, hi;
-            if (!f) continue;
-            kw_range(f, n, &lo, &hi);
-            rc = kw_union(f, lo, hi, b[s], err, errcap);
+            if (!kf) continue;
+            kw_range(kf, n, &lo, &hi);
+            rc = kw_union(kf, lo, hi, f->bm[s], err, errcap);
         } else {
             const tw_colfield *c = tw_segment_column(seg, field);
-            uint64_t klo, khi;
+            tw_colpred *p = &f->pred[s];
             if (!c || c->npresent == 0) continue;
-            if (!tw_col_range(c, r.has_lo ? &r.lo : NULL, r.lo_incl, r.has_hi ? &r.hi : NULL, r.hi_incl, &klo, &khi))
+            if (!tw_col_range(c, r.has_lo ? &r.lo : NULL, r.lo_incl, r.has_hi ? &r.hi : NULL, r.hi_incl, &p->klo,
+                              &p->khi) ||
+                p->klo > p->khi)
                 continue;
-            if (col_scan(c, klo, khi, b[s])) rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+            p->c = c;
         }
     }
     if (rc) {
-        tw_filter_free(b, v->nsegs);
+        tw_fprep_free(f);
         return rc;
     }
+    *out = f;
+    return 0;
+}
+
+roaring_bitmap_t *tw_fprep_bitmap(const tw_fprep *f, const tw_view *v, uint32_t si) {
+    if (f->bm) return roaring_bitmap_copy(f->bm[si]);
+    roaring_bitmap_t *b = roaring_bitmap_create();
+    if (!b) return NULL;
+    if (f->pred[si].c) col_scan(f->pred[si].c, f->pred[si].klo, f->pred[si].khi, b);
+    (void)v;
+    return b;
+}
+
+int tw_filter_eval(const tw_view *v, const tw_node *n, roaring_bitmap_t ***out, char *err, size_t errcap) {
+    tw_fprep *f = NULL;
+    *out = NULL;
+    int rc = tw_filter_prepare(v, n, &f, err, errcap);
+    if (rc) return rc;
+    if (f->bm) {
+        *out = f->bm;
+        f->bm = NULL;
+        tw_fprep_free(f);
+        return 0;
+    }
+    roaring_bitmap_t **b = calloc(v->nsegs ? v->nsegs : 1, sizeof *b);
+    for (uint32_t s = 0; b && s < v->nsegs; s++)
+        if (!(b[s] = tw_fprep_bitmap(f, v, s))) {
+            tw_filter_free(b, v->nsegs);
+            b = NULL;
+        }
+    tw_fprep_free(f);
+    if (!b) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     *out = b;
     return 0;
+}
+
+/* ---- the predicate cursor ---- */
+
+typedef struct pred_cursor {
+    tw_cursor base;
+    tw_cursor *in;
+    const tw_colpred *p;
+    size_t np;
+    tw_riter *it; /* per predicate: over its column's presence */
+} pred_cursor;
+
+/* The first document >= inner's current one that every predicate allows. */
+static uint32_t pc_settle(pred_cursor *c) {
+    uint32_t d = c->in->doc;
+    for (;;) {
+        size_t i = 0;
+        if (d == TW_DOC_END) break;
+        while (i < c->np && pred_allows(&c->p[i], &c->it[i], d)) i++;
+        if (i == c->np) break;
+        d = tw_next(c->in);
+    }
+    return c->base.doc = d;
+}
+static uint32_t pc_next(tw_cursor *cur) {
+    pred_cursor *c = (pred_cursor *)cur;
+    if (cur->doc == TW_DOC_END) return TW_DOC_END;
+    tw_next(c->in);
+    return pc_settle(c);
+}
+static uint32_t pc_seek(tw_cursor *cur, uint32_t target) {
+    pred_cursor *c = (pred_cursor *)cur;
+    if (cur->doc == TW_DOC_END) return TW_DOC_END;
+    tw_seek(c->in, target);
+    return pc_settle(c);
+}
+static double pc_score(tw_cursor *cur) {
+    return tw_score(((pred_cursor *)cur)->in);
+}
+static double pc_max(tw_cursor *cur) {
+    return tw_max_score(((pred_cursor *)cur)->in);
+}
+static int pc_status(const tw_cursor *cur) {
+    return tw_cursor_status(((const pred_cursor *)cur)->in);
+}
+static void pc_explain(tw_cursor *cur, tw_buf *out) {
+    pred_cursor *c = (pred_cursor *)cur;
+    c->in->ops->explain(c->in, out);
+}
+static void pc_free(tw_cursor *cur) {
+    pred_cursor *c = (pred_cursor *)cur;
+    tw_cursor_free(c->in);
+    free(c->it);
+    free(c);
+}
+static const tw_cursor_ops pc_ops = {pc_next, pc_seek, pc_score, pc_max, pc_status, pc_explain, pc_free};
+
+tw_cursor *tw_colpred_cursor(tw_cursor *inner, const tw_colpred *p, size_t np) {
+    pred_cursor *c = inner ? calloc(1, sizeof *c) : NULL;
+    tw_riter *it = c ? calloc(np ? np : 1, sizeof *it) : NULL;
+    if (!it) {
+        free(c);
+        tw_cursor_free(inner);
+        return NULL;
+    }
+    for (size_t i = 0; i < np; i++)
+        if (p[i].c && !p[i].c->all) tw_riter_init(&it[i], &p[i].c->present);
+    c->base.ops = &pc_ops;
+    c->base.cost = inner->cost;
+    c->in = inner;
+    c->p = p;
+    c->np = np;
+    c->it = it;
+    pc_settle(c);
+    return &c->base;
 }
 
 /* ---- the bitmap cursor ---- */

@@ -34,7 +34,54 @@
 
 #include "ast.h"
 #include "cursor.h"
+#include "typed.h"
 #include "view.h"
+
+/* One date/number range filter in one segment, unevaluated: the documents
+ * with a value of column c whose key lies in [klo, khi] (or, neg, every
+ * other document). c NULL: no document of the segment has such a value (the
+ * segment lacks the field, or no key of it is in the range). */
+typedef struct tw_colpred {
+    const tw_colfield *c;
+    uint64_t klo, khi;
+    int neg;
+} tw_colpred;
+
+/* A filter leaf prepared over a view (tw_filter_prepare): keyword filters
+ * evaluated at once to a bitmap per segment (bm); date/number ranges kept
+ * as a column predicate per segment (pred, not negated), scanned only on
+ * demand (tw_fprep_bitmap). */
+typedef struct tw_fprep {
+    uint32_t nsegs;
+    roaring_bitmap_t **bm; /* keyword: per segment (owned); NULL for a range */
+    tw_colpred *pred;      /* date/number: per segment; NULL for keyword */
+} tw_fprep;
+
+/* Prepares filter node n over every segment of v: 0 and *out (free with
+ * tw_fprep_free), TW_FILTER_NOT_TYPED, or the errors of tw_filter_eval. Cheap
+ * for a range (a key range per segment); a keyword filter is evaluated. */
+int tw_filter_prepare(const tw_view *v, const tw_node *n, tw_fprep **out, char *err, size_t errcap);
+void tw_fprep_free(tw_fprep *f);
+
+/* The documents f allows in segment si (deleted ones included) as a new
+ * bitmap (a column scan for a range); NULL when out of memory. */
+roaring_bitmap_t *tw_fprep_bitmap(const tw_fprep *f, const tw_view *v, uint32_t si);
+
+/* ANDs into out (a bitmap over 0..ndocs) the documents predicate p allows:
+ * the column scan (blocks outside the range skipped, inside taken whole).
+ * 0 or TRAWL_ENOMEM. */
+int tw_colpred_and(const tw_colpred *p, uint32_t ndocs, roaring_bitmap_t *out);
+
+/* Keeps of docs[0..n) (ascending) those every predicate p[0..np) allows,
+ * compacted in place, order kept, and the arrays with[0..nwith) (aligned
+ * with docs) compacted alike; returns how many remain. O(1) per document and
+ * predicate (tw_col_key; presence by a forward seek in the presence bitmap). */
+size_t tw_colpred_keep(const tw_colpred *p, size_t np, uint32_t *docs, uint32_t *const *with, size_t nwith, size_t n);
+
+/* A cursor over the documents of inner that every predicate p[0..np) allows
+ * (p borrowed: must outlive the cursor): inner's scores, bounds, explanation
+ * and status. Takes inner (freed also on failure); NULL when out of memory. */
+tw_cursor *tw_colpred_cursor(tw_cursor *inner, const tw_colpred *p, size_t np);
 
 /* Evaluates filter node n over every segment of v. Returns 0 and *out, an
  * array of v->nsegs bitmaps (deleted documents included; free with

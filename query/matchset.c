@@ -2,11 +2,12 @@
  * matchset.c — the match set of a search (matchset.h): per segment, the
  * bitmap of live matching documents after filters.
  *
- * tw_matchset_build fills it from a plan: a filter-only plan is the filter
- * bitmap itself; a term or a conjunction of terms is the SIMD intersection
- * of their bitmaps and the filter's (conj_fast); otherwise each segment's
- * cursor tree is walked and its documents added in batches. Then the filter
- * bitmap is intersected and the deletions removed.
+ * tw_matchset_build fills it from a plan: a filter-only plan is the filter's
+ * full bitmap; a term or a conjunction of terms is the SIMD intersection of
+ * their bitmaps and the filter's (conj_fast; the filter's column predicates
+ * checked per candidate instead when its cost rule says so, segfilter.h);
+ * otherwise each segment's cursor tree, ANDed with the filter, is walked and
+ * its documents added in batches. Then the deletions are removed.
  */
 #include "matchset.h"
 
@@ -18,6 +19,7 @@
 #include "error.h"
 #include "exec.h"
 #include "plan.h"
+#include "segfilter.h"
 #include "trawl.h"
 
 void tw_matchset_free(tw_matchset *m) {
@@ -28,13 +30,15 @@ void tw_matchset_free(tw_matchset *m) {
     memset(m, 0, sizeof *m);
 }
 
-/* The matches of plan node root in segment si (deletions included) into b,
- * by walking its cursor tree. Returns 0 or a trawl_rc with a message. */
-static int walk_segment(const tw_view *v, uint32_t si, const pnode *root, roaring_bitmap_t *b, char *err,
-                        size_t errcap) {
+/* The matches of plan node root in segment si (deletions included) that
+ * filter f (NULL: none) allows into b, by walking its cursor tree. Returns 0
+ * or a trawl_rc with a message. */
+static int walk_segment(const tw_view *v, uint32_t si, const pnode *root, tw_segfilter *f, roaring_bitmap_t *b,
+                        char *err, size_t errcap) {
     int rc;
     tw_cursor *cur = tw_plan_cursor(v, si, root, &rc, err, errcap);
     if (!cur) return rc;
+    if (f && !(cur = tw_segfilter_cursor(f, cur))) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     uint32_t batch[256];
     size_t n = 0;
     for (uint32_t d = cur->doc; d != TW_DOC_END; d = tw_next(cur)) {
@@ -54,6 +58,7 @@ static int walk_segment(const tw_view *v, uint32_t si, const pnode *root, roarin
 }
 
 #define DECLINE 1
+#define FILTERED 2 /* conj_fast: the plan's filter is already applied */
 
 /* The fast path: a root that is one term or a conjunction of terms (no
  * field restriction, every list a bitmap in the segment) is the SIMD
@@ -84,17 +89,25 @@ static int conj_fast(const tw_view *v, tw_qctx *ctx, uint32_t si, const tw_plan 
     for (size_t i = 0; i < n; i++) {
         int rc = tw_plan_open_term(v, si, specs[i], &post[i], fs, &nfs, err, errcap);
         if (rc < 0) return rc;
-        if (rc == 0) return 0; /* a term absent here: nothing matches */
+        if (rc == 0) return FILTERED; /* a term absent here: nothing matches */
         if (post[i].filter >= 0 || !(post[i].flags & TW_PF_BITMAP)) return DECLINE;
         views[i] = &post[i].view;
     }
     size_t nv = n, nout = 0;
-    if (plan->filt_view) views[nv++] = &plan->filt_view[si];
+    uint64_t min_card = UINT64_MAX;
+    const tw_rview *fview;
+    int preds, rc;
+    for (size_t i = 0; i < n; i++)
+        if (views[i]->card < min_card) min_card = views[i]->card;
+    if ((rc = tw_exec_filter_plan(plan->filt ? &plan->filt[si] : NULL, min_card, &fview, &preds, err, errcap)) != 0)
+        return rc;
+    if (fview) views[nv++] = fview;
     uint32_t *ids, *ranks[TW_EXEC_MAX_TERMS + 1];
     if (tw_exec_intersect(v->kernels, ctx, views, nv, &ids, ranks, &nout))
         return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+    if (preds) nout = tw_exec_filter_keep(&plan->filt[si], ids, NULL, 0, nout);
     roaring_bitmap_add_many(b, nout, ids);
-    return 0;
+    return FILTERED;
 }
 
 int tw_matchset_build(const tw_view *v, const tw_plan *plan, tw_qctx *ctx, tw_matchset *out, char *err, size_t errcap) {
@@ -111,11 +124,17 @@ int tw_matchset_build(const tw_view *v, const tw_plan *plan, tw_qctx *ctx, tw_ma
             break;
         }
         out->segs[si] = b;
-        if (plan->match_all)
+        tw_segfilter *f = plan->filt ? &plan->filt[si] : NULL;
+        const roaring_bitmap_t *full;
+        if (plan->match_all && !f)
             roaring_bitmap_add_range(b, 0, e->seg->ndocs);
+        else if (plan->match_all && (full = tw_segfilter_full(f)) != NULL)
+            roaring_bitmap_or_inplace(b, full);
+        else if (plan->match_all)
+            rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
         else if (plan->root && (rc = conj_fast(v, ctx, si, plan, b, err, errcap)) == DECLINE)
-            rc = walk_segment(v, si, plan->root, b, err, errcap);
-        if (rc == 0 && plan->filt) roaring_bitmap_and_inplace(b, plan->filt[si]);
+            rc = walk_segment(v, si, plan->root, f, b, err, errcap);
+        if (rc == FILTERED) rc = 0;
         if (rc == 0 && e->deleted) roaring_bitmap_andnot_inplace(b, e->deleted);
         if (rc == 0) out->total += roaring_bitmap_get_cardinality(b);
     }

@@ -57,8 +57,12 @@ enum { P_LEAF, P_BOOL, P_EMPTY, P_FILTER };
 
 typedef struct pnode {
     int kind;
-    roaring_bitmap_t **fbm; /* P_FILTER: per segment, the documents it allows (owned) */
-    spec *specs;            /* P_LEAF: OR of these */
+    /* P_FILTER: the prepared filter (owned), and, once evaluated for the
+     * cursors (a filter left in the tree), per segment the documents it
+     * allows (owned; NULL before). */
+    struct tw_fprep *fprep;
+    roaring_bitmap_t **fbm;
+    spec *specs; /* P_LEAF: OR of these */
     size_t nspecs;
     struct pnode **kids; /* P_BOOL */
     tw_occur *occ;
@@ -80,11 +84,11 @@ typedef struct tw_plan {
     /* The query alone matches every document (it was only filters, now in
      * filt, or empty); root is then NULL. */
     int match_all;
-    /* NULL, or per segment the documents the root-level filter clauses and the
-     * filter parameter allow (deletions not removed): every executor ANDs it. */
-    roaring_bitmap_t **filt;
-    tw_rview *filt_view;  /* the same as zero-copy views, for the SIMD kernels */
-    uint8_t **filt_bytes; /* their portable serializations */
+    /* NULL, or per segment the filter of the root-level filter clauses and
+     * the filter parameter (deletions not removed), a bitmap part and column
+     * predicates (segfilter.h): every executor ANDs it. Mutable through a
+     * const plan (its full bitmaps are built on demand). */
+    struct tw_segfilter *filt;
 } tw_plan;
 
 /* Builds the match set of a plan over v (matchset.h): every live document

@@ -17,6 +17,7 @@
 #include "gstats.h"
 #include "kernels.h"
 #include "plan.h"
+#include "segfilter.h"
 #include "trawl.h"
 
 typedef struct planner {
@@ -104,6 +105,7 @@ static void pnode_free(pnode *n, uint32_t nsegs) {
     for (size_t i = 0; i < n->nspecs; i++) spec_free(&n->specs[i], nsegs);
     free(n->specs);
     tw_filter_free(n->fbm, nsegs);
+    tw_fprep_free(n->fprep);
     for (size_t i = 0; i < n->n; i++) pnode_free(n->kids[i], nsegs);
     free(n->kids);
     free(n->occ);
@@ -644,20 +646,20 @@ static void merge_and_groups(planner *p, pnode *b) {
 static pnode *plan(planner *p, const tw_node *n, int positive) {
     if (p->rc) return NULL;
     if (n->kind == TW_Q_FILTER) {
-        roaring_bitmap_t **bm = NULL;
-        int rc = tw_filter_eval(p->view, n, &bm, p->err, p->errcap);
+        tw_fprep *fp = NULL;
+        int rc = tw_filter_prepare(p->view, n, &fp, p->err, p->errcap);
         if (rc < 0) {
             p->rc = rc;
             p->erroff = (long)n->offset;
             return NULL;
         }
-        if (rc == 0) {
+        if (rc == 0) { /* evaluated to bitmaps later, unless it becomes part of the plan's filter */
             pnode *f = new_node(p, P_FILTER);
             if (!f) {
-                tw_filter_free(bm, p->view->nsegs);
+                tw_fprep_free(fp);
                 return NULL;
             }
-            f->fbm = bm;
+            f->fprep = fp;
             return f;
         }
         /* else year:DDDD on an index with a text field "year": a term */
@@ -840,14 +842,8 @@ tw_cursor *tw_plan_cursor(const tw_view *view, uint32_t si, const pnode *n, int 
 void tw_plan_free(tw_plan *p) {
     if (!p) return;
     pnode_free(p->root, p->nsegs);
-    for (uint32_t s = 0; s < p->nsegs && p->filt; s++) {
-        if (p->filt[s]) roaring_bitmap_free(p->filt[s]); /* CRoaring 0.2 does not take NULL */
-        if (p->filt_view) tw_rview_free(&p->filt_view[s]);
-        if (p->filt_bytes) free(p->filt_bytes[s]);
-    }
+    for (uint32_t s = 0; s < p->nsegs && p->filt; s++) tw_segfilter_clear(&p->filt[s]);
     free(p->filt);
-    free(p->filt_view);
-    free(p->filt_bytes);
     for (size_t i = 0; i < p->hl.nterms; i++) free(p->hl.terms[i]);
     for (size_t i = 0; i < p->hl.nprefixes; i++) free(p->hl.prefixes[i]);
     free(p->hl.terms);
@@ -859,23 +855,16 @@ tw_cursor *tw_plan_seg_cursor(const tw_view *view, const tw_plan *plan, uint32_t
                               size_t errcap) {
     tw_cursor *cur;
     *rc = 0;
-    if (plan->match_all)
-        cur = plan->filt ? tw_bitmap_cursor(plan->filt[si]) : tw_all_cursor(view->segs[si].seg->ndocs);
-    else if (!plan->root)
+    if (plan->match_all) {
+        const roaring_bitmap_t *full = plan->filt ? tw_segfilter_full(&plan->filt[si]) : NULL;
+        cur = !plan->filt ? tw_all_cursor(view->segs[si].seg->ndocs) : full ? tw_bitmap_cursor(full) : NULL;
+    } else if (!plan->root) {
         cur = tw_empty_cursor();
-    else {
+    } else {
         cur = tw_plan_cursor(view, si, plan->root, rc, err, errcap);
         if (!cur) return NULL;
-        if (plan->filt) {
-            /* The filter scores 0: the sum is the root's score exactly. */
-            tw_cursor *kids[2] = {cur, tw_bitmap_cursor(plan->filt[si])};
-            if (!kids[1]) {
-                tw_cursor_free(cur);
-                cur = NULL;
-            } else {
-                cur = tw_and_cursor(kids, 2);
-            }
-        }
+        /* The filter scores 0: the score is the root's exactly. */
+        if (plan->filt) cur = tw_segfilter_cursor(&plan->filt[si], cur);
     }
     if (!cur && !*rc) *rc = TRAWL_ENOMEM;
     return cur;
@@ -889,7 +878,7 @@ static roaring_bitmap_t *node_bitmap(planner *p, uint32_t si, const pnode *n) {
     roaring_bitmap_t *b = NULL;
     if (p->rc) return NULL;
     if (n->kind == P_FILTER) {
-        b = roaring_bitmap_copy(n->fbm[si]);
+        b = n->fbm ? roaring_bitmap_copy(n->fbm[si]) : tw_fprep_bitmap(n->fprep, v, si);
     } else if (n->kind == P_EMPTY) {
         b = roaring_bitmap_create();
     } else if (n->kind == P_LEAF) {
@@ -944,30 +933,53 @@ static roaring_bitmap_t *node_bitmap(planner *p, uint32_t si, const pnode *n) {
     return b;
 }
 
-/* ANDs (or, with negate, ANDs NOT) the per-segment bitmaps add into the
- * plan's filter, which starts as every document. */
-static int filt_combine(planner *p, tw_plan *pl, roaring_bitmap_t **add, int negate) {
+/* The plan's filter, created (every document, no predicate) on first use.
+ * 0 or TRAWL_ENOMEM (reported). */
+static int filt_get(planner *p, tw_plan *pl) {
     const tw_view *v = p->view;
-    if (!pl->filt) {
-        if (!(pl->filt = calloc(v->nsegs ? v->nsegs : 1, sizeof *pl->filt))) return OOM(p);
-        for (uint32_t s = 0; s < v->nsegs; s++) {
-            if (!negate) {
-                pl->filt[s] = roaring_bitmap_copy(add[s]);
-            } else if ((pl->filt[s] = roaring_bitmap_create()) != NULL) {
-                roaring_bitmap_add_range(pl->filt[s], 0, v->segs[s].seg->ndocs);
-                roaring_bitmap_andnot_inplace(pl->filt[s], add[s]);
-            }
-            if (!pl->filt[s]) return OOM(p);
-        }
-        return 0;
-    }
-    for (uint32_t s = 0; s < v->nsegs; s++) {
-        if (negate)
-            roaring_bitmap_andnot_inplace(pl->filt[s], add[s]);
-        else
-            roaring_bitmap_and_inplace(pl->filt[s], add[s]);
-    }
+    if (pl->filt) return 0;
+    if (!(pl->filt = calloc(v->nsegs ? v->nsegs : 1, sizeof *pl->filt))) return OOM(p);
+    for (uint32_t s = 0; s < v->nsegs; s++) pl->filt[s].ndocs = v->segs[s].seg->ndocs;
     return 0;
+}
+
+/* ANDs (or, with negate, ANDs NOT) the per-segment bitmaps add into the
+ * bitmap part of the plan's filter. */
+static int filt_combine(planner *p, tw_plan *pl, roaring_bitmap_t **add, int negate) {
+    if (filt_get(p, pl)) return p->rc;
+    for (uint32_t s = 0; s < p->view->nsegs; s++)
+        if (tw_segfilter_and(&pl->filt[s], add[s], negate)) return OOM(p);
+    return 0;
+}
+
+/* ANDs (or ANDs NOT) a prepared filter leaf into the plan's filter: a
+ * keyword filter into its bitmap part, a date/number range as a predicate
+ * (segfilter.h). */
+static int filt_add_leaf(planner *p, tw_plan *pl, const tw_fprep *f, int negate) {
+    if (f->bm) return filt_combine(p, pl, f->bm, negate);
+    if (filt_get(p, pl)) return p->rc;
+    for (uint32_t s = 0; s < p->view->nsegs; s++)
+        if (tw_segfilter_add_pred(&pl->filt[s], &f->pred[s], negate)) return OOM(p);
+    return 0;
+}
+
+/* Evaluates every filter leaf left in the tree under n (not moved into the
+ * plan's filter) to its per-segment bitmaps, for the cursors. */
+static void materialize(planner *p, pnode *n) {
+    if (!n || p->rc) return;
+    if (n->kind == P_FILTER && !n->fbm) {
+        const tw_view *v = p->view;
+        if (!(n->fbm = calloc(v->nsegs ? v->nsegs : 1, sizeof *n->fbm))) {
+            OOM(p);
+            return;
+        }
+        for (uint32_t s = 0; s < v->nsegs; s++)
+            if (!(n->fbm[s] = tw_fprep_bitmap(n->fprep, v, s))) {
+                OOM(p);
+                return;
+            }
+    }
+    for (size_t i = 0; i < n->n; i++) materialize(p, n->kids[i]);
 }
 
 /* Moves the root-level filter clauses into the plan's filter: a filter root
@@ -980,7 +992,7 @@ static void extract_filters(planner *p, tw_plan *pl) {
     uint32_t ns = p->view->nsegs;
     if (!r) return;
     if (r->kind == P_FILTER) {
-        filt_combine(p, pl, r->fbm, 0);
+        filt_add_leaf(p, pl, r->fprep, 0);
         pnode_free(r, ns);
         pl->root = NULL;
         pl->match_all = 1;
@@ -997,7 +1009,7 @@ static void extract_filters(planner *p, tw_plan *pl) {
     for (size_t i = 0; i < r->n && !p->rc; i++) {
         pnode *k = r->kids[i];
         if (k->kind == P_FILTER && ((r->occ[i] == TW_MUST && take_must) || r->occ[i] == TW_MUST_NOT)) {
-            filt_combine(p, pl, k->fbm, r->occ[i] == TW_MUST_NOT);
+            filt_add_leaf(p, pl, k->fprep, r->occ[i] == TW_MUST_NOT);
             pnode_free(k, ns);
         } else {
             r->kids[kept] = k;
@@ -1018,6 +1030,24 @@ static void extract_filters(planner *p, tw_plan *pl) {
         r->n = 0;
         pnode_free(r, ns);
     }
+}
+
+/* ANDs (negate: ANDs NOT) into the plan's filter what plan node n (NULL:
+ * nothing) matches: a filter leaf as itself, another node as its bitmaps. */
+static void filt_node(planner *p, tw_plan *pl, const pnode *n, int negate) {
+    if (n && n->kind == P_FILTER) {
+        filt_add_leaf(p, pl, n->fprep, negate);
+        return;
+    }
+    roaring_bitmap_t **bm = calloc(p->view->nsegs ? p->view->nsegs : 1, sizeof *bm);
+    if (!bm) {
+        OOM(p);
+        return;
+    }
+    for (uint32_t s = 0; s < p->view->nsegs && !p->rc; s++)
+        if (!(bm[s] = n ? node_bitmap(p, s, n) : roaring_bitmap_create()) && !p->rc) OOM(p);
+    if (!p->rc) filt_combine(p, pl, bm, negate);
+    tw_filter_free(bm, p->view->nsegs);
 }
 
 /* Plans the filter parameter (query text, AND) and ANDs what it matches
@@ -1044,36 +1074,37 @@ static void add_filter_param(planner *p, tw_plan *pl, const char *text) {
             tw_err(p->err, p->errcap, p->rc, "filter: %s", msg);
         }
     }
-    roaring_bitmap_t **bm = p->rc ? NULL : calloc(p->view->nsegs ? p->view->nsegs : 1, sizeof *bm);
-    if (!p->rc && !bm) OOM(p);
-    for (uint32_t s = 0; bm && s < p->view->nsegs && !p->rc; s++)
-        bm[s] = root ? node_bitmap(p, s, root) : roaring_bitmap_create(); /* no words: nothing */
-    if (!p->rc) filt_combine(p, pl, bm, 0);
-    tw_filter_free(bm, p->view->nsegs);
+    if (!p->rc && root && root->kind == P_FILTER) {
+        filt_add_leaf(p, pl, root->fprep, 0);
+    } else if (!p->rc && root && root->kind == P_BOOL) {
+        /* What node_bitmap computes, one clause at a time: the MUST clauses
+         * (SHOULD ones then do not restrict) or else the union of the SHOULD
+         * clauses, minus each MUST_NOT clause. Filter leaves among them go
+         * in as themselves (a range as a predicate). */
+        size_t must = 0, should = 0;
+        for (size_t i = 0; i < root->n; i++) {
+            must += root->occ[i] == TW_MUST;
+            should += root->occ[i] == TW_SHOULD;
+        }
+        if (!must && should) { /* the SHOULD clauses as one bitmap */
+            pnode sh = *root;
+            sh.n = 0;
+            sh.kids = calloc(should, sizeof *sh.kids);
+            sh.occ = calloc(should, sizeof *sh.occ);
+            if (!sh.kids || !sh.occ) OOM(p);
+            for (size_t i = 0; i < root->n && !p->rc; i++)
+                if (root->occ[i] == TW_SHOULD) sh.kids[sh.n] = root->kids[i], sh.occ[sh.n++] = TW_SHOULD;
+            filt_node(p, pl, &sh, 0);
+            free(sh.kids);
+            free(sh.occ);
+        }
+        for (size_t i = 0; i < root->n && !p->rc; i++)
+            if (root->occ[i] != TW_SHOULD) filt_node(p, pl, root->kids[i], root->occ[i] == TW_MUST_NOT);
+    } else if (!p->rc) {
+        filt_node(p, pl, root, 0); /* NULL (no words): nothing */
+    }
     pnode_free(root, p->view->nsegs);
     tw_query_free(fq);
-}
-
-/* Serializes the plan's filter bitmaps and parses them as views for the
- * bitmap executors' SIMD kernels. */
-static void filt_views(planner *p, tw_plan *pl) {
-    uint32_t ns = p->view->nsegs;
-    pl->filt_view = calloc(ns ? ns : 1, sizeof *pl->filt_view);
-    pl->filt_bytes = calloc(ns ? ns : 1, sizeof *pl->filt_bytes);
-    if (!pl->filt_view || !pl->filt_bytes) {
-        OOM(p);
-        return;
-    }
-    for (uint32_t s = 0; s < ns && !p->rc; s++) {
-        roaring_bitmap_run_optimize(pl->filt[s]);
-        size_t len = roaring_bitmap_portable_size_in_bytes(pl->filt[s]), used;
-        if (!(pl->filt_bytes[s] = malloc(len ? len : 1))) {
-            OOM(p);
-            return;
-        }
-        roaring_bitmap_portable_serialize(pl->filt[s], (char *)pl->filt_bytes[s]);
-        if (tw_rview_parse(pl->filt_bytes[s], len, 0, &pl->filt_view[s], &used, NULL)) OOM(p);
-    }
 }
 
 int tw_plan_build(const tw_view *view, const tw_params *prm, tw_analyzer *an, const tw_node *q, tw_plan **out,
@@ -1097,7 +1128,7 @@ int tw_plan_build(const tw_view *view, const tw_params *prm, tw_analyzer *an, co
         pl->match_all = 1; /* no query: every document */
     if (!p.rc) extract_filters(&p, pl);
     if (!p.rc && prm->filter && prm->filter[0]) add_filter_param(&p, pl, prm->filter);
-    if (!p.rc && pl->filt) filt_views(&p, pl);
+    if (!p.rc) materialize(&p, pl->root);
     pl->hl = p.hl;
     if (p.rc) {
         *erroff = p.erroff;

@@ -27,6 +27,7 @@
 #include "exec.h"
 #include "lexer.h"
 #include "plan.h"
+#include "segfilter.h"
 #include "snippet.h"
 #include "sort.h"
 #include "storedoc.h"
@@ -238,17 +239,8 @@ int tw_query_run(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char 
         goto ranked;
     }
     for (uint32_t s = 0; (plan->root || plan->match_all) && s < v->nsegs && rc == 0; s++) {
-        tw_exec x = {v,
-                     ctx,
-                     s,
-                     plan->root,
-                     &top,
-                     &out->total,
-                     err,
-                     errcap,
-                     plan->filt ? plan->filt[s] : NULL,
-                     plan->filt ? &plan->filt_view[s] : NULL,
-                     plan->match_all};
+        tw_exec x = {
+            v, ctx, s, plan->root, &top, &out->total, err, errcap, plan->filt ? &plan->filt[s] : NULL, plan->match_all};
         rc = tw_exec_segment(&x, p->exhaustive);
     }
     if (rc) goto done;
