@@ -26,6 +26,7 @@
 #include <xxhash.h>
 
 #include "error.h"
+#include "colcache.h"
 #include "storecache.h"
 #include "varint.h"
 
@@ -57,6 +58,7 @@ void tw_segment_close(tw_segment *s) {
     free(s->blocks);
     free((void *)s->checked);
     tw_scache_free(s->scache);
+    tw_ccache_free(s->ccache);
     tw_typed_close(s);
     free(s->path);
     free(s);
@@ -208,7 +210,8 @@ static int parse_store(tw_segment *s, char *err, size_t errcap) {
 /* A new segment named path, or NULL (message in err) when out of memory. */
 static tw_segment *segment_new(const char *path, char *err, size_t errcap) {
     tw_segment *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = strdup(path)) || !(s->scache = tw_scache_new())) {
+    if (!s || !(s->path = strdup(path)) || !(s->scache = tw_scache_new()) || !(s->ccache = tw_ccache_new())) {
+        if (s) tw_scache_free(s->scache);
         if (s) free(s->path);
         free(s);
         tw_err_section(err, errcap, TRAWL_ENOMEM, path, "header", "out of memory");

@@ -117,6 +117,9 @@ typedef struct tw_segment {
     /* Decompressed store blocks recently read, shared by every thread (and by
      * every index sharing the segment); see storecache.h. */
     struct tw_scache *scache;
+    /* Derived analytics data (histogram buckets, value orders) built on first
+     * use and shared likewise; see colcache.h. */
+    struct tw_ccache *ccache;
 } tw_segment;
 
 /* Maps and validates the segment file at path: header, footer, section table,

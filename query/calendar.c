@@ -58,8 +58,16 @@ static int64_t clamp(int64_t t) {
     return t < TW_CAL_MIN ? TW_CAL_MIN : t > TW_CAL_MAX ? TW_CAL_MAX : t;
 }
 
+int64_t tw_cal_local_day(int64_t t, int32_t off) {
+    return floordiv(clamp(t) + off, 86400);
+}
+
 int64_t tw_cal_bucket(int64_t t, tw_cal_unit u, int32_t off) {
-    int64_t days = floordiv(clamp(t) + off, 86400), y;
+    return tw_cal_bucket_of_day(tw_cal_local_day(t, off), u);
+}
+
+int64_t tw_cal_bucket_of_day(int64_t days, tw_cal_unit u) {
+    int64_t y;
     unsigned m, d;
     switch (u) {
         case TW_CAL_DAY: return days;

@@ -46,6 +46,13 @@ int tw_cal_offset_parse(const char *s, int32_t *seconds);
  * day → days since 1970-01-01 (all of local time). */
 int64_t tw_cal_bucket(int64_t t, tw_cal_unit u, int32_t off);
 
+/* The local day of instant t at offset off: days since 1970-01-01 of local
+ * time (t clamped as above). Every unit's bucket is a function of it:
+ * tw_cal_bucket(t, u, off) == tw_cal_bucket_of_day(tw_cal_local_day(t, off), u). */
+int64_t tw_cal_local_day(int64_t t, int32_t off);
+/* The bucket of unit u holding local day `day`. */
+int64_t tw_cal_bucket_of_day(int64_t day, tw_cal_unit u);
+
 /* First instant (UTC seconds) of bucket b of unit u at offset off: the
  * smallest t with tw_cal_bucket(t, u, off) == b. */
 int64_t tw_cal_bucket_start(int64_t b, tw_cal_unit u, int32_t off);

@@ -3,14 +3,29 @@
  * segment): for a keyword field the n most frequent values with their exact
  * counts, for a date or number field the smallest and largest value.
  *
- * Keyword counting, per segment, picks the cheaper of two exact methods:
- *   - bitmaps: the and-cardinality (SIMD kernels) of the match set with each
- *     value's doc bitmap — cost about nvalues × (containers of the match set);
- *   - ordinals: a walk of the matching documents, adding one to the count of
- *     each of their value ordinals — cost about matches × values per document.
- * The bitmaps are used when nvalues × (1 + containers) < matches × (1 +
- * pairs / documents), else the ordinals. Counts are merged across segments by
- * value bytes; ties in count are ordered by value bytes.
+ * Keyword counting (top n, exact), one of two methods:
+ *   - pruned: values are counted one at a time (and-cardinality of the match
+ *     set with the value's doc bitmap, SIMD kernels) in decreasing order of
+ *     their document count in the segment (an upper bound of their count in
+ *     the match set; the order is computed once per segment and field and
+ *     cached, index/colcache.h). Over several segments it is Fagin's
+ *     threshold algorithm: every value is counted in every segment having it,
+ *     and the sum over segments of the next uncounted value's document count
+ *     bounds every value not counted yet; counting stops once that bound is
+ *     below the n-th best count (equal bounds go on, so ties in count are
+ *     resolved by value bytes exactly as a full count would). The number of
+ *     matches with a value is the and-cardinality with the cached set of
+ *     documents having one.
+ *   - ordinals: a walk of the matching documents adding one to a flat count
+ *     per value ordinal, then a merge of the values by bytes across segments.
+ * Cost rule, in document visits: ordinals cost the matches times (1 + values
+ * per document); pruning costs, per value counted and segment, 8 + min(the
+ * value's document count / 4, 32 per 65,536-document container spanned by
+ * the match set). The ordinals run at once when they cost no more than 8n per
+ * segment with matches; otherwise pruning runs with the ordinals' cost as its
+ * budget and hands over to the ordinals when it runs past it (at most about
+ * twice the cheaper method's cost). Either way the result is the same: ties
+ * in count are ordered by value bytes.
  */
 #ifndef TW_FACETS_H
 #define TW_FACETS_H
@@ -44,6 +59,17 @@ typedef struct tw_facet_result {
 int tw_facet_compute(const tw_view *v, const roaring_bitmap_t *const *match, const char *field, size_t n,
                      tw_facet_result *out, char *err, size_t errcap);
 void tw_facet_result_free(tw_facet_result *r);
+
+/* Keyword counting methods: the cost rule, or one forced (for tests). */
+enum { TW_FACET_AUTO = 0, TW_FACET_ORDINALS = 1, TW_FACET_PRUNED = 2 };
+/* tw_facet_compute with the keyword counting method chosen (the results are
+ * the same whatever the method). */
+int tw_facet_compute_method(const tw_view *v, const roaring_bitmap_t *const *match, const char *field, size_t n,
+                            int method, tw_facet_result *out, char *err, size_t errcap);
+
+/* The types (TW_FT_* bits) the segments' schemas give field: a field can be
+ * declared and yet have no value in any segment. */
+unsigned tw_view_schema_types(const tw_view *v, const char *field);
 
 /* Writes a date (epoch seconds) as "YYYY-MM-DDThh:mm:ssZ" into buf (cap >=
  * 32; tw_date_format of index/datetime.h). */

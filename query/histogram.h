@@ -3,9 +3,16 @@
  * field, the documents of a subset (a search's match set, or the documents of
  * a term) and all live documents whose date falls in the bucket. Buckets run
  * from the first to the last bucket holding a document of the subset, empty
- * ones included. Per document the date is read from the column in O(1); the
- * bucket of the previous document is remembered, so documents in date order
- * (the usual case) cost one comparison each.
+ * ones included.
+ *
+ * Cost: per segment, date field, unit and offset from UTC, every document's
+ * bucket is computed once (one pass over the column through a day → bucket
+ * table) and cached with the number of documents per bucket (index/colcache.h;
+ * 2 bytes per document, 4 when the column spans 65,535 buckets or more, plus 8
+ * per bucket). A histogram then costs one pass over the subset (count[bucket
+ * of doc]++) plus one pass over the deleted documents (subtracted from the
+ * cached all-documents counts). A column spanning more buckets than both
+ * 65,534 and its document count is not cached: each date is bucketed directly.
  */
 #ifndef TW_HISTOGRAM_H
 #define TW_HISTOGRAM_H
