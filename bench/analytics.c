@@ -90,18 +90,6 @@ static uint64_t hash_result(uint64_t h, bench_an_kind kind, const bench_result *
     return h;
 }
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static double pct_us(const uint64_t *sorted, size_t n, double p) {
-    size_t rank = (size_t)ceil(p * (double)n);
-    if (rank < 1) rank = 1;
-    if (rank > n) rank = n;
-    return (double)sorted[rank - 1] / 1e3;
-}
-
 /* Runs workload kind over qs[0..n) (query i is qs[i % nq]) on an open engine;
  * fills s and prints its JSON line; writes each timed answer to dump (if not
  * NULL) as a line: the total, then the items, tab-separated. Returns 0 or -1 (message on stderr). */
@@ -121,13 +109,12 @@ static int run_workload(const bench_an_engine *e, void *h, bench_an_kind kind, c
         bench_result_reset(&res);
         rc = e->run(h, kind, &qs->q[i % qs->n], p, &res, err, sizeof err);
     }
-    uint64_t total = 0, sum = 0, hash = 1469598103934665603u;
+    uint64_t total = 0, hash = 1469598103934665603u;
     for (size_t i = 0; i < n && rc == 0; i++) {
         bench_result_reset(&res);
         uint64_t t0 = bench_now_ns();
         rc = e->run(h, kind, &qs->q[i % qs->n], p, &res, err, sizeof err);
         lat[i] = bench_now_ns() - t0;
-        sum += lat[i];
         total += res.total;
         hash = hash_result(hash, kind, &res);
         if (dump && rc == 0) {
@@ -139,14 +126,15 @@ static int run_workload(const bench_an_engine *e, void *h, bench_an_kind kind, c
     if (rc != 0) {
         fprintf(stderr, "trawl-bench: %s %s: %s\n", e->name, bench_an_kind_name(kind), err);
     } else {
-        qsort(lat, n, sizeof *lat, cmp_u64);
+        bench_latency l;
+        bench_latency_summary(lat, n, &l);
         s->done = 1;
         s->queries = n;
         s->total_hits = total;
         s->hash = hash;
-        s->p50_us = n ? pct_us(lat, n, 0.50) : 0;
-        s->p99_us = n ? pct_us(lat, n, 0.99) : 0;
-        s->mean_us = n ? (double)sum / (double)n / 1e3 : 0;
+        s->p50_us = l.p50_us;
+        s->p99_us = l.p99_us;
+        s->mean_us = l.mean_us;
         printf("{\"engine\":\"%s\",\"workload\":\"%s\",\"queries\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f,"
                "\"mean_us\":%.1f,\"total_hits\":%llu,\"hash\":\"%016llx\"}\n",
                e->name, bench_an_kind_name(kind), n, s->p50_us, s->p99_us, s->mean_us, (unsigned long long)total,
@@ -314,22 +302,8 @@ int bench_cmd_analytics(int argc, char **argv) {
     if (nand > andq.n) nand = andq.n;
 
     char workdir[4096];
-    const char *wd = getenv("BENCH_WORKDIR");
     int made = 0;
-    if (wd && *wd) {
-        snprintf(workdir, sizeof workdir, "%s", wd);
-        if (mkdir(workdir, 0777) != 0 && errno != EEXIST) {
-            fprintf(stderr, "trawl-bench: %s: %s\n", workdir, strerror(errno));
-            goto out;
-        }
-    } else {
-        snprintf(workdir, sizeof workdir, "/tmp/trawl-bench.XXXXXX");
-        if (!mkdtemp(workdir)) {
-            fprintf(stderr, "trawl-bench: mkdtemp: %s\n", strerror(errno));
-            goto out;
-        }
-        made = 1;
-    }
+    if (bench_workdir(workdir, sizeof workdir, &made) != 0) goto out;
     const char *keep = getenv("BENCH_KEEP"), *reuse = getenv("BENCH_REUSE");
     int keep_ix = keep && strcmp(keep, "1") == 0, reuse_ix = reuse && strcmp(reuse, "1") == 0;
     printf("{\"corpus\":");

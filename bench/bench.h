@@ -79,6 +79,17 @@ static inline const char *bench_result_id(const bench_result *r, size_t i) {
 }
 void bench_result_free(bench_result *r);
 
+/* How a peer runs its queries; `compare` runs each peer both ways:
+ *   BENCH_EXACT    made to return the exact total, as trawl always does
+ *                  (Xapian: check_at_least = document count; FTS5: every match
+ *                  read once, or a count statement);
+ *   BENCH_DEFAULT  as its users run it by default: Xapian get_mset(0, K) with
+ *                  its estimated total; FTS5 one ORDER BY bm25(...) LIMIT K
+ *                  statement and no count (total reported as 0). The count
+ *                  class has no cheaper default: it stays as in BENCH_EXACT
+ *                  for FTS5 and takes the estimate for Xapian. */
+typedef enum bench_mode { BENCH_EXACT = 0, BENCH_DEFAULT = 1 } bench_mode;
+
 /* An engine adapter. Every function returns 0 on success or -1 with a
  * NUL-terminated message in err[0..errlen). */
 typedef struct bench_engine {
@@ -93,6 +104,9 @@ typedef struct bench_engine {
     /* Runs one query of class cls with top k; fills res (already reset). */
     int (*run)(void *h, bench_class cls, const bench_query *q, size_t k, bench_result *res, char *err, size_t errlen);
     void (*close)(void *h);
+    /* Switches an open handle to mode (handles open in BENCH_EXACT). NULL for
+     * an engine with one mode (trawl: always exact). */
+    void (*set_mode)(void *h, bench_mode mode);
 } bench_engine;
 
 /* ---- analytics workloads (issue 8 item 12; analytics.c) ----------------
@@ -185,6 +199,17 @@ int bench_corpus_each(const char *path, bench_doc_fn fn, void *ctx, char *err, s
 
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);
+/* Latency figures of a run, in microseconds. */
+typedef struct bench_latency {
+    double p50_us, p90_us, p99_us, mean_us;
+} bench_latency;
+/* Sorts lat[0..n) (nanoseconds) and fills out: nearest-rank percentiles and
+ * the mean (all 0 when n == 0). */
+void bench_latency_summary(uint64_t *lat, size_t n, bench_latency *out);
+/* The directory indexes are built in: BENCH_WORKDIR (created when missing) or
+ * a new /tmp/trawl-bench.XXXXXX (then *made = 1: the caller removes it).
+ * Returns 0, or -1 with a message on stderr. */
+int bench_workdir(char *buf, size_t cap, int *made);
 /* Apparent size in bytes of a file, or the sum over a directory tree. */
 uint64_t bench_path_bytes(const char *path);
 /* Removes a directory tree (or a file). Returns 0 or -1. */

@@ -50,7 +50,8 @@ typedef struct fts5_handle {
     sqlite3_stmt *topk;     /* id of the best K */
     sqlite3_stmt *count;    /* count of matches */
     int plan;
-    char *qbuf; /* the MATCH expression being built */
+    bench_mode mode; /* BENCH_DEFAULT: the top-K statement alone, no count */
+    char *qbuf;      /* the MATCH expression being built */
     size_t qcap;
     struct hit {
         double score;
@@ -96,8 +97,11 @@ static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen) {
     return 0;
 }
 
-static int fts5_build(const char *corpus, const char *dir, uint64_t *docs, char *err, size_t errlen) {
+/* Creates dir (when missing) and a new, empty dir/fts5.db in it, open in *db
+ * (to be closed by the caller, even on failure). 0 or -1 with a message. */
+static int open_new_db(const char *dir, sqlite3 **db, char *err, size_t errlen) {
     char path[4096];
+    *db = NULL;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         bench_seterr(err, errlen, "%s: %s", dir, strerror(errno));
         return -1;
@@ -107,12 +111,17 @@ static int fts5_build(const char *corpus, const char *dir, uint64_t *docs, char 
         return -1;
     }
     remove(path);
+    if (sqlite3_open(path, db) != SQLITE_OK) {
+        bench_seterr(err, errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) : "cannot open");
+        return -1;
+    }
+    return 0;
+}
+
+static int fts5_build(const char *corpus, const char *dir, uint64_t *docs, char *err, size_t errlen) {
     build_ctx c = {NULL, NULL, 0};
     int rc = -1;
-    if (sqlite3_open(path, &c.db) != SQLITE_OK) {
-        bench_seterr(err, errlen, "%s: %s", path, c.db ? sqlite3_errmsg(c.db) : "cannot open");
-        goto done;
-    }
+    if (open_new_db(dir, &c.db, err, errlen) != 0) goto done;
     if (exec(c.db,
              "CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, body,"
              " tokenize='porter unicode61')",
@@ -344,6 +353,11 @@ static int fts5_run(void *h, bench_class cls, const bench_query *q, size_t k, be
         return -1;
     }
     if (cls == BENCH_COUNT) return run_count(f, res, err, errlen);
+    if (f->mode == BENCH_DEFAULT) { /* ORDER BY rank LIMIT K, as FTS5's users write it; no total */
+        sqlite3_bind_text(f->topk, 1, f->qbuf, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(f->topk, 2, (sqlite3_int64)k);
+        return collect_ids(f, f->topk, 0, res, err, errlen);
+    }
     switch (f->plan) {
         case PLAN_WINDOW:
             sqlite3_bind_text(f->window, 1, f->qbuf, -1, SQLITE_STATIC);
@@ -362,7 +376,12 @@ static const char *fts5_version(void) {
     return sqlite3_libversion();
 }
 
-static const bench_engine fts5_engine = {"fts5", fts5_version, fts5_build, fts5_open, fts5_run, fts5_close};
+static void fts5_set_mode(void *h, bench_mode mode) {
+    ((fts5_handle *)h)->mode = mode;
+}
+
+static const bench_engine fts5_engine = {"fts5",   fts5_version, fts5_build,   fts5_open,
+                                         fts5_run, fts5_close,   fts5_set_mode};
 
 const bench_engine *bench_engine_fts5(void) {
     return &fts5_engine;
@@ -437,23 +456,10 @@ static int an_add_doc(void *vctx, const bench_doc *d, char *err, size_t errlen) 
 }
 
 static int an_build(const char *corpus, const char *dir, uint64_t *docs, char *err, size_t errlen) {
-    char path[4096];
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        bench_seterr(err, errlen, "%s: %s", dir, strerror(errno));
-        return -1;
-    }
-    if (db_path(dir, path, sizeof path) != 0) {
-        bench_seterr(err, errlen, "path too long");
-        return -1;
-    }
-    remove(path);
     an_build_ctx c;
     memset(&c, 0, sizeof c);
     int rc = -1;
-    if (sqlite3_open(path, &c.db) != SQLITE_OK) {
-        bench_seterr(err, errlen, "%s: %s", path, c.db ? sqlite3_errmsg(c.db) : "cannot open");
-        goto done;
-    }
+    if (open_new_db(dir, &c.db, err, errlen) != 0) goto done;
     if (exec(c.db,
              "CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize='porter unicode61');"
              "CREATE TABLE meta(rowid INTEGER PRIMARY KEY, id TEXT, date INTEGER, source TEXT, author TEXT);"

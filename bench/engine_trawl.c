@@ -231,7 +231,7 @@ int bench_trawl_configure(void *h, const char *spec, char *err, size_t errlen) {
     return 0;
 }
 
-static const bench_engine trawl_engine = {"trawl", trawl_version, tr_build, tr_open, tr_run, tr_close};
+static const bench_engine trawl_engine = {"trawl", trawl_version, tr_build, tr_open, tr_run, tr_close, NULL};
 
 const bench_engine *bench_engine_trawl(void) {
     return &trawl_engine;

@@ -22,7 +22,13 @@
  * exact total and copying out the top-K ids. Percentiles are nearest-rank over
  * the sorted latencies. With env DUMP=FILE, `query` writes one line per query:
  * the top-K ids separated by tabs (class count: the count); `compare` writes
- * FILE.ENGINE.CLASS files the same way.
+ * FILE.ENGINE.CLASS files the same way (FILE.ENGINE-default.CLASS for a
+ * peer's default mode).
+ *
+ * compare runs each peer twice on the same index (bench.h, bench_mode): exact
+ * (made to return the exact total, as trawl does) and default (as its users
+ * run it by default, with an estimated or no total); the table has a column
+ * and a ratio for each.
  *
  * compare environment: BENCH_K (top K, default 10), BENCH_ENGINES (comma list,
  * default every engine compiled in), BENCH_WORKDIR (where indexes are built,
@@ -41,7 +47,7 @@
 #include <unistd.h>
 
 #define WARMUP_QUERIES 100
-#define MAX_ENGINES 3
+#define MAX_ENGINES 5 /* trawl, and each peer in its two modes */
 
 const bench_engine *bench_engine_find(const char *name) {
     if (strcmp(name, "trawl") == 0) return bench_engine_trawl();
@@ -58,9 +64,10 @@ typedef struct class_stats {
     uint64_t total_hits;
 } class_stats;
 
-/* Figures of one engine. */
+/* Figures of one engine in one mode. */
 typedef struct engine_stats {
     const bench_engine *e;
+    bench_mode mode;
     int built;
     uint64_t docs, index_bytes;
     double index_seconds;
@@ -168,19 +175,6 @@ static int do_index(const bench_engine *e, const char *corpus, const char *dir, 
     return 0;
 }
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile p (0..1] of sorted[0..n), in microseconds. */
-static double percentile_us(const uint64_t *sorted, size_t n, double p) {
-    size_t rank = (size_t)ceil(p * (double)n);
-    if (rank < 1) rank = 1;
-    if (rank > n) rank = n;
-    return (double)sorted[rank - 1] / 1e3;
-}
-
 /* Writes one DUMP line for res. */
 static void dump_line(FILE *f, bench_class cls, const bench_result *res) {
     if (cls == BENCH_COUNT) {
@@ -191,11 +185,12 @@ static void dump_line(FILE *f, bench_class cls, const bench_result *res) {
     fputc('\n', f);
 }
 
-/* Runs every query of qs of class cls through an open engine: warm-up, then
- * each one timed. Fills s, prints the JSON line, writes dump lines to dump (if
- * not NULL). Returns 0 or -1 (a query failed; message on stderr). */
-static int run_class(const bench_engine *e, void *h, bench_class cls, const bench_queries *qs, size_t k, FILE *dump,
-                     class_stats *s) {
+/* Runs every query of qs of class cls through an open engine (in mode, for
+ * the JSON line): warm-up, then each one timed. Fills s, prints the JSON line,
+ * writes dump lines to dump (if not NULL). Returns 0 or -1 (a query failed;
+ * message on stderr). */
+static int run_class(const bench_engine *e, void *h, bench_mode mode, bench_class cls, const bench_queries *qs,
+                     size_t k, FILE *dump, class_stats *s) {
     char err[1024] = "";
     bench_result res;
     memset(&res, 0, sizeof res);
@@ -210,32 +205,32 @@ static int run_class(const bench_engine *e, void *h, bench_class cls, const benc
         bench_result_reset(&res);
         rc = e->run(h, cls, &qs->q[i], k, &res, err, sizeof err);
     }
-    uint64_t total = 0, sum = 0;
+    uint64_t total = 0;
     for (size_t i = 0; i < qs->n && rc == 0; i++) {
         bench_result_reset(&res);
         uint64_t t0 = bench_now_ns();
         rc = e->run(h, cls, &qs->q[i], k, &res, err, sizeof err);
         uint64_t t1 = bench_now_ns();
         lat[i] = t1 - t0;
-        sum += lat[i];
         total += res.total;
         if (dump && rc == 0) dump_line(dump, cls, &res);
     }
     if (rc != 0) {
         fprintf(stderr, "trawl-bench: %s %s: %s\n", e->name, bench_class_name(cls), err);
     } else {
-        qsort(lat, qs->n, sizeof *lat, cmp_u64);
+        bench_latency l;
+        bench_latency_summary(lat, qs->n, &l);
         s->done = 1;
         s->queries = qs->n;
         s->total_hits = total;
-        s->p50_us = qs->n ? percentile_us(lat, qs->n, 0.50) : 0;
-        s->p90_us = qs->n ? percentile_us(lat, qs->n, 0.90) : 0;
-        s->p99_us = qs->n ? percentile_us(lat, qs->n, 0.99) : 0;
-        s->mean_us = qs->n ? (double)sum / (double)qs->n / 1e3 : 0;
-        printf("{\"engine\":\"%s\",\"class\":\"%s\",\"queries\":%zu,\"p50_us\":%.1f,\"p90_us\":%.1f,"
-               "\"p99_us\":%.1f,\"mean_us\":%.1f,\"total_hits\":%llu}\n",
-               e->name, bench_class_name(cls), s->queries, s->p50_us, s->p90_us, s->p99_us, s->mean_us,
-               (unsigned long long)s->total_hits);
+        s->p50_us = l.p50_us;
+        s->p90_us = l.p90_us;
+        s->p99_us = l.p99_us;
+        s->mean_us = l.mean_us;
+        printf("{\"engine\":\"%s\",\"mode\":\"%s\",\"class\":\"%s\",\"queries\":%zu,\"p50_us\":%.1f,"
+               "\"p90_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f,\"total_hits\":%llu}\n",
+               e->name, mode == BENCH_DEFAULT ? "default" : "exact", bench_class_name(cls), s->queries, s->p50_us,
+               s->p90_us, s->p99_us, s->mean_us, (unsigned long long)s->total_hits);
         fflush(stdout);
     }
     bench_result_free(&res);
@@ -301,7 +296,7 @@ static int cmd_query(int argc, char **argv) {
     }
     class_stats s;
     memset(&s, 0, sizeof s);
-    int rc = run_class(e, h, (bench_class)cls, &qs, k, dump, &s);
+    int rc = run_class(e, h, BENCH_EXACT, (bench_class)cls, &qs, k, dump, &s);
     if (dump && fclose(dump) != 0) rc = -1;
     e->close(h);
     bench_queries_free(&qs);
@@ -420,8 +415,9 @@ static void print_table(const char *corpus, long long docs, uint64_t bytes, size
     printf("%s; %s; %s\n\n", date, machine, cpu);
     printf("| figure");
     for (size_t i = 0; i < n; i++) {
-        printf(" | %s %s", st[i].e->name, st[i].e->version());
-        if (st[i].e != bench_engine_trawl()) printf(" | %s ÷ trawl", st[i].e->name);
+        const char *m = st[i].e == bench_engine_trawl() ? "" : st[i].mode == BENCH_DEFAULT ? " (default)" : " (exact)";
+        printf(" | %s %s%s", st[i].e->name, st[i].e->version(), m);
+        if (st[i].e != bench_engine_trawl()) printf(" | %s%s ÷ trawl", st[i].e->name, m);
     }
     printf(" |\n|---");
     for (size_t i = 0; i < n; i++) printf(st[i].e == bench_engine_trawl() ? "|---:" : "|---:|---:");
@@ -441,6 +437,28 @@ static void print_table(const char *corpus, long long docs, uint64_t bytes, size
         table_row(label, "%.0f", fig_hits, c, st, n, 0);
     }
     printf("\nRatios are peer ÷ trawl: above 1 means trawl is that many times faster (or smaller).\n");
+}
+
+/* Runs every class of qs[] on an open engine in slot s's mode, into s; with
+ * dump_prefix, writes PREFIX.ENGINE[-default].CLASS answer files. 0 or -1. */
+static int run_classes(const bench_engine *e, void *h, engine_stats *s, const bench_queries *qs, size_t k,
+                       const char *dump_prefix) {
+    for (int c = 0; c < BENCH_NCLASSES; c++) {
+        FILE *dump = NULL;
+        if (dump_prefix && *dump_prefix) {
+            char dp[4200];
+            snprintf(dp, sizeof dp, "%s.%s%s.%s", dump_prefix, e->name, s->mode == BENCH_DEFAULT ? "-default" : "",
+                     bench_class_name((bench_class)c));
+            if (!(dump = fopen(dp, "w"))) {
+                fprintf(stderr, "trawl-bench: %s: %s\n", dp, strerror(errno));
+                return -1;
+            }
+        }
+        int r = run_class(e, h, s->mode, (bench_class)c, &qs[c], k, dump, &s->cls[c]);
+        if (dump) fclose(dump);
+        if (r != 0) return -1;
+    }
+    return 0;
 }
 
 /* compare CORPUS QUERY_DIR: for each engine, build, run every class, drop the
@@ -476,7 +494,9 @@ static int cmd_compare(int argc, char **argv) {
         }
         for (size_t i = 0; i < n; i++)
             if (st[i].e == e) e = NULL;
-        if (e && n < MAX_ENGINES) st[n++].e = e;
+        if (!e || n + 2 > MAX_ENGINES) continue;
+        st[n++].e = e; /* BENCH_EXACT; then, for a peer, its default mode on the same index */
+        if (e->set_mode) st[n].e = e, st[n++].mode = BENCH_DEFAULT;
     }
     if (n == 0) {
         fputs("trawl-bench: no engine to run\n", stderr);
@@ -521,27 +541,14 @@ static int cmd_compare(int argc, char **argv) {
     printf(",\"cpu\":");
     bench_json_str(stdout, cpu);
     printf(",\"cores\":%ld", cores);
-    for (size_t i = 0; i < n; i++) printf(",\"%s_version\":\"%s\"", st[i].e->name, st[i].e->version());
+    for (size_t i = 0; i < n; i++)
+        if (st[i].mode == BENCH_EXACT) printf(",\"%s_version\":\"%s\"", st[i].e->name, st[i].e->version());
     printf("}\n");
     fflush(stdout);
 
     char workdir[4096];
-    const char *wd = getenv("BENCH_WORKDIR");
     int made_workdir = 0;
-    if (wd && *wd) {
-        snprintf(workdir, sizeof workdir, "%s", wd);
-        if (mkdir(workdir, 0777) != 0 && errno != EEXIST) {
-            fprintf(stderr, "trawl-bench: %s: %s\n", workdir, strerror(errno));
-            goto out;
-        }
-    } else {
-        snprintf(workdir, sizeof workdir, "/tmp/trawl-bench.XXXXXX");
-        if (!mkdtemp(workdir)) {
-            fprintf(stderr, "trawl-bench: mkdtemp: %s\n", strerror(errno));
-            goto out;
-        }
-        made_workdir = 1;
-    }
+    if (bench_workdir(workdir, sizeof workdir, &made_workdir) != 0) goto out;
     const char *keep = getenv("BENCH_KEEP");
     int keep_indexes = keep && strcmp(keep, "1") == 0;
     const char *dump_prefix = getenv("DUMP");
@@ -557,25 +564,14 @@ static int cmd_compare(int argc, char **argv) {
             fprintf(stderr, "trawl-bench: %s\n", err);
             goto out;
         }
-        for (int c = 0; c < BENCH_NCLASSES; c++) {
-            FILE *dump = NULL;
-            if (dump_prefix && *dump_prefix) {
-                char dp[4200];
-                snprintf(dp, sizeof dp, "%s.%s.%s", dump_prefix, e->name, bench_class_name((bench_class)c));
-                if (!(dump = fopen(dp, "w"))) {
-                    fprintf(stderr, "trawl-bench: %s: %s\n", dp, strerror(errno));
-                    e->close(h);
-                    goto out;
-                }
-            }
-            int r = run_class(e, h, (bench_class)c, &qs[c], k, dump, &st[i].cls[c]);
-            if (dump) fclose(dump);
-            if (r != 0) {
-                e->close(h);
-                goto out;
-            }
+        int r = run_classes(e, h, &st[i], qs, k, dump_prefix);
+        if (r == 0 && i + 1 < n && st[i + 1].e == e) { /* the peer's default mode: same index and handle */
+            i++;
+            e->set_mode(h, st[i].mode);
+            r = run_classes(e, h, &st[i], qs, k, dump_prefix);
         }
         e->close(h);
+        if (r != 0) goto out;
         if (!keep_indexes) bench_rmtree(dir);
     }
     if (made_workdir && !keep_indexes) rmdir(workdir);

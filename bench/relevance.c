@@ -210,22 +210,8 @@ int bench_cmd_relevance(int argc, char **argv) {
     snprintf(names, sizeof names, "%s", list && *list ? list : "trawl,fts5,xapian");
 
     char workdir[4096];
-    const char *wd = getenv("BENCH_WORKDIR");
     int made_workdir = 0;
-    if (wd && *wd) {
-        snprintf(workdir, sizeof workdir, "%s", wd);
-        if (mkdir(workdir, 0777) != 0 && errno != EEXIST) {
-            fprintf(stderr, "trawl-bench: %s: %s\n", workdir, strerror(errno));
-            return 1;
-        }
-    } else {
-        snprintf(workdir, sizeof workdir, "/tmp/trawl-bench.XXXXXX");
-        if (!mkdtemp(workdir)) {
-            fprintf(stderr, "trawl-bench: mkdtemp: %s\n", strerror(errno));
-            return 1;
-        }
-        made_workdir = 1;
-    }
+    if (bench_workdir(workdir, sizeof workdir, &made_workdir) != 0) return 1;
     const char *keep = getenv("BENCH_KEEP");
     int keep_indexes = keep && strcmp(keep, "1") == 0;
 

@@ -1,13 +1,15 @@
 /*
  * util.c — trawl-bench helpers shared by every subcommand and adapter: query
  * files into word lists, JSON Lines corpora into documents (jansson), result
- * buffers, the clock, file sizes and tree removal, JSON string output.
+ * buffers, the clock and latency percentiles, the work directory, file sizes
+ * and tree removal, JSON string output.
  */
 #include "bench.h"
 
 #include <errno.h>
 #include <dirent.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +375,54 @@ uint64_t bench_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile p (0..1] of sorted[0..n), n > 0, in microseconds. */
+static double percentile_us(const uint64_t *sorted, size_t n, double p) {
+    size_t rank = (size_t)ceil(p * (double)n);
+    if (rank < 1) rank = 1;
+    if (rank > n) rank = n;
+    return (double)sorted[rank - 1] / 1e3;
+}
+
+void bench_latency_summary(uint64_t *lat, size_t n, bench_latency *out) {
+    memset(out, 0, sizeof *out);
+    if (n == 0) return;
+    qsort(lat, n, sizeof *lat, cmp_u64);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++) sum += lat[i];
+    out->p50_us = percentile_us(lat, n, 0.50);
+    out->p90_us = percentile_us(lat, n, 0.90);
+    out->p99_us = percentile_us(lat, n, 0.99);
+    out->mean_us = (double)sum / (double)n / 1e3;
+}
+
+int bench_workdir(char *buf, size_t cap, int *made) {
+    const char *wd = getenv("BENCH_WORKDIR");
+    *made = 0;
+    if (wd && *wd) {
+        if ((size_t)snprintf(buf, cap, "%s", wd) >= cap) {
+            fprintf(stderr, "trawl-bench: BENCH_WORKDIR too long\n");
+            return -1;
+        }
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "trawl-bench: %s: %s\n", buf, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    snprintf(buf, cap, "/tmp/trawl-bench.XXXXXX");
+    if (!mkdtemp(buf)) {
+        fprintf(stderr, "trawl-bench: mkdtemp: %s\n", strerror(errno));
+        return -1;
+    }
+    *made = 1;
+    return 0;
 }
 
 /* Adds the apparent sizes of the files under path (recursing into directories,

@@ -13,14 +13,7 @@
 # variants differ in detail.)
 set -eu
 
-BENCH="${TRAWL_BUILD_DIR:-}/bench/trawl-bench"
-if [ -z "${TRAWL_BUILD_DIR:-}" ] || [ ! -x "$BENCH" ]; then
-  echo "skip: trawl-bench not built (TRAWL_BUILD_DIR/bench/trawl-bench)"
-  exit 77
-fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$TRAWL_SOURCE_DIR/tests/benchlib.sh"
 
 # --- generator: deterministic, prefix-stable, phrases that occur ------------
 "$BENCH" gen 2000 "$T/c.jsonl" 7
@@ -52,12 +45,28 @@ for e in $engines; do
   for c in and or phrase count; do
     qf=$c; [ $c = count ] && qf=and
     DUMP="$T/$e.$c.dump" "$BENCH" query --engine $e "$T/ix/$e" "$T/q/$qf.txt" $c 10 > "$T/$e.$c.json"
-    grep -q "\"engine\":\"$e\",\"class\":\"$c\",\"queries\":1000," "$T/$e.$c.json" ||
+    grep -q "\"engine\":\"$e\",\"mode\":\"exact\",\"class\":\"$c\",\"queries\":1000," "$T/$e.$c.json" ||
       fail "$e $c line: $(cat "$T/$e.$c.json")"
     n=$(wc -l < "$T/$e.$c.dump")
     [ "$n" -eq 1000 ] || fail "$e $c dump has $n lines, expected 1000"
   done
 done
+
+# compare: each peer in its exact and its default mode, on the same index; the
+# default mode answers the same top K (as many ids per query) without a total.
+if [ "$engines" = "trawl fts5" ]; then
+  mkdir -p "$T/qc" &&
+    for f in and or phrase; do head -n 200 "$T/q/$f.txt" > "$T/qc/$f.txt"; done
+  DUMP="$T/cmp" BENCH_ENGINES=trawl,fts5 BENCH_WORKDIR="$T/cw" "$BENCH" compare "$T/c.jsonl" "$T/qc" > "$T/cmp.out"
+  grep -q '^| figure | trawl [^|]* | fts5 [^|]* (exact) | fts5 (exact) ÷ trawl | fts5 [^|]* (default) | fts5 (default) ÷ trawl |$' \
+    "$T/cmp.out" || fail "compare table header: $(grep '^| figure' "$T/cmp.out")"
+  grep -q '"engine":"fts5","mode":"default","class":"and","queries":200,' "$T/cmp.out" || fail "no fts5 default line"
+  for c in and or phrase; do
+    awk -F'\t' '{print NF}' "$T/cmp.fts5.$c" > "$T/n.exact"
+    awk -F'\t' '{print NF}' "$T/cmp.fts5-default.$c" > "$T/n.default"
+    cmp -s "$T/n.exact" "$T/n.default" || fail "fts5 default mode $c: not the same number of hits as exact mode"
+  done
+fi
 
 # The FTS5 peer and trawl must give identical counts (same terms, see above).
 if [ "$engines" = "trawl fts5" ]; then

@@ -9,14 +9,7 @@
 # histogram and the facets also checked against the Python brute force.
 set -eu
 
-BENCH="${TRAWL_BUILD_DIR:-}/bench/trawl-bench"
-if [ -z "${TRAWL_BUILD_DIR:-}" ] || [ ! -x "$BENCH" ]; then
-  echo "skip: trawl-bench not built (TRAWL_BUILD_DIR/bench/trawl-bench)"
-  exit 77
-fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$TRAWL_SOURCE_DIR/tests/benchlib.sh"
 
 "$BENCH" gen --dated 3000 "$T/d.jsonl" 5
 "$BENCH" gen 3000 "$T/d2.jsonl" 5 --dated

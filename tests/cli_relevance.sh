@@ -5,14 +5,7 @@
 # behind a document that repeats the word in a shorter text, one not found).
 set -eu
 
-BENCH="${TRAWL_BUILD_DIR:-}/bench/trawl-bench"
-if [ -z "${TRAWL_BUILD_DIR:-}" ] || [ ! -x "$BENCH" ]; then
-  echo "skip: trawl-bench not built (TRAWL_BUILD_DIR/bench/trawl-bench)"
-  exit 77
-fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$TRAWL_SOURCE_DIR/tests/benchlib.sh"
 
 cat > "$T/tiny.jsonl" <<'J'
 {"id":"a","title":"","body":"zebra crossing near the station"}
