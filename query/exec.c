@@ -81,12 +81,17 @@ int tw_exec_segment(const tw_exec *x, int exhaustive) {
     return rc == TW_EXEC_DECLINE ? tw_exec_cursor(x) : rc;
 }
 
-int tw_exec_filter_plan(tw_segfilter *f, uint64_t min_card, const tw_rview **view, int *preds, char *err,
-                        size_t errcap) {
+int tw_exec_filter_plan(tw_segfilter *f, const tw_rview *const *lists, size_t n, const tw_rview **view, int *preds,
+                        char *err, size_t errcap) {
     *view = NULL;
     *preds = 0;
     if (!f) return 0;
-    if (tw_segfilter_prefer_preds(f, min_card)) {
+    double est = f->ndocs;
+    for (size_t i = 0; i < n && f->ndocs; i++) {
+        est *= (double)lists[i]->card / f->ndocs;
+        if ((double)lists[i]->card < est) est = (double)lists[i]->card;
+    }
+    if (tw_segfilter_prefer_preds(f, (uint64_t)est)) {
         *preds = 1;
         if (tw_segfilter_bm_view(f, view)) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
         return 0;

@@ -69,12 +69,14 @@ int tw_exec_all(const tw_exec *x);
 int tw_exec_segment(const tw_exec *x, int exhaustive);
 
 /* Shared by the bitmap executors: how to AND the filter f (NULL: none) with
- * lists of which the smallest has min_card documents. Sets *view to the view
- * to intersect with the lists (NULL: none) and *preds to 1 when the
- * candidates must then pass tw_exec_filter_keep. 0 or TRAWL_ENOMEM (message
- * in err). */
-int tw_exec_filter_plan(struct tw_segfilter *f, uint64_t min_card, const tw_rview **view, int *preds, char *err,
-                        size_t errcap);
+ * the intersection of lists[0..n) — by the cost rule of segfilter.h on the
+ * intersection's size estimated as if the lists were independent (ndocs ×
+ * the product of their densities, at most the smallest list). Sets *view to
+ * the view to intersect with the lists (NULL: none) and *preds to 1 when
+ * the intersection must then pass tw_exec_filter_keep. 0 or TRAWL_ENOMEM
+ * (message in err). */
+int tw_exec_filter_plan(struct tw_segfilter *f, const tw_rview *const *lists, size_t n, const tw_rview **view,
+                        int *preds, char *err, size_t errcap);
 
 /* Keeps of the intersection ids[0..n) those f's predicates allow, compacting
  * ranks[0..nr) alongside; returns how many remain. */

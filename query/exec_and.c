@@ -153,14 +153,10 @@ int tw_exec_and(const tw_exec *x) {
      * its full bitmap, or its bitmap part when its column predicates are
      * checked on the intersection (tw_exec_filter_plan's cost rule). */
     const tw_rview *views[TW_EXEC_MAX_TERMS + 2], *fview;
-    uint64_t min_card = UINT64_MAX;
     int preds;
-    for (size_t i = 0; i < n; i++) {
-        views[i] = &t[i].post.view;
-        if (views[i]->card < min_card) min_card = views[i]->card;
-    }
+    for (size_t i = 0; i < n; i++) views[i] = &t[i].post.view;
     size_t nv = n;
-    if ((rc = tw_exec_filter_plan(x->filt, min_card, &fview, &preds, err, errcap)) != 0) goto out;
+    if ((rc = tw_exec_filter_plan(x->filt, views, n, &fview, &preds, err, errcap)) != 0) goto out;
     if (fview) views[nv++] = fview;
     const tw_kernels *k = view->kernels;
     if (top->want == 0 && !filters && nexcl == 0 && !preds) {

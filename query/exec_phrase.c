@@ -106,11 +106,8 @@ int tw_exec_phrase(const tw_exec *x) {
         }
     size_t nv = n;
     const tw_rview *fview = NULL;
-    uint64_t min_card = UINT64_MAX;
     int preds = 0;
-    for (size_t i = 0; i < n; i++)
-        if (views[i]->card < min_card) min_card = views[i]->card;
-    if (rc == 0) rc = tw_exec_filter_plan(x->filt, min_card, &fview, &preds, err, errcap);
+    if (rc == 0) rc = tw_exec_filter_plan(x->filt, views, n, &fview, &preds, err, errcap);
     if (fview) views[nv++] = fview;
     if (rc == 0 && npf > 0) rc = tw_exec_intersect(view->kernels, ctx, views, nv, &buf, ranks, &nout);
     /* The filter's predicates before any position is read. */

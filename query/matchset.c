@@ -94,12 +94,9 @@ static int conj_fast(const tw_view *v, tw_qctx *ctx, uint32_t si, const tw_plan 
         views[i] = &post[i].view;
     }
     size_t nv = n, nout = 0;
-    uint64_t min_card = UINT64_MAX;
     const tw_rview *fview;
     int preds, rc;
-    for (size_t i = 0; i < n; i++)
-        if (views[i]->card < min_card) min_card = views[i]->card;
-    if ((rc = tw_exec_filter_plan(plan->filt ? &plan->filt[si] : NULL, min_card, &fview, &preds, err, errcap)) != 0)
+    if ((rc = tw_exec_filter_plan(plan->filt ? &plan->filt[si] : NULL, views, n, &fview, &preds, err, errcap)) != 0)
         return rc;
     if (fview) views[nv++] = fview;
     uint32_t *ids, *ranks[TW_EXEC_MAX_TERMS + 1];

@@ -86,8 +86,16 @@ int tw_segfilter_bm_view(tw_segfilter *f, const tw_rview **out) {
     return 0;
 }
 
+static int g_mode = TW_SEGFILTER_RULE;
+
+void tw_segfilter_set_mode(int mode) {
+    g_mode = mode;
+}
+
 int tw_segfilter_prefer_preds(const tw_segfilter *f, uint64_t candidates) {
-    return f->npred > 0 && !f->full && candidates <= f->ndocs / TW_SEGFILTER_PRED_RATIO;
+    if (f->npred == 0 || g_mode == TW_SEGFILTER_BITMAP) return 0;
+    if (g_mode == TW_SEGFILTER_PREDS) return 1;
+    return !f->full && candidates <= f->ndocs / TW_SEGFILTER_PRED_RATIO;
 }
 
 size_t tw_segfilter_keep(const tw_segfilter *f, uint32_t *docs, size_t n) {

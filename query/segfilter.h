@@ -31,7 +31,7 @@
 #include "filter.h"
 #include "rview.h"
 
-#define TW_SEGFILTER_PRED_RATIO 2u
+#define TW_SEGFILTER_PRED_RATIO 4u
 
 typedef struct tw_segfilter {
     uint32_t ndocs;       /* the segment's documents */
@@ -63,6 +63,13 @@ int tw_segfilter_bm_view(tw_segfilter *f, const tw_rview **out);
  * documents to check should check predicates rather than intersect the
  * full bitmap. */
 int tw_segfilter_prefer_preds(const tw_segfilter *f, uint64_t candidates);
+
+/* For tests and measurements: TW_SEGFILTER_RULE (the default) lets the cost
+ * rule decide; TW_SEGFILTER_PREDS always checks predicates (where a consumer
+ * can), TW_SEGFILTER_BITMAP always builds the full bitmap. Process-wide; set
+ * it only while no search runs. */
+enum { TW_SEGFILTER_RULE = 0, TW_SEGFILTER_PREDS = 1, TW_SEGFILTER_BITMAP = 2 };
+void tw_segfilter_set_mode(int mode);
 
 /* Keeps of docs[0..n) (ascending) those the predicates allow (the bitmap
  * part is NOT checked: the caller intersected it), in place; returns how many. */
