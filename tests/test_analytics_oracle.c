@@ -14,11 +14,13 @@
  * of every live document: the oracle.
  *
  * ORA_QUERIES random queries (1-3 words, AND or OR), two in three with a
- * random filter (tags:="v", source:="v", date:[A TO B], date>=A, date<A,
- * year:Y with A, B partial dates: a year, month or day standing for its whole
- * span), given in the query text or, at random, through
- * trawl_options_set_filter, are each run three times and compared with the
- * brute force over the live documents:
+ * random filter (tags:="v", source:="v", date:[A TO B], -date:[A TO B],
+ * date>=A, date<A, year:Y with A, B partial dates: a year, month or day
+ * standing for its whole span), given in the query text or, at random,
+ * through trawl_options_set_filter, are each run three times and compared
+ * with the brute force over the live documents (the date ranges checked, in
+ * turn, as the cost rule chooses, per candidate, and by column scan:
+ * tw_segfilter_set_mode):
  *   - ranked: the exact total, and the exact set of ids when it is small;
  *   - facets on tags (top 1-12), maybe source (top 1-12) and date (min/max):
  *     every value and count, in order (count descending, then bytes), and the
@@ -38,6 +40,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 
+#include "segfilter.h"
 #include "testutil.h"
 
 static int failures;
@@ -337,7 +340,7 @@ static int query_matches(const oquery *q, const odoc *d) {
 }
 
 /* A filter of the issue-8 syntax and its meaning. */
-typedef enum fkind { F_NONE, F_SOURCE, F_TAG, F_RANGE, F_GE, F_LT, F_YEAR } fkind;
+typedef enum fkind { F_NONE, F_SOURCE, F_TAG, F_RANGE, F_GE, F_LT, F_YEAR, F_NOTRANGE } fkind;
 typedef struct ofilter {
     fkind kind;
     int value;      /* source or tag index; the year of F_YEAR */
@@ -370,7 +373,7 @@ static void random_partial(ora *o, char *buf, size_t cap, int64_t *start, int64_
 static void random_filter(ora *o, ofilter *f) {
     char a[32], b[32];
     int64_t s1, e1, s2, e2;
-    f->kind = (fkind)(1 + below(&o->r, 6));
+    f->kind = (fkind)(1 + below(&o->r, 7));
     f->lo = INT64_MIN;
     f->hi = INT64_MAX;
     switch (f->kind) {
@@ -401,6 +404,7 @@ static void random_filter(ora *o, ofilter *f) {
             }
             break;
         case F_RANGE:
+        case F_NOTRANGE:
             random_partial(o, a, sizeof a, &s1, &e1);
             random_partial(o, b, sizeof b, &s2, &e2);
             if (s2 < s1) {
@@ -414,7 +418,7 @@ static void random_filter(ora *o, ofilter *f) {
                 s2 = ts;
                 e2 = te;
             }
-            snprintf(f->text, sizeof f->text, "date:[%s TO %s]", a, b);
+            snprintf(f->text, sizeof f->text, "%sdate:[%s TO %s]", f->kind == F_NOTRANGE ? "-" : "", a, b);
             f->lo = s1;
             f->hi = e2;
             break;
@@ -446,6 +450,7 @@ static int filter_matches(const ofilter *f, const odoc *d) {
             for (int i = 0; i < d->ntags; i++)
                 if (d->tag[i] == f->value) return 1;
             return 0;
+        case F_NOTRANGE: return !(d->has_date && d->date >= f->lo && d->date < f->hi);
         default: return d->has_date && d->date >= f->lo && d->date < f->hi;
     }
 }
@@ -479,6 +484,8 @@ static trawl_results *run(ora *o, const oquery *q, const ofilter *f, trawl_optio
     int via_option = f->kind != F_NONE && below(&o->r, 2);
     if (f->kind == F_NONE || via_option)
         snprintf(text, sizeof text, "%s", q->text);
+    else if (q->use_or && f->kind == F_NOTRANGE) /* a MUST_NOT clause beside the group */
+        snprintf(text, sizeof text, "(%s) %s", q->text, f->text);
     else if (q->use_or)
         snprintf(text, sizeof text, "(%s) AND %s", q->text, f->text);
     else
@@ -797,6 +804,9 @@ int main(void) {
         f.text[0] = '\0';
         if (below(&o->r, 3) != 0) random_filter(o, &f);
         if (!typed) f.kind = F_NONE;
+        /* Each way of applying a filter's date ranges (segfilter.h): the cost
+         * rule's choice, predicates per candidate, the column scan. */
+        tw_segfilter_set_mode(i % 3);
         check_query(o, &q, &f, &t, typed);
     }
     printf("seed %" PRIu64 ": %ld queries (%ld with hits, %ld id sets compared), %ld with filters; %ld facet "

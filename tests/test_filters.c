@@ -17,7 +17,9 @@
  * value, score) order, with ties broken in index order (checked as equal
  * keys). The match set (matchset.h; fast bitmap path and cursor walk) of
  * each filtered query, and of the filter alone (no query), must be the
- * brute-force set. Errors: unknown field, text field, bad date, sort by text.
+ * brute-force set. Each query runs under one of the three ways of applying
+ * the date ranges (the cost rule, predicates per candidate, column scan;
+ * segfilter.h); negated ranges include the documents without a date. Errors: unknown field, text field, bad date, sort by text.
  * Skips (77) when the library has no typed fields yet.
  */
 #define _DEFAULT_SOURCE
@@ -30,6 +32,7 @@
 #include "engine.h"
 #include "matchset.h"
 #include "query.h"
+#include "segfilter.h"
 #include "testutil.h"
 #include "trawl.h"
 
@@ -106,7 +109,22 @@ static int make_doc(int i, char *line, size_t cap) {
 
 /* ---- filters and their brute force ---- */
 
-enum { F_TAG, F_NOTTAG, F_SRC, F_GE, F_GT, F_LT, F_LE, F_RANGE, F_YEAR, F_TAGOR, F_TAGRANGE, F_OPEN };
+enum {
+    F_TAG,
+    F_NOTTAG,
+    F_SRC,
+    F_GE,
+    F_GT,
+    F_LT,
+    F_LE,
+    F_RANGE,
+    F_YEAR,
+    F_TAGOR,
+    F_TAGRANGE,
+    F_OPEN,
+    F_NOTRANGE,
+    F_NOTYEAR
+};
 
 typedef struct filt {
     int kind, a, b;
@@ -125,7 +143,7 @@ static void make_filter(filt *f) {
     int y = 2018 + (int)below(&R, 8), m = 1 + (int)below(&R, 12), d = 1 + (int)below(&R, 28);
     int y2 = y + (int)below(&R, 3), m2 = 1 + (int)below(&R, 12), d2 = 1 + (int)below(&R, 28);
     time_t month = civil(y, m, 1), month_end = m == 12 ? civil(y + 1, 1, 1) : civil(y, m + 1, 1);
-    f->kind = (int)below(&R, 12);
+    f->kind = (int)below(&R, 14);
     f->a = (int)below(&R, NTAGS);
     f->b = (int)below(&R, NTAGS);
     switch (f->kind) {
@@ -174,6 +192,16 @@ static void make_filter(filt *f) {
             f->lo = civil(y, m, d);
             snprintf(f->text, sizeof f->text, "date:[%04d-%02d-%02d TO *]", y, m, d);
             break;
+        case F_NOTRANGE: /* a negated range: also every document without a date */
+            f->lo = month;
+            snprintf(f->text, sizeof f->text, "-date:[%04d-%02d TO %04d-%02d]", y, m, y2, m2);
+            f->hi = m2 == 12 ? civil(y2 + 1, 1, 1) : civil(y2, m2 + 1, 1);
+            break;
+        case F_NOTYEAR:
+            f->lo = civil(y, 1, 1);
+            f->hi = civil(y + 1, 1, 1);
+            snprintf(f->text, sizeof f->text, "-year:%04d", y);
+            break;
     }
 }
 
@@ -189,6 +217,8 @@ static int allows(const filt *f, const doc *d) {
         case F_LE: return d->has_date && d->date < f->hi;
         case F_RANGE:
         case F_YEAR: return d->has_date && d->date >= f->lo && d->date < f->hi;
+        case F_NOTRANGE:
+        case F_NOTYEAR: return !(d->has_date && d->date >= f->lo && d->date < f->hi);
         case F_TAGOR: return has_tag(d, f->a) || has_tag(d, f->b);
         case F_TAGRANGE:
             for (int k = 0; k < d->ntags; k++)
@@ -295,6 +325,9 @@ static void check_filters(trawl_index *ix, int nq) {
     char q[256], fq[1024], err[512];
     for (int it = 0; it < nq; it++) {
         filt f, g;
+        /* Each way of applying the date ranges (segfilter.h): as the cost
+         * rule chooses, per candidate, by column scan. */
+        tw_segfilter_set_mode(it % 3);
         make_query(q, sizeof q);
         make_filter(&f);
         make_filter(&g);
@@ -496,7 +529,8 @@ int main(void) {
         rm_rf(dir);
         return 77;
     }
-    check_filters(ix, 400);
+    check_filters(ix, 600);
+    tw_segfilter_set_mode(TW_SEGFILTER_RULE);
     check_sort(ix, 200);
     expect_error(ix, "alpha nope:=x", NULL, NULL, TRAWL_ESYNTAX, "unknown field 'nope'");
     expect_error(ix, "alpha title:=x", NULL, NULL, TRAWL_ESYNTAX, "is text");
@@ -512,7 +546,7 @@ int main(void) {
     trawl_options_free(o);
     trawl_index_close(ix);
     rm_rf(dir);
-    printf("test_filters: 400 filtered queries (%ld with matches), 200 sorted pages (%ld hits), %d failures\n",
+    printf("test_filters: 600 filtered queries (%ld with matches), 200 sorted pages (%ld hits), %d failures\n",
            nonempty, sorted_hits, failures);
     CHECK(nonempty > 200 && sorted_hits > 1000, "too few matches to test anything");
     return failures ? 1 : 0;

@@ -11,12 +11,18 @@
  * (per-field sum) or BM25F ranking: block-max bounds must hold for both.
  * Every dispatch level of the kernels is exercised by re-opening the index
  * with trawl_open_options_set_simd scalar, sse4.1, avx2 and avx512.
+ * Documents carry a date (most of them; the default schema makes it a date
+ * field), and every third query has a date filter (a range, an open range
+ * or a negated one; in the query text or as the filter parameter), checked
+ * in turn as the cost rule chooses, per candidate and by column scan
+ * (segfilter.h): filtered conjunctions and phrases take the fast paths too.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "segfilter.h"
 #include "trawl.h"
 
 static const char *const vocab[] = {"alpha", "beta",  "gamma",  "delta",   "epsilon", "zeta", "eta",     "theta",
@@ -44,18 +50,31 @@ static void words(char *out, size_t cap, int n) {
     for (int i = 0; i < n; i++) len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? " " : "", word());
 }
 
+/* The date of document d (from its number, so the word stream is the same
+ * with and without dates): none for one in 9, else a day of 2015..2024. */
+static void doc_date(int d, char *out, size_t cap) {
+    unsigned h = (unsigned)d * 2654435761u;
+    if (h % 9 == 0)
+        out[0] = 0;
+    else
+        snprintf(out, cap, ",\"date\":\"%04u-%02u-%02u\"", 2015 + (h >> 8) % 10, 1 + (h >> 12) % 12,
+                 1 + (h >> 16) % 28);
+}
+
 static int add_docs(trawl_writer *w, int from, int count) {
-    char title[256], body[4096], line[8192];
+    char title[256], body[4096], line[8192], date[64];
     for (int d = from; d < from + count; d++) {
         words(title, sizeof title, 1 + (int)rnd(3));
         words(body, sizeof body, 1 + (int)rnd(40));
-        int n = snprintf(line, sizeof line, "{\"id\":\"d%d\",\"title\":\"%s\",\"body\":\"%s\"}", d, title, body);
+        doc_date(d, date, sizeof date);
+        int n =
+            snprintf(line, sizeof line, "{\"id\":\"d%d\",\"title\":\"%s\",\"body\":\"%s\"%s}", d, title, body, date);
         int copies = rnd(5) == 0 ? 3 : 1; /* duplicates make exact ties */
         for (int c = 0; c < copies; c++) {
             char dup[8192];
-            int m =
-                c ? snprintf(dup, sizeof dup, "{\"id\":\"d%d-%d\",\"title\":\"%s\",\"body\":\"%s\"}", d, c, title, body)
-                  : snprintf(dup, sizeof dup, "%s", line);
+            int m = c ? snprintf(dup, sizeof dup, "{\"id\":\"d%d-%d\",\"title\":\"%s\",\"body\":\"%s\"%s}", d, c, title,
+                                 body, date)
+                      : snprintf(dup, sizeof dup, "%s", line);
             if (trawl_writer_add_json(w, dup, (size_t)(c ? m : n)) != TRAWL_OK) {
                 fprintf(stderr, "add: %s\n", trawl_writer_errmsg(w));
                 return -1;
@@ -97,8 +116,8 @@ typedef struct out {
     double scores[64];
 } out;
 
-static int search(trawl_index *idx, const char *q, int use_or, int bm25f, size_t k, size_t off, int exhaustive,
-                  out *o) {
+static int search(trawl_index *idx, const char *q, const char *filter, int use_or, int bm25f, size_t k, size_t off,
+                  int exhaustive, out *o) {
     trawl_options *opt = trawl_options_new();
     trawl_options_set_ranking(opt, bm25f ? TRAWL_RANKING_BM25F : TRAWL_RANKING_BM25);
     trawl_options_set_limit(opt, k);
@@ -106,6 +125,7 @@ static int search(trawl_index *idx, const char *q, int use_or, int bm25f, size_t
     trawl_options_set_op(opt, (trawl_op)use_or);
     trawl_options_set_snippets(opt, 0);
     trawl_options_set_exhaustive(opt, exhaustive);
+    trawl_options_set_filter(opt, filter);
     trawl_results *r;
     int rc = trawl_search(idx, q, opt, &r);
     trawl_options_free(opt);
@@ -128,26 +148,40 @@ static int run_queries(trawl_index *idx, const char *level, int nq) {
     static const size_t ks[] = {0, 1, 3, 10, 37};
     int bad = 0, ties = 0;
     for (int i = 0; i < nq && bad < 10; i++) {
+        static const char *const filters[] = {"date:[2016-03 TO 2020-08-15]", "date>=2023", "-date:[2017 TO 2022]",
+                                              "date<2016-06"};
         char q[512];
+        const char *filter = NULL;
         int use_or;
         make_query(q, sizeof q, &use_or);
         int bm25f = (int)rnd(2);
         size_t k = ks[rnd(5)], off = rnd(4) == 0 ? rnd(20) : 0;
         out fast, slow;
-        if (search(idx, q, use_or, bm25f, k, off, 0, &fast) || search(idx, q, use_or, bm25f, k, off, 1, &slow))
+        tw_segfilter_set_mode(i / 3 % 3);
+        if (i % 3 == 2) { /* a date filter: as the parameter, or in the text of a conjunction */
+            filter = filters[i / 9 % 4];
+            if (use_or == 0 && i / 3 % 2 == 0) {
+                size_t len = strlen(q);
+                snprintf(q + len, sizeof q - len, " %s", filter);
+                filter = NULL;
+            }
+        }
+        if (search(idx, q, filter, use_or, bm25f, k, off, 0, &fast) ||
+            search(idx, q, filter, use_or, bm25f, k, off, 1, &slow))
             return -1;
         if (fast.total != slow.total || fast.n != slow.n) {
-            fprintf(stderr, "[%s] '%s'%s k=%zu off=%zu: total %llu hits %zu, exhaustive %llu hits %zu\n", level, q,
-                    mode_name(use_or, bm25f), k, off, (unsigned long long)fast.total, fast.n,
-                    (unsigned long long)slow.total, slow.n);
+            fprintf(stderr, "[%s] '%s'%s filter '%s' k=%zu off=%zu: total %llu hits %zu, exhaustive %llu hits %zu\n",
+                    level, q, mode_name(use_or, bm25f), filter ? filter : "", k, off, (unsigned long long)fast.total,
+                    fast.n, (unsigned long long)slow.total, slow.n);
             bad++;
             continue;
         }
         for (size_t h = 0; h < fast.n; h++) {
             if (h > 0 && fast.scores[h] == fast.scores[h - 1]) ties++;
             if (strcmp(fast.ids[h], slow.ids[h]) != 0 || fast.scores[h] != slow.scores[h]) {
-                fprintf(stderr, "[%s] '%s'%s k=%zu off=%zu hit %zu: %s %.17g, exhaustive %s %.17g\n", level, q,
-                        mode_name(use_or, bm25f), k, off, h, fast.ids[h], fast.scores[h], slow.ids[h], slow.scores[h]);
+                fprintf(stderr, "[%s] '%s'%s filter '%s' k=%zu off=%zu hit %zu: %s %.17g, exhaustive %s %.17g\n", level,
+                        q, mode_name(use_or, bm25f), filter ? filter : "", k, off, h, fast.ids[h], fast.scores[h],
+                        slow.ids[h], slow.scores[h]);
                 bad++;
                 break;
             }
