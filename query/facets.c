@@ -6,6 +6,7 @@
 #include "facets.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,6 +361,13 @@ static int ordinal_facet(const tw_view *v, const roaring_bitmap_t *const *match,
     return rc;
 }
 
+/* How keyword facets were counted (tw_facet_method_counts). */
+static _Atomic uint64_t method_runs[3];
+
+void tw_facet_method_counts(uint64_t out[3]) {
+    for (int i = 0; i < 3; i++) out[i] = atomic_load_explicit(&method_runs[i], memory_order_relaxed);
+}
+
 static int keyword_facet(const tw_view *v, const roaring_bitmap_t *const *match, const char *field, size_t n,
                          int method, tw_facet_result *out, char *err, size_t errcap) {
     /* The cost rule (in document visits): ordinals cost the matches times
@@ -377,8 +385,10 @@ static int keyword_facet(const tw_view *v, const roaring_bitmap_t *const *match,
         ord_cost += (double)card * (1.0 + (double)f->npairs / (double)f->ndocs);
         min_pruned += 8.0 * (double)n;
     }
-    if (method == TW_FACET_ORDINALS || (method == TW_FACET_AUTO && ord_cost <= min_pruned))
+    if (method == TW_FACET_ORDINALS || (method == TW_FACET_AUTO && ord_cost <= min_pruned)) {
+        atomic_fetch_add_explicit(&method_runs[0], 1, memory_order_relaxed);
         return ordinal_facet(v, match, field, n, out, err, errcap);
+    }
     pseg *ps = calloc(v->nsegs ? v->nsegs : 1, sizeof *ps);
     vc *top = calloc(n, sizeof *top);
     int rc = ps && top ? 0 : tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
@@ -388,8 +398,10 @@ static int keyword_facet(const tw_view *v, const roaring_bitmap_t *const *match,
     if (!rc)
         rc = pruned(v, match, ps, n, method == TW_FACET_PRUNED ? HUGE_VAL : ord_cost, top, &nt, &docs, err, errcap);
     if (rc == 1) {
+        atomic_fetch_add_explicit(&method_runs[2], 1, memory_order_relaxed);
         rc = ordinal_facet(v, match, field, n, out, err, errcap);
     } else if (!rc) {
+        atomic_fetch_add_explicit(&method_runs[1], 1, memory_order_relaxed);
         out->docs = docs;
         rc = emit(top, nt, out, err, errcap);
     }

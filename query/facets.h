@@ -67,6 +67,11 @@ enum { TW_FACET_AUTO = 0, TW_FACET_ORDINALS = 1, TW_FACET_PRUNED = 2 };
 int tw_facet_compute_method(const tw_view *v, const roaring_bitmap_t *const *match, const char *field, size_t n,
                             int method, tw_facet_result *out, char *err, size_t errcap);
 
+/* Since the process started, how many keyword facets were counted by the
+ * ordinals at once (out[0]), by pruning (out[1]), by pruning handing over to
+ * the ordinals past its budget (out[2]). For tests. */
+void tw_facet_method_counts(uint64_t out[3]);
+
 /* The types (TW_FT_* bits) the segments' schemas give field: a field can be
  * declared and yet have no value in any segment. */
 unsigned tw_view_schema_types(const tw_view *v, const char *field);
