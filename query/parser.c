@@ -369,10 +369,31 @@ static tw_node *phrase_leaf(parser *p, const tw_qtok *t, size_t offset, const ch
 
 #define NO_VALUE ((size_t)-1)
 
+/* Copies the quoted value q[start, start+len) (the bytes between the quotes,
+ * checked by quoted_value) into the arena without its escapes; *out_len gets
+ * the unescaped length. NULL on OOM. */
+static const char *arena_unescape(parser *p, size_t start, size_t len, size_t *out_len) {
+    char *s = arena_alloc(p->query, len + 1, 1);
+    size_t n = 0;
+
+    if (!s) {
+        fail_oom(p);
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (p->q[start + i] == '\\') i++; /* quoted_value made sure a '"' or '\\' follows */
+        s[n++] = p->q[start + i];
+    }
+    s[n] = '\0';
+    *out_len = n;
+    return s;
+}
+
 /* A filter leaf on field with operator fop, value q[vs, vs+vl) and (ranges)
- * upper bound q[hs, hs+hl); NO_VALUE for an open range end. */
+ * upper bound q[hs, hs+hl); NO_VALUE for an open range end. vesc / hesc: the
+ * value is a quoted one with backslash escapes to undo. */
 static tw_node *make_filter(parser *p, tw_filter_op fop, size_t offset, const char *field, size_t vs, size_t vl,
-                            size_t hs, size_t hl) {
+                            int vesc, size_t hs, size_t hl, int hesc) {
     tw_node *n;
 
     if (++p->leaves > TW_QUERY_MAX_CLAUSES) {
@@ -384,36 +405,78 @@ static tw_node *make_filter(parser *p, tw_filter_op fop, size_t offset, const ch
     n->field = field;
     n->fop = fop;
     if (vs != NO_VALUE) {
-        if (!(n->text = arena_str(p, vs, vl))) return NULL;
         n->text_len = vl;
+        if (!(n->text = vesc ? arena_unescape(p, vs, vl, &n->text_len) : arena_str(p, vs, vl))) return NULL;
     }
     if (hs != NO_VALUE) {
-        if (!(n->hi = arena_str(p, hs, hl))) return NULL;
         n->hi_len = hl;
+        if (!(n->hi = hesc ? arena_unescape(p, hs, hl, &n->hi_len) : arena_str(p, hs, hl))) return NULL;
     }
     return n;
 }
 
+/* A quoted filter value starting with the '"' at pos: the bytes up to the
+ * next '"' not escaped by a backslash; inside, \" stands for '"' and \\ for
+ * '\' (any other byte after a backslash is an error). Sets *vs, *vl (the raw
+ * bytes between the quotes), *end (past the closing quote) and *esc (1 when
+ * there is an escape to undo). Returns 0 or the error. */
+static int quoted_value(parser *p, size_t pos, size_t *vs, size_t *vl, size_t *end, int *esc) {
+    const unsigned char *s = (const unsigned char *)p->q;
+    size_t i;
+
+    *esc = 0;
+    for (i = pos + 1; i < p->len && s[i] != '"'; i++) {
+        if (s[i] != '\\') continue;
+        if (i + 1 < p->len && (s[i + 1] == '"' || s[i + 1] == '\\')) {
+            *esc = 1;
+            i++;
+            continue;
+        }
+        if (i + 1 >= p->len) {
+            i = p->len; /* a backslash at the very end: the quote is never closed */
+            break;
+        }
+        if (s[i + 1] >= 0x21 && s[i + 1] < 0x7f)
+            fail(p, i, 0, "bad escape '\\%c' in a quoted value (only \\\" and \\\\ are escapes)", s[i + 1]);
+        else
+            fail(p, i, 0, "bad escape in a quoted value: '\\' followed by byte 0x%02x (only \\\" and \\\\ are escapes)",
+                 s[i + 1]);
+        return p->rc;
+    }
+    if (i >= p->len) {
+        fail(p, pos, 0, "'\"' is never closed");
+        return p->rc;
+    }
+    *vs = pos + 1;
+    *vl = i - pos - 1;
+    *end = i + 1;
+    return 0;
+}
+
 /* The value of a filter, which must start at pos (right after its operator,
  * spelled op for messages, of the filter at offset): a word or a non-empty
- * phrase. Sets *vs, *vl and moves p->pos past it; returns 0 or the error. */
-static int filter_value(parser *p, size_t pos, size_t offset, const char *field, const char *op, size_t *vs,
-                        size_t *vl) {
+ * quoted value (quoted_value). Sets *vs, *vl, *esc and moves p->pos past it;
+ * returns 0 or the error. */
+static int filter_value(parser *p, size_t pos, size_t offset, const char *field, const char *op, size_t *vs, size_t *vl,
+                        int *esc) {
     tw_qtok t;
 
+    *esc = 0;
+    if (pos < p->len && p->q[pos] == '"') {
+        size_t end;
+        if (quoted_value(p, pos, vs, vl, &end, esc)) return p->rc;
+        if (*vl == 0) {
+            fail(p, pos, 0, "empty value after '%.40s%s'", field, op);
+            return p->rc;
+        }
+        p->pos = end;
+        return 0;
+    }
     p->pos = pos;
     lex(p, TW_QLEX_VALUE, &t);
-    if (t.offset != pos) t.kind = TW_QTOK_EOF;
-    switch (t.kind) {
-        case TW_QTOK_WORD: break;
-        case TW_QTOK_PHRASE:
-            if (t.text_len == 0) {
-                fail(p, t.offset, 0, "empty value after '%.40s%s'", field, op);
-                return p->rc;
-            }
-            break;
-        case TW_QTOK_BADQUOTE: fail(p, t.offset, 0, "'\"' is never closed"); return p->rc;
-        default: fail(p, offset, 0, "a value must follow '%.40s%s' directly", field, op); return p->rc;
+    if (t.offset != pos || t.kind != TW_QTOK_WORD) {
+        fail(p, offset, 0, "a value must follow '%.40s%s' directly", field, op);
+        return p->rc;
     }
     *vs = t.text;
     *vl = t.text_len;
@@ -428,28 +491,22 @@ static int ends_bound(unsigned char c) {
 
 /* One bound of a range at or after pos (separators skipped): a phrase or
  * the bytes up to a separator, ']' or '"'; "*" alone is an open end (*vs =
- * NO_VALUE). Sets *at to where the bound starts. Returns 0, or 1 when no
+ * NO_VALUE); *esc as for quoted_value. Sets *at to where the bound starts. Returns 0, or 1 when no
  * bound starts there (*at is then the next byte: len, ']' ...), or the error. */
-static int range_bound(parser *p, size_t pos, size_t *at, size_t *vs, size_t *vl, size_t *end) {
+static int range_bound(parser *p, size_t pos, size_t *at, size_t *vs, size_t *vl, size_t *end, int *esc) {
     const unsigned char *s = (const unsigned char *)p->q;
     size_t i;
 
+    *esc = 0;
     while (pos < p->len && tw_qlex_is_sep(s[pos])) pos++;
     *at = pos;
     if (pos >= p->len || s[pos] == ']') return 1;
     if (s[pos] == '"') {
-        const unsigned char *close = memchr(s + pos + 1, '"', p->len - pos - 1);
-        if (!close) {
-            fail(p, pos, 0, "'\"' is never closed");
-            return p->rc;
-        }
-        if ((size_t)(close - s) == pos + 1) {
+        if (quoted_value(p, pos, vs, vl, end, esc)) return p->rc;
+        if (*vl == 0) {
             fail(p, pos, 0, "empty value in a range");
             return p->rc;
         }
-        *vs = pos + 1;
-        *vl = (size_t)(close - s) - pos - 1;
-        *end = (size_t)(close - s) + 1;
         return 0;
     }
     for (i = pos; i < p->len && !ends_bound(s[i]); i++)
@@ -465,9 +522,9 @@ static int range_bound(parser *p, size_t pos, size_t *at, size_t *vs, size_t *vl
 static tw_node *parse_range(parser *p, const tw_qtok *f, const char *name) {
     const unsigned char *s = (const unsigned char *)p->q;
     size_t lb = f->end, at, lo = 0, lol = 0, hi = 0, hil = 0, end = 0, to;
-    int r;
+    int r, loesc = 0, hiesc = 0;
 
-    r = range_bound(p, lb + 1, &at, &lo, &lol, &end);
+    r = range_bound(p, lb + 1, &at, &lo, &lol, &end, &loesc);
     if (r > 1 || r < 0) return NULL;
     if (r == 1) {
         if (at < p->len)
@@ -486,7 +543,7 @@ static tw_node *parse_range(parser *p, const tw_qtok *f, const char *name) {
         fail(p, to, 0, "expected 'TO' between the bounds of a range");
         return NULL;
     }
-    r = range_bound(p, to + 2, &at, &hi, &hil, &end);
+    r = range_bound(p, to + 2, &at, &hi, &hil, &end, &hiesc);
     if (r > 1 || r < 0) return NULL;
     if (r == 1) {
         if (at < p->len)
@@ -505,7 +562,7 @@ static tw_node *parse_range(parser *p, const tw_qtok *f, const char *name) {
         return NULL;
     }
     p->pos = end + 1;
-    return make_filter(p, TW_F_RANGE, f->offset, name, lo, lol, hi, hil);
+    return make_filter(p, TW_F_RANGE, f->offset, name, lo, lol, loesc, hi, hil, hiesc);
 }
 
 /* Is the token t a word of exactly four ASCII digits? */
@@ -521,9 +578,10 @@ static tw_node *parse_cmp(parser *p, const tw_qtok *c) {
     static const char *const ops[] = {"", "", "<", "<=", ">", ">="};
     const char *name = arena_str(p, c->text, c->text_len);
     size_t vs = 0, vl = 0;
+    int esc = 0;
 
-    if (!name || filter_value(p, c->end, c->offset, name, ops[c->cmp], &vs, &vl)) return NULL;
-    return make_filter(p, (tw_filter_op)c->cmp, c->offset, name, vs, vl, NO_VALUE, 0);
+    if (!name || filter_value(p, c->end, c->offset, name, ops[c->cmp], &vs, &vl, &esc)) return NULL;
+    return make_filter(p, (tw_filter_op)c->cmp, c->offset, name, vs, vl, esc, NO_VALUE, 0, 0);
 }
 
 /* After '(' at lparen (already consumed, depth entered): or_expr ")". */
@@ -557,14 +615,15 @@ static tw_node *parse_field_value(parser *p, const tw_qtok *f) {
     if (!name) return NULL;
     if (f->end < p->len && p->q[f->end] == '=') {
         size_t vs = 0, vl = 0;
-        if (filter_value(p, f->end + 1, f->offset, name, ":=", &vs, &vl)) return NULL;
-        return make_filter(p, TW_F_EQ, f->offset, name, vs, vl, NO_VALUE, 0);
+        int esc = 0;
+        if (filter_value(p, f->end + 1, f->offset, name, ":=", &vs, &vl, &esc)) return NULL;
+        return make_filter(p, TW_F_EQ, f->offset, name, vs, vl, esc, NO_VALUE, 0, 0);
     }
     if (f->end < p->len && p->q[f->end] == '[') return parse_range(p, f, name);
     lex(p, TW_QLEX_VALUE, &t);
     if (t.offset == f->end && f->text_len == 4 && memcmp(name, "year", 4) == 0 && four_digits(p, &t)) {
         p->pos = t.end;
-        return make_filter(p, TW_F_YEAR, f->offset, name, t.text, t.text_len, NO_VALUE, 0);
+        return make_filter(p, TW_F_YEAR, f->offset, name, t.text, t.text_len, 0, NO_VALUE, 0, 0);
     }
     if (t.offset != f->end) /* the value must follow the ':' directly */
         t.kind = TW_QTOK_EOF;

@@ -7,7 +7,8 @@
  * segments, after deletions, across trawl_index_reopen (which shares the
  * segments and so their caches) and new commits, at several offsets from UTC
  * and in every calendar unit. Also: a field the schema declares but no
- * document has answers an empty facet / histogram, an unknown field an error.
+ * document has answers an empty facet / histogram, an unknown field an error;
+ * keyword values holding '"' and '\\' are found with escaped filter values.
  *
  * Corpus: NDOCS documents "d<i>" with a date (1 in 12 missing; 1988..2031,
  * second precision), 0..3 distinct tags out of NTAGS drawn from a skewed
@@ -330,7 +331,8 @@ static void check_declared(void) {
     trawl_writer *w;
     CHECK(trawl_writer_open(dir, NULL, &w, &err) == TRAWL_OK, "writer: %s", err);
     /* No author, no date anywhere: both are declared by the default schema. */
-    const char *lines[] = {"{\"id\":\"a\",\"title\":\"zz x\",\"tags\":[\"p\"]}", "{\"id\":\"b\",\"title\":\"zz y\"}"};
+    const char *lines[] = {"{\"id\":\"a\",\"title\":\"zz x\",\"tags\":[\"p\",\"q\\\"r\",\"s\\\\t\"]}",
+                           "{\"id\":\"b\",\"title\":\"zz y\"}"};
     for (int i = 0; i < 2; i++) CHECK(trawl_writer_add_json(w, lines[i], strlen(lines[i])) == TRAWL_OK, "add");
     CHECK(trawl_writer_commit(w) == TRAWL_OK, "commit");
     trawl_writer_close(w);
@@ -343,7 +345,19 @@ static void check_declared(void) {
     CHECK(rc == TRAWL_OK && nv == 0 && nb == 0, "declared date without values: rc %d (%s), %zu values %zu buckets", rc,
           msg, nv, nb);
     rc = api_search(ix, "tags", NULL, &nv, &nb, msg, sizeof msg);
-    CHECK(rc == TRAWL_OK && nv == 1, "facet tags: rc %d (%s), %zu values", rc, msg, nv);
+    CHECK(rc == TRAWL_OK && nv == 3, "facet tags: rc %d (%s), %zu values", rc, msg, nv);
+    /* Keyword values holding '"' and '\\' are written with backslash escapes. */
+    static const struct {
+        const char *q;
+        uint64_t total;
+    } esc[] = {{"zz tags:=\"q\\\"r\"", 1}, {"zz tags:=\"s\\\\t\"", 1}, {"zz tags:=\"q\\\"\"", 0}};
+    for (size_t i = 0; i < sizeof esc / sizeof *esc; i++) {
+        trawl_results *r = NULL;
+        rc = trawl_search(ix, esc[i].q, NULL, &r);
+        CHECK(rc == TRAWL_OK && trawl_results_total(r) == esc[i].total, "%s: rc %d total %llu (%s)", esc[i].q, rc,
+              (unsigned long long)trawl_results_total(r), rc ? trawl_results_errmsg(r) : "");
+        trawl_results_free(r);
+    }
     rc = api_search(ix, "nope", NULL, &nv, &nb, msg, sizeof msg);
     CHECK(rc != TRAWL_OK && strstr(msg, "nope"), "facet on an undeclared field: rc %d (%s)", rc, msg);
     rc = api_search(ix, NULL, "title", &nv, &nb, msg, sizeof msg);

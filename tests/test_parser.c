@@ -224,6 +224,15 @@ static const tcase cases[] = {
         "(bool (must (bool (should (filter tags eq \"a\")) (should (filter tags eq \"b\")))) "
         "(must_not (filter date lt \"2020\")))"),
     T_A("date:[2024 TO 2025]x", "(bool (must (filter date range \"2024\" \"2025\")) (must (term \"x\")))"),
+    /* backslash escapes in quoted filter values: \" and \\ */
+    T_A("tags:=\"a\\\"b\"", "(filter tags eq \"a\\\"b\")"),
+    T_A("tags:=\"\\\"\"", "(filter tags eq \"\\\"\")"),
+    T_A("tags:=\"a\\\\b\"", "(filter tags eq \"a\\\\b\")"),
+    T_A("tags:=\"\\\\\" x", "(bool (must (filter tags eq \"\\\\\")) (must (term \"x\")))"),
+    T_A("tags:=a\\b", "(filter tags eq \"a\\\\b\")"),
+    T_A("f>=\"x\\\"y\"", "(filter f ge \"x\\\"y\")"),
+    T_A("n:[\"a\\\"\" TO \"\\\\b\"]", "(filter n range \"a\\\"\" \"\\\\b\")"),
+    T_A("\"a\\\" b", "(bool (must (phrase \"a\\\\\")) (must (term \"b\")))"),
     /* filter errors with their offsets */
     E_A("tags:=", 0),
     E_A("x tags:= ai", 2),
@@ -250,6 +259,12 @@ static const tcase cases[] = {
     E_A("title:(a date>2020)", 9),
     E_A("title:(tags:=a)", 7),
     E_A("tags:=a)", 7),
+    E_A("tags:=\"a\\b\"", 8),
+    E_A("tags:=\"a\\", 6),
+    E_A("tags:=\"\\\"", 6),
+    E_A("tags:=\"a\\\\\\\"", 6),
+    E_A("date:[\"a\\x\" TO b]", 8),
+    E_A("date:[a TO \"b\\\"]", 11),
     /* syntax errors with their offsets */
     E_A("", 0),
     E_A("   ", 0),
@@ -422,6 +437,16 @@ static void test_bytes(stats *st) {
     expect(st, "\0\0\0", 3, 0, NULL, 0, 0);
     expect(st, "title:\0x", 8, 0, NULL, 0, 0);
     /* the bytes after len are never looked at */
+    {
+        /* A bad escape is named in the message. */
+        tw_query *q = NULL;
+        tw_parse_error err;
+        int rc = tw_query_parse("tags:=\"a\\nb\"", 12, 0, &q, &err);
+        st->checks++;
+        if (rc != TRAWL_ESYNTAX || !strstr(err.message, "bad escape '\\n'"))
+            failf(st, "bad escape: rc %d, message %s", rc, rc ? err.message : "");
+        tw_query_free(q);
+    }
     expect(st, "ab\"", 2, 0, "(term \"ab\")", 0, 0);
     expect(st, "a OR b", 4, 0, NULL, 2, 0);
     expect(st, "title:x", 6, 0, NULL, 0, 0);
@@ -701,6 +726,16 @@ static int check_tree(stats *st, const tw_node *n, size_t len, size_t *leaves, i
     return 0;
 }
 
+/* Appends a filter value quoted, with '"' and '\\' escaped by a backslash. */
+static void put_quoted(sbuf *b, const char *v, size_t len) {
+    sb_puts(b, "\"");
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] == '"' || v[i] == '\\') sb_puts(b, "\\");
+        sb_put(b, v + i, 1);
+    }
+    sb_puts(b, "\"");
+}
+
 /* Prints a parsed tree back as query text that says every occur explicitly
  * (for a parse with default OR): SHOULD bare, MUST as +x, MUST_NOT as -x. */
 static void reprint(sbuf *b, const tw_node *n, int top) {
@@ -731,15 +766,11 @@ static void reprint(sbuf *b, const tw_node *n, int top) {
                         sb_puts(b, "*");
                         continue;
                     }
-                    sb_puts(b, "\"");
-                    sb_put(b, v[i], l[i]);
-                    sb_puts(b, "\"");
+                    put_quoted(b, v[i], l[i]);
                 }
                 sb_puts(b, "]");
             } else {
-                sb_puts(b, "\"");
-                sb_put(b, n->text, n->text_len);
-                sb_puts(b, "\"");
+                put_quoted(b, n->text, n->text_len);
             }
             break;
         }
