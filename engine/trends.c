@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "analyzer.h"
+#include "ast.h"
 #include "burst.h"
 #include "calendar.h"
 #include "datetime.h"
@@ -183,6 +184,94 @@ static int all_live(const tw_view *v, roaring_bitmap_t ***out) {
     return 0;
 }
 
+/* The query's own terms, analyzed as the planner analyzes them: words and
+ * phrases folded and stemmed (exact terms), prefixes folded only (every term
+ * starting with one). Clauses under MUST_NOT are left out (their terms are in
+ * no foreground document). */
+typedef struct qterms {
+    char **t;
+    size_t *len;
+    unsigned char *prefix;
+    size_t n, cap;
+    int oom, as_prefix;
+} qterms;
+
+static int qterm_tok(void *c, const tw_token *tok) {
+    qterms *q = c;
+    if (q->n == q->cap) {
+        size_t nc = q->cap ? 2 * q->cap : 16;
+        char **t = realloc(q->t, nc * sizeof *t);
+        if (t) q->t = t;
+        size_t *l = t ? realloc(q->len, nc * sizeof *l) : NULL;
+        if (l) q->len = l;
+        unsigned char *pf = l ? realloc(q->prefix, nc) : NULL;
+        if (!pf) {
+            q->oom = 1;
+            return 1;
+        }
+        q->prefix = pf;
+        q->cap = nc;
+    }
+    char *x = malloc(tok->len + 1);
+    if (!x) {
+        q->oom = 1;
+        return 1;
+    }
+    memcpy(x, tok->term, tok->len);
+    x[tok->len] = 0;
+    q->t[q->n] = x;
+    q->len[q->n] = tok->len;
+    q->prefix[q->n++] = (unsigned char)q->as_prefix;
+    return 0;
+}
+
+static void qterms_collect(tw_analyzer *an, const tw_node *n, qterms *q) {
+    switch (n->kind) {
+        case TW_Q_TERM:
+        case TW_Q_PHRASE:
+        case TW_Q_PREFIX:
+            q->as_prefix = n->kind == TW_Q_PREFIX;
+            if (tw_analyze(an, n->text, n->text_len, 0, n->kind != TW_Q_PREFIX, qterm_tok, q, NULL) < 0) q->oom = 1;
+            break;
+        case TW_Q_BOOL:
+            for (size_t i = 0; i < n->nclauses && !q->oom; i++)
+                if (n->occurs[i] != TW_MUST_NOT) qterms_collect(an, n->clauses[i], q);
+            break;
+        default: break;
+    }
+}
+
+static void qterms_free(qterms *q) {
+    for (size_t i = 0; i < q->n; i++) free(q->t[i]);
+    free(q->t);
+    free(q->len);
+    free(q->prefix);
+}
+
+/* Is term one of the query's own (equal to a word's term, or starting with a
+ * prefix)? */
+static int is_query_term(const qterms *q, const char *term) {
+    size_t tl = strlen(term);
+    for (size_t i = 0; i < q->n; i++)
+        if (q->prefix[i] ? tl >= q->len[i] && !memcmp(term, q->t[i], q->len[i])
+                         : tl == q->len[i] && !memcmp(term, q->t[i], tl))
+            return 1;
+    return 0;
+}
+
+/* Removes (and frees) the query's own terms from t[0..*n). */
+static void drop_query_terms(tw_trend_term *t, size_t *n, const qterms *q) {
+    size_t m = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (is_query_term(q, t[i].term)) {
+            free(t[i].term);
+            continue;
+        }
+        t[m++] = t[i];
+    }
+    *n = m;
+}
+
 trawl_rc trawl_index_trends(const trawl_index *idx, const char *query, const trawl_trends *t, char **json,
                             char **errmsg) {
     if (json) *json = NULL;
@@ -206,6 +295,15 @@ trawl_rc trawl_index_trends(const trawl_index *idx, const char *query, const tra
     tw_params p;
     tw_params_default(&p);
     if (!rc) rc = tw_match_sets(idx, &p, ctx, query, &match, err, sizeof err, &erroff);
+    qterms qt = {0};
+    if (!rc && query && *query) {
+        /* The query parsed above, so it parses again. */
+        tw_query *pq = NULL;
+        if (tw_query_parse(query, strlen(query), p.use_or, &pq, NULL) == 0)
+            qterms_collect(ctx->an, tw_query_root(pq), &qt);
+        tw_query_free(pq);
+        if (qt.oom) rc = tw_err(err, sizeof err, TRAWL_ENOMEM, "out of memory");
+    }
     tw_index_qctx_release(idx, ctx);
     if (!rc) rc = tw_date_range_docs(v, t->field, wf, wt, win, err, sizeof err);
     if (!rc && t->has_background) {
@@ -236,7 +334,9 @@ trawl_rc trawl_index_trends(const trawl_index *idx, const char *query, const tra
     if (!rc) {
         tw_trend_sets sets = {fg, bgs, inside ? NULL : fgbg};
         rc = tw_trend_terms(v, &sets, t->min_docs, &terms, &nterms, &fgsize, &bgsize, err, sizeof err);
+        if (!rc) drop_query_terms(terms, &nterms, &qt);
     }
+    qterms_free(&qt);
     json_t *root = NULL;
     if (!rc) {
         size_t nsel = 0;

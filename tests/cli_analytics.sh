@@ -102,7 +102,7 @@ def terms(d):
             out |= {t["term"] for t in tj("analyze", "--json", text)}
     return out
 T = {d["id"]: terms(d) for d in docs}
-def emerging(query_ids, wlo, whi, blo, bhi, mind, score):
+def emerging(query_ids, wlo, whi, blo, bhi, mind, score, own=()):
     fg = [d for d in docs if wlo <= d["date"][:10] < whi and (query_ids is None or d["id"] in query_ids)]
     bg = [d for d in docs if blo <= d["date"][:10] < bhi]
     fgids = {d["id"] for d in fg}
@@ -111,6 +111,8 @@ def emerging(query_ids, wlo, whi, blo, bhi, mind, score):
     for t in set().union(*(T[d["id"]] for d in fg)) if fg else []:
         a = sum(1 for d in fg if t in T[d["id"]])
         if a < mind: continue
+        # The query's own terms (analyzed words; prefixes: every term they start) are not listed.
+        if any(t == o or (o.endswith("*") and t.startswith(o[:-1])) for o in own): continue
         b = sum(1 for d in bg if t in T[d["id"]])
         c = sum(1 for d in rest if t in T[d["id"]])
         pf, pb = a / len(fg), (b / len(bg) if bg else 0)
@@ -128,15 +130,21 @@ for args, qids, w, bgr, mind, score in [
         ((), None, ("2025-01-01", "2025-07-01"), ("0000", "9999"), 3, "jlh"),
         (("--background", "2019..2024", "--score", "chi2", "--min-docs", "2"), None, ("2025-01-01", "2025-07-01"),
          ("2019-01-01", "2025-01-01"), 2, "chi2"),
-        (("cloud",), "cloud", ("2024-01-01", "9999"), ("0000", "9999"), 2, "jlh")]:
+        (("cloud",), "cloud", ("2024-01-01", "9999"), ("0000", "9999"), 2, "jlh"),
+        (("Cloud costs",), "Cloud costs", ("2024-01-01", "9999"), ("0000", "9999"), 1, "jlh"),
+        (("serverl*",), "serverl*", ("2024-01-01", "9999"), ("0000", "9999"), 1, "jlh")]:
     window = "2025-01..2025-06" if w[1] == "2025-07-01" else "2024.."
     qi = None
     if qids:
         qi = {h["id"] for h in tj("search", "--json", "-k", "1000", idx, qids)["hits"]}
     cli = ["trends", "--json", "-n", "15", "--window", window, "--min-docs", str(mind), idx]
-    cli += [a for a in args if a != "cloud"] + ([qids] if qids else [])
+    cli += [a for a in args if a != qids] + ([qids] if qids else [])
     r = tj(*cli)
-    want, nf, nb = emerging(qi, w[0], w[1], bgr[0], bgr[1], mind, score)
+    own = ()
+    if qids:
+        own = [t["term"] + ("*" if w.endswith("*") else "") for w in qids.split()
+               for t in tj("analyze", "--json", *(["--lang", "none"] if w.endswith("*") else []), w.rstrip("*"))]
+    want, nf, nb = emerging(qi, w[0], w[1], bgr[0], bgr[1], mind, score, own)
     check(r["window"]["docs"] == nf and r["background"]["docs"] == nb,
           "trends %s: sizes %d/%d, want %d/%d" % (args, r["window"]["docs"], r["background"]["docs"], nf, nb))
     got = r["terms"]
