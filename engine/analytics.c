@@ -1,6 +1,7 @@
 /*
  * analytics.c — the public face of facets and date histograms: the options
- * setters (trawl_options_add_facet, trawl_options_set_histogram), the
+ * setters (trawl_options_add_facet, trawl_options_set_histogram,
+ * trawl_options_set_analytics_complete), the
  * computation over a search's whole match set (tw_analytics_run, called by
  * tw_search_params) and the trawl_results_facet_* / _histogram_* accessors.
  */
@@ -66,6 +67,12 @@ trawl_rc trawl_options_set_histogram(trawl_options *o, const char *field, const 
     return TRAWL_OK;
 }
 
+trawl_rc trawl_options_set_analytics_complete(trawl_options *o, int on) {
+    if (!o) return TRAWL_EINVAL;
+    o->p.analytics_complete = on != 0;
+    return TRAWL_OK;
+}
+
 int tw_analytics_wanted(const tw_params *p) {
     return p->nfacets > 0 || p->hist_field != NULL;
 }
@@ -109,12 +116,13 @@ int tw_analytics_run(const trawl_index *idx, const tw_params *p, tw_qctx *ctx, c
     if (p->nfacets && !(out->facets = calloc(p->nfacets, sizeof *out->facets)))
         rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < p->nfacets; i++) {
-        rc = tw_facet_compute(v, cm, p->facets[i].field, p->facets[i].n, &out->facets[i], err, errcap);
+        rc = tw_facet_compute(v, cm, p->facets[i].field, p->analytics_complete ? SIZE_MAX : p->facets[i].n,
+                              &out->facets[i], err, errcap);
         if (!rc) out->nfacets++;
     }
     if (!rc && p->hist_field)
-        rc = tw_histogram_compute(v, cm, p->hist_field, (tw_cal_unit)p->hist_unit, p->hist_tz, 0, &out->hist, err,
-                                  errcap);
+        rc = tw_histogram_compute(v, cm, p->hist_field, (tw_cal_unit)p->hist_unit, p->hist_tz, p->analytics_complete,
+                                  &out->hist, err, errcap);
     tw_matchset_free(&own);
     return rc;
 }

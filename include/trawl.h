@@ -451,6 +451,19 @@ TRAWL_API void trawl_options_clear_facets(trawl_options *o);
  * a bad offset (the options are then unchanged). */
 TRAWL_API trawl_rc trawl_options_set_histogram(trawl_options *o, const char *field, const char *unit, const char *tz);
 
+/* Analytics meant to be summed across the partitions of a collection (each
+ * partition an index searched alone): with on != 0, every keyword facet
+ * lists ALL the values of its field that matching documents have, with
+ * their counts (its n is ignored; same order), and the histogram's buckets
+ * run from the first to the last bucket holding any live document with a
+ * date (not only a matching one), empty ones included. Summing the value
+ * counts and the per-bucket counts of every partition then gives exactly
+ * the counts of one index holding them all; its top n, and its buckets
+ * trimmed to those from the first to the last with a match (gaps between
+ * partitions' spans filled with empty buckets), are that index's facets and
+ * histogram. [0: off] TRAWL_EINVAL for a NULL o. */
+TRAWL_API trawl_rc trawl_options_set_analytics_complete(trawl_options *o, int on);
+
 /* Facet accessors, 0 <= f < trawl_results_facet_count (in the order added).
  * Strings are owned by r. */
 TRAWL_API size_t trawl_results_facet_count(const trawl_results *r);

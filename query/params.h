@@ -61,6 +61,10 @@ typedef struct tw_params {
     char *hist_field; /* date histogram of this field, or NULL */
     int hist_unit;    /* tw_cal_unit */
     int32_t hist_tz;  /* offset from UTC, seconds */
+    /* Parts to be summed (trawl_options_set_analytics_complete): every
+     * keyword value with its count, and histogram buckets over the span of
+     * all live documents with a date. */
+    int analytics_complete;
     /* ---- end analytics ---- */
 } tw_params;
 

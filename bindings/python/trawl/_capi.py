@@ -27,6 +27,7 @@ typedef struct trawl_writer trawl_writer;
 typedef struct trawl_index trawl_index;
 typedef struct trawl_options trawl_options;
 typedef struct trawl_results trawl_results;
+typedef struct trawl_trends trawl_trends;
 typedef enum trawl_op { TRAWL_OP_AND = 0, TRAWL_OP_OR = 1, TRAWL_OP_AUTO = 2 } trawl_op;
 typedef enum trawl_ranking { TRAWL_RANKING_BM25 = 0, TRAWL_RANKING_BM25F = 1 } trawl_ranking;
 """
@@ -94,6 +95,7 @@ const char *trawl_results_snippet(const trawl_results *r, size_t i, trawl_snippe
 const char *trawl_results_sort_value(const trawl_results *r, size_t i);
 trawl_rc trawl_options_add_facet(trawl_options *o, const char *field, size_t n);
 trawl_rc trawl_options_set_histogram(trawl_options *o, const char *field, const char *unit, const char *tz);
+trawl_rc trawl_options_set_analytics_complete(trawl_options *o, int on);
 size_t trawl_results_facet_count(const trawl_results *r);
 const char *trawl_results_facet_field(const trawl_results *r, size_t f);
 const char *trawl_results_facet_type(const trawl_results *r, size_t f);
@@ -110,6 +112,20 @@ uint64_t trawl_results_histogram_matches(const trawl_results *r, size_t i);
 uint64_t trawl_results_histogram_docs(const trawl_results *r, size_t i);
 trawl_rc trawl_similar(const trawl_index *idx, const char *id, size_t nterms, const trawl_options *options,
                        trawl_results **out);
+trawl_trends *trawl_trends_new(void);
+void trawl_trends_free(trawl_trends *t);
+trawl_rc trawl_trends_set_field(trawl_trends *t, const char *field);
+trawl_rc trawl_trends_set_window(trawl_trends *t, const char *from, const char *to);
+trawl_rc trawl_trends_set_background(trawl_trends *t, const char *from, const char *to);
+trawl_rc trawl_trends_set_limit(trawl_trends *t, size_t n);
+trawl_rc trawl_trends_set_min_docs(trawl_trends *t, uint64_t m);
+trawl_rc trawl_trends_set_score(trawl_trends *t, const char *name);
+trawl_rc trawl_trends_set_unit(trawl_trends *t, const char *unit, const char *tz);
+trawl_rc trawl_trends_set_burst_params(trawl_trends *t, double s, double gamma);
+trawl_rc trawl_index_trends(const trawl_index *idx, const char *query, const trawl_trends *t, char **json,
+                            char **errmsg);
+trawl_rc trawl_index_bursts(const trawl_index *idx, const char *term, const trawl_trends *t, char **json,
+                            char **errmsg);
 trawl_rc trawl_similar_query(const trawl_index *idx, const char *id, size_t nterms, char **query);
 """
 

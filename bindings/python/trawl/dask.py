@@ -57,7 +57,7 @@ import os
 import sys
 import threading
 
-from .errors import Error
+from .errors import Error, InvalidArgumentError
 from .index import Hit, Index, SearchResult, sum_stats
 from .writer import Writer
 
@@ -277,12 +277,178 @@ def _order_key(idx, doc_id):
     return key if isinstance(key, int) and not isinstance(key, bool) else None
 
 
-def _part_search(part_dir, query, want, op, stats, snippets):
+_NO_FACET_FIELD = "no keyword, date or number field named '"
+_NO_DATE_FIELD = "no date field named '"
+
+
+def _part_search(part_dir, query, want, op, stats, snippets, filter=None, facets=None, histogram=None, tz=None):
     """Task: the top `want` hits of one partition scored with stats, as
-    (total, [(id, score, title, snippet, order key or None), ...])."""
+    (total, [(id, score, title, snippet, order key or None), ...], facets,
+    histogram), the facets and histogram complete parts to be summed
+    (Index.search analytics_complete=True). A facet or histogram field this
+    partition lacks is left out (its facet is absent from the list, the
+    histogram None): the others may have it."""
     idx = _open(part_dir)
-    r = idx.search(query, limit=want, op=op, snippets=snippets, stats=stats)
-    return r.total, [tuple(h) + (_order_key(idx, h.id),) for h in r.hits]
+    facets = list(facets or ())
+    while True:
+        try:
+            r = idx.search(query, limit=want, op=op, snippets=snippets, stats=stats, filter=filter,
+                           facets=facets or None, histogram=histogram, tz=tz if histogram is not None else None,
+                           analytics_complete=True)
+            break
+        except InvalidArgumentError as e:
+            msg = str(e)
+            if msg.startswith(_NO_FACET_FIELD) and facets:
+                name = msg[len(_NO_FACET_FIELD):].rsplit("'", 1)[0]
+                rest = [f for f in facets if _facet_spec(f)[0] != name]
+                if len(rest) < len(facets):
+                    facets = rest
+                    continue
+            if msg.startswith(_NO_DATE_FIELD) and histogram is not None \
+                    and msg[len(_NO_DATE_FIELD):].rsplit("'", 1)[0] == _hist_spec(histogram)[0]:
+                histogram = None
+                continue
+            raise
+    hits = [tuple(h) + (_order_key(idx, h.id),) for h in r.hits]
+    return r.total, hits, r.facets, r.histogram
+
+
+def _facet_spec(f):
+    """(field, n) of a facet spec "FIELD" or "FIELD:N" (as Index.search)."""
+    if ":" in f:
+        field, _, n = f.rpartition(":")
+        return field, int(n) if n.isdigit() else 10
+    return f, 10
+
+
+def _hist_spec(h):
+    """(field, unit) of a histogram spec "FIELD" or "FIELD:UNIT"."""
+    if ":" in h:
+        field, _, unit = h.rpartition(":")
+        return field, unit
+    return h, "month"
+
+
+def merge_facets(specs, parts):
+    """The facets of one index holding every partition, from the complete
+    parts parts[i] (each partition's list of facet dicts, absent when it
+    lacks the field): docs and keyword counts summed by value, the n most
+    frequent kept with ties in value byte order (as trawl_options_add_facet
+    ranks them), the smallest min and the largest max of date (ISO text,
+    which sorts as it compares) and number facets. A field no partition has
+    raises InvalidArgumentError with the single index's message."""
+    out = []
+    for spec in specs:
+        field, n = _facet_spec(spec)
+        mine = [f for facets in parts for f in (facets or ()) if f["field"] == field]
+        if not mine:
+            raise InvalidArgumentError("%s%s'" % (_NO_FACET_FIELD, field))
+        kind = mine[0]["type"]
+        d = {"field": field, "type": kind, "docs": sum(f["docs"] for f in mine), "values": []}
+        if kind == "keyword":
+            counts = {}
+            for f in mine:
+                for v in f["values"]:
+                    counts[v["value"]] = counts.get(v["value"], 0) + v["count"]
+            # str order is code point order, which is UTF-8 byte order
+            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+            d["values"] = [{"value": v, "count": c} for v, c in ranked]
+        else:
+            lows = [f["min"] for f in mine if f.get("min") is not None]
+            highs = [f["max"] for f in mine if f.get("max") is not None]
+            d["min"] = min(lows) if lows else None
+            d["max"] = max(highs) if highs else None
+        out.append(d)
+    return out
+
+
+def _label_date(label, unit):
+    """The local first day (datetime.date) of the bucket with this label."""
+    import datetime
+
+    if unit == "year":
+        return datetime.date(int(label), 1, 1)
+    if unit == "quarter":
+        y, q = label.split("-Q")
+        return datetime.date(int(y), 3 * (int(q) - 1) + 1, 1)
+    if unit == "month":
+        y, m = label.split("-")
+        return datetime.date(int(y), int(m), 1)
+    if unit == "week":
+        y, w = label.split("-W")
+        return datetime.date.fromisocalendar(int(y), int(w), 1)
+    y, m, dd = label.split("-")
+    return datetime.date(int(y), int(m), int(dd))
+
+
+def _next_bucket(day, unit):
+    """The first day of the bucket after the one starting on day, and its label."""
+    import datetime
+
+    if unit == "year":
+        nxt = datetime.date(day.year + 1, 1, 1)
+    elif unit in ("quarter", "month"):
+        m = day.month - 1 + (3 if unit == "quarter" else 1)
+        nxt = datetime.date(day.year + m // 12, m % 12 + 1, 1)
+    else:
+        nxt = day + datetime.timedelta(days=7 if unit == "week" else 1)
+    if unit == "year":
+        label = "%04d" % nxt.year
+    elif unit == "quarter":
+        label = "%04d-Q%d" % (nxt.year, (nxt.month - 1) // 3 + 1)
+    elif unit == "month":
+        label = "%04d-%02d" % (nxt.year, nxt.month)
+    elif unit == "week":
+        iso = nxt.isocalendar()
+        label = "%04d-W%02d" % (iso[0], iso[1])
+    else:
+        label = nxt.isoformat()
+    return nxt, label
+
+
+def merge_histogram(spec, parts):
+    """The histogram of one index holding every partition, from the complete
+    parts parts[i] (each partition's buckets over its span of dated
+    documents, None when it lacks the field): matches and docs summed per
+    bucket, kept from the first to the last bucket with a match, a bucket no
+    partition spans (a gap between their spans) filled in empty. A field no
+    partition has raises InvalidArgumentError with the single index's
+    message."""
+    import datetime
+
+    field, unit = _hist_spec(spec)
+    mine = [h for h in parts if h is not None]
+    if not mine:
+        raise InvalidArgumentError("%s%s'" % (_NO_DATE_FIELD, field))
+    summed = {}
+    for h in mine:
+        for b in h:
+            e = summed.get(b["start"])
+            if e is None:
+                summed[b["start"]] = dict(b)
+            else:
+                e["matches"] += b["matches"]
+                e["docs"] += b["docs"]
+    known = [summed[k] for k in sorted(summed)]
+    with_match = [i for i, b in enumerate(known) if b["matches"]]
+    if not with_match:
+        return []
+    known = known[with_match[0]:with_match[-1] + 1]
+    out = [known[0]]
+    epoch = datetime.date(1970, 1, 1)
+    for b in known[1:]:
+        prev = out[-1]
+        day = _label_date(prev["bucket"], unit)
+        # the offset from UTC the buckets are read at: local midnight - start
+        tz = (day - epoch).days * 86400 - prev["start"]
+        while True:
+            day, label = _next_bucket(day, unit)
+            start = (day - epoch).days * 86400 - tz
+            if start >= b["start"]:
+                break
+            out.append({"bucket": label, "start": start, "matches": 0, "docs": 0})
+        out.append(b)
+    return out
 
 
 def merge_hits(parts, offset, limit):
@@ -362,23 +528,37 @@ class Collection:
             self._stats[(query, op)] = (gen, summed)
         return summed
 
-    def search(self, query, limit=10, offset=0, op="and", snippets=None):
+    def search(self, query, limit=10, offset=0, op="and", snippets=None, filter=None, facets=None, histogram=None,
+               tz=None):
         """Ranks the whole collection for query like Index.search on one index
         holding every document would: returns a SearchResult whose hits are
         ranks offset+1 .. offset+limit (ties in the collection's order, see
         the module comment), total the exact number of matches, took_us 0.
         snippets as for Index.search (None: ids and scores only, the
-        fastest)."""
+        fastest). filter, facets, histogram and tz as for Index.search: the
+        facets and the histogram are exact, those of the single index
+        (each partition sends its complete counts — every keyword value its
+        matches have, every bucket of its dated documents — and they are
+        summed; see merge_facets and merge_histogram)."""
         if op not in ("and", "or"):
             # "auto" ranks each partition's AND matches first, and a hit does
             # not say which part it is in: the lists could not be merged.
             raise ValueError('op must be "and" or "or" on a collection, not %r' % (op,))
+        if facets is not None and (isinstance(facets, str) or not all(isinstance(f, str) for f in facets)):
+            raise TypeError("facets must be a list of str (\"FIELD\" or \"FIELD:N\")")
+        if histogram is None and tz is not None:
+            raise ValueError("tz goes with histogram")
         stats = self.stats(query, op)
         want = offset + limit
-        parts = self._run(_part_search, (query, max(want, 0), op, stats, snippets))
-        total = sum(t for t, _ in parts)
-        hits = merge_hits([h for _, h in parts], offset, limit) if limit else []
-        return SearchResult(total, 0, hits)
+        parts = self._run(_part_search, (query, max(want, 0), op, stats, snippets, filter, facets, histogram, tz))
+        total = sum(p[0] for p in parts)
+        hits = merge_hits([p[1] for p in parts], offset, limit) if limit else []
+        result = SearchResult(total, 0, hits)
+        if facets:
+            result.facets = merge_facets(facets, [p[2] for p in parts])
+        if histogram is not None:
+            result.histogram = merge_histogram(histogram, [p[3] for p in parts])
+        return result
 
 
 # ---------------------------------------------------------------------------

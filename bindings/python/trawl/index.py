@@ -213,7 +213,7 @@ class Index:
         return json.loads(result)
 
     def search(self, query, limit=10, offset=0, op="and", snippets="plain", stats=None, ranking=None, filter=None,
-               sort=None, facets=None, histogram=None, tz=None):
+               sort=None, facets=None, histogram=None, tz=None, analytics_complete=False):
         """Runs query (trawl's query language, see the README) and returns a
         SearchResult with the exact total and the hits ranked offset+1 ..
         offset+limit. op is "and", "or" or "auto" (AND matches first, then
@@ -234,7 +234,10 @@ class Index:
         month - the default -, week or day) with tz a fixed UTC offset such
         as "+05:30": see SearchResult.facets and .histogram. ValueError for a
         malformed facet, unit or offset; InvalidArgumentError (the library's
-        message) for a field that cannot serve."""
+        message) for a field that cannot serve. analytics_complete=True
+        asks for parts to be summed across partitions
+        (trawl_options_set_analytics_complete): every keyword value a match
+        has, and histogram buckets over the span of all dated documents."""
         if not isinstance(query, str):
             raise TypeError("query must be a str, not %s" % type(query).__name__)
         count("limit", limit)
@@ -260,6 +263,8 @@ class Index:
                 lib.trawl_options_set_offset(opts, offset)
             _set_common(opts, op, ranking, filter, sort)
             _set_analytics(opts, facets, histogram, tz)
+            if analytics_complete:
+                lib.trawl_options_set_analytics_complete(opts, 1)
             lib.trawl_options_set_snippets(opts, 1 if snippets is not None else 0)
             if stats is not None:
                 sbytes = (stats if isinstance(stats, str) else json.dumps(stats)).encode("utf-8")
