@@ -311,6 +311,8 @@ json_t *srv_json_stringn(const char *s, size_t len);
 
 /* Handlers (serve_search.c) */
 void srv_h_search(srv_server *s, srv_request *rq, srv_response *rs);
+/* Emerging terms and bursts (serve_trends.c) */
+void srv_h_trends(srv_server *s, srv_request *rq, srv_response *rs);
 void srv_h_document(srv_server *s, srv_request *rq, srv_response *rs);
 void srv_h_stats(srv_server *s, srv_request *rq, srv_response *rs);
 void srv_h_add_documents(srv_server *s, srv_request *rq, srv_response *rs);

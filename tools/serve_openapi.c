@@ -113,6 +113,62 @@ static json_t *search_answer(void) {
     return a;
 }
 
+/* The parameters of the trends route: name, type, description. */
+static const char *const trends_params[][3] = {
+    {"window", "string",
+     "emerging terms: the time window FROM..TO (dates YYYY, YYYY-MM, YYYY-MM-DD or date-times; a partial date covers "
+     "its span; either end may be empty); required unless bursts is given"},
+    {"q", "string", "emerging terms: only window documents matching this query"},
+    {"background", "string", "emerging terms: the background FROM..TO (default: every document)"},
+    {"limit", "integer", "emerging terms: terms to list, 1-10000 (default 20)"},
+    {"min_docs", "integer", "emerging terms: fewest window documents a listed term is in (default 3)"},
+    {"score", "string", "emerging terms: rank by jlh (default) or chi2"},
+    {"field", "string", "the date field (default date)"},
+    {"bursts", "string", "the bursts of this term instead of emerging terms"},
+    {"unit", "string", "bursts: year, quarter, month (default), week or day"},
+    {"tz", "string", "bursts: fixed UTC offset of the buckets, e.g. +05:30"},
+    {"s", "number", "bursts: burst-state rate ratio, above 1 (default 2)"},
+    {"gamma", "number", "bursts: cost factor of entering a burst, 0 or more (default 1)"},
+};
+
+/* GET trends: the query-string parameters. */
+static json_t *trends_query_params(void) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < sizeof trends_params / sizeof trends_params[0]; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:s, s:{s:s}}", "name", trends_params[i][0], "in", "query",
+                                           "required", 0, "description", trends_params[i][2], "schema", "type",
+                                           trends_params[i][1]));
+    return a;
+}
+
+/* POST trends: the JSON body (window and background also as {from, to}). */
+static json_t *trends_body(void) {
+    json_t *props = json_object();
+    for (size_t i = 0; i < sizeof trends_params / sizeof trends_params[0]; i++) {
+        const char *n = trends_params[i][0];
+        json_t *pr = json_pack("{s:s}", "description", trends_params[i][2]);
+        if (!strcmp(n, "window") || !strcmp(n, "background"))
+            json_object_set_new(pr, "oneOf",
+                                json_pack("[{s:s}, {s:s, s:{s:{s:[s, s]}, s:{s:[s, s]}}}]", "type", "string", "type",
+                                          "object", "properties", "from", "type", "string", "null", "to", "type",
+                                          "string", "null"));
+        else
+            json_object_set_new(pr, "type", json_string(trends_params[i][1]));
+        json_object_set_new(props, n, pr);
+    }
+    return json_pack("{s:b, s:{s:{s:{s:s, s:o}}}}", "required", 1, "content", "application/json", "schema", "type",
+                     "object", "properties", props);
+}
+
+/* The answer of trends: the library's object (README, "Analytics"). */
+static json_t *trends_answer(void) {
+    return json_pack("{s:s, s:s}", "type", "object", "description",
+                     "emerging terms: {field, query, window: {from, to, docs}, background, score, min_docs, terms: "
+                     "[{term, window_docs, background_docs, jlh, chi2}]}; bursts: {term, field, unit, s, gamma, "
+                     "histogram: [{bucket, start, docs, term_docs}], bursts: [{start, end, from, to, weight, "
+                     "term_docs, docs}]}");
+}
+
 /* The operation object of route r. */
 static json_t *operation(const srv_route *r, size_t i) {
     char opid[64];
@@ -128,12 +184,13 @@ static json_t *operation(const srv_route *r, size_t i) {
     if (strstr(r->pattern, "{id}"))
         json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", "id", "in", "path", "required", 1,
                                                 "schema", "type", "string"));
-    int search = strcmp(r->metric, "search") == 0;
-    if (search && strcmp(r->method, "GET") == 0) {
-        json_t *more = search_query_params();
+    int search = strcmp(r->metric, "search") == 0, trends = strcmp(r->metric, "trends") == 0;
+    if ((search || trends) && strcmp(r->method, "GET") == 0) {
+        json_t *more = search ? search_query_params() : trends_query_params();
         json_array_extend(params, more);
         json_decref(more);
     }
+    if (trends && strcmp(r->method, "POST") == 0) json_object_set_new(op, "requestBody", trends_body());
     if (json_array_size(params)) json_object_set(op, "parameters", params);
     json_decref(params);
     if (search && strcmp(r->method, "POST") == 0) json_object_set_new(op, "requestBody", search_body());
@@ -148,8 +205,10 @@ static json_t *operation(const srv_route *r, size_t i) {
                                       "application/json", "schema", "type", "object", "properties", "ids", "type",
                                       "array", "items", "type", "string", "query", "type", "string"));
     json_t *ok = json_pack("{s:s}", "description", "success");
-    if (search)
-        json_object_set_new(ok, "content", json_pack("{s:{s:o}}", "application/json", "schema", search_answer()));
+    if (search || trends)
+        json_object_set_new(
+            ok, "content",
+            json_pack("{s:{s:o}}", "application/json", "schema", search ? search_answer() : trends_answer()));
     json_object_set_new(resp, strcmp(r->metric, "index_create") == 0 ? "201" : "200", ok);
     json_object_set_new(resp, "default",
                         json_pack("{s:s, s:{s:{s:o}}}", "description",

@@ -1,5 +1,6 @@
 """index.py — trawl.Index: an opened index (a read-only snapshot of its last
-commit), searched with Index.search, plus the result types Hit and
+commit), searched with Index.search (and analysed with Index.trends,
+Index.bursts, Index.similar), plus the result types Hit and
 SearchResult, and trawl.check, the deep verification of an index directory."""
 
 import json
@@ -330,6 +331,92 @@ class Index:
             raise make_error(rc, "no document with id %r" % id if rc == lib.TRAWL_ENOTFOUND else None)
         return result
 
+    def trends(self, query=None, window=None, background=None, n=20, method="jlh", min_docs=3, field="date"):
+        """Emerging terms (trawl trends): the terms most over-represented in
+        the documents dated in window (those matching query, when given)
+        against the background (every live document when None), as the dict
+        of trawl_index_trends / `trawl trends --json`: {"field", "window":
+        {"from", "to", "docs"}, "background": {...}, "score", "terms":
+        [{"term", "window_docs", "background_docs", "jlh", "chi2"}, ...]}.
+        window and background are "FROM..TO" (as --window) or a (from, to)
+        pair; each end a date as the query language reads it (YYYY, YYYY-MM,
+        YYYY-MM-DD, a date-time; a partial date covers its whole span) or
+        None / "" (open). n terms (1..10000), ranked by method ("jlh" or
+        "chi2"); min_docs the fewest window documents a listed term is in.
+        Raises InvalidArgumentError without a window or for a field that is
+        not a date field (the library's message), QuerySyntaxError for a bad
+        query, ValueError/TypeError for malformed arguments."""
+        if query is not None and not isinstance(query, str):
+            raise TypeError("query must be a str or None, not %s" % type(query).__name__)
+        if window is None:
+            raise ValueError("trends needs a window (\"FROM..TO\" or a (from, to) pair)")
+        qbytes = _query_bytes(query) if query else ffi.NULL
+        t = _trends_request(field)
+        try:
+            _set_range(t, "window", window, lib.trawl_trends_set_window)
+            if background is not None:
+                _set_range(t, "background", background, lib.trawl_trends_set_background)
+            count("n", n)
+            if not 1 <= n <= 10000 or lib.trawl_trends_set_limit(t, n) != lib.TRAWL_OK:
+                raise ValueError("n must be from 1 to 10000, not %r" % (n,))
+            count("min_docs", min_docs)
+            if min_docs < 1 or lib.trawl_trends_set_min_docs(t, min_docs) != lib.TRAWL_OK:
+                raise ValueError("min_docs must be 1 or more, not %r" % (min_docs,))
+            if not isinstance(method, str) or lib.trawl_trends_set_score(t, method.encode("utf-8")) != lib.TRAWL_OK:
+                raise ValueError('method must be "jlh" or "chi2", not %r' % (method,))
+            return self._trends_call(lib.trawl_index_trends, qbytes, t)
+        finally:
+            lib.trawl_trends_free(t)
+
+    def bursts(self, term, unit="month", tz=None, s=2.0, gamma=1.0, field="date"):
+        """Bursts of term over time (trawl trends --bursts): per calendar
+        bucket (unit "year", "quarter", "month", "week" or "day", read at the
+        fixed UTC offset tz) the live dated documents with the term and all of
+        them, and Kleinberg's two-state automaton (state ratio s > 1,
+        transition cost factor gamma >= 0) over them, as the dict of
+        trawl_index_bursts / `trawl trends --bursts TERM --json`: {"term",
+        "field", "unit", "s", "gamma", "histogram": [{"bucket", "start",
+        "docs", "term_docs"}], "bursts": [{"start", "end", "from", "to",
+        "weight", "term_docs", "docs"}]}. Errors as trends."""
+        tbytes = _query_bytes(term)
+        if tz is not None and not isinstance(tz, str):
+            raise TypeError("tz must be a str or None, not %s" % type(tz).__name__)
+        if not isinstance(unit, str):
+            raise TypeError("unit must be a str, not %s" % type(unit).__name__)
+        t = _trends_request(field)
+        try:
+            if lib.trawl_trends_set_unit(t, _query_bytes(unit), _query_bytes(tz) if tz is not None else ffi.NULL) \
+                    != lib.TRAWL_OK:
+                raise ValueError("bad unit %r / tz %r (year, quarter, month, week or day; tz such as +05:30)"
+                                 % (unit, tz))
+            try:
+                ok = float(s) > 1 and float(gamma) >= 0 and \
+                    lib.trawl_trends_set_burst_params(t, float(s), float(gamma)) == lib.TRAWL_OK
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise ValueError("s must be a number above 1 and gamma one of 0 or more, not %r, %r" % (s, gamma))
+            return self._trends_call(lib.trawl_index_bursts, tbytes, t)
+        finally:
+            lib.trawl_trends_free(t)
+
+    def _trends_call(self, fn, qbytes, t):
+        """Runs fn (trawl_index_trends or _bursts) and returns its JSON as a
+        dict, or raises the library's error."""
+        out = ffi.new("char **")
+        msg = ffi.new("char **")
+        h = self._enter()
+        try:
+            rc = fn(h, qbytes, t, out, msg)  # runs without the GIL
+        finally:
+            self._leave()
+        result, message = take_string(out[0]), take_string(msg[0])
+        if rc == lib.TRAWL_ESYNTAX:
+            raise QuerySyntaxError(message or "query syntax error", rc)
+        if rc != lib.TRAWL_OK:
+            raise make_error(rc, message)
+        return json.loads(result)
+
     @staticmethod
     def _collect(rc, r, qbytes, snippets, sorted_=False):
         """Turns a trawl_search outcome into a SearchResult or raises its error
@@ -429,6 +516,44 @@ def _histogram(r):
     return [{"bucket": text(lib.trawl_results_histogram_label(r, i)), "start": lib.trawl_results_histogram_start(r, i),
              "matches": lib.trawl_results_histogram_matches(r, i), "docs": lib.trawl_results_histogram_docs(r, i)}
             for i in range(lib.trawl_results_histogram_count(r))]
+
+
+def _trends_request(field):
+    """A new trawl_trends request on the date field `field` (the caller frees it)."""
+    if not isinstance(field, str):
+        raise TypeError("field must be a str, not %s" % type(field).__name__)
+    fbytes = _query_bytes(field)
+    t = lib.trawl_trends_new()
+    if t == ffi.NULL:
+        raise make_error(lib.TRAWL_ENOMEM)
+    if not field or lib.trawl_trends_set_field(t, fbytes) != lib.TRAWL_OK:
+        lib.trawl_trends_free(t)
+        raise ValueError("field must be a non-empty field name, not %r" % (field,))
+    return t
+
+
+def _set_range(t, name, value, setter):
+    """Applies the range value ("FROM..TO" or a (from, to) pair; None or ""
+    ends are open) to the request t with setter."""
+    if isinstance(value, str):
+        if ".." not in value:
+            raise ValueError("%s is FROM..TO (either may be empty) or a (from, to) pair, not %r" % (name, value))
+        a, _, b = value.partition("..")
+    else:
+        try:
+            a, b = value
+        except (TypeError, ValueError):
+            raise TypeError("%s must be \"FROM..TO\" or a (from, to) pair" % name) from None
+    ends = []
+    for x in (a, b):
+        if x is not None and not isinstance(x, str):
+            raise TypeError("%s ends must be str or None, not %s" % (name, type(x).__name__))
+        ends.append(_query_bytes(x) if x else ffi.NULL)
+    rc = setter(t, ends[0], ends[1])
+    if rc == lib.TRAWL_ENOMEM:
+        raise make_error(rc)
+    if rc != lib.TRAWL_OK:
+        raise ValueError("bad %s %r (dates such as 2024, 2024-05, 2024-05-03; from not after to)" % (name, value))
 
 
 def _query_bytes(query):
