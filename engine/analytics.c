@@ -116,8 +116,11 @@ int tw_analytics_run(const trawl_index *idx, const tw_params *p, tw_qctx *ctx, c
     if (p->nfacets && !(out->facets = calloc(p->nfacets, sizeof *out->facets)))
         rc = tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < p->nfacets; i++) {
-        rc = tw_facet_compute(v, cm, p->facets[i].field, p->analytics_complete ? SIZE_MAX : p->facets[i].n,
-                              &out->facets[i], err, errcap);
+        /* Complete parts count every value: the ordinal walk, with no cap. */
+        rc = p->analytics_complete
+                 ? tw_facet_compute_method(v, cm, p->facets[i].field, SIZE_MAX, TW_FACET_ORDINALS, &out->facets[i], err,
+                                           errcap)
+                 : tw_facet_compute(v, cm, p->facets[i].field, p->facets[i].n, &out->facets[i], err, errcap);
         if (!rc) out->nfacets++;
     }
     if (!rc && p->hist_field)
