@@ -70,18 +70,23 @@ static int parse_real(const char *s, double *out) {
     return 0;
 }
 
-/* Applies one parameter k given as text v (len bytes). 0, or -1 with the 400
- * in rs. */
-static int set_param(trends_params *p, const char *k, const char *v, size_t len, srv_response *rs) {
-    if (memchr(v, 0, len)) {
-        srv_error(rs, 400, "bad_parameter", -1, "'%s' must not contain NUL characters", k);
-        return -1;
-    }
-    if (!strcmp(k, "q")) {
-        p->q = v;
-    } else if (!strcmp(k, "bursts")) {
-        p->bursts = v;
-    } else if (!strcmp(k, "window") || !strcmp(k, "background")) {
+/* The text parameters, kept as pointers into the request (or its body): the
+ * address in p of k's pointer, or NULL when k is not one. */
+static const char **text_slot(trends_params *p, const char *k) {
+    if (!strcmp(k, "q")) return &p->q;
+    if (!strcmp(k, "bursts")) return &p->bursts;
+    if (!strcmp(k, "score")) return &p->score;
+    if (!strcmp(k, "field")) return &p->field;
+    if (!strcmp(k, "unit")) return &p->unit;
+    if (!strcmp(k, "tz")) return &p->tz;
+    return NULL;
+}
+
+/* Parses the value parameter k (window, background, limit, min_docs, s,
+ * gamma) from the text v (len bytes, no NUL) into p, which keeps no pointer
+ * to v. 0, or -1 with the 400 in rs. */
+static int set_value(trends_params *p, const char *k, const char *v, size_t len, srv_response *rs) {
+    if (!strcmp(k, "window") || !strcmp(k, "background")) {
         int w = !strcmp(k, "window");
         if (parse_range(v, len, w ? p->window : p->background) != 0) {
             srv_error(rs, 400, "bad_parameter", -1, "'%s' is FROM..TO (dates, either may be empty)", k);
@@ -100,14 +105,6 @@ static int set_param(trends_params *p, const char *k, const char *v, size_t len,
             return -1;
         }
         p->has_min_docs = 1;
-    } else if (!strcmp(k, "score")) {
-        p->score = v;
-    } else if (!strcmp(k, "field")) {
-        p->field = v;
-    } else if (!strcmp(k, "unit")) {
-        p->unit = v;
-    } else if (!strcmp(k, "tz")) {
-        p->tz = v;
     } else if (!strcmp(k, "s") || !strcmp(k, "gamma")) {
         int is_s = !strcmp(k, "s");
         double x;
@@ -122,6 +119,19 @@ static int set_param(trends_params *p, const char *k, const char *v, size_t len,
         srv_error(rs, 400, "unknown_parameter", -1, "unknown parameter '%s'", k);
         return -1;
     }
+    return 0;
+}
+
+/* Applies one parameter k given as text v (len bytes; a text parameter keeps
+ * v, which must outlive p). 0, or -1 with the 400 in rs. */
+static int set_param(trends_params *p, const char *k, const char *v, size_t len, srv_response *rs) {
+    if (memchr(v, 0, len)) {
+        srv_error(rs, 400, "bad_parameter", -1, "'%s' must not contain NUL characters", k);
+        return -1;
+    }
+    const char **slot = text_slot(p, k);
+    if (!slot) return set_value(p, k, v, len, rs);
+    *slot = v;
     return 0;
 }
 
@@ -168,16 +178,16 @@ static int params_from_json(json_t *body, trends_params *p, srv_response *rs) {
                 return -1;
             }
             snprintf(range, sizeof range, "%s..%s", a, b);
-            if (set_param(p, k, range, strlen(range), rs) != 0) return -1;
+            if (set_value(p, k, range, strlen(range), rs) != 0) return -1;
         } else if (json_is_string(v)) {
             if (!strcmp(k, "limit") || !strcmp(k, "min_docs") || !strcmp(k, "s") || !strcmp(k, "gamma")) goto type;
             if (set_param(p, k, json_string_value(v), json_string_length(v), rs) != 0) return -1;
         } else if ((!strcmp(k, "limit") || !strcmp(k, "min_docs")) && json_is_integer(v)) {
             snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-            if (set_param(p, k, num, strlen(num), rs) != 0) return -1;
+            if (set_value(p, k, num, strlen(num), rs) != 0) return -1;
         } else if ((!strcmp(k, "s") || !strcmp(k, "gamma")) && json_is_number(v)) {
             snprintf(num, sizeof num, "%.17g", json_number_value(v));
-            if (set_param(p, k, num, strlen(num), rs) != 0) return -1;
+            if (set_value(p, k, num, strlen(num), rs) != 0) return -1;
         } else {
             goto type;
         }
