@@ -185,6 +185,11 @@ void srv_ingest_enqueue(srv_batch *b, srv_batch_done_fn done, void *arg);
 
 /* Queues b and waits for it (for callers without an event loop). */
 void srv_ingest_wait(srv_batch *b);
+/* Waits until the ingester of ix is quiet: nothing queued, no group running,
+ * and the merge a group may call for done (run at once, without the idle
+ * delay, while someone waits here). For callers that need a settled index
+ * between requests, such as the HTTP fuzz target. */
+void srv_ingest_quiesce(srv_index *ix);
 
 /* The JSON answer of a completed batch (a new reference) and its status. */
 json_t *srv_batch_result(const srv_batch *b, int *status);

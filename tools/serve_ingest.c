@@ -24,13 +24,16 @@ struct srv_ingester {
     srv_server *s;
     srv_index *ix; /* the owner; not referenced */
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;      /* the ingester waits on it for batches */
+    pthread_cond_t idle_cv; /* srv_ingest_quiesce waits on it */
     srv_batch *head, *tail;
     size_t reserved; /* bytes admitted and not yet completed */
     int stop, joined;
     pthread_t thread;
     trawl_writer *w; /* the ingester thread's only */
     int merge_due;   /* commits since the last merge (ingester thread only) */
+    int busy;        /* a group, or the merge after it, is running (mu) */
+    int merge_now;   /* a quiesce waits: merge without the idle delay (mu) */
 };
 
 /* How long the queue must stay empty before segments are merged (ms). */
@@ -387,7 +390,7 @@ static void merge_when_idle(srv_ingester *g) {
     dl.tv_nsec += (long)SRV_MERGE_IDLE_MS * 1000000L;
     dl.tv_sec += dl.tv_nsec / 1000000000L;
     dl.tv_nsec %= 1000000000L;
-    while (!g->head && !g->stop && pthread_cond_timedwait(&g->cv, &g->mu, &dl) != ETIMEDOUT) {}
+    while (!g->head && !g->stop && !g->merge_now && pthread_cond_timedwait(&g->cv, &g->mu, &dl) != ETIMEDOUT) {}
     if (g->head || g->stop) return;
     g->merge_due = 0;
     pthread_mutex_unlock(&g->mu);
@@ -423,11 +426,16 @@ static void *ingester_main(void *arg) {
         }
         srv_batch *list = g->head;
         g->head = g->tail = NULL;
+        g->busy = 1;
         pthread_mutex_unlock(&g->mu);
         run_group(g, list);
         pthread_mutex_lock(&g->mu);
         merge_when_idle(g);
+        g->busy = 0;
+        pthread_cond_broadcast(&g->idle_cv);
     }
+    g->busy = 0;
+    pthread_cond_broadcast(&g->idle_cv);
     pthread_mutex_unlock(&g->mu);
     return NULL;
 }
@@ -439,9 +447,11 @@ int srv_ingester_start(srv_server *s, srv_index *ix) {
     g->ix = ix;
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cv, NULL);
+    pthread_cond_init(&g->idle_cv, NULL);
     if (pthread_create(&g->thread, NULL, ingester_main, g) != 0) {
         pthread_mutex_destroy(&g->mu);
         pthread_cond_destroy(&g->cv);
+        pthread_cond_destroy(&g->idle_cv);
         free(g);
         return -1;
     }
@@ -470,6 +480,18 @@ void srv_ingester_free(srv_index *ix) {
     srv_ingester_stop(ix);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->cv);
+    pthread_cond_destroy(&g->idle_cv);
     free(g);
     ix->ingester = NULL;
+}
+
+void srv_ingest_quiesce(srv_index *ix) {
+    srv_ingester *g = ix->ingester;
+    if (!g) return;
+    pthread_mutex_lock(&g->mu);
+    g->merge_now++;
+    pthread_cond_broadcast(&g->cv);
+    while (!g->stop && (g->head || g->busy)) pthread_cond_wait(&g->idle_cv, &g->mu);
+    g->merge_now--;
+    pthread_mutex_unlock(&g->mu);
 }

@@ -11,9 +11,11 @@
  * Oracle: jansson parses each line independently (with the writer's
  * documented trimming and duplicate-key rule); a line is accepted exactly
  * when it is a JSON object with a non-empty string "id" and no raw NUL byte
- * (a limit may still refuse it with TRAWL_ELIMIT, and a "date" that is no
- * date under the default schema with a message naming the field; an
- * accepted "date" is null, a string or an integer). After the commit the index holds one live
+ * (a limit may still refuse it with TRAWL_ELIMIT, and a value that does not
+ * fit a typed field of the default schema — read from index/schema.h, not
+ * hard-coded — with a message naming that field; an accepted date field holds
+ * null, a string or an integer, an accepted number field null or a number).
+ * After the commit the index holds one live
  * document per accepted id — the last one added — whose stored text is the
  * trimmed line, and the index passes trawl_index_check.
  *
@@ -30,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "schema.h"
 #include "trawl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,6 +40,34 @@ int fuzz_seed(size_t i, const uint8_t **data, size_t *len);
 static void bail(void);
 
 static char scratch_dir[512]; /* see the state note above */
+static tw_schema *schema;     /* the default schema, made on the first call */
+
+/* Does the writer's message em refuse a value of a typed (non-text-only)
+ * field of the schema that doc holds (not null)? */
+static int typed_refusal(const char *em, json_t *doc) {
+    for (size_t i = 0; i < schema->n; i++) {
+        const tw_schema_field *f = &schema->f[i];
+        json_t *v = json_object_get(doc, f->name);
+        char prefix[TW_SCHEMA_MAX_NAME + 16];
+        if (f->types == TW_FT_TEXT || !v || json_is_null(v)) continue;
+        snprintf(prefix, sizeof prefix, "field \"%s\":", f->name);
+        if (strncmp(em, prefix, strlen(prefix)) == 0) return 1;
+    }
+    return 0;
+}
+
+/* The name of a typed field of the schema whose value in an accepted doc has
+ * a JSON type that field cannot take, or NULL. */
+static const char *misfit(json_t *doc) {
+    for (size_t i = 0; i < schema->n; i++) {
+        const tw_schema_field *f = &schema->f[i];
+        json_t *v = json_object_get(doc, f->name);
+        if (!v || json_is_null(v)) continue;
+        if ((f->types & TW_FT_DATE) && !json_is_string(v) && !json_is_integer(v)) return f->name;
+        if ((f->types & TW_FT_NUMBER) && !json_is_number(v)) return f->name;
+    }
+    return NULL;
+}
 
 static void fail(const char *what, const char *detail) {
     fprintf(stderr, "fuzz_docs: %s: %s\n", what, detail ? detail : "");
@@ -58,6 +89,8 @@ static void clear_dir(const char *dir) {
 }
 
 static void remove_scratch(void) {
+    tw_schema_free(schema);
+    schema = NULL;
     if (!scratch_dir[0]) return;
     clear_dir(scratch_dir);
     rmdir(scratch_dir);
@@ -121,6 +154,7 @@ static void collect_words(json_t *doc, char words[][32], size_t *nw, size_t max)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *dir = scratch();
     clear_dir(dir);
+    if (!schema && tw_schema_default(&schema) != TRAWL_OK) fail("default schema", NULL);
     trawl_writer *w = NULL;
     char *msg = NULL;
     if (trawl_writer_open(dir, "english", &w, &msg) != TRAWL_OK) fail("writer_open", msg);
@@ -147,10 +181,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 fprintf(stderr, "fuzz_docs: add_json accepted a line jansson refuses: [%.*s]\n", (int)n, line);
                 bail();
             }
-            json_t *date = json_object_get(doc, "date");
-            if (date && !json_is_null(date) && !json_is_string(date) && !json_is_integer(date)) {
-                fprintf(stderr, "fuzz_docs: add_json accepted a date that is neither text nor an integer: [%.*s]\n",
-                        (int)n, line);
+            const char *bad = misfit(doc);
+            if (bad) {
+                fprintf(stderr, "fuzz_docs: add_json accepted a value field '%s' cannot hold: [%.*s]\n", bad, (int)n,
+                        line);
                 bail();
             }
             if (nacc == cap) {
@@ -171,11 +205,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 bail();
             }
             if (!em || !*em) fail("add_json failed without a message", NULL);
-            /* Under the default schema `date` is a date field: a value that is
-             * no date refuses the line (with a message naming the field). */
-            json_t *date = json_object_get(doc, "date");
-            int date_refusal = date && !json_is_null(date) && strncmp(em, "field \"date\":", 13) == 0;
-            if (valid && rc != TRAWL_ELIMIT && !date_refusal) {
+            /* A value that does not fit a typed field refuses the line, with a
+             * message naming the field. */
+            if (valid && rc != TRAWL_ELIMIT && !typed_refusal(em, doc)) {
                 fprintf(stderr, "fuzz_docs: add_json refused a line jansson accepts (%s): [%.*s]\n", em, (int)n, line);
                 bail();
             }

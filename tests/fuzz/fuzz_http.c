@@ -114,6 +114,7 @@ static void tidy(void) {
     for (size_t i = 0; i < n; i++) {
         const char *name = list[i]->name;
         int is_f = strcmp(name, "f") == 0;
+        srv_ingest_quiesce(list[i]); /* no merge left running into the next input */
         if (is_f) {
             srv_snap *sn = srv_snap_get(list[i]);
             rebuild = sn->segments > 16;
