@@ -236,6 +236,8 @@ int bench_cmd_relevance(int argc, char **argv);
  * Returns 0, or -1 with a message in err. */
 int bench_trawl_configure(void *h, const char *spec, char *err, size_t errlen);
 int bench_cmd_analytics(int argc, char **argv);
+/* reopen CORPUS.jsonl [ROUNDS [DOCS]]: open vs reopen times (reopen.c). */
+int bench_cmd_reopen(int argc, char **argv);
 
 #ifdef __cplusplus
 }

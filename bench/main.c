@@ -10,6 +10,7 @@
  *   trawl-bench kernels                         kernel micro-benchmark (kernels_bench.c)
  *   trawl-bench relevance [SETS_DIR [SET...]]   ranking quality (relevance.c)
  *   trawl-bench analytics CORPUS.jsonl QUERY_DIR  issue-8 workloads side by side (analytics.c)
+ *   trawl-bench reopen CORPUS.jsonl [ROUNDS [DOCS]]  open vs reopen of a live index (reopen.c)
  *
  * E is trawl (default), fts5 (alias sqlite) or xapian. Figures go to stdout as
  * one JSON object a line; compare ends with a Markdown table of trawl's ratio
@@ -83,7 +84,8 @@ static void usage(void) {
           "       trawl-bench compare CORPUS.jsonl QUERY_DIR\n"
           "       trawl-bench kernels\n"
           "       trawl-bench relevance [SETS_DIR [SET...]]\n"
-          "       trawl-bench analytics CORPUS.jsonl QUERY_DIR\n",
+          "       trawl-bench analytics CORPUS.jsonl QUERY_DIR\n"
+          "       trawl-bench reopen CORPUS.jsonl [ROUNDS [DOCS]]\n",
           stderr);
 }
 
@@ -599,6 +601,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "kernels") == 0) return bench_cmd_kernels(argc, argv);
     if (strcmp(cmd, "relevance") == 0) return bench_cmd_relevance(argc, argv);
     if (strcmp(cmd, "analytics") == 0) return bench_cmd_analytics(argc, argv);
+    if (strcmp(cmd, "reopen") == 0) return bench_cmd_reopen(argc, argv);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage();
         return 0;

@@ -68,6 +68,15 @@ if [ "$engines" = "trawl fts5" ]; then
   done
 fi
 
+# reopen: each round commits DOCS new documents, and the reopened reader sees
+# exactly the corpus plus every round's documents.
+BENCH_WORKDIR="$T/rw" "$BENCH" reopen "$T/c.jsonl" 3 40 > "$T/reopen.out" || fail "reopen failed"
+for r in 0 1 2; do
+  grep -q "^{\"round\":$r,\"docs\":$((2000 + 40 * (r + 1))),\"reopen_ms\":" "$T/reopen.out" ||
+    fail "reopen round $r: $(grep "\"round\":$r," "$T/reopen.out")"
+done
+grep -q '"reopen_ms_median":' "$T/reopen.out" || fail "reopen: no summary line"
+
 # The FTS5 peer and trawl must give identical counts (same terms, see above).
 if [ "$engines" = "trawl fts5" ]; then
   cmp -s "$T/trawl.count.dump" "$T/fts5.count.dump" ||
