@@ -178,11 +178,10 @@ static void col_scan(const tw_colfield *c, uint64_t klo, uint64_t khi, roaring_b
     roaring_bitmap_add_many(out, n, buf);
 }
 
-int tw_colpred_and(const tw_colpred *p, uint32_t ndocs, roaring_bitmap_t *out) {
+int tw_colpred_and(const tw_colpred *p, roaring_bitmap_t *out) {
     roaring_bitmap_t *m = roaring_bitmap_create();
     if (!m) return TRAWL_ENOMEM;
     if (p->c) col_scan(p->c, p->klo, p->khi, m);
-    (void)ndocs;
     if (p->neg)
         roaring_bitmap_andnot_inplace(out, m);
     else
@@ -362,36 +361,12 @@ int tw_filter_prepare(const tw_view *v, const tw_node *n, tw_fprep **out, char *
     return 0;
 }
 
-roaring_bitmap_t *tw_fprep_bitmap(const tw_fprep *f, const tw_view *v, uint32_t si) {
+roaring_bitmap_t *tw_fprep_bitmap(const tw_fprep *f, uint32_t si) {
     if (f->bm) return roaring_bitmap_copy(f->bm[si]);
     roaring_bitmap_t *b = roaring_bitmap_create();
     if (!b) return NULL;
     if (f->pred[si].c) col_scan(f->pred[si].c, f->pred[si].klo, f->pred[si].khi, b);
-    (void)v;
     return b;
-}
-
-int tw_filter_eval(const tw_view *v, const tw_node *n, roaring_bitmap_t ***out, char *err, size_t errcap) {
-    tw_fprep *f = NULL;
-    *out = NULL;
-    int rc = tw_filter_prepare(v, n, &f, err, errcap);
-    if (rc) return rc;
-    if (f->bm) {
-        *out = f->bm;
-        f->bm = NULL;
-        tw_fprep_free(f);
-        return 0;
-    }
-    roaring_bitmap_t **b = calloc(v->nsegs ? v->nsegs : 1, sizeof *b);
-    for (uint32_t s = 0; b && s < v->nsegs; s++)
-        if (!(b[s] = tw_fprep_bitmap(f, v, s))) {
-            tw_filter_free(b, v->nsegs);
-            b = NULL;
-        }
-    tw_fprep_free(f);
-    if (!b) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
-    *out = b;
-    return 0;
 }
 
 /* ---- the predicate cursor ---- */

@@ -1,6 +1,9 @@
 /*
- * filter.h — typed-field filters (the TW_Q_FILTER nodes of ast.h) evaluated
- * per segment to Roaring bitmaps, and the cursor that walks such a bitmap.
+ * filter.h — typed-field filters (the TW_Q_FILTER nodes of ast.h) prepared
+ * per segment: keyword filters as Roaring bitmaps, date and number ranges as
+ * column predicates (a key range) that are either scanned into a bitmap or
+ * checked per candidate document; the cursors that walk a bitmap or check
+ * predicates.
  *
  * Conversion of the text values happens here, against the field's type as
  * the segments record it (typed.h): a field is a keyword field, a date or a
@@ -18,9 +21,14 @@
  *            year:2024 is date:=2024 on the field named "date".
  *   number   an integer (int64) or a decimal number (finite double),
  *            compared exactly; f:=v equals v.
- * Date and number ranges scan the field's column block by block (blocks
- * whose key bounds lie outside the range are skipped, blocks inside it are
- * taken whole), then intersect the column's presence.
+ * A date or number range becomes a key range of the segment's column
+ * (tw_col_range). Scanned (tw_fprep_bitmap, tw_colpred_and), the column is
+ * read block by block: blocks whose key bounds lie outside the range are
+ * skipped, blocks inside it taken whole when every document has a value,
+ * the others decoded in one branch-free loop, absent documents dropped by a
+ * forward walk of the presence bitmap. Checked per document
+ * (tw_colpred_keep, tw_colpred_cursor), it costs one key decode and, for a
+ * column with absent documents, a forward seek in its presence bitmap.
  * f:[* TO *] is every document with a value. Errors (TRAWL_ESYNTAX): unknown
  * field, a text-only field, a value that does not parse for the type,
  * year:DDDD without a date field "date", an inverted range is not an error
@@ -57,20 +65,24 @@ typedef struct tw_fprep {
     tw_colpred *pred;      /* date/number: per segment; NULL for keyword */
 } tw_fprep;
 
-/* Prepares filter node n over every segment of v: 0 and *out (free with
- * tw_fprep_free), TW_FILTER_NOT_TYPED, or the errors of tw_filter_eval. Cheap
- * for a range (a key range per segment); a keyword filter is evaluated. */
+/* Prepares filter node n over every segment of v. Returns 0 and *out (free
+ * with tw_fprep_free); or TRAWL_ESYNTAX with a message in err for a filter
+ * that does not fit the index (see above), TRAWL_ECORRUPT, TRAWL_ENOMEM.
+ * When n is year:DDDD and the index has no date field "date" but a text
+ * field "year", returns TW_FILTER_NOT_TYPED (> 0) and the caller treats it
+ * as a term. Cheap for a range (a key range per segment); a keyword filter
+ * is evaluated to its bitmaps. */
+#define TW_FILTER_NOT_TYPED 1
 int tw_filter_prepare(const tw_view *v, const tw_node *n, tw_fprep **out, char *err, size_t errcap);
 void tw_fprep_free(tw_fprep *f);
 
 /* The documents f allows in segment si (deleted ones included) as a new
  * bitmap (a column scan for a range); NULL when out of memory. */
-roaring_bitmap_t *tw_fprep_bitmap(const tw_fprep *f, const tw_view *v, uint32_t si);
+roaring_bitmap_t *tw_fprep_bitmap(const tw_fprep *f, uint32_t si);
 
-/* ANDs into out (a bitmap over 0..ndocs) the documents predicate p allows:
- * the column scan (blocks outside the range skipped, inside taken whole).
- * 0 or TRAWL_ENOMEM. */
-int tw_colpred_and(const tw_colpred *p, uint32_t ndocs, roaring_bitmap_t *out);
+/* ANDs into out the documents predicate p allows (ANDs NOT, for a negated
+ * one): the column scan. 0 or TRAWL_ENOMEM. */
+int tw_colpred_and(const tw_colpred *p, roaring_bitmap_t *out);
 
 /* Keeps of docs[0..n) (ascending) those every predicate p[0..np) allows,
  * compacted in place, order kept, and the arrays with[0..nwith) (aligned
@@ -82,15 +94,6 @@ size_t tw_colpred_keep(const tw_colpred *p, size_t np, uint32_t *docs, uint32_t 
  * (p borrowed: must outlive the cursor): inner's scores, bounds, explanation
  * and status. Takes inner (freed also on failure); NULL when out of memory. */
 tw_cursor *tw_colpred_cursor(tw_cursor *inner, const tw_colpred *p, size_t np);
-
-/* Evaluates filter node n over every segment of v. Returns 0 and *out, an
- * array of v->nsegs bitmaps (deleted documents included; free with
- * tw_filter_free); or TRAWL_ESYNTAX with a message in err for a filter that
- * does not fit the index (see above), TRAWL_ECORRUPT, TRAWL_ENOMEM. When n is
- * year:DDDD and the index has no date field "date" but a text field "year",
- * returns TW_FILTER_NOT_TYPED (> 0) and the caller treats it as a term. */
-#define TW_FILTER_NOT_TYPED 1
-int tw_filter_eval(const tw_view *v, const tw_node *n, roaring_bitmap_t ***out, char *err, size_t errcap);
 
 /* The type of field name in v: TW_FT_KEYWORD, TW_FT_DATE or TW_FT_NUMBER
  * when some segment has it as such, else 0. */

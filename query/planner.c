@@ -878,7 +878,7 @@ static roaring_bitmap_t *node_bitmap(planner *p, uint32_t si, const pnode *n) {
     roaring_bitmap_t *b = NULL;
     if (p->rc) return NULL;
     if (n->kind == P_FILTER) {
-        b = n->fbm ? roaring_bitmap_copy(n->fbm[si]) : tw_fprep_bitmap(n->fprep, v, si);
+        b = n->fbm ? roaring_bitmap_copy(n->fbm[si]) : tw_fprep_bitmap(n->fprep, si);
     } else if (n->kind == P_EMPTY) {
         b = roaring_bitmap_create();
     } else if (n->kind == P_LEAF) {
@@ -974,7 +974,7 @@ static void materialize(planner *p, pnode *n) {
             return;
         }
         for (uint32_t s = 0; s < v->nsegs; s++)
-            if (!(n->fbm[s] = tw_fprep_bitmap(n->fprep, v, s))) {
+            if (!(n->fbm[s] = tw_fprep_bitmap(n->fprep, s))) {
                 OOM(p);
                 return;
             }

@@ -58,9 +58,10 @@ static int make_view(roaring_bitmap_t *b, uint8_t **bytes, tw_rview *view) {
 
 const roaring_bitmap_t *tw_segfilter_full(tw_segfilter *f) {
     if (f->full) return f->full;
+    if (f->npred == 0 && f->bm) return f->full = f->bm; /* the same set: shared */
     roaring_bitmap_t *b = f->bm ? roaring_bitmap_copy(f->bm) : all_docs(f->ndocs);
     for (size_t i = 0; b && i < f->npred; i++)
-        if (tw_colpred_and(&f->pred[i], f->ndocs, b)) {
+        if (tw_colpred_and(&f->pred[i], b)) {
             roaring_bitmap_free(b);
             b = NULL;
         }
@@ -124,7 +125,7 @@ tw_cursor *tw_segfilter_cursor(tw_segfilter *f, tw_cursor *inner) {
 
 void tw_segfilter_clear(tw_segfilter *f) {
     if (f->bm) roaring_bitmap_free(f->bm); /* CRoaring 0.2 does not take NULL */
-    if (f->full) roaring_bitmap_free(f->full);
+    if (f->full && f->full != f->bm) roaring_bitmap_free(f->full);
     if (f->has_full_view) tw_rview_free(&f->full_view);
     if (f->has_bm_view) tw_rview_free(&f->bm_view);
     free(f->full_bytes);

@@ -39,7 +39,7 @@ typedef struct tw_segfilter {
     tw_colpred *pred;     /* the predicates (owned array; columns borrowed) */
     size_t npred, cap;
     /* Built on demand: */
-    roaring_bitmap_t *full; /* bm ∩ predicates (owned; == bm's copy) */
+    roaring_bitmap_t *full; /* bm ∩ predicates (owned; bm itself when there is no predicate) */
     uint8_t *full_bytes, *bm_bytes;
     tw_rview full_view, bm_view;
     int has_full_view, has_bm_view;
