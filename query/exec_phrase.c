@@ -111,7 +111,7 @@ int tw_exec_phrase(const tw_exec *x) {
     if (fview) views[nv++] = fview;
     if (rc == 0 && npf > 0) rc = tw_exec_intersect(view->kernels, ctx, views, nv, &buf, ranks, &nout);
     /* The filter's predicates before any position is read. */
-    if (rc == 0 && preds) nout = tw_exec_filter_keep(x->filt, buf, ranks, n, nout);
+    if (rc == 0 && preds && nout > 0) nout = tw_exec_filter_keep(x->filt, buf, ranks, n, nout);
     uint64_t count = 0;
     for (size_t q = 0; q < nout && rc == 0; q++) {
         uint32_t doc = buf[q];

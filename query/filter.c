@@ -137,8 +137,9 @@ static inline int key_in(uint64_t k, uint64_t klo, uint64_t span) {
  * to out. Blocks whose bounds miss the range are skipped; a block inside it
  * is taken whole when every document has a value; otherwise each document's
  * delta is compared with the range moved into the block's delta space
- * (branch-free), present documents being confirmed by a forward seek in the
- * presence bitmap. Documents are added in batches of SCAN_BUF. */
+ * (branch-free when every document has a value; else a match is confirmed
+ * by a forward seek in the presence bitmap). Documents are added in batches
+ * of SCAN_BUF. */
 static void col_scan(const tw_colfield *c, uint64_t klo, uint64_t khi, roaring_bitmap_t *out) {
     uint32_t nb = (c->ndocs + TW_COL_BLOCK - 1) / TW_COL_BLOCK, buf[SCAN_BUF];
     size_t n = 0;
@@ -163,16 +164,16 @@ static void col_scan(const tw_colfield *c, uint64_t klo, uint64_t khi, roaring_b
             roaring_bitmap_add_many(out, n, buf);
             n = 0;
         }
-        size_t n0 = n;
-        for (uint32_t j = 0; j < d1 - d0; j++) {
-            buf[n] = d0 + j;
-            n += key_in(tw_unpack(data, j, w), dlo, span);
-        }
-        if (!c->all) { /* keep only the present ones */
-            size_t m = n0;
-            for (size_t i = n0; i < n; i++)
-                if (!it.end && tw_riter_seek(&it, buf[i]) && it.value == buf[i]) buf[m++] = buf[i];
-            n = m;
+        if (c->all) {
+            for (uint32_t j = 0; j < d1 - d0; j++) {
+                buf[n] = d0 + j;
+                n += key_in(tw_unpack(data, j, w), dlo, span);
+            }
+        } else { /* absent documents have delta 0: confirm presence */
+            for (uint32_t j = 0; j < d1 - d0; j++)
+                if (key_in(tw_unpack(data, j, w), dlo, span) && !it.end && tw_riter_seek(&it, d0 + j) &&
+                    it.value == d0 + j)
+                    buf[n++] = d0 + j;
         }
     }
     roaring_bitmap_add_many(out, n, buf);
