@@ -13,7 +13,7 @@
 #include "trawl.h"
 
 #define TW_MAX_WRITER_THREADS 8u
-#define TW_DEFAULT_RAM_MB 512u
+#define TW_DEFAULT_RAM_MB 256u
 #define TW_MAX_RAM_MB ((size_t)1 << 20)
 
 struct trawl_open_options {

@@ -23,7 +23,7 @@
  * Threads and memory budget come from the trawl_open_options given to
  * trawl_writer_open_v2 (openopts.h): by default one analysis thread per
  * online CPU when there are two or more, up to TW_MAX_WRITER_THREADS, and
- * 512 MiB.
+ * 256 MiB (see acc_budget for how the budget is shared).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -102,6 +102,7 @@ struct trawl_writer {
     uint32_t seq; /* segment counter within this generation */
     uint64_t pending_docs;
     size_t ram_budget;
+    size_t acc_budget;    /* what the accumulator and typed values may hold (acc_budget()) */
     tw_jdoc jd;           /* the document being added */
     tw_pipe *pipe;        /* documents accepted but not yet in acc */
     size_t batch_bytes;   /* text a batch holds (a larger document has a batch of its own) */
@@ -164,19 +165,50 @@ trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out
     return trawl_writer_open_v2(dir, lang, NULL, out, errmsg);
 }
 
+/* The memory model of the writer's budget B (trawl_open_options ram_mb):
+ * peak RSS stays within 1.5 B (plus the program and its mapped input). What
+ * is alive at the peak, while a segment is built from a full accumulator:
+ *  - the accumulator and the typed values, charged at what they really hold
+ *    (tw_accum_bytes, tw_tacc_bytes): at most the returned share A;
+ *  - the segment being built (POSTINGS, POSITIONS, DICT, typed sections and
+ *    the builders' scratch; the store is already compressed inside the
+ *    accumulator): measured at up to about 0.6 A in the heap, reckoned A
+ *    with the allocator's overhead and the pages of freed builders that
+ *    threads' arenas keep;
+ *  - the analysis pipe: max_pending + 2 batches of batch_bytes text, each
+ *    about PIPE_BATCH_FACTOR times that once analyzed;
+ *  - the analyzers' stem caches (4 MiB each, touched as words come) and the
+ *    rest: FIXED_BYTES, which covers three analysis threads.
+ * So A = (1.5 B - pipe - fixed) / 2, at least 1 MiB (a budget too small
+ * for its fixed costs is not met). A depends on B only, never on the number
+ * of threads, so segments are cut at the same documents whatever it is. */
+#define PIPE_BATCH_FACTOR 6u
+#define FIXED_BYTES ((size_t)24 << 20)
+static size_t acc_budget(size_t budget, size_t batch_bytes, size_t max_pending) {
+    size_t fixed = (max_pending + 2) * batch_bytes * PIPE_BATCH_FACTOR + FIXED_BYTES;
+    size_t top = budget / 2 * 3;
+    size_t a = top > fixed ? (top - fixed) / 2 : 0;
+    return a < ((size_t)1 << 20) ? (size_t)1 << 20 : a;
+}
+
 /* Makes the accumulator and the analysis pipe (w->threads threads) and sizes
- * the batches: about 1/256 of the budget each, at most 1/8 of it queued. 0 or
- * TRAWL_ENOMEM. */
+ * the batches and the accumulator's share of the budget (see the memory
+ * model at acc_budget). 0 or TRAWL_ENOMEM. */
 static int writer_start(trawl_writer *w) {
     if (!(w->acc = tw_accum_new()) || !(w->tacc = tw_tacc_new()) || !(w->pipe = tw_pipe_new(w->man.lang, w->threads)) ||
         !w->man.schema || !(w->schema_text = tw_schema_print(w->man.schema, NULL)))
         return TRAWL_ENOMEM;
-    w->batch_bytes = w->ram_budget / 256;
+    size_t budget = w->ram_budget;
+    w->batch_bytes = budget / 256;
     if (w->batch_bytes < ((size_t)16 << 10)) w->batch_bytes = (size_t)16 << 10;
     if (w->batch_bytes > ((size_t)256 << 10)) w->batch_bytes = (size_t)256 << 10;
-    w->max_pending = w->ram_budget / 8 / w->batch_bytes;
+    /* A batch in the pipe takes about PIPE_BATCH_FACTOR times its text once
+     * analyzed (terms, positions, spans): the queue holds at most 1/64 of
+     * the budget in text. */
+    w->max_pending = budget / 64 / w->batch_bytes;
     if (w->max_pending > 16) w->max_pending = 16;
     if (w->max_pending < 1) w->max_pending = 1;
+    w->acc_budget = acc_budget(budget, w->batch_bytes, w->max_pending);
     return 0;
 }
 
@@ -587,7 +619,7 @@ static int accumulate(trawl_writer *w, tw_batch *b) {
         }
         if (rc) break;
         tw_accum_end_doc(w->acc);
-        if (tw_accum_bytes(w->acc) + tw_tacc_bytes(w->tacc) >= w->ram_budget) {
+        if (tw_accum_bytes(w->acc) + tw_tacc_bytes(w->tacc) >= w->acc_budget) {
             if ((rc = flush(w)) != 0) {
                 rc = fail(w, rc, NULL);
                 break;
@@ -1041,6 +1073,7 @@ static int compute_deletes(trawl_writer *w, tw_manifest *next) {
         rc = tw_segment_open(path, &segs[i], w->errmsg, sizeof w->errmsg);
         free(path);
         if (rc) break;
+        tw_segment_drop_pages(segs[i]); /* only ids are looked up: the rest need not stay resident */
         if (i < nold && w->man.segs[i].del) {
             char *dp = tw_path_join(w->dir, w->man.segs[i].del);
             rc = dp ? tw_deletes_read(dp, segs[i]->ndocs, &del[i], w->errmsg, sizeof w->errmsg) : TRAWL_ENOMEM;
@@ -1255,6 +1288,7 @@ static int merge_commit(trawl_writer *w, const tw_mp_params *p) {
         char *path = tw_path_join(w->dir, w->man.segs[i].name);
         rc = path ? tw_segment_open(path, &segs[i], w->errmsg, sizeof w->errmsg) : TRAWL_ENOMEM;
         free(path);
+        if (rc == 0) tw_segment_drop_pages(segs[i]);
         if (rc == 0 && w->man.segs[i].del) {
             char *dp = tw_path_join(w->dir, w->man.segs[i].del);
             rc = dp ? tw_deletes_read(dp, segs[i]->ndocs, &del[i], w->errmsg, sizeof w->errmsg) : TRAWL_ENOMEM;
@@ -1295,7 +1329,10 @@ static int merge_commit(trawl_writer *w, const tw_mp_params *p) {
         for (size_t i = 0; i < n && rc == 0;) {
             if (k < nm && plan[k].first == i) {
                 size_t first_new = m->npend;
-                for (size_t j = i; j < i + plan[k].count && rc == 0; j++) rc = feed_segment(m, segs[j], del[j]);
+                for (size_t j = i; j < i + plan[k].count && rc == 0; j++) {
+                    rc = feed_segment(m, segs[j], del[j]);
+                    tw_segment_drop_pages(segs[j]);
+                }
                 if (rc == 0) rc = drain(m);
                 if (rc == 0) rc = flush(m);
                 for (size_t q = first_new; q < m->npend && rc == 0; q++)

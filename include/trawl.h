@@ -110,9 +110,11 @@ TRAWL_API void trawl_open_options_free(trawl_open_options *o);
  * same whatever the number. */
 TRAWL_API trawl_rc trawl_open_options_set_threads(trawl_open_options *o, int n);
 
-/* Writer: the memory, in MiB, after which the documents added so far are
- * written out as a segment file before the commit, 1 to 1048576 [512].
- * TRAWL_EINVAL otherwise. */
+/* Writer: the memory budget, in MiB, 1 to 1048576 [256]: the documents added
+ * so far are written out as a segment file before the commit when they fill
+ * their share of it, so that the writer's peak resident memory stays within
+ * about 1.5 times the budget (README, "Memory bound"). TRAWL_EINVAL
+ * otherwise. */
 TRAWL_API trawl_rc trawl_open_options_set_ram_mb(trawl_open_options *o, size_t mb);
 
 /* Index: the instruction-set level of the intersection kernels: "scalar",

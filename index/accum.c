@@ -91,18 +91,7 @@ struct tw_accum {
     tw_buf cdata; /* closed blocks, compressed */
     uint32_t *bfirst, *bclen, *bulen;
     uint32_t nblocks, blocks_cap;
-    /* the budget's measure (see tw_accum_bytes) */
-    uint64_t nom_stream, strs_len, docs_len, nom_table;
-    uint32_t max_run;
 };
-
-/* Smallest base·2^k >= x, or 0 for x = 0: the capacity a doubling buffer
- * starting at base (a power of two) reaches when it holds x. */
-static inline uint64_t pow2cap(uint64_t x, uint64_t base) {
-    if (x == 0) return 0;
-    if (x <= base) return base;
-    return (uint64_t)1 << (64 - __builtin_clzll(x - 1));
-}
 
 tw_accum *tw_accum_new(void) {
     tw_accum *a = calloc(1, sizeof *a);
@@ -119,7 +108,6 @@ tw_accum *tw_accum_new(void) {
     }
     a->tmem_units = 1; /* unit 0 means "empty" in the table */
     a->smem_units = 1; /* block 0 means "none" */
-    a->nom_table = 1u << 16;
     return a;
 }
 
@@ -259,7 +247,6 @@ int64_t tw_accum_begin_doc(tw_accum *a, const char *id, size_t idlen, const char
     tw_buf_put(&a->raw, stored, slen);
     if (a->raw.oom) return a->rc = TRAWL_ENOMEM;
     a->docs[a->ndocs] = (doc){p, (uint32_t)idlen};
-    a->docs_len += idlen + slen;
     return a->ndocs;
 }
 
@@ -311,8 +298,6 @@ static term *new_term(tw_accum *a, size_t i, uint64_t h, uint32_t fieldno, const
     memcpy(t->bytes, s, len);
     a->table[i] = (h >> 32 << 32) | at;
     a->toff[a->nterms++] = at;
-    a->strs_len += len;
-    if ((uint64_t)a->nterms * 4 > a->nom_table * 3) a->nom_table *= 2;
     if ((size_t)a->nterms * 2 > a->table_cap) {
         if (grow_table(a)) return NULL;
         t = (term *)(a->tmem + (size_t)at * TERM_UNIT);
@@ -383,7 +368,6 @@ static inline int add_one(tw_accum *a, uint32_t fieldno, uint64_t hash, const ch
     uint32_t gap = a->ndocs - t->next_doc;
     size_t n = gap < 0x80 ? 1 : gap < 0x4000 ? 2 : gap < 0x200000 ? 3 : gap < 0x10000000 ? 4 : 5;
     if ((uint64_t)t->slen + n + reclen > UINT32_MAX) return a->rc = TRAWL_ELIMIT;
-    uint64_t old = pow2cap(t->slen, 8);
     if (n + reclen <= t->room) {
         /* Fast path: the record fits the tail block. */
         size_t cap = (STREAM_UNIT << t->cls) - 4;
@@ -406,7 +390,6 @@ static inline int add_one(tw_accum *a, uint32_t fieldno, uint64_t hash, const ch
         if (rc || (rc = stream_append(a, t, rec, reclen)) != 0) return a->rc = rc;
     }
     t->slen += (uint32_t)(n + reclen);
-    a->nom_stream += pow2cap(t->slen, 8) - old;
     t->df++;
     t->next_doc = a->ndocs + 1;
     return 0;
@@ -469,7 +452,6 @@ int tw_accum_add_postings(tw_accum *a, uint32_t fieldno, tw_posting *p, size_t n
 int tw_accum_end_field(tw_accum *a, uint32_t fieldno, uint32_t ntoks) {
     if (a->rc) return a->rc;
     if (fieldno < a->nfields) a->fields[fieldno].doclen[a->ndocs] += ntoks;
-    if (ntoks > a->max_run) a->max_run = ntoks;
     return 0;
 }
 
@@ -483,16 +465,14 @@ uint32_t tw_accum_docs(const tw_accum *a) {
     return a->ndocs;
 }
 
-/* The original design's heap: per-term streams doubling from 8 bytes, the
- * term bytes in one buffer doubling from 64, a 56-byte record per term in an
- * array doubling from 16, a table of 4-byte slots doubling from 2^16 at 3/4
- * load, the documents' id + stored bytes in a buffer doubling from 64, 12
- * bytes plus 4 per field for each document (array doubling from 16), and a
- * 12-byte token array doubling from 16 to the longest field. */
 size_t tw_accum_bytes(const tw_accum *a) {
-    uint64_t b = a->nom_stream + pow2cap(a->strs_len, 64) + pow2cap(a->nterms, 16) * 56 + a->nom_table * 4 +
-                 pow2cap(a->docs_len, 64) + pow2cap(a->ndocs, 16) * (12 + 4 * (uint64_t)a->nfields) +
-                 pow2cap(a->max_run, 16) * 12;
+    /* The arenas and the store's buffer count what is used (their tails are
+     * untouched pages until written); the table is probed all over. */
+    uint64_t b = (uint64_t)a->tmem_units * TERM_UNIT + (uint64_t)a->toff_cap * 4 + (uint64_t)a->table_cap * 8 +
+                 (uint64_t)a->smem_units * STREAM_UNIT +
+                 (uint64_t)a->doc_cap * (sizeof(doc) + 4 * (uint64_t)a->nfields) + a->raw.cap + a->cdata.len +
+                 (uint64_t)a->blocks_cap * 12 + sizeof *a + (uint64_t)a->nfields * sizeof(field);
+    for (const chunk *c = a->chunks; c; c = c->prev) b += c->prev ? sizeof *c + c->cap : sizeof *c + c->used;
     return b > SIZE_MAX ? SIZE_MAX : (size_t)b;
 }
 

@@ -83,11 +83,12 @@ int tw_accum_end_doc(tw_accum *a);
 
 uint32_t tw_accum_docs(const tw_accum *a);
 
-/* The memory the writer's budget is charged for: a fixed function of the
- * content added (terms, their stream lengths, documents, fields, the longest
- * field), namely the heap of the original accumulator design with its growth
- * policies. It does not depend on the allocator or on this implementation,
- * so segments are cut at the same documents whatever the build. */
+/* The memory the accumulator really holds, which the writer's budget is
+ * charged for: the used part of its term and stream arenas, of the id chunks
+ * and of the compressed store (the rest of a doubled buffer is pages not yet
+ * touched), the whole hash table, document arrays and open store block.
+ * Deterministic for a given content (not counting the allocator's own
+ * overhead), so segments are cut at the same documents whatever the build. */
 size_t tw_accum_bytes(const tw_accum *a);
 
 /* Read side, for the segment writer. */

@@ -317,6 +317,10 @@ int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap
     return 0;
 }
 
+void tw_segment_drop_pages(const tw_segment *s) {
+    if (s && s->mapped && s->map && s->size) (void)madvise((void *)s->map, s->size, MADV_DONTNEED);
+}
+
 int tw_segment_open_mem(const uint8_t *data, size_t size, const char *name, tw_segment **out, char *err,
                         size_t errcap) {
     *out = NULL;

@@ -133,6 +133,12 @@ int tw_segment_open(const char *path, tw_segment **out, char *err, size_t errcap
  * name stands for the path in messages. For tests and fuzzing, which would
  * otherwise write every input to a file and reopen it. */
 int tw_segment_open_mem(const uint8_t *data, size_t size, const char *name, tw_segment **out, char *err, size_t errcap);
+/* Lets go of the pages of s's file mapping that this process has touched
+ * (its validation reads every byte): they stay in the page cache and come
+ * back on the next access, but no longer count in the process's resident
+ * memory. For the writer, which opens segments to look up a few ids or to
+ * read them once; nothing for a segment in memory. */
+void tw_segment_drop_pages(const tw_segment *s);
 /* One more reference to s: tw_segment_close releases one, the last one
  * unmaps and frees. Thread-safe. */
 void tw_segment_ref(tw_segment *s);

@@ -396,6 +396,23 @@ static void *pool_thread(void *arg) {
 /* ------------------------------------------------------------------------ */
 /* Term sections                                                             */
 
+/* Frees the part's scratch (decoded streams, union arrays): not its output. */
+static void free_scratch(part *p) {
+    for (uint32_t f = 0; f < TW_MAX_FIELDS; f++) {
+        free(p->fs[f].docs);
+        free(p->fs[f].tfs);
+        free(p->fs[f].posoff);
+        tw_buf_free(&p->fs[f].pos);
+        memset(&p->fs[f], 0, sizeof p->fs[f]);
+    }
+    free(p->udocs);
+    free(p->utf);
+    free(p->ufirst);
+    p->udocs = p->utf = p->ufirst = NULL;
+    p->udocs_cap = 0;
+    tw_buf_free(&p->stream);
+}
+
 /* Builds the records of the part's groups. Sets p->rc (0 or a trawl_rc). */
 static void build_part(void *arg) {
     part *p = arg;
@@ -429,20 +446,12 @@ static void build_part(void *arg) {
     }
     if (rc == 0 && (p->post.oom || p->pos.oom)) rc = TRAWL_ENOMEM;
     p->rc = rc;
+    free_scratch(p); /* while other parts are still being built */
 }
 
 static void free_part(part *p) {
     if (!p) return;
-    for (uint32_t f = 0; f < TW_MAX_FIELDS; f++) {
-        free(p->fs[f].docs);
-        free(p->fs[f].tfs);
-        free(p->fs[f].posoff);
-        tw_buf_free(&p->fs[f].pos);
-    }
-    free(p->udocs);
-    free(p->utf);
-    free(p->ufirst);
-    tw_buf_free(&p->stream);
+    free_scratch(p);
     tw_buf_free(&p->post);
     tw_buf_free(&p->pos);
     free(p->udf);
@@ -555,6 +564,7 @@ static int terms_finish(terms *t, wctx *w, uint64_t *npostings, uint64_t *nterms
             memset(&p->post, 0, sizeof p->post);
         } else {
             rc = shift_part(p, pos_before, &w->sec[TW_SEC_POSTINGS][k]);
+            tw_buf_free(&p->post); /* copied: not held twice while the next parts shift */
         }
         post_base[k] = post_before;
         post_before += w->sec[TW_SEC_POSTINGS][k].len;

@@ -37,7 +37,7 @@ static void print_usage(FILE *out) {
           "Environment (unset or empty: the default):\n"
           "  TRAWL_THREADS=N   analysis threads of `index`, 0..1024 (0: none; more than 8\n"
           "                    count as 8) [one per CPU, at most 8]\n"
-          "  TRAWL_RAM_MB=N    memory of `index` before a segment is written, 1..1048576 [512]\n"
+          "  TRAWL_RAM_MB=N    memory budget of `index` in MiB (peak about 1.5x), 1..1048576 [256]\n"
           "  TRAWL_SIMD=LEVEL  kernels of the commands that search: scalar, sse4.1, avx2,\n"
           "                    avx512 or auto [auto]\n"
           "\n"
