@@ -49,6 +49,11 @@ int tw_manifest_write(const char *dir, const tw_manifest *m, char *err, size_t e
 void tw_manifest_free(tw_manifest *m);
 int tw_manifest_add(tw_manifest *m, const char *name, const char *del, uint32_t docs);
 
+/* For tests: background merges of every writer of this process wait ms
+ * milliseconds between building their segments and publishing them (0: not
+ * at all), so that a test can add, delete and commit while one is running. */
+void tw_writer_test_merge_delay(unsigned ms);
+
 /* Deletion bitmaps: a portable Roaring bitmap followed by its XXH3-64. */
 int tw_deletes_read(const char *path, uint32_t ndocs, roaring_bitmap_t **out, char *err, size_t errcap);
 int tw_deletes_write(const char *path, const roaring_bitmap_t *r, char *err, size_t errcap);

@@ -31,11 +31,14 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <utf8proc.h>
 #include <xxhash.h>
@@ -99,7 +102,7 @@ struct trawl_writer {
     tw_buf trec;       /* the typed values of the document being added (encoded below) */
     pending_seg *pend; /* flushed but not committed */
     size_t npend;
-    uint32_t seq; /* segment counter within this generation */
+    uint32_t seq; /* segment name counter (never reset: names of commits and merges never meet) */
     uint64_t pending_docs;
     size_t ram_budget;
     size_t acc_budget;    /* what the accumulator and typed values may hold (acc_budget()) */
@@ -119,7 +122,23 @@ struct trawl_writer {
     unsigned threads; /* analysis threads of the pipe */
     int auto_merge;   /* run the merge policy after each commit */
     int opened;       /* trawl_writer_open succeeded (the lock and the manifest are ours) */
-    int fail;         /* sticky failure of the accumulation, or 0 */
+    /* Background merges (merge_thread). mu guards man's segments and
+     * generation, seq, busy and the merge state below (man's lang and schema
+     * never change after the open). A merge's own writer has root set to the
+     * writer it works for, whose mu, names and busy list it uses. */
+    trawl_writer *root;
+    pthread_mutex_t mu;
+    int mu_ok;
+    char **busy; /* segment files being written or pending: in no manifest yet, not garbage */
+    size_t nbusy, busy_cap;
+    pthread_t mthread;
+    int mjoinable;      /* mthread started and not joined */
+    atomic_int mactive; /* a background merge is running */
+    atomic_int mstop;   /* close: start no further merge */
+    int merge_rc;       /* failure of a background merge not reported yet */
+    char merge_msg[900];
+    size_t acc_budget_merging; /* acc_budget while a background merge has its half of the budget */
+    int fail;                  /* sticky failure of the accumulation, or 0 */
     char failmsg[1024];
     char errmsg[1024];
 };
@@ -137,10 +156,42 @@ static int referenced(const tw_manifest *m, const char *name) {
     return 0;
 }
 
+/* Adds name to r's busy list (r->mu held). 0 or TRAWL_ENOMEM. */
+static int busy_add(trawl_writer *r, const char *name) {
+    if (r->nbusy == r->busy_cap) {
+        size_t cap = r->busy_cap ? r->busy_cap * 2 : 16;
+        char **nb = realloc(r->busy, cap * sizeof *nb);
+        if (!nb) return TRAWL_ENOMEM;
+        r->busy = nb;
+        r->busy_cap = cap;
+    }
+    if (!(r->busy[r->nbusy] = strdup(name))) return TRAWL_ENOMEM;
+    r->nbusy++;
+    return 0;
+}
+
+/* Removes name from r's busy list (r->mu held). */
+static void busy_del(trawl_writer *r, const char *name) {
+    for (size_t i = 0; i < r->nbusy; i++)
+        if (strcmp(r->busy[i], name) == 0) {
+            free(r->busy[i]);
+            r->busy[i] = r->busy[--r->nbusy];
+            return;
+        }
+}
+
+static void lock(trawl_writer *r) {
+    if (r->mu_ok) pthread_mutex_lock(&r->mu);
+}
+static void unlock(trawl_writer *r) {
+    if (r->mu_ok) pthread_mutex_unlock(&r->mu);
+}
+
 /* Removes files of ours (tw_indexdir_is_ours: exact patterns) that the
  * manifest does not name and that are not this writer's pending segments:
  * left by a crashed or rolled-back writer, or replaced by a later commit.
- * Nothing else is ever removed. Holds the lock. */
+ * Nothing else is ever removed. Holds the lock, and w->mu when a background
+ * merge may run. */
 static void collect_garbage(trawl_writer *w) {
     DIR *d = opendir(w->dir);
     if (!d) return;
@@ -148,8 +199,8 @@ static void collect_garbage(trawl_writer *w) {
     while ((e = readdir(d)) != NULL) {
         if (!tw_indexdir_is_ours(e->d_name) || referenced(&w->man, e->d_name)) continue;
         int pending = 0;
-        for (size_t i = 0; i < w->npend; i++)
-            if (strcmp(w->pend[i].name, e->d_name) == 0) pending = 1;
+        for (size_t i = 0; i < w->nbusy; i++)
+            if (strcmp(w->busy[i], e->d_name) == 0) pending = 1;
         if (pending) continue;
         char *p = tw_path_join(w->dir, e->d_name);
         struct stat st;
@@ -179,7 +230,7 @@ trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out
  *    about PIPE_BATCH_FACTOR times that once analyzed;
  *  - the analyzers' stem caches (4 MiB each, touched as words come) and the
  *    rest: FIXED_BYTES, which covers three analysis threads.
- * So A = (1.5 B - pipe - fixed) / 2, at least 1 MiB (a budget too small
+ * So A = (1.5 B - pipe - fixed) / 2, at least 2 MiB (a budget too small
  * for its fixed costs is not met). A depends on B only, never on the number
  * of threads, so segments are cut at the same documents whatever it is. */
 #define PIPE_BATCH_FACTOR 6u
@@ -188,7 +239,7 @@ static size_t acc_budget(size_t budget, size_t batch_bytes, size_t max_pending) 
     size_t fixed = (max_pending + 2) * batch_bytes * PIPE_BATCH_FACTOR + FIXED_BYTES;
     size_t top = budget / 2 * 3;
     size_t a = top > fixed ? (top - fixed) / 2 : 0;
-    return a < ((size_t)1 << 20) ? (size_t)1 << 20 : a;
+    return a < ((size_t)2 << 20) ? (size_t)2 << 20 : a;
 }
 
 /* Makes the accumulator and the analysis pipe (w->threads threads) and sizes
@@ -209,6 +260,7 @@ static int writer_start(trawl_writer *w) {
     if (w->max_pending > 16) w->max_pending = 16;
     if (w->max_pending < 1) w->max_pending = 1;
     w->acc_budget = acc_budget(budget, w->batch_bytes, w->max_pending);
+    w->acc_budget_merging = acc_budget(budget / 2, w->batch_bytes, w->max_pending);
     return 0;
 }
 
@@ -253,6 +305,13 @@ trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const trawl_ope
         return TRAWL_ENOMEM;
     }
     w->lockfd = -1;
+    w->root = w;
+    if (pthread_mutex_init(&w->mu, NULL) != 0) {
+        free(w->dir);
+        free(w);
+        return TRAWL_ENOMEM;
+    }
+    w->mu_ok = 1;
     w->ram_budget = tw_open_ram_bytes(options);
     if (options && options->schema) { /* a bad schema leaves no directory behind */
         tw_schema *sc = NULL;
@@ -390,6 +449,9 @@ static void remove_pending(trawl_writer *w) {
         char *p = tw_path_join(w->dir, w->pend[i].name);
         if (p) unlink(p);
         free(p);
+        lock(w->root);
+        busy_del(w->root, w->pend[i].name);
+        unlock(w->root);
         free(w->pend[i].name);
     }
     free(w->pend);
@@ -404,8 +466,12 @@ static void free_dels(trawl_writer *w) {
     w->ndels = w->dels_cap = 0;
 }
 
+static void merge_join(trawl_writer *w);
+
 void trawl_writer_close(trawl_writer *w) {
     if (!w) return;
+    atomic_store(&w->mstop, 1);
+    merge_join(w); /* (its failure, if any, is the caller's to ask for with trawl_writer_wait) */
     free_dels(w);
     /* Files a reader of this process mapped at the last collection may be
      * free now (a writer with a lock and a commit only). */
@@ -422,6 +488,9 @@ void trawl_writer_close(trawl_writer *w) {
     free(w->fpost);
     tw_manifest_free(&w->man);
     if (w->lockfd >= 0) close(w->lockfd);
+    for (size_t i = 0; i < w->nbusy; i++) free(w->busy[i]);
+    free(w->busy);
+    if (w->mu_ok) pthread_mutex_destroy(&w->mu);
     free(w->dir);
     free(w);
 }
@@ -431,24 +500,29 @@ void trawl_writer_close(trawl_writer *w) {
 static int flush(trawl_writer *w) {
     if (tw_accum_docs(w->acc) == 0) return 0;
     char name[96];
-    snprintf(name, sizeof name, "seg-%06" PRIu64 "-%04u.tws", w->man.generation + 1, w->seq++);
     pending_seg *np = realloc(w->pend, sizeof *np * (w->npend + 1));
     if (!np) return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
     w->pend = np;
-    char *path = tw_path_join(w->dir, name), *nm = strdup(name);
+    /* The name is unique among this writer's commits and merges, and busy
+     * (safe from garbage collection) before the file exists. */
+    trawl_writer *r = w->root;
+    lock(r);
+    snprintf(name, sizeof name, "seg-%06" PRIu64 "-%04u.tws", r->man.generation + 1, r->seq++);
+    int brc = busy_add(r, name);
+    unlock(r);
+    char *path = brc ? NULL : tw_path_join(w->dir, name), *nm = strdup(name);
     tw_accum *fresh = tw_accum_new();
     tw_tacc *tfresh = tw_tacc_new();
-    if (!path || !nm || !fresh || !tfresh) {
-        free(path);
-        free(nm);
-        tw_accum_free(fresh);
-        tw_tacc_free(tfresh);
-        return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+    int rc = !path || !nm || !fresh || !tfresh ? tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory") : 0;
+    if (rc == 0) {
+        unlink(path); /* a leftover of a rolled-back writer */
+        rc = tw_segment_write(w->acc, w->tacc, w->man.lang, w->schema_text, path, NULL, w->errmsg, sizeof w->errmsg);
     }
-    unlink(path); /* a leftover of a rolled-back writer */
-    int rc = tw_segment_write(w->acc, w->tacc, w->man.lang, w->schema_text, path, NULL, w->errmsg, sizeof w->errmsg);
     free(path);
     if (rc) {
+        lock(r);
+        busy_del(r, name);
+        unlock(r);
         free(nm);
         tw_accum_free(fresh);
         tw_tacc_free(tfresh);
@@ -619,7 +693,9 @@ static int accumulate(trawl_writer *w, tw_batch *b) {
         }
         if (rc) break;
         tw_accum_end_doc(w->acc);
-        if (tw_accum_bytes(w->acc) + tw_tacc_bytes(w->tacc) >= w->acc_budget) {
+        /* While a background merge runs it has half of the budget. */
+        size_t share = atomic_load(&w->mactive) ? w->acc_budget_merging : w->acc_budget;
+        if (tw_accum_bytes(w->acc) + tw_tacc_bytes(w->tacc) >= share) {
             if ((rc = flush(w)) != 0) {
                 rc = fail(w, rc, NULL);
                 break;
@@ -1025,7 +1101,10 @@ trawl_rc trawl_writer_delete_query(trawl_writer *w, const char *query, uint64_t 
     if (!w || !query) return TRAWL_EINVAL;
     if (failed(w)) return w->fail;
     tw_err_clear(w->errmsg, sizeof w->errmsg);
-    if (w->man.generation == 0) return 0; /* nothing committed: nothing matches */
+    lock(w);
+    uint64_t gen = w->man.generation;
+    unlock(w);
+    if (gen == 0) return 0; /* nothing committed: nothing matches */
     /* The writer holds the lock, so the directory's commit is w->man. */
     trawl_index *idx;
     char *msg = NULL;
@@ -1152,8 +1231,6 @@ out:
     return rc;
 }
 
-static int merge_commit(trawl_writer *w, const tw_mp_params *p);
-
 /* After tw_manifest_write failed: is the MANIFEST of generation gen in place
  * all the same (the rename done, a later step failed)? Then the commit is
  * visible and its files must be kept as committed ones. */
@@ -1165,10 +1242,35 @@ static int manifest_installed(const trawl_writer *w, uint64_t gen) {
     return in;
 }
 
-/* Notes in errmsg that the failed write of the manifest still installed it. */
-static void note_installed(trawl_writer *w) {
-    size_t n = strlen(w->errmsg);
-    snprintf(w->errmsg + n, sizeof w->errmsg - n, " (the commit is in place but may not be durable)");
+/* Appends to msg (cap bytes) that the failed write of the manifest still
+ * installed it. */
+static void note_installed(char *msg, size_t cap) {
+    size_t n = strlen(msg);
+    snprintf(msg + n, cap - n, " (the commit is in place but may not be durable)");
+}
+
+/* Makes next (a manifest written to disk) w's commit: its segments and
+ * generation replace w->man's; lang and schema stay (w->mu held). */
+static void adopt(trawl_writer *w, tw_manifest *next) {
+    tw_schema *keep = w->man.schema;
+    w->man.schema = NULL;
+    tw_manifest_free(&w->man);
+    w->man.schema = keep;
+    w->man.segs = next->segs;
+    w->man.nsegs = next->nsegs;
+    w->man.generation = next->generation;
+    next->segs = NULL;
+    next->nsegs = 0;
+    tw_manifest_free(next);
+}
+
+/* An empty manifest of the generation after w's, with w's lang and schema.
+ * 0 or TRAWL_ENOMEM. */
+static int next_manifest(const trawl_writer *w, tw_manifest *next) {
+    memset(next, 0, sizeof *next);
+    next->generation = w->man.generation + 1;
+    memcpy(next->lang, w->man.lang, sizeof next->lang);
+    return (next->schema = tw_schema_copy(w->man.schema)) != NULL ? 0 : TRAWL_ENOMEM;
 }
 
 /* Commits what was added and deleted (the body of trawl_writer_commit, without
@@ -1179,75 +1281,137 @@ static int commit_pending(trawl_writer *w) {
     if (rc) return rc;
     rc = flush(w);
     if (rc) return rc;
-    if (w->npend == 0 && w->ndels == 0 && w->man.generation > 0) return 0;
+    lock(w);
+    if (w->npend == 0 && w->ndels == 0 && w->man.generation > 0) {
+        unlock(w);
+        return 0;
+    }
     tw_manifest next;
-    memset(&next, 0, sizeof next);
-    next.generation = w->man.generation + 1;
-    memcpy(next.lang, w->man.lang, sizeof next.lang);
-    if (!(next.schema = tw_schema_copy(w->man.schema)))
+    if (next_manifest(w, &next) != 0) {
+        unlock(w);
+        tw_manifest_free(&next);
         return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
+    }
     rc = compute_deletes(w, &next);
     int wrc = 0;
     if (rc == 0 && (wrc = tw_manifest_write(w->dir, &next, w->errmsg, sizeof w->errmsg)) != 0) {
         if (manifest_installed(w, next.generation))
-            note_installed(w); /* adopt it below, and report the failure */
+            note_installed(w->errmsg, sizeof w->errmsg); /* adopt it below, and report the failure */
         else
             rc = wrc;
     }
     if (rc) {
+        unlock(w);
         tw_manifest_free(&next);
         return rc;
     }
-    tw_manifest_free(&w->man);
-    w->man = next;
-    for (size_t i = 0; i < w->npend; i++) free(w->pend[i].name);
+    adopt(w, &next);
+    for (size_t i = 0; i < w->npend; i++) {
+        busy_del(w, w->pend[i].name);
+        free(w->pend[i].name);
+    }
     free(w->pend);
     w->pend = NULL;
     w->npend = 0;
-    w->seq = 0;
     w->pending_docs = 0;
     free_dels(w);
     if (w->creating) tw_indexdir_unmark_creating(w->dir);
     w->creating = 0;
     if (wrc == 0) collect_garbage(w);
+    unlock(w);
     return wrc;
 }
 
-trawl_rc trawl_writer_commit(trawl_writer *w) {
-    if (!w) return TRAWL_EINVAL;
-    if (failed(w)) return w->fail;
-    tw_err_clear(w->errmsg, sizeof w->errmsg);
-    int rc = commit_pending(w);
-    if (rc == 0 && w->auto_merge) {
-        tw_mp_params p;
-        tw_mp_defaults(&p);
-        /* Within the memory budget: a merged segment is built in memory like
-         * any other, and takes about three times its file size there. */
-        p.max_merge_bytes = w->ram_budget / 4;
-        /* The commit is durable whatever the merge does: a failed merge
-         * leaves it as it is, and a later one tries again. */
-        char keep[sizeof w->errmsg];
-        memcpy(keep, w->errmsg, sizeof keep);
-        if (merge_commit(w, &p) != 0) memcpy(w->errmsg, keep, sizeof keep);
+/* ------------------------------------------------------------------------ */
+/* Merges                                                                    */
+
+/* One execution of the merge policy: the commit it read (snap: its segments,
+ * names copied), the inputs it opened, the plan, and the writer of its own
+ * that builds the merged segments (outputs of merge k: m->pend[out[k] ..
+ * out[k + 1])). Owned by the thread that runs it. */
+typedef struct mjob {
+    tw_manifest snap;
+    tw_segment **segs;      /* opened for the planned inputs only */
+    roaring_bitmap_t **del; /* deletions at snap (NULL: none) */
+    tw_mp_merge *plan;
+    size_t nm;
+    size_t *out;
+    trawl_writer *m;
+    char err[900];
+} mjob;
+
+static void mjob_free(mjob *j) {
+    for (size_t i = 0; i < j->snap.nsegs; i++) {
+        if (j->segs) tw_segment_close(j->segs[i]);
+        if (j->del && j->del[i]) roaring_bitmap_free(j->del[i]);
     }
-    return settle(w, rc);
+    free(j->segs);
+    free(j->del);
+    free(j->plan);
+    free(j->out);
+    tw_manifest_free(&j->snap);
+    trawl_writer_close(j->m); /* removes the new files of a merge not published */
+    memset(j, 0, sizeof *j);
 }
 
-void trawl_writer_set_auto_merge(trawl_writer *w, int on) {
-    if (w) w->auto_merge = on != 0;
-}
-
-trawl_rc trawl_writer_merge(trawl_writer *w, size_t max_segments) {
-    if (!w) return TRAWL_EINVAL;
-    if (failed(w)) return w->fail;
-    tw_err_clear(w->errmsg, sizeof w->errmsg);
-    int rc = commit_pending(w);
-    if (rc) return settle(w, rc);
-    tw_mp_params p;
-    tw_mp_defaults(&p);
-    p.max_deleted = 0; /* an explicit merge drops every deleted document */
-    p.max_segments = max_segments;
-    return settle(w, merge_commit(w, &p));
+/* Plans merges of w's current commit with p: copies its segment list (under
+ * w->mu), then, without the lock, sizes each segment (file size, deletions)
+ * and opens the inputs of the merges planned. j->nm = 0 when there is
+ * nothing to merge. 0 or a trawl_rc with the reason in j->err. A file that
+ * vanished meanwhile (a newer commit dropped its segment or replaced its
+ * deletions) is MERGE_AGAIN: plan again. */
+#define MERGE_AGAIN 1
+static int merge_prepare(trawl_writer *w, const tw_mp_params *p, mjob *j) {
+    memset(j, 0, sizeof *j);
+    int rc = 0;
+    lock(w);
+    for (size_t i = 0; i < w->man.nsegs && rc == 0; i++)
+        rc = tw_manifest_add(&j->snap, w->man.segs[i].name, w->man.segs[i].del, w->man.segs[i].docs);
+    j->snap.generation = w->man.generation;
+    unlock(w);
+    size_t n = j->snap.nsegs;
+    if (rc || n == 0) return rc ? tw_err(j->err, sizeof j->err, rc, "out of memory") : 0;
+    j->segs = calloc(n, sizeof *j->segs);
+    j->del = calloc(n, sizeof *j->del);
+    j->plan = calloc(n, sizeof *j->plan);
+    tw_mp_seg *shape = calloc(n, sizeof *shape);
+    if (!j->segs || !j->del || !j->plan || !shape) {
+        free(shape);
+        return tw_err(j->err, sizeof j->err, TRAWL_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const tw_manifest_seg *sg = &j->snap.segs[i];
+        char *path = tw_path_join(w->dir, sg->name), *dp = sg->del ? tw_path_join(w->dir, sg->del) : NULL;
+        struct stat st;
+        if (!path || (sg->del && !dp))
+            rc = tw_err(j->err, sizeof j->err, TRAWL_ENOMEM, "out of memory");
+        else if (stat(path, &st) != 0)
+            rc = errno == ENOENT ? MERGE_AGAIN
+                                 : tw_err(j->err, sizeof j->err, TRAWL_EIO, "%s: %s", path, strerror(errno));
+        else if (dp && (access(dp, F_OK) != 0 ||
+                        (rc = tw_deletes_read(dp, sg->docs, &j->del[i], j->err, sizeof j->err)) != 0))
+            rc = access(dp, F_OK) != 0 ? MERGE_AGAIN : rc;
+        if (rc == 0)
+            shape[i] = (tw_mp_seg){(uint64_t)st.st_size, sg->docs,
+                                   j->del[i] ? (uint32_t)roaring_bitmap_get_cardinality(j->del[i]) : 0};
+        free(path);
+        free(dp);
+    }
+    j->nm = rc ? 0 : tw_merge_plan(shape, n, p, j->plan);
+    free(shape);
+    for (size_t k = 0; k < j->nm && rc == 0; k++)
+        for (size_t i = j->plan[k].first; i < j->plan[k].first + j->plan[k].count && rc == 0; i++) {
+            char *path = tw_path_join(w->dir, j->snap.segs[i].name);
+            rc = path ? tw_segment_open(path, &j->segs[i], j->err, sizeof j->err) : TRAWL_ENOMEM;
+            if (rc == TRAWL_EIO && path && access(path, F_OK) != 0) rc = MERGE_AGAIN;
+            free(path);
+            if (rc == 0 && j->segs[i]->ndocs != j->snap.segs[i].docs)
+                rc = tw_err(j->err, sizeof j->err, TRAWL_ECORRUPT, "%s: %u documents, the manifest says %u",
+                            j->snap.segs[i].name, j->segs[i]->ndocs, j->snap.segs[i].docs);
+            if (rc == 0) tw_segment_drop_pages(j->segs[i]);
+        }
+    if (rc == TRAWL_ENOMEM && !j->err[0]) tw_err(j->err, sizeof j->err, rc, "out of memory");
+    return rc;
 }
 
 /* Appends to m (a writer without lock or manifest of its own) the live
@@ -1267,107 +1431,289 @@ static int feed_segment(trawl_writer *m, const tw_segment *s, const roaring_bitm
     return 0;
 }
 
-/* Plans merges of the committed segments with p and, if there are any,
- * executes them as one commit: each run of adjacent segments is rebuilt, its
- * live documents in order, into new segments that take its place in the
- * manifest (so doc order and tie order stay), deleted documents dropped. A
- * failure leaves the previous commit as it was. */
-static int merge_commit(trawl_writer *w, const tw_mp_params *p) {
-    if (failed(w)) return w->fail;
-    size_t n = w->man.nsegs;
-    if (n == 0) return 0;
-    tw_segment **segs = calloc(n, sizeof *segs);
-    roaring_bitmap_t **del = calloc(n, sizeof *del);
-    tw_mp_seg *shape = calloc(n, sizeof *shape);
-    tw_mp_merge *plan = calloc(n, sizeof *plan);
-    trawl_writer *m = NULL;
-    tw_manifest next;
-    memset(&next, 0, sizeof next);
-    int rc = segs && del && shape && plan ? 0 : TRAWL_ENOMEM, installed = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        char *path = tw_path_join(w->dir, w->man.segs[i].name);
-        rc = path ? tw_segment_open(path, &segs[i], w->errmsg, sizeof w->errmsg) : TRAWL_ENOMEM;
-        free(path);
-        if (rc == 0) tw_segment_drop_pages(segs[i]);
-        if (rc == 0 && w->man.segs[i].del) {
-            char *dp = tw_path_join(w->dir, w->man.segs[i].del);
-            rc = dp ? tw_deletes_read(dp, segs[i]->ndocs, &del[i], w->errmsg, sizeof w->errmsg) : TRAWL_ENOMEM;
+/* Builds the merged segments of j's plan (no lock held): each run of adjacent
+ * inputs is rebuilt, its live documents in order, deleted ones dropped, by a
+ * writer of j's own (budget: ram_budget; an explicit merge, p->max_merge_bytes
+ * 0, gets what its largest run needs). 0 or a trawl_rc with j->err. */
+static int merge_build(trawl_writer *w, const tw_mp_params *p, mjob *j, size_t ram_budget) {
+    trawl_writer *m = j->m = calloc(1, sizeof *m);
+    if (!m || !(m->dir = strdup(w->dir)) || !(j->out = calloc(j->nm + 1, sizeof *j->out)))
+        return tw_err(j->err, sizeof j->err, TRAWL_ENOMEM, "out of memory");
+    m->lockfd = -1;
+    m->root = w;
+    m->man.generation = j->snap.generation;
+    memcpy(m->man.lang, w->man.lang, sizeof m->man.lang);
+    m->man.schema = tw_schema_copy(w->man.schema); /* (writer_start fails without it) */
+    m->ram_budget = ram_budget;
+    for (size_t q = 0; q < j->nm && !p->max_merge_bytes; q++) {
+        uint64_t sum = 0;
+        for (size_t i = j->plan[q].first; i < j->plan[q].first + j->plan[q].count; i++) sum += j->segs[i]->size;
+        if (sum * 4 + ((size_t)16 << 20) > m->ram_budget) m->ram_budget = sum * 4 + ((size_t)16 << 20);
+    }
+    m->threads = w->threads;
+    for (unsigned k = 0; k < FIELD_CACHE; k++) m->fcache[k] = -1;
+    int rc = writer_start(m);
+    for (size_t k = 0; k < j->nm && rc == 0; k++) {
+        j->out[k] = m->npend;
+        for (size_t i = j->plan[k].first; i < j->plan[k].first + j->plan[k].count && rc == 0; i++) {
+            rc = feed_segment(m, j->segs[i], j->del[i]);
+            tw_segment_drop_pages(j->segs[i]);
+        }
+        if (rc == 0) rc = drain(m);
+        if (rc == 0) rc = flush(m);
+    }
+    j->out[j->nm] = m->npend;
+    if (rc) snprintf(j->err, sizeof j->err, "%.880s", m->errmsg[0] ? m->errmsg : trawl_strerror(rc));
+    return rc;
+}
+
+/* The position in w->man of the segment named name, or -1. */
+static long seg_index(const trawl_writer *w, const char *name) {
+    for (size_t i = 0; i < w->man.nsegs; i++)
+        if (strcmp(w->man.segs[i].name, name) == 0) return (long)i;
+    return -1;
+}
+
+/* The documents of merge k's output, numbered across its outputs, that were
+ * deleted in its inputs after the merge read them (w->mu held): by a newer
+ * deletion bitmap of an input, or because the input has left the index
+ * (every document of it deleted). Into *gone (created). 0 or a trawl_rc. */
+static int carried_deletes(trawl_writer *w, mjob *j, size_t k, roaring_bitmap_t **gone) {
+    if (!(*gone = roaring_bitmap_create())) return TRAWL_ENOMEM;
+    uint32_t x = 0;
+    for (size_t i = j->plan[k].first; i < j->plan[k].first + j->plan[k].count; i++) {
+        const tw_manifest_seg *then = &j->snap.segs[i];
+        long c = seg_index(w, then->name);
+        const char *now_del = c >= 0 ? w->man.segs[c].del : NULL;
+        roaring_bitmap_t *now = NULL;
+        int all = c < 0, rc = 0;
+        if (!all && now_del && (!then->del || strcmp(now_del, then->del) != 0)) {
+            char *dp = tw_path_join(w->dir, now_del);
+            rc = dp ? tw_deletes_read(dp, then->docs, &now, j->err, sizeof j->err) : TRAWL_ENOMEM;
             free(dp);
+            if (rc) return rc;
         }
-        if (rc == 0)
-            shape[i] = (tw_mp_seg){segs[i]->size, segs[i]->ndocs,
-                                   del[i] ? (uint32_t)roaring_bitmap_get_cardinality(del[i]) : 0};
+        for (uint32_t d = 0; d < then->docs; d++) {
+            if (j->del[i] && roaring_bitmap_contains(j->del[i], d)) continue;
+            if (all || (now && roaring_bitmap_contains(now, d))) roaring_bitmap_add(*gone, x);
+            x++;
+        }
+        if (now) roaring_bitmap_free(now);
     }
-    size_t nm = rc ? 0 : tw_merge_plan(shape, n, p, plan);
-    if (nm > 0) {
-        /* A writer of its own builds the new segments, named in the next
-         * generation like any commit's. */
-        if (!(m = calloc(1, sizeof *m)) || !(m->dir = strdup(w->dir)))
-            rc = TRAWL_ENOMEM;
-        else {
-            m->lockfd = -1;
-            m->man.generation = w->man.generation;
-            memcpy(m->man.lang, w->man.lang, sizeof m->man.lang);
-            m->man.schema = tw_schema_copy(w->man.schema); /* (writer_start fails without it) */
-            m->ram_budget = w->ram_budget;
-            /* An explicit merge builds each merged segment whole: memory of
-             * about three times its size (automatic merges stay within the
-             * budget through max_merge_bytes). */
-            for (size_t q = 0; q < nm && !p->max_merge_bytes; q++) {
-                uint64_t sum = 0;
-                for (size_t j = plan[q].first; j < plan[q].first + plan[q].count; j++) sum += shape[j].bytes;
-                if (sum * 4 + ((size_t)16 << 20) > m->ram_budget) m->ram_budget = sum * 4 + ((size_t)16 << 20);
-            }
-            m->threads = w->threads;
-            for (unsigned k = 0; k < FIELD_CACHE; k++) m->fcache[k] = -1;
-            rc = writer_start(m);
+    return 0;
+}
+
+/* Publishes j's merged segments as a commit (w->mu held): the manifest after
+ * w's current one, each merge's outputs in the place of its inputs (which
+ * stay adjacent: commits only append segments or drop wholly deleted ones),
+ * with the deletions made since the merge read its inputs carried over to
+ * the outputs. 0 or a trawl_rc with j->err; a manifest that is in place
+ * despite a failure is adopted (and the failure reported). */
+static int merge_publish(trawl_writer *w, mjob *j) {
+    tw_manifest next;
+    int rc = next_manifest(w, &next), installed = 0;
+    trawl_writer *m = j->m;
+    char *done = calloc(j->nm ? j->nm : 1, 1);
+    if (!done) rc = TRAWL_ENOMEM;
+    for (size_t c = 0; c < w->man.nsegs && rc == 0; c++) {
+        const tw_manifest_seg *sg = &w->man.segs[c];
+        size_t k = j->nm;
+        for (size_t q = 0; q < j->nm && k == j->nm; q++)
+            for (size_t i = j->plan[q].first; i < j->plan[q].first + j->plan[q].count; i++)
+                if (strcmp(j->snap.segs[i].name, sg->name) == 0) k = q;
+        if (k == j->nm) { /* not merged */
+            rc = tw_manifest_add(&next, sg->name, sg->del, sg->docs);
+            continue;
         }
-        next.generation = w->man.generation + 1;
-        memcpy(next.lang, w->man.lang, sizeof next.lang);
-        if (rc == 0 && !(next.schema = tw_schema_copy(w->man.schema))) rc = TRAWL_ENOMEM;
-        size_t k = 0;
-        for (size_t i = 0; i < n && rc == 0;) {
-            if (k < nm && plan[k].first == i) {
-                size_t first_new = m->npend;
-                for (size_t j = i; j < i + plan[k].count && rc == 0; j++) {
-                    rc = feed_segment(m, segs[j], del[j]);
-                    tw_segment_drop_pages(segs[j]);
+        if (done[k]) continue; /* a later input of a merge placed at its first */
+        done[k] = 1;
+        roaring_bitmap_t *gone = NULL;
+        rc = carried_deletes(w, j, k, &gone);
+        uint64_t base = 0;
+        for (size_t o = j->out[k]; o < j->out[k + 1] && rc == 0; o++) {
+            uint32_t docs = m->pend[o].docs;
+            uint64_t dead = roaring_bitmap_range_cardinality(gone, base, base + docs);
+            char dn[160];
+            const char *delname = NULL;
+            if (dead > 0 && dead < docs) {
+                roaring_bitmap_t *mine = roaring_bitmap_create();
+                if (!mine) rc = TRAWL_ENOMEM;
+                for (uint64_t x = base; mine && x < base + docs; x++)
+                    if (roaring_bitmap_contains(gone, (uint32_t)x)) roaring_bitmap_add(mine, (uint32_t)(x - base));
+                if (rc == 0) {
+                    const char *nm = m->pend[o].name;
+                    snprintf(dn, sizeof dn, "%.*s-%06" PRIu64 ".del", (int)(strlen(nm) - 4), nm, next.generation);
+                    char *dp = tw_path_join(w->dir, dn);
+                    roaring_bitmap_run_optimize(mine);
+                    rc = dp ? tw_deletes_write(dp, mine, j->err, sizeof j->err) : TRAWL_ENOMEM;
+                    free(dp);
+                    delname = dn;
                 }
-                if (rc == 0) rc = drain(m);
-                if (rc == 0) rc = flush(m);
-                for (size_t q = first_new; q < m->npend && rc == 0; q++)
-                    rc = tw_manifest_add(&next, m->pend[q].name, NULL, m->pend[q].docs);
-                i += plan[k++].count;
-            } else {
-                rc = tw_manifest_add(&next, w->man.segs[i].name, w->man.segs[i].del, w->man.segs[i].docs);
-                i++;
+                if (mine) roaring_bitmap_free(mine);
             }
+            if (rc == 0 && dead < docs) rc = tw_manifest_add(&next, m->pend[o].name, delname, docs);
+            base += docs;
         }
-        if (rc && m && m->errmsg[0]) snprintf(w->errmsg, sizeof w->errmsg, "merge: %.900s", m->errmsg);
-        if (rc == 0 && (rc = tw_manifest_write(w->dir, &next, w->errmsg, sizeof w->errmsg)) != 0 &&
-            manifest_installed(w, next.generation)) {
-            note_installed(w);
-            installed = 1; /* the merge is in place: keep its files */
+        if (gone) roaring_bitmap_free(gone);
+    }
+    free(done);
+    if (rc == 0 && (rc = tw_manifest_write(w->dir, &next, j->err, sizeof j->err)) != 0 &&
+        manifest_installed(w, next.generation)) {
+        note_installed(j->err, sizeof j->err);
+        installed = 1; /* the merge is in place: keep its files */
+    }
+    if (rc == 0 || installed) {
+        adopt(w, &next);
+        for (size_t i = 0; i < m->npend; i++) {
+            busy_del(w, m->pend[i].name);
+            free(m->pend[i].name);
         }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (segs) tw_segment_close(segs[i]);
-        if (del && del[i]) roaring_bitmap_free(del[i]);
-    }
-    free(segs);
-    free(del);
-    free(shape);
-    free(plan);
-    if ((rc == 0 || installed) && nm > 0) {
-        tw_manifest_free(&w->man);
-        w->man = next;
-        for (size_t i = 0; i < m->npend; i++) free(m->pend[i].name);
-        m->npend = 0; /* the manifest owns the files now */
+        m->npend = 0; /* the manifest owns the files now (or they are garbage) */
+        if (rc == 0) collect_garbage(w);
     } else {
         tw_manifest_free(&next);
     }
-    trawl_writer_close(m); /* removes the new files of a failed merge */
-    if (rc == TRAWL_ENOMEM) tw_err(w->errmsg, sizeof w->errmsg, rc, "out of memory");
-    if (rc == 0 && nm > 0) collect_garbage(w);
+    if (rc == TRAWL_ENOMEM && !j->err[0]) tw_err(j->err, sizeof j->err, rc, "out of memory");
     return rc;
+}
+
+static atomic_uint test_delay_ms;
+
+void tw_writer_test_merge_delay(unsigned ms) {
+    atomic_store(&test_delay_ms, ms);
+}
+
+/* One round of the policy p on w's current commit, published as a commit of
+ * its own: *merged tells whether anything was merged. ram_budget is the
+ * merge writer's. 0 or a trawl_rc with its message in err. */
+static int merge_round(trawl_writer *w, const tw_mp_params *p, size_t ram_budget, int *merged, char *err,
+                       size_t errcap) {
+    *merged = 0;
+    mjob j;
+    int rc = MERGE_AGAIN;
+    for (int tries = 0; rc == MERGE_AGAIN && tries < 5; tries++) {
+        if (tries) mjob_free(&j);
+        rc = merge_prepare(w, p, &j);
+    }
+    if (rc == MERGE_AGAIN) rc = tw_err(j.err, sizeof j.err, TRAWL_EIO, "the index kept changing under the merge");
+    if (rc == 0 && j.nm > 0) rc = merge_build(w, p, &j, ram_budget);
+    unsigned delay = atomic_load(&test_delay_ms);
+    if (rc == 0 && j.nm > 0 && delay) {
+        struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (rc == 0 && j.nm > 0) {
+        lock(w);
+        rc = merge_publish(w, &j);
+        unlock(w);
+        *merged = rc == 0;
+    }
+    if (rc) snprintf(err, errcap, "%s", j.err[0] ? j.err : trawl_strerror(rc));
+    mjob_free(&j);
+    return rc;
+}
+
+/* The automatic merge's policy: within the half of the budget it has while
+ * it runs (a merged segment takes about three times its file size to build). */
+static void auto_params(const trawl_writer *w, tw_mp_params *p) {
+    tw_mp_defaults(p);
+    p->max_merge_bytes = w->ram_budget / 8;
+}
+
+/* The background merge thread: rounds of the policy until there is nothing
+ * to merge, a round fails (the failure is kept for the next call to
+ * report) or the writer is closing. */
+static void *merge_thread(void *arg) {
+    trawl_writer *w = arg;
+    tw_mp_params p;
+    auto_params(w, &p);
+    char err[900] = "";
+    int rc = 0, merged = 1;
+    while (rc == 0 && merged && !atomic_load(&w->mstop))
+        rc = merge_round(w, &p, w->ram_budget / 2, &merged, err, sizeof err);
+    lock(w);
+    if (rc) {
+        w->merge_rc = rc;
+        snprintf(w->merge_msg, sizeof w->merge_msg, "%s", err);
+    }
+    unlock(w);
+    atomic_store(&w->mactive, 0);
+    return NULL;
+}
+
+/* Waits for the background merge, if one was started. */
+static void merge_join(trawl_writer *w) {
+    if (!w->mjoinable) return;
+    pthread_join(w->mthread, NULL);
+    w->mjoinable = 0;
+}
+
+/* Starts a background merge unless one is running (a finished one is
+ * joined first). Without a thread, the merge waits for a later commit. */
+static void merge_start(trawl_writer *w) {
+    if (w->mjoinable && atomic_load(&w->mactive)) return;
+    merge_join(w);
+    atomic_store(&w->mactive, 1);
+    if (pthread_create(&w->mthread, NULL, merge_thread, w) == 0)
+        w->mjoinable = 1;
+    else
+        atomic_store(&w->mactive, 0);
+}
+
+/* The failure of a finished background merge, once: its code, with the
+ * message in errmsg; or 0. */
+static int merge_report(trawl_writer *w) {
+    lock(w);
+    int rc = w->merge_rc;
+    if (rc) snprintf(w->errmsg, sizeof w->errmsg, "background merge failed: %s", w->merge_msg);
+    w->merge_rc = 0;
+    unlock(w);
+    return rc;
+}
+
+trawl_rc trawl_writer_commit(trawl_writer *w) {
+    if (!w) return TRAWL_EINVAL;
+    if (failed(w)) return w->fail;
+    tw_err_clear(w->errmsg, sizeof w->errmsg);
+    int rc = merge_report(w);
+    if (rc) return rc;
+    rc = commit_pending(w);
+    /* The commit is durable whatever the merge does; the merge runs in a
+     * thread of the writer's while adds and commits go on. */
+    if (rc == 0 && w->auto_merge) merge_start(w);
+    return settle(w, rc);
+}
+
+void trawl_writer_set_auto_merge(trawl_writer *w, int on) {
+    if (w) w->auto_merge = on != 0;
+}
+
+trawl_rc trawl_writer_wait(trawl_writer *w) {
+    if (!w) return TRAWL_EINVAL;
+    merge_join(w);
+    tw_err_clear(w->errmsg, sizeof w->errmsg);
+    return settle(w, merge_report(w));
+}
+
+trawl_rc trawl_writer_merge(trawl_writer *w, size_t max_segments) {
+    if (!w) return TRAWL_EINVAL;
+    merge_join(w);
+    if (failed(w)) return w->fail;
+    tw_err_clear(w->errmsg, sizeof w->errmsg);
+    int rc = merge_report(w);
+    if (rc) return rc;
+    rc = commit_pending(w);
+    if (rc) return settle(w, rc);
+    tw_mp_params p;
+    tw_mp_defaults(&p);
+    p.max_deleted = 0; /* an explicit merge drops every deleted document */
+    p.max_segments = max_segments;
+    int merged;
+    rc = merge_round(w, &p, w->ram_budget, &merged, w->errmsg, sizeof w->errmsg);
+    if (rc && strncmp(w->errmsg, "merge: ", 7) != 0) {
+        char tmp[sizeof w->errmsg];
+        snprintf(tmp, sizeof tmp, "merge: %.1000s", w->errmsg);
+        memcpy(w->errmsg, tmp, sizeof tmp);
+    }
+    return settle(w, rc);
 }

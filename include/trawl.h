@@ -214,15 +214,26 @@ TRAWL_API trawl_rc trawl_writer_delete_query(trawl_writer *w, const char *query,
  * this process maps them (readers of other processes keep working). Each
  * merged segment is built in memory whole: this takes about three times the
  * size of the segments it joins, beyond the writer's memory budget when they
- * are large. */
+ * are large. Waits for a background merge first (see below). */
 TRAWL_API trawl_rc trawl_writer_merge(trawl_writer *w, size_t max_segments);
 
 /* After each successful commit the writer merges per the tiered policy (at
- * most ten segments of one size tier; segments over 30% deleted rewritten), in
- * the committing thread, within its memory budget: a merge takes in at most a
- * quarter of the budget, so segments stop growing there [on]. A failure of that merge does not fail the commit
- * (whose documents are durable) and is retried after the next one. */
+ * most ten segments of one size tier; segments over 30% deleted rewritten) in
+ * a background thread of its own [on]: the commit returns once its documents
+ * are durable, and adds, deletes and commits go on while the merge runs. The
+ * merge publishes its result as a commit of its own (merged segments in the
+ * place of their inputs, with the deletions made meanwhile carried over). It
+ * has half of the memory budget while it runs (the writer cuts its segments
+ * at half its share meanwhile) and takes in at most an eighth of the budget,
+ * so segments stop growing there. A failed background merge leaves the index
+ * as it was; its failure is returned (once) by the next trawl_writer_commit,
+ * trawl_writer_merge or trawl_writer_wait, which then does nothing else.
+ * trawl_writer_close and trawl_writer_merge wait for a running merge. */
 TRAWL_API void trawl_writer_set_auto_merge(trawl_writer *w, int on);
+
+/* Waits until no background merge runs. Returns the failure of a background
+ * merge not reported yet (with trawl_writer_errmsg), else TRAWL_OK. */
+TRAWL_API trawl_rc trawl_writer_wait(trawl_writer *w);
 
 /* Documents added since the last commit (0 after a commit). */
 TRAWL_API uint64_t trawl_writer_pending(const trawl_writer *w);

@@ -467,8 +467,10 @@ uint32_t tw_accum_docs(const tw_accum *a) {
 
 size_t tw_accum_bytes(const tw_accum *a) {
     /* The arenas and the store's buffer count what is used (their tails are
-     * untouched pages until written); the table is probed all over. */
-    uint64_t b = (uint64_t)a->tmem_units * TERM_UNIT + (uint64_t)a->toff_cap * 4 + (uint64_t)a->table_cap * 8 +
+     * untouched pages until written); the table is probed all over, but a
+     * term touches at most one page of it. */
+    uint64_t table = (uint64_t)a->table_cap * 8, touched = ((uint64_t)a->nterms + 1) * 4096;
+    uint64_t b = (uint64_t)a->tmem_units * TERM_UNIT + (uint64_t)a->toff_cap * 4 + (table < touched ? table : touched) +
                  (uint64_t)a->smem_units * STREAM_UNIT +
                  (uint64_t)a->doc_cap * (sizeof(doc) + 4 * (uint64_t)a->nfields) + a->raw.cap + a->cdata.len +
                  (uint64_t)a->blocks_cap * 12 + sizeof *a + (uint64_t)a->nfields * sizeof(field);

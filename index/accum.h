@@ -86,7 +86,8 @@ uint32_t tw_accum_docs(const tw_accum *a);
 /* The memory the accumulator really holds, which the writer's budget is
  * charged for: the used part of its term and stream arenas, of the id chunks
  * and of the compressed store (the rest of a doubled buffer is pages not yet
- * touched), the whole hash table, document arrays and open store block.
+ * touched), the hash table (a page per term at most), document arrays and
+ * the open store block.
  * Deterministic for a given content (not counting the allocator's own
  * overhead), so segments are cut at the same documents whatever the build. */
 size_t tw_accum_bytes(const tw_accum *a);

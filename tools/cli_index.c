@@ -148,6 +148,11 @@ static int run_index(const cli_command *cmd, int argc, char **argv) {
         trawl_writer_close(w);
         return CLI_EXIT_ERROR;
     }
+    /* The commit is durable; the merge it started runs until here. */
+    if (!a.quiet) progress_status(&prog, "merging...");
+    if (trawl_writer_wait(w) != TRAWL_OK)
+        fprintf(stderr, "trawl: %s: warning: %s (the commit is durable)\n", a.output, trawl_writer_errmsg(w));
+    progress_clear(&prog);
     trawl_writer_close(w);
     if (!a.quiet) print_summary(&in, progress_elapsed(&prog));
     return CLI_EXIT_OK;

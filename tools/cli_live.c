@@ -43,6 +43,8 @@ static int commit_close(trawl_writer *w, const char *dir) {
     if (rc != TRAWL_OK) {
         const char *m = trawl_writer_errmsg(w);
         code = cli_error("%s: commit failed: %s", dir, m && *m ? m : trawl_strerror(rc));
+    } else if (trawl_writer_wait(w) != TRAWL_OK) { /* the merge the commit started */
+        fprintf(stderr, "trawl: %s: warning: %s (the commit is durable)\n", dir, trawl_writer_errmsg(w));
     }
     trawl_writer_close(w);
     return code;
