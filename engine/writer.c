@@ -230,7 +230,7 @@ trawl_rc trawl_writer_open(const char *dir, const char *lang, trawl_writer **out
  *    about PIPE_BATCH_FACTOR times that once analyzed;
  *  - the analyzers' stem caches (4 MiB each, touched as words come) and the
  *    rest: FIXED_BYTES, which covers three analysis threads.
- * So A = (1.5 B - pipe - fixed) / 2, at least 2 MiB (a budget too small
+ * So A = (1.5 B - pipe - fixed) / 2, at least 1 MiB (a budget too small
  * for its fixed costs is not met). A depends on B only, never on the number
  * of threads, so segments are cut at the same documents whatever it is. */
 #define PIPE_BATCH_FACTOR 6u
@@ -239,7 +239,7 @@ static size_t acc_budget(size_t budget, size_t batch_bytes, size_t max_pending) 
     size_t fixed = (max_pending + 2) * batch_bytes * PIPE_BATCH_FACTOR + FIXED_BYTES;
     size_t top = budget / 2 * 3;
     size_t a = top > fixed ? (top - fixed) / 2 : 0;
-    return a < ((size_t)2 << 20) ? (size_t)2 << 20 : a;
+    return a < ((size_t)1 << 20) ? (size_t)1 << 20 : a;
 }
 
 /* Makes the accumulator and the analysis pipe (w->threads threads) and sizes

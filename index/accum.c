@@ -96,7 +96,7 @@ struct tw_accum {
 tw_accum *tw_accum_new(void) {
     tw_accum *a = calloc(1, sizeof *a);
     if (!a) return NULL;
-    a->table_cap = 1u << 17;
+    a->table_cap = 1u << 14; /* 128 KiB: a small accumulator is small (it doubles as terms come) */
     a->table = calloc(a->table_cap, sizeof *a->table);
     a->tmem_cap = 1u << 16;
     a->tmem = malloc(a->tmem_cap * TERM_UNIT);
