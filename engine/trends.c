@@ -296,7 +296,7 @@ trawl_rc trawl_index_trends(const trawl_index *idx, const char *query, const tra
     tw_params_default(&p);
     if (!rc) rc = tw_match_sets(idx, &p, ctx, query, &match, err, sizeof err, &erroff);
     qterms qt = {0};
-    if (!rc && query && *query) {
+    if (!rc && ctx && query && *query) {
         /* The query parsed above, so it parses again. */
         tw_query *pq = NULL;
         if (tw_query_parse(query, strlen(query), p.use_or, &pq, NULL) == 0)

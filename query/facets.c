@@ -391,7 +391,12 @@ static int keyword_facet(const tw_view *v, const roaring_bitmap_t *const *match,
     }
     pseg *ps = calloc(v->nsegs ? v->nsegs : 1, sizeof *ps);
     vc *top = calloc(n, sizeof *top);
-    int rc = ps && top ? 0 : tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+    if (!ps || !top) {
+        free(ps);
+        free(top);
+        return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+    }
+    int rc = 0;
     for (uint32_t s = 0; s < v->nsegs && !rc; s++) rc = pseg_init(v, s, match[s], field, &ps[s], err, errcap);
     size_t nt = 0;
     uint64_t docs = 0;
