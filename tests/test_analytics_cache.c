@@ -8,7 +8,8 @@
  * segments and so their caches) and new commits, at several offsets from UTC
  * and in every calendar unit. Also: a field the schema declares but no
  * document has answers an empty facet / histogram, an unknown field an error;
- * keyword values holding '"' and '\\' are found with escaped filter values.
+ * keyword values holding '"' and '\\' are found with escaped filter values;
+ * threads that build the same cache entries at once get the same answers.
  *
  * Corpus: NDOCS documents "d<i>" with a date (1 in 12 missing; 1988..2031,
  * second precision), 0..3 distinct tags out of NTAGS drawn from a skewed
@@ -20,6 +21,7 @@
  * (%G-W%V for ISO weeks) on the shifted instant.
  */
 #define _DEFAULT_SOURCE
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +311,94 @@ static void check_index(const trawl_index *idx, int rounds, const char *stage) {
     unmap_view(&m);
 }
 
+/* ---- threads building the caches at once ---- */
+
+#define NTHREADS 4
+#define NCOMBOS 6
+
+typedef struct tjob {
+    const tw_view *v;
+    roaring_bitmap_t **ms;
+    tw_histogram h[NCOMBOS];
+    tw_facet_result f[NCOMBOS];
+    int rc;
+} tjob;
+
+static const tw_cal_unit combo_unit[NCOMBOS] = {TW_CAL_MONTH, TW_CAL_YEAR,    TW_CAL_WEEK,
+                                                TW_CAL_MONTH, TW_CAL_QUARTER, TW_CAL_DAY};
+static const int32_t combo_off[NCOMBOS] = {0, 0, 3600, -18000, 0, 0};
+
+static void *tjob_run(void *arg) {
+    tjob *j = arg;
+    char err[256];
+    for (int c = 0; c < NCOMBOS && !j->rc; c++) {
+        j->rc = tw_histogram_compute(j->v, (const roaring_bitmap_t *const *)j->ms, "date", combo_unit[c], combo_off[c],
+                                     0, &j->h[c], err, sizeof err);
+        if (!j->rc)
+            j->rc = tw_facet_compute_method(j->v, (const roaring_bitmap_t *const *)j->ms, "tags", (size_t)(2 + c),
+                                            TW_FACET_PRUNED, &j->f[c], err, sizeof err);
+    }
+    return NULL;
+}
+
+/* NTHREADS threads compute the same histograms and facets on a freshly opened
+ * index (cold caches: they build the same entries at once); every thread's
+ * answers must equal the ones computed afterwards (warm caches) and checked
+ * against the brute force by check_index's functions. */
+static void check_threads(const trawl_index *idx) {
+    const tw_view *v = &idx->view;
+    vmap m;
+    map_view(v, &m);
+    roaring_bitmap_t **ms = NULL;
+    do {
+        if (ms) free_match(ms, v->nsegs);
+        ms = random_match(v, &m);
+    } while (roaring_bitmap_get_cardinality(ms[0]) < 100);
+    static tjob jobs[NTHREADS];
+    pthread_t th[NTHREADS];
+    for (int t = 0; t < NTHREADS; t++) {
+        memset(&jobs[t], 0, sizeof jobs[t]);
+        jobs[t].v = v;
+        jobs[t].ms = ms;
+        CHECK(pthread_create(&th[t], NULL, tjob_run, &jobs[t]) == 0, "pthread_create");
+    }
+    for (int t = 0; t < NTHREADS; t++) pthread_join(th[t], NULL);
+    tjob ref;
+    memset(&ref, 0, sizeof ref);
+    ref.v = v;
+    ref.ms = ms;
+    tjob_run(&ref);
+    CHECK(ref.rc == 0, "threads: reference run rc %d", ref.rc);
+    for (int t = 0; t < NTHREADS; t++) {
+        CHECK(jobs[t].rc == 0, "thread %d: rc %d", t, jobs[t].rc);
+        for (int c = 0; c < NCOMBOS && !jobs[t].rc && !ref.rc; c++) {
+            const tw_histogram *a = &jobs[t].h[c], *b = &ref.h[c];
+            int same = a->n == b->n;
+            for (size_t i = 0; same && i < a->n; i++)
+                same = a->b[i].matches == b->b[i].matches && a->b[i].docs == b->b[i].docs &&
+                       a->b[i].start == b->b[i].start;
+            CHECK(same, "thread %d combo %d: histogram differs", t, c);
+            const tw_facet_result *x = &jobs[t].f[c], *y = &ref.f[c];
+            same = x->nvalues == y->nvalues && x->docs == y->docs;
+            for (size_t i = 0; same && i < x->nvalues; i++)
+                same = x->values[i].count == y->values[i].count && !strcmp(x->values[i].value, y->values[i].value);
+            CHECK(same, "thread %d combo %d: facet differs", t, c);
+        }
+    }
+    for (int t = 0; t <= NTHREADS; t++) {
+        tjob *j = t < NTHREADS ? &jobs[t] : &ref;
+        for (int c = 0; c < NCOMBOS; c++) {
+            tw_histogram_free(&j->h[c]);
+            tw_facet_result_free(&j->f[c]);
+        }
+    }
+    /* And the warm answers are right. */
+    check_facets(v, &m, ms, "after threads");
+    check_histogram(v, &m, ms, "after threads");
+    free_match(ms, v->nsegs);
+    unmap_view(&m);
+}
+
 /* Public API: a search with one facet or a histogram; rc and message. */
 static int api_search(trawl_index *ix, const char *facet, const char *hist, size_t *nvalues, size_t *nbuckets,
                       char *msg, size_t cap) {
@@ -419,6 +509,7 @@ int main(void) {
     trawl_index_close(ix3);
     /* A fresh open (new caches) of the same commit. */
     if (trawl_index_open(dir, &ix, &err) != TRAWL_OK) return fprintf(stderr, "open: %s\n", err), 1;
+    check_threads(ix);
     check_index(ix, 20, "fresh open");
     trawl_index_close(ix);
     rm_rf(dir);
