@@ -219,7 +219,8 @@ static int64_t obucket(int64_t t, tw_cal_unit u, int32_t off, char *label, size_
     return 0;
 }
 
-#define MAXB 20000
+#define MAXB 250000
+static int force_day; /* check_histogram: always by day (the wide-span index) */
 static uint64_t om[MAXB], od[MAXB];
 
 static void check_histogram(const tw_view *v, const vmap *m, roaring_bitmap_t **ms, const char *what) {
@@ -227,10 +228,10 @@ static void check_histogram(const tw_view *v, const vmap *m, roaring_bitmap_t **
     tw_cal_unit u = (tw_cal_unit)below(&R, 5);
     int32_t off = offs[below(&R, sizeof offs / sizeof *offs)];
     int range_all = below(&R, 4) == 0;
-    if (u == TW_CAL_DAY || (u == TW_CAL_WEEK && range_all)) {
-        /* Keep the bucket count bounded: a day histogram over a narrow subset only. */
-        if (range_all) u = TW_CAL_MONTH;
-    }
+    if (force_day)
+        u = TW_CAL_DAY;
+    else if ((u == TW_CAL_DAY || u == TW_CAL_WEEK) && range_all)
+        u = TW_CAL_MONTH; /* keep the bucket count moderate: days or weeks of a subset only */
     /* Brute force: the key range, then counts. */
     int64_t first = INT64_MAX, last = INT64_MIN;
     char lab[64];
@@ -399,6 +400,44 @@ static void check_threads(const trawl_index *idx) {
     unmap_view(&m);
 }
 
+/* An index whose dates span six centuries in a few hundred documents: the
+ * day buckets between its extremes outnumber both 65,534 and the documents,
+ * so its histograms by day are not cached but bucketed date by date. */
+static void check_wide(void) {
+    char dir[] = "/tmp/trawl-ancache3-XXXXXX", line[512], *err = NULL;
+    if (!mkdtemp(dir)) return;
+    trawl_writer *w;
+    CHECK(trawl_writer_open(dir, NULL, &w, &err) == TRAWL_OK, "writer: %s", err);
+    for (int i = 0; i < 300; i++) {
+        make_doc(i, line, sizeof line);
+        /* Replace the date: 2000..2010, or one of the far ends. */
+        docs[i].has_date = 1;
+        docs[i].date = i == 7 ? -8520336000LL : i == 8 ? 10413792000LL : 946684800 + (int64_t)below(&R, 315532800);
+        char *dp = strstr(line, "\"date\":");
+        if (dp) {
+            char *end = strchr(dp, ',');
+            char rest[512];
+            snprintf(rest, sizeof rest, "%s", end ? end : "}");
+            snprintf(dp, sizeof line - (size_t)(dp - line), "\"date\":%lld%s", (long long)docs[i].date, rest);
+        } else {
+            size_t n = strlen(line);
+            snprintf(line + n - 1, sizeof line - n + 1, ",\"date\":%lld}", (long long)docs[i].date);
+        }
+        CHECK(trawl_writer_add_json(w, line, strlen(line)) == TRAWL_OK, "add %s", line);
+    }
+    CHECK(trawl_writer_delete(w, "d3") == TRAWL_OK, "delete");
+    CHECK(trawl_writer_commit(w) == TRAWL_OK, "commit");
+    trawl_writer_close(w);
+    trawl_index *ix;
+    if (trawl_index_open(dir, &ix, &err) == TRAWL_OK) {
+        force_day = 1;
+        check_index(ix, 30, "wide dates");
+        force_day = 0;
+        trawl_index_close(ix);
+    }
+    rm_rf(dir);
+}
+
 /* Public API: a search with one facet or a histogram; rc and message. */
 static int api_search(trawl_index *ix, const char *facet, const char *hist, size_t *nvalues, size_t *nbuckets,
                       char *msg, size_t cap) {
@@ -514,6 +553,7 @@ int main(void) {
     trawl_index_close(ix);
     rm_rf(dir);
     check_declared();
+    check_wide();
     uint64_t runs[3];
     tw_facet_method_counts(runs);
     printf("test_analytics_cache: %ld facet checks (%ld values, %ld with a tie at the cut; cost rule: %llu by "
