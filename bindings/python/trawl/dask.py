@@ -294,7 +294,7 @@ def _part_search(part_dir, query, want, op, stats, snippets, filter=None, facets
         try:
             r = idx.search(query, limit=want, op=op, snippets=snippets, stats=stats, filter=filter,
                            facets=facets or None, histogram=histogram, tz=tz if histogram is not None else None,
-                           analytics_complete=True)
+                           analytics_complete=bool(facets) or histogram is not None)
             break
         except InvalidArgumentError as e:
             msg = str(e)
