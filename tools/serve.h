@@ -255,6 +255,7 @@ typedef struct srv_request {
     /* set by srv_dispatch from the path */
     char name[SRV_NAME_MAX + 1];
     const char *id; /* the rest of the path after .../documents/ */
+    size_t id_len;  /* bytes of the id (less than strlen(id) when the route goes on after {id}) */
 } srv_request;
 
 typedef struct srv_response {
@@ -276,7 +277,7 @@ typedef void (*srv_handler)(srv_server *s, srv_request *rq, srv_response *rs);
 
 typedef struct srv_route {
     const char *method;
-    const char *pattern; /* "/indexes/{name}/documents/{id}": {id} takes the rest */
+    const char *pattern; /* "/indexes/{name}/documents/{id}": {id} takes the rest, less a fixed tail */
     srv_handler handler;
     srv_key key;
     const char *metric;  /* route label in /metrics */
@@ -319,6 +320,8 @@ void srv_h_search(srv_server *s, srv_request *rq, srv_response *rs);
 /* Emerging terms and bursts (serve_trends.c) */
 void srv_h_trends(srv_server *s, srv_request *rq, srv_response *rs);
 void srv_h_document(srv_server *s, srv_request *rq, srv_response *rs);
+/* More like this (serve_similar.c) */
+void srv_h_similar(srv_server *s, srv_request *rq, srv_response *rs);
 void srv_h_stats(srv_server *s, srv_request *rq, srv_response *rs);
 void srv_h_add_documents(srv_server *s, srv_request *rq, srv_response *rs);
 void srv_h_delete_documents(srv_server *s, srv_request *rq, srv_response *rs);

@@ -169,6 +169,34 @@ static json_t *trends_answer(void) {
                      "term_docs, docs}]}");
 }
 
+/* GET similar: the query-string parameters. */
+static json_t *similar_query_params(void) {
+    static const char *const names[][3] = {
+        {"limit", "integer", "hits to return, 1-1000 (default 10)"},
+        {"offset", "integer", "hits to skip, 0-100000 (default 0)"},
+        {"terms", "integer", "the document's most characteristic terms to run as an OR query, 1-100 (default 25)"},
+    };
+    json_t *a = json_array();
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:s, s:{s:s}}", "name", names[i][0], "in", "query",
+                                           "required", 0, "description", names[i][2], "schema", "type", names[i][1]));
+    return a;
+}
+
+/* The answer of similar: a search's answer plus the document's id and the
+ * query that was run. */
+static json_t *similar_answer(void) {
+    json_t *a = search_answer();
+    json_t *props = json_object_get(a, "properties");
+    json_object_del(props, "facets");
+    json_object_del(props, "histogram");
+    json_object_set_new(props, "id", json_pack("{s:s}", "type", "string"));
+    json_object_set_new(props, "query",
+                        json_pack("{s:s, s:s}", "type", "string", "description",
+                                  "the OR query of the document's terms (quoted, best first) that was run"));
+    return a;
+}
+
 /* The operation object of route r. */
 static json_t *operation(const srv_route *r, size_t i) {
     char opid[64];
@@ -185,6 +213,12 @@ static json_t *operation(const srv_route *r, size_t i) {
         json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", "id", "in", "path", "required", 1,
                                                 "schema", "type", "string"));
     int search = strcmp(r->metric, "search") == 0, trends = strcmp(r->metric, "trends") == 0;
+    int similar = strcmp(r->metric, "similar") == 0;
+    if (similar) {
+        json_t *more = similar_query_params();
+        json_array_extend(params, more);
+        json_decref(more);
+    }
     if ((search || trends) && strcmp(r->method, "GET") == 0) {
         json_t *more = search ? search_query_params() : trends_query_params();
         json_array_extend(params, more);
@@ -205,10 +239,12 @@ static json_t *operation(const srv_route *r, size_t i) {
                                       "application/json", "schema", "type", "object", "properties", "ids", "type",
                                       "array", "items", "type", "string", "query", "type", "string"));
     json_t *ok = json_pack("{s:s}", "description", "success");
-    if (search || trends)
-        json_object_set_new(
-            ok, "content",
-            json_pack("{s:{s:o}}", "application/json", "schema", search ? search_answer() : trends_answer()));
+    if (search || trends || similar)
+        json_object_set_new(ok, "content",
+                            json_pack("{s:{s:o}}", "application/json", "schema",
+                                      search    ? search_answer()
+                                      : similar ? similar_answer()
+                                                : trends_answer()));
     json_object_set_new(resp, strcmp(r->metric, "index_create") == 0 ? "201" : "200", ok);
     json_object_set_new(resp, "default",
                         json_pack("{s:s, s:{s:{s:o}}}", "description",

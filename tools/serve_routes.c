@@ -38,6 +38,8 @@ const srv_route srv_routes[] = {
      "Add or replace documents (JSON Lines or a JSON array); answers when durable"},
     {"POST", "/indexes/{name}/documents/delete", srv_h_delete_documents, SRV_KEY_ADMIN, "documents_delete",
      "Delete documents: {\"ids\": [...]} or {\"query\": \"...\"}; answers {deleted, generation} when durable"},
+    {"GET", "/indexes/{name}/documents/{id}/similar", srv_h_similar, SRV_KEY_READ, "similar",
+     "More like this: the documents most like a stored one (query string: limit, offset, terms)"},
     {"GET", "/indexes/{name}/documents/{id}", srv_h_document, SRV_KEY_READ, "document", "One stored document"},
     {"DELETE", "/indexes/{name}/documents/{id}", srv_h_delete_documents, SRV_KEY_ADMIN, "documents_delete",
      "Delete one document (404 if there is none); answers {deleted, generation} when durable"},
@@ -108,9 +110,15 @@ static int match_pattern(const char *pattern, const char *path, srv_request *rq)
             u += n;
             p += 6;
         } else if (strncmp(p, "{id}", 4) == 0) {
-            if (!*u) return 0;
-            if (rq) rq->id = u;
-            return 1; /* the id takes the rest of the path (ids may hold '/') */
+            /* The id takes the rest of the path (ids may hold '/') but the
+             * pattern's fixed tail after {id}, if any. */
+            size_t rest = strlen(u), tail = strlen(p + 4);
+            if (rest <= tail || strcmp(u + rest - tail, p + 4) != 0) return 0;
+            if (rq) {
+                rq->id = u;
+                rq->id_len = rest - tail;
+            }
+            return 1;
         } else {
             if (*p != *u) return 0;
             p++, u++;
@@ -182,6 +190,7 @@ int srv_dispatch(srv_server *s, srv_request *rq, srv_response *rs) {
     memset(rs, 0, sizeof *rs);
     rq->name[0] = '\0';
     rq->id = NULL;
+    rq->id_len = 0;
     int status = 0;
     const char *allow = NULL;
     int ri = srv_match(rq->method, rq->path, rq, &status, &allow);

@@ -54,7 +54,8 @@ try:
     st, j, h = srv.json("GET", "/openapi.json")
     want_paths = {"/", "/health", "/metrics", "/openapi.json", "/indexes", "/indexes/{name}",
                   "/indexes/{name}/stats", "/indexes/{name}/search", "/indexes/{name}/trends",
-                  "/indexes/{name}/documents", "/indexes/{name}/documents/delete", "/indexes/{name}/documents/{id}"}
+                  "/indexes/{name}/documents", "/indexes/{name}/documents/delete", "/indexes/{name}/documents/{id}",
+                  "/indexes/{name}/documents/{id}/similar"}
     check(st == 200 and j and j.get("openapi", "").startswith("3.") and set(j["paths"]) == want_paths,
           "openapi paths: %r" % (sorted(j["paths"]) if j else None))
     if j:
