@@ -108,7 +108,8 @@ try:
     check('route="similar",status="200"' in text and 'route="similar",status="404"' in text,
           "metrics lack the similar route")
 finally:
-    srv.stop()
+    code = srv.stop()
+    check(code == 0, "the server exited with %s: %s" % (code, srv.stderr()[-2000:]))
     srv.close()
     rmtree(T)
 finish()
