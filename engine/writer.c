@@ -24,6 +24,9 @@
  * trawl_writer_open_v2 (openopts.h): by default one analysis thread per
  * online CPU when there are two or more, up to TW_MAX_WRITER_THREADS, and
  * 256 MiB (see acc_budget for how the budget is shared).
+ *
+ * After a commit the merge policy runs in a background thread (merge.c);
+ * the state the two share is in writer.h, guarded by the writer's mutex.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -38,7 +41,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <utf8proc.h>
 #include <xxhash.h>
@@ -56,93 +58,11 @@
 #include "schema.h"
 #include "segwriter.h"
 #include "typedacc.h"
+#include "writer.h"
 
 #define ID_MAX_BYTES 1024u
 #define DOC_MAX_BYTES TRAWL_MAX_DOC_BYTES
 #define BATCH_DOCS 4096u
-#define FIELD_CACHE 16u /* field numbers remembered by position in the document */
-
-typedef struct pending_seg {
-    char *name;
-    uint32_t docs;
-} pending_seg;
-
-/* A deletion by id, applied at the commit to every copy committed before and
- * every copy among the first `before` documents added since. */
-typedef struct pending_del {
-    char *id;
-    size_t len;
-    uint64_t before;
-} pending_del;
-
-/* Where the postings of one field of a batch are in the posting array. */
-typedef struct fpost {
-    size_t first;
-    uint32_t n, ntoks;
-} fpost;
-
-/* A set of field names. */
-typedef struct nameset {
-    uint32_t *slots; /* entry + 1; 0 = empty */
-    size_t cap;
-    struct {
-        size_t off, len;
-    } * ents;
-    size_t n, ents_cap;
-    tw_buf bytes;
-} nameset;
-
-struct trawl_writer {
-    char *dir;
-    int lockfd;
-    tw_manifest man; /* the commit this writer builds on */
-    tw_accum *acc;
-    tw_tacc *tacc;     /* typed values of the documents in acc */
-    char *schema_text; /* canonical JSON of w->man.schema, recorded in every segment */
-    tw_buf trec;       /* the typed values of the document being added (encoded below) */
-    pending_seg *pend; /* flushed but not committed */
-    size_t npend;
-    uint32_t seq; /* segment name counter (never reset: names of commits and merges never meet) */
-    uint64_t pending_docs;
-    size_t ram_budget;
-    size_t acc_budget;    /* what the accumulator and typed values may hold (acc_budget()) */
-    tw_jdoc jd;           /* the document being added */
-    tw_pipe *pipe;        /* documents accepted but not yet in acc */
-    size_t batch_bytes;   /* text a batch holds (a larger document has a batch of its own) */
-    size_t max_pending;   /* batches submitted and not yet accumulated, at most */
-    nameset maybe_fields; /* text fields that may be in acc: a superset */
-    tw_posting *post;     /* the postings of the batch being accumulated */
-    size_t npost, post_cap;
-    fpost *fpost; /* per field of that batch */
-    size_t fpost_cap;
-    int fcache[FIELD_CACHE]; /* see field_number */
-    pending_del *dels;       /* deletions to apply at the commit, in call order */
-    size_t ndels, dels_cap;
-    int creating;     /* a new index: the CREATING marker is to go with the first commit */
-    unsigned threads; /* analysis threads of the pipe */
-    int auto_merge;   /* run the merge policy after each commit */
-    int opened;       /* trawl_writer_open succeeded (the lock and the manifest are ours) */
-    /* Background merges (merge_thread). mu guards man's segments and
-     * generation, seq, busy and the merge state below (man's lang and schema
-     * never change after the open). A merge's own writer has root set to the
-     * writer it works for, whose mu, names and busy list it uses. */
-    trawl_writer *root;
-    pthread_mutex_t mu;
-    int mu_ok;
-    char **busy; /* segment files being written or pending: in no manifest yet, not garbage */
-    size_t nbusy, busy_cap;
-    pthread_t mthread;
-    int mjoinable;      /* mthread started and not joined */
-    atomic_int mactive; /* a background merge is running */
-    atomic_int mstop;   /* close: start no further merge */
-    int merge_rc;       /* failure of a background merge not reported yet */
-    char merge_msg[900];
-    size_t acc_budget_merging; /* acc_budget while a background merge has its half of the budget */
-    int fail;                  /* sticky failure of the accumulation, or 0 */
-    char failmsg[1024];
-    char errmsg[1024];
-};
-
 const char *trawl_writer_errmsg(const trawl_writer *w) {
     return w ? w->errmsg : "no writer";
 }
@@ -171,7 +91,7 @@ static int busy_add(trawl_writer *r, const char *name) {
 }
 
 /* Removes name from r's busy list (r->mu held). */
-static void busy_del(trawl_writer *r, const char *name) {
+void tw_writer_busy_del(trawl_writer *r, const char *name) {
     for (size_t i = 0; i < r->nbusy; i++)
         if (strcmp(r->busy[i], name) == 0) {
             free(r->busy[i]);
@@ -180,10 +100,10 @@ static void busy_del(trawl_writer *r, const char *name) {
         }
 }
 
-static void lock(trawl_writer *r) {
+void tw_writer_lock(trawl_writer *r) {
     if (r->mu_ok) pthread_mutex_lock(&r->mu);
 }
-static void unlock(trawl_writer *r) {
+void tw_writer_unlock(trawl_writer *r) {
     if (r->mu_ok) pthread_mutex_unlock(&r->mu);
 }
 
@@ -192,7 +112,7 @@ static void unlock(trawl_writer *r) {
  * left by a crashed or rolled-back writer, or replaced by a later commit.
  * Nothing else is ever removed. Holds the lock, and w->mu when a background
  * merge may run. */
-static void collect_garbage(trawl_writer *w) {
+void tw_writer_collect_garbage(trawl_writer *w) {
     DIR *d = opendir(w->dir);
     if (!d) return;
     struct dirent *e;
@@ -245,7 +165,7 @@ static size_t acc_budget(size_t budget, size_t batch_bytes, size_t max_pending) 
 /* Makes the accumulator and the analysis pipe (w->threads threads) and sizes
  * the batches and the accumulator's share of the budget (see the memory
  * model at acc_budget). 0 or TRAWL_ENOMEM. */
-static int writer_start(trawl_writer *w) {
+int tw_writer_start(trawl_writer *w) {
     if (!(w->acc = tw_accum_new()) || !(w->tacc = tw_tacc_new()) || !(w->pipe = tw_pipe_new(w->man.lang, w->threads)) ||
         !w->man.schema || !(w->schema_text = tw_schema_print(w->man.schema, NULL)))
         return TRAWL_ENOMEM;
@@ -376,9 +296,9 @@ trawl_rc trawl_writer_open_v2(const char *dir, const char *lang, const trawl_ope
     tw_analyzer_free(an);
     w->threads = tw_open_threads(options);
     w->auto_merge = 1;
-    if ((rc = writer_start(w)) != 0) goto fail;
+    if ((rc = tw_writer_start(w)) != 0) goto fail;
     if (!w->creating) tw_indexdir_unmark_creating(dir); /* left by a crash just after a first commit */
-    collect_garbage(w);
+    tw_writer_collect_garbage(w);
     w->opened = 1;
     *out = w;
     return 0;
@@ -449,9 +369,9 @@ static void remove_pending(trawl_writer *w) {
         char *p = tw_path_join(w->dir, w->pend[i].name);
         if (p) unlink(p);
         free(p);
-        lock(w->root);
-        busy_del(w->root, w->pend[i].name);
-        unlock(w->root);
+        tw_writer_lock(w->root);
+        tw_writer_busy_del(w->root, w->pend[i].name);
+        tw_writer_unlock(w->root);
         free(w->pend[i].name);
     }
     free(w->pend);
@@ -466,16 +386,14 @@ static void free_dels(trawl_writer *w) {
     w->ndels = w->dels_cap = 0;
 }
 
-static void merge_join(trawl_writer *w);
-
 void trawl_writer_close(trawl_writer *w) {
     if (!w) return;
     atomic_store(&w->mstop, 1);
-    merge_join(w); /* (its failure, if any, is the caller's to ask for with trawl_writer_wait) */
+    tw_merge_join(w); /* (its failure, if any, is the caller's to ask for with trawl_writer_wait) */
     free_dels(w);
     /* Files a reader of this process mapped at the last collection may be
      * free now (a writer with a lock and a commit only). */
-    if (w->opened && w->man.generation > 0 && !w->fail) collect_garbage(w);
+    if (w->opened && w->man.generation > 0 && !w->fail) tw_writer_collect_garbage(w);
     tw_pipe_free(w->pipe);
     remove_pending(w);
     tw_accum_free(w->acc);
@@ -497,7 +415,7 @@ void trawl_writer_close(trawl_writer *w) {
 
 /* Writes the accumulator out as a pending segment and starts a fresh one. On
  * failure the accumulator is unchanged. */
-static int flush(trawl_writer *w) {
+int tw_writer_flush(trawl_writer *w) {
     if (tw_accum_docs(w->acc) == 0) return 0;
     char name[96];
     pending_seg *np = realloc(w->pend, sizeof *np * (w->npend + 1));
@@ -506,23 +424,26 @@ static int flush(trawl_writer *w) {
     /* The name is unique among this writer's commits and merges, and busy
      * (safe from garbage collection) before the file exists. */
     trawl_writer *r = w->root;
-    lock(r);
+    tw_writer_lock(r);
     snprintf(name, sizeof name, "seg-%06" PRIu64 "-%04u.tws", r->man.generation + 1, r->seq++);
     int brc = busy_add(r, name);
-    unlock(r);
+    tw_writer_unlock(r);
     char *path = brc ? NULL : tw_path_join(w->dir, name), *nm = strdup(name);
     tw_accum *fresh = tw_accum_new();
     tw_tacc *tfresh = tw_tacc_new();
-    int rc = !path || !nm || !fresh || !tfresh ? tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory") : 0;
-    if (rc == 0) {
+    int rc = 0;
+    if (!path || !nm || !fresh || !tfresh) {
+        rc = TRAWL_ENOMEM;
+        tw_err(w->errmsg, sizeof w->errmsg, rc, "out of memory");
+    } else {
         unlink(path); /* a leftover of a rolled-back writer */
         rc = tw_segment_write(w->acc, w->tacc, w->man.lang, w->schema_text, path, NULL, w->errmsg, sizeof w->errmsg);
     }
     free(path);
     if (rc) {
-        lock(r);
-        busy_del(r, name);
-        unlock(r);
+        tw_writer_lock(r);
+        tw_writer_busy_del(r, name);
+        tw_writer_unlock(r);
         free(nm);
         tw_accum_free(fresh);
         tw_tacc_free(tfresh);
@@ -696,7 +617,7 @@ static int accumulate(trawl_writer *w, tw_batch *b) {
         /* While a background merge runs it has half of the budget. */
         size_t share = atomic_load(&w->mactive) ? w->acc_budget_merging : w->acc_budget;
         if (tw_accum_bytes(w->acc) + tw_tacc_bytes(w->tacc) >= share) {
-            if ((rc = flush(w)) != 0) {
+            if ((rc = tw_writer_flush(w)) != 0) {
                 rc = fail(w, rc, NULL);
                 break;
             }
@@ -723,7 +644,7 @@ static int pump(trawl_writer *w, int all) {
 }
 
 /* Brings every accepted document into the accumulator. */
-static int drain(trawl_writer *w) {
+int tw_writer_drain(trawl_writer *w) {
     if (tw_pipe_submit(w->pipe)) return fail(w, TRAWL_ENOMEM, "out of memory");
     return pump(w, 1);
 }
@@ -759,7 +680,7 @@ static int check_doc(trawl_writer *w, const tw_jkey **id) {
     if (w->maybe_fields.n + fresh > TW_MAX_FIELDS) {
         /* The superset says no: ask the accumulator itself, once it holds
          * every document accepted so far, and start the superset afresh. */
-        int rc = drain(w);
+        int rc = tw_writer_drain(w);
         if (rc) return rc;
         fresh = 0;
         for (size_t k = 0; k < d->nkeys; k++)
@@ -909,7 +830,7 @@ static int add_doc(trawl_writer *w) {
 }
 
 /* The sticky failure, if any, as the result of a call. */
-static int failed(trawl_writer *w) {
+int tw_writer_failed(trawl_writer *w) {
     if (w->fail) snprintf(w->errmsg, sizeof w->errmsg, "%s", w->failmsg);
     return w->fail;
 }
@@ -917,7 +838,7 @@ static int failed(trawl_writer *w) {
 /* The end of a public call that returns rc: the message says why it failed
  * (the code's name when nothing more precise was written) and is empty when
  * it succeeded. Returns rc. */
-static int settle(trawl_writer *w, int rc) {
+int tw_writer_settle(trawl_writer *w, int rc) {
     if (rc == 0)
         tw_err_clear(w->errmsg, sizeof w->errmsg);
     else if (!w->errmsg[0])
@@ -947,9 +868,9 @@ static int add_json(trawl_writer *w, const char *json, size_t len) {
 
 trawl_rc trawl_writer_add_json(trawl_writer *w, const char *json, size_t len) {
     if (!w) return TRAWL_EINVAL;
-    if (failed(w)) return w->fail;
+    if (tw_writer_failed(w)) return w->fail;
     tw_err_clear(w->errmsg, sizeof w->errmsg);
-    return settle(w, add_json(w, json, len));
+    return tw_writer_settle(w, add_json(w, json, len));
 }
 
 /* Copies s[0..len) into a malloc'd buffer with every invalid UTF-8 sequence
@@ -1009,7 +930,7 @@ static int put_value(json_t *doc, const char *name, json_t *v) {
 trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size_t nfields, const char *const *names,
                                  const char *const *values, const size_t *lens) {
     if (!w) return TRAWL_EINVAL;
-    if (failed(w)) return w->fail;
+    if (tw_writer_failed(w)) return w->fail;
     tw_err_clear(w->errmsg, sizeof w->errmsg);
     if (!id || (nfields && (!names || !values || !lens)))
         return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EINVAL, "no id, or no arrays of names, values and lengths");
@@ -1049,7 +970,7 @@ trawl_rc trawl_writer_add_fields(trawl_writer *w, const char *id, size_t nfields
     }
     free(stored);
     json_decref(doc);
-    return settle(w, rc);
+    return tw_writer_settle(w, rc);
 }
 
 /* Records a deletion of id (len bytes) before the documents added so far. */
@@ -1073,13 +994,13 @@ static int record_delete(trawl_writer *w, const char *id, size_t len) {
 
 trawl_rc trawl_writer_delete(trawl_writer *w, const char *id) {
     if (!w || !id) return TRAWL_EINVAL;
-    if (failed(w)) return w->fail;
+    if (tw_writer_failed(w)) return w->fail;
     tw_err_clear(w->errmsg, sizeof w->errmsg);
     size_t len = strlen(id);
     if (len == 0) return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_EINVAL, "the id is empty");
     if (len > ID_MAX_BYTES)
         return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ELIMIT, "id longer than %u bytes", ID_MAX_BYTES);
-    return settle(w, record_delete(w, id, len));
+    return tw_writer_settle(w, record_delete(w, id, len));
 }
 
 typedef struct query_del {
@@ -1099,11 +1020,11 @@ static int on_query_match(void *ctx, uint32_t si, uint32_t d) {
 trawl_rc trawl_writer_delete_query(trawl_writer *w, const char *query, uint64_t *count) {
     if (count) *count = 0;
     if (!w || !query) return TRAWL_EINVAL;
-    if (failed(w)) return w->fail;
+    if (tw_writer_failed(w)) return w->fail;
     tw_err_clear(w->errmsg, sizeof w->errmsg);
-    lock(w);
+    tw_writer_lock(w);
     uint64_t gen = w->man.generation;
-    unlock(w);
+    tw_writer_unlock(w);
     if (gen == 0) return 0; /* nothing committed: nothing matches */
     /* The writer holds the lock, so the directory's commit is w->man. */
     trawl_index *idx;
@@ -1124,7 +1045,7 @@ trawl_rc trawl_writer_delete_query(trawl_writer *w, const char *query, uint64_t 
     if (rc) { /* all or nothing */
         for (size_t i = before; i < w->ndels; i++) free(w->dels[i].id);
         w->ndels = before;
-        return settle(w, rc);
+        return tw_writer_settle(w, rc);
     }
     if (count) *count = q.n;
     return 0;
@@ -1234,7 +1155,7 @@ out:
 /* After tw_manifest_write failed: is the MANIFEST of generation gen in place
  * all the same (the rename done, a later step failed)? Then the commit is
  * visible and its files must be kept as committed ones. */
-static int manifest_installed(const trawl_writer *w, uint64_t gen) {
+int tw_writer_manifest_installed(const trawl_writer *w, uint64_t gen) {
     tw_manifest disk;
     char err[256];
     int in = tw_manifest_read(w->dir, &disk, err, sizeof err) == 0 && disk.generation == gen;
@@ -1244,14 +1165,14 @@ static int manifest_installed(const trawl_writer *w, uint64_t gen) {
 
 /* Appends to msg (cap bytes) that the failed write of the manifest still
  * installed it. */
-static void note_installed(char *msg, size_t cap) {
+void tw_writer_note_installed(char *msg, size_t cap) {
     size_t n = strlen(msg);
     snprintf(msg + n, cap - n, " (the commit is in place but may not be durable)");
 }
 
 /* Makes next (a manifest written to disk) w's commit: its segments and
  * generation replace w->man's; lang and schema stay (w->mu held). */
-static void adopt(trawl_writer *w, tw_manifest *next) {
+void tw_writer_adopt(trawl_writer *w, tw_manifest *next) {
     tw_schema *keep = w->man.schema;
     w->man.schema = NULL;
     tw_manifest_free(&w->man);
@@ -1266,7 +1187,7 @@ static void adopt(trawl_writer *w, tw_manifest *next) {
 
 /* An empty manifest of the generation after w's, with w's lang and schema.
  * 0 or TRAWL_ENOMEM. */
-static int next_manifest(const trawl_writer *w, tw_manifest *next) {
+int tw_writer_next_manifest(const trawl_writer *w, tw_manifest *next) {
     memset(next, 0, sizeof *next);
     next->generation = w->man.generation + 1;
     memcpy(next->lang, w->man.lang, sizeof next->lang);
@@ -1275,39 +1196,39 @@ static int next_manifest(const trawl_writer *w, tw_manifest *next) {
 
 /* Commits what was added and deleted (the body of trawl_writer_commit, without
  * the merge after it). */
-static int commit_pending(trawl_writer *w) {
-    if (failed(w)) return w->fail;
-    int rc = drain(w);
+int tw_writer_commit_pending(trawl_writer *w) {
+    if (tw_writer_failed(w)) return w->fail;
+    int rc = tw_writer_drain(w);
     if (rc) return rc;
-    rc = flush(w);
+    rc = tw_writer_flush(w);
     if (rc) return rc;
-    lock(w);
+    tw_writer_lock(w);
     if (w->npend == 0 && w->ndels == 0 && w->man.generation > 0) {
-        unlock(w);
+        tw_writer_unlock(w);
         return 0;
     }
     tw_manifest next;
-    if (next_manifest(w, &next) != 0) {
-        unlock(w);
+    if (tw_writer_next_manifest(w, &next) != 0) {
+        tw_writer_unlock(w);
         tw_manifest_free(&next);
         return tw_err(w->errmsg, sizeof w->errmsg, TRAWL_ENOMEM, "out of memory");
     }
     rc = compute_deletes(w, &next);
     int wrc = 0;
     if (rc == 0 && (wrc = tw_manifest_write(w->dir, &next, w->errmsg, sizeof w->errmsg)) != 0) {
-        if (manifest_installed(w, next.generation))
-            note_installed(w->errmsg, sizeof w->errmsg); /* adopt it below, and report the failure */
+        if (tw_writer_manifest_installed(w, next.generation))
+            tw_writer_note_installed(w->errmsg, sizeof w->errmsg); /* adopt it below, and report the failure */
         else
             rc = wrc;
     }
     if (rc) {
-        unlock(w);
+        tw_writer_unlock(w);
         tw_manifest_free(&next);
         return rc;
     }
-    adopt(w, &next);
+    tw_writer_adopt(w, &next);
     for (size_t i = 0; i < w->npend; i++) {
-        busy_del(w, w->pend[i].name);
+        tw_writer_busy_del(w, w->pend[i].name);
         free(w->pend[i].name);
     }
     free(w->pend);
@@ -1317,403 +1238,20 @@ static int commit_pending(trawl_writer *w) {
     free_dels(w);
     if (w->creating) tw_indexdir_unmark_creating(w->dir);
     w->creating = 0;
-    if (wrc == 0) collect_garbage(w);
-    unlock(w);
+    if (wrc == 0) tw_writer_collect_garbage(w);
+    tw_writer_unlock(w);
     return wrc;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Merges                                                                    */
-
-/* One execution of the merge policy: the commit it read (snap: its segments,
- * names copied), the inputs it opened, the plan, and the writer of its own
- * that builds the merged segments (outputs of merge k: m->pend[out[k] ..
- * out[k + 1])). Owned by the thread that runs it. */
-typedef struct mjob {
-    tw_manifest snap;
-    tw_segment **segs;      /* opened for the planned inputs only */
-    roaring_bitmap_t **del; /* deletions at snap (NULL: none) */
-    tw_mp_merge *plan;
-    size_t nm;
-    size_t *out;
-    trawl_writer *m;
-    char err[900];
-} mjob;
-
-static void mjob_free(mjob *j) {
-    for (size_t i = 0; i < j->snap.nsegs; i++) {
-        if (j->segs) tw_segment_close(j->segs[i]);
-        if (j->del && j->del[i]) roaring_bitmap_free(j->del[i]);
-    }
-    free(j->segs);
-    free(j->del);
-    free(j->plan);
-    free(j->out);
-    tw_manifest_free(&j->snap);
-    trawl_writer_close(j->m); /* removes the new files of a merge not published */
-    memset(j, 0, sizeof *j);
-}
-
-/* Plans merges of w's current commit with p: copies its segment list (under
- * w->mu), then, without the lock, sizes each segment (file size, deletions)
- * and opens the inputs of the merges planned. j->nm = 0 when there is
- * nothing to merge. 0 or a trawl_rc with the reason in j->err. A file that
- * vanished meanwhile (a newer commit dropped its segment or replaced its
- * deletions) is MERGE_AGAIN: plan again. */
-#define MERGE_AGAIN 1
-static int merge_prepare(trawl_writer *w, const tw_mp_params *p, mjob *j) {
-    memset(j, 0, sizeof *j);
-    int rc = 0;
-    lock(w);
-    for (size_t i = 0; i < w->man.nsegs && rc == 0; i++)
-        rc = tw_manifest_add(&j->snap, w->man.segs[i].name, w->man.segs[i].del, w->man.segs[i].docs);
-    j->snap.generation = w->man.generation;
-    unlock(w);
-    size_t n = j->snap.nsegs;
-    if (rc || n == 0) return rc ? tw_err(j->err, sizeof j->err, rc, "out of memory") : 0;
-    j->segs = calloc(n, sizeof *j->segs);
-    j->del = calloc(n, sizeof *j->del);
-    j->plan = calloc(n, sizeof *j->plan);
-    tw_mp_seg *shape = calloc(n, sizeof *shape);
-    if (!j->segs || !j->del || !j->plan || !shape) {
-        free(shape);
-        return tw_err(j->err, sizeof j->err, TRAWL_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        const tw_manifest_seg *sg = &j->snap.segs[i];
-        char *path = tw_path_join(w->dir, sg->name), *dp = sg->del ? tw_path_join(w->dir, sg->del) : NULL;
-        struct stat st;
-        if (!path || (sg->del && !dp))
-            rc = tw_err(j->err, sizeof j->err, TRAWL_ENOMEM, "out of memory");
-        else if (stat(path, &st) != 0)
-            rc = errno == ENOENT ? MERGE_AGAIN
-                                 : tw_err(j->err, sizeof j->err, TRAWL_EIO, "%s: %s", path, strerror(errno));
-        else if (dp && (access(dp, F_OK) != 0 ||
-                        (rc = tw_deletes_read(dp, sg->docs, &j->del[i], j->err, sizeof j->err)) != 0))
-            rc = access(dp, F_OK) != 0 ? MERGE_AGAIN : rc;
-        if (rc == 0)
-            shape[i] = (tw_mp_seg){(uint64_t)st.st_size, sg->docs,
-                                   j->del[i] ? (uint32_t)roaring_bitmap_get_cardinality(j->del[i]) : 0};
-        free(path);
-        free(dp);
-    }
-    j->nm = rc ? 0 : tw_merge_plan(shape, n, p, j->plan);
-    free(shape);
-    for (size_t k = 0; k < j->nm && rc == 0; k++)
-        for (size_t i = j->plan[k].first; i < j->plan[k].first + j->plan[k].count && rc == 0; i++) {
-            char *path = tw_path_join(w->dir, j->snap.segs[i].name);
-            rc = path ? tw_segment_open(path, &j->segs[i], j->err, sizeof j->err) : TRAWL_ENOMEM;
-            if (rc == TRAWL_EIO && path && access(path, F_OK) != 0) rc = MERGE_AGAIN;
-            free(path);
-            if (rc == 0 && j->segs[i]->ndocs != j->snap.segs[i].docs)
-                rc = tw_err(j->err, sizeof j->err, TRAWL_ECORRUPT, "%s: %u documents, the manifest says %u",
-                            j->snap.segs[i].name, j->segs[i]->ndocs, j->snap.segs[i].docs);
-            if (rc == 0) tw_segment_drop_pages(j->segs[i]);
-        }
-    if (rc == TRAWL_ENOMEM && !j->err[0]) tw_err(j->err, sizeof j->err, rc, "out of memory");
-    return rc;
-}
-
-/* Appends to m (a writer without lock or manifest of its own) the live
- * documents of segment s (deletions del, may be NULL) in doc order, from
- * their stored text: analyzed again exactly as when they were added. */
-static int feed_segment(trawl_writer *m, const tw_segment *s, const roaring_bitmap_t *del) {
-    for (uint32_t d = 0; d < s->ndocs; d++) {
-        if (del && roaring_bitmap_contains(del, d)) continue;
-        char *json;
-        size_t len;
-        int rc = tw_segment_stored(s, d, &json, &len, m->errmsg, sizeof m->errmsg);
-        if (rc) return rc;
-        rc = trawl_writer_add_json(m, json, len);
-        free(json);
-        if (rc) return rc;
-    }
-    return 0;
-}
-
-/* Builds the merged segments of j's plan (no lock held): each run of adjacent
- * inputs is rebuilt, its live documents in order, deleted ones dropped, by a
- * writer of j's own (budget: ram_budget; an explicit merge, p->max_merge_bytes
- * 0, gets what its largest run needs). 0 or a trawl_rc with j->err. */
-static int merge_build(trawl_writer *w, const tw_mp_params *p, mjob *j, size_t ram_budget) {
-    trawl_writer *m = j->m = calloc(1, sizeof *m);
-    if (!m || !(m->dir = strdup(w->dir)) || !(j->out = calloc(j->nm + 1, sizeof *j->out)))
-        return tw_err(j->err, sizeof j->err, TRAWL_ENOMEM, "out of memory");
-    m->lockfd = -1;
-    m->root = w;
-    m->man.generation = j->snap.generation;
-    memcpy(m->man.lang, w->man.lang, sizeof m->man.lang);
-    m->man.schema = tw_schema_copy(w->man.schema); /* (writer_start fails without it) */
-    m->ram_budget = ram_budget;
-    for (size_t q = 0; q < j->nm && !p->max_merge_bytes; q++) {
-        uint64_t sum = 0;
-        for (size_t i = j->plan[q].first; i < j->plan[q].first + j->plan[q].count; i++) sum += j->segs[i]->size;
-        if (sum * 4 + ((size_t)16 << 20) > m->ram_budget) m->ram_budget = sum * 4 + ((size_t)16 << 20);
-    }
-    m->threads = w->threads;
-    for (unsigned k = 0; k < FIELD_CACHE; k++) m->fcache[k] = -1;
-    int rc = writer_start(m);
-    for (size_t k = 0; k < j->nm && rc == 0; k++) {
-        j->out[k] = m->npend;
-        for (size_t i = j->plan[k].first; i < j->plan[k].first + j->plan[k].count && rc == 0; i++) {
-            rc = feed_segment(m, j->segs[i], j->del[i]);
-            tw_segment_drop_pages(j->segs[i]);
-        }
-        if (rc == 0) rc = drain(m);
-        if (rc == 0) rc = flush(m);
-    }
-    j->out[j->nm] = m->npend;
-    if (rc) snprintf(j->err, sizeof j->err, "%.880s", m->errmsg[0] ? m->errmsg : trawl_strerror(rc));
-    return rc;
-}
-
-/* The position in w->man of the segment named name, or -1. */
-static long seg_index(const trawl_writer *w, const char *name) {
-    for (size_t i = 0; i < w->man.nsegs; i++)
-        if (strcmp(w->man.segs[i].name, name) == 0) return (long)i;
-    return -1;
-}
-
-/* The documents of merge k's output, numbered across its outputs, that were
- * deleted in its inputs after the merge read them (w->mu held): by a newer
- * deletion bitmap of an input, or because the input has left the index
- * (every document of it deleted). Into *gone (created). 0 or a trawl_rc. */
-static int carried_deletes(trawl_writer *w, mjob *j, size_t k, roaring_bitmap_t **gone) {
-    if (!(*gone = roaring_bitmap_create())) return TRAWL_ENOMEM;
-    uint32_t x = 0;
-    for (size_t i = j->plan[k].first; i < j->plan[k].first + j->plan[k].count; i++) {
-        const tw_manifest_seg *then = &j->snap.segs[i];
-        long c = seg_index(w, then->name);
-        const char *now_del = c >= 0 ? w->man.segs[c].del : NULL;
-        roaring_bitmap_t *now = NULL;
-        int all = c < 0, rc = 0;
-        if (!all && now_del && (!then->del || strcmp(now_del, then->del) != 0)) {
-            char *dp = tw_path_join(w->dir, now_del);
-            rc = dp ? tw_deletes_read(dp, then->docs, &now, j->err, sizeof j->err) : TRAWL_ENOMEM;
-            free(dp);
-            if (rc) return rc;
-        }
-        for (uint32_t d = 0; d < then->docs; d++) {
-            if (j->del[i] && roaring_bitmap_contains(j->del[i], d)) continue;
-            if (all || (now && roaring_bitmap_contains(now, d))) roaring_bitmap_add(*gone, x);
-            x++;
-        }
-        if (now) roaring_bitmap_free(now);
-    }
-    return 0;
-}
-
-/* Publishes j's merged segments as a commit (w->mu held): the manifest after
- * w's current one, each merge's outputs in the place of its inputs (which
- * stay adjacent: commits only append segments or drop wholly deleted ones),
- * with the deletions made since the merge read its inputs carried over to
- * the outputs. 0 or a trawl_rc with j->err; a manifest that is in place
- * despite a failure is adopted (and the failure reported). */
-static int merge_publish(trawl_writer *w, mjob *j) {
-    tw_manifest next;
-    int rc = next_manifest(w, &next), installed = 0;
-    trawl_writer *m = j->m;
-    char *done = calloc(j->nm ? j->nm : 1, 1);
-    if (!done) rc = TRAWL_ENOMEM;
-    for (size_t c = 0; c < w->man.nsegs && rc == 0; c++) {
-        const tw_manifest_seg *sg = &w->man.segs[c];
-        size_t k = j->nm;
-        for (size_t q = 0; q < j->nm && k == j->nm; q++)
-            for (size_t i = j->plan[q].first; i < j->plan[q].first + j->plan[q].count; i++)
-                if (strcmp(j->snap.segs[i].name, sg->name) == 0) k = q;
-        if (k == j->nm) { /* not merged */
-            rc = tw_manifest_add(&next, sg->name, sg->del, sg->docs);
-            continue;
-        }
-        if (done[k]) continue; /* a later input of a merge placed at its first */
-        done[k] = 1;
-        roaring_bitmap_t *gone = NULL;
-        rc = carried_deletes(w, j, k, &gone);
-        uint64_t base = 0;
-        for (size_t o = j->out[k]; o < j->out[k + 1] && rc == 0; o++) {
-            uint32_t docs = m->pend[o].docs;
-            uint64_t dead = roaring_bitmap_range_cardinality(gone, base, base + docs);
-            char dn[160];
-            const char *delname = NULL;
-            if (dead > 0 && dead < docs) {
-                roaring_bitmap_t *mine = roaring_bitmap_create();
-                if (!mine) rc = TRAWL_ENOMEM;
-                for (uint64_t x = base; mine && x < base + docs; x++)
-                    if (roaring_bitmap_contains(gone, (uint32_t)x)) roaring_bitmap_add(mine, (uint32_t)(x - base));
-                if (rc == 0) {
-                    const char *nm = m->pend[o].name;
-                    snprintf(dn, sizeof dn, "%.*s-%06" PRIu64 ".del", (int)(strlen(nm) - 4), nm, next.generation);
-                    char *dp = tw_path_join(w->dir, dn);
-                    roaring_bitmap_run_optimize(mine);
-                    rc = dp ? tw_deletes_write(dp, mine, j->err, sizeof j->err) : TRAWL_ENOMEM;
-                    free(dp);
-                    delname = dn;
-                }
-                if (mine) roaring_bitmap_free(mine);
-            }
-            if (rc == 0 && dead < docs) rc = tw_manifest_add(&next, m->pend[o].name, delname, docs);
-            base += docs;
-        }
-        if (gone) roaring_bitmap_free(gone);
-    }
-    free(done);
-    if (rc == 0 && (rc = tw_manifest_write(w->dir, &next, j->err, sizeof j->err)) != 0 &&
-        manifest_installed(w, next.generation)) {
-        note_installed(j->err, sizeof j->err);
-        installed = 1; /* the merge is in place: keep its files */
-    }
-    if (rc == 0 || installed) {
-        adopt(w, &next);
-        for (size_t i = 0; i < m->npend; i++) {
-            busy_del(w, m->pend[i].name);
-            free(m->pend[i].name);
-        }
-        m->npend = 0; /* the manifest owns the files now (or they are garbage) */
-        if (rc == 0) collect_garbage(w);
-    } else {
-        tw_manifest_free(&next);
-    }
-    if (rc == TRAWL_ENOMEM && !j->err[0]) tw_err(j->err, sizeof j->err, rc, "out of memory");
-    return rc;
-}
-
-static atomic_uint test_delay_ms;
-
-void tw_writer_test_merge_delay(unsigned ms) {
-    atomic_store(&test_delay_ms, ms);
-}
-
-/* One round of the policy p on w's current commit, published as a commit of
- * its own: *merged tells whether anything was merged. ram_budget is the
- * merge writer's. 0 or a trawl_rc with its message in err. */
-static int merge_round(trawl_writer *w, const tw_mp_params *p, size_t ram_budget, int *merged, char *err,
-                       size_t errcap) {
-    *merged = 0;
-    mjob j;
-    int rc = MERGE_AGAIN;
-    for (int tries = 0; rc == MERGE_AGAIN && tries < 5; tries++) {
-        if (tries) mjob_free(&j);
-        rc = merge_prepare(w, p, &j);
-    }
-    if (rc == MERGE_AGAIN) rc = tw_err(j.err, sizeof j.err, TRAWL_EIO, "the index kept changing under the merge");
-    if (rc == 0 && j.nm > 0) rc = merge_build(w, p, &j, ram_budget);
-    unsigned delay = atomic_load(&test_delay_ms);
-    if (rc == 0 && j.nm > 0 && delay) {
-        struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    if (rc == 0 && j.nm > 0) {
-        lock(w);
-        rc = merge_publish(w, &j);
-        unlock(w);
-        *merged = rc == 0;
-    }
-    if (rc) snprintf(err, errcap, "%s", j.err[0] ? j.err : trawl_strerror(rc));
-    mjob_free(&j);
-    return rc;
-}
-
-/* The automatic merge's policy: within the half of the budget it has while
- * it runs (a merged segment takes about three times its file size to build). */
-static void auto_params(const trawl_writer *w, tw_mp_params *p) {
-    tw_mp_defaults(p);
-    p->max_merge_bytes = w->ram_budget / 8;
-}
-
-/* The background merge thread: rounds of the policy until there is nothing
- * to merge, a round fails (the failure is kept for the next call to
- * report) or the writer is closing. */
-static void *merge_thread(void *arg) {
-    trawl_writer *w = arg;
-    tw_mp_params p;
-    auto_params(w, &p);
-    char err[900] = "";
-    int rc = 0, merged = 1;
-    while (rc == 0 && merged && !atomic_load(&w->mstop))
-        rc = merge_round(w, &p, w->ram_budget / 2, &merged, err, sizeof err);
-    lock(w);
-    if (rc) {
-        w->merge_rc = rc;
-        snprintf(w->merge_msg, sizeof w->merge_msg, "%s", err);
-    }
-    unlock(w);
-    atomic_store(&w->mactive, 0);
-    return NULL;
-}
-
-/* Waits for the background merge, if one was started. */
-static void merge_join(trawl_writer *w) {
-    if (!w->mjoinable) return;
-    pthread_join(w->mthread, NULL);
-    w->mjoinable = 0;
-}
-
-/* Starts a background merge unless one is running (a finished one is
- * joined first). Without a thread, the merge waits for a later commit. */
-static void merge_start(trawl_writer *w) {
-    if (w->mjoinable && atomic_load(&w->mactive)) return;
-    merge_join(w);
-    atomic_store(&w->mactive, 1);
-    if (pthread_create(&w->mthread, NULL, merge_thread, w) == 0)
-        w->mjoinable = 1;
-    else
-        atomic_store(&w->mactive, 0);
-}
-
-/* The failure of a finished background merge, once: its code, with the
- * message in errmsg; or 0. */
-static int merge_report(trawl_writer *w) {
-    lock(w);
-    int rc = w->merge_rc;
-    if (rc) snprintf(w->errmsg, sizeof w->errmsg, "background merge failed: %s", w->merge_msg);
-    w->merge_rc = 0;
-    unlock(w);
-    return rc;
 }
 
 trawl_rc trawl_writer_commit(trawl_writer *w) {
     if (!w) return TRAWL_EINVAL;
-    if (failed(w)) return w->fail;
+    if (tw_writer_failed(w)) return w->fail;
     tw_err_clear(w->errmsg, sizeof w->errmsg);
-    int rc = merge_report(w);
+    int rc = tw_merge_report(w);
     if (rc) return rc;
-    rc = commit_pending(w);
+    rc = tw_writer_commit_pending(w);
     /* The commit is durable whatever the merge does; the merge runs in a
      * thread of the writer's while adds and commits go on. */
-    if (rc == 0 && w->auto_merge) merge_start(w);
-    return settle(w, rc);
-}
-
-void trawl_writer_set_auto_merge(trawl_writer *w, int on) {
-    if (w) w->auto_merge = on != 0;
-}
-
-trawl_rc trawl_writer_wait(trawl_writer *w) {
-    if (!w) return TRAWL_EINVAL;
-    merge_join(w);
-    tw_err_clear(w->errmsg, sizeof w->errmsg);
-    return settle(w, merge_report(w));
-}
-
-trawl_rc trawl_writer_merge(trawl_writer *w, size_t max_segments) {
-    if (!w) return TRAWL_EINVAL;
-    merge_join(w);
-    if (failed(w)) return w->fail;
-    tw_err_clear(w->errmsg, sizeof w->errmsg);
-    int rc = merge_report(w);
-    if (rc) return rc;
-    rc = commit_pending(w);
-    if (rc) return settle(w, rc);
-    tw_mp_params p;
-    tw_mp_defaults(&p);
-    p.max_deleted = 0; /* an explicit merge drops every deleted document */
-    p.max_segments = max_segments;
-    int merged;
-    rc = merge_round(w, &p, w->ram_budget, &merged, w->errmsg, sizeof w->errmsg);
-    if (rc && strncmp(w->errmsg, "merge: ", 7) != 0) {
-        char tmp[sizeof w->errmsg];
-        snprintf(tmp, sizeof tmp, "merge: %.1000s", w->errmsg);
-        memcpy(w->errmsg, tmp, sizeof tmp);
-    }
-    return settle(w, rc);
+    if (rc == 0 && w->auto_merge) tw_merge_start(w);
+    return tw_writer_settle(w, rc);
 }
