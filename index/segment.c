@@ -644,6 +644,8 @@ int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_p
             return CORRUPT(s, "postings", "bitmap at %llu: %s", at, rc ? why : "cardinality differs from dictionary");
         }
         p->df = (uint32_t)p->view.card;
+        p->bm = q;
+        p->bm_len = (size_t)n;
         /* Doc ids must be below ndocs: the last container's last value. */
         tw_riter it;
         tw_riter_init(&it, &p->view);

@@ -227,7 +227,9 @@ typedef struct tw_postings {
     const tw_segment *seg;
     uint32_t df; /* documents in the doc list (any field) */
     uint32_t flags;
-    tw_rview view;                  /* TW_PF_BITMAP */
+    tw_rview view;     /* TW_PF_BITMAP */
+    const uint8_t *bm; /* TW_PF_BITMAP: the portable serialization view reads */
+    size_t bm_len;
     const uint8_t *gaps, *gaps_end; /* varint doc gaps otherwise */
     uint32_t nf;
     int filter;   /* index in f of the field iterators keep to, or < 0 for none */
