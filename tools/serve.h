@@ -309,6 +309,10 @@ void srv_response_clear(srv_response *rs);
 /* The value of query argument key, or NULL. */
 const char *srv_arg_get(const srv_request *rq, const char *key);
 
+/* Parses s, a whole decimal number (digits only) in [min, max], into *out;
+ * 0, or -1 (nothing stored). */
+int srv_parse_size(const char *s, size_t min, size_t max, size_t *out);
+
 /* Constant-time equality of a presented key and a configured one. */
 int srv_key_equal(const char *given, size_t given_len, const char *want);
 

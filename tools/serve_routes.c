@@ -46,6 +46,19 @@ const srv_route srv_routes[] = {
 };
 const size_t srv_nroutes = sizeof srv_routes / sizeof srv_routes[0];
 
+int srv_parse_size(const char *s, size_t min, size_t max, size_t *out) {
+    size_t v = 0;
+    if (!*s) return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return -1;
+        v = v * 10 + (size_t)(*s - '0');
+        if (v > max) return -1;
+    }
+    if (v < min) return -1;
+    *out = v;
+    return 0;
+}
+
 void srv_error(srv_response *rs, int status, const char *code, long position, const char *fmt, ...) {
     char msg[512];
     va_list ap;

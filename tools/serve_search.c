@@ -56,19 +56,6 @@ static int check_content_type(const srv_request *rq, srv_response *rs, int ndjso
     return -1;
 }
 
-/* Parses a whole decimal number in [0, max]; 0 or -1. */
-static int parse_count(const char *s, size_t max, size_t *out) {
-    size_t v = 0;
-    if (!*s) return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9') return -1;
-        v = v * 10 + (size_t)(*s - '0');
-        if (v > max) return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* Parses a boolean query-string value; 0 or -1. */
 static int parse_bool(const char *s, int *out) {
     if (!strcmp(s, "true") || !strcmp(s, "1") || !*s) return *out = 1, 0;
@@ -113,7 +100,7 @@ static int add_facet_spec(search_params *p, const char *spec, srv_response *rs) 
         srv_error(rs, 400, "bad_parameter", -1, "at most %d facets", SRV_MAX_FACETS);
         return -1;
     }
-    if ((colon && parse_count(colon + 1, SRV_MAX_FACET_N, &n) != 0) || n == 0 ||
+    if ((colon && srv_parse_size(colon + 1, 0, SRV_MAX_FACET_N, &n) != 0) || n == 0 ||
         copy_field(p->facets[p->nfacets].field, spec, colon ? (size_t)(colon - spec) : strlen(spec)) != 0) {
         srv_error(rs, 400, "bad_parameter", -1, "a facet is FIELD or FIELD:N with 1 <= N <= %d", SRV_MAX_FACET_N);
         return -1;
@@ -141,9 +128,9 @@ static int params_from_args(const srv_request *rq, search_params *p, srv_respons
         if (!strcmp(k, "q")) {
             p->q = v;
         } else if (!strcmp(k, "limit")) {
-            if (parse_count(v, SRV_MAX_LIMIT, &p->limit) != 0) goto range;
+            if (srv_parse_size(v, 0, SRV_MAX_LIMIT, &p->limit) != 0) goto range;
         } else if (!strcmp(k, "offset")) {
-            if (parse_count(v, SRV_MAX_OFFSET, &p->offset) != 0) goto range;
+            if (srv_parse_size(v, 0, SRV_MAX_OFFSET, &p->offset) != 0) goto range;
         } else if (!strcmp(k, "op")) {
             if (strcmp(v, "and") != 0 && strcmp(v, "or") != 0 && strcmp(v, "auto") != 0) goto bad;
             p->use_or = !strcmp(v, "or") ? TRAWL_OP_OR : !strcmp(v, "auto") ? TRAWL_OP_AUTO : TRAWL_OP_AND;

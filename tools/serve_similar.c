@@ -15,20 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Parses a whole decimal number in [min, max]; 0 or -1. */
-static int parse_num(const char *s, size_t min, size_t max, size_t *out) {
-    size_t v = 0;
-    if (!*s) return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9') return -1;
-        v = v * 10 + (size_t)(*s - '0');
-        if (v > max) return -1;
-    }
-    if (v < min) return -1;
-    *out = v;
-    return 0;
-}
-
 /* Sets o's value only when v is not NULL (jansson's reference is stolen). */
 static int put(json_t *o, const char *key, json_t *v) {
     return v ? json_object_set_new(o, key, v) : -1;
@@ -70,17 +56,17 @@ void srv_h_similar(srv_server *s, srv_request *rq, srv_response *rs) {
     for (size_t i = 0; i < rq->nargs; i++) {
         const char *k = rq->args[i].key, *v = rq->args[i].value ? rq->args[i].value : "";
         if (!strcmp(k, "limit")) {
-            if (parse_num(v, 1, SRV_MAX_LIMIT, &limit) != 0) {
+            if (srv_parse_size(v, 1, SRV_MAX_LIMIT, &limit) != 0) {
                 srv_error(rs, 400, "bad_parameter", -1, "'limit' must be a whole number from 1 to %d", SRV_MAX_LIMIT);
                 return;
             }
         } else if (!strcmp(k, "offset")) {
-            if (parse_num(v, 0, SRV_MAX_OFFSET, &offset) != 0) {
+            if (srv_parse_size(v, 0, SRV_MAX_OFFSET, &offset) != 0) {
                 srv_error(rs, 400, "bad_parameter", -1, "'offset' must be a whole number from 0 to %d", SRV_MAX_OFFSET);
                 return;
             }
         } else if (!strcmp(k, "terms")) {
-            if (parse_num(v, 1, 100, &terms) != 0) {
+            if (srv_parse_size(v, 1, 100, &terms) != 0) {
                 srv_error(rs, 400, "bad_parameter", -1, "'terms' must be a whole number from 1 to 100");
                 return;
             }
