@@ -13,16 +13,15 @@ import json
 import math
 import os
 import random
-import shutil
 import signal
 import tempfile
 import threading
 import time
 import unittest
 
+import dask_fixture
 import trawl
 import trawl.dask as td
-from distributed import Client, LocalCluster
 
 WORDS = None
 
@@ -85,25 +84,11 @@ class DaskCollectionTest(unittest.TestCase):
                 if rng.random() < 1 / 600:  # a field that most partitions lack
                     doc = dict(doc, note=text(rng, 1, 2))
                 f.write(json.dumps(doc) + "\n")
-        cls.single_dir = os.path.join(cls.tmp, "single")
-        with trawl.Writer(cls.single_dir) as w, open(cls.input, encoding="utf-8") as f:
-            w.add_many(json.loads(line) for line in f)
-        cls.single = trawl.Index(cls.single_dir)
-        cls.cluster = LocalCluster(n_workers=3, processes=True, threads_per_worker=1, dashboard_address=None,
-                                   host="127.0.0.1", silence_logs=40)
-        cls.client = Client(cls.cluster)
-        cls.colls = {}
-        for p in (1, 2, 3, 7):
-            out = os.path.join(cls.tmp, "p%d" % p)
-            td.build(cls.client, [cls.input], out, partitions=p, chunk_bytes=48 << 10, chunks_per_commit=2)
-            cls.colls[p] = td.Collection(cls.client, out, timeout=60)
+        dask_fixture.start(cls, chunk_bytes=48 << 10)
 
     @classmethod
     def tearDownClass(cls):
-        cls.client.close()
-        cls.cluster.close()
-        cls.single.close()
-        shutil.rmtree(cls.tmp)
+        dask_fixture.stop(cls)
 
     def assert_same(self, coll, query, op, limit=10, offset=0):
         """coll's answer to query equals the single index's (see the module

@@ -13,13 +13,12 @@ fails with the single index's message."""
 import json
 import os
 import random
-import shutil
 import tempfile
 import unittest
 
+import dask_fixture
 import trawl
 import trawl.dask as td
-from distributed import Client, LocalCluster
 
 UNITS = ["year", "quarter", "month", "week", "day"]
 OFFSETS = [None, "+05:30", "-08:00", "Z", "+14:00", "-12:00"]
@@ -62,25 +61,11 @@ class DaskAnalyticsTest(unittest.TestCase):
                 if rng.random() < 0.004:
                     doc["author"] = rng.choice(["ann", "bob"])
                 f.write(json.dumps(doc) + "\n")
-        cls.single_dir = os.path.join(cls.tmp, "single")
-        with trawl.Writer(cls.single_dir) as w, open(cls.input, encoding="utf-8") as f:
-            w.add_many(json.loads(line) for line in f)
-        cls.single = trawl.Index(cls.single_dir)
-        cls.cluster = LocalCluster(n_workers=3, processes=True, threads_per_worker=1, dashboard_address=None,
-                                   host="127.0.0.1", silence_logs=40)
-        cls.client = Client(cls.cluster)
-        cls.colls = {}
-        for p in (1, 2, 3, 7):
-            out = os.path.join(cls.tmp, "p%d" % p)
-            td.build(cls.client, [cls.input], out, partitions=p, chunk_bytes=64 << 10, chunks_per_commit=2)
-            cls.colls[p] = td.Collection(cls.client, out, timeout=60)
+        dask_fixture.start(cls, chunk_bytes=64 << 10)
 
     @classmethod
     def tearDownClass(cls):
-        cls.client.close()
-        cls.cluster.close()
-        cls.single.close()
-        shutil.rmtree(cls.tmp)
+        dask_fixture.stop(cls)
 
     @classmethod
     def text(cls, rng, lo, hi):

@@ -57,6 +57,17 @@ class SearchResult:
         return "SearchResult(total=%d, took_us=%d, hits=%r)" % (self.total, self.took_us, self.hits)
 
 
+
+def _json_answer(rc, out, msg):
+    """The JSON text a library call left in out[0] as a dict, or its error
+    (the message in msg[0]) raised; frees both strings."""
+    result, message = take_string(out[0]), take_string(msg[0])
+    if rc == lib.TRAWL_ESYNTAX:
+        raise QuerySyntaxError(message or "query syntax error", rc)
+    if rc != lib.TRAWL_OK:
+        raise make_error(rc, message)
+    return json.loads(result)
+
 class Index:
     """An index directory opened for searching: trawl.Index(path). It sees the
     commit that was current when it was opened; open a new Index to see later
@@ -206,12 +217,7 @@ class Index:
                 self._leave()
         finally:
             lib.trawl_options_free(opts)
-        result, message = take_string(out[0]), take_string(msg[0])
-        if rc == lib.TRAWL_ESYNTAX:
-            raise QuerySyntaxError(message or "query syntax error", rc)
-        if rc != lib.TRAWL_OK:
-            raise make_error(rc, message)
-        return json.loads(result)
+        return _json_answer(rc, out, msg)
 
     def search(self, query, limit=10, offset=0, op="and", snippets="plain", stats=None, ranking=None, filter=None,
                sort=None, facets=None, histogram=None, tz=None, analytics_complete=False):
@@ -410,12 +416,7 @@ class Index:
             rc = fn(h, qbytes, t, out, msg)  # runs without the GIL
         finally:
             self._leave()
-        result, message = take_string(out[0]), take_string(msg[0])
-        if rc == lib.TRAWL_ESYNTAX:
-            raise QuerySyntaxError(message or "query syntax error", rc)
-        if rc != lib.TRAWL_OK:
-            raise make_error(rc, message)
-        return json.loads(result)
+        return _json_answer(rc, out, msg)
 
     @staticmethod
     def _collect(rc, r, qbytes, snippets, sorted_=False):
