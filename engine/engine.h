@@ -46,6 +46,8 @@ typedef struct tw_manifest {
 int tw_manifest_read(const char *dir, tw_manifest *m, char *err, size_t errcap);
 /* Atomically replaces dir/MANIFEST with m: temp file, fsync, rename, fsync dir. */
 int tw_manifest_write(const char *dir, const tw_manifest *m, char *err, size_t errcap);
+/* Frees the segment list only (schema and lang stay). */
+void tw_manifest_free_segs(tw_manifest *m);
 void tw_manifest_free(tw_manifest *m);
 int tw_manifest_add(tw_manifest *m, const char *name, const char *del, uint32_t docs);
 

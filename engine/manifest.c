@@ -34,7 +34,7 @@ char *tw_path_join(const char *dir, const char *name) {
     return p;
 }
 
-void tw_manifest_free(tw_manifest *m) {
+void tw_manifest_free_segs(tw_manifest *m) {
     for (size_t i = 0; i < m->nsegs; i++) {
         free(m->segs[i].name);
         free(m->segs[i].del);
@@ -42,6 +42,10 @@ void tw_manifest_free(tw_manifest *m) {
     free(m->segs);
     m->segs = NULL;
     m->nsegs = 0;
+}
+
+void tw_manifest_free(tw_manifest *m) {
+    tw_manifest_free_segs(m);
     tw_schema_free(m->schema);
     m->schema = NULL;
 }

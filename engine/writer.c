@@ -1171,12 +1171,11 @@ void tw_writer_note_installed(char *msg, size_t cap) {
 }
 
 /* Makes next (a manifest written to disk) w's commit: its segments and
- * generation replace w->man's; lang and schema stay (w->mu held). */
+ * generation replace w->man's; lang and schema stay (w->mu held). The schema
+ * pointer is never touched: the adding thread reads it without w->mu while a
+ * background merge publishes. */
 void tw_writer_adopt(trawl_writer *w, tw_manifest *next) {
-    tw_schema *keep = w->man.schema;
-    w->man.schema = NULL;
-    tw_manifest_free(&w->man);
-    w->man.schema = keep;
+    tw_manifest_free_segs(&w->man);
     w->man.segs = next->segs;
     w->man.nsegs = next->nsegs;
     w->man.generation = next->generation;

@@ -37,8 +37,17 @@
 #define TW_TARGET_ISA(isa)
 #endif
 
-/* target_clones needs ifunc support (glibc) and, for Clang, version 14. */
-#if defined(__x86_64__) && defined(__linux__) && (!defined(__clang__) || __clang_major__ >= 14)
+/* target_clones needs ifunc support (glibc) and, for Clang, version 14. Not
+ * under ThreadSanitizer: an ifunc resolver runs before its runtime is up. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TW_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define TW_TSAN 1
+#endif
+#if defined(__x86_64__) && defined(__linux__) && (!defined(__clang__) || __clang_major__ >= 14) && !defined(TW_TSAN)
 #define TW_TARGET_CLONES(...) __attribute__((target_clones(__VA_ARGS__)))
 #else
 #define TW_TARGET_CLONES(...)

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,10 @@ static int failures;
 
 enum { F_ALLOC, F_WRITE, F_FSYNC, F_RENAME, F_KINDS };
 static const char *const kind_name[F_KINDS] = {"allocation", "write", "fsync", "rename"};
-static long counts[F_KINDS], fail_at[F_KINDS];
-static int armed, hit;
+/* Atomic: the writer's own threads (segment builds, merges) call them too. */
+static atomic_long counts[F_KINDS];
+static long fail_at[F_KINDS];
+static atomic_int armed, hit;
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t k);
@@ -47,7 +50,7 @@ int __real_rename(const char *a, const char *b);
 /* Counts a call of kind k; 1 when it is to fail. */
 static int fault(int k) {
     if (!armed) return 0;
-    if (++counts[k] != fail_at[k]) return 0;
+    if (atomic_fetch_add(&counts[k], 1) + 1 != fail_at[k]) return 0;
     hit = 1;
     return 1;
 }
@@ -86,7 +89,7 @@ int __wrap_rename(const char *a, const char *b) {
 }
 
 static void arm(int kind, long n) {
-    memset(counts, 0, sizeof counts);
+    for (int k = 0; k < F_KINDS; k++) atomic_store(&counts[k], 0);
     memset(fail_at, 0, sizeof fail_at);
     fail_at[kind] = n;
     hit = 0;

@@ -280,12 +280,14 @@ static void serve_loop(srv_server *s, const sigset_t *set) {
 static void drain(srv_server *s, srv_http *h) {
     atomic_store(&s->state, SRV_DRAINING);
     int lfd = srv_http_quiesce(h);
-    if (lfd >= 0) close(lfd);
     for (int i = 0; i < 3000 && atomic_load(&s->metrics.in_flight) > 0; i++) {
         struct timespec ms10 = {0, 10000000};
         nanosleep(&ms10, NULL);
     }
     srv_http_stop(h);
+    /* The daemon's threads may still poll the listening socket until they
+     * stop: closed only then. */
+    if (lfd >= 0) close(lfd);
 }
 
 static int run_server(serve_args *pa, const cli_command *cmd, char **argv, size_t npos);
@@ -350,6 +352,7 @@ static int run_server(serve_args *pa, const cli_command *cmd, char **argv, size_
     for (size_t i = 1; i <= npos && st == CLI_CONTINUE; i++) st = add_positional(cmd, s, argv[i]);
     if (st == CLI_CONTINUE && a.cfg.data_dir) st = add_data_dir(s, a.cfg.data_dir);
     srv_http h = {0};
+    size_t nidx = s->nidx; /* before the HTTP threads may create indexes */
     if (st == CLI_CONTINUE && srv_http_start(&h, s, lfd, &a.http) != 0)
         st = cli_error("serve: cannot start the HTTP server on %s", shown);
     if (st != CLI_CONTINUE) {
@@ -358,7 +361,7 @@ static int run_server(serve_args *pa, const cli_command *cmd, char **argv, size_
         return st;
     }
     atomic_store(&s->state, SRV_READY);
-    fprintf(stderr, "trawl serve: listening on http://%s/ (%zu index%s)\n", shown, s->nidx, s->nidx == 1 ? "" : "es");
+    fprintf(stderr, "trawl serve: listening on http://%s/ (%zu index%s)\n", shown, nidx, nidx == 1 ? "" : "es");
     serve_loop(s, &set);
     if (!a.cfg.quiet) fputs("trawl serve: draining\n", stderr);
     drain(s, &h);
