@@ -238,6 +238,8 @@ int bench_trawl_configure(void *h, const char *spec, char *err, size_t errlen);
 int bench_cmd_analytics(int argc, char **argv);
 /* reopen CORPUS.jsonl [ROUNDS [DOCS]]: open vs reopen times (reopen.c). */
 int bench_cmd_reopen(int argc, char **argv);
+/* fixedcost INDEX_DIR WORDS.txt... [--rounds N]: per-query fixed cost (fixedcost.c). */
+int bench_cmd_fixedcost(int argc, char **argv);
 
 #ifdef __cplusplus
 }

@@ -85,7 +85,8 @@ static void usage(void) {
           "       trawl-bench kernels\n"
           "       trawl-bench relevance [SETS_DIR [SET...]]\n"
           "       trawl-bench analytics CORPUS.jsonl QUERY_DIR\n"
-          "       trawl-bench reopen CORPUS.jsonl [ROUNDS [DOCS]]\n",
+          "       trawl-bench reopen CORPUS.jsonl [ROUNDS [DOCS]]\n"
+          "       trawl-bench fixedcost INDEX_DIR WORDS.txt... [--rounds N]\n",
           stderr);
 }
 
@@ -602,6 +603,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "relevance") == 0) return bench_cmd_relevance(argc, argv);
     if (strcmp(cmd, "analytics") == 0) return bench_cmd_analytics(argc, argv);
     if (strcmp(cmd, "reopen") == 0) return bench_cmd_reopen(argc, argv);
+    if (strcmp(cmd, "fixedcost") == 0) return bench_cmd_fixedcost(argc, argv);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage();
         return 0;
