@@ -2,7 +2,7 @@
  * fixedcost.c — trawl-bench fixedcost: the fixed cost of one query through
  * the public API (issue 10: a single-term count on a warm index).
  *
- *   trawl-bench fixedcost INDEX_DIR WORDS.txt... [--rounds N]
+ *   trawl-bench fixedcost INDEX_DIR WORDS.txt... [--rounds N] [--only FIGURE]
  *
  * The distinct words of the files (split as query files are: every non-word
  * byte separates words) are the terms; each is searched alone, the way a user
@@ -17,6 +17,7 @@
  *   top10    top 10 by BM25 with the exact total, warm, N rounds;
  *   count2   two consecutive terms ANDed, counting only, warm, N rounds
  *            (a multi-term query's fixed cost).
+ * --only FIGURE runs `first` and that warm figure alone (for profiling).
  * Each line holds p50, p90, p99 and the mean in microseconds and the sum of
  * the totals (to compare answers between builds).
  */
@@ -110,16 +111,21 @@ static void report(const char *what, uint64_t *lat, size_t n, uint64_t sum) {
 
 int bench_cmd_fixedcost(int argc, char **argv) {
     long rounds = 5;
+    const char *only = NULL;
     int nf = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
             rounds = strtol(argv[++i], NULL, 10);
             continue;
         }
+        if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            only = argv[++i];
+            continue;
+        }
         argv[nf++] = argv[i];
     }
     if (nf < 2 || rounds < 1 || rounds > 1000) {
-        fputs("usage: trawl-bench fixedcost INDEX_DIR WORDS.txt... [--rounds N (1..1000)]\n", stderr);
+        fputs("usage: trawl-bench fixedcost INDEX_DIR WORDS.txt... [--rounds N (1..1000)] [--only FIGURE]\n", stderr);
         return 2;
     }
     char **words = NULL;
@@ -160,6 +166,7 @@ int bench_cmd_fixedcost(int argc, char **argv) {
     report("first", lat, nw, sum);
     const char *names[3] = {"count", "top10", "count2"};
     for (int fig = 0; fig < 3; fig++) {
+        if (only && strcmp(only, names[fig]) != 0) continue;
         const trawl_options *o = fig == 1 ? top : count;
         size_t n = 0;
         sum = 0;

@@ -86,7 +86,7 @@ static void usage(void) {
           "       trawl-bench relevance [SETS_DIR [SET...]]\n"
           "       trawl-bench analytics CORPUS.jsonl QUERY_DIR\n"
           "       trawl-bench reopen CORPUS.jsonl [ROUNDS [DOCS]]\n"
-          "       trawl-bench fixedcost INDEX_DIR WORDS.txt... [--rounds N]\n",
+          "       trawl-bench fixedcost INDEX_DIR WORDS.txt... [--rounds N] [--only FIGURE]\n",
           stderr);
 }
 

@@ -418,22 +418,58 @@ static int narrow(const tw_segment *s, tw_term_ref *ref, uint32_t field, char *e
     return k >= 0;
 }
 
-typedef struct exact_ctx {
-    const uint8_t *key;
-    size_t klen;
-    tw_term_ref *ref;
-    int found;
-} exact_ctx;
-
-static int exact_fn(void *c, const uint8_t *key, size_t klen, const tw_term_ref *ref) {
-    exact_ctx *x = c;
-    int cmp = key_cmp(key, klen, x->key, x->klen);
-    if (cmp == 0) {
-        *x->ref = *ref;
-        x->found = 1;
-        return 1;
+/* Looks key[0..klen) up in dictionary block b with the checks of walk_block,
+ * without rebuilding each key: the front coding tells how each key compares
+ * with the one sought. m is how many leading bytes the previous key (smaller
+ * than key) shares with key. An entry sharing fewer than m bytes with the
+ * previous one is greater than key (its byte at `shared` exceeds the previous
+ * key's, which equals key's); one sharing more is still smaller (it keeps the
+ * previous key's smaller byte at m); only one sharing exactly m bytes is
+ * compared, from byte m. Returns 1 (found, *ref set), 0, or a negative
+ * trawl_rc (corrupt block, message in err). */
+static int block_find(const tw_segment *s, uint32_t b, const uint8_t *key, size_t klen, tw_term_ref *ref, char *err,
+                      size_t errcap) {
+    const tw_dict_block *d = &s->blocks[b];
+    const uint8_t *p = s->sec[TW_SEC_DICT].p + d->dict_off;
+    const uint8_t *end = b + 1 < s->nblocks ? s->sec[TW_SEC_DICT].p + s->blocks[b + 1].dict_off
+                                            : s->sec[TW_SEC_DICT].p + s->sec[TW_SEC_DICT].len;
+    size_t cur = 0, m = 0; /* length of the previous key; its common prefix with key */
+    uint64_t rec = d->rec_base;
+    size_t plen = s->sec[TW_SEC_POSTINGS].len;
+    for (uint32_t i = 0; i < d->nterms; i++) {
+        uint64_t shared, suffix, df, delta, rlen;
+        if (tw_get_varint(&p, end, &shared) || tw_get_varint(&p, end, &suffix) || shared > cur ||
+            suffix > 256 - shared || suffix > (size_t)(end - p) || (i == 0 && shared != 0) || shared + suffix == 0)
+            return CORRUPT(s, "dict", "block %u entry %u key invalid", b, i);
+        const uint8_t *sfx = p;
+        p += suffix;
+        cur = shared + suffix;
+        if (tw_get_varint(&p, end, &df) || tw_get_varint(&p, end, &delta) || tw_get_varint(&p, end, &rlen) || df == 0 ||
+            df > s->ndocs || delta > plen || rec + delta > plen || rlen > plen - (rec + delta) || rlen == 0 ||
+            (i > 0 && delta == 0))
+            return CORRUPT(s, "dict", "block %u entry %u posting reference invalid", b, i);
+        if (i == 0 && key_cmp(sfx, suffix, d->first_key, d->first_key_len) != 0)
+            return CORRUPT(s, "dict", "block %u first key differs from index", b);
+        rec += delta;
+        if (shared < m) return 0; /* past key */
+        if (shared > m) continue; /* still before key */
+        /* The entry is key[0..m) + sfx[0..suffix): compare from byte m. */
+        size_t rest = klen - m, n = suffix < rest ? suffix : rest, j = 0;
+        while (j < n && sfx[j] == key[m + j]) j++;
+        if (j < n) {
+            if (sfx[j] > key[m + j]) return 0;
+            m += j;
+            continue;
+        }
+        if (suffix == rest) {
+            *ref = (tw_term_ref){(uint32_t)df, TW_ANY_FIELD, rec, (uint32_t)rlen, d->first_ord + i};
+            return 1;
+        }
+        if (suffix > rest) return 0; /* key is a proper prefix of the entry */
+        m += j;                      /* the entry is a proper prefix of key */
     }
-    return cmp > 0; /* past it: stop */
+    if (p != end) return CORRUPT(s, "dict", "block %u has trailing bytes", b);
+    return 0;
 }
 
 int tw_segment_lookup(const tw_segment *s, uint32_t field, const char *term, size_t len, tw_term_ref *ref, char *err,
@@ -441,10 +477,9 @@ int tw_segment_lookup(const tw_segment *s, uint32_t field, const char *term, siz
     if (len == 0 || len > 255 || (field != TW_ANY_FIELD && field >= s->nfields)) return 0;
     int64_t b = find_block(s, (const uint8_t *)term, len);
     if (b < 0) return 0;
-    exact_ctx x = {(const uint8_t *)term, len, ref, 0};
-    int rc = walk_block(s, (uint32_t)b, exact_fn, &x, err, errcap);
-    if (rc < 0) return rc;
-    return x.found ? narrow(s, ref, field, err, errcap) : 0;
+    int rc = block_find(s, (uint32_t)b, (const uint8_t *)term, len, ref, err, errcap);
+    if (rc <= 0) return rc;
+    return narrow(s, ref, field, err, errcap);
 }
 
 typedef struct prefix_ctx {
@@ -553,9 +588,11 @@ uint32_t tw_postings_tf(const tw_postings *p, uint32_t rank) {
     return tf;
 }
 
-/* Parses one field's part of a record at *q. */
+/* Parses one field's part of a record at *q. deep: also check the positions
+ * block table (once per record: a record that passed is marked checked, and
+ * its bytes are immutable). */
 static int parse_field(const tw_segment *s, tw_postings *p, tw_pfield *f, const uint8_t **qp, const uint8_t *end,
-                       uint32_t prev_field, char *err, size_t errcap, uint64_t at) {
+                       uint32_t prev_field, int deep, char *err, size_t errcap, uint64_t at) {
     const uint8_t *q = *qp;
     uint64_t field, df;
     if (tw_get_varint(&q, end, &field) || tw_get_varint(&q, end, &df) || q >= end || field >= s->nfields ||
@@ -602,7 +639,7 @@ static int parse_field(const tw_segment *s, tw_postings *p, tw_pfield *f, const 
     f->pos_table = table ? pb : NULL;
     f->pos_data = pb + table;
     f->pos_end = pb + plen;
-    for (uint32_t b = 0; b < nblocks && table; b++)
+    for (uint32_t b = 0; deep && b < nblocks && table; b++)
         if (tw_ld32(pb + 4 * b) > plen - table || (b > 0 && tw_ld32(pb + 4 * b) < tw_ld32(pb + 4 * (b - 1))))
             return CORRUPT(s, "positions", "block table at %llu invalid", (unsigned long long)poff);
     *qp = q;
@@ -677,7 +714,7 @@ int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_p
     uint32_t prev = TW_ANY_FIELD;
     for (uint32_t i = 0; i < nf; i++) {
         p->nf = i + 1;
-        int rc = parse_field(s, p, &p->f[i], &q, end, prev, err, errcap, at);
+        int rc = parse_field(s, p, &p->f[i], &q, end, prev, deep, err, errcap, at);
         if (rc) {
             tw_postings_close(p);
             return rc;
