@@ -15,7 +15,7 @@
 
 struct trawl_results {
     int rc;
-    char errmsg[1024];
+    char *errmsg; /* malloc'd on failure (NULL: trawl_strerror's); kept off the object so that it stays small */
     long erroff;
     uint64_t took_us;
     tw_hits hits;
@@ -40,6 +40,14 @@ static int drop_hit(tw_hits *h, size_t i, tw_hits *d) {
     return 0;
 }
 
+/* Records rc and, on failure, a copy of msg in res (none when out of
+ * memory: the accessor then gives trawl_strerror's). Returns rc. */
+static int finish(trawl_results *res, int rc, const char *msg) {
+    res->rc = rc;
+    if (rc) res->errmsg = strdup(msg);
+    return rc;
+}
+
 trawl_rc tw_search_params(const trawl_index *idx, const char *query, const tw_params *p, const tw_exclude *ex,
                           trawl_results **out) {
     uint64_t t0 = now_us();
@@ -49,9 +57,10 @@ trawl_rc tw_search_params(const trawl_index *idx, const char *query, const tw_pa
     if (!res) return TRAWL_ENOMEM;
     res->erroff = -1;
     *out = res;
-    if (!idx || !query || !p) {
-        return res->rc = tw_err(res->errmsg, sizeof res->errmsg, TRAWL_EINVAL, "no index or query");
-    }
+    char errmsg[1024];
+    errmsg[0] = 0;
+    if (!idx || !query || !p)
+        return finish(res, tw_err(errmsg, sizeof errmsg, TRAWL_EINVAL, "no index or query"), errmsg);
     tw_params pe, pa;
     if (tw_analytics_wanted(p)) {
         /* Facets and histograms read the whole match set. */
@@ -69,10 +78,9 @@ trawl_rc tw_search_params(const trawl_index *idx, const char *query, const tw_pa
     int rc;
     tw_qctx *ctx = tw_index_qctx_acquire(idx);
     if (!ctx)
-        rc = tw_err(res->errmsg, sizeof res->errmsg, TRAWL_ENOMEM, "cannot make an analyzer for '%s'", idx->view.lang);
+        rc = tw_err(errmsg, sizeof errmsg, TRAWL_ENOMEM, "cannot make an analyzer for '%s'", idx->view.lang);
     else
-        rc = tw_query_run(&idx->view, p, ctx, query, strlen(query), &res->hits, res->errmsg, sizeof res->errmsg,
-                          &res->erroff);
+        rc = tw_query_run(&idx->view, p, ctx, query, strlen(query), &res->hits, errmsg, sizeof errmsg, &res->erroff);
     if (!rc && ex) {
         if (res->hits.total) res->hits.total--; /* the document matches its own terms */
         for (size_t i = 0; i < res->hits.n && !rc; i++)
@@ -83,14 +91,13 @@ trawl_rc tw_search_params(const trawl_index *idx, const char *query, const tw_pa
             pe.offset++;
         }
         while (!rc && res->hits.n > ex->limit) rc = drop_hit(&res->hits, res->hits.n - 1, &res->dropped);
-        if (rc) tw_err(res->errmsg, sizeof res->errmsg, rc, "out of memory");
+        if (rc) tw_err(errmsg, sizeof errmsg, rc, "out of memory");
     }
     if (!rc && tw_analytics_wanted(p))
-        rc = tw_analytics_run(idx, p, ctx, query, &res->hits.matches, &res->an, res->errmsg, sizeof res->errmsg);
+        rc = tw_analytics_run(idx, p, ctx, query, &res->hits.matches, &res->an, errmsg, sizeof errmsg);
     tw_index_qctx_release(idx, ctx);
-    res->rc = rc;
     res->took_us = now_us() - t0;
-    return rc;
+    return finish(res, rc, errmsg);
 }
 
 trawl_rc trawl_search(const trawl_index *idx, const char *query, const trawl_options *options, trawl_results **out) {
@@ -111,8 +118,7 @@ trawl_results *tw_results_failed(int rc, const char *msg) {
     trawl_results *res = calloc(1, sizeof *res);
     if (!res) return NULL;
     res->erroff = -1;
-    res->rc = rc;
-    snprintf(res->errmsg, sizeof res->errmsg, "%s", msg);
+    finish(res, rc, msg);
     return res;
 }
 
@@ -125,11 +131,12 @@ void trawl_results_free(trawl_results *r) {
     tw_hits_free(&r->hits);
     tw_hits_free(&r->dropped);
     tw_analytics_out_free(&r->an);
+    free(r->errmsg);
     free(r);
 }
 
 const char *trawl_results_errmsg(const trawl_results *r) {
-    return r ? (r->rc ? r->errmsg : "") : "no results";
+    return r ? (r->rc ? (r->errmsg ? r->errmsg : trawl_strerror(r->rc)) : "") : "no results";
 }
 long trawl_results_error_offset(const trawl_results *r) {
     return r ? r->erroff : -1;

@@ -608,15 +608,19 @@ static int parse_field(const tw_segment *s, tw_postings *p, tw_pfield *f, const 
         if ((size_t)(end - q) < nblocks) goto bad_tf;
         f->tf_widths = q;
         q += nblocks;
-        f->tf_block_off = malloc(sizeof *f->tf_block_off * (nblocks ? nblocks : 1));
-        if (!f->tf_block_off) return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
+        /* Block 0 starts at tf_data: a one-block list needs no offsets. */
+        if (nblocks > 1) {
+            f->tf_block_off = malloc(sizeof *f->tf_block_off * nblocks);
+            if (!f->tf_block_off)
+                return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
+        }
         f->tf_data = q;
         size_t off = 0;
         for (uint32_t b = 0; b < nblocks; b++) {
             unsigned w = f->tf_widths[b];
             if (w > 31) goto bad_tf;
             uint32_t cnt = p->df - b * TW_BLOCK < TW_BLOCK ? p->df - b * TW_BLOCK : TW_BLOCK;
-            f->tf_block_off[b] = (uint32_t)off;
+            if (nblocks > 1) f->tf_block_off[b] = (uint32_t)off;
             off += ((size_t)cnt * w + 7) / 8;
         }
         if ((size_t)(end - q) < off + 4) goto bad_tf;
@@ -683,10 +687,11 @@ int tw_postings_open(const tw_segment *s, const tw_term_ref *ref, int deep, tw_p
         p->df = (uint32_t)p->view.card;
         p->bm = q;
         p->bm_len = (size_t)n;
-        /* Doc ids must be below ndocs: the last container's last value. */
+        /* Doc ids must be below ndocs: the last container's last value
+         * (checked on the record's first use, like its containers). */
         tw_riter it;
-        tw_riter_init(&it, &p->view);
-        if (tw_riter_seek(&it, s->ndocs)) {
+        if (deep) tw_riter_init(&it, &p->view);
+        if (deep && tw_riter_seek(&it, s->ndocs)) {
             tw_postings_close(p);
             return CORRUPT(s, "postings", "bitmap at %llu holds a doc id >= %u", at, s->ndocs);
         }

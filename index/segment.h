@@ -199,7 +199,7 @@ typedef struct tw_pfield {
     uint32_t flags;           /* TW_FF_* */
     const uint8_t *tf_widths; /* one byte per 128-doc block, unless TW_FF_TF_ONE */
     const uint8_t *tf_data;
-    uint32_t *tf_block_off;   /* byte offset of each tf block in tf_data */
+    uint32_t *tf_block_off;   /* byte offset of each tf block in tf_data (NULL for one block: 0) */
     const uint8_t *pos_table; /* u32 per block (NULL when one block) */
     const uint8_t *pos_data, *pos_end;
     const uint8_t *bmax; /* TW_FF_BLOCKMAX: TW_BLOCKMAX_ENTRY bytes per block, else NULL */
@@ -254,7 +254,7 @@ static inline uint32_t tw_pfield_tf(const tw_pfield *f, uint32_t rank) {
     uint32_t b = rank / TW_BLOCK, w = f->tf_widths[b];
     if (w == 0) return 0;
     uint64_t bit = (uint64_t)(rank % TW_BLOCK) * w;
-    const uint8_t *q = f->tf_data + f->tf_block_off[b] + bit / 8;
+    const uint8_t *q = f->tf_data + (b ? f->tf_block_off[b] : 0) + bit / 8;
     /* Up to 32 bits starting at bit%8: read 5 bytes (the writer pads each field). */
     uint64_t x = (uint64_t)q[0] | ((uint64_t)q[1] << 8) | ((uint64_t)q[2] << 16) | ((uint64_t)q[3] << 24) |
                  ((uint64_t)q[4] << 32);

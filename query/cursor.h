@@ -80,7 +80,7 @@ typedef struct tw_bm25 {
     double field_weight; /* BM25F: w_f; BM25: for explain */
     /* for explain */
     double idf, avgdl;
-    const char *label; /* "field:term" text, owned by the plan */
+    const char *label; /* "field:term" text, owned by the plan (NULL without explain) */
 } tw_bm25;
 
 static inline double tw_bm25_score(const tw_bm25 *p, uint32_t tf, uint32_t dl) {

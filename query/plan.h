@@ -38,7 +38,7 @@ typedef struct sfield {
     uint32_t gfield;
     uint64_t df; /* term spec: docs with the term in this field, over segments */
     tw_bm25 bm;
-    char *label;
+    char *label; /* "field:term" for explanations; NULL when the parameters ask for none */
 } sfield;
 
 /* A term scored in one or more fields, or a phrase in one field. */

@@ -336,7 +336,8 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
         sfield *f = &s.fields[keep];
         *f = s.fields[j];
         tokvec one = {(char *[]){(char *)term}, (size_t[]){len}, (uint32_t[]){0}, 1, 0};
-        if (!(f->label = make_label(view->field_names[f->gfield], &one))) {
+        /* Labels are for explanations only. */
+        if (p->opt->explain && !(f->label = make_label(view->field_names[f->gfield], &one))) {
             s.nfields = keep;
             spec_free(&s, p->view->nsegs);
             return OOM(p);
@@ -430,7 +431,7 @@ static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokve
         spec_free(&s, p->view->nsegs);
         return p->rc;
     }
-    if (!(s.fields[0].label = make_label(view->field_names[gfield], v))) {
+    if (p->opt->explain && !(s.fields[0].label = make_label(view->field_names[gfield], v))) {
         spec_free(&s, p->view->nsegs);
         return OOM(p);
     }
