@@ -15,6 +15,9 @@
  *   count  w1 w2                     with trawl_options_set_count_only(1)
  * Snippets are off, the limit is K, the ranking (BM25F) and field weights are
  * trawl's defaults (k1 1.2, b 0.75, title 2, body 1). The total is trawl_results_total (exact).
+ * BENCH_TRAWL_RANKING (bm25, bm25f, bm25-prox, bm25f-prox) sets the ranking of
+ * the ranked classes instead, BENCH_TRAWL_PROX=W:N the proximity weight and
+ * window (for A/B timings of the ranking options).
  */
 #include "bench.h"
 
@@ -90,6 +93,34 @@ static void tr_close(void *h) {
     free(t);
 }
 
+/* Applies BENCH_TRAWL_RANKING and BENCH_TRAWL_PROX (when set) to the ranked
+ * and OR options of t. 0, or -1 with a message for a value it does not know. */
+static int ranking_from_env(trawl_handle *t, char *err, size_t errlen) {
+    static const char *const names[] = {"bm25", "bm25f", "bm25-prox", "bm25f-prox"};
+    const char *r = getenv("BENCH_TRAWL_RANKING"), *px = getenv("BENCH_TRAWL_PROX");
+    if (r && *r) {
+        int k = -1;
+        for (int i = 0; i < 4; i++)
+            if (strcmp(r, names[i]) == 0) k = i;
+        if (k < 0 || trawl_options_set_ranking(t->ranked, (trawl_ranking)k) != TRAWL_OK ||
+            trawl_options_set_ranking(t->any, (trawl_ranking)k) != TRAWL_OK) {
+            bench_seterr(err, errlen, "BENCH_TRAWL_RANKING: unknown ranking '%s'", r);
+            return -1;
+        }
+    }
+    if (px && *px) {
+        char *end;
+        double w = strtod(px, &end);
+        unsigned long n = *end == ':' ? strtoul(end + 1, &end, 10) : 20;
+        if (*end || n > 64 || trawl_options_set_proximity(t->ranked, w, (unsigned)n) != TRAWL_OK ||
+            trawl_options_set_proximity(t->any, w, (unsigned)n) != TRAWL_OK) {
+            bench_seterr(err, errlen, "BENCH_TRAWL_PROX wants W:N, not '%s'", px);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int tr_open(const char *dir, void **h, char *err, size_t errlen) {
     *h = NULL;
     trawl_handle *t = calloc(1, sizeof *t);
@@ -118,6 +149,10 @@ static int tr_open(const char *dir, void **h, char *err, size_t errlen) {
     trawl_options_set_or(t->any, 1);
     trawl_options_set_snippets(t->count, 0);
     trawl_options_set_count_only(t->count, 1);
+    if (ranking_from_env(t, err, errlen) != 0) {
+        tr_close(t);
+        return -1;
+    }
     *h = t;
     return 0;
 }
@@ -188,7 +223,8 @@ int bench_trawl_configure(void *h, const char *spec, char *err, size_t errlen) {
     trawl_options_set_snippets(o, 0);
     trawl_options_set_or(o, 1);
     snprintf(buf, sizeof buf, "%s", spec ? spec : "");
-    double k1 = 1.2, b = 0.75;
+    double k1 = 1.2, b = 0.75, pw = 0; /* pw 0: the library's proximity parameters */
+    unsigned pwin = 20;
     int rc = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(tok, '=');
@@ -211,7 +247,16 @@ int bench_trawl_configure(void *h, const char *spec, char *err, size_t errlen) {
             rc = trawl_options_set_ranking(o, TRAWL_RANKING_BM25) == TRAWL_OK ? 0 : -1;
         else if (strcmp(key, "ranking") == 0 && strcmp(val, "bm25f") == 0)
             rc = trawl_options_set_ranking(o, TRAWL_RANKING_BM25F) == TRAWL_OK ? 0 : -1;
-        else if (strcmp(key, "k1") == 0 && num)
+        else if (strcmp(key, "ranking") == 0 && strcmp(val, "bm25-prox") == 0)
+            rc = trawl_options_set_ranking(o, TRAWL_RANKING_BM25_PROX) == TRAWL_OK ? 0 : -1;
+        else if (strcmp(key, "ranking") == 0 && strcmp(val, "bm25f-prox") == 0)
+            rc = trawl_options_set_ranking(o, TRAWL_RANKING_BM25F_PROX) == TRAWL_OK ? 0 : -1;
+        else if (strcmp(key, "prox") == 0 && num)
+            pw = x > 0 ? x : -1;
+        else if (strcmp(key, "window") == 0 && num && x >= 1 && x <= 64) {
+            if (pw == 0) pw = 0.15;
+            pwin = (unsigned)x;
+        } else if (strcmp(key, "k1") == 0 && num)
             k1 = x;
         else if (strcmp(key, "b") == 0 && num)
             b = x;
@@ -221,6 +266,7 @@ int bench_trawl_configure(void *h, const char *spec, char *err, size_t errlen) {
             rc = -1;
     }
     if (rc == 0 && trawl_options_set_bm25(o, k1, b) != TRAWL_OK) rc = -1;
+    if (rc == 0 && pw != 0 && trawl_options_set_proximity(o, pw, pwin) != TRAWL_OK) rc = -1;
     if (rc != 0) {
         bench_seterr(err, errlen, "bad trawl variant '%s'", spec);
         trawl_options_free(o);

@@ -140,8 +140,18 @@ trawl_rc trawl_options_set_bm25(trawl_options *o, double k1, double b) {
 }
 
 trawl_rc trawl_options_set_ranking(trawl_options *o, trawl_ranking r) {
-    if (!o || (r != TRAWL_RANKING_BM25 && r != TRAWL_RANKING_BM25F)) return TRAWL_EINVAL;
-    o->p.bm25f = r == TRAWL_RANKING_BM25F;
+    if (!o || (r != TRAWL_RANKING_BM25 && r != TRAWL_RANKING_BM25F && r != TRAWL_RANKING_BM25_PROX &&
+               r != TRAWL_RANKING_BM25F_PROX))
+        return TRAWL_EINVAL;
+    o->p.bm25f = r == TRAWL_RANKING_BM25F || r == TRAWL_RANKING_BM25F_PROX;
+    o->p.prox = r == TRAWL_RANKING_BM25_PROX || r == TRAWL_RANKING_BM25F_PROX;
+    return TRAWL_OK;
+}
+
+trawl_rc trawl_options_set_proximity(trawl_options *o, double weight, unsigned window) {
+    if (!o || !(weight > 0 && weight <= 1000) || window < 1 || window > 64) return TRAWL_EINVAL;
+    o->p.prox_weight = weight;
+    o->p.prox_window = window;
     return TRAWL_OK;
 }
 

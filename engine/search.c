@@ -73,6 +73,7 @@ trawl_rc tw_search_params(const trawl_index *idx, const char *query, const tw_pa
         pe = *p;
         pe.offset = 0;
         pe.limit = ex->offset + ex->limit + 1;
+        pe.prox = 0; /* many weighted terms, not words a person wrote together */
         p = &pe;
     }
     int rc;

@@ -344,9 +344,22 @@ TRAWL_API trawl_rc trawl_options_set_bm25(trawl_options *o, double k1, double b)
  * one idf over all fields; or TRAWL_RANKING_BM25, the sum over fields of each
  * field's BM25 (own statistics, weight outside; the default before BM25F
  * was measured better) — formulas in the README.
- * Phrases score as BM25 either way. TRAWL_EINVAL for another value. */
-typedef enum trawl_ranking { TRAWL_RANKING_BM25 = 0, TRAWL_RANKING_BM25F = 1 } trawl_ranking;
+ * Phrases score as BM25 either way. The _PROX variants add to either a
+ * term-proximity bonus for queries joining two or more words: pairs of query
+ * words close together in a field of the document (BM25TP, Rasolofo & Savoy
+ * 2003; parameters: trawl_options_set_proximity; formula in the README).
+ * Scores stay exact and pruning too. TRAWL_EINVAL for another value. */
+typedef enum trawl_ranking {
+    TRAWL_RANKING_BM25 = 0,
+    TRAWL_RANKING_BM25F = 1,
+    TRAWL_RANKING_BM25_PROX = 2,
+    TRAWL_RANKING_BM25F_PROX = 3
+} trawl_ranking;
 TRAWL_API trawl_rc trawl_options_set_ranking(trawl_options *o, trawl_ranking r);
+/* The proximity bonus's weight λ, 0 < weight <= 1000 [0.15], and window in
+ * positions, 1 <= window <= 64 [20] (used by the _PROX rankings).
+ * TRAWL_EINVAL otherwise. */
+TRAWL_API trawl_rc trawl_options_set_proximity(trawl_options *o, double weight, unsigned window);
 /* Weight of a field in unqualified terms (title 2, others 1 by default); w >= 0. */
 TRAWL_API trawl_rc trawl_options_set_field_weight(trawl_options *o, const char *field, double w);
 /* A filter ANDed with every query: an expression of the query language

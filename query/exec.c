@@ -7,6 +7,7 @@
 #include "cursor.h"
 #include "error.h"
 #include "filter.h"
+#include "prox.h"
 #include "segfilter.h"
 #include "trawl.h"
 
@@ -20,12 +21,23 @@ int tw_exec_cursor(const tw_exec *x) {
     const roaring_bitmap_t *del = x->v->segs[x->si].deleted;
     tw_topk *top = x->top;
     uint64_t n = 0;
+    int prc = 0;
     for (uint32_t d = cur->doc; d != TW_DOC_END; d = tw_next(cur)) {
         if (del && roaring_bitmap_contains(del, d)) continue;
         n++;
-        if (top->want) tw_topk_push(top, tw_score(cur), x->si, d);
+        if (!top->want) continue;
+        double s = tw_score(cur);
+        if (x->prox) {
+            int r = tw_prox_score(x->prox, d, s, x->exhaustive ? -1.0 : tw_topk_threshold(top), &s);
+            if (r < 0) {
+                prc = r;
+                break;
+            }
+            if (r == 1) continue;
+        }
+        tw_topk_push(top, s, x->si, d);
     }
-    rc = tw_cursor_status(cur);
+    rc = prc ? prc : tw_cursor_status(cur);
     tw_cursor_free(cur);
     if (rc == TRAWL_ECORRUPT)
         return tw_err(x->err, x->errcap, rc, "%s: positions section: stream invalid", x->v->segs[x->si].seg->path);

@@ -48,6 +48,12 @@ typedef struct tw_exec {
      * NULL): every allowed document matches, score 0. */
     struct tw_segfilter *filt;
     int match_all;
+    /* NULL, or the term-proximity scorer of the root in this segment
+     * (prox.h): every executor adds its bonus to the hits it offers, and its
+     * bound to every score bound it prunes with. exhaustive: the cursor
+     * executor computes the bonus of every match (no skipping). */
+    struct tw_prox *prox;
+    int exhaustive;
 } tw_exec;
 
 /* Every executor: returns 0 (matches added to *x->total, hits offered to

@@ -16,6 +16,7 @@
 #include "compat.h"
 #include "error.h"
 #include "exec.h"
+#include "prox.h"
 #include "trawl.h"
 
 typedef struct fterm {
@@ -180,17 +181,30 @@ int tw_exec_and(const tw_exec *x) {
     uint64_t count = 0;
     uint32_t cur_block[TW_EXEC_MAX_TERMS], cq[BATCH];
     double cur_bound[TW_EXEC_MAX_TERMS], sc[BATCH], theta = tw_topk_threshold(top);
+    double pmax = x->prox ? tw_prox_bound(x->prox) : 0; /* what proximity may add */
     size_t m = 0;
     for (size_t i = 0; i < n; i++) cur_block[i] = UINT32_MAX;
     for (size_t q = 0; q <= nout; q++) {
         if (m == BATCH || (q == nout && m > 0)) {
             score_batch(t, n, e->seg, buf, ranks, cq, m, sc);
-            for (size_t c = 0; c < m; c++)
-                if (sc[c] > theta) {
-                    tw_topk_push(top, sc[c], si, buf[cq[c]]);
+            for (size_t c = 0; c < m && rc == 0; c++) {
+                double s = sc[c];
+                if (x->prox) {
+                    int r = tw_prox_score(x->prox, buf[cq[c]], s, theta, &s);
+                    if (r < 0) rc = r;
+                    if (r) continue;
+                }
+                if (s > theta) {
+                    tw_topk_push(top, s, si, buf[cq[c]]);
                     theta = tw_topk_threshold(top);
                 }
+            }
             m = 0;
+            if (rc) {
+                if (rc == TRAWL_ECORRUPT)
+                    tw_err(err, errcap, rc, "%s: positions section: stream invalid", e->seg->path);
+                goto out;
+            }
         }
         if (q == nout) break;
         uint32_t doc = buf[q];
@@ -214,7 +228,7 @@ int tw_exec_and(const tw_exec *x) {
                 // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign): cur_block starts at UINT32_MAX
                 bound += cur_bound[i];
             }
-            if (bound <= theta) continue;
+            if (bound + pmax <= theta) continue;
         }
         cq[m++] = (uint32_t)q;
     }

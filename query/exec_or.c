@@ -14,6 +14,7 @@
 #include "cursor.h"
 #include "error.h"
 #include "exec.h"
+#include "prox.h"
 #include "segfilter.h"
 #include "trawl.h"
 
@@ -190,7 +191,10 @@ int tw_exec_or(const tw_exec *x) {
     for (size_t i = 0; i < n; i++) prefix[i + 1] = prefix[i] + m[i].ub;
     size_t ess = 0; /* m[ess..n) are essential */
     double theta = tw_topk_threshold(top);
-    while (ess < n && prefix[ess + 1] <= theta) ess++;
+    /* What proximity may add to any document (0 without it): a document
+     * needs its terms' bounds plus pmax to beat theta. */
+    double pmax = x->prox ? tw_prox_bound(x->prox) : 0;
+    while (ess < n && prefix[ess + 1] + pmax <= theta) ess++;
     for (;;) {
         uint32_t doc = TW_DOC_END;
         for (size_t i = ess; i < n; i++)
@@ -214,7 +218,7 @@ int tw_exec_or(const tw_exec *x) {
                     }
                     bound += m[i].bbound;
                 }
-            if (bound <= theta) {
+            if (bound + pmax <= theta) {
                 for (size_t i = ess; i < n; i++)
                     if (m[i].cur->doc == doc) tw_next(m[i].cur);
                 continue;
@@ -227,21 +231,31 @@ int tw_exec_or(const tw_exec *x) {
                 tw_next(m[i].cur);
             }
         for (size_t i = ess; i-- > 0;) {
-            if (score + prefix[i + 1] <= theta) break;
+            if (score + prefix[i + 1] + pmax <= theta) break;
             if (tw_seek(m[i].cur, doc) == doc) score += part[m[i].clause] = tw_score(m[i].cur);
         }
-        if (score <= theta) continue;
+        if (score + pmax <= theta) continue;
         /* Every term was looked at: the final sum in query order, as the other
          * executors add it. */
         score = 0;
         for (size_t i = 0; i < n; i++) score += part[i];
-        if (score <= theta) continue;
+        if (score + pmax <= theta) continue;
         if (e->deleted && roaring_bitmap_contains(e->deleted, doc)) continue;
+        if (x->prox) {
+            int r = tw_prox_score(x->prox, doc, score, theta, &score);
+            if (r < 0) {
+                rc = r == TRAWL_ECORRUPT ? tw_err(err, errcap, r, "%s: positions section: stream invalid", e->seg->path)
+                                         : r;
+                break;
+            }
+            if (r) continue;
+        }
+        if (score <= theta) continue;
         tw_topk_push(top, score, si, doc);
         double nt = tw_topk_threshold(top);
         if (nt > theta) {
             theta = nt;
-            while (ess < n && prefix[ess + 1] <= theta) ess++;
+            while (ess < n && prefix[ess + 1] + pmax <= theta) ess++;
         }
     }
     free(fs);

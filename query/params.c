@@ -12,6 +12,9 @@ void tw_params_default(tw_params *p) {
     p->k1 = 1.2;
     p->b = 0.75;
     p->bm25f = 1; /* chosen on the relevance benchmark's tune split (BENCHMARKS.md) */
+    p->prox = 0;
+    p->prox_weight = 0.15; /* chosen on the relevance tune split (BENCHMARKS.md) */
+    p->prox_window = 20;
 }
 
 double tw_params_weight(const tw_params *p, const char *field) {

@@ -33,6 +33,9 @@ typedef struct tw_params {
     int exhaustive;           /* cursor executor only (no pruning, no bitmap paths) */
     double k1, b;             /* BM25 */
     int bm25f;                /* terms score their fields as BM25F instead of a sum of BM25s (planner.c) */
+    int prox;                 /* add the term-proximity bonus (prox.h) */
+    double prox_weight;       /* its weight λ (> 0) */
+    uint32_t prox_window;     /* its window W in positions (1..64) */
     tw_field_weight *weights; /* per-field weights for unqualified terms */
     size_t nweights;
     /* Collection-wide statistics replacing the view's in BM25 (NULL: the
@@ -69,7 +72,8 @@ typedef struct tw_params {
 } tw_params;
 
 /* Fills *p with the defaults: limit 10, offset 0, AND, snippets on, explain,
- * count_only and exhaustive off, k1 1.2, b 0.75, BM25F, no field weights. */
+ * count_only and exhaustive off, k1 1.2, b 0.75, BM25F, proximity off (weight 0.15,
+ * window 20), no field weights. */
 void tw_params_default(tw_params *p);
 
 /* Weight of field for unqualified terms: the parameter if set, else 2 for

@@ -27,6 +27,7 @@
 #include "exec.h"
 #include "lexer.h"
 #include "plan.h"
+#include "prox.h"
 #include "segfilter.h"
 #include "snippet.h"
 #include "sort.h"
@@ -39,17 +40,25 @@ static int cmp_hits(const void *x, const void *y) {
 }
 
 /* The explanation of hit h (malloc'd text), or NULL when out of memory. */
-static char *explain_hit(const tw_view *v, const pnode *root, const tw_hit *h, char *err, size_t errcap) {
+static char *explain_hit(const tw_view *v, const tw_params *p, const pnode *root, const tw_hit *h, char *err,
+                         size_t errcap) {
     int rc;
+    tw_prox *px = NULL;
+    if (tw_prox_open(v, h->seg, root, p, &px, err, errcap)) return NULL;
     tw_cursor *cur = tw_plan_cursor(v, h->seg, root, &rc, err, errcap);
-    if (!cur) return NULL;
+    if (!cur) {
+        tw_prox_free(px);
+        return NULL;
+    }
     tw_buf out = {0};
     char head[128];
     int n = snprintf(head, sizeof head, "%.6f  sum of:\n", h->score);
     tw_buf_put(&out, head, (size_t)n);
     if (tw_seek(cur, h->doc) == h->doc) cur->ops->explain(cur, &out);
+    if (px) tw_prox_explain(px, h->doc, &out);
     tw_buf_u8(&out, 0);
     tw_cursor_free(cur);
+    tw_prox_free(px);
     if (out.oom) {
         tw_buf_free(&out);
         return NULL;
@@ -239,9 +248,23 @@ int tw_query_run(const tw_view *v, const tw_params *p, tw_qctx *ctx, const char 
         goto ranked;
     }
     for (uint32_t s = 0; (plan->root || plan->match_all) && s < v->nsegs && rc == 0; s++) {
-        tw_exec x = {
-            v, ctx, s, plan->root, &top, &out->total, err, errcap, plan->filt ? &plan->filt[s] : NULL, plan->match_all};
+        tw_prox *px = NULL;
+        /* Proximity only reorders hits: counting needs no bonus. */
+        if (want && plan->root && (rc = tw_prox_open(v, s, plan->root, p, &px, err, errcap)) != 0) break;
+        tw_exec x = {v,
+                     ctx,
+                     s,
+                     plan->root,
+                     &top,
+                     &out->total,
+                     err,
+                     errcap,
+                     plan->filt ? &plan->filt[s] : NULL,
+                     plan->match_all,
+                     px,
+                     p->exhaustive};
         rc = tw_exec_segment(&x, p->exhaustive);
+        tw_prox_free(px);
     }
     if (rc) goto done;
     qsort(top.h, top.n, sizeof *top.h, cmp_hits);
@@ -266,7 +289,7 @@ ranked:
         const char *id = tw_segment_id(v->segs[h->seg].seg, h->doc, &idlen);
         if (!(h->id = strndup(id, idlen))) rc = TRAWL_ENOMEM;
         if (rc == 0 && p->snippets) rc = load_stored(v, ctx->an, &plan->hl, h, err, errcap);
-        if (rc == 0 && p->explain && !(h->explain = explain_hit(v, plan->root, h, err, errcap))) rc = TRAWL_ENOMEM;
+        if (rc == 0 && p->explain && !(h->explain = explain_hit(v, p, plan->root, h, err, errcap))) rc = TRAWL_ENOMEM;
     }
 done:
     if (rc && !err[0]) tw_err(err, errcap, rc, "%s", tw_strerror(rc));

@@ -720,6 +720,9 @@ OR_API void or_finish(or_corpus *c) {
 typedef struct or_opts {
     int use_or; /* 0 AND, 1 OR, 2 auto (AND matches first, then the other OR matches) */
     int bm25f;  /* single-word terms score as BM25F (or_score_term_bm25f) */
+    int prox;   /* the term-proximity bonus (or_prox_add) */
+    double prox_w;
+    unsigned prox_win;
     double k1, b;
     size_t nw;
     const char *wname[OR_MAX_FIELDS];
@@ -729,6 +732,9 @@ typedef struct or_opts {
 OR_API void or_opts_default(or_opts *o) {
     memset(o, 0, sizeof *o);
     o->bm25f = 1; /* trawl's default ranking */
+    o->prox = 0;
+    o->prox_w = 0.15;
+    o->prox_win = 20;
     o->k1 = 1.2;
     o->b = 0.75;
 }
@@ -743,7 +749,10 @@ OR_API double or_weight(const or_opts *o, const char *field) {
 OR_API int or_opts_apply(const or_opts *o, trawl_options *t) {
     int rc = trawl_options_set_bm25(t, o->k1, o->b);
     if (rc == 0) rc = trawl_options_set_op(t, (trawl_op)o->use_or);
-    if (rc == 0) rc = trawl_options_set_ranking(t, o->bm25f ? TRAWL_RANKING_BM25F : TRAWL_RANKING_BM25);
+    if (rc == 0)
+        rc = trawl_options_set_ranking(t, o->prox ? (o->bm25f ? TRAWL_RANKING_BM25F_PROX : TRAWL_RANKING_BM25_PROX)
+                                                  : (o->bm25f ? TRAWL_RANKING_BM25F : TRAWL_RANKING_BM25));
+    if (rc == 0) rc = trawl_options_set_proximity(t, o->prox_w, o->prox_win);
     for (size_t i = 0; i < o->nw && rc == 0; i++) rc = trawl_options_set_field_weight(t, o->wname[i], o->w[i]);
     return rc;
 }
@@ -754,6 +763,7 @@ OR_API void or_opts_describe(const or_opts *o, or_buf *b) {
                   : o->use_or    ? "OR"
                                  : "AND",
                   o->bm25f ? " bm25f" : "", o->k1, o->b);
+    if (o->prox) or_buf_printf(b, " prox=%g window=%u", o->prox_w, o->prox_win);
     for (size_t i = 0; i < o->nw; i++) or_buf_printf(b, " w[%s]=%g", o->wname[i], o->w[i]);
 }
 
@@ -1148,13 +1158,102 @@ OR_API int or_q_eval(const or_corpus *c, const or_opts *o, const or_q *q, const 
     return rc;
 }
 
+/* The idf a term takes in the proximity bonus: BM25F's (live documents
+ * holding it in any field), or under per-field BM25 the largest of its
+ * fields' idfs. 0 when no live document has it. */
+OR_API double or_prox_idf(const or_corpus *c, const or_opts *o, uint32_t id) {
+    double best = 0;
+    size_t f, d;
+    if (o->bm25f) {
+        uint64_t df = 0;
+        uint32_t zero = 0;
+        for (d = 0; d < c->ndocs; d++) {
+            int has = 0;
+            if (!c->docs[d].live) continue;
+            for (f = 0; f < c->nfields && !has; f++) has = or_phrase_tf(&c->docs[d].f[f], &id, &zero, 1) > 0;
+            df += (uint64_t)has;
+        }
+        return df ? or_idf(c->nlive, df) : 0;
+    }
+    for (f = 0; f < c->nfields; f++) {
+        double x;
+        if (c->N[f] == 0 || c->df[f][id] == 0) continue;
+        x = or_idf(c->N[f], c->df[f][id]);
+        if (x > best) best = x;
+    }
+    return best;
+}
+
+/* The term-proximity bonus, written from the README's formula: when q is a
+ * group of single-word term leaves (no field, no exclusion) holding two or
+ * more distinct terms (the first 8 count), every matching document d gains
+ *   λ · Σ_{i<j} min(idf_i, idf_j) · x · (k1 + 1) / (x + k1),
+ *   x = Σ_f w_f · tpi_f / (1 − b + b · dl_f / avgdl_f),
+ *   tpi_f = Σ 1/(p − q)² over positions p of term i, q of term j in field f
+ *           with 1 ≤ |p − q| ≤ window,
+ * pairs with x = 0 adding nothing. Positions come from the oracle's own
+ * tokens (the analyzer's). */
+OR_API void or_prox_add(const or_corpus *c, const or_opts *o, const or_q *q, double *score, const uint8_t *match) {
+    uint32_t ids[8];
+    double idf[8];
+    size_t n = 0, i, j, k, f, d;
+    if (!o->prox || q->type != OR_Q_GROUP) return;
+    for (i = 0; i < q->n && n < 8; i++) {
+        const or_q *l = q->kids[i];
+        or_qtoks t;
+        long id;
+        int dup = 0;
+        if (l->type != OR_Q_LEAF || l->kind != OR_L_TERM || l->field || q->ops[i] == OR_OP_MINUS ||
+            q->ops[i] == OR_OP_NOT)
+            continue;
+        memset(&t, 0, sizeof t);
+        tw_analyze(c->an, l->text, strlen(l->text), 0, 1, or_on_query_token, &t, NULL);
+        id = t.n == 1 ? or_term_find(c, t.term[0], t.len[0]) : -1;
+        or_qtoks_free(&t);
+        if (id < 0 || (size_t)id >= c->nstat) continue;
+        for (k = 0; k < n; k++) dup |= ids[k] == (uint32_t)id;
+        if (dup || or_prox_idf(c, o, (uint32_t)id) == 0) continue;
+        idf[n] = or_prox_idf(c, o, (uint32_t)id);
+        ids[n++] = (uint32_t)id;
+    }
+    if (n < 2) return;
+    for (d = 0; d < c->ndocs; d++) {
+        double bonus = 0;
+        if (!match[d] || !c->docs[d].live) continue;
+        for (i = 0; i < n; i++)
+            for (j = i + 1; j < n; j++) {
+                double x = 0;
+                for (f = 0; f < c->nfields; f++) {
+                    const or_dfield *fx = &c->docs[d].f[f];
+                    uint32_t a, b;
+                    double tpi = 0;
+                    if (fx->n == 0 || c->N[f] == 0) continue;
+                    for (a = or_lower(fx, ids[i], 0); a < fx->n && fx->toks[a].term == ids[i]; a++)
+                        for (b = or_lower(fx, ids[j], 0); b < fx->n && fx->toks[b].term == ids[j]; b++) {
+                            uint32_t p = fx->toks[a].pos, r = fx->toks[b].pos, dist = p > r ? p - r : r - p;
+                            if (dist >= 1 && dist <= o->prox_win) tpi += 1.0 / ((double)dist * (double)dist);
+                        }
+                    if (tpi > 0)
+                        x += or_weight(o, c->fields[f]) * tpi /
+                             (1.0 - o->b + o->b * (double)fx->n / ((double)c->T[f] / (double)c->N[f]));
+                }
+                if (x > 0) bonus += o->prox_w * (idf[i] < idf[j] ? idf[i] : idf[j]) * x * (o->k1 + 1.0) / (x + o->k1);
+            }
+        score[d] += bonus;
+    }
+}
+
 /* or_q_eval of the whole query under o's operator. For auto (use_or 2), the
  * query is evaluated with AND and with OR: a document matches when either
  * matches, takes the AND score and tier 1 where AND matches, else the OR
  * score and tier 0 (tier may be NULL otherwise; zeroed, ndocs long). */
 OR_API int or_q_eval_op(const or_corpus *c, const or_opts *o, const or_q *q, double *score, uint8_t *match,
                         uint8_t *tier) {
-    if (o->use_or != 2) return or_q_eval(c, o, q, NULL, score, match);
+    if (o->use_or != 2) {
+        int r = or_q_eval(c, o, q, NULL, score, match);
+        if (r >= 0) or_prox_add(c, o, q, score, match);
+        return r;
+    }
     or_opts oa = *o, oo = *o;
     oa.use_or = 0;
     oo.use_or = 1;
@@ -1163,6 +1262,8 @@ OR_API int or_q_eval_op(const or_corpus *c, const or_opts *o, const or_q *q, dou
     int ra = or_q_eval(c, &oa, q, NULL, sa, ma);
     int rc = or_q_eval(c, &oo, q, NULL, score, match);
     if (ra < 0 && rc >= 0) rc = ra;
+    if (ra >= 0) or_prox_add(c, o, q, sa, ma);
+    if (rc >= 0) or_prox_add(c, o, q, score, match);
     for (size_t d = 0; d < c->ndocs && rc >= 0; d++)
         if (ma[d]) {
             match[d] = 1;

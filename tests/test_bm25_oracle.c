@@ -5,7 +5,9 @@
  * titles, bodies, tags arrays, a summary field in one commit only, values that
  * are not text) is indexed in three commits, so three segments whose
  * statistics must be combined. Random queries of 1-4 words, in AND, OR and auto
- * mode (auto: the AND ranking, then the rest of the OR one), with limits 10 and 50, offsets and non-default BM25 parameters and
+ * mode (auto: the AND ranking, then the rest of the OR one), BM25 or BM25F,
+ * with or without the term-proximity bonus (or_prox_add: brute force over
+ * the analyzer's token positions), with limits 10 and 50, offsets and non-default BM25 parameters and
  * field weights, are run through trawl_search and compared with the oracle's
  * exhaustive ranking (oracle.h or_check): same total, same ids in order (near
  * ties in either order), scores within 1e-6 relative. Explanations must be
@@ -84,6 +86,13 @@ static void pick_opts(ctx *x, or_opts *o) {
     or_opts_default(o);
     o->use_or = (int)or_below(&x->r, 3); /* AND, OR, auto */
     o->bm25f = or_chance(&x->r, 0.5);
+    if (or_chance(&x->r, 0.5)) { /* the proximity bonus, with random parameters */
+        static const double ws[] = {0.1, 1.0, 4.0};
+        static const unsigned wins[] = {1, 2, 5, 12};
+        o->prox = 1;
+        o->prox_w = ws[or_below(&x->r, 3)];
+        o->prox_win = wins[or_below(&x->r, 4)];
+    }
     if (or_chance(&x->r, 0.35)) {
         o->k1 = k1s[or_below(&x->r, 4)];
         o->b = bs[or_below(&x->r, 4)];

@@ -8,7 +8,9 @@
  * on a corpus built for ties: a tiny vocabulary, short fields and many
  * duplicate documents, over several segments with replaced documents.
  * Queries run with AND, OR and auto as the default operator, each with BM25
- * (per-field sum) or BM25F ranking: block-max bounds must hold for both.
+ * (per-field sum) or BM25F ranking, with or without the term-proximity bonus
+ * (random weight and window): block-max bounds, plus the bonus's bounds,
+ * must hold for all four.
  * Every dispatch level of the kernels is exercised by re-opening the index
  * with trawl_open_options_set_simd scalar, sse4.1, avx2 and avx512.
  * Documents carry a date (most of them; the default schema makes it a date
@@ -104,10 +106,19 @@ static void make_query(char *q, size_t cap, int *use_or) {
     }
 }
 
-static const char *mode_name(int op, int bm25f) {
-    static const char *const names[2][3] = {{"", " (or)", " (auto)"}, {" (bm25f)", " (or, bm25f)", " (auto, bm25f)"}};
-    return names[bm25f != 0][op];
+/* Ranking r: 0 BM25, 1 BM25F, 2 BM25 + proximity, 3 BM25F + proximity
+ * (the trawl_ranking values). */
+static const char *mode_name(int op, int r) {
+    static const char *const names[4][3] = {{"", " (or)", " (auto)"},
+                                            {" (bm25f)", " (or, bm25f)", " (auto, bm25f)"},
+                                            {" (bm25-prox)", " (or, bm25-prox)", " (auto, bm25-prox)"},
+                                            {" (bm25f-prox)", " (or, bm25f-prox)", " (auto, bm25f-prox)"}};
+    return names[r & 3][op];
 }
+
+/* Proximity parameters of the current query. */
+static double prox_weight = 1.0;
+static unsigned prox_window = 5;
 
 typedef struct out {
     uint64_t total;
@@ -116,10 +127,15 @@ typedef struct out {
     double scores[64];
 } out;
 
-static int search(trawl_index *idx, const char *q, const char *filter, int use_or, int bm25f, size_t k, size_t off,
+static int search(trawl_index *idx, const char *q, const char *filter, int use_or, int ranking, size_t k, size_t off,
                   int exhaustive, out *o) {
     trawl_options *opt = trawl_options_new();
-    trawl_options_set_ranking(opt, bm25f ? TRAWL_RANKING_BM25F : TRAWL_RANKING_BM25);
+    if (trawl_options_set_ranking(opt, (trawl_ranking)ranking) != TRAWL_OK ||
+        trawl_options_set_proximity(opt, prox_weight, prox_window) != TRAWL_OK) {
+        fprintf(stderr, "query '%s': ranking %d rejected\n", q, ranking);
+        trawl_options_free(opt);
+        return -1;
+    }
     trawl_options_set_limit(opt, k);
     trawl_options_set_offset(opt, off);
     trawl_options_set_op(opt, (trawl_op)use_or);
@@ -154,7 +170,10 @@ static int run_queries(trawl_index *idx, const char *level, int nq) {
         const char *filter = NULL;
         int use_or;
         make_query(q, sizeof q, &use_or);
-        int bm25f = (int)rnd(2);
+        static const double weights[] = {0.2, 1.0, 3.0};
+        int bm25f = (int)rnd(4); /* a trawl_ranking: with proximity from 2 up */
+        prox_weight = weights[rnd(3)];
+        prox_window = 1 + (unsigned)rnd(8);
         size_t k = ks[rnd(5)], off = rnd(4) == 0 ? rnd(20) : 0;
         out fast, slow;
         tw_segfilter_set_mode(i / 3 % 3);

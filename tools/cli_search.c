@@ -24,7 +24,8 @@ enum {
     OPT_HIST,
     OPT_TZ,
     OPT_FILTER,
-    OPT_SORT
+    OPT_SORT,
+    OPT_PROXIMITY
 };
 
 #define MAX_LIMIT 10000
@@ -48,6 +49,7 @@ static const cli_opt search_opts[] = {
     {OPT_TZ, 0, "tz", 1},
     {OPT_FILTER, 0, "filter", 1},
     {OPT_SORT, 0, "sort", 1},
+    {OPT_PROXIMITY, 0, "proximity", 1},
 };
 
 typedef struct search_args {
@@ -84,6 +86,22 @@ static int set_weight(search_args *a, const cli_command *cmd, const char *value)
     field[flen] = '\0';
     if (trawl_options_set_field_weight(a->opts, field, w) != TRAWL_OK)
         return cli_usage_error(cmd, "--weight: invalid field weight '%s'", value);
+    return CLI_CONTINUE;
+}
+
+/* Applies --proximity W[:N] (the window is 20 without N). */
+static int set_proximity(search_args *a, const cli_command *cmd, const char *value) {
+    char wtext[64];
+    const char *colon = strchr(value, ':');
+    size_t wlen = colon ? (size_t)(colon - value) : strlen(value);
+    double w;
+    size_t n = 20;
+    if (wlen >= sizeof wtext) return cli_usage_error(cmd, "--proximity wants W[:N], not '%s'", value);
+    memcpy(wtext, value, wlen);
+    wtext[wlen] = '\0';
+    if (cli_parse_double(wtext, 0.0, 1000.0, &w) != 0 || (colon && cli_parse_size(colon + 1, 1, 64, &n) != 0) ||
+        trawl_options_set_proximity(a->opts, w, (unsigned)n) != TRAWL_OK)
+        return cli_usage_error(cmd, "--proximity wants W[:N] with 0 < W <= 1000 and 1 <= N <= 64, not '%s'", value);
     return CLI_CONTINUE;
 }
 
@@ -131,9 +149,14 @@ static int on_option(void *ctx, const cli_command *cmd, int key, const char *val
                 trawl_options_set_ranking(a->opts, TRAWL_RANKING_BM25);
             else if (strcmp(value, "bm25f") == 0)
                 trawl_options_set_ranking(a->opts, TRAWL_RANKING_BM25F);
+            else if (strcmp(value, "bm25-prox") == 0)
+                trawl_options_set_ranking(a->opts, TRAWL_RANKING_BM25_PROX);
+            else if (strcmp(value, "bm25f-prox") == 0)
+                trawl_options_set_ranking(a->opts, TRAWL_RANKING_BM25F_PROX);
             else
-                return cli_usage_error(cmd, "--ranking wants bm25 or bm25f, not '%s'", value);
+                return cli_usage_error(cmd, "--ranking wants bm25f, bm25, bm25f-prox or bm25-prox, not '%s'", value);
             return CLI_CONTINUE;
+        case OPT_PROXIMITY: return set_proximity(a, cmd, value);
         case OPT_FACET: return cli_add_facet(cmd, a->opts, value);
         case OPT_HIST: a->hist = value; return CLI_CONTINUE;
         case OPT_TZ: a->tz = value; return CLI_CONTINUE;
@@ -321,7 +344,11 @@ const cli_command cli_cmd_search = {
     "      --b X           BM25 length normalization, 0..1 (default 0.75)\n"
     "      --weight F=W    weight of field F in unqualified terms (repeatable;\n"
     "                      default title=2, others 1)\n"
-    "      --ranking R     bm25f (default) or bm25 (a sum of per-field BM25s)\n"
+    "      --ranking R     bm25f (default) or bm25 (a sum of per-field BM25s);\n"
+    "                      bm25f-prox or bm25-prox add a bonus for query words\n"
+    "                      found close together\n"
+    "      --proximity W[:N]  that bonus's weight W (0 < W <= 1000, default 0.15)\n"
+    "                      and window N in positions (1..64, default 20)\n"
     "      --facet F[:N]   the N (default 10) most frequent values of keyword\n"
     "                      field F over all matches, or the min and max of a\n"
     "                      date or number field (repeatable); JSON: facets\n"

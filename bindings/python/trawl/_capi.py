@@ -29,7 +29,7 @@ typedef struct trawl_options trawl_options;
 typedef struct trawl_results trawl_results;
 typedef struct trawl_trends trawl_trends;
 typedef enum trawl_op { TRAWL_OP_AND = 0, TRAWL_OP_OR = 1, TRAWL_OP_AUTO = 2 } trawl_op;
-typedef enum trawl_ranking { TRAWL_RANKING_BM25 = 0, TRAWL_RANKING_BM25F = 1 } trawl_ranking;
+typedef enum trawl_ranking { TRAWL_RANKING_BM25 = 0, TRAWL_RANKING_BM25F = 1, TRAWL_RANKING_BM25_PROX = 2, TRAWL_RANKING_BM25F_PROX = 3 } trawl_ranking;
 """
 
 # Functions, each exactly as trawl.h declares it (without TRAWL_API).

@@ -20,7 +20,12 @@ _SNIPPET_STYLES = {"plain": lib.TRAWL_SNIPPET_PLAIN, "html": lib.TRAWL_SNIPPET_H
 
 
 _OPS = {"and": lib.TRAWL_OP_AND, "or": lib.TRAWL_OP_OR, "auto": lib.TRAWL_OP_AUTO}
-_RANKINGS = {"bm25": lib.TRAWL_RANKING_BM25, "bm25f": lib.TRAWL_RANKING_BM25F}
+_RANKINGS = {
+    "bm25": lib.TRAWL_RANKING_BM25,
+    "bm25f": lib.TRAWL_RANKING_BM25F,
+    "bm25-prox": lib.TRAWL_RANKING_BM25_PROX,
+    "bm25f-prox": lib.TRAWL_RANKING_BM25F_PROX,
+}
 
 
 class SearchResult:
@@ -227,7 +232,9 @@ class Index:
         the other OR matches): the operator between terms that have none.
         limit=0 only counts. snippets is "plain", "html" (escaped, matches in
         <mark>), "ansi" (matches in bold) or None (no titles or snippets:
-        faster). ranking is "bm25f" or "bm25" (None: the library's default).
+        faster). ranking is "bm25f", "bm25", "bm25f-prox" or "bm25-prox" (the
+        latter two add a bonus for query words found close together; None: the
+        library's default).
         filter is an expression ANDed with the query that matches but never
         scores (e.g. "date>=2024 tags:=ai"); sort is "field", "field:asc" or
         "field:desc" to rank by a keyword/date/number field's value (then
@@ -252,7 +259,7 @@ class Index:
         if op not in _OPS:
             raise ValueError('op must be "and", "or" or "auto", not %r' % (op,))
         if ranking is not None and ranking not in _RANKINGS:
-            raise ValueError('ranking must be "bm25f", "bm25" or None, not %r' % (ranking,))
+            raise ValueError('ranking must be "bm25f", "bm25", "bm25f-prox", "bm25-prox" or None, not %r' % (ranking,))
         if snippets is not None and snippets not in _SNIPPET_STYLES:
             raise ValueError('snippets must be "plain", "html", "ansi" or None, not %r' % (snippets,))
         qbytes = query.encode("utf-8")
