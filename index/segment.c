@@ -937,11 +937,16 @@ int64_t tw_segment_find_id(const tw_segment *s, const char *id, size_t len) {
     return TRAWL_ENOTFOUND;
 }
 
-/* Decompresses store block b into a new tw_sblock (one reference) and
- * indexes where each of its entries (length prefix, then the document's
- * bytes) starts; a block whose entries do not
- * add up to its documents exactly is corrupt. */
-static int load_block(const tw_segment *s, uint32_t b, tw_sblock **out, char *err, size_t errcap) {
+/* Decompresses store block b into a new tw_sblock (one reference), from its
+ * start until entry `want` (a length prefix, then the document's bytes) is
+ * held whole, or the whole block when want >= its number of entries, and
+ * indexes where the entries held start. LZ4 stops decoding at the requested
+ * size, so a document early in its block costs only the bytes before its end:
+ * a first guess from the document's rank in the block, then (rarely) a longer
+ * one once the entry's length prefix tells where it ends. A block whose
+ * entries do not add up to its documents exactly, as far as it was read, is
+ * corrupt. */
+static int load_block(const tw_segment *s, uint32_t b, uint32_t want, tw_sblock **out, char *err, size_t errcap) {
     const uint8_t *e = s->store_index + (size_t)b * STORE_ENTRY;
     uint32_t clen = tw_ld32(e + 4), ulen = tw_ld32(e + 8);
     uint64_t off = tw_ld64(e + 16);
@@ -949,25 +954,58 @@ static int load_block(const tw_segment *s, uint32_t b, tw_sblock **out, char *er
     if (next < first || next > s->ndocs) return CORRUPT(s, "store", "block %u starts at the wrong document", b);
     tw_sblock *blk = tw_sblock_new(b, ulen, next - first);
     if (!blk) return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "store", "out of memory");
-    int got = LZ4_decompress_safe((const char *)s->store_data + off, blk->data, (int)clen, (int)ulen);
-    if (got != (int)ulen) {
-        tw_sblock_release(blk);
-        return CORRUPT(s, "store", "block %u does not decompress", b);
-    }
-    const uint8_t *p = (const uint8_t *)blk->data, *end = p + ulen;
-    for (uint32_t i = 0; i < blk->ndocs; i++) {
-        uint64_t n;
-        blk->off[i] = (uint32_t)(p - (const uint8_t *)blk->data);
-        if (tw_get_varint(&p, end, &n) || n > (size_t)(end - p)) {
+    uint32_t ndocs = blk->ndocs, nfull = 0, pos = 0;
+    if (want > ndocs) want = ndocs; /* the whole block */
+    /* The first guess: the end of entry `want` if entries were of equal size, plus a margin. */
+    uint64_t guess = (uint64_t)ulen * (want + 1) / (ndocs ? ndocs : 1);
+    uint32_t target = want >= ndocs || guess + guess / 8 + 256 >= ulen ? ulen : (uint32_t)(guess + guess / 8 + 256);
+    const uint8_t *data = (const uint8_t *)blk->data;
+    for (;;) {
+        int got = LZ4_decompress_safe_partial((const char *)s->store_data + off, blk->data, (int)clen, (int)target,
+                                              (int)ulen);
+        if (got != (int)target) {
             tw_sblock_release(blk);
-            return CORRUPT(s, "store", "block %u entry invalid", b);
+            return CORRUPT(s, "store", "block %u does not decompress", b);
         }
-        p += n;
+        /* Index the entries now held whole, from where the last round stopped. */
+        uint64_t need = 0; /* the end of the first entry not held, when its prefix is */
+        while (nfull < ndocs) {
+            const uint8_t *p = data + pos;
+            uint64_t n;
+            if (tw_get_varint(&p, data + target, &n)) {
+                if (target == ulen || target - pos >= 10) { /* not a truncated prefix: damage */
+                    tw_sblock_release(blk);
+                    return CORRUPT(s, "store", "block %u entry invalid", b);
+                }
+                break;
+            }
+            if (n > (size_t)(data + ulen - p)) {
+                tw_sblock_release(blk);
+                return CORRUPT(s, "store", "block %u entry invalid", b);
+            }
+            if (n > (size_t)(data + target - p)) {
+                need = (uint64_t)(p - data) + n;
+                break;
+            }
+            blk->off[nfull++] = pos;
+            pos = (uint32_t)(p + n - data);
+        }
+        if (nfull > want || nfull == ndocs || target == ulen) break;
+        /* Further: to the end of the entry begun, or twice as far, whichever is more. */
+        uint64_t t2 = 2 * (uint64_t)target;
+        if (need > t2) t2 = need;
+        target = t2 >= ulen ? ulen : (uint32_t)t2;
     }
-    blk->off[blk->ndocs] = (uint32_t)(p - (const uint8_t *)blk->data);
-    if (p != end) {
+    blk->off[nfull] = pos;
+    blk->nfull = nfull;
+    blk->avail = target;
+    if (nfull <= want && nfull < ndocs) {
         tw_sblock_release(blk);
-        return CORRUPT(s, "store", "block %u holds more than its %u documents", b, next - first);
+        return CORRUPT(s, "store", "block %u holds fewer than its %u documents", b, ndocs);
+    }
+    if (nfull == ndocs && pos != ulen) {
+        tw_sblock_release(blk);
+        return CORRUPT(s, "store", "block %u holds more than its %u documents", b, ndocs);
     }
     *out = blk;
     return 0;
@@ -984,20 +1022,24 @@ int tw_segment_stored(const tw_segment *s, uint32_t doc, char **json, size_t *le
         else
             hi = mid;
     }
-    /* From the segment's cache of decompressed blocks, else decompressed
-     * here and offered to it. */
+    uint32_t k = doc - tw_ld32(s->store_index + (size_t)lo * STORE_ENTRY);
+    /* From the segment's cache of decompressed blocks when the cached part
+     * holds entry k, else decompressed here (far enough) and offered to it. */
     tw_sblock *blk = s->scache ? tw_scache_get(s->scache, lo) : NULL;
+    if (blk && blk->nfull <= k) {
+        tw_sblock_release(blk);
+        blk = NULL;
+    }
     if (!blk) {
-        int rc = load_block(s, lo, &blk, err, errcap);
+        int rc = load_block(s, lo, k, &blk, err, errcap);
         if (rc) return rc;
         if (s->scache) tw_scache_put(s->scache, blk);
     }
-    uint32_t k = doc - tw_ld32(s->store_index + (size_t)lo * STORE_ENTRY);
     /* Entry k: its length prefix at off[k] (checked by load_block), then the bytes. */
     const uint8_t *p = (const uint8_t *)blk->data, *end = p;
     uint64_t n = 0;
-    if (k < blk->ndocs) p += blk->off[k], end += blk->off[k + 1];
-    if (k >= blk->ndocs || tw_get_varint(&p, end, &n) || n != (size_t)(end - p)) {
+    if (k < blk->nfull) p += blk->off[k], end += blk->off[k + 1];
+    if (k >= blk->nfull || tw_get_varint(&p, end, &n) || n != (size_t)(end - p)) {
         tw_sblock_release(blk);
         return CORRUPT(s, "store", "block %u entry invalid", lo);
     }
@@ -1017,8 +1059,8 @@ int tw_segment_stored(const tw_segment *s, uint32_t doc, char **json, size_t *le
 int tw_segment_check_store(const tw_segment *s, char *err, size_t errcap) {
     uint32_t d = 0;
     for (uint32_t b = 0; b < s->store_nblocks; b++) {
-        tw_sblock *blk = NULL; /* not through the cache: every block once */
-        int rc = load_block(s, b, &blk, err, errcap);
+        tw_sblock *blk = NULL; /* not through the cache: every block once, whole */
+        int rc = load_block(s, b, UINT32_MAX, &blk, err, errcap);
         if (rc) return rc;
         if (!blk) return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory"); /* load_block sets it on success */
         if (tw_ld32(s->store_index + (size_t)b * STORE_ENTRY) != d) {

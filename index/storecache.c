@@ -44,6 +44,7 @@ tw_sblock *tw_sblock_new(uint32_t block, uint32_t len, uint32_t ndocs) {
     b->block = block;
     b->len = len;
     b->ndocs = ndocs;
+    b->avail = b->nfull = 0;
     b->off = (uint32_t *)(void *)(b->data + pad);
     return b;
 }
