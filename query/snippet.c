@@ -30,7 +30,9 @@ typedef struct sctx {
     stok *t;
     size_t n, cap;
     const char *const *terms;
+    const size_t *tlen; /* strlen of each term */
     size_t nterms;
+    const uint64_t *firsts; /* the first bytes of the terms, a bit set */
     const char *const *prefixes;
     size_t nprefixes;
     int pass; /* 0: stemmed terms, 1: prefixes */
@@ -55,11 +57,13 @@ static int on_tok(void *c, const tw_token *tok) {
         s->start = tok->start;
         s->end = tok->end;
         s->match = -1;
-        for (size_t i = 0; i < x->nterms; i++)
-            if (strlen(x->terms[i]) == tok->len && memcmp(x->terms[i], tok->term, tok->len) == 0) {
-                s->match = (int)i;
-                break;
-            }
+        unsigned b0 = tok->term && tok->len ? (unsigned char)tok->term[0] : 0;
+        if (tok->term && tok->len && (x->firsts[b0 >> 6] >> (b0 & 63) & 1))
+            for (size_t i = 0; i < x->nterms; i++)
+                if (x->tlen[i] == tok->len && memcmp(x->terms[i], tok->term, tok->len) == 0) {
+                    s->match = (int)i;
+                    break;
+                }
     } else {
         /* Same tokenization, so the k-th token here is the k-th of pass 0. */
         while (x->k < x->n && x->t[x->k].start < tok->start) x->k++;
@@ -75,28 +79,47 @@ static int on_tok(void *c, const tw_token *tok) {
     return 0;
 }
 
+/* The class of byte c in put_escaped: 1 folds into a space, 2 is escaped in
+ * HTML, 0 is copied as it is. */
+static inline unsigned esc_class(unsigned char c) {
+    if (c <= 0x20 || c == 0x7F) return 1;
+    return c == '&' || c == '<' || c == '>' || c == '"' || c == '\'' ? 2 : 0;
+}
+
+/* Appends s[0..n) to b with every run of control characters and spaces
+ * folded into one space, and, when html, & < > " ' escaped. Runs of ordinary
+ * bytes are copied whole. */
 static void put_escaped(tw_buf *b, const char *s, size_t n, int html) {
     int space = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7F || c == ' ') {
+    unsigned mask = html ? 3u : 1u;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && !(esc_class((unsigned char)s[j]) & mask)) j++;
+        if (j > i) {
+            if (space) tw_buf_u8(b, ' ');
+            space = 0;
+            tw_buf_put(b, s + i, j - i);
+        }
+        if (j == n) break;
+        unsigned char c = (unsigned char)s[j];
+        i = j + 1;
+        if (esc_class(c) == 1) {
             space = 1;
             continue;
         }
         if (space) tw_buf_u8(b, ' ');
         space = 0;
-        if (html && c == '&')
+        if (c == '&')
             tw_buf_put(b, "&amp;", 5);
-        else if (html && c == '<')
+        else if (c == '<')
             tw_buf_put(b, "&lt;", 4);
-        else if (html && c == '>')
+        else if (c == '>')
             tw_buf_put(b, "&gt;", 4);
-        else if (html && c == '"')
+        else if (c == '"')
             tw_buf_put(b, "&quot;", 6);
-        else if (html && c == '\'')
-            tw_buf_put(b, "&#39;", 5);
         else
-            tw_buf_u8(b, c);
+            tw_buf_put(b, "&#39;", 5);
     }
     if (space) tw_buf_u8(b, ' ');
 }
@@ -111,15 +134,19 @@ int tw_snippet(tw_analyzer *an, const char *text, size_t len, const char *const 
                const char *const *prefixes, size_t nprefixes, char *out[3]) {
     out[0] = out[1] = out[2] = NULL;
     size_t scan = len < SNIPPET_SCAN_BYTES ? len : utf8_cut(text, SNIPPET_SCAN_BYTES);
-    sctx x = {NULL, 0, 0, terms, nterms, prefixes, nprefixes, 0, 0, 0};
     /* Only tokens that stem to a query term matter in this pass: the
      * analyzer may skip stemming the others (tw_analyze_first). */
     uint64_t firsts[4] = {0, 0, 0, 0};
+    size_t tlen_small[16], *tlen = nterms <= 16 ? tlen_small : malloc(nterms * sizeof *tlen);
+    if (!tlen) return TRAWL_ENOMEM;
     for (size_t i = 0; i < nterms; i++) {
         unsigned char c = (unsigned char)terms[i][0];
         firsts[c >> 6] |= (uint64_t)1 << (c & 63);
+        tlen[i] = strlen(terms[i]);
     }
+    sctx x = {NULL, 0, 0, terms, tlen, nterms, firsts, prefixes, nprefixes, 0, 0, 0};
     tw_analyze_first(an, text, scan, 0, firsts, on_tok, &x, NULL);
+    if (tlen != tlen_small) free(tlen);
     if (!x.oom && nprefixes) {
         x.pass = 1;
         tw_analyze(an, text, scan, 0, 0, on_tok, &x, NULL);
