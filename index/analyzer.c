@@ -276,7 +276,27 @@ static int deliver(tw_analyzer *a, const char *term, size_t tlen, int stem, tw_t
  * dropped ones included, from pos_base (uint32_t arithmetic: they wrap after
  * 2^32 tokens). On a stop, *npos counts the token that stopped the analysis.
  */
-static int analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, int stem, const uint64_t *first,
+/* The terms a caller of tw_analyze_wanted looks for, with the set of their
+ * first bytes. */
+typedef struct wanted {
+    const char *const *terms;
+    const size_t *tlens;
+    size_t n;
+    uint64_t first[4];
+} wanted;
+
+/* Can the folded ASCII word w[0..n) stem to one of the wanted terms? Only if
+ * a term T is at most n bytes long and w starts with T's first max(1, |T| - 2)
+ * bytes (tw_analyzer_keeps_first). */
+static int may_stem_to(const wanted *wt, const char *w, size_t n) {
+    for (size_t i = 0; i < wt->n; i++) {
+        size_t tl = wt->tlens[i], k = tl > 3 ? tl - 2 : 1;
+        if (tl <= n && tl > 0 && memcmp(w, wt->terms[i], k) == 0) return 1;
+    }
+    return 0;
+}
+
+static int analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, int stem, const wanted *first,
                    tw_token_fn fn, void *ctx, uint32_t *npos) {
     const unsigned char *s = (const unsigned char *)text;
     uint32_t count = 0;
@@ -326,18 +346,27 @@ static int analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_ba
         if (ascii) {
             tlen = end - start;
             if (tlen > TW_MAX_TERM_BYTES) continue;
-            for (size_t k = 0; k < tlen; k++) a->lower[k] = (char)byte_tab[s[start + k]];
+            unsigned b0 = byte_tab[s[start]]; /* the folded first byte */
+            int placed = first && !(first->first[b0 >> 6] >> (b0 & 63) & 1);
+            if (!placed) {
+                for (size_t k = 0; k < tlen; k++) a->lower[k] = (char)byte_tab[s[start + k]];
+                placed = first && !may_stem_to(first, a->lower, tlen);
+            }
+            if (placed) {
+                /* Cannot stem to a wanted term (see tw_analyze_wanted): its place only. */
+                tok.term = NULL;
+                tok.len = 0;
+                rc = fn(ctx, &tok);
+                if (rc != 0) break;
+                continue;
+            }
             term = a->lower;
         } else {
             tlen = fold_slow(a, s + start, end - start);
             if (tlen == 0) continue;
             term = (const char *)a->fold;
         }
-        /* An ASCII token that cannot stem to a wanted term (see
-         * tw_analyze_first) is handed over folded only. */
-        int st =
-            stem && !(first && ascii && !(first[(unsigned char)term[0] >> 6] >> ((unsigned char)term[0] & 63) & 1));
-        rc = deliver(a, term, tlen, st, &tok, fn, ctx);
+        rc = deliver(a, term, tlen, stem, &tok, fn, ctx);
         if (rc != 0) break;
     }
     if (npos) *npos = count;
@@ -349,15 +378,21 @@ int tw_analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, 
     return analyze(a, text, len, pos_base, stem, NULL, fn, ctx, npos);
 }
 
-int tw_analyze_first(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, const uint64_t first[4],
-                     tw_token_fn fn, void *ctx, uint32_t *npos) {
-    return analyze(a, text, len, pos_base, 1, tw_analyzer_keeps_first(a) ? first : NULL, fn, ctx, npos);
+int tw_analyze_wanted(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, const char *const *terms,
+                      const size_t *tlens, size_t nterms, tw_token_fn fn, void *ctx, uint32_t *npos) {
+    wanted w = {terms, tlens, nterms, {0, 0, 0, 0}};
+    for (size_t i = 0; i < nterms; i++) {
+        unsigned c = tlens[i] ? (unsigned char)terms[i][0] : 0;
+        w.first[c >> 6] |= (uint64_t)1 << (c & 63);
+    }
+    return analyze(a, text, len, pos_base, 1, tw_analyzer_keeps_first(a) ? &w : NULL, fn, ctx, npos);
 }
 
-/* Snowball's english and porter algorithms only rewrite a word's ending (and
- * english's exceptional forms, such as "skies" -> "sky" or "dying" -> "die",
- * keep the first letter); "none" does not stem. tests/test_analyzer.c checks
- * the property over word lists and random ASCII words. */
+/* Snowball's english and porter algorithms only rewrite a word's ending: a
+ * stem is never longer than its word and differs from it in at most its last
+ * two bytes (english's exceptional forms too: "skies" -> "sky", "dying" ->
+ * "die"); "none" does not stem. tests/test_analyzer.c checks the property
+ * over word lists and random ASCII words. */
 int tw_analyzer_keeps_first(const tw_analyzer *a) {
     return !strcmp(a->lang, "english") || !strcmp(a->lang, "porter") || !strcmp(a->lang, "none");
 }

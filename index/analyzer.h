@@ -48,18 +48,22 @@ const char *tw_analyzer_lang(const tw_analyzer *a);
 int tw_analyze(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, int stem, tw_token_fn fn, void *ctx,
                uint32_t *npos);
 
-/* tw_analyze with stemming, for callers that only look for terms whose first
- * byte is in the 256-bit set first[] (bit b of first[b >> 6]): when the
- * language's stemmer keeps the first byte of an ASCII word
- * (tw_analyzer_keeps_first), an ASCII token whose folded first byte is not in
- * the set is handed to fn folded but not stemmed (it cannot stem to a wanted
- * term either way), which saves most of the stemming. Other tokens, and every
- * token in other languages, are stemmed as by tw_analyze. */
-int tw_analyze_first(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, const uint64_t first[4],
-                     tw_token_fn fn, void *ctx, uint32_t *npos);
+/* tw_analyze with stemming, for callers that only look for the nterms terms
+ * terms[i] (tlens[i] bytes each, analyzed: folded and stemmed): when the
+ * language's stemmer keeps an ASCII word's beginning
+ * (tw_analyzer_keeps_first), an ASCII token whose folded form w cannot stem to
+ * any of them — no term T is at most |w| bytes long with w starting with T's
+ * first max(1, |T| - 2) bytes — is handed to fn with its place only (pos,
+ * start, end; term NULL and len 0), which saves most of the folding and
+ * stemming. Other tokens, and every token in other languages, are as
+ * tw_analyze gives them. */
+int tw_analyze_wanted(tw_analyzer *a, const char *text, size_t len, uint32_t pos_base, const char *const *terms,
+                      const size_t *tlens, size_t nterms, tw_token_fn fn, void *ctx, uint32_t *npos);
 
-/* Does a's stemmer keep the first byte of every ASCII word (letters and
- * digits)? True of "english", "porter" and "none". */
+/* Does a's stemmer keep the beginning of every ASCII word (letters and
+ * digits): a stem is never longer than its word and starts with the word's
+ * first max(1, |stem| - 2) bytes (or is empty)? True of "english", "porter"
+ * and "none". */
 int tw_analyzer_keeps_first(const tw_analyzer *a);
 
 /* Is lang a language tw_analyzer_new accepts? */

@@ -135,9 +135,9 @@ int tw_snippet(tw_analyzer *an, const char *text, size_t len, const char *const 
     out[0] = out[1] = out[2] = NULL;
     size_t scan = len < SNIPPET_SCAN_BYTES ? len : utf8_cut(text, SNIPPET_SCAN_BYTES);
     /* Only tokens that stem to a query term matter in this pass: the
-     * analyzer may skip stemming the others (tw_analyze_first). */
+     * analyzer may skip folding and stemming the others (tw_analyze_wanted). */
     uint64_t firsts[4] = {0, 0, 0, 0};
-    size_t tlen_small[16], *tlen = nterms <= 16 ? tlen_small : malloc(nterms * sizeof *tlen);
+    size_t tlen_small[16] = {0}, *tlen = nterms <= 16 ? tlen_small : malloc(nterms * sizeof *tlen);
     if (!tlen) return TRAWL_ENOMEM;
     for (size_t i = 0; i < nterms; i++) {
         unsigned char c = (unsigned char)terms[i][0];
@@ -145,7 +145,7 @@ int tw_snippet(tw_analyzer *an, const char *text, size_t len, const char *const 
         tlen[i] = strlen(terms[i]);
     }
     sctx x = {NULL, 0, 0, terms, tlen, nterms, firsts, prefixes, nprefixes, 0, 0, 0};
-    tw_analyze_first(an, text, scan, 0, firsts, on_tok, &x, NULL);
+    tw_analyze_wanted(an, text, scan, 0, terms, tlen, nterms, on_tok, &x, NULL);
     if (tlen != tlen_small) free(tlen);
     if (!x.oom && nprefixes) {
         x.pass = 1;
