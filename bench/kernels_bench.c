@@ -10,7 +10,7 @@
  * Shapes (universe 2^24 doc ids, fixed seed, two operands A and B):
  *   sparse  200,000 and 200,000 random ids        (array containers)
  *   dense   6,000,000 and 6,000,000 random ids    (bitset containers)
- *   skewed  5,000 and 1,000,000 random ids        (array vs array, galloping)
+ *   skewed  5,000 and 1,000,000 random ids        (array vs array, ~1:200 per container)
  *   runs    ~40% of the universe each, as random intervals of 64-4,096 ids
  *           (run containers after run optimization)
  * The bitmaps are built with CRoaring, run-optimized, serialized in the
@@ -27,8 +27,10 @@
  * roaring_bitmap_to_uint32_array for a like-for-like materialization.
  * scalar_merge is a two-pointer merge of the sorted arrays (materializing for
  * and / and_ranks, counting for count). Each figure is the median of 9 samples,
- * a sample being enough back-to-back calls to last >= 2 ms; ns_per_elem divides
- * by |A| + |B|. Every kernel's result size is checked against CRoaring's.
+ * a sample being enough back-to-back calls to last >= 2 ms; a row's kernel and
+ * its references are sampled alternately (same load on a shared machine);
+ * ns_per_elem divides by |A| + |B|. Every kernel's result size is checked
+ * against CRoaring's. An optional argument names the one shape to run.
  */
 #include "bench.h"
 
@@ -204,14 +206,15 @@ static int cmp_double(const void *x, const void *y) {
     return (a > b) - (a < b);
 }
 
-/* Median ns per call of op; checks the result size against expect. Returns -1
- * on failure or mismatch. */
-static double time_op(kctx *c, int op, size_t expect, const char *what) {
+/* Checks op's result size against expect and returns how many back-to-back
+ * calls of op make one sample of >= K_MIN_SAMPLE_NS, or 0 on failure or
+ * mismatch. */
+static size_t calibrate(kctx *c, int op, size_t expect, const char *what) {
     size_t got = run_op(c, op);
     if (got != expect) {
         fprintf(stderr, "trawl-bench: kernels: %s %s on %s gave %zu values, CRoaring %zu\n", what,
                 c->k ? c->k->name : "", c->s->name, got, expect);
-        return -1;
+        return 0;
     }
     size_t iters = 1;
     for (;;) {
@@ -221,14 +224,28 @@ static double time_op(kctx *c, int op, size_t expect, const char *what) {
         if (dt >= K_MIN_SAMPLE_NS || iters >= ((size_t)1 << 24)) break;
         iters *= 2;
     }
-    double samples[K_SAMPLES];
-    for (int s = 0; s < K_SAMPLES; s++) {
-        uint64_t t0 = bench_now_ns();
-        for (size_t i = 0; i < iters; i++) run_op(c, op);
-        samples[s] = (double)(bench_now_ns() - t0) / (double)iters;
+    return iters;
+}
+
+/* Median ns per call of each of ops[0..nops) (nops <= 4), into ns[]: the
+ * samples of the ops alternate, so on a shared machine every op sees the same
+ * load and their ratios stay meaningful. Returns -1 on failure or mismatch. */
+static int time_ops(kctx *c, const int *ops, const char *const *what, size_t nops, size_t expect, double *ns) {
+    size_t iters[4];
+    double samples[4][K_SAMPLES];
+    for (size_t o = 0; o < nops; o++)
+        if (!(iters[o] = calibrate(c, ops[o], expect, what[o]))) return -1;
+    for (int s = 0; s < K_SAMPLES; s++)
+        for (size_t o = 0; o < nops; o++) {
+            uint64_t t0 = bench_now_ns();
+            for (size_t i = 0; i < iters[o]; i++) run_op(c, ops[o]);
+            samples[o][s] = (double)(bench_now_ns() - t0) / (double)iters[o];
+        }
+    for (size_t o = 0; o < nops; o++) {
+        qsort(samples[o], K_SAMPLES, sizeof samples[o][0], cmp_double);
+        ns[o] = samples[o][K_SAMPLES / 2];
     }
-    qsort(samples, K_SAMPLES, sizeof samples[0], cmp_double);
-    return samples[K_SAMPLES / 2];
+    return 0;
 }
 
 /* One figure, kept for the Markdown table. */
@@ -257,22 +274,26 @@ static int bench_shape(kshape *s, krow *rows, size_t *nrows) {
     }
     size_t expect = (size_t)roaring_bitmap_and_cardinality(s->ra, s->rb);
     double elems = (double)(s->na + s->nb);
-    double cr_and = time_op(&c, OP_CR_AND, expect, "roaring_bitmap_and");
-    double cr_arr = time_op(&c, OP_CR_AND_ARRAY, expect, "roaring_bitmap_and + to_uint32_array");
-    double cr_count = time_op(&c, OP_CR_COUNT, expect, "roaring_bitmap_and_cardinality");
-    double m_and = time_op(&c, OP_MERGE_AND, expect, "merge");
-    double m_count = time_op(&c, OP_MERGE_COUNT, expect, "merge count");
-    if (cr_and < 0 || cr_arr < 0 || cr_count < 0 || m_and < 0 || m_count < 0) goto done;
     static const char *const kname[3] = {"and", "and_ranks", "count"};
     static const int kop[3] = {OP_TW_AND, OP_TW_RANKS, OP_TW_COUNT};
     for (int lv = 0; lv < TW_SIMD_NLEVELS; lv++) {
         if (!tw_simd_supported((tw_simd_level)lv)) continue;
         c.k = tw_kernels_get((tw_simd_level)lv);
         for (int j = 0; j < 3; j++) {
-            double t = time_op(&c, kop[j], expect, kname[j]);
-            if (t < 0) goto done;
-            double cr = j == 2 ? cr_count : cr_and, ca = j == 2 ? cr_count : cr_arr;
-            double m = j == 2 ? m_count : m_and;
+            /* the kernel and its references, sampled alternately */
+            int ops[4] = {kop[j], OP_CR_AND, OP_CR_AND_ARRAY, OP_MERGE_AND};
+            const char *what[4] = {kname[j], "roaring_bitmap_and", "roaring_bitmap_and + to_uint32_array", "merge"};
+            size_t nops = 4;
+            if (j == 2) {
+                ops[1] = OP_CR_COUNT;
+                ops[2] = OP_MERGE_COUNT;
+                what[1] = "roaring_bitmap_and_cardinality";
+                what[2] = "merge count";
+                nops = 3;
+            }
+            double ns[4];
+            if (time_ops(&c, ops, what, nops, expect, ns) != 0) goto done;
+            double t = ns[0], cr = ns[1], ca = j == 2 ? ns[1] : ns[2], m = j == 2 ? ns[2] : ns[3];
             printf("{\"shape\":\"%s\",\"kernel\":\"%s\",\"level\":\"%s\",\"a\":%zu,\"b\":%zu,\"result\":%zu,"
                    "\"ns_per_elem\":%.4f,\"croaring_and_ns_per_elem\":%.4f,\"croaring_and_array_ns_per_elem\":%.4f,"
                    "\"scalar_merge_ns_per_elem\":%.4f}\n",
@@ -294,10 +315,12 @@ done:
 }
 
 int bench_cmd_kernels(int argc, char **argv) {
-    if (argc != 0) {
-        fputs("usage: trawl-bench kernels\n", stderr);
+    if (argc > 1 || (argc == 1 && strcmp(argv[0], "sparse") != 0 && strcmp(argv[0], "dense") != 0 &&
+                     strcmp(argv[0], "skewed") != 0 && strcmp(argv[0], "runs") != 0)) {
+        fputs("usage: trawl-bench kernels [sparse|dense|skewed|runs]\n", stderr);
         return 2;
     }
+    const char *only = argc == 1 ? argv[0] : NULL;
     uint64_t seed = 0x9e3779b97f4a7c15u;
     kshape shapes[4];
     memset(shapes, 0, sizeof shapes);
@@ -317,6 +340,7 @@ int bench_cmd_kernels(int argc, char **argv) {
     krow rows[K_MAX_ROWS];
     size_t nrows = 0;
     for (int i = 0; i < 4 && rc == 0; i++) {
+        if (only && strcmp(only, shapes[i].name) != 0) continue;
         if (shape_finish(&shapes[i]) != 0) {
             fprintf(stderr, "trawl-bench: kernels: cannot build shape %s\n", shapes[i].name);
             rc = 1;

@@ -7,7 +7,7 @@
  *   trawl-bench index [--engine E] CORPUS.jsonl INDEX_DIR
  *   trawl-bench query [--engine E] INDEX_DIR QUERIES.txt CLASS K
  *   trawl-bench compare CORPUS.jsonl QUERY_DIR
- *   trawl-bench kernels                         kernel micro-benchmark (kernels_bench.c)
+ *   trawl-bench kernels [SHAPE]                 kernel micro-benchmark (kernels_bench.c)
  *   trawl-bench relevance [SETS_DIR [SET...]]   ranking quality (relevance.c)
  *   trawl-bench analytics CORPUS.jsonl QUERY_DIR  issue-8 workloads side by side (analytics.c)
  *   trawl-bench reopen CORPUS.jsonl [ROUNDS [DOCS]]  open vs reopen of a live index (reopen.c)
@@ -82,7 +82,7 @@ static void usage(void) {
           "       trawl-bench index [--engine trawl|fts5|xapian] CORPUS.jsonl INDEX_DIR\n"
           "       trawl-bench query [--engine trawl|fts5|xapian] INDEX_DIR QUERIES.txt and|or|phrase|count K\n"
           "       trawl-bench compare CORPUS.jsonl QUERY_DIR\n"
-          "       trawl-bench kernels\n"
+          "       trawl-bench kernels [sparse|dense|skewed|runs]\n"
           "       trawl-bench relevance [SETS_DIR [SET...]]\n"
           "       trawl-bench analytics CORPUS.jsonl QUERY_DIR\n"
           "       trawl-bench reopen CORPUS.jsonl [ROUNDS [DOCS]]\n"

@@ -80,8 +80,10 @@ typedef enum tw_simd_level {
  * out, ia and ib must not overlap the inputs or each other. Counting kernels
  * return the size of the intersection without writing anything. */
 
-/* array a[0..na) ∩ array b[0..nb). Switches to galloping search when one side
- * is more than 64 times longer than the other. */
+/* array a[0..na) ∩ array b[0..nb). When one side is more than 64 times
+ * longer than the other, every value of the short side is searched forward in
+ * the long one instead (steps over blocks of 32 values, one compare inside
+ * the block, galloping for far targets). */
 typedef size_t (*tw_and_aa_fn)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint16_t *out, uint32_t *ia,
                                uint32_t *ib, size_t cap);
 typedef size_t (*tw_count_aa_fn)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb);

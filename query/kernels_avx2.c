@@ -15,6 +15,7 @@
 #if defined(__x86_64__)
 
 #include <immintrin.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "compat.h"
@@ -22,6 +23,20 @@
 #define TW_KSUF avx2
 #define TW_TARGET TW_TARGET_ISA("avx2,bmi,bmi2,popcnt")
 #define TW_KPOPCNT 1
+
+/* Number of the 32 u16 at l below v (the skewed search's block compare):
+ * 32 minus the lanes where max(x, v) == x. */
+static TW_TARGET inline uint32_t tw_lt32(const uint8_t *l, uint32_t v) {
+    const __m256i vv = _mm256_set1_epi16((short)v);
+    __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)l);
+    __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(l + 32));
+    __m256i g0 = _mm256_cmpeq_epi16(_mm256_max_epu16(x0, vv), x0);
+    __m256i g1 = _mm256_cmpeq_epi16(_mm256_max_epu16(x1, vv), x1);
+    uint32_t ge = (uint32_t)__builtin_popcount((uint32_t)_mm256_movemask_epi8(g0)) +
+                  (uint32_t)__builtin_popcount((uint32_t)_mm256_movemask_epi8(g1));
+    return 32u - ge / 2;
+}
+#define TW_KLT32 tw_lt32
 #include "kernels_impl.h"
 
 /* Bit l (0..15) set when u16 lane l of x equals some lane of y. */

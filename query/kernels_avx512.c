@@ -19,12 +19,20 @@
 #if defined(__x86_64__)
 
 #include <immintrin.h>
+#include <stdint.h>
 
 #include "compat.h"
 
 #define TW_KSUF avx512
 #define TW_TARGET TW_TARGET_ISA("avx512f,avx512bw,avx512vl,avx512dq,avx2,bmi,bmi2,popcnt")
 #define TW_KPOPCNT 1
+
+/* Number of the 32 u16 at l below v (the skewed search's block compare). */
+static TW_TARGET inline uint32_t tw_lt32(const uint8_t *l, uint32_t v) {
+    return (uint32_t)__builtin_popcount(
+        _mm512_cmplt_epu16_mask(_mm512_loadu_si512((const void *)l), _mm512_set1_epi16((short)v)));
+}
+#define TW_KLT32 tw_lt32
 #include "kernels_impl.h"
 
 /* vpermw indices: row r puts rotation 2r of the 16 b-lanes in lanes 0..15
@@ -92,70 +100,11 @@ static TW_TARGET inline size_t tw_emit16(__m256i x, __m256i y, uint32_t am, uint
     return k + cnt;
 }
 
-/* First index p in [lo, n) with l[p] >= v, or n (lo <= n). Branch-free
- * halving down to at most 256 candidates, then the candidates below v are
- * counted 32 lanes at a time: independent loads and compares instead of a
- * chain of dependent probes. */
-static TW_TARGET inline size_t tw_lower512(const uint8_t *l, size_t lo, size_t n, uint32_t v) {
-    size_t base = lo, len = n - lo;
-    while (len > 256) {
-        size_t half = len / 2;
-        base = tw_ld16(l + 2 * (base + half - 1)) < v ? base + half : base;
-        len -= half;
-    }
-    const __m512i vv = _mm512_set1_epi16((short)v);
-    size_t cnt = 0, q = 0;
-    for (; q + 32 <= len; q += 32)
-        cnt += (size_t)__builtin_popcount(
-            _mm512_cmplt_epu16_mask(_mm512_loadu_si512((const void *)(l + 2 * (base + q))), vv));
-    if (q < len) {
-        __mmask32 m = (__mmask32)((1u << (len - q)) - 1);
-        cnt += (size_t)__builtin_popcount(
-            _mm512_mask_cmplt_epu16_mask(m, _mm512_maskz_loadu_epi16(m, l + 2 * (base + q)), vv));
-    }
-    return base + cnt;
-}
-
-/* Small s[0..ns) against large l[0..nl) (skewed sizes): a SIMD lower bound
- * in l for every value of s. is/il index s and l. */
-static TW_TARGET size_t tw_skew512(const uint8_t *s, size_t ns, const uint8_t *l, size_t nl, uint16_t *out,
-                                   uint32_t *is, uint32_t *il, size_t cap) {
-    size_t k = 0, p = 0;
-    for (size_t i = 0; i < ns && k < cap; i++) {
-        uint32_t v = tw_ld16(s + 2 * i);
-        p = tw_lower512(l, p, nl, v);
-        if (p == nl) break;
-        if (tw_ld16(l + 2 * p) == v) {
-            out[k] = (uint16_t)v;
-            if (is) is[k] = (uint32_t)i;
-            if (il) il[k] = (uint32_t)p;
-            k++;
-            p++;
-        }
-    }
-    return k;
-}
-
-static TW_TARGET size_t tw_skew512_count(const uint8_t *s, size_t ns, const uint8_t *l, size_t nl) {
-    size_t k = 0, p = 0;
-    for (size_t i = 0; i < ns; i++) {
-        uint32_t v = tw_ld16(s + 2 * i);
-        p = tw_lower512(l, p, nl, v);
-        if (p == nl) break;
-        if (tw_ld16(l + 2 * p) == v) {
-            k++;
-            p++;
-        }
-    }
-    return k;
-}
-
 static TW_TARGET size_t TW_K(and_aa_simd)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint16_t *out,
                                           uint32_t *ia, uint32_t *ib, size_t cap) {
     size_t k = 0, i = 0, j = 0;
     if (!na || !nb || !cap) return 0;
-    if (na * TW_GALLOP_RATIO < nb) return tw_skew512(a, na, b, nb, out, ia, ib, cap);
-    if (nb * TW_GALLOP_RATIO < na) return tw_skew512(b, nb, a, na, out, ib, ia, cap);
+    if (TW_K(aa_skewed)(a, na, b, nb, out, ia, ib, cap, &k)) return k;
     tw_rot r;
     tw_rot_load(&r);
     while (i + 16 <= na && j + 16 <= nb) {
@@ -188,8 +137,7 @@ static TW_TARGET size_t TW_K(and_aa_simd)(const uint8_t *a, size_t na, const uin
 static TW_TARGET size_t TW_K(count_aa_simd)(const uint8_t *a, size_t na, const uint8_t *b, size_t nb) {
     size_t k = 0, i = 0, j = 0;
     if (!na || !nb) return 0;
-    if (na * TW_GALLOP_RATIO < nb) return tw_skew512_count(a, na, b, nb);
-    if (nb * TW_GALLOP_RATIO < na) return tw_skew512_count(b, nb, a, na);
+    if (TW_K(aa_skewed_count)(a, na, b, nb, &k)) return k;
     tw_rot r;
     tw_rot_load(&r);
     while (i + 16 <= na && j + 16 <= nb) {

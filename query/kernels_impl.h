@@ -101,15 +101,47 @@ TW_KINL void TW_K(advance)(size_t *i, size_t *j, uint32_t amax, uint32_t bmax, s
     if (bmax <= amax) *j += sj;
 }
 
-/* Small s[0..ns) against large l[0..nl): gallop in l for every value of s
- * (plain binary search when s has at most 4 values: the targets are then far
- * apart). is/il index s and l. */
+/* Number of the 32 values l[0..32) below v. A level file with a SIMD
+ * version defines TW_KLT32 to its name (a TW_TARGET inline function with this
+ * signature, defined before including this file). */
+#ifdef TW_KLT32
+#define TW_KLT32_FN TW_KLT32
+#else
+TW_KINL uint32_t TW_K(lt32)(const uint8_t *l, uint32_t v) {
+    uint32_t c = 0;
+    for (uint32_t x = 0; x < 32; x++) c += tw_ld16(l + 2 * x) < v;
+    return c;
+}
+#define TW_KLT32_FN TW_K(lt32)
+#endif
+
+/* Blocks of 32 values the skewed search steps over linearly before it
+ * gallops instead. */
+#define TW_SKEW_LINEAR 8
+
+/* First index p in [lo, n) with l[p] >= v, or n, for the skewed
+ * intersections, where the next target is typically a few hundred values
+ * ahead: steps over whole blocks of 32 values (one 64-byte line) by their last
+ * value — independent loads at fixed addresses, which the prefetcher streams
+ * — and locates v inside the block holding it with one 32-value compare;
+ * past TW_SKEW_LINEAR blocks it gallops, so a far target costs O(log). */
+TW_KINL size_t TW_K(skew_lower)(const uint8_t *l, size_t lo, size_t n, uint32_t v) {
+    for (uint32_t t = 0; t < TW_SKEW_LINEAR && lo + 32 <= n; t++, lo += 32)
+        if (tw_ld16(l + 2 * (lo + 31)) >= v) return lo + TW_KLT32_FN(l + 2 * lo, v);
+    if (lo + 32 <= n) return TW_K(gallop16)(l, lo, n, v);
+    while (lo < n && tw_ld16(l + 2 * lo) < v) lo++;
+    return lo;
+}
+
+/* Small s[0..ns) against large l[0..nl): a forward search in l for every
+ * value of s (skew_lower; plain binary search when s has at most 4 values:
+ * the targets are then far apart). is/il index s and l. */
 TW_KDEF size_t TW_K(aa_gallop)(const uint8_t *s, size_t ns, const uint8_t *l, size_t nl, uint16_t *out, uint32_t *is,
                                uint32_t *il, size_t cap) {
     size_t k = 0, p = 0;
     for (size_t i = 0; i < ns && k < cap; i++) {
         uint32_t v = tw_ld16(s + 2 * i);
-        p = ns <= 4 ? TW_K(lower16)(l, p, nl, v) : TW_K(gallop16)(l, p, nl, v);
+        p = ns <= 4 ? TW_K(lower16)(l, p, nl, v) : TW_K(skew_lower)(l, p, nl, v);
         if (p == nl) break;
         if (tw_ld16(l + 2 * p) == v) {
             out[k] = (uint16_t)v;
@@ -126,7 +158,7 @@ TW_KDEF size_t TW_K(aa_gallop_count)(const uint8_t *s, size_t ns, const uint8_t 
     size_t k = 0, p = 0;
     for (size_t i = 0; i < ns; i++) {
         uint32_t v = tw_ld16(s + 2 * i);
-        p = ns <= 4 ? TW_K(lower16)(l, p, nl, v) : TW_K(gallop16)(l, p, nl, v);
+        p = ns <= 4 ? TW_K(lower16)(l, p, nl, v) : TW_K(skew_lower)(l, p, nl, v);
         if (p == nl) break;
         if (tw_ld16(l + 2 * p) == v) {
             k++;

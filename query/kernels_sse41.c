@@ -13,6 +13,7 @@
 #if defined(__x86_64__)
 
 #include <immintrin.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "compat.h"
@@ -20,6 +21,23 @@
 #define TW_KSUF sse41
 #define TW_TARGET TW_TARGET_ISA("sse4.1,popcnt")
 #define TW_KPOPCNT 1
+
+/* Number of the 32 u16 at l below v (the skewed search's block compare):
+ * 32 minus the lanes where max(x, v) == x. */
+static TW_TARGET inline uint32_t tw_lt32(const uint8_t *l, uint32_t v) {
+    const __m128i vv = _mm_set1_epi16((short)v);
+    __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)l);
+    __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(l + 16));
+    __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(l + 32));
+    __m128i x3 = _mm_loadu_si128((const __m128i *)(const void *)(l + 48));
+    __m128i g01 =
+        _mm_packs_epi16(_mm_cmpeq_epi16(_mm_max_epu16(x0, vv), x0), _mm_cmpeq_epi16(_mm_max_epu16(x1, vv), x1));
+    __m128i g23 =
+        _mm_packs_epi16(_mm_cmpeq_epi16(_mm_max_epu16(x2, vv), x2), _mm_cmpeq_epi16(_mm_max_epu16(x3, vv), x3));
+    uint32_t ge = (uint32_t)_mm_movemask_epi8(g01) | ((uint32_t)_mm_movemask_epi8(g23) << 16);
+    return 32u - (uint32_t)__builtin_popcount(ge);
+}
+#define TW_KLT32 tw_lt32
 #include "kernels_impl.h"
 
 /* Bit l (0..7) set when u16 lane l of x equals some lane of y. */

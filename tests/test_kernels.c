@@ -287,6 +287,74 @@ static void check_aa_sizes(const tw_kernels *k, uint64_t *r) {
         }
 }
 
+/* Skewed pairs (the small side at least 64 times smaller, so the kernels
+ * search the large side forward value by value: block steps of 32 values,
+ * galloping for far targets, the short tail): large sides from 65 to 65536
+ * values (the running result of a multi-way intersection can be a full
+ * array), small sides whose values sit at block boundaries of the large one,
+ * next to each other, far apart, below its first or above its last value, or
+ * at random. Every type combination goes through check_pair16, so the large
+ * side is also probed as a bitset and as runs. */
+static void check_skewed(const tw_kernels *k, uint64_t *r) {
+    static set16 a, b;
+    static const size_t large[] = {321, 330, 500, 1000, 2048, 4095, 4096, 20000, 65536}; /* >= 5 * 64 + 1 */
+    for (size_t x = 0; x < sizeof large / sizeof large[0]; x++)
+        for (int pat = 0; pat < 6; pat++) {
+            /* large side: nl values over a range about twice as wide (gaps for non-members) */
+            size_t nl = large[x], got = 0;
+            uint32_t w = nl * 2 > 65536 ? 65536 : (uint32_t)nl * 2, lo = rng_below(r, 65536 - w + 1);
+            memset(b.has, 0, sizeof b.has);
+            if (w == nl)
+                memset(b.has + lo, 1, nl);
+            else
+                while (got < nl) {
+                    uint32_t v = lo + rng_below(r, w);
+                    if (!b.has[v]) b.has[v] = 1, got++;
+                }
+            set16_finish(&b);
+            size_t ns = 5 + rng_below(r, (uint32_t)(nl / 64 - 4)); /* 5 .. nl/64 */
+            memset(a.has, 0, sizeof a.has);
+            for (size_t q = 0; q < ns; q++) {
+                uint32_t v;
+                switch (pat) {
+                    case 0: v = rng_below(r, 65536); break; /* anywhere */
+                    case 1: {                               /* at block boundaries of b, or next to them */
+                        size_t blk = 32 * (1 + rng_below(r, (uint32_t)(nl / 32))), d = rng_below(r, 3);
+                        size_t at = blk - 1 + d < nl ? blk - 1 + d : nl - 1;
+                        v = b.v[at] + (rng_below(r, 4) == 0); /* sometimes just past a member */
+                        break;
+                    }
+                    case 2: { /* consecutive members from a random start */
+                        size_t at = rng_below(r, (uint32_t)nl) + q;
+                        v = b.v[at < nl ? at : nl - 1];
+                        break;
+                    }
+                    case 3: /* a few near the start, the rest near or past the end (far targets) */
+                        v = q < 2 ? b.v[q] : b.v[nl - 1] - 40 + rng_below(r, 80);
+                        break;
+                    case 4: /* below the first value and members */
+                        v = q < 2 ? rng_below(r, b.v[0] + 1) : b.v[rng_below(r, (uint32_t)nl)];
+                        break;
+                    default: /* members spread evenly (the benchmark's 1:200 shape) */
+                        v = b.v[(q * nl) / ns + rng_below(r, (uint32_t)(nl / ns))];
+                        break;
+                }
+                a.has[v > 65535 ? 65535 : v] = 1;
+            }
+            set16_finish(&a);
+            if (a.n * 64 >= b.n) continue; /* duplicates made it too small to be skewed: fine, but not this test */
+            enc16 ea, eb;
+            encode16(&ea, &a);
+            encode16(&eb, &b);
+            char ctx[64];
+            snprintf(ctx, sizeof ctx, "skewed %zu of %zu pattern %d", a.n, b.n, pat);
+            check_pair16(k, &a, &b, &ea, &eb, r, ctx);
+            check_pair16(k, &b, &a, &eb, &ea, r, ctx);
+            free(ea.mem);
+            free(eb.mem);
+        }
+}
+
 static void test_containers(const tw_kernels *const *levels, size_t nlev, uint64_t seed, int iters) {
     static set16 a, b;
     uint64_t r = seed;
@@ -311,6 +379,7 @@ static void test_containers(const tw_kernels *const *levels, size_t nlev, uint64
         free(eb.mem);
     }
     for (size_t l = 0; l < nlev; l++) check_aa_sizes(levels[l], &r);
+    for (size_t l = 0; l < nlev; l++) check_skewed(levels[l], &r);
 }
 
 /* ====================================================================== */
