@@ -56,6 +56,7 @@ void tw_segment_close(tw_segment *s) {
         for (uint32_t f = 0; f < s->nfields; f++) free(s->fields[f].name);
     free(s->fields);
     free(s->blocks);
+    free(s->block_key8);
     free((void *)s->checked);
     tw_scache_free(s->scache);
     tw_ccache_free(s->ccache);
@@ -118,6 +119,16 @@ static int parse_meta(tw_segment *s, char *err, size_t errcap) {
     return 0;
 }
 
+/* The first 8 bytes of key[0..len), big-endian, zero-padded. Two keys whose
+ * key8 differ compare as their key8 do (a key ending early pads with 0, below
+ * any byte the other has there, as a proper prefix sorts first); equal key8
+ * say nothing. */
+static uint64_t key8(const uint8_t *key, size_t len) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; i++) v = v << 8 | (i < len ? key[i] : 0);
+    return v;
+}
+
 static int parse_dictidx(tw_segment *s, char *err, size_t errcap) {
     const uint8_t *p = s->sec[TW_SEC_DICTIDX].p;
     size_t len = s->sec[TW_SEC_DICTIDX].len;
@@ -127,7 +138,9 @@ static int parse_dictidx(tw_segment *s, char *err, size_t errcap) {
     const uint8_t *keys = p + 4 + (size_t)nb * IDX_ENTRY;
     size_t keys_len = len - 4 - (size_t)nb * IDX_ENTRY;
     s->blocks = calloc(nb ? nb : 1, sizeof *s->blocks);
-    if (!s->blocks) return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "dictidx", "out of memory");
+    s->block_key8 = calloc(nb ? nb : 1, sizeof *s->block_key8);
+    if (!s->blocks || !s->block_key8)
+        return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "dictidx", "out of memory");
     uint64_t terms = 0;
     for (uint32_t b = 0; b < nb; b++) {
         const uint8_t *e = p + 4 + (size_t)b * IDX_ENTRY;
@@ -144,6 +157,7 @@ static int parse_dictidx(tw_segment *s, char *err, size_t errcap) {
             return CORRUPT(s, "dictidx", "block %u key out of range", b);
         d->first_key = keys + ko;
         d->first_key_len = kl;
+        s->block_key8[b] = key8(d->first_key, kl);
         d->first_ord = (uint32_t)terms;
         terms += d->nterms;
         if (terms > UINT32_MAX) return CORRUPT(s, "dictidx", "too many terms");
@@ -386,13 +400,16 @@ static int walk_block(const tw_segment *s, uint32_t b, entry_fn fn, void *ctx, c
     return 0;
 }
 
-/* Index of the last block whose first key <= key, or -1. */
+/* Index of the last block whose first key <= key, or -1. The search reads
+ * the dense key8 array and the keys themselves only on a tie. */
 static int64_t find_block(const tw_segment *s, const uint8_t *key, size_t klen) {
     int64_t lo = 0, hi = (int64_t)s->nblocks - 1, ans = -1;
+    uint64_t k8 = key8(key, klen);
     while (lo <= hi) {
         int64_t mid = lo + (hi - lo) / 2;
         const tw_dict_block *d = &s->blocks[mid];
-        if (key_cmp(d->first_key, d->first_key_len, key, klen) <= 0) {
+        uint64_t m8 = s->block_key8[mid];
+        if (m8 < k8 || (m8 == k8 && key_cmp(d->first_key, d->first_key_len, key, klen) <= 0)) {
             ans = mid;
             lo = mid + 1;
         } else {

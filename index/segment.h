@@ -89,6 +89,9 @@ typedef struct tw_segment {
     char lang[48];
     tw_field_info *fields;
     tw_dict_block *blocks;
+    /* Per block, the first 8 bytes of its first key, big-endian, zero-padded:
+     * a dense array for the look-up's binary search (see find_block). */
+    uint64_t *block_key8;
     uint32_t nblocks;
     const uint8_t *id_offs, *id_sorted, *id_pool; /* IDS section parts */
     size_t id_pool_len;

@@ -121,7 +121,9 @@ int tw_exec_and(const tw_exec *x) {
     if (!conj_terms(root, specs, &n, nspecs, &nn, &empty)) return TW_EXEC_DECLINE;
     if (empty) return 0;
     const tw_vseg *e = &view->segs[si];
-    fterm *t = calloc(n + nn, sizeof *t);
+    /* Every fterm read below is set first (by tw_plan_open_term): no zeroing
+     * of these large records. */
+    fterm *t = malloc((n + nn) * sizeof *t);
     tw_piter excl[TW_EXEC_MAX_TERMS];
     size_t nexcl = 0;
     if (!t) return TRAWL_ENOMEM;

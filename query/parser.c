@@ -34,7 +34,10 @@ struct tw_query {
     arena_chunk *chunks; /* newest first */
 };
 
-#define ARENA_FIRST_CHUNK 4096
+/* The first chunk (header included) stays under 1 KiB: glibc's malloc
+ * consolidates its fast bins before every larger request, which cost more
+ * than parsing a one-word query. Longer queries grow by doubling. */
+#define ARENA_FIRST_CHUNK (1000 - sizeof(arena_chunk))
 #define ARENA_MAX_CHUNK 65536
 
 /* Returns size bytes aligned to align (a power of two <= alignof(max_align_t))

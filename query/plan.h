@@ -28,7 +28,8 @@ typedef struct pterm_ref {
     char *text;
     size_t len;
     uint32_t offset;    /* position within a phrase */
-    tw_term_ref *refs;  /* per segment: whole record (term spec) or narrowed (phrase) */
+    tw_term_ref *refs;  /* per segment: whole record (term spec) or narrowed (phrase); owns the one block holding
+                           refs, posts, found and text */
     uint8_t *found;     /* per segment */
     tw_postings *posts; /* term spec: per segment where found, the open record (owned) */
 } pterm_ref;

@@ -89,10 +89,7 @@ static void spec_free(spec *s, uint32_t nsegs) {
         if (s->terms[i].posts)
             for (uint32_t k = 0; k < nsegs; k++)
                 if (s->terms[i].found[k]) tw_postings_close(&s->terms[i].posts[k]);
-        free(s->terms[i].posts);
-        free(s->terms[i].text);
-        free(s->terms[i].refs);
-        free(s->terms[i].found);
+        free(s->terms[i].refs); /* the block of refs, posts, found and text (init_term) */
     }
     free(s->terms);
     for (size_t i = 0; i < s->nfields; i++) free(s->fields[i].label);
@@ -221,14 +218,26 @@ static int push_spec(planner *p, pnode *leaf, spec *s) {
     return 0;
 }
 
-static int init_term(planner *p, pterm_ref *t, const char *text, size_t len, uint32_t offset) {
-    uint32_t ns = p->view->nsegs ? p->view->nsegs : 1;
-    t->text = strndup(text, len);
+/* Fills t for the term text[0..len) at offset, with zeroed per-segment refs
+ * and found flags, and open-record slots when posts (a term spec). One
+ * allocation holds them all and the text; t->refs owns it. */
+static int init_term(planner *p, pterm_ref *t, const char *text, size_t len, uint32_t offset, int posts) {
+    size_t ns = p->view->nsegs ? p->view->nsegs : 1;
+    size_t nposts = posts ? ns : 0;
+    unsigned char *b = calloc(1, ns * sizeof *t->refs + nposts * sizeof *t->posts + ns + len + 1);
+    if (!b) return OOM(p);
+    t->refs = (tw_term_ref *)b;
+    b += ns * sizeof *t->refs;
+    if (posts) {
+        t->posts = (tw_postings *)b;
+        b += ns * sizeof *t->posts;
+    }
+    t->found = b;
+    t->text = (char *)b + ns;
+    memcpy(t->text, text, len);
     t->len = len;
     t->offset = offset;
-    t->refs = calloc(ns, sizeof *t->refs);
-    t->found = calloc(ns, 1);
-    return t->text && t->refs && t->found ? 0 : OOM(p);
+    return 0;
 }
 
 /* For each field index fis[j] of the open record post (or -1), how many of
@@ -278,8 +287,7 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
     s.terms = calloc(1, sizeof *s.terms);
     s.fields = calloc(nf ? nf : 1, sizeof *s.fields);
     s.fdf = calloc((size_t)(view->nsegs ? view->nsegs : 1) * (nf ? nf : 1), sizeof *s.fdf);
-    if (!s.terms || !s.fields || !s.fdf || init_term(p, &s.terms[0], term, len, 0) ||
-        !(s.terms[0].posts = calloc(view->nsegs ? view->nsegs : 1, sizeof *s.terms[0].posts))) {
+    if (!s.terms || !s.fields || !s.fdf || init_term(p, &s.terms[0], term, len, 0, 1)) {
         spec_free(&s, p->view->nsegs);
         return OOM(p);
     }
@@ -384,7 +392,7 @@ static int add_phrase_spec(planner *p, pnode *leaf, uint32_t gfield, const tokve
     int missing = 0;
     for (size_t i = 0; i < v->n; i++) {
         pterm_ref *t = &s.terms[i];
-        if (init_term(p, t, v->terms[i], v->lens[i], v->pos[i] - v->pos[0])) {
+        if (init_term(p, t, v->terms[i], v->lens[i], v->pos[i] - v->pos[0], 0)) {
             spec_free(&s, p->view->nsegs);
             return p->rc;
         }
