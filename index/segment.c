@@ -869,61 +869,70 @@ int tw_postings_positions(const tw_postings *p, uint32_t fi, uint32_t rank, uint
     return tw_posreader_get(&r, rank, out, cap);
 }
 
+/* Position reader state of one field during tw_postings_check. */
+typedef struct pcheck {
+    const uint8_t *q; /* next byte of the field's position stream */
+    uint32_t docs;    /* postings with the term in the field so far */
+} pcheck;
+
 int tw_postings_check(const tw_postings *p, char *err, size_t errcap) {
     const tw_segment *s = p->seg;
-    uint32_t *seen = calloc(p->df ? p->df : 1, sizeof *seen);
-    if (!seen) return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
+    pcheck small[16], *pc = small; /* one per field: on the stack for the usual few */
+    if (p->nf > sizeof small / sizeof small[0] && !(pc = malloc(sizeof *pc * p->nf)))
+        return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
+    for (uint32_t i = 0; i < p->nf; i++) pc[i] = (pcheck){p->f[i].pos_data, 0};
+    /* One walk over the doc list, every field at each posting. */
+    tw_postings unfiltered = *p;
+    unfiltered.filter = -1;
+    tw_piter it;
+    uint32_t n = 0;
     int rc = 0;
-    for (uint32_t i = 0; i < p->nf && rc == 0; i++) {
-        const tw_pfield *f = &p->f[i];
-        const uint8_t *q = f->pos_data;
-        uint32_t docs = 0;
-        for (uint32_t r = 0; r < p->df && rc == 0; r++) {
-            if (r % TW_BLOCK == 0 && f->pos_table && f->pos_data + tw_ld32(f->pos_table + 4 * (r / TW_BLOCK)) != q) {
+    for (tw_piter_init(&it, &unfiltered); it.doc != TW_DOC_END && rc == 0; tw_piter_next(&it), n++) {
+        uint32_t r = it.rank, any = 0;
+        for (uint32_t i = 0; i < p->nf && rc == 0; i++) {
+            const tw_pfield *f = &p->f[i];
+            pcheck *c = &pc[i];
+            if (r % TW_BLOCK == 0 && f->pos_table && f->pos_data + tw_ld32(f->pos_table + 4 * (r / TW_BLOCK)) != c->q) {
                 rc = CORRUPT(s, "positions", "block %u offset wrong", r / TW_BLOCK);
                 break;
             }
             uint32_t tf = tw_pfield_tf(f, r);
-            docs += tf > 0;
-            seen[r] += tf > 0;
+            if (tf == 0) continue;
+            any = 1;
+            c->docs++;
             uint64_t pos = 0;
-            for (uint32_t k = 0; k < tf; k++) {
+            for (uint32_t k = 0; k < tf && rc == 0; k++) {
                 uint32_t g;
-                if (tw_get_varint32(&q, f->pos_end, &g) || (k > 0 && g == 0)) {
+                if (tw_get_varint32(&c->q, f->pos_end, &g) || (k > 0 && g == 0))
                     rc = CORRUPT(s, "positions", "stream invalid at posting %u", r);
-                    break;
-                }
-                pos += g;
-                if (pos > UINT32_MAX) {
+                else if ((pos += g) > UINT32_MAX)
                     rc = CORRUPT(s, "positions", "position overflow at posting %u", r);
-                    break;
-                }
             }
+            if (rc) break;
+            /* A document is never shorter, in a field, than the term's tf
+             * there; block maxima bound every doc of their block. */
+            uint32_t dl = tw_segment_doclen(s, f->field, it.doc), maxtf, mindl;
+            if (dl < tf) {
+                rc = CORRUPT(s, "doclen", "doc %u shorter than a term frequency", it.doc);
+                break;
+            }
+            if (!f->bmax) continue;
+            tw_pfield_block_bound(f, r / TW_BLOCK, 0, &maxtf, &mindl);
+            if (tf > maxtf || dl < mindl)
+                rc = CORRUPT(s, "postings", "block maximum of field %u does not bound posting %u", f->field, r);
         }
-        if (rc == 0 && q != f->pos_end) rc = CORRUPT(s, "positions", "trailing bytes in a stream");
-        if (rc == 0 && docs != f->df)
-            rc = CORRUPT(s, "postings", "field %u df %u, tf data has %u", f->field, f->df, docs);
+        /* Every doc of the list has the term in at least one field. */
+        if (rc == 0 && !any) rc = CORRUPT(s, "postings", "posting %u has the term in no field", r);
     }
-    /* Block maxima must bound every doc of their block. */
+    if (rc == 0 && n != p->df) rc = CORRUPT(s, "postings", "list length %u, df %u", n, p->df);
     for (uint32_t i = 0; i < p->nf && rc == 0; i++) {
         const tw_pfield *f = &p->f[i];
-        if (!f->bmax) continue;
-        tw_piter it;
-        tw_postings unfiltered = *p;
-        unfiltered.filter = -1;
-        for (tw_piter_init(&it, &unfiltered); it.doc != TW_DOC_END && rc == 0; tw_piter_next(&it)) {
-            uint32_t tf = tw_pfield_tf(f, it.rank), maxtf, mindl;
-            if (!tf) continue;
-            tw_pfield_block_bound(f, it.rank / TW_BLOCK, 0, &maxtf, &mindl);
-            uint32_t dl = tw_segment_doclen(s, f->field, it.doc);
-            if (tf > maxtf || (dl < mindl))
-                rc = CORRUPT(s, "postings", "block maximum of field %u does not bound posting %u", f->field, it.rank);
-        }
+        if (pc[i].q != f->pos_end)
+            rc = CORRUPT(s, "positions", "trailing bytes in a stream");
+        else if (pc[i].docs != f->df)
+            rc = CORRUPT(s, "postings", "field %u df %u, tf data has %u", f->field, f->df, pc[i].docs);
     }
-    /* Every doc of the list has the term in at least one field. */
-    for (uint32_t r = 0; r < p->df && rc == 0; r++)
-        if (!seen[r]) rc = CORRUPT(s, "postings", "posting %u has the term in no field", r);
-    free(seen);
+    if (pc != small) free(pc);
     return rc;
 }
 

@@ -306,7 +306,12 @@ static inline void tw_posreader_init(tw_posreader *r, const tw_pfield *f) {
  * TRAWL_EINVAL if cap is below the tf. */
 int tw_posreader_get(tw_posreader *r, uint32_t rank, uint32_t *out, uint32_t cap);
 
-/* Full validation of a record beyond tw_postings_open: every position stream. */
+/* Full validation of a record beyond tw_postings_open, in one walk over its
+ * doc list: the list holds p->df docs, each with the term in some field; per
+ * field, the postings with a tf count to its df, no doc is shorter than its tf,
+ * block maxima bound every tf and doc length of their block, and the position
+ * stream (block offsets, gaps, no overflow) ends exactly with the last tf.
+ * Returns 0 or TRAWL_ECORRUPT / TRAWL_ENOMEM with a message. */
 int tw_postings_check(const tw_postings *p, char *err, size_t errcap);
 
 /* External id of doc (not NUL-terminated). */
