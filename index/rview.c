@@ -228,6 +228,34 @@ int tw_riter_next(tw_riter *it) {
     return 1;
 }
 
+int tw_rview_contains(const tw_rview *v, uint32_t x) {
+    uint32_t key = x >> 16, low = x & 0xFFFFu, lo = 0, hi = v->n;
+    while (lo < hi) { /* first container with key >= x's */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (v->c[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == v->n || v->c[lo].key != key) return 0;
+    const tw_container *c = &v->c[lo];
+    if (c->type == TW_C_BITSET) return (int)(tw_ld64(c->data + 8 * (low / 64)) >> (low % 64) & 1);
+    /* Array: the value; run: the last run starting at or before low. */
+    uint32_t n = c->type == TW_C_ARRAY ? c->card : c->nruns, stride = c->type == TW_C_ARRAY ? 2 : 4;
+    lo = 0;
+    hi = n;
+    while (lo < hi) { /* first entry starting after low */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (tw_ld16(c->data + stride * mid) <= low)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0) return 0;
+    uint32_t start = tw_ld16(c->data + stride * (lo - 1));
+    return c->type == TW_C_ARRAY ? start == low : low - start <= tw_ld16(c->data + stride * (lo - 1) + 2);
+}
+
 /* First index in the array container at or after `from` whose value >= low. */
 static uint32_t array_lower_bound(const tw_container *c, uint32_t from, uint32_t low) {
     uint32_t lo = from, hi = c->card, step = 1;

@@ -60,6 +60,11 @@ static inline uint64_t tw_ld64(const uint8_t *p) {
     return (uint64_t)tw_ld32(p) | ((uint64_t)tw_ld32(p + 4) << 32);
 }
 
+/* Whether the view holds x: a binary search over the containers, then within
+ * the container (array values, run starts) or a bit test. O(log n), no
+ * iterator; for random membership tests (seeks walk run containers run by run). */
+int tw_rview_contains(const tw_rview *v, uint32_t x);
+
 /* Sequential and seeking iteration over a view, tracking the rank (index of the
  * current value in the whole bitmap) so that aligned per-posting data (term
  * frequencies) can be found. */

@@ -97,9 +97,7 @@ int tw_col_has(const tw_colfield *c, uint32_t doc) {
     if (doc >= c->ndocs) return 0;
     if (c->all) return 1;
     if (c->npresent == 0) return 0;
-    tw_riter it;
-    tw_riter_init(&it, &c->present);
-    return tw_riter_seek(&it, doc) && it.value == doc;
+    return tw_rview_contains(&c->present, doc);
 }
 
 /* --- numbers --- */

@@ -160,7 +160,7 @@ static inline uint32_t tw_kw_doc_ord(const tw_kwfield *f, uint32_t doc, uint32_t
 
 /* --- date and number columns --- */
 
-/* Does doc have a value? */
+/* Does doc have a value? O(log n) (a search in the presence bitmap). */
 int tw_col_has(const tw_colfield *c, uint32_t doc);
 
 /* The key of doc (meaningful only when tw_col_has; 0-delta base otherwise). O(1). */

@@ -15,7 +15,8 @@
  * the portable format, viewed with tw_rview_parse and intersected 1..5 at a
  * time with tw_and / tw_and_count. Oracles: a reference merge (values and
  * per-input ranks) and CRoaring's roaring_bitmap_and and
- * roaring_bitmap_and_cardinality. Seeded PRNG: TRAWL_TEST_SEED overrides the
+ * roaring_bitmap_and_cardinality. The same bitmaps test tw_rview_contains
+ * against roaring_bitmap_contains. Seeded PRNG: TRAWL_TEST_SEED overrides the
  * seed, which is printed.
  */
 #include <roaring/roaring.h>
@@ -525,6 +526,22 @@ static void bm_free(bm *b) {
     free(b->vals.v);
 }
 
+/* tw_rview_contains against CRoaring's roaring_bitmap_contains: every value,
+ * its neighbours (run and array edges, container boundaries) and random ids. */
+static void check_contains(const bm *b, uint64_t *r, const char *ctx) {
+    for (size_t q = 0; q < b->vals.n + 200; q++) {
+        uint32_t v = q < b->vals.n ? b->vals.v[q] : (uint32_t)rng_next(r);
+        for (uint32_t d = 0; d < 3; d++) {
+            uint32_t x = v + d - 1; /* wraps at 0 and 4294967295, as the values may */
+            int want = roaring_bitmap_contains(b->rb, x), got = tw_rview_contains(&b->view, x);
+            if (got != want) {
+                fail_at(__LINE__, "%s: tw_rview_contains(%u) = %d, CRoaring says %d", ctx, x, got, want);
+                return;
+            }
+        }
+    }
+}
+
 /* Position of x in the sorted vector (present). */
 static uint32_t vrank(const vec32 *x, uint32_t v) {
     size_t lo = 0, hi = x->n;
@@ -667,6 +684,7 @@ static void test_bitmaps(const tw_kernels *const *levels, size_t nlev, uint64_t 
             }
             gen32(&in[t].vals, &r, shapes[t]);
             bm_build(&in[t]);
+            check_contains(&in[t], &r, "contains");
         }
         char ctx[96];
         int len = snprintf(ctx, sizeof ctx, "bitmap iter %d n %zu shapes", it, n);
