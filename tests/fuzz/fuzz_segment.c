@@ -1,10 +1,13 @@
 /*
  * fuzz_segment.c — fuzz target: edit scripts applied to a small valid segment.
  *
- * On the first call a small index (one segment, 140 documents, so that it has
- * bitmap and inline doc lists, lists of more than one 128-doc block, several
- * fields and stored blocks) is written through the public writer into a
- * scratch directory and its segment is split into its sections. Each
+ * On the first call a small index (one segment, 140 short documents, so that
+ * it has bitmap doc lists with array and run containers, varint doc lists,
+ * records of one and of several fields, with and without term frequency data
+ * and block maxima, a list of more than one 128-doc block, keyword and date
+ * fields some documents lack, and a stored block) is written through the
+ * public writer into a scratch directory and its segment is split into its
+ * sections. Each
  * input is a script of edits on those sections; the segment is reassembled
  * with every checksum recomputed (so the edits reach the decoders behind the
  * checksums), optionally edited again as a whole file, and opened from memory
@@ -114,12 +117,15 @@ static void bail(void) {
     abort();
 }
 
-static const char *const words[] = {
-    "the", "the",     "alpha", "beta",  "gamma",  "quick",       "brown",
-    "fox", "running", "runs",  "index", "search", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac",
-    "42"};
+/* Words of the base documents: common ones (in most documents: bitmap doc
+ * lists, "the" in every body: two 128-doc blocks, run containers) and rare
+ * ones (in a few documents, some in both title and body: varint doc lists,
+ * records of several fields). "quick brown" makes the phrase query match. */
+static const char *const common[] = {"alpha", "beta", "quick brown", "running", "runs", "index", "search", "the"};
+static const char *const rare[] = {"gamma", "fox", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "42"};
 
-/* Writes the base index and splits its segment into sections. */
+/* Writes the base index and splits its segment into sections. The documents
+ * are short (about 850 tokens in all): every input's check walks them all. */
 static void build_base(void) {
     const char *tmp = getenv("TMPDIR");
     struct stat st;
@@ -133,20 +139,27 @@ static void build_base(void) {
     if (trawl_writer_open(base.dir, "english", &w, &msg) != TRAWL_OK) die("writer_open", msg);
     uint32_t x = 12345;
     for (unsigned d = 0; d < NDOCS; d++) {
-        char doc[1024], title[256] = "", body[512] = "";
-        size_t tl = 0, bl = 0;
-        for (unsigned k = 0; k < 2 + d % 4; k++) {
+        char doc[512], title[128] = "", body[128] = "the ", extra[96] = "";
+        size_t tl = 0, bl = strlen(body), el = 0;
+        for (unsigned k = 0; k < 1 + d % 2; k++) {
             x = x * 1103515245u + 12345u;
-            tl += (size_t)snprintf(title + tl, sizeof title - tl, "%s ", words[(x >> 16) % 15]);
+            tl += (size_t)snprintf(title + tl, sizeof title - tl, "%s ", common[(x >> 16) % 8]);
         }
-        for (unsigned k = 0; k < 4 + d % 13; k++) {
+        for (unsigned k = 0; k < d % 3; k++) {
             x = x * 1103515245u + 12345u;
-            bl += (size_t)snprintf(body + bl, sizeof body - bl, "%s ", words[(x >> 16) % 15]);
+            bl += (size_t)snprintf(body + bl, sizeof body - bl, "%s ", common[(x >> 16) % 8]);
         }
-        snprintf(doc, sizeof doc,
-                 "{\"id\":\"d%u\",\"title\":\"%s\",\"body\":\"the %s\",\"tags\":[\"t%u\",\"x\"],\"n\":%u,"
-                 "\"source\":\"S%u\",\"date\":%u}", /* keyword and date fields: KEYWORDS and COLUMNS sections */
-                 d, title, body, d % 5, d, d % 3, 1700000000u + d * 3600u * (d % 7 ? 1u : 40u));
+        if (d % 9 == 0) tl += (size_t)snprintf(title + tl, sizeof title - tl, "%s", rare[d / 9 % 5]);
+        if (d % 7 == 0) bl += (size_t)snprintf(body + bl, sizeof body - bl, "%s", rare[d / 7 % 5]);
+        /* Tags: t0..t8 (varint lists) and x on even docs (a bitmap whose
+         * field has tf 1 everywhere); keyword and date fields (KEYWORDS and
+         * COLUMNS sections) missing on some documents. */
+        if (d % 4 != 3) el += (size_t)snprintf(extra + el, sizeof extra - el, ",\"source\":\"S%u\"", d % 3);
+        if (d % 10 != 9)
+            el += (size_t)snprintf(extra + el, sizeof extra - el, ",\"date\":%u",
+                                   1700000000u + d * 3600u * (d % 7 ? 1u : 40u));
+        snprintf(doc, sizeof doc, "{\"id\":\"d%u\",\"title\":\"%s\",\"body\":\"%s\",\"tags\":[\"t%u\"%s],\"n\":%u%s}",
+                 d, title, body, d % 9, d % 2 ? "" : ",\"x\"", d, extra);
         if (trawl_writer_add_json(w, doc, strlen(doc)) != TRAWL_OK) die("add_json", trawl_writer_errmsg(w));
     }
     if (trawl_writer_commit(w) != TRAWL_OK) die("commit", trawl_writer_errmsg(w));
@@ -168,6 +181,19 @@ static void build_base(void) {
     if (df) {
         fwrite(file, 1, n, df);
         fclose(df);
+    }
+    /* The committed whole-segment seed must open: after a format change it
+     * would stop at the version check, and that mode reach nothing (as it did
+     * from format 2 until this check). Checked when the source tree is known
+     * (ctest's smoke run). */
+    const char *src = getenv("TRAWL_SOURCE_DIR");
+    if (src && *src) {
+        char seed[1024], err[512];
+        tw_segment *ss = NULL;
+        snprintf(seed, sizeof seed, "%s/tests/fuzz/corpus/fuzz_segment/pristine.tws", src);
+        if (tw_segment_open(seed, &ss, err, sizeof err) != TRAWL_OK)
+            die("the seed no longer opens; remake it with TRAWL_FUZZ_DUMP_SEGMENT=that path", err);
+        tw_segment_close(ss);
     }
     uint64_t table = tw_ld64(file + n - TW_FOOTER_SIZE);
     for (unsigned i = 0; i < TW_SEC_COUNT - 1; i++) {
