@@ -133,15 +133,36 @@ TW_KINL size_t TW_K(skew_lower)(const uint8_t *l, size_t lo, size_t n, uint32_t 
     return lo;
 }
 
+/* Start of the forward search for v in l[p..nl): where v would sit if l's
+ * values were spread evenly over [lo, lo + 2^32 / scale) — less 32, so the
+ * usual estimation error still lands before the answer — when that is at
+ * least 64 values past p and the value just before it is below v (so the
+ * answer is not skipped); else p. On evenly spread lists (frequent terms)
+ * this lands within a block or two of the answer; on clustered ones it
+ * falls back to p after one probe. */
+TW_KINL size_t TW_K(skew_start)(const uint8_t *l, size_t p, size_t nl, uint32_t v, uint32_t lo, uint64_t scale) {
+    size_t e = (size_t)(((uint64_t)(v - lo) * scale) >> 32);
+    if (e < p + 64 || e >= nl) return p;
+    e -= 32;
+    return tw_ld16(l + 2 * (e - 1)) < v ? e : p;
+}
+
 /* Small s[0..ns) against large l[0..nl): a forward search in l for every
- * value of s (skew_lower; plain binary search when s has at most 4 values:
- * the targets are then far apart). is/il index s and l. */
+ * value of s (from skew_start, by skew_lower; plain binary search when s has
+ * at most 4 values: the targets are then far apart). Values of s below l's
+ * first value are skipped and the search stops past its last. is/il index s
+ * and l. */
 TW_KDEF size_t TW_K(aa_gallop)(const uint8_t *s, size_t ns, const uint8_t *l, size_t nl, uint16_t *out, uint32_t *is,
                                uint32_t *il, size_t cap) {
     size_t k = 0, p = 0;
+    if (!nl) return 0;
+    uint32_t lo = tw_ld16(l), hi = tw_ld16(l + 2 * (nl - 1));
+    uint64_t scale = hi > lo ? ((uint64_t)nl << 32) / (hi - lo + 1) : 0; /* nl / value range, 32.32 fixed point */
     for (size_t i = 0; i < ns && k < cap; i++) {
         uint32_t v = tw_ld16(s + 2 * i);
-        p = ns <= 4 ? TW_K(lower16)(l, p, nl, v) : TW_K(skew_lower)(l, p, nl, v);
+        if (v < lo) continue;
+        if (v > hi) break;
+        p = ns <= 4 ? TW_K(lower16)(l, p, nl, v) : TW_K(skew_lower)(l, TW_K(skew_start)(l, p, nl, v, lo, scale), nl, v);
         if (p == nl) break;
         if (tw_ld16(l + 2 * p) == v) {
             out[k] = (uint16_t)v;
@@ -156,9 +177,14 @@ TW_KDEF size_t TW_K(aa_gallop)(const uint8_t *s, size_t ns, const uint8_t *l, si
 
 TW_KDEF size_t TW_K(aa_gallop_count)(const uint8_t *s, size_t ns, const uint8_t *l, size_t nl) {
     size_t k = 0, p = 0;
+    if (!nl) return 0;
+    uint32_t lo = tw_ld16(l), hi = tw_ld16(l + 2 * (nl - 1));
+    uint64_t scale = hi > lo ? ((uint64_t)nl << 32) / (hi - lo + 1) : 0;
     for (size_t i = 0; i < ns; i++) {
         uint32_t v = tw_ld16(s + 2 * i);
-        p = ns <= 4 ? TW_K(lower16)(l, p, nl, v) : TW_K(skew_lower)(l, p, nl, v);
+        if (v < lo) continue;
+        if (v > hi) break;
+        p = ns <= 4 ? TW_K(lower16)(l, p, nl, v) : TW_K(skew_lower)(l, TW_K(skew_start)(l, p, nl, v, lo, scale), nl, v);
         if (p == nl) break;
         if (tw_ld16(l + 2 * p) == v) {
             k++;

@@ -300,16 +300,20 @@ static void check_skewed(const tw_kernels *k, uint64_t *r) {
     static set16 a, b;
     static const size_t large[] = {321, 330, 500, 1000, 2048, 4095, 4096, 20000, 65536}; /* >= 5 * 64 + 1 */
     for (size_t x = 0; x < sizeof large / sizeof large[0]; x++)
-        for (int pat = 0; pat < 6; pat++) {
-            /* large side: nl values over a range about twice as wide (gaps for non-members) */
+        for (int pat = 0; pat < 12; pat++) {
+            /* large side: nl values over a range about twice as wide (gaps for non-members);
+             * spread evenly, or with most of them in a narrow band at the start or the end of
+             * the range (the search's estimate of where a value sits is then far off) */
             size_t nl = large[x], got = 0;
             uint32_t w = nl * 2 > 65536 ? 65536 : (uint32_t)nl * 2, lo = rng_below(r, 65536 - w + 1);
+            int clump = (int)rng_below(r, 3);
             memset(b.has, 0, sizeof b.has);
             if (w == nl)
                 memset(b.has + lo, 1, nl);
             else
                 while (got < nl) {
                     uint32_t v = lo + rng_below(r, w);
+                    if (clump && rng_below(r, 10) < 8) v = clump == 1 ? lo + (v - lo) / 16 : lo + w - 1 - (v - lo) / 16;
                     if (!b.has[v]) b.has[v] = 1, got++;
                 }
             set16_finish(&b);
@@ -317,7 +321,7 @@ static void check_skewed(const tw_kernels *k, uint64_t *r) {
             memset(a.has, 0, sizeof a.has);
             for (size_t q = 0; q < ns; q++) {
                 uint32_t v;
-                switch (pat) {
+                switch (pat % 6) {
                     case 0: v = rng_below(r, 65536); break; /* anywhere */
                     case 1: {                               /* at block boundaries of b, or next to them */
                         size_t blk = 32 * (1 + rng_below(r, (uint32_t)(nl / 32))), d = rng_below(r, 3);
@@ -348,7 +352,7 @@ static void check_skewed(const tw_kernels *k, uint64_t *r) {
             encode16(&ea, &a);
             encode16(&eb, &b);
             char ctx[64];
-            snprintf(ctx, sizeof ctx, "skewed %zu of %zu pattern %d", a.n, b.n, pat);
+            snprintf(ctx, sizeof ctx, "skewed %zu of %zu pattern %d clump %d", a.n, b.n, pat, clump);
             check_pair16(k, &a, &b, &ea, &eb, r, ctx);
             check_pair16(k, &b, &a, &eb, &ea, r, ctx);
             free(ea.mem);
