@@ -95,7 +95,14 @@ typedef struct mterm {
     double bbound;  /* bound of the term over that block */
     double ub;      /* upper bound of the term's score in this segment */
     size_t clause;  /* position in the query, for the order of the final sum */
+    uint32_t pbit;  /* its bit among the proximity scorer's terms (0: none) */
 } mterm;
+
+/* Bound of the proximity bonus at a document whose present terms are among
+ * mask (0 without proximity). */
+static inline double pbound(const tw_prox *px, uint32_t mask) {
+    return px ? tw_prox_bound_mask(px, mask) : 0;
+}
 
 static int by_ub(const void *x, const void *y) {
     const mterm *a = x, *b = y;
@@ -120,13 +127,13 @@ int tw_exec_or(const tw_exec *x) {
     const tw_vseg *e = &view->segs[si];
     tw_postings post[TW_EXEC_MAX_TERMS];
     tw_fscore *fs = malloc(sizeof *fs * TW_MAX_SCORED_FIELDS * TW_EXEC_MAX_TERMS);
-    size_t nfs[TW_EXEC_MAX_TERMS], n = 0;
+    size_t nfs[TW_EXEC_MAX_TERMS], n = 0, kid[TW_EXEC_MAX_TERMS];
     if (!fs) return TRAWL_ENOMEM;
     for (size_t i = 0; i < root->n; i++) {
         if (root->kids[i]->kind == P_EMPTY) continue;
         if (tw_plan_open_term(view, si, &root->kids[i]->specs[0], &post[n], fs + n * TW_MAX_SCORED_FIELDS, &nfs[n], err,
                               errcap) == 1)
-            n++;
+            kid[n++] = i;
     }
     int rc = 0;
     /* Exact count: the union of the doc lists (field filters need the cursors). */
@@ -178,6 +185,7 @@ int tw_exec_or(const tw_exec *x) {
         m[i].fs = fs + i * TW_MAX_SCORED_FIELDS;
         m[i].nfs = nfs[i];
         m[i].block = UINT32_MAX;
+        m[i].pbit = x->prox ? tw_prox_bit(x->prox, &root->kids[kid[i]]->specs[0]) : 0;
         m[i].cur = tw_term_cursor(e->seg, &post[i], fs + i * TW_MAX_SCORED_FIELDS, nfs[i]);
         if (!m[i].cur) rc = TRAWL_ENOMEM;
         m[i].ub = m[i].cur ? tw_max_score(m[i].cur) : 0;
@@ -187,14 +195,19 @@ int tw_exec_or(const tw_exec *x) {
         goto out;
     }
     qsort(m, n, sizeof *m, by_ub);
+    /* Proximity (x->prox): a document's bonus is bounded by the pairs of the
+     * terms it may hold, pbound(mask); nonmask[i] holds the bits of m[0..i). */
+    const tw_prox *px = x->prox;
+    uint32_t nonmask[TW_EXEC_MAX_TERMS + 1];
     prefix[0] = 0;
-    for (size_t i = 0; i < n; i++) prefix[i + 1] = prefix[i] + m[i].ub;
+    nonmask[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        prefix[i + 1] = prefix[i] + m[i].ub;
+        nonmask[i + 1] = nonmask[i] | m[i].pbit;
+    }
     size_t ess = 0; /* m[ess..n) are essential */
     double theta = tw_topk_threshold(top);
-    /* What proximity may add to any document (0 without it): a document
-     * needs its terms' bounds plus pmax to beat theta. */
-    double pmax = x->prox ? tw_prox_bound(x->prox) : 0;
-    while (ess < n && prefix[ess + 1] + pmax <= theta) ess++;
+    while (ess < n && prefix[ess + 1] + pbound(px, nonmask[ess + 1]) <= theta) ess++;
     for (;;) {
         uint32_t doc = TW_DOC_END;
         for (size_t i = ess; i < n; i++)
@@ -209,8 +222,10 @@ int tw_exec_or(const tw_exec *x) {
          * blocks plus every non-essential term's bound. */
         if (theta >= 0) {
             double bound = prefix[ess];
+            uint32_t mask = nonmask[ess];
             for (size_t i = ess; i < n; i++)
                 if (m[i].cur->doc == doc) {
+                    mask |= m[i].pbit;
                     uint32_t b = tw_term_cursor_rank(m[i].cur) / TW_BLOCK;
                     if (b != m[i].block) {
                         m[i].block = b;
@@ -218,22 +233,33 @@ int tw_exec_or(const tw_exec *x) {
                     }
                     bound += m[i].bbound;
                 }
-            if (bound + pmax <= theta) {
+            if (bound + pbound(px, mask) <= theta) {
                 for (size_t i = ess; i < n; i++)
                     if (m[i].cur->doc == doc) tw_next(m[i].cur);
                 continue;
             }
         }
         double score = 0, part[TW_EXEC_MAX_TERMS] = {0};
+        uint32_t present = 0;
+        int cut = 0;
         for (size_t i = ess; i < n; i++)
             if (m[i].cur->doc == doc) {
+                present |= m[i].pbit;
                 score += part[m[i].clause] = tw_score(m[i].cur);
                 tw_next(m[i].cur);
             }
         for (size_t i = ess; i-- > 0;) {
-            if (score + prefix[i + 1] + pmax <= theta) break;
-            if (tw_seek(m[i].cur, doc) == doc) score += part[m[i].clause] = tw_score(m[i].cur);
+            if (score + prefix[i + 1] + pbound(px, present | nonmask[i + 1]) <= theta) {
+                cut = 1;
+                break;
+            }
+            if (tw_seek(m[i].cur, doc) == doc) {
+                present |= m[i].pbit;
+                score += part[m[i].clause] = tw_score(m[i].cur);
+            }
         }
+        if (cut) continue;
+        double pmax = pbound(px, present); /* what proximity may add here */
         if (score + pmax <= theta) continue;
         /* Every term was looked at: the final sum in query order, as the other
          * executors add it. */

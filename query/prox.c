@@ -46,6 +46,7 @@ struct tw_prox {
     size_t n;
     xterm t[TW_PROX_MAX_TERMS];
     double lambda, k1, b, cw, bound;
+    double mbound[1u << TW_PROX_MAX_TERMS]; /* per set of present terms (bit i: t[i]): the bound of their pairs */
     uint32_t window;
     double inv2[TW_PROX_MAX_WINDOW + 1]; /* 1/d² */
 };
@@ -100,19 +101,33 @@ int tw_prox_open(const tw_view *v, uint32_t si, const pnode *root, const tw_para
         free(x);
         return 0;
     }
-    double s = 0;
-    for (size_t i = 0; i < x->n; i++)
-        for (size_t j = i + 1; j < x->n; j++) {
-            double m = x->t[i].idf < x->t[j].idf ? x->t[i].idf : x->t[j].idf;
-            s += x->lambda * m * (x->k1 + 1);
-        }
-    x->bound = s * (1 + 1e-9) + 1e-12;
+    for (uint32_t mask = 0; mask < (1u << x->n); mask++) {
+        double s = 0;
+        for (size_t i = 0; i < x->n; i++)
+            for (size_t j = i + 1; j < x->n; j++) {
+                if (!(mask >> i & 1) || !(mask >> j & 1)) continue;
+                double m = x->t[i].idf < x->t[j].idf ? x->t[i].idf : x->t[j].idf;
+                s += x->lambda * m * (x->k1 + 1);
+            }
+        x->mbound[mask] = s > 0 ? s * (1 + 1e-9) + 1e-12 : 0;
+    }
+    x->bound = x->mbound[(1u << x->n) - 1];
     *out = x;
     return 0;
 }
 
 double tw_prox_bound(const tw_prox *x) {
     return x->bound;
+}
+
+uint32_t tw_prox_bit(const tw_prox *x, const spec *s) {
+    for (size_t i = 0; i < x->n; i++)
+        if (x->t[i].s == s || same_term(x->t[i].s, s)) return 1u << i;
+    return 0;
+}
+
+double tw_prox_bound_mask(const tw_prox *x, uint32_t mask) {
+    return x->mbound[mask & ((1u << x->n) - 1)];
 }
 
 /* Index in t->fs of local field f where t occurs at the current doc, or -1. */
@@ -219,25 +234,33 @@ int tw_prox_score(tw_prox *x, uint32_t doc, double base, double theta, double *s
         *score = base;
         return 0;
     }
+    /* Each pair's bound from the frequencies; the pairs not computed yet
+     * keep bounding the rest, so a document stops as soon as it cannot make
+     * it (pairs in order, the bonus summed in that order). */
+    double pub[TW_PROX_MAX_TERMS * TW_PROX_MAX_TERMS / 2], suf[TW_PROX_MAX_TERMS * TW_PROX_MAX_TERMS / 2 + 1];
+    size_t np = 0;
     if (theta >= 0) {
-        double ub = 0;
         for (size_t i = 0; i < x->n; i++)
             for (size_t j = i + 1; j < x->n; j++) {
-                double px;
-                if (!x->t[i].here || !x->t[j].here) continue;
-                pair_x(x, &x->t[i], &x->t[j], 1, &px, NULL);
-                if (px > 0) ub += pair_bonus(x, &x->t[i], &x->t[j], px);
+                double px = 0;
+                if (x->t[i].here && x->t[j].here) pair_x(x, &x->t[i], &x->t[j], 1, &px, NULL);
+                pub[np++] = px > 0 ? pair_bonus(x, &x->t[i], &x->t[j], px) : 0;
             }
-        if (base + (ub * (1 + 1e-9) + 1e-12) <= theta) return 1;
+        suf[np] = 0;
+        for (size_t k = np; k-- > 0;) suf[k] = suf[k + 1] + pub[k];
+        if (base + (suf[0] * (1 + 1e-9) + 1e-12) <= theta) return 1;
     }
     double bonus = 0;
+    size_t k = 0;
     for (size_t i = 0; i < x->n; i++)
-        for (size_t j = i + 1; j < x->n; j++) {
+        for (size_t j = i + 1; j < x->n; j++, k++) {
             double px;
             if (!x->t[i].here || !x->t[j].here) continue;
+            if (theta >= 0 && pub[k] == 0) continue; /* no field holds both */
             int rc = pair_x(x, &x->t[i], &x->t[j], 0, &px, NULL);
             if (rc) return rc;
             if (px > 0) bonus += pair_bonus(x, &x->t[i], &x->t[j], px);
+            if (theta >= 0 && base + ((bonus + suf[k + 1]) * (1 + 1e-9) + 1e-12) <= theta) return 1;
         }
     *score = base + bonus;
     return 0;

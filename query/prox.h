@@ -35,6 +35,13 @@ int tw_prox_open(const tw_view *v, uint32_t si, const pnode *root, const tw_para
  * rounding included). */
 double tw_prox_bound(const tw_prox *x);
 
+/* The bit of term spec s among the scorer's terms (0: it takes no part), and
+ * the bound of the bonus at a document whose present terms are among the
+ * bits of mask (0 with fewer than two; margin included). A document holding
+ * a single query term gains nothing. */
+uint32_t tw_prox_bit(const tw_prox *x, const spec *s);
+double tw_prox_bound_mask(const tw_prox *x, uint32_t mask);
+
 /* The score base + bonus at doc (docs in increasing order for one scorer).
  * Returns 0 with *score set; 1 when base plus the document's bound from its
  * frequencies cannot exceed theta (nothing read, *score untouched; theta < 0
