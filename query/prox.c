@@ -12,7 +12,9 @@
  * proximity weight and W the window. Since x/(x + k1) < 1 (or = 1 when k1 is
  * 0), a pair adds at most λ · min(idf) · (k1 + 1): their sum bounds the
  * segment. Each occurrence of i has at most two occurrences of j at each
- * distance d, so tpi_f ≤ min(tf_i, tf_j) · c_W with c_W = 2 Σ_{d ≤ W} 1/d²,
+ * distance d, and tf_j of them in all, so it adds at most S(tf_j), the sum of
+ * the tf_j largest of 1, 1, 1/4, 1/4, 1/9, 1/9, ... (2W terms; all of them,
+ * 2 Σ_{d ≤ W} 1/d², beyond): tpi_f ≤ min(tf_i · S(tf_j), tf_j · S(tf_i)),
  * which bounds a document from its frequencies before any position is read.
  */
 #include "prox.h"
@@ -48,7 +50,8 @@ struct tw_prox {
     double lambda, k1, b, cw, bound;
     double mbound[1u << TW_PROX_MAX_TERMS]; /* per set of present terms (bit i: t[i]): the bound of their pairs */
     uint32_t window;
-    double inv2[TW_PROX_MAX_WINDOW + 1]; /* 1/d² */
+    double inv2[TW_PROX_MAX_WINDOW + 1];  /* 1/d² */
+    double S[2 * TW_PROX_MAX_WINDOW + 1]; /* S(m), m ≤ 2W (see the head comment) */
 };
 
 /* Do two term specs score the same term the same way? */
@@ -85,6 +88,8 @@ int tw_prox_open(const tw_view *v, uint32_t si, const pnode *root, const tw_para
         x->inv2[d] = 1.0 / ((double)d * (double)d);
         x->cw += 2 * x->inv2[d];
     }
+    x->S[0] = 0;
+    for (uint32_t m = 1; m <= 2 * x->window; m++) x->S[m] = x->S[m - 1] + x->inv2[(m + 1) / 2];
     for (size_t i = 0; i < ns; i++) {
         xterm *t = &x->t[x->n];
         int r = tw_plan_open_term(v, si, specs[i], &t->post, t->fs, &t->nfs, err, errcap);
@@ -196,6 +201,14 @@ static double tpi(const tw_prox *x, const uint32_t *a, uint32_t na, const uint32
     return s;
 }
 
+/* Bound of tpi for frequencies ta and tb: min(ta · S(tb), tb · S(ta)). */
+static double sbound(const tw_prox *x, uint32_t ta, uint32_t tb) {
+    uint32_t top = 2 * x->window;
+    double sa = ta < top ? x->S[ta] : x->cw, sb = tb < top ? x->S[tb] : x->cw;
+    double u = (double)ta * sb, v = (double)tb * sa;
+    return u < v ? u : v;
+}
+
 /* The pair's saturated part λ · min(idf) · x(k1 + 1)/(x + k1) of x > 0. */
 static double pair_bonus(const tw_prox *x, const xterm *a, const xterm *b, double px) {
     double m = a->idf < b->idf ? a->idf : b->idf;
@@ -214,8 +227,7 @@ static int pair_x(tw_prox *x, xterm *a, xterm *b, int bound, double *out, double
         if (jb < 0) continue;
         double w = a->fs[ja].bm.field_weight, t;
         if (bound) {
-            uint32_t m = a->tf[ja] < b->tf[jb] ? a->tf[ja] : b->tf[jb];
-            t = x->cw * (double)m;
+            t = sbound(x, a->tf[ja], b->tf[jb]);
         } else {
             int rc = positions(a, ja);
             if (rc == 0) rc = positions(b, (size_t)jb);
