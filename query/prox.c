@@ -26,22 +26,45 @@
 #include "error.h"
 #include "trawl.h"
 
+/* A term of the scorer; the per-field arrays (nfs entries each) share one
+ * allocation, mem. */
 typedef struct xterm {
     const spec *s;
     tw_postings post;
     tw_piter it;
-    tw_fscore fs[TW_MAX_SCORED_FIELDS];
     size_t nfs;
     double idf;
-    tw_posreader rd[TW_MAX_SCORED_FIELDS];
+    tw_fscore *fs;
+    tw_posreader *rd;
+    void *mem;
     /* at the current document */
     int here;
     uint32_t rank;
-    uint32_t tf[TW_MAX_SCORED_FIELDS], dl[TW_MAX_SCORED_FIELDS];
-    uint32_t *pos[TW_MAX_SCORED_FIELDS]; /* decoded positions (when read) */
-    uint32_t cap[TW_MAX_SCORED_FIELDS];
-    int read[TW_MAX_SCORED_FIELDS];
+    uint32_t **pos; /* decoded positions (when read) */
+    uint32_t *tf, *dl, *cap;
+    int *read;
 } xterm;
+
+/* Gives t its per-field arrays for its fields fs[0..nfs). 0 or TRAWL_ENOMEM. */
+static int xterm_alloc(xterm *t, const tw_fscore *fs, size_t nfs) {
+    size_t one = sizeof *t->fs + sizeof *t->rd + sizeof *t->pos + 3 * sizeof(uint32_t) + sizeof(int);
+    char *m = calloc(nfs, one);
+    if (!m) return TRAWL_ENOMEM;
+    t->mem = m;
+    t->nfs = nfs;
+    t->fs = (tw_fscore *)(void *)m;
+    m += nfs * sizeof *t->fs;
+    t->rd = (tw_posreader *)(void *)m;
+    m += nfs * sizeof *t->rd;
+    t->pos = (uint32_t **)(void *)m;
+    m += nfs * sizeof *t->pos;
+    t->tf = (uint32_t *)(void *)m;
+    t->dl = t->tf + nfs;
+    t->cap = t->dl + nfs;
+    t->read = (int *)(void *)(t->cap + nfs);
+    memcpy(t->fs, fs, nfs * sizeof *fs);
+    return 0;
+}
 
 struct tw_prox {
     const tw_segment *seg;
@@ -92,8 +115,14 @@ int tw_prox_open(const tw_view *v, uint32_t si, const pnode *root, const tw_para
     for (uint32_t m = 1; m <= 2 * x->window; m++) x->S[m] = x->S[m - 1] + x->inv2[(m + 1) / 2];
     for (size_t i = 0; i < ns; i++) {
         xterm *t = &x->t[x->n];
-        int r = tw_plan_open_term(v, si, specs[i], &t->post, t->fs, &t->nfs, err, errcap);
-        if (r <= 0 || t->nfs == 0) continue; /* absent from the segment */
+        tw_fscore fs[TW_MAX_SCORED_FIELDS];
+        size_t nfs = 0;
+        int r = tw_plan_open_term(v, si, specs[i], &t->post, fs, &nfs, err, errcap);
+        if (r <= 0 || nfs == 0) continue; /* absent from the segment */
+        if (xterm_alloc(t, fs, nfs)) {
+            tw_prox_free(x);
+            return tw_err(err, errcap, TRAWL_ENOMEM, "out of memory");
+        }
         t->s = specs[i];
         t->idf = 0;
         for (size_t j = 0; j < specs[i]->nfields; j++)
@@ -103,7 +132,7 @@ int tw_prox_open(const tw_view *v, uint32_t si, const pnode *root, const tw_para
         x->n++;
     }
     if (x->n < 2) {
-        free(x);
+        tw_prox_free(x);
         return 0;
     }
     for (uint32_t mask = 0; mask < (1u << x->n); mask++) {
@@ -317,7 +346,9 @@ void tw_prox_explain(tw_prox *x, uint32_t doc, tw_buf *out) {
 
 void tw_prox_free(tw_prox *x) {
     if (!x) return;
-    for (size_t i = 0; i < x->n; i++)
-        for (size_t j = 0; j < TW_MAX_SCORED_FIELDS; j++) free(x->t[i].pos[j]);
+    for (size_t i = 0; i < x->n; i++) {
+        for (size_t j = 0; j < x->t[i].nfs; j++) free(x->t[i].pos[j]);
+        free(x->t[i].mem);
+    }
     free(x);
 }
