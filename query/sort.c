@@ -15,6 +15,7 @@
 #include "datetime.h"
 #include "error.h"
 #include "filter.h"
+#include "prox.h"
 #include "trawl.h"
 #include "typed.h"
 
@@ -150,9 +151,15 @@ int tw_sort_run(const tw_view *v, const tw_plan *plan, const tw_params *p, size_
         const tw_vseg *e = &v->segs[si];
         const tw_kwfield *kw = s.type == TW_FT_KEYWORD ? tw_segment_keyword(e->seg, p->sort_field) : NULL;
         const tw_colfield *col = s.type != TW_FT_KEYWORD ? tw_segment_column(e->seg, p->sort_field) : NULL;
+        tw_prox *px = NULL; /* the proximity bonus joins the score (ties) */
+        if (want && plan->root && (rc = tw_prox_open(v, si, plan->root, p, &px, err, errcap)) != 0) break;
         tw_cursor *cur = tw_plan_seg_cursor(v, plan, si, &rc, err, errcap);
-        if (!cur) break;
+        if (!cur) {
+            tw_prox_free(px);
+            break;
+        }
         uint64_t count = 0;
+        int prc = 0;
         for (uint32_t d = cur->doc; d != TW_DOC_END; d = tw_next(cur)) {
             if (e->deleted && roaring_bitmap_contains(e->deleted, d)) continue;
             count++;
@@ -164,10 +171,12 @@ int tw_sort_run(const tw_view *v, const tw_plan *plan, const tw_params *p, size_
             /* A value that loses to the worst kept one needs no score. */
             if (s.n == s.want && value_order(&s, &x, &s.h[0]) > 0) continue;
             x.score = tw_score(cur);
+            if (px && (prc = tw_prox_score(px, d, x.score, -1.0, &x.score)) != 0) break;
             push(&s, &x);
         }
-        rc = tw_cursor_status(cur);
+        rc = prc ? prc : tw_cursor_status(cur);
         tw_cursor_free(cur);
+        tw_prox_free(px);
         if (rc == TRAWL_ECORRUPT)
             rc = tw_err(err, errcap, rc, "%s: positions section: stream invalid", e->seg->path);
         else if (rc)

@@ -6,7 +6,7 @@
 # apart gains nothing (its score stays the BM25F one), and the bonus of the
 # adjacent pair is λ · idf · x(k1+1)/(x+k1) with x = 1/norm (checked here from
 # the explained numbers). --explain shows the proximity line; bad values are
-# refused.
+# refused. Sorted by a field, hits keep their ranked scores, bonus included.
 . "${TRAWL_SOURCE_DIR:?TRAWL_SOURCE_DIR must name the source tree}/tests/shlib.sh"
 
 fill="one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty twentyone twentytwo"
@@ -52,6 +52,20 @@ P
 python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); \
 s={h["id"]:h["score"] for h in a["hits"]}; t={h["id"]:h["score"] for h in b["hits"]}; assert s["far"] > t["far"] + 1e-6, (s, t)' \
     "$T/w64.json" "$T/plain.json" || fail "window 64: the far pair gains nothing"
+# Sorted by a field, a hit's score is its ranked score, bonus included.
+"$TRAWL_BIN" index -q -o "$T/tr" "$TRAWL_SOURCE_DIR/sample/trends.jsonl" || fail "index the sample"
+for q in "open source" "ai rust cloud model"; do
+    "$TRAWL_BIN" search --json -k 10000 --op or --ranking bm25f-prox "$T/tr" "$q" >"$T/r.json" || fail "'$q' ranked"
+    "$TRAWL_BIN" search --json -k 10000 --op or --ranking bm25f-prox --sort date:desc "$T/tr" "$q" >"$T/s.json" ||
+        fail "'$q' sorted"
+    python3 - "$T/r.json" "$T/s.json" <<'P' || fail "'$q': sorted scores differ from ranked ones"
+import json, sys
+r, s = (json.load(open(a)) for a in sys.argv[1:3])
+a = {h["id"]: h["score"] for h in r["hits"]}
+b = {h["id"]: h["score"] for h in s["hits"]}
+assert a == b and len(a) > 1, (len(a), len(b))
+P
+done
 expect_rc 0 search --ranking bm25-prox "$T/idx" "alpha beta"
 expect_rc 2 search --ranking bm25x "$T/idx" "alpha"
 grep -q "bm25f-prox" "$T/err" || fail "--ranking bm25x: message $(cat "$T/err")"
