@@ -92,10 +92,10 @@ typedef struct mterm {
     const tw_fscore *fs;
     size_t nfs;
     uint32_t block; /* block of the cached bound */
+    uint32_t pbit;  /* its bit among the proximity scorer's terms (0: none) */
     double bbound;  /* bound of the term over that block */
     double ub;      /* upper bound of the term's score in this segment */
     size_t clause;  /* position in the query, for the order of the final sum */
-    uint32_t pbit;  /* its bit among the proximity scorer's terms (0: none) */
 } mterm;
 
 /* Bound of the proximity bonus at a document whose present terms are among

@@ -278,7 +278,8 @@ int tw_prox_score(tw_prox *x, uint32_t doc, double base, double theta, double *s
     /* Each pair's bound from the frequencies; the pairs not computed yet
      * keep bounding the rest, so a document stops as soon as it cannot make
      * it (pairs in order, the bonus summed in that order). */
-    double pub[TW_PROX_MAX_TERMS * TW_PROX_MAX_TERMS / 2], suf[TW_PROX_MAX_TERMS * TW_PROX_MAX_TERMS / 2 + 1];
+    double pub[TW_PROX_MAX_TERMS * TW_PROX_MAX_TERMS / 2] = {0},
+                                                       suf[TW_PROX_MAX_TERMS * TW_PROX_MAX_TERMS / 2 + 1] = {0};
     size_t np = 0;
     if (theta >= 0) {
         for (size_t i = 0; i < x->n; i++)
@@ -325,7 +326,7 @@ void tw_prox_explain(tw_prox *x, uint32_t doc, tw_buf *out) {
     for (size_t i = 0; i < x->n; i++)
         for (size_t j = i + 1; j < x->n; j++) {
             if (!(px[i][j] > 0)) continue;
-            double tp[TW_MAX_SCORED_FIELDS];
+            double tp[TW_MAX_SCORED_FIELDS] = {0};
             pair_x(x, &x->t[i], &x->t[j], 0, &px[i][j], tp);
             len = snprintf(line, sizeof line,
                            "  %.6f  \"%s\" ~ \"%s\"  [min idf %.6f, x = %.6f = Σ fields w·tpi/norm:]\n",
