@@ -632,14 +632,22 @@ static int parse_field(const tw_segment *s, tw_postings *p, tw_pfield *f, const 
                 return tw_err_section(err, errcap, TRAWL_ENOMEM, s->path, "postings", "out of memory");
         }
         f->tf_data = q;
+        /* Every block but the last holds TW_BLOCK (128) tfs: 16·w bytes. */
         size_t off = 0;
-        for (uint32_t b = 0; b < nblocks; b++) {
+        unsigned any = 0; /* OR of the widths: above 31 iff one is */
+        for (uint32_t b = 0; b + 1 < nblocks; b++) {
             unsigned w = f->tf_widths[b];
-            if (w > 31) goto bad_tf;
-            uint32_t cnt = p->df - b * TW_BLOCK < TW_BLOCK ? p->df - b * TW_BLOCK : TW_BLOCK;
-            if (nblocks > 1) f->tf_block_off[b] = (uint32_t)off;
-            off += ((size_t)cnt * w + 7) / 8;
+            any |= w;
+            f->tf_block_off[b] = (uint32_t)off;
+            off += (size_t)w * (TW_BLOCK / 8);
         }
+        if (nblocks > 0) {
+            unsigned w = f->tf_widths[nblocks - 1];
+            any |= w;
+            if (nblocks > 1) f->tf_block_off[nblocks - 1] = (uint32_t)off;
+            off += ((size_t)(p->df - (nblocks - 1) * TW_BLOCK) * w + 7) / 8;
+        }
+        if (any > 31) goto bad_tf;
         if ((size_t)(end - q) < off + 4) goto bad_tf;
         q += off + 4;
     }

@@ -150,6 +150,16 @@ int tw_exec_and(const tw_exec *x) {
             nexcl++;
         }
     }
+    if (rc == 0 && !absent && !bitmaps && n == 1 && nexcl == 0 && !x->filt && top->want == 0) {
+        /* Counting one short (varint) list: walk it here rather than build
+         * a cursor tree (the iterator keeps to a qualified term's field). */
+        uint64_t c = 0;
+        tw_piter it;
+        for (tw_piter_init(&it, &t[0].post); it.doc != TW_DOC_END; tw_piter_next(&it))
+            c += !(e->deleted && roaring_bitmap_contains(e->deleted, it.doc));
+        *total += c;
+        goto out;
+    }
     if (rc == 0 && !absent && !bitmaps) rc = TW_EXEC_DECLINE;
     if (rc || absent) goto out;
     /* The term lists, then the filter's bitmap (a list with no term data):

@@ -288,6 +288,18 @@ static uint64_t check_query(ctx *x, const char *what, const or_q *q, const or_op
         total = trawl_results_total(res);
         x->with_hits += total > 0;
         x->partial += total > 0 && total < x->c.nlive;
+        /* Counting only takes its own paths (no scoring, short lists walked
+         * directly): the same total as the oracle's. */
+        uint64_t want = 0;
+        for (size_t d = 0; d < x->c.ndocs; d++) want += x->c.docs[d].live && match[d];
+        trawl_results *cnt = NULL;
+        trawl_options_set_count_only(to, 1);
+        rc = trawl_search(x->ix, text.p, to, &cnt);
+        x->st.checks++;
+        if (rc != TRAWL_OK || trawl_results_total(cnt) != want || trawl_results_count(cnt) != 0)
+            or_fail(&x->st, "%s: count only: rc %d, total %llu, %zu hits; oracle total %llu", label.p, rc,
+                    (unsigned long long)trawl_results_total(cnt), trawl_results_count(cnt), (unsigned long long)want);
+        trawl_results_free(cnt);
     }
     trawl_results_free(res);
     trawl_options_free(to);
