@@ -85,8 +85,8 @@ static int fail(planner *p, int rc, long off, const char *fmt, const char *arg) 
 #define OOM(p) fail(p, TRAWL_ENOMEM, -1, "%s", "out of memory")
 
 static void spec_free(spec *s, uint32_t nsegs) {
-    for (size_t i = 0; i < s->nterms; i++) {
-        if (s->terms[i].posts)
+    for (size_t i = 0; s->terms && i < s->nterms; i++) {
+        if (s->terms[i].posts && s->terms[i].found)
             for (uint32_t k = 0; k < nsegs; k++)
                 if (s->terms[i].found[k]) tw_postings_close(&s->terms[i].posts[k]);
         free(s->terms[i].refs); /* the block of refs, posts, found and text (init_term) */
@@ -287,7 +287,7 @@ static int add_term_spec(planner *p, pnode *leaf, const char *term, size_t len, 
     s.terms = calloc(1, sizeof *s.terms);
     s.fields = calloc(nf ? nf : 1, sizeof *s.fields);
     s.fdf = calloc((size_t)(view->nsegs ? view->nsegs : 1) * (nf ? nf : 1), sizeof *s.fdf);
-    if (!s.terms || !s.fields || !s.fdf || init_term(p, &s.terms[0], term, len, 0, 1)) {
+    if (!s.terms || !s.fields || !s.fdf || init_term(p, &s.terms[0], term, len, 0, 1) || !s.terms[0].posts) {
         spec_free(&s, p->view->nsegs);
         return OOM(p);
     }
@@ -764,7 +764,7 @@ static tw_cursor *build_phrase(seg_ctx *c, const spec *s) {
         if (!s->terms[i].found[c->si]) return NULL;
     tw_postings posts[TW_MAX_PHRASE_TERMS];
     uint32_t offs[TW_MAX_PHRASE_TERMS];
-    for (size_t i = 0; i < s->nterms; i++) {
+    for (size_t i = 0; s->terms && i < s->nterms; i++) {
         int rc = tw_postings_open(e->seg, &s->terms[i].refs[c->si], 0, &posts[i], c->err, c->errcap);
         if (rc) {
             for (size_t k = 0; k < i; k++) tw_postings_close(&posts[k]);
