@@ -34,6 +34,8 @@
 
 /* Positions of the set bits of every byte value (kernels_scalar.c). */
 extern const uint8_t tw_bitpos8[256][8];
+/* Set bits of every byte value (kernels_scalar.c). */
+extern const uint8_t tw_popcnt8[256];
 
 /* Ratio beyond which array ∩ array gallops through the longer array. */
 #define TW_GALLOP_RATIO 64
@@ -318,7 +320,11 @@ TW_KINL size_t TW_K(bits16)(uint64_t m, uint32_t base, uint16_t *dst) {
     for (uint32_t q = 0; q < 8; q++, m >>= 8) {
         const uint8_t *e = tw_bitpos8[m & 0xFF];
         for (uint32_t x = 0; x < 8; x++) dst[k + x] = (uint16_t)(base + 8 * q + e[x]);
+#ifdef TW_KPOPCNT
         k += TW_K(pop64)(m & 0xFF);
+#else
+        k += tw_popcnt8[m & 0xFF]; /* a byte's count: a lookup beats SWAR arithmetic */
+#endif
     }
     return k;
 }

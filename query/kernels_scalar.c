@@ -76,6 +76,16 @@ const uint8_t tw_bitpos8[256][8] = {
     {2, 3, 4, 5, 6, 7, 0, 0}, {0, 2, 3, 4, 5, 6, 7, 0}, {1, 2, 3, 4, 5, 6, 7, 0}, {0, 1, 2, 3, 4, 5, 6, 7},
 };
 
+/* Set bits of every byte value (declared in kernels_impl.h): 2, 4 and 6 bits
+ * at a time, each quarter adding its top two bits' count. */
+#define TW_B2(n) (n), (n) + 1, (n) + 1, (n) + 2
+#define TW_B4(n) TW_B2(n), TW_B2((n) + 1), TW_B2((n) + 1), TW_B2((n) + 2)
+#define TW_B6(n) TW_B4(n), TW_B4((n) + 1), TW_B4((n) + 1), TW_B4((n) + 2)
+const uint8_t tw_popcnt8[256] = {TW_B6(0), TW_B6(1), TW_B6(1), TW_B6(2)};
+#undef TW_B6
+#undef TW_B4
+#undef TW_B2
+
 const tw_kernels tw_kernels_scalar_table = {
     TW_SIMD_SCALAR,           "scalar",
     tw_k_and_aa_merge_scalar, tw_k_count_aa_merge_scalar,
