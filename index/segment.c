@@ -363,37 +363,64 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl) {
     return al < bl ? -1 : al > bl;
 }
 
+/* The bytes of dictionary block b: its first in *p, the end returned. */
+static const uint8_t *block_bytes(const tw_segment *s, uint32_t b, const uint8_t **p) {
+    const uint8_t *dict = s->sec[TW_SEC_DICT].p;
+    *p = dict + s->blocks[b].dict_off;
+    return b + 1 < s->nblocks ? dict + s->blocks[b + 1].dict_off : dict + s->sec[TW_SEC_DICT].len;
+}
+
+/* One front-coded dictionary entry: the previous key's first `shared` bytes
+ * then sfx[0..suffix), and its posting reference. */
+typedef struct dict_entry {
+    uint64_t shared, suffix, df, rlen;
+    const uint8_t *sfx;
+} dict_entry;
+
+/* Reads entry i of block b from *pp (before end; prev: the previous key's
+ * length) with every check, advancing *pp and the record offset *rec. 0 or
+ * TRAWL_ECORRUPT with a message. */
+static int dict_entry_read(const tw_segment *s, uint32_t b, uint32_t i, const uint8_t **pp, const uint8_t *end,
+                           size_t prev, uint64_t *rec, dict_entry *e, char *err, size_t errcap) {
+    const tw_dict_block *d = &s->blocks[b];
+    const uint8_t *p = *pp;
+    size_t plen = s->sec[TW_SEC_POSTINGS].len;
+    uint64_t delta;
+    if (tw_get_varint(&p, end, &e->shared) || tw_get_varint(&p, end, &e->suffix) || e->shared > prev ||
+        e->suffix > 256 - e->shared || e->suffix > (size_t)(end - p) || (i == 0 && e->shared != 0) ||
+        e->shared + e->suffix == 0)
+        return CORRUPT(s, "dict", "block %u entry %u key invalid", b, i);
+    e->sfx = p;
+    p += e->suffix;
+    if (tw_get_varint(&p, end, &e->df) || tw_get_varint(&p, end, &delta) || tw_get_varint(&p, end, &e->rlen) ||
+        e->df == 0 || e->df > s->ndocs || delta > plen || *rec + delta > plen || e->rlen > plen - (*rec + delta) ||
+        e->rlen == 0 || (i > 0 && delta == 0))
+        return CORRUPT(s, "dict", "block %u entry %u posting reference invalid", b, i);
+    if (i == 0 && key_cmp(e->sfx, e->suffix, d->first_key, d->first_key_len) != 0)
+        return CORRUPT(s, "dict", "block %u first key differs from index", b);
+    *rec += delta;
+    *pp = p;
+    return 0;
+}
+
 /* Walks dictionary block b, calling fn(ctx, key, klen, ref) for each entry.
  * fn returns 0 to go on, 1 to stop (success), other values are passed back. */
 typedef int (*entry_fn)(void *ctx, const uint8_t *key, size_t klen, const tw_term_ref *ref);
 
 static int walk_block(const tw_segment *s, uint32_t b, entry_fn fn, void *ctx, char *err, size_t errcap) {
     const tw_dict_block *d = &s->blocks[b];
-    const uint8_t *p = s->sec[TW_SEC_DICT].p + d->dict_off;
-    const uint8_t *end = b + 1 < s->nblocks ? s->sec[TW_SEC_DICT].p + s->blocks[b + 1].dict_off
-                                            : s->sec[TW_SEC_DICT].p + s->sec[TW_SEC_DICT].len;
+    const uint8_t *p, *end = block_bytes(s, b, &p);
     uint8_t key[256];
     size_t klen = 0;
     uint64_t rec = d->rec_base;
-    size_t plen = s->sec[TW_SEC_POSTINGS].len;
     for (uint32_t i = 0; i < d->nterms; i++) {
-        uint64_t shared, suffix, df, delta, rlen;
-        if (tw_get_varint(&p, end, &shared) || tw_get_varint(&p, end, &suffix) || shared > klen ||
-            suffix > sizeof key - shared || suffix > (size_t)(end - p) || (i == 0 && shared != 0) ||
-            shared + suffix == 0)
-            return CORRUPT(s, "dict", "block %u entry %u key invalid", b, i);
-        memcpy(key + shared, p, suffix);
-        p += suffix;
-        klen = shared + suffix;
-        if (tw_get_varint(&p, end, &df) || tw_get_varint(&p, end, &delta) || tw_get_varint(&p, end, &rlen) || df == 0 ||
-            df > s->ndocs || delta > plen || rec + delta > plen || rlen > plen - (rec + delta) || rlen == 0 ||
-            (i > 0 && delta == 0))
-            return CORRUPT(s, "dict", "block %u entry %u posting reference invalid", b, i);
-        if (i == 0 && key_cmp(key, klen, d->first_key, d->first_key_len) != 0)
-            return CORRUPT(s, "dict", "block %u first key differs from index", b);
-        rec += delta;
-        tw_term_ref ref = {(uint32_t)df, TW_ANY_FIELD, rec, (uint32_t)rlen, d->first_ord + i};
-        int rc = fn(ctx, key, klen, &ref);
+        dict_entry e;
+        int rc = dict_entry_read(s, b, i, &p, end, klen, &rec, &e, err, errcap);
+        if (rc) return rc;
+        memcpy(key + e.shared, e.sfx, e.suffix);
+        klen = e.shared + e.suffix;
+        tw_term_ref ref = {(uint32_t)e.df, TW_ANY_FIELD, rec, (uint32_t)e.rlen, d->first_ord + i};
+        rc = fn(ctx, key, klen, &ref);
         if (rc) return rc;
     }
     if (p != end) return CORRUPT(s, "dict", "block %u has trailing bytes", b);
@@ -447,27 +474,16 @@ static int narrow(const tw_segment *s, tw_term_ref *ref, uint32_t field, char *e
 static int block_find(const tw_segment *s, uint32_t b, const uint8_t *key, size_t klen, tw_term_ref *ref, char *err,
                       size_t errcap) {
     const tw_dict_block *d = &s->blocks[b];
-    const uint8_t *p = s->sec[TW_SEC_DICT].p + d->dict_off;
-    const uint8_t *end = b + 1 < s->nblocks ? s->sec[TW_SEC_DICT].p + s->blocks[b + 1].dict_off
-                                            : s->sec[TW_SEC_DICT].p + s->sec[TW_SEC_DICT].len;
+    const uint8_t *p, *end = block_bytes(s, b, &p);
     size_t cur = 0, m = 0; /* length of the previous key; its common prefix with key */
     uint64_t rec = d->rec_base;
-    size_t plen = s->sec[TW_SEC_POSTINGS].len;
     for (uint32_t i = 0; i < d->nterms; i++) {
-        uint64_t shared, suffix, df, delta, rlen;
-        if (tw_get_varint(&p, end, &shared) || tw_get_varint(&p, end, &suffix) || shared > cur ||
-            suffix > 256 - shared || suffix > (size_t)(end - p) || (i == 0 && shared != 0) || shared + suffix == 0)
-            return CORRUPT(s, "dict", "block %u entry %u key invalid", b, i);
-        const uint8_t *sfx = p;
-        p += suffix;
-        cur = shared + suffix;
-        if (tw_get_varint(&p, end, &df) || tw_get_varint(&p, end, &delta) || tw_get_varint(&p, end, &rlen) || df == 0 ||
-            df > s->ndocs || delta > plen || rec + delta > plen || rlen > plen - (rec + delta) || rlen == 0 ||
-            (i > 0 && delta == 0))
-            return CORRUPT(s, "dict", "block %u entry %u posting reference invalid", b, i);
-        if (i == 0 && key_cmp(sfx, suffix, d->first_key, d->first_key_len) != 0)
-            return CORRUPT(s, "dict", "block %u first key differs from index", b);
-        rec += delta;
+        dict_entry e;
+        int rc = dict_entry_read(s, b, i, &p, end, cur, &rec, &e, err, errcap);
+        if (rc) return rc;
+        cur = e.shared + e.suffix;
+        size_t shared = e.shared, suffix = e.suffix;
+        const uint8_t *sfx = e.sfx;
         if (shared < m) return 0; /* past key */
         if (shared > m) continue; /* still before key */
         /* The entry is key[0..m) + sfx[0..suffix): compare from byte m. */
@@ -479,7 +495,7 @@ static int block_find(const tw_segment *s, uint32_t b, const uint8_t *key, size_
             continue;
         }
         if (suffix == rest) {
-            *ref = (tw_term_ref){(uint32_t)df, TW_ANY_FIELD, rec, (uint32_t)rlen, d->first_ord + i};
+            *ref = (tw_term_ref){(uint32_t)e.df, TW_ANY_FIELD, rec, (uint32_t)e.rlen, d->first_ord + i};
             return 1;
         }
         if (suffix > rest) return 0; /* key is a proper prefix of the entry */
